@@ -1,0 +1,230 @@
+//! Classic libpcap file format (`.pcap`): microsecond and nanosecond
+//! variants, either byte order, and the modified ("Kuznetzov") variant with
+//! its 8 extra bytes per record header.
+//!
+//! The 24-byte file header carries the link type for every record. A record
+//! whose captured length exceeds [`MAX_RECORD`] is taken as corruption and
+//! ends the file (libpcap draws the same line), since reading past it would
+//! only yield garbage.
+
+use super::{CaptureError, LinkType, RawPacket, Timestamp, NANOS_PER_SEC};
+
+/// Largest captured length accepted for one record (libpcap's own limit).
+pub const MAX_RECORD: u32 = 262_144;
+
+const FILE_HEADER: usize = 24;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Resolution {
+    Micro,
+    Nano,
+}
+
+/// Reader over a whole classic pcap file held in memory.
+pub struct PcapReader<'a> {
+    data: &'a [u8],
+    pos: usize,
+    big_endian: bool,
+    resolution: Resolution,
+    record_header: usize,
+    link: LinkType,
+    done: bool,
+}
+
+impl<'a> PcapReader<'a> {
+    /// True when `data` starts with one of the pcap magic numbers.
+    pub fn sniff(data: &[u8]) -> bool {
+        data.len() >= 4 && Self::magic(&data[..4]).is_some()
+    }
+
+    fn magic(m: &[u8]) -> Option<(bool, Resolution, usize)> {
+        // (big endian, resolution, record header length)
+        match m {
+            [0xd4, 0xc3, 0xb2, 0xa1] => Some((false, Resolution::Micro, 16)),
+            [0xa1, 0xb2, 0xc3, 0xd4] => Some((true, Resolution::Micro, 16)),
+            [0x4d, 0x3c, 0xb2, 0xa1] => Some((false, Resolution::Nano, 16)),
+            [0xa1, 0xb2, 0x3c, 0x4d] => Some((true, Resolution::Nano, 16)),
+            [0x34, 0xcd, 0xb2, 0xa1] => Some((false, Resolution::Micro, 24)),
+            [0xa1, 0xb2, 0xcd, 0x34] => Some((true, Resolution::Micro, 24)),
+            _ => None,
+        }
+    }
+
+    pub fn new(data: &'a [u8]) -> Result<Self, CaptureError> {
+        if data.len() < FILE_HEADER {
+            return Err(CaptureError::TooShort(data.len()));
+        }
+        let (big_endian, resolution, record_header) =
+            Self::magic(&data[..4]).ok_or_else(|| CaptureError::NotACapture(data[..4].to_vec()))?;
+        let mut r = PcapReader {
+            data,
+            pos: FILE_HEADER,
+            big_endian,
+            resolution,
+            record_header,
+            link: LinkType(0),
+            done: false,
+        };
+        // The link-type field's upper bits carry FCS information; the type
+        // itself is the low 16 bits.
+        r.link = LinkType((r.u32_at(20) & 0xffff) as u16);
+        Ok(r)
+    }
+
+    pub fn link_type(&self) -> LinkType {
+        self.link
+    }
+
+    fn u32_at(&self, at: usize) -> u32 {
+        let b = [
+            self.data[at],
+            self.data[at + 1],
+            self.data[at + 2],
+            self.data[at + 3],
+        ];
+        if self.big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        }
+    }
+
+    pub fn offset(&self) -> usize {
+        self.pos
+    }
+
+    pub fn next_packet(&mut self) -> Option<Result<RawPacket<'a>, CaptureError>> {
+        if self.done || self.pos >= self.data.len() {
+            return None;
+        }
+        let at = self.pos;
+        let remaining = self.data.len() - at;
+        if remaining < self.record_header {
+            self.done = true;
+            return Some(Err(CaptureError::Truncated {
+                what: "record header",
+                offset: at as u64,
+                needed: self.record_header as u64,
+                available: remaining as u64,
+            }));
+        }
+        let secs = u64::from(self.u32_at(at));
+        let frac = u64::from(self.u32_at(at + 4));
+        let caplen = self.u32_at(at + 8);
+        let wire_len = self.u32_at(at + 12);
+        if caplen > MAX_RECORD {
+            self.done = true;
+            return Some(Err(CaptureError::Corrupt {
+                what: format!("record claims {caplen} captured bytes (limit {MAX_RECORD})"),
+                offset: at as u64,
+            }));
+        }
+        let start = at + self.record_header;
+        let end = start + caplen as usize;
+        if end > self.data.len() {
+            self.done = true;
+            return Some(Err(CaptureError::Truncated {
+                what: "record data",
+                offset: start as u64,
+                needed: u64::from(caplen),
+                available: (self.data.len() - start) as u64,
+            }));
+        }
+        self.pos = end;
+        let ts: Timestamp = match self.resolution {
+            Resolution::Micro => secs * NANOS_PER_SEC + frac.min(999_999) * 1_000,
+            Resolution::Nano => secs * NANOS_PER_SEC + frac.min(999_999_999),
+        };
+        Some(Ok(RawPacket {
+            ts,
+            link: self.link,
+            data: &self.data[start..end],
+            wire_len: wire_len.max(caplen),
+        }))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Builds a little-endian microsecond pcap from (seconds, micros, bytes).
+    pub(crate) fn build(link: u16, packets: &[(u32, u32, &[u8])]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0]);
+        v.extend_from_slice(&[0; 8]);
+        v.extend_from_slice(&65535u32.to_le_bytes());
+        v.extend_from_slice(&u32::from(link).to_le_bytes());
+        for (s, us, data) in packets {
+            v.extend_from_slice(&s.to_le_bytes());
+            v.extend_from_slice(&us.to_le_bytes());
+            v.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            v.extend_from_slice(&(data.len() as u32).to_le_bytes());
+            v.extend_from_slice(data);
+        }
+        v
+    }
+
+    #[test]
+    fn reads_records_and_timestamps() {
+        let file = build(1, &[(10, 5, b"abc"), (11, 999_999, b"de")]);
+        let mut r = PcapReader::new(&file).unwrap();
+        assert_eq!(r.link_type(), LinkType::ETHERNET);
+        let p = r.next_packet().unwrap().unwrap();
+        assert_eq!((p.ts, p.data, p.wire_len), (10_000_005_000, &b"abc"[..], 3));
+        let p = r.next_packet().unwrap().unwrap();
+        assert_eq!(p.ts, 11_999_999_000);
+        assert!(r.next_packet().is_none());
+    }
+
+    #[test]
+    fn truncated_record_is_reported_after_good_ones() {
+        let mut file = build(1, &[(1, 0, b"abcd"), (2, 0, b"efgh")]);
+        file.truncate(file.len() - 2);
+        let mut r = PcapReader::new(&file).unwrap();
+        assert!(r.next_packet().unwrap().is_ok());
+        let err = r.next_packet().unwrap().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                CaptureError::Truncated {
+                    needed: 4,
+                    available: 2,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(r.next_packet().is_none());
+    }
+
+    #[test]
+    fn nanosecond_big_endian() {
+        let mut v = vec![0xa1, 0xb2, 0x3c, 0x4d, 0, 2, 0, 4];
+        v.extend_from_slice(&[0; 8]);
+        v.extend_from_slice(&65535u32.to_be_bytes());
+        v.extend_from_slice(&101u32.to_be_bytes());
+        v.extend_from_slice(&7u32.to_be_bytes());
+        v.extend_from_slice(&123_456_789u32.to_be_bytes());
+        v.extend_from_slice(&1u32.to_be_bytes());
+        v.extend_from_slice(&60u32.to_be_bytes());
+        v.push(0x45);
+        let mut r = PcapReader::new(&v).unwrap();
+        assert_eq!(r.link_type(), LinkType::RAW);
+        let p = r.next_packet().unwrap().unwrap();
+        assert_eq!(p.ts, 7_123_456_789);
+        assert_eq!(p.wire_len, 60);
+        assert!(p.is_truncated());
+    }
+
+    #[test]
+    fn absurd_caplen_is_corruption() {
+        let mut file = build(1, &[(1, 0, b"ab")]);
+        file[24 + 8..24 + 12].copy_from_slice(&(MAX_RECORD + 1).to_le_bytes());
+        let mut r = PcapReader::new(&file).unwrap();
+        assert!(matches!(
+            r.next_packet(),
+            Some(Err(CaptureError::Corrupt { .. }))
+        ));
+    }
+}

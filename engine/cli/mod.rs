@@ -1,0 +1,54 @@
+//! The command line: flags parsed into a validated configuration, handed to
+//! the library. `--help` is the manual; each flag is documented where it is
+//! defined.
+//!
+//! Exit codes: 0 success (warnings, such as a truncated capture, are
+//! printed but do not fail the run); 2 error (bad flags, unreadable or
+//! non-capture input, output that cannot be written). A closed output pipe
+//! (`sift ... | head`) ends the run quietly with 0.
+
+mod analyze;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// sift: traffic classification for network operators, security analysts
+/// and censorship researchers.
+#[derive(Parser, Debug)]
+#[command(name = "sift", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Analyze capture files (pcap or pcapng): per-flow records and a summary.
+    Analyze(analyze::AnalyzeArgs),
+}
+
+/// Exit code for errors.
+pub const EXIT_ERROR: u8 = 2;
+
+/// Runs sift with the process's arguments.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_ERROR } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Analyze(args) => analyze::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("sift: error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

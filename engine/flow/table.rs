@@ -1,0 +1,306 @@
+//! One worker's flow table: a hash index over a slab of flows, with one
+//! least-recently-active list per timeout class.
+//!
+//! Every packet moves its flow to the tail of its class's list, so each list
+//! is ordered by last activity and expiry only ever looks at list heads:
+//! O(expired) per sweep, never a scan of the table. When the table is full,
+//! the least recently active flow of all lists is evicted to make room; the
+//! caller reports it (`forced`). Memory is therefore bounded by the capacity
+//! whatever the traffic (a SYN flood fills the `new` list and recycles it).
+
+use hashbrown::HashMap;
+
+use super::key::FlowKey;
+use super::{Flow, FlowConfig, FlowState};
+use crate::capture::Timestamp;
+use crate::decode::ip::proto;
+
+const NIL: u32 = u32::MAX;
+
+/// Timeout classes, one list each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+enum Class {
+    New = 0,
+    TcpEstablished = 1,
+    OtherEstablished = 2,
+    Closed = 3,
+}
+const CLASSES: usize = 4;
+
+impl Class {
+    fn of(flow: &Flow) -> Class {
+        match flow.state {
+            FlowState::New => Class::New,
+            FlowState::Closed => Class::Closed,
+            FlowState::Established if flow.key.proto == proto::TCP => Class::TcpEstablished,
+            FlowState::Established => Class::OtherEstablished,
+        }
+    }
+}
+
+struct Slot {
+    flow: Option<Flow>,
+    prev: u32,
+    next: u32,
+    class: Class,
+}
+
+#[derive(Clone, Copy)]
+struct List {
+    head: u32,
+    tail: u32,
+}
+
+/// A handle to a flow in the table, valid until the flow is removed.
+pub type FlowRef = u32;
+
+pub struct FlowTable {
+    cfg: FlowConfig,
+    capacity: usize,
+    index: HashMap<FlowKey, FlowRef>,
+    slots: Vec<Slot>,
+    free: Vec<FlowRef>,
+    lists: [List; CLASSES],
+}
+
+impl FlowTable {
+    /// A table holding at most `capacity` flows (at least 1).
+    pub fn new(cfg: FlowConfig, capacity: usize) -> Self {
+        FlowTable {
+            cfg,
+            capacity: capacity.max(1),
+            index: HashMap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            lists: [List {
+                head: NIL,
+                tail: NIL,
+            }; CLASSES],
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    pub fn config(&self) -> &FlowConfig {
+        &self.cfg
+    }
+
+    #[inline]
+    pub fn find(&self, key: &FlowKey) -> Option<FlowRef> {
+        self.index.get(key).copied()
+    }
+
+    #[inline]
+    pub fn get_mut(&mut self, r: FlowRef) -> &mut Flow {
+        self.slots[r as usize].flow.as_mut().expect("live flow ref")
+    }
+
+    pub fn get(&self, r: FlowRef) -> &Flow {
+        self.slots[r as usize].flow.as_ref().expect("live flow ref")
+    }
+
+    /// Inserts a new flow (its key must be absent). If the table is full, the
+    /// least recently active flow is evicted first and returned.
+    pub fn insert(&mut self, flow: Flow) -> (FlowRef, Option<Flow>) {
+        let evicted = if self.index.len() >= self.capacity {
+            self.oldest().map(|r| self.remove(r))
+        } else {
+            None
+        };
+        let class = Class::of(&flow);
+        let key = flow.key;
+        let r = match self.free.pop() {
+            Some(r) => {
+                self.slots[r as usize] = Slot {
+                    flow: Some(flow),
+                    prev: NIL,
+                    next: NIL,
+                    class,
+                };
+                r
+            }
+            None => {
+                self.slots.push(Slot {
+                    flow: Some(flow),
+                    prev: NIL,
+                    next: NIL,
+                    class,
+                });
+                (self.slots.len() - 1) as FlowRef
+            }
+        };
+        self.push_tail(r, class);
+        self.index.insert(key, r);
+        (r, evicted)
+    }
+
+    /// Marks the flow as just active: to the tail of the list of its
+    /// (possibly changed) class.
+    #[inline]
+    pub fn touch(&mut self, r: FlowRef) {
+        let class = Class::of(self.get(r));
+        self.unlink(r);
+        self.push_tail(r, class);
+    }
+
+    /// Takes a flow out of the table.
+    pub fn remove(&mut self, r: FlowRef) -> Flow {
+        self.unlink(r);
+        let flow = self.slots[r as usize].flow.take().expect("live flow ref");
+        self.index.remove(&flow.key);
+        self.free.push(r);
+        flow
+    }
+
+    /// Removes every flow idle past its class's timeout at packet time `now`.
+    pub fn expire(&mut self, now: Timestamp, out: &mut Vec<Flow>) {
+        for class in 0..CLASSES {
+            loop {
+                let head = self.lists[class].head;
+                if head == NIL {
+                    break;
+                }
+                let flow = self.get(head);
+                let timeout = flow.idle_timeout(&self.cfg);
+                if flow.last_ts.saturating_add(timeout) >= now {
+                    break;
+                }
+                out.push(self.remove(head));
+            }
+        }
+    }
+
+    /// Removes every flow.
+    pub fn drain(&mut self, out: &mut Vec<Flow>) {
+        for class in 0..CLASSES {
+            while self.lists[class].head != NIL {
+                let head = self.lists[class].head;
+                out.push(self.remove(head));
+            }
+        }
+        self.slots.clear();
+        self.free.clear();
+    }
+
+    /// The least recently active flow over all classes.
+    fn oldest(&self) -> Option<FlowRef> {
+        self.lists
+            .iter()
+            .filter(|l| l.head != NIL)
+            .map(|l| l.head)
+            .min_by_key(|&r| self.get(r).last_ts)
+    }
+
+    fn push_tail(&mut self, r: FlowRef, class: Class) {
+        let list = &mut self.lists[class as usize];
+        let old_tail = list.tail;
+        list.tail = r;
+        if old_tail == NIL {
+            list.head = r;
+        }
+        let slot = &mut self.slots[r as usize];
+        slot.prev = old_tail;
+        slot.next = NIL;
+        slot.class = class;
+        if old_tail != NIL {
+            self.slots[old_tail as usize].next = r;
+        }
+    }
+
+    fn unlink(&mut self, r: FlowRef) {
+        let Slot {
+            prev, next, class, ..
+        } = self.slots[r as usize];
+        let list = &mut self.lists[class as usize];
+        if prev == NIL {
+            list.head = next;
+        } else {
+            self.slots[prev as usize].next = next;
+        }
+        if next == NIL {
+            list.tail = prev;
+        } else {
+            self.slots[next as usize].prev = prev;
+        }
+        let slot = &mut self.slots[r as usize];
+        slot.prev = NIL;
+        slot.next = NIL;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::key::{Endpoint, FlowKey};
+    use super::*;
+    use crate::capture::NANOS_PER_SEC as SEC;
+    use crate::decode::transport::{Header, Transport};
+    use crate::decode::Decoded;
+
+    fn udp(port: u16) -> (FlowKey, Flow) {
+        let d = Decoded {
+            src: "10.0.0.1".parse().unwrap(),
+            dst: "10.0.0.2".parse().unwrap(),
+            proto: 17,
+            transport: Transport {
+                src_port: port,
+                dst_port: 53,
+                header: Header::Udp,
+                payload: &[],
+                malformed: false,
+            },
+            tunnels: 0,
+            truncated: false,
+        };
+        let (k, dir) = FlowKey::new(
+            17,
+            Endpoint { addr: d.src, port },
+            Endpoint {
+                addr: d.dst,
+                port: 53,
+            },
+        );
+        (k, Flow::new(k, dir, &d, 0, u64::from(port), 0))
+    }
+
+    #[test]
+    fn expiry_follows_last_activity() {
+        let mut t = FlowTable::new(FlowConfig::default(), 100);
+        let (k1, f1) = udp(1000);
+        let (_, f2) = udp(1001);
+        let (r1, _) = t.insert(f1);
+        let (_r2, _) = t.insert(f2);
+        t.get_mut(r1).last_ts = 20 * SEC;
+        t.touch(r1);
+        let mut out = Vec::new();
+        t.expire(31 * SEC, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].key.lo.port.min(out[0].key.hi.port), 53);
+        assert!(t.find(&k1).is_some());
+        t.expire(51 * SEC, &mut out);
+        assert_eq!((out.len(), t.len()), (2, 0));
+    }
+
+    #[test]
+    fn capacity_evicts_least_recent() {
+        let mut t = FlowTable::new(FlowConfig::default(), 2);
+        for (i, port) in [1000u16, 1001, 1002].into_iter().enumerate() {
+            let (_, mut f) = udp(port);
+            f.last_ts = i as u64;
+            let (_, ev) = t.insert(f);
+            if port == 1002 {
+                assert_eq!(ev.unwrap().first_packet, 1000);
+            }
+        }
+        assert_eq!(t.len(), 2);
+        let mut out = Vec::new();
+        t.drain(&mut out);
+        assert_eq!(out.len(), 2);
+    }
+}

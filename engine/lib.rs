@@ -1,0 +1,14 @@
+//! sift: a traffic-classification DPI engine.
+//!
+//! Data flows through the modules in this order:
+//! [`capture`] (pcap/pcapng files) → [`decode`] (link, IP, fragments,
+//! tunnels, transport) → [`flow`] (bidirectional flows, timeouts) →
+//! [`output`] (EVE JSON records, summary), wired by [`pipeline`] across
+//! worker threads. [`cli`] is the command line over all of it.
+
+pub mod capture;
+pub mod cli;
+pub mod decode;
+pub mod flow;
+pub mod output;
+pub mod pipeline;

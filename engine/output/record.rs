@@ -1,0 +1,54 @@
+//! The record of one ended flow: what the flow log and the summary need,
+//! detached from the worker's table.
+
+use crate::capture::Timestamp;
+use crate::flow::key::Endpoint;
+use crate::flow::{EndReason, Flow, FlowState, TO_CLIENT, TO_SERVER};
+
+/// One flow record, oriented client → server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlowRecord {
+    pub flow_id: u64,
+    pub file: u32,
+    pub client: Endpoint,
+    pub server: Endpoint,
+    pub proto: u8,
+    pub pkts_toserver: u64,
+    pub pkts_toclient: u64,
+    pub bytes_toserver: u64,
+    pub bytes_toclient: u64,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub state: FlowState,
+    pub reason: EndReason,
+    pub app_proto: &'static str,
+    pub first_packet: u64,
+    pub part: u32,
+    pub tunnels: u8,
+    pub truncated_pkts: u32,
+}
+
+impl FlowRecord {
+    pub fn new(flow: &Flow, reason: EndReason) -> Self {
+        FlowRecord {
+            flow_id: flow.id,
+            file: flow.file,
+            client: flow.client(),
+            server: flow.server(),
+            proto: flow.key.proto,
+            pkts_toserver: flow.pkts[TO_SERVER],
+            pkts_toclient: flow.pkts[TO_CLIENT],
+            bytes_toserver: flow.bytes[TO_SERVER],
+            bytes_toclient: flow.bytes[TO_CLIENT],
+            start: flow.first_ts,
+            end: flow.last_ts,
+            state: flow.state,
+            reason,
+            app_proto: "unknown",
+            first_packet: flow.first_packet,
+            part: flow.part,
+            tunnels: flow.tunnels,
+            truncated_pkts: flow.truncated_pkts,
+        }
+    }
+}

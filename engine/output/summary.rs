@@ -1,0 +1,181 @@
+//! The report a person reads at the end of `sift analyze`: volume, rate,
+//! flows by transport, application and end reason, and every anomaly.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::eve::proto_name;
+use super::record::FlowRecord;
+use crate::capture::NANOS_PER_SEC;
+use crate::pipeline::Report;
+
+/// Flow tallies built from the records as they are written.
+#[derive(Clone, Debug, Default)]
+pub struct FlowTally {
+    pub records: u64,
+    pub by_transport: BTreeMap<String, u64>,
+    pub by_app: BTreeMap<&'static str, u64>,
+    pub by_reason: BTreeMap<&'static str, u64>,
+}
+
+impl FlowTally {
+    pub fn add(&mut self, r: &FlowRecord) {
+        self.records += 1;
+        *self.by_transport.entry(proto_name(r.proto)).or_default() += 1;
+        *self.by_app.entry(r.app_proto).or_default() += 1;
+        *self.by_reason.entry(r.reason.as_str()).or_default() += 1;
+    }
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u < UNITS.len() - 1 {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+fn duration(nanos: u64) -> String {
+    let s = nanos as f64 / NANOS_PER_SEC as f64;
+    if s < 60.0 {
+        format!("{s:.3} s")
+    } else if s < 3600.0 {
+        format!("{}m {:02}s", (s / 60.0) as u64, (s % 60.0) as u64)
+    } else {
+        format!(
+            "{}h {:02}m {:02}s",
+            (s / 3600.0) as u64,
+            ((s % 3600.0) / 60.0) as u64,
+            (s % 60.0) as u64
+        )
+    }
+}
+
+fn tally_line(m: &BTreeMap<impl AsRef<str>, u64>) -> String {
+    let mut v: Vec<_> = m.iter().map(|(k, n)| (k.as_ref(), *n)).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    v.iter()
+        .map(|(k, n)| format!("{k} {}", thousands(*n)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Renders the summary of a run over the named files.
+pub fn render(files: &[String], report: &Report, flows: &FlowTally) -> String {
+    let c = &report.counters;
+    let mut o = String::new();
+    let span = match (c.first_ts, c.last_ts) {
+        (Some(a), Some(b)) => b.saturating_sub(a),
+        _ => 0,
+    };
+    let what = if files.len() == 1 {
+        files[0].clone()
+    } else {
+        format!("{} files", files.len())
+    };
+    let _ = writeln!(
+        o,
+        "sift analyze: {what}{}",
+        if report.interrupted {
+            " (interrupted)"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(
+        o,
+        "  packets   {}   bytes {}   capture time {}",
+        thousands(c.packets),
+        bytes(c.bytes),
+        duration(span)
+    );
+    let secs = report.elapsed.as_secs_f64().max(1e-9);
+    let _ = writeln!(
+        o,
+        "  processed in {:.3} s: {} packets/s, {:.1} Mbit/s",
+        secs,
+        thousands((c.packets as f64 / secs) as u64),
+        c.bytes as f64 * 8.0 / secs / 1e6
+    );
+    let _ = writeln!(o, "  flows     {}", thousands(flows.records));
+    if flows.records > 0 {
+        let _ = writeln!(o, "    by transport: {}", tally_line(&flows.by_transport));
+        let _ = writeln!(o, "    by app_proto: {}", tally_line(&flows.by_app));
+        let _ = writeln!(o, "    by end:       {}", tally_line(&flows.by_reason));
+    }
+    let mut anomalies: Vec<String> = Vec::new();
+    let mut note = |n: u64, what: &str| {
+        if n > 0 {
+            anomalies.push(format!("{} {what}", thousands(n)));
+        }
+    };
+    note(c.truncated, "packets truncated by the snaplen");
+    note(c.malformed, "malformed packets");
+    note(c.not_ip, "non-IP frames (ARP, LLDP, ...)");
+    note(c.evicted, "flows evicted (table full)");
+    note(c.defrag.fragments, "IP fragments");
+    note(c.defrag.reassembled, "datagrams reassembled");
+    note(
+        c.defrag.dropped,
+        "fragmented datagrams dropped (incomplete, overlapping or over limits)",
+    );
+    note(
+        c.inner_fragments,
+        "fragments inside tunnels (not reassembled)",
+    );
+    for (lt, n) in &c.unknown_link {
+        note(*n, &format!("frames of unsupported link type {}", lt.0));
+    }
+    for f in &report.files {
+        if let Some(e) = &f.error {
+            let name = files.get(f.file).map_or("?", String::as_str);
+            anomalies.push(format!(
+                "{name}: {e} (after {} packets)",
+                thousands(f.packets)
+            ));
+        }
+    }
+    if anomalies.is_empty() {
+        let _ = writeln!(o, "  anomalies none");
+    } else {
+        let _ = writeln!(o, "  anomalies");
+        for a in anomalies {
+            let _ = writeln!(o, "    {a}");
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_formats() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(bytes(999), "999 B");
+        assert_eq!(bytes(1_500_000), "1.5 MB");
+        assert_eq!(duration(90 * NANOS_PER_SEC), "1m 30s");
+    }
+}

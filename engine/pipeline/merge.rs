@@ -1,0 +1,107 @@
+//! Merging the workers' event streams into input order.
+//!
+//! Each worker sends batches of events sorted by [`Order`], each with a
+//! watermark: the input position below which that worker will send nothing
+//! more. An event is released once it is the smallest queued and its
+//! position is below every worker's watermark. The merger always waits on
+//! the worker that is furthest behind, and each worker's channel is bounded,
+//! so a fast worker blocks instead of piling events up in memory.
+
+use std::collections::VecDeque;
+
+use crossbeam_channel::Receiver;
+
+use super::stats::Counters;
+use super::worker::{Event, Order};
+use super::{FileEnd, Report};
+
+/// A worker's batch of work.
+pub struct Batch {
+    pub worker: usize,
+    pub events: Vec<(Order, Event)>,
+    /// Every later event of this worker is at this input position or after.
+    pub watermark: u64,
+    /// Bytes of input read so far (for progress).
+    pub offset: u64,
+    pub notices: Vec<FileEnd>,
+    /// Set on the last batch: the worker's counters and whether it stopped early.
+    pub done: Option<(Counters, bool)>,
+}
+
+pub struct Merger {
+    receivers: Vec<Receiver<Batch>>,
+    queues: Vec<VecDeque<(Order, Event)>>,
+    watermarks: Vec<u64>,
+    finished: Vec<bool>,
+}
+
+impl Merger {
+    pub fn new(receivers: Vec<Receiver<Batch>>) -> Self {
+        let n = receivers.len();
+        Merger {
+            receivers,
+            queues: (0..n).map(|_| VecDeque::new()).collect(),
+            watermarks: vec![0; n],
+            finished: vec![false; n],
+        }
+    }
+
+    /// Receives until every worker is done, releasing events in order.
+    pub fn run<E>(
+        &mut self,
+        progress: &mut dyn FnMut(u64),
+        sink: &mut dyn FnMut(Event) -> Result<(), E>,
+        report: &mut Report,
+    ) -> Result<(), E> {
+        loop {
+            // Wait on the worker furthest behind.
+            let Some(w) = (0..self.receivers.len())
+                .filter(|&w| !self.finished[w])
+                .min_by_key(|&w| self.watermarks[w])
+            else {
+                break;
+            };
+            let Ok(batch) = self.receivers[w].recv() else {
+                // A worker thread died (panicked): nothing more will come.
+                self.finished[w] = true;
+                self.watermarks[w] = u64::MAX;
+                continue;
+            };
+            if batch.worker == 0 {
+                progress(batch.offset);
+            }
+            report.files.extend(batch.notices);
+            self.watermarks[w] = batch.watermark;
+            self.queues[w].extend(batch.events);
+            if let Some((counters, interrupted)) = batch.done {
+                report.counters.add(&counters);
+                report.interrupted |= interrupted;
+                self.finished[w] = true;
+                self.watermarks[w] = u64::MAX;
+            }
+            self.release(sink)?;
+        }
+        self.release(sink)
+    }
+
+    fn release<E>(&mut self, sink: &mut dyn FnMut(Event) -> Result<(), E>) -> Result<(), E> {
+        let limit = self.watermarks.iter().copied().min().unwrap_or(u64::MAX);
+        loop {
+            let mut best: Option<usize> = None;
+            for (w, q) in self.queues.iter().enumerate() {
+                if let Some((o, _)) = q.front() {
+                    if best.is_none_or(|b| *o < self.queues[b].front().expect("non-empty").0) {
+                        best = Some(w);
+                    }
+                }
+            }
+            let Some(b) = best else { return Ok(()) };
+            let at = self.queues[b].front().expect("non-empty").0.at;
+            if at >= limit && limit != u64::MAX {
+                return Ok(());
+            }
+            let (_, ev) = self.queues[b].pop_front().expect("non-empty");
+            sink(ev)?;
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! Counters kept by each worker and summed for the report.
+
+use std::collections::BTreeMap;
+
+use crate::capture::{LinkType, Timestamp};
+use crate::decode::defrag::DefragStats;
+
+/// What a worker counted. Every packet of the input is counted by exactly
+/// one worker, so summing workers gives the input's totals.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub packets: u64,
+    pub bytes: u64,
+    pub first_ts: Option<Timestamp>,
+    pub last_ts: Option<Timestamp>,
+    /// Captured shorter than on the wire (snaplen).
+    pub truncated: u64,
+    /// Frames of link types sift does not decode, by type.
+    pub unknown_link: BTreeMap<LinkType, u64>,
+    /// Frames that carry no IP (ARP, LLDP, STP, ...).
+    pub not_ip: u64,
+    /// Headers that are wrong or cut before the fields sift needs.
+    pub malformed: u64,
+    /// Fragments found inside tunnels (not reassembled).
+    pub inner_fragments: u64,
+    pub flows: u64,
+    pub evicted: u64,
+    pub defrag: DefragStats,
+}
+
+impl Counters {
+    pub fn add(&mut self, o: &Counters) {
+        self.packets += o.packets;
+        self.bytes += o.bytes;
+        self.first_ts = match (self.first_ts, o.first_ts) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last_ts = self.last_ts.max(o.last_ts);
+        self.truncated += o.truncated;
+        for (k, v) in &o.unknown_link {
+            *self.unknown_link.entry(*k).or_default() += v;
+        }
+        self.not_ip += o.not_ip;
+        self.malformed += o.malformed;
+        self.inner_fragments += o.inner_fragments;
+        self.flows += o.flows;
+        self.evicted += o.evicted;
+        let (d, e) = (&mut self.defrag, &o.defrag);
+        d.fragments += e.fragments;
+        d.reassembled += e.reassembled;
+        d.dropped += e.dropped;
+        d.timed_out += e.timed_out;
+        d.evicted += e.evicted;
+        d.overlaps += e.overlaps;
+        d.malformed += e.malformed;
+    }
+
+    #[inline]
+    pub fn saw_packet(&mut self, ts: Timestamp, wire_len: u32) {
+        self.packets += 1;
+        self.bytes += u64::from(wire_len);
+        if self.first_ts.is_none_or(|f| ts < f) {
+            self.first_ts = Some(ts);
+        }
+        if self.last_ts.is_none_or(|l| ts > l) {
+            self.last_ts = Some(ts);
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! A worker: owns one share of the flows (by [`shard`]) with their table,
+//! fragment buffers and counters, and turns its packets into events.
+//!
+//! Every worker is shown every packet of the input, in order. It advances
+//! its packet clock on all of them — so timeouts fire at the same input
+//! position whatever the number of workers — and fully processes only the
+//! packets it owns. Each event carries an [`Order`] key that places it in
+//! the input; merging the workers' events by that key gives the same output
+//! for any thread count.
+
+use crate::capture::{RawPacket, Timestamp, NANOS_PER_SEC};
+use crate::decode::defrag::{DefragConfig, Defragmenter};
+use crate::decode::{self, ip, link, DecodeError, Decoded};
+use crate::flow::key::{shard, Endpoint, FlowKey};
+use crate::flow::table::FlowTable;
+use crate::flow::{EndReason, Flow, FlowConfig, FlowState};
+use crate::output::record::FlowRecord;
+
+use super::stats::Counters;
+
+/// Where an event sits in the output: the input position at which it
+/// happened, then the position of its flow's first packet and the record's
+/// part. Unique per event and independent of the worker count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Order {
+    pub at: u64,
+    pub first_packet: u64,
+    pub part: u32,
+}
+
+/// Something a worker reports.
+#[derive(Debug)]
+pub enum Event {
+    Flow(FlowRecord),
+}
+
+/// Time between sweeps for idle flows and stale fragments, in packet time.
+const SWEEP_INTERVAL: Timestamp = NANOS_PER_SEC;
+
+pub struct Worker {
+    id: usize,
+    workers: usize,
+    table: FlowTable,
+    defrag: Defragmenter,
+    counters: Counters,
+    /// Highest packet timestamp seen since the input (or file) began.
+    clock: Timestamp,
+    next_sweep: Timestamp,
+    ended: Vec<Flow>,
+    events: Vec<(Order, Event)>,
+}
+
+impl Worker {
+    /// Worker `id` of `workers`, with its share of the flow capacity.
+    pub fn new(id: usize, workers: usize, flows: FlowConfig, defrag: DefragConfig) -> Self {
+        let workers = workers.max(1);
+        let share = flows.capacity.div_ceil(workers);
+        let defrag = DefragConfig {
+            max_datagrams: defrag.max_datagrams.div_ceil(workers),
+            max_bytes: defrag.max_bytes.div_ceil(workers),
+            ..defrag
+        };
+        Worker {
+            id,
+            workers,
+            table: FlowTable::new(flows, share),
+            defrag: Defragmenter::new(defrag),
+            counters: Counters::default(),
+            clock: 0,
+            next_sweep: 0,
+            ended: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    pub fn counters(&self) -> Counters {
+        let mut c = self.counters.clone();
+        c.defrag = self.defrag.stats();
+        c
+    }
+
+    /// Flows held now.
+    pub fn active_flows(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Takes the events produced so far, sorted by their order key.
+    pub fn take_events(&mut self) -> Vec<(Order, Event)> {
+        let mut ev = std::mem::take(&mut self.events);
+        ev.sort_unstable_by_key(|(o, _)| *o);
+        ev
+    }
+
+    /// Shows the worker packet number `index` of the input, from file `file`.
+    #[inline]
+    pub fn packet(&mut self, index: u64, file: u32, raw: &RawPacket<'_>) {
+        if raw.ts > self.clock {
+            self.clock = raw.ts;
+        }
+        if self.clock >= self.next_sweep {
+            self.sweep(index);
+            self.next_sweep = self.clock.saturating_add(SWEEP_INTERVAL);
+        }
+        // Packets without IP addresses cannot be sharded: worker 0 counts them.
+        let first = self.id == 0;
+        let net = match link::decode(raw.link, raw.data) {
+            Ok(n) => n,
+            Err(e) => {
+                if first {
+                    self.counters.saw_packet(raw.ts, raw.wire_len);
+                    self.count_link_error(e, raw);
+                }
+                return;
+            }
+        };
+        let ipp = match ip::parse(net.bytes) {
+            Ok(p) => p,
+            Err(_) => {
+                if first {
+                    self.counters.saw_packet(raw.ts, raw.wire_len);
+                    self.counters.malformed += 1;
+                }
+                return;
+            }
+        };
+        if shard(ipp.src, ipp.dst, self.workers) != self.id {
+            return;
+        }
+        self.counters.saw_packet(raw.ts, raw.wire_len);
+        if raw.is_truncated() {
+            self.counters.truncated += 1;
+        }
+        if let Some(frag) = ipp.fragment {
+            let Some(whole) = self.defrag.add(
+                raw.ts,
+                ipp.src,
+                ipp.dst,
+                ipp.proto,
+                frag,
+                ipp.payload,
+                raw.wire_len,
+            ) else {
+                return;
+            };
+            let decoded = if ipp.src.is_ipv6() {
+                ip::walk_extensions(whole.proto, &whole.payload)
+                    .map_err(DecodeError::from)
+                    .and_then(|u| {
+                        decode::upper(ipp.src, ipp.dst, u.proto, u.payload, ipp.truncated)
+                    })
+            } else {
+                decode::upper(ipp.src, ipp.dst, whole.proto, &whole.payload, ipp.truncated)
+            };
+            self.decoded(decoded, index, file, raw.ts, whole.wire_bytes);
+        } else {
+            let decoded = decode::datagram(&ipp);
+            self.decoded(decoded, index, file, raw.ts, u64::from(raw.wire_len));
+        }
+    }
+
+    fn count_link_error(&mut self, e: link::LinkError, raw: &RawPacket<'_>) {
+        match e {
+            link::LinkError::Unsupported(_) => {
+                *self.counters.unknown_link.entry(raw.link).or_default() += 1
+            }
+            link::LinkError::NotIp(_) => self.counters.not_ip += 1,
+            link::LinkError::Truncated(_) => self.counters.malformed += 1,
+        }
+    }
+
+    fn decoded(
+        &mut self,
+        d: Result<Decoded<'_>, DecodeError>,
+        index: u64,
+        file: u32,
+        ts: Timestamp,
+        wire: u64,
+    ) {
+        match d {
+            Ok(d) => {
+                if d.transport.malformed {
+                    self.counters.malformed += 1;
+                }
+                self.track(&d, index, file, ts, wire)
+            }
+            Err(DecodeError::InnerFragment) => self.counters.inner_fragments += 1,
+            Err(_) => self.counters.malformed += 1,
+        }
+    }
+
+    /// Finds or opens the packet's flow and accounts the packet to it.
+    fn track(&mut self, d: &Decoded<'_>, index: u64, file: u32, ts: Timestamp, wire: u64) {
+        let src = Endpoint {
+            addr: d.src,
+            port: d.transport.src_port,
+        };
+        let dst = Endpoint {
+            addr: d.dst,
+            port: d.transport.dst_port,
+        };
+        let (key, dir) = FlowKey::new(d.proto, src, dst);
+        let active_timeout = self.table.config().active_timeout;
+        let r = match self.table.find(&key) {
+            Some(r) => {
+                let flow = self.table.get_mut(r);
+                if flow.state == FlowState::Closed && is_fresh_syn(d) {
+                    let old = self.table.remove(r);
+                    self.end(index, &old, EndReason::TcpReuse);
+                    self.open(key, dir, d, ts, index, file)
+                } else {
+                    if ts.saturating_sub(flow.first_ts) > active_timeout {
+                        let record = FlowRecord::new(flow, EndReason::ActiveTimeout);
+                        flow.part += 1;
+                        flow.first_ts = ts;
+                        flow.pkts = [0; 2];
+                        flow.bytes = [0; 2];
+                        self.events
+                            .push((order(index, &record), Event::Flow(record)));
+                    }
+                    r
+                }
+            }
+            None => self.open(key, dir, d, ts, index, file),
+        };
+        let flow = self.table.get_mut(r);
+        let side = flow.side(dir);
+        flow.account(side, d, ts, wire);
+        self.table.touch(r);
+    }
+
+    fn open(
+        &mut self,
+        key: FlowKey,
+        dir: crate::flow::key::Direction,
+        d: &Decoded<'_>,
+        ts: Timestamp,
+        index: u64,
+        file: u32,
+    ) -> u32 {
+        self.counters.flows += 1;
+        let (r, evicted) = self.table.insert(Flow::new(key, dir, d, ts, index, file));
+        if let Some(old) = evicted {
+            self.counters.evicted += 1;
+            self.end(index, &old, EndReason::Forced);
+        }
+        r
+    }
+
+    fn end(&mut self, at: u64, flow: &Flow, reason: EndReason) {
+        let record = FlowRecord::new(flow, reason);
+        self.events.push((order(at, &record), Event::Flow(record)));
+    }
+
+    /// Ends idle flows and stale fragments; `index` is the input position.
+    fn sweep(&mut self, index: u64) {
+        self.defrag.expire(self.clock);
+        let mut ended = std::mem::take(&mut self.ended);
+        self.table.expire(self.clock, &mut ended);
+        for f in ended.drain(..) {
+            self.end(index, &f, EndReason::Timeout);
+        }
+        self.ended = ended;
+    }
+
+    /// The input (or, read file by file, one file) ended at position `index`:
+    /// every flow is reported and the clock starts again.
+    pub fn end_of_input(&mut self, index: u64) {
+        let mut ended = std::mem::take(&mut self.ended);
+        self.table.drain(&mut ended);
+        for f in ended.drain(..) {
+            self.end(index, &f, EndReason::Shutdown);
+        }
+        self.ended = ended;
+        self.defrag.expire(Timestamp::MAX);
+        self.clock = 0;
+        self.next_sweep = 0;
+    }
+}
+
+fn order(at: u64, r: &FlowRecord) -> Order {
+    Order {
+        at,
+        first_packet: r.first_packet,
+        part: r.part,
+    }
+}
+
+fn is_fresh_syn(d: &Decoded<'_>) -> bool {
+    use crate::decode::transport::{tcp_flags, Header};
+    matches!(d.transport.header, Header::Tcp(h) if h.has(tcp_flags::SYN) && !h.has(tcp_flags::ACK))
+}
