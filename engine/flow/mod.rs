@@ -115,6 +115,10 @@ pub struct Flow {
     pub part: u32,
     pub first_ts: Timestamp,
     pub last_ts: Timestamp,
+    /// The worker's packet clock (highest timestamp so far) at the flow's
+    /// last packet. Timeouts run on it rather than on `last_ts`, so that
+    /// timestamps going backwards in a capture cannot reorder expiry.
+    pub active_at: Timestamp,
     pub pkts: [u64; 2],
     pub bytes: [u64; 2],
     pub state: FlowState,
@@ -153,6 +157,7 @@ impl Flow {
             part: 0,
             first_ts: ts,
             last_ts: ts,
+            active_at: ts,
             pkts: [0; 2],
             bytes: [0; 2],
             state: FlowState::New,

@@ -169,7 +169,7 @@ impl FlowTable {
                 }
                 let flow = self.get(head);
                 let timeout = flow.idle_timeout(&self.cfg);
-                if flow.last_ts.saturating_add(timeout) >= now {
+                if flow.active_at.saturating_add(timeout) >= now {
                     break;
                 }
                 out.push(self.remove(head));
@@ -195,7 +195,7 @@ impl FlowTable {
             .iter()
             .filter(|l| l.head != NIL)
             .map(|l| l.head)
-            .min_by_key(|&r| self.get(r).last_ts)
+            .min_by_key(|&r| self.get(r).active_at)
     }
 
     fn push_tail(&mut self, r: FlowRef, class: Class) {
@@ -276,7 +276,7 @@ mod tests {
         let (_, f2) = udp(1001);
         let (r1, _) = t.insert(f1);
         let (_r2, _) = t.insert(f2);
-        t.get_mut(r1).last_ts = 20 * SEC;
+        t.get_mut(r1).active_at = 20 * SEC;
         t.touch(r1);
         let mut out = Vec::new();
         t.expire(31 * SEC, &mut out);
@@ -292,7 +292,7 @@ mod tests {
         let mut t = FlowTable::new(FlowConfig::default(), 2);
         for (i, port) in [1000u16, 1001, 1002].into_iter().enumerate() {
             let (_, mut f) = udp(port);
-            f.last_ts = i as u64;
+            f.active_at = i as u64;
             let (_, ev) = t.insert(f);
             if port == 1002 {
                 assert_eq!(ev.unwrap().first_packet, 1000);

@@ -123,14 +123,13 @@ impl Worker {
                 return;
             }
         };
-        if shard(ipp.src, ipp.dst, self.workers) != self.id {
-            return;
-        }
-        self.counters.saw_packet(raw.ts, raw.wire_len);
-        if raw.is_truncated() {
-            self.counters.truncated += 1;
-        }
         if let Some(frag) = ipp.fragment {
+            // Fragments carry no ports: they go by the outer address pair, and
+            // the worker that owns it reassembles the datagram.
+            if !self.owns(ipp.src, ipp.dst) {
+                return;
+            }
+            self.count_owned(raw);
             let Some(whole) = self.defrag.add(
                 raw.ts,
                 ipp.src,
@@ -153,8 +152,31 @@ impl Worker {
             };
             self.decoded(decoded, index, file, raw.ts, whole.wire_bytes);
         } else {
+            // Whole datagrams go by the innermost address pair, so a tunnelled
+            // flow stays on one worker whatever tunnel endpoints carry it.
             let decoded = decode::datagram(&ipp);
+            let (src, dst) = match &decoded {
+                Ok(d) => (d.src, d.dst),
+                Err(_) => (ipp.src, ipp.dst),
+            };
+            if !self.owns(src, dst) {
+                return;
+            }
+            self.count_owned(raw);
             self.decoded(decoded, index, file, raw.ts, u64::from(raw.wire_len));
+        }
+    }
+
+    #[inline]
+    fn owns(&self, a: std::net::IpAddr, b: std::net::IpAddr) -> bool {
+        self.workers == 1 || shard(a, b, self.workers) == self.id
+    }
+
+    #[inline]
+    fn count_owned(&mut self, raw: &RawPacket<'_>) {
+        self.counters.saw_packet(raw.ts, raw.wire_len);
+        if raw.is_truncated() {
+            self.counters.truncated += 1;
         }
     }
 
@@ -225,6 +247,7 @@ impl Worker {
         let flow = self.table.get_mut(r);
         let side = flow.side(dir);
         flow.account(side, d, ts, wire);
+        flow.active_at = self.clock;
         self.table.touch(r);
     }
 
