@@ -2,8 +2,9 @@
 //!
 //! Each yields the ports (or SPI) that key a flow and the payload that the
 //! classifiers read. A header cut short by the snaplen is
-//! [`TransportError::Truncated`]; a TCP data offset below 20 bytes keeps
-//! the ports but flags the header `malformed`. A payload cut short is returned
+//! [`TransportError::Truncated`]; a TCP data offset below 20 bytes, or
+//! options running past the packet, keep the ports but flag the header
+//! `malformed`. A payload cut short is returned
 //! as far as it goes.
 
 use super::ip::proto;
@@ -74,8 +75,8 @@ pub struct Transport<'a> {
     /// Bytes after the header (ESP: the encrypted payload after SPI and seq).
     pub payload: &'a [u8],
     /// The header has readable ports but is otherwise wrong (a TCP data
-    /// offset below 20): the packet counts for its flow, its payload is
-    /// not trusted (empty).
+    /// offset below 20, or options past the end of the packet): the packet
+    /// counts for its flow, its payload is not trusted (empty).
     pub malformed: bool,
 }
 
@@ -115,10 +116,7 @@ pub fn parse(ip_proto: u8, b: &[u8]) -> Result<Transport<'_>, TransportError> {
         proto::TCP => {
             need("TCP", b, 20)?;
             let off = usize::from(b[field::TCP_OFFSET] >> 4) * 4;
-            let malformed = off < 20;
-            if !malformed {
-                need("TCP", b, off)?;
-            }
+            let malformed = off < 20 || off > b.len();
             Ok(Transport {
                 src_port: be16(b, field::SRC_PORT),
                 dst_port: be16(b, field::DST_PORT),
@@ -234,9 +232,12 @@ mod tests {
     #[test]
     fn tcp_truncated_options_and_bad_offset() {
         assert!(matches!(
-            parse(proto::TCP, &TCP_SYN[..30]),
-            Err(TransportError::Truncated { needed: 44, .. })
+            parse(proto::TCP, &TCP_SYN[..19]),
+            Err(TransportError::Truncated { needed: 20, .. })
         ));
+        // Options cut by the snaplen: ports kept, payload not trusted.
+        let cut = parse(proto::TCP, &TCP_SYN[..30]).unwrap();
+        assert!(cut.malformed && cut.payload.is_empty());
         // A data offset of 8 bytes (kerberos_fuzz.pcapng): ports kept, payload not trusted.
         let mut bad = TCP_SYN;
         bad[12] = 0x20;
