@@ -1,7 +1,11 @@
 //! Opening capture files and reading several as one input.
 //!
-//! A file is memory-mapped once and shared read-only by every worker
-//! ([`CaptureFile`]); each worker walks it with its own [`Reader`]. Several
+//! A file is opened and checked once ([`CaptureFile`]); each worker maps it
+//! on its own ([`Mapping`]) and walks it with its own [`Reader`]. Reading
+//! moves a window along each mapping: the next 8 MiB are faulted in ahead in
+//! one call (`MADV_POPULATE_READ`, far cheaper than a page fault per 64 KiB)
+//! and pages more than a window behind are released (`MADV_DONTNEED`), so a
+//! worker holds about 24 MiB of a file however large it is. Several
 //! files are read either one after the other ([`Order::Sequential`]: each
 //! file's flows end with the file) or interleaved by timestamp as one stream
 //! ([`Order::Merged`]: packets taken in timestamp order, ties by file order).
@@ -16,15 +20,50 @@ use super::pcap::PcapReader;
 use super::pcapng::PcapngReader;
 use super::{CaptureError, RawPacket};
 
-/// A capture file mapped into memory.
+/// A capture file, opened and checked to start like a capture.
 pub struct CaptureFile {
     path: PathBuf,
-    bytes: Bytes,
+    file: File,
+    len: u64,
 }
 
-enum Bytes {
-    Mapped(Mmap),
-    Empty,
+/// One worker's read-only mapping of a capture file.
+pub struct Mapping {
+    map: Option<Mmap>,
+}
+
+/// Size of the read-ahead and release window.
+const WINDOW: usize = 8 << 20;
+
+impl Mapping {
+    pub fn bytes(&self) -> &[u8] {
+        self.map.as_deref().unwrap_or(&[])
+    }
+
+    /// Moves the window after reading reached `offset`: faults in the next
+    /// window, releases the one before the previous. `next` is the offset at
+    /// which to move again.
+    fn advance(&self, offset: usize, next: &mut usize) {
+        let Some(map) = &self.map else { return };
+        if offset < *next {
+            return;
+        }
+        let k = offset / WINDOW;
+        let ahead = (k + 1) * WINDOW;
+        if ahead < map.len() {
+            // Advice is an optimisation: a kernel without it reads as usual.
+            let _ = map.advise_range(memmap2::Advice::PopulateRead, ahead, WINDOW.min(map.len() - ahead));
+        }
+        if k >= 2 {
+            // SAFETY: the mapping is a read-only, file-backed mapping private
+            // to this worker; MADV_DONTNEED only drops resident pages, which
+            // the kernel reads back from the file if they are touched again.
+            let _ = unsafe {
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, (k - 2) * WINDOW, WINDOW)
+            };
+        }
+        *next = ahead;
+    }
 }
 
 /// Why a file could not be opened as a capture.
@@ -61,38 +100,38 @@ impl CaptureFile {
                 reason: "is a directory, not a capture file".into(),
             });
         }
-        let bytes = if meta.len() == 0 {
-            Bytes::Empty
-        } else {
-            // SAFETY: the map is read-only; sift never writes capture files.
-            // A file truncated by another process while mapped would fault,
-            // which is the accepted behaviour of every mmap-based reader.
-            Bytes::Mapped(unsafe { Mmap::map(&file) }.map_err(io_err)?)
-        };
         let f = CaptureFile {
             path: path.to_path_buf(),
-            bytes,
+            file,
+            len: meta.len(),
         };
-        Reader::new(f.bytes()).map_err(|source| OpenError::Format {
+        let m = f.map().map_err(io_err)?;
+        Reader::new(m.bytes()).map_err(|source| OpenError::Format {
             path: shown,
             source,
         })?;
         Ok(f)
     }
 
+    /// A new read-only mapping of the whole file.
+    pub fn map(&self) -> io::Result<Mapping> {
+        if self.len == 0 {
+            return Ok(Mapping { map: None });
+        }
+        // SAFETY: the map is read-only; sift never writes capture files.
+        // A file truncated by another process while mapped would fault,
+        // which is the accepted behaviour of every mmap-based reader.
+        let map = unsafe { Mmap::map(&self.file) }?;
+        let _ = map.advise(memmap2::Advice::Sequential);
+        Ok(Mapping { map: Some(map) })
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    pub fn bytes(&self) -> &[u8] {
-        match &self.bytes {
-            Bytes::Mapped(m) => m,
-            Bytes::Empty => &[],
-        }
-    }
-
     pub fn len(&self) -> usize {
-        self.bytes().len()
+        self.len as usize
     }
 
     pub fn is_empty(&self) -> bool {
@@ -163,6 +202,9 @@ pub enum Item<'a> {
 /// Packets of several files in the chosen [`Order`].
 pub struct Input<'a> {
     order: Order,
+    maps: &'a [Mapping],
+    /// Per file: the offset at which to move its window next.
+    windows: Vec<usize>,
     readers: Vec<Option<Reader<'a>>>,
     /// Merged order: the next packet of each file, read ahead.
     heads: Vec<Option<RawPacket<'a>>>,
@@ -172,14 +214,16 @@ pub struct Input<'a> {
 }
 
 impl<'a> Input<'a> {
-    pub fn new(files: &'a [CaptureFile], order: Order) -> Self {
-        let readers = files
+    pub fn new(maps: &'a [Mapping], order: Order) -> Self {
+        let readers = maps
             .iter()
-            .map(|f| Reader::new(f.bytes()).ok())
+            .map(|m| Reader::new(m.bytes()).ok())
             .collect::<Vec<_>>();
         let n = readers.len();
         Input {
             order,
+            maps,
+            windows: vec![0; n],
             readers,
             heads: vec![None; n],
             current: 0,
@@ -196,6 +240,7 @@ impl<'a> Input<'a> {
     /// Advances file `i`'s reader; records its end if it has none left.
     fn pull(&mut self, i: usize) -> Option<RawPacket<'a>> {
         let r = self.readers[i].as_mut()?;
+        self.maps[i].advance(r.offset(), &mut self.windows[i]);
         match r.next_packet() {
             Some(Ok(p)) => Some(p),
             Some(Err(e)) => {
@@ -313,7 +358,8 @@ mod tests {
     }
 
     fn timestamps(files: &[CaptureFile], order: Order) -> Vec<String> {
-        let mut input = Input::new(files, order);
+        let maps: Vec<Mapping> = files.iter().map(|f| f.map().unwrap()).collect();
+        let mut input = Input::new(&maps, order);
         let mut out = Vec::new();
         while let Some(item) = input.next_item() {
             out.push(match item {

@@ -75,6 +75,7 @@ impl<'a> PcapReader<'a> {
         self.link
     }
 
+    #[inline(always)]
     fn u32_at(&self, at: usize) -> u32 {
         let b = [
             self.data[at],

@@ -1,7 +1,7 @@
 //! The pipeline: capture → decode → flows → output, over N worker threads.
 //!
-//! **Offline** ([`run_files`]): the capture files are memory-mapped once and
-//! every worker walks all of them, keeping the packets of its shard (by a
+//! **Offline** ([`run_files`]): every worker maps the capture files and
+//! walks all of them, keeping the packets of its shard (by a
 //! symmetric hash of the two addresses; see [`crate::flow::key::shard`]).
 //! There is no dispatch thread and no per-packet hand-off: walking a record
 //! costs a few nanoseconds, a channel hop and a cold cache line on another
@@ -71,9 +71,9 @@ pub struct Report {
 }
 
 /// Items per batch sent from a worker to the merger.
-const BATCH_ITEMS: u32 = 8192;
+const BATCH_ITEMS: u32 = 4096;
 /// Batches in flight per worker before it waits for the merger.
-const BATCHES_IN_FLIGHT: usize = 8;
+const BATCHES_IN_FLIGHT: usize = 4;
 
 /// Runs the offline pipeline over `files`, handing every event to `sink` in
 /// input order. `progress` is told the bytes read so far (of all files).
@@ -97,7 +97,13 @@ pub fn run_files<E>(
             let opts = opts.clone();
             s.spawn(move || {
                 let mut w = Worker::new(id, threads, opts.flows, opts.defrag);
-                let mut input = Input::new(files, opts.order);
+                let maps = match files.iter().map(CaptureFile::map).collect::<Result<Vec<_>, _>>() {
+                    Ok(m) => m,
+                    // The files were mapped once when opened; failing now is
+                    // resource exhaustion. Report no packets rather than panic.
+                    Err(_) => Vec::new(),
+                };
+                let mut input = Input::new(&maps, opts.order);
                 let mut index: u64 = 0;
                 let mut per_file: Vec<u64> = vec![0; files.len()];
                 let mut notices = Vec::new();

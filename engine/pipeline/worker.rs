@@ -154,13 +154,21 @@ impl Worker {
         } else {
             // Whole datagrams go by the innermost address pair, so a tunnelled
             // flow stays on one worker whatever tunnel endpoints carry it.
-            let decoded = decode::datagram(&ipp);
-            let (src, dst) = match &decoded {
-                Ok(d) => (d.src, d.dst),
-                Err(_) => (ipp.src, ipp.dst),
-            };
-            if !self.owns(src, dst) {
+            // Only tunnels need decoding to know it; other packets are
+            // decoded further only by their owner.
+            let tunnel = matches!(ipp.proto, ip::proto::IPIP | ip::proto::IPV6 | ip::proto::GRE);
+            if !tunnel && !self.owns(ipp.src, ipp.dst) {
                 return;
+            }
+            let decoded = decode::datagram(&ipp);
+            if tunnel {
+                let (src, dst) = match &decoded {
+                    Ok(d) => (d.src, d.dst),
+                    Err(_) => (ipp.src, ipp.dst),
+                };
+                if !self.owns(src, dst) {
+                    return;
+                }
             }
             self.count_owned(raw);
             self.decoded(decoded, index, file, raw.ts, u64::from(raw.wire_len));
