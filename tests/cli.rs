@@ -45,7 +45,28 @@ fn pcap(link: u32, frames: &[(u32, &[u8])]) -> Vec<u8> {
 /// Raw IPv4/UDP packet 10.0.0.1:5000 -> 10.0.0.2:53 with `payload`.
 fn udp(src_last: u8, payload: &[u8]) -> Vec<u8> {
     let total = 28 + payload.len();
-    let mut v = vec![0x45, 0, (total >> 8) as u8, total as u8, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, src_last, 10, 0, 0, 2];
+    let mut v = vec![
+        0x45,
+        0,
+        (total >> 8) as u8,
+        total as u8,
+        0,
+        1,
+        0,
+        0,
+        64,
+        17,
+        0,
+        0,
+        10,
+        0,
+        0,
+        src_last,
+        10,
+        0,
+        0,
+        2,
+    ];
     v.extend_from_slice(&[0x13, 0x88, 0x00, 0x35, 0, (8 + payload.len()) as u8, 0, 0]);
     v.extend_from_slice(payload);
     v
@@ -55,16 +76,28 @@ fn udp(src_last: u8, payload: &[u8]) -> Vec<u8> {
 fn missing_file_is_a_one_line_error_with_exit_2() {
     let out = sift(["analyze", "/nonexistent/capture.pcap"]);
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(text(&out.stderr), "sift: error: /nonexistent/capture.pcap: no such file\n");
+    assert_eq!(
+        text(&out.stderr),
+        "sift: error: /nonexistent/capture.pcap: no such file\n"
+    );
 }
 
 #[test]
 fn not_a_capture_and_empty_file() {
-    let t = Temp::new("notpcap.txt", b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n");
+    let t = Temp::new(
+        "notpcap.txt",
+        b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n",
+    );
     let out = sift(["analyze", t.path()]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.starts_with(&format!("sift: error: {}: not a pcap or pcapng capture", t.path())), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "sift: error: {}: not a pcap or pcapng capture",
+            t.path()
+        )),
+        "{err}"
+    );
     assert_eq!(err.lines().count(), 1);
     let e = Temp::new("empty.pcap", b"");
     let out = sift(["analyze", e.path()]);
@@ -76,7 +109,11 @@ fn not_a_capture_and_empty_file() {
 fn directory_is_refused() {
     let out = sift(["analyze", std::env::temp_dir().to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("is a directory"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("is a directory"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -90,7 +127,9 @@ fn truncated_capture_keeps_flows_and_warns() {
     assert_eq!(out.status.code(), Some(0));
     let err = text(&out.stderr);
     assert!(
-        err.contains("sift: warning:") && err.contains("truncated capture") && err.contains("2 packets before it were analyzed"),
+        err.contains("sift: warning:")
+            && err.contains("truncated capture")
+            && err.contains("2 packets before it were analyzed"),
         "{err}"
     );
     let recs = eve(&out.stdout);
@@ -116,33 +155,61 @@ fn eve_flow_record_fields() {
     r[12..16].copy_from_slice(&[10, 0, 0, 2]);
     r[16..20].copy_from_slice(&[10, 0, 0, 1]);
     r[20..24].copy_from_slice(&[0x00, 0x35, 0x13, 0x88]);
-    let t = Temp::new("dns.pcap", &pcap(101, &[(1_600_000_000, &q), (1_600_000_001, &r)]));
+    let t = Temp::new(
+        "dns.pcap",
+        &pcap(101, &[(1_600_000_000, &q), (1_600_000_001, &r)]),
+    );
     let out = sift(["analyze", "--format", "json", "-q", t.path()]);
     let recs = eve(&out.stdout);
     assert_eq!(recs.len(), 1);
     let f = &recs[0];
     assert_eq!(f["event_type"], "flow");
-    assert_eq!((f["src_ip"].as_str(), f["src_port"].as_u64()), (Some("10.0.0.1"), Some(5000)));
-    assert_eq!((f["dest_ip"].as_str(), f["dest_port"].as_u64()), (Some("10.0.0.2"), Some(53)));
+    assert_eq!(
+        (f["src_ip"].as_str(), f["src_port"].as_u64()),
+        (Some("10.0.0.1"), Some(5000))
+    );
+    assert_eq!(
+        (f["dest_ip"].as_str(), f["dest_port"].as_u64()),
+        (Some("10.0.0.2"), Some(53))
+    );
     assert_eq!(f["proto"], "UDP");
     assert_eq!(f["app_proto"], "unknown");
     assert!(f["flow_id"].as_u64().unwrap() < (1 << 53));
     let flow = &f["flow"];
-    assert_eq!((flow["pkts_toserver"].as_u64(), flow["pkts_toclient"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (
+            flow["pkts_toserver"].as_u64(),
+            flow["pkts_toclient"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
     assert_eq!(flow["bytes_toserver"].as_u64(), Some(q.len() as u64));
     assert_eq!(flow["start"], "2020-09-13T12:26:40.000000+0000");
     assert_eq!(flow["end"], "2020-09-13T12:26:41.000000+0000");
-    assert_eq!((flow["state"].as_str(), flow["reason"].as_str()), (Some("established"), Some("shutdown")));
+    assert_eq!(
+        (flow["state"].as_str(), flow["reason"].as_str()),
+        (Some("established"), Some("shutdown"))
+    );
 }
 
 #[test]
 fn json_to_file_and_summary_to_stdout() {
     let t = Temp::new("one.pcap", &pcap(101, &[(1, &udp(1, b"x"))]));
     let o = std::env::temp_dir().join(format!("sift-cli-{}-out.json", std::process::id()));
-    let out = sift(["analyze", "--format", "json", "-o", o.to_str().unwrap(), t.path()]);
+    let out = sift([
+        "analyze",
+        "--format",
+        "json",
+        "-o",
+        o.to_str().unwrap(),
+        t.path(),
+    ]);
     assert!(out.status.success());
     let s = text(&out.stdout);
-    assert!(s.contains("flows     1") && s.contains("by transport: UDP 1"), "{s}");
+    assert!(
+        s.contains("flows     1") && s.contains("by transport: UDP 1"),
+        "{s}"
+    );
     assert_eq!(eve(&std::fs::read(&o).unwrap()).len(), 1);
     let _ = std::fs::remove_file(o);
 }
@@ -152,7 +219,10 @@ fn bad_flags_exit_2() {
     let t = Temp::new("flags.pcap", &pcap(101, &[(1, &udp(1, b"x"))]));
     let out = sift(["analyze", "--threads", "0", t.path()]);
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(text(&out.stderr), "sift: error: --threads must be at least 1\n");
+    assert_eq!(
+        text(&out.stderr),
+        "sift: error: --threads must be at least 1\n"
+    );
     let out = sift(["analyze", "--format", "xml", t.path()]);
     assert_eq!(out.status.code(), Some(2));
 }
@@ -160,11 +230,27 @@ fn bad_flags_exit_2() {
 #[test]
 fn closed_pipe_ends_quietly() {
     // Many flows, read by a consumer that stops after one line.
-    let frames: Vec<Vec<u8>> = (0..20_000u32).map(|i| udp((i % 250) as u8 + 1, &i.to_be_bytes())).collect();
-    let refs: Vec<(u32, &[u8])> = frames.iter().enumerate().map(|(i, f)| (i as u32, f.as_slice())).collect();
+    let frames: Vec<Vec<u8>> = (0..20_000u32)
+        .map(|i| udp((i % 250) as u8 + 1, &i.to_be_bytes()))
+        .collect();
+    let refs: Vec<(u32, &[u8])> = frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (i as u32, f.as_slice()))
+        .collect();
     let t = Temp::new("many.pcap", &pcap(101, &refs));
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sift"))
-        .args(["analyze", "--format", "json", "--udp-timeout", "0", "--new-timeout", "0", "-q", t.path()])
+        .args([
+            "analyze",
+            "--format",
+            "json",
+            "--udp-timeout",
+            "0",
+            "--new-timeout",
+            "0",
+            "-q",
+            t.path(),
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

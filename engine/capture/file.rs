@@ -52,14 +52,22 @@ impl Mapping {
         let ahead = (k + 1) * WINDOW;
         if ahead < map.len() {
             // Advice is an optimisation: a kernel without it reads as usual.
-            let _ = map.advise_range(memmap2::Advice::PopulateRead, ahead, WINDOW.min(map.len() - ahead));
+            let _ = map.advise_range(
+                memmap2::Advice::PopulateRead,
+                ahead,
+                WINDOW.min(map.len() - ahead),
+            );
         }
         if k >= 2 {
             // SAFETY: the mapping is a read-only, file-backed mapping private
             // to this worker; MADV_DONTNEED only drops resident pages, which
             // the kernel reads back from the file if they are touched again.
             let _ = unsafe {
-                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, (k - 2) * WINDOW, WINDOW)
+                map.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    (k - 2) * WINDOW,
+                    WINDOW,
+                )
             };
         }
         *next = ahead;

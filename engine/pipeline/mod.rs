@@ -97,7 +97,11 @@ pub fn run_files<E>(
             let opts = opts.clone();
             s.spawn(move || {
                 let mut w = Worker::new(id, threads, opts.flows, opts.defrag);
-                let maps = match files.iter().map(CaptureFile::map).collect::<Result<Vec<_>, _>>() {
+                let maps = match files
+                    .iter()
+                    .map(CaptureFile::map)
+                    .collect::<Result<Vec<_>, _>>()
+                {
                     Ok(m) => m,
                     // The files were mapped once when opened; failing now is
                     // resource exhaustion. Report no packets rather than panic.

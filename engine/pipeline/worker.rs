@@ -156,7 +156,10 @@ impl Worker {
             // flow stays on one worker whatever tunnel endpoints carry it.
             // Only tunnels need decoding to know it; other packets are
             // decoded further only by their owner.
-            let tunnel = matches!(ipp.proto, ip::proto::IPIP | ip::proto::IPV6 | ip::proto::GRE);
+            let tunnel = matches!(
+                ipp.proto,
+                ip::proto::IPIP | ip::proto::IPV6 | ip::proto::GRE
+            );
             if !tunnel && !self.owns(ipp.src, ipp.dst) {
                 return;
             }
