@@ -1,11 +1,13 @@
 //! Opening capture files and reading several as one input.
 //!
-//! A file is opened and checked once ([`CaptureFile`]); each worker maps it
-//! on its own ([`Mapping`]) and walks it with its own [`Reader`]. Reading
-//! moves a window along each mapping: the next 8 MiB are faulted in ahead in
-//! one call (`MADV_POPULATE_READ`, far cheaper than a page fault per 64 KiB)
-//! and pages more than a window behind are released (`MADV_DONTNEED`), so a
-//! worker holds about 24 MiB of a file however large it is. Several
+//! A file is opened and checked once ([`CaptureFile`]), then mapped once
+//! ([`Mapping`]) and read in place. A window moves along each mapping as the
+//! input is read: the window two ahead is faulted in with one call
+//! (`MADV_POPULATE_READ`, far cheaper than a page fault per 64 KiB) and the
+//! window two behind is released (`MADV_DONTNEED`), so resident memory stays
+//! at a few windows however large the file. The reader only queues these
+//! [`WindowTask`]s; whoever has time runs them (a follower worker, or the
+//! reader itself when alone). Several
 //! files are read either one after the other ([`Order::Sequential`]: each
 //! file's flows end with the file) or interleaved by timestamp as one stream
 //! ([`Order::Merged`]: packets taken in timestamp order, ties by file order).
@@ -27,7 +29,7 @@ pub struct CaptureFile {
     len: u64,
 }
 
-/// One worker's read-only mapping of a capture file.
+/// A read-only mapping of a capture file.
 pub struct Mapping {
     map: Option<Mmap>,
 }
@@ -35,42 +37,73 @@ pub struct Mapping {
 /// Size of the read-ahead and release window.
 const WINDOW: usize = 8 << 20;
 
+/// Kernel advice about a range of a mapping, to run off the reading path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WindowTask {
+    pub file: usize,
+    pub populate: bool,
+    pub from: usize,
+    pub len: usize,
+}
+
 impl Mapping {
     pub fn bytes(&self) -> &[u8] {
         self.map.as_deref().unwrap_or(&[])
     }
 
-    /// Moves the window after reading reached `offset`: faults in the next
-    /// window, releases the one before the previous. `next` is the offset at
-    /// which to move again.
-    fn advance(&self, offset: usize, next: &mut usize) {
+    /// Reading reached `offset`; `next` is the offset at which to call
+    /// again. Queues the window tasks that are due.
+    fn advance(&self, file: usize, offset: usize, next: &mut usize, tasks: &mut Vec<WindowTask>) {
         let Some(map) = &self.map else { return };
         if offset < *next {
             return;
         }
         let k = offset / WINDOW;
-        let ahead = (k + 1) * WINDOW;
-        if ahead < map.len() {
-            // Advice is an optimisation: a kernel without it reads as usual.
-            let _ = map.advise_range(
-                memmap2::Advice::PopulateRead,
-                ahead,
-                WINDOW.min(map.len() - ahead),
-            );
+        if k == 0 {
+            tasks.push(WindowTask {
+                file,
+                populate: true,
+                from: 0,
+                len: WINDOW,
+            });
+            tasks.push(WindowTask {
+                file,
+                populate: true,
+                from: WINDOW,
+                len: WINDOW,
+            });
         }
-        if k >= 2 {
-            // SAFETY: the mapping is a read-only, file-backed mapping private
-            // to this worker; MADV_DONTNEED only drops resident pages, which
-            // the kernel reads back from the file if they are touched again.
+        for (w, populate) in [(k + 2, true), (k.wrapping_sub(2), false)] {
+            if w < map.len().div_ceil(WINDOW) {
+                tasks.push(WindowTask {
+                    file,
+                    populate,
+                    from: w * WINDOW,
+                    len: WINDOW,
+                });
+            }
+        }
+        *next = (k + 1) * WINDOW;
+    }
+
+    /// Runs a window task on this mapping.
+    pub fn run(&self, t: &WindowTask) {
+        let Some(map) = &self.map else { return };
+        if t.from >= map.len() {
+            return;
+        }
+        let len = t.len.min(map.len() - t.from);
+        // Advice is an optimisation: without it, pages fault in as usual.
+        if t.populate {
+            let _ = map.advise_range(memmap2::Advice::PopulateRead, t.from, len);
+        } else {
+            // SAFETY: a read-only, file-backed mapping: MADV_DONTNEED only
+            // drops resident pages, which the kernel reads back from the
+            // file if anything touches them again.
             let _ = unsafe {
-                map.unchecked_advise_range(
-                    memmap2::UncheckedAdvice::DontNeed,
-                    (k - 2) * WINDOW,
-                    WINDOW,
-                )
+                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, t.from, len)
             };
         }
-        *next = ahead;
     }
 }
 
@@ -82,7 +115,6 @@ pub enum OpenError {
     #[error("{path}: {source}")]
     Format { path: String, source: CaptureError },
 }
-
 fn io_reason(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::NotFound => "no such file".into(),
@@ -121,7 +153,7 @@ impl CaptureFile {
         Ok(f)
     }
 
-    /// A new read-only mapping of the whole file.
+    /// A read-only mapping of the whole file.
     pub fn map(&self) -> io::Result<Mapping> {
         if self.len == 0 {
             return Ok(Mapping { map: None });
@@ -211,6 +243,8 @@ pub enum Item<'a> {
 pub struct Input<'a> {
     order: Order,
     maps: &'a [Mapping],
+    /// Window tasks due, for [`take_window_tasks`](Self::take_window_tasks).
+    tasks: Vec<WindowTask>,
     /// Per file: the offset at which to move its window next.
     windows: Vec<usize>,
     readers: Vec<Option<Reader<'a>>>,
@@ -222,6 +256,7 @@ pub struct Input<'a> {
 }
 
 impl<'a> Input<'a> {
+    /// The input over files mapped by [`CaptureFile::map`].
     pub fn new(maps: &'a [Mapping], order: Order) -> Self {
         let readers = maps
             .iter()
@@ -231,6 +266,7 @@ impl<'a> Input<'a> {
         Input {
             order,
             maps,
+            tasks: Vec::new(),
             windows: vec![0; n],
             readers,
             heads: vec![None; n],
@@ -238,6 +274,12 @@ impl<'a> Input<'a> {
             pending_end: Vec::new(),
             primed: false,
         }
+    }
+
+    /// The window tasks due since the last call; run them with
+    /// [`Mapping::run`] (the reader itself when nobody else can).
+    pub fn take_window_tasks(&mut self) -> Vec<WindowTask> {
+        std::mem::take(&mut self.tasks)
     }
 
     /// Bytes consumed so far, over all files (for progress).
@@ -248,7 +290,7 @@ impl<'a> Input<'a> {
     /// Advances file `i`'s reader; records its end if it has none left.
     fn pull(&mut self, i: usize) -> Option<RawPacket<'a>> {
         let r = self.readers[i].as_mut()?;
-        self.maps[i].advance(r.offset(), &mut self.windows[i]);
+        self.maps[i].advance(i, r.offset(), &mut self.windows[i], &mut self.tasks);
         match r.next_packet() {
             Some(Ok(p)) => Some(p),
             Some(Err(e)) => {

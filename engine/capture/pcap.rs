@@ -14,6 +14,9 @@ pub const MAX_RECORD: u32 = 262_144;
 
 const FILE_HEADER: usize = 24;
 
+/// How far ahead of the current record to prefetch, in bytes.
+const PREFETCH_DISTANCE: usize = 4096;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Resolution {
     Micro,
@@ -132,6 +135,8 @@ impl<'a> PcapReader<'a> {
             }));
         }
         self.pos = end;
+        // Load what lies a few records ahead while this one is used.
+        super::prefetch(self.data, end + PREFETCH_DISTANCE, end - at);
         let ts: Timestamp = match self.resolution {
             Resolution::Micro => secs * NANOS_PER_SEC + frac.min(999_999) * 1_000,
             Resolution::Nano => secs * NANOS_PER_SEC + frac.min(999_999_999),

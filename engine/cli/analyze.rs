@@ -72,6 +72,11 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "SECS", default_value_t = 1800)]
     pub active_timeout: u64,
 
+    /// Worker 0's share of the traffic relative to an even split (it also
+    /// reads and routes every packet). For tuning; the default suits most.
+    #[arg(long, value_name = "RATIO", default_value_t = Options::default().lead_share, hide = true)]
+    pub lead_share: f64,
+
     /// No summary.
     #[arg(short, long)]
     pub quiet: bool,

@@ -22,7 +22,7 @@ use std::net::IpAddr;
 
 use hashbrown::HashMap;
 
-use super::ip::Fragment;
+use super::ip::IpPacket;
 use crate::capture::{Timestamp, NANOS_PER_SEC};
 
 /// Limits of the reassembler.
@@ -167,17 +167,12 @@ impl Defragmenter {
         false
     }
 
-    /// Adds a fragment; returns the datagram when it is complete.
-    pub fn add(
-        &mut self,
-        now: Timestamp,
-        src: IpAddr,
-        dst: IpAddr,
-        proto: u8,
-        frag: Fragment,
-        data: &[u8],
-        wire_len: u32,
-    ) -> Option<Reassembled> {
+    /// Adds a fragment (`ip.fragment` must be set; other packets are
+    /// ignored) of `wire_len` bytes on the wire; returns the datagram when
+    /// it is complete.
+    pub fn add(&mut self, now: Timestamp, ip: &IpPacket<'_>, wire_len: u32) -> Option<Reassembled> {
+        let frag = ip.fragment?;
+        let (src, dst, proto, data) = (ip.src, ip.dst, ip.proto, ip.payload);
         self.stats.fragments += 1;
         self.expire(now);
         let v6 = src.is_ipv6();
@@ -316,6 +311,7 @@ fn fill_gaps(buf: &mut [u8], filled: &mut Vec<(u32, u32)>, start: u32, data: &[u
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::ip::Fragment;
 
     const SEC: u64 = NANOS_PER_SEC;
 
@@ -331,14 +327,22 @@ mod tests {
         }
     }
 
+    fn packet<'a>(src: &str, dst: &str, f: Fragment, data: &'a [u8]) -> IpPacket<'a> {
+        IpPacket {
+            src: a(src),
+            dst: a(dst),
+            proto: 17,
+            payload: data,
+            fragment: Some(f),
+            truncated: false,
+            ttl: 64,
+        }
+    }
+
     fn add(d: &mut Defragmenter, t: u64, f: Fragment, data: &[u8]) -> Option<Reassembled> {
         d.add(
             t,
-            a("10.0.0.1"),
-            a("10.0.0.2"),
-            17,
-            f,
-            data,
+            &packet("10.0.0.1", "10.0.0.2", f, data),
             data.len() as u32 + 34,
         )
     }
@@ -373,11 +377,11 @@ mod tests {
     #[test]
     fn ipv6_overlap_drops_datagram() {
         let mut d = Defragmenter::new(DefragConfig::default());
-        let (s, t) = (a("2001:db8::1"), a("2001:db8::2"));
-        assert!(d.add(SEC, s, t, 17, frag(0, true), &[1; 16], 70).is_none());
-        assert!(d.add(SEC, s, t, 17, frag(8, true), &[2; 16], 70).is_none());
-        assert!(d.add(SEC, s, t, 17, frag(24, false), &[3; 8], 70).is_none());
-        assert!(d.add(SEC, s, t, 17, frag(16, true), &[3; 8], 70).is_none());
+        let v6 = |f, data| packet("2001:db8::1", "2001:db8::2", f, data);
+        assert!(d.add(SEC, &v6(frag(0, true), &[1; 16]), 70).is_none());
+        assert!(d.add(SEC, &v6(frag(8, true), &[2; 16]), 70).is_none());
+        assert!(d.add(SEC, &v6(frag(24, false), &[3; 8]), 70).is_none());
+        assert!(d.add(SEC, &v6(frag(16, true), &[3; 8]), 70).is_none());
         assert_eq!(d.stats().dropped, 1);
         assert_eq!(d.stats().reassembled, 0);
     }
@@ -407,7 +411,7 @@ mod tests {
                 offset: 0,
                 more: true,
             };
-            d.add(SEC, a("10.0.0.1"), a("10.0.0.2"), 17, f, &[0; 8], 50);
+            d.add(SEC, &packet("10.0.0.1", "10.0.0.2", f, &[0; 8]), 50);
         }
         assert_eq!(d.in_progress(), 2);
         assert_eq!(d.stats().evicted, 3);
@@ -428,7 +432,7 @@ mod tests {
                 offset: 60_000,
                 more: true,
             };
-            d.add(SEC, a("10.0.0.1"), a("10.0.0.2"), 17, f, &[0; 1480], 1514);
+            d.add(SEC, &packet("10.0.0.1", "10.0.0.2", f, &[0; 1480]), 1514);
             assert!(d.buffered_bytes() <= (1 << 20) + 65_536);
         }
     }

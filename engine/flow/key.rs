@@ -2,8 +2,8 @@
 //!
 //! A key stores its two endpoints in a canonical order (the smaller
 //! (address, port) first), so both directions of a flow find the same entry;
-//! [`Direction`] remembers which way a packet went. The shard hash uses the
-//! two addresses only — not the ports — so that IP fragments, which carry no
+//! [`Direction`] remembers which way a packet went. The shard hash
+//! ([`Shards`]) uses the two addresses only — not the ports — so that IP fragments, which carry no
 //! ports after the first, reach the worker that owns their flow without a
 //! shared reassembly stage in front of the workers.
 
@@ -70,19 +70,55 @@ impl FlowKey {
     }
 }
 
-/// The worker (of `workers`) that owns traffic between `a` and `b`, in
-/// either direction.
-#[inline]
-pub fn shard(a: IpAddr, b: IpAddr, workers: usize) -> usize {
-    if workers <= 1 {
-        return 0;
+/// How traffic is split between workers: by a symmetric hash of the two
+/// addresses, cut into ranges of chosen sizes (worker 0, which also reads
+/// and routes the input, takes a smaller range).
+#[derive(Clone, Debug)]
+pub struct Shards {
+    /// Upper bounds of each worker's hash range but the last's.
+    bounds: Vec<u64>,
+}
+
+impl Shards {
+    /// Shares per worker (summing to about 1).
+    pub fn new(shares: &[f64]) -> Self {
+        let mut acc = 0.0;
+        let bounds = shares[..shares.len().saturating_sub(1)]
+            .iter()
+            .map(|s| {
+                acc += s;
+                (acc.clamp(0.0, 1.0) * u64::MAX as f64) as u64
+            })
+            .collect();
+        Shards { bounds }
     }
+
+    pub fn workers(&self) -> usize {
+        self.bounds.len() + 1
+    }
+
+    /// The worker that owns traffic between `a` and `b`, either way.
+    #[inline]
+    pub fn owner(&self, a: IpAddr, b: IpAddr) -> usize {
+        if self.bounds.is_empty() {
+            return 0;
+        }
+        let h = pair_hash(a, b);
+        self.bounds
+            .iter()
+            .position(|&b| h < b)
+            .unwrap_or(self.bounds.len())
+    }
+}
+
+/// A symmetric, unseeded hash of an address pair.
+#[inline]
+pub fn pair_hash(a: IpAddr, b: IpAddr) -> u64 {
     let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
     let mut h = Mix::default();
     h.addr(lo);
     h.addr(hi);
-    // Multiply-shift range reduction: unbiased enough, no division.
-    ((u128::from(h.finish()) * workers as u128) >> 64) as usize
+    h.finish()
 }
 
 /// A small fixed-seed mixer (splitmix64-style finalizer per word).
@@ -144,14 +180,23 @@ mod tests {
     }
 
     #[test]
-    fn shard_is_symmetric_and_spreads() {
+    fn shards_are_symmetric_and_follow_shares() {
+        let shards = Shards::new(&[0.1, 0.3, 0.3, 0.3]);
         let mut counts = [0usize; 4];
-        for i in 0..4000u32 {
+        for i in 0..10_000u32 {
             let a: IpAddr = std::net::Ipv4Addr::from(0x0a00_0000 + i).into();
             let b: IpAddr = "192.0.2.1".parse().unwrap();
-            assert_eq!(shard(a, b, 4), shard(b, a, 4));
-            counts[shard(a, b, 4)] += 1;
+            assert_eq!(shards.owner(a, b), shards.owner(b, a));
+            counts[shards.owner(a, b)] += 1;
         }
-        assert!(counts.iter().all(|&c| c > 800), "{counts:?}");
+        assert!((800..1200).contains(&counts[0]), "{counts:?}");
+        assert!(
+            counts[1..].iter().all(|&c| (2700..3300).contains(&c)),
+            "{counts:?}"
+        );
+        assert_eq!(
+            Shards::new(&[1.0]).owner("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap()),
+            0
+        );
     }
 }

@@ -207,11 +207,9 @@ impl Flow {
         match pkt.transport.header {
             Header::Tcp(h) => {
                 self.tcp_flags[side] |= h.flags;
-                if h.has(tcp_flags::RST) {
-                    self.state = FlowState::Closed;
-                } else if self.tcp_flags[TO_SERVER] & self.tcp_flags[TO_CLIENT] & tcp_flags::FIN
-                    != 0
-                {
+                let fin_both =
+                    self.tcp_flags[TO_SERVER] & self.tcp_flags[TO_CLIENT] & tcp_flags::FIN;
+                if h.has(tcp_flags::RST) || fin_both != 0 {
                     self.state = FlowState::Closed;
                 } else if self.state == FlowState::New
                     && self.pkts[TO_SERVER] > 0

@@ -3,13 +3,14 @@
 //! Each worker sends batches of events sorted by [`Order`], each with a
 //! watermark: the input position below which that worker will send nothing
 //! more. An event is released once it is the smallest queued and its
-//! position is below every worker's watermark. The merger always waits on
-//! the worker that is furthest behind, and each worker's channel is bounded,
-//! so a fast worker blocks instead of piling events up in memory.
+//! position is below every worker's watermark. The merger takes batches
+//! from whichever worker has one ready. Memory stays bounded because every
+//! channel is: the lead cannot run ahead of a follower by more than the
+//! work batches in flight between them.
 
 use std::collections::VecDeque;
 
-use crossbeam_channel::Receiver;
+use crossbeam_channel::{Receiver, Select};
 
 use super::stats::Counters;
 use super::worker::{Event, Order};
@@ -54,14 +55,19 @@ impl Merger {
         report: &mut Report,
     ) -> Result<(), E> {
         loop {
-            // Wait on the worker furthest behind.
-            let Some(w) = (0..self.receivers.len())
+            let open: Vec<usize> = (0..self.receivers.len())
                 .filter(|&w| !self.finished[w])
-                .min_by_key(|&w| self.watermarks[w])
-            else {
+                .collect();
+            if open.is_empty() {
                 break;
-            };
-            let Ok(batch) = self.receivers[w].recv() else {
+            }
+            let mut sel = Select::new();
+            for &w in &open {
+                sel.recv(&self.receivers[w]);
+            }
+            let op = sel.select();
+            let w = open[op.index()];
+            let Ok(batch) = op.recv(&self.receivers[w]) else {
                 // A worker thread died (panicked): nothing more will come.
                 self.finished[w] = true;
                 self.watermarks[w] = u64::MAX;

@@ -1,17 +1,25 @@
 //! The pipeline: capture → decode → flows → output, over N worker threads.
 //!
-//! **Offline** ([`run_files`]): every worker maps the capture files and
-//! walks all of them, keeping the packets of its shard (by a
-//! symmetric hash of the two addresses; see [`crate::flow::key::shard`]).
-//! There is no dispatch thread and no per-packet hand-off: walking a record
-//! costs a few nanoseconds, a channel hop and a cold cache line on another
-//! core cost more (DESIGN.md). The calling thread merges the workers' event
-//! streams back into input order ([`merge`]), so the output is the same for
-//! any `threads`.
+//! **Offline** ([`run_files`]): the capture files are mapped once. Worker 0,
+//! the *lead*, walks every packet: it advances the packet clock, decodes
+//! the link and IP headers, and routes each packet by a symmetric hash of
+//! its addresses ([`Shards`]). Its own packets it processes at once; the
+//! others go, as references into the mapping, in batches over bounded
+//! channels to the *followers*, which only process. The lead also tells the
+//! followers where its sweeps for idle flows happen, so expiry falls at the
+//! same input position for any number of workers. Because the lead pays for
+//! reading and routing, it owns a smaller share of the traffic
+//! ([`Options::lead_share`]).
 //!
-//! Determinism holds as long as no capacity limit bites: capacities are
-//! split between workers, so evictions (reported) may differ with the
-//! thread count.
+//! This beat the alternative DESIGN.md describes (every worker walking the
+//! whole capture and keeping its own share): on the 2-core bench machine
+//! two such workers spent as much time walking as processing, and reached
+//! 1.4x one worker; see benches/HISTORY.md.
+//!
+//! The calling thread merges the workers' event streams back into input
+//! order ([`merge`]), so the output is the same for any `threads`, as long
+//! as no capacity limit bites: capacities are split between workers, so
+//! evictions (reported) may differ with the thread count.
 
 pub mod merge;
 pub mod stats;
@@ -20,11 +28,12 @@ pub mod worker;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::bounded;
+use crossbeam_channel::{bounded, Receiver, Sender};
 
-use crate::capture::file::{CaptureFile, Input, Item, Order as InputOrder};
-use crate::capture::CaptureError;
+use crate::capture::file::{CaptureFile, Input, Item, Mapping, Order as InputOrder, WindowTask};
+use crate::capture::{CaptureError, RawPacket, Timestamp};
 use crate::decode::defrag::DefragConfig;
+use crate::flow::key::Shards;
 use crate::flow::FlowConfig;
 use merge::{Batch, Merger};
 use stats::Counters;
@@ -37,6 +46,10 @@ pub struct Options {
     pub order: InputOrder,
     pub flows: FlowConfig,
     pub defrag: DefragConfig,
+    /// With several threads, worker 0's share of the traffic relative to an
+    /// even split (0.5: half as much as each other worker), since it also
+    /// reads and routes every packet.
+    pub lead_share: f64,
 }
 
 impl Default for Options {
@@ -46,7 +59,23 @@ impl Default for Options {
             order: InputOrder::Sequential,
             flows: FlowConfig::default(),
             defrag: DefragConfig::default(),
+            lead_share: 0.5,
         }
+    }
+}
+
+impl Options {
+    /// The share of the traffic each worker owns.
+    fn shares(&self) -> Vec<f64> {
+        let n = self.threads.max(1);
+        if n == 1 {
+            return vec![1.0];
+        }
+        let lead = (self.lead_share / n as f64).clamp(0.0, 1.0);
+        let rest = (1.0 - lead) / (n - 1) as f64;
+        std::iter::once(lead)
+            .chain(std::iter::repeat_n(rest, n - 1))
+            .collect()
     }
 }
 
@@ -70,10 +99,34 @@ pub struct Report {
     pub interrupted: bool,
 }
 
-/// Items per batch sent from a worker to the merger.
+/// Items the lead reads between two batches to the merger and followers.
 const BATCH_ITEMS: u32 = 4096;
-/// Batches in flight per worker before it waits for the merger.
+/// Batches in flight on each channel before the sender waits.
 const BATCHES_IN_FLIGHT: usize = 4;
+
+/// What the lead sends a follower, in input order.
+enum Work<'a> {
+    /// A packet the follower owns.
+    Packet {
+        index: u64,
+        file: u32,
+        clock: Timestamp,
+        raw: RawPacket<'a>,
+    },
+    /// The lead swept idle flows before packet `index`, at `clock`.
+    Sweep { index: u64, clock: Timestamp },
+    /// The input (or a file, read file by file) ended at `index`.
+    End { index: u64 },
+}
+
+/// A batch of work: everything the lead routed before input position `upto`.
+struct WorkBatch<'a> {
+    work: Vec<Work<'a>>,
+    upto: u64,
+    /// Read-ahead and release of the input's mappings, for the follower to
+    /// run off the lead's path.
+    windows: Vec<WindowTask>,
+}
 
 /// Runs the offline pipeline over `files`, handing every event to `sink` in
 /// input order. `progress` is told the bytes read so far (of all files).
@@ -87,91 +140,224 @@ pub fn run_files<E>(
 ) -> Result<Report, E> {
     let started = Instant::now();
     let threads = opts.threads.max(1);
+    let shares = opts.shares();
+    let shards = Shards::new(&shares);
     let mut report = Report::default();
     let mut result = Ok(());
+    // Each file was mapped once when opened; failing now is resource
+    // exhaustion: read nothing rather than panic.
+    let maps: Vec<Mapping> = files
+        .iter()
+        .map(CaptureFile::map)
+        .collect::<Result<_, _>>()
+        .unwrap_or_default();
+    let maps = &maps;
     std::thread::scope(|s| {
         let mut receivers = Vec::with_capacity(threads);
-        for id in 0..threads {
+        let mut to_followers = Vec::with_capacity(threads - 1);
+        let (lead_tx, lead_rx) = bounded::<Batch>(BATCHES_IN_FLIGHT);
+        receivers.push(lead_rx);
+        for (id, share) in shares.iter().copied().enumerate().skip(1) {
+            let (work_tx, work_rx) = bounded::<WorkBatch<'_>>(BATCHES_IN_FLIGHT);
             let (tx, rx) = bounded::<Batch>(BATCHES_IN_FLIGHT);
+            to_followers.push(work_tx);
             receivers.push(rx);
             let opts = opts.clone();
-            s.spawn(move || {
-                let mut w = Worker::new(id, threads, opts.flows, opts.defrag);
-                let maps = match files
-                    .iter()
-                    .map(CaptureFile::map)
-                    .collect::<Result<Vec<_>, _>>()
-                {
-                    Ok(m) => m,
-                    // The files were mapped once when opened; failing now is
-                    // resource exhaustion. Report no packets rather than panic.
-                    Err(_) => Vec::new(),
-                };
-                let mut input = Input::new(&maps, opts.order);
-                let mut index: u64 = 0;
-                let mut per_file: Vec<u64> = vec![0; files.len()];
-                let mut notices = Vec::new();
-                let mut items = 0u32;
-                let mut interrupted = false;
-                loop {
-                    let Some(item) = input.next_item() else { break };
-                    match item {
-                        Item::Packet { file, packet } => {
-                            w.packet(index, file as u32, &packet);
-                            index += 1;
-                            per_file[file] += 1;
-                        }
-                        Item::FileEnd { file, error } => {
-                            if opts.order == InputOrder::Sequential {
-                                w.end_of_input(index);
-                            }
-                            if id == 0 {
-                                notices.push(FileEnd {
-                                    file,
-                                    packets: per_file[file],
-                                    error,
-                                });
-                            }
-                        }
-                    }
-                    items += 1;
-                    if items == BATCH_ITEMS {
-                        items = 0;
-                        if stop.load(Ordering::Relaxed) {
-                            interrupted = true;
-                            break;
-                        }
-                        let batch = Batch {
-                            worker: id,
-                            events: w.take_events(),
-                            watermark: index,
-                            offset: input.offset() as u64,
-                            notices: std::mem::take(&mut notices),
-                            done: None,
-                        };
-                        if tx.send(batch).is_err() {
-                            return; // the merger gave up (output error)
-                        }
-                    }
-                }
-                w.end_of_input(index);
-                let _ = tx.send(Batch {
-                    worker: id,
-                    events: w.take_events(),
-                    watermark: u64::MAX,
-                    offset: input.offset() as u64,
-                    notices,
-                    done: Some((w.counters(), interrupted)),
-                });
-            });
+            s.spawn(move || follow(id, share, &opts, maps, &work_rx, &tx));
         }
+        let lead_opts = opts.clone();
+        let lead_shards = shards.clone();
+        s.spawn(move || {
+            lead(
+                files.len(),
+                maps,
+                &lead_opts,
+                shares[0],
+                &lead_shards,
+                stop,
+                &to_followers,
+                &lead_tx,
+            )
+        });
         let mut merger = Merger::new(receivers);
         result = merger.run(
-            &mut |batch_offset| progress(batch_offset),
+            &mut |offset| progress(offset),
             &mut |ev| sink(ev),
             &mut report,
         );
     });
     report.elapsed = started.elapsed();
     result.map(|()| report)
+}
+
+/// Worker 0: reads the input, routes packets, processes its own share.
+#[allow(clippy::too_many_arguments)]
+fn lead<'a>(
+    nfiles: usize,
+    maps: &'a [Mapping],
+    opts: &Options,
+    share: f64,
+    shards: &Shards,
+    stop: &AtomicBool,
+    followers: &[Sender<WorkBatch<'a>>],
+    merger: &Sender<Batch>,
+) {
+    let mut w = Worker::new(share, opts.flows, opts.defrag);
+    let mut input = Input::new(maps, opts.order);
+    let mut pending: Vec<Vec<Work<'a>>> = followers.iter().map(|_| Vec::new()).collect();
+    let mut index: u64 = 0;
+    let mut per_file: Vec<u64> = vec![0; nfiles];
+    let mut notices = Vec::new();
+    let mut items = 0u32;
+    let mut interrupted = false;
+    // Sends what the followers have pending, the window tasks to the first;
+    // false if one is gone. Alone, the lead runs the window tasks itself.
+    let flush = |pending: &mut Vec<Vec<Work<'a>>>, upto: u64, input: &mut Input<'a>| {
+        let mut windows = input.take_window_tasks();
+        if followers.is_empty() {
+            for t in windows.drain(..) {
+                maps[t.file].run(&t);
+            }
+        }
+        pending.iter_mut().zip(followers).all(|(p, tx)| {
+            let work = std::mem::take(p);
+            tx.send(WorkBatch {
+                work,
+                upto,
+                windows: std::mem::take(&mut windows),
+            })
+            .is_ok()
+        })
+    };
+    while let Some(item) = input.next_item() {
+        match item {
+            Item::Packet { file, packet } => {
+                if w.advance_clock(index, packet.ts) {
+                    let clock = w.clock();
+                    for p in pending.iter_mut() {
+                        p.push(Work::Sweep { index, clock });
+                    }
+                }
+                match w.route(&packet, shards) {
+                    Some(0) => w.owned_packet(index, file as u32, &packet),
+                    Some(f) => pending[f - 1].push(Work::Packet {
+                        index,
+                        file: file as u32,
+                        clock: w.clock(),
+                        raw: packet,
+                    }),
+                    None => {}
+                }
+                index += 1;
+                per_file[file] += 1;
+            }
+            Item::FileEnd { file, error } => {
+                if opts.order == InputOrder::Sequential {
+                    w.end_of_input(index);
+                    for p in pending.iter_mut() {
+                        p.push(Work::End { index });
+                    }
+                }
+                notices.push(FileEnd {
+                    file,
+                    packets: per_file[file],
+                    error,
+                });
+            }
+        }
+        items += 1;
+        if followers.is_empty() && items % 512 == 0 {
+            for t in input.take_window_tasks() {
+                maps[t.file].run(&t);
+            }
+        }
+        if items == BATCH_ITEMS {
+            items = 0;
+            if !flush(&mut pending, index, &mut input) {
+                return;
+            }
+            let batch = Batch {
+                worker: 0,
+                events: w.take_events(),
+                watermark: index,
+                offset: input.offset() as u64,
+                notices: std::mem::take(&mut notices),
+                done: None,
+            };
+            if merger.send(batch).is_err() {
+                return; // the merger gave up (output error)
+            }
+            if stop.load(Ordering::Relaxed) {
+                interrupted = true;
+                break;
+            }
+        }
+    }
+    w.end_of_input(index);
+    for p in pending.iter_mut() {
+        p.push(Work::End { index });
+    }
+    flush(&mut pending, u64::MAX, &mut input);
+    let _ = merger.send(Batch {
+        worker: 0,
+        events: w.take_events(),
+        watermark: u64::MAX,
+        offset: input.offset() as u64,
+        notices,
+        done: Some((w.counters(), interrupted)),
+    });
+}
+
+/// Workers 1..n: process the packets the lead routes to them.
+fn follow(
+    id: usize,
+    share: f64,
+    opts: &Options,
+    maps: &[Mapping],
+    work: &Receiver<WorkBatch<'_>>,
+    merger: &Sender<Batch>,
+) {
+    let mut w = Worker::new(share, opts.flows, opts.defrag);
+    for batch in work.iter() {
+        for t in &batch.windows {
+            maps[t.file].run(t);
+        }
+        for item in batch.work {
+            match item {
+                Work::Packet {
+                    index,
+                    file,
+                    clock,
+                    raw,
+                } => {
+                    w.set_clock(clock);
+                    w.owned_packet(index, file, &raw);
+                }
+                Work::Sweep { index, clock } => w.sweep_at(index, clock),
+                Work::End { index } => w.end_of_input(index),
+            }
+        }
+        let last = batch.upto == u64::MAX;
+        let out = Batch {
+            worker: id,
+            events: w.take_events(),
+            watermark: batch.upto,
+            offset: 0,
+            notices: Vec::new(),
+            done: last.then(|| (w.counters(), false)),
+        };
+        if merger.send(out).is_err() || last {
+            return;
+        }
+    }
+    // The lead stopped without a last batch (it failed to send): report
+    // what there is.
+    let _ = merger.send(Batch {
+        worker: id,
+        events: w.take_events(),
+        watermark: u64::MAX,
+        offset: 0,
+        notices: Vec::new(),
+        done: Some((w.counters(), true)),
+    });
 }

@@ -1,17 +1,17 @@
 //! A worker: owns one share of the flows (by [`shard`]) with their table,
 //! fragment buffers and counters, and turns its packets into events.
 //!
-//! Every worker is shown every packet of the input, in order. It advances
-//! its packet clock on all of them — so timeouts fire at the same input
-//! position whatever the number of workers — and fully processes only the
-//! packets it owns. Each event carries an [`Order`] key that places it in
-//! the input; merging the workers' events by that key gives the same output
-//! for any thread count.
+//! The clock and the sweeps for idle flows run on the input position: a
+//! sweep happens before the packet whose timestamp makes it due, at the
+//! same position whatever the number of workers (followers sweep when the
+//! lead tells them, see [`super`]). Each event carries an [`Order`] key
+//! that places it in the input; merging the workers' events by that key
+//! gives the same output for any thread count.
 
 use crate::capture::{RawPacket, Timestamp, NANOS_PER_SEC};
 use crate::decode::defrag::{DefragConfig, Defragmenter};
 use crate::decode::{self, ip, link, DecodeError, Decoded};
-use crate::flow::key::{shard, Endpoint, FlowKey};
+use crate::flow::key::{Endpoint, FlowKey, Shards};
 use crate::flow::table::FlowTable;
 use crate::flow::{EndReason, Flow, FlowConfig, FlowState};
 use crate::output::record::FlowRecord;
@@ -38,8 +38,6 @@ pub enum Event {
 const SWEEP_INTERVAL: Timestamp = NANOS_PER_SEC;
 
 pub struct Worker {
-    id: usize,
-    workers: usize,
     table: FlowTable,
     defrag: Defragmenter,
     counters: Counters,
@@ -51,19 +49,17 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Worker `id` of `workers`, with its share of the flow capacity.
-    pub fn new(id: usize, workers: usize, flows: FlowConfig, defrag: DefragConfig) -> Self {
-        let workers = workers.max(1);
-        let share = flows.capacity.div_ceil(workers);
+    /// A worker that owns `share` (0 to 1) of the traffic, and as much of
+    /// the flow and fragment capacities.
+    pub fn new(share: f64, flows: FlowConfig, defrag: DefragConfig) -> Self {
+        let part = |n: usize| ((n as f64 * share).ceil() as usize).max(1);
         let defrag = DefragConfig {
-            max_datagrams: defrag.max_datagrams.div_ceil(workers),
-            max_bytes: defrag.max_bytes.div_ceil(workers),
+            max_datagrams: part(defrag.max_datagrams),
+            max_bytes: part(defrag.max_bytes),
             ..defrag
         };
         Worker {
-            id,
-            workers,
-            table: FlowTable::new(flows, share),
+            table: FlowTable::new(flows, part(flows.capacity)),
             defrag: Defragmenter::new(defrag),
             counters: Counters::default(),
             clock: 0,
@@ -91,54 +87,83 @@ impl Worker {
         ev
     }
 
-    /// Shows the worker packet number `index` of the input, from file `file`.
+    /// Advances the packet clock to `ts` at input position `index`, sweeping
+    /// idle flows when a sweep is due. Returns true if it swept.
     #[inline]
-    pub fn packet(&mut self, index: u64, file: u32, raw: &RawPacket<'_>) {
-        if raw.ts > self.clock {
-            self.clock = raw.ts;
+    pub fn advance_clock(&mut self, index: u64, ts: Timestamp) -> bool {
+        if ts > self.clock {
+            self.clock = ts;
         }
-        if self.clock >= self.next_sweep {
-            self.sweep(index);
-            self.next_sweep = self.clock.saturating_add(SWEEP_INTERVAL);
+        if self.clock < self.next_sweep {
+            return false;
         }
-        // Packets without IP addresses cannot be sharded: worker 0 counts them.
-        let first = self.id == 0;
+        self.sweep(index);
+        self.next_sweep = self.clock.saturating_add(SWEEP_INTERVAL);
+        true
+    }
+
+    /// The packet clock (highest timestamp so far).
+    pub fn clock(&self) -> Timestamp {
+        self.clock
+    }
+
+    /// A follower takes the lead's clock before each of its packets.
+    pub fn set_clock(&mut self, clock: Timestamp) {
+        self.clock = clock;
+    }
+
+    /// A follower's sweep, at the position and clock the lead swept at.
+    pub fn sweep_at(&mut self, index: u64, clock: Timestamp) {
+        self.clock = clock;
+        self.sweep(index);
+    }
+
+    /// Decides which worker owns a packet: by the address pair of a
+    /// fragment's outer header (fragments carry no ports; the owner
+    /// reassembles), else by the innermost address pair, so a tunnelled
+    /// flow stays on one worker whatever tunnel endpoints carry it. Packets
+    /// without IP are counted here (by the caller's worker) and owned by none.
+    #[inline]
+    pub fn route(&mut self, raw: &RawPacket<'_>, shards: &Shards) -> Option<usize> {
         let net = match link::decode(raw.link, raw.data) {
             Ok(n) => n,
             Err(e) => {
-                if first {
-                    self.counters.saw_packet(raw.ts, raw.wire_len);
-                    self.count_link_error(e, raw);
-                }
-                return;
+                self.counters.saw_packet(raw.ts, raw.wire_len);
+                self.count_link_error(e, raw);
+                return None;
             }
         };
-        let ipp = match ip::parse(net.bytes) {
-            Ok(p) => p,
-            Err(_) => {
-                if first {
-                    self.counters.saw_packet(raw.ts, raw.wire_len);
-                    self.counters.malformed += 1;
-                }
-                return;
-            }
+        let Ok(ipp) = ip::parse(net.bytes) else {
+            self.counters.saw_packet(raw.ts, raw.wire_len);
+            self.counters.malformed += 1;
+            return None;
         };
-        if let Some(frag) = ipp.fragment {
-            // Fragments carry no ports: they go by the outer address pair, and
-            // the worker that owns it reassembles the datagram.
-            if !self.owns(ipp.src, ipp.dst) {
-                return;
-            }
-            self.count_owned(raw);
-            let Some(whole) = self.defrag.add(
-                raw.ts,
-                ipp.src,
-                ipp.dst,
+        let tunnel = ipp.fragment.is_none()
+            && matches!(
                 ipp.proto,
-                frag,
-                ipp.payload,
-                raw.wire_len,
-            ) else {
+                ip::proto::IPIP | ip::proto::IPV6 | ip::proto::GRE
+            );
+        if tunnel {
+            if let Ok(d) = decode::datagram(&ipp) {
+                return Some(shards.owner(d.src, d.dst));
+            }
+        }
+        Some(shards.owner(ipp.src, ipp.dst))
+    }
+
+    /// Processes packet number `index` (from file `file`), which this
+    /// worker owns (see [`route`](Self::route)).
+    pub fn owned_packet(&mut self, index: u64, file: u32, raw: &RawPacket<'_>) {
+        // The route was decided on these same bytes: they decode.
+        let Ok(net) = link::decode(raw.link, raw.data) else {
+            return;
+        };
+        let Ok(ipp) = ip::parse(net.bytes) else {
+            return;
+        };
+        self.count_owned(raw);
+        if ipp.fragment.is_some() {
+            let Some(whole) = self.defrag.add(raw.ts, &ipp, raw.wire_len) else {
                 return;
             };
             let decoded = if ipp.src.is_ipv6() {
@@ -152,35 +177,9 @@ impl Worker {
             };
             self.decoded(decoded, index, file, raw.ts, whole.wire_bytes);
         } else {
-            // Whole datagrams go by the innermost address pair, so a tunnelled
-            // flow stays on one worker whatever tunnel endpoints carry it.
-            // Only tunnels need decoding to know it; other packets are
-            // decoded further only by their owner.
-            let tunnel = matches!(
-                ipp.proto,
-                ip::proto::IPIP | ip::proto::IPV6 | ip::proto::GRE
-            );
-            if !tunnel && !self.owns(ipp.src, ipp.dst) {
-                return;
-            }
             let decoded = decode::datagram(&ipp);
-            if tunnel {
-                let (src, dst) = match &decoded {
-                    Ok(d) => (d.src, d.dst),
-                    Err(_) => (ipp.src, ipp.dst),
-                };
-                if !self.owns(src, dst) {
-                    return;
-                }
-            }
-            self.count_owned(raw);
             self.decoded(decoded, index, file, raw.ts, u64::from(raw.wire_len));
         }
-    }
-
-    #[inline]
-    fn owns(&self, a: std::net::IpAddr, b: std::net::IpAddr) -> bool {
-        self.workers == 1 || shard(a, b, self.workers) == self.id
     }
 
     #[inline]
