@@ -7,15 +7,29 @@ use common::*;
 
 /// (transport, IP version, server port) of each TCP/UDP flow, in order.
 fn flows_of(capture: &str) -> Vec<(String, u8, u64)> {
-    let out = sift(["analyze", "--format", "json", "-q", project_file(capture).to_str().unwrap()]);
+    let out = sift([
+        "analyze",
+        "--format",
+        "json",
+        "-q",
+        project_file(capture).to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let mut recs = eve(&out.stdout);
     recs.retain(|r| matches!(r["proto"].as_str(), Some("TCP" | "UDP")));
     recs.sort_by_key(|r| r["sift"]["first_packet"].as_u64());
     recs.iter()
         .map(|r| {
-            let v = if r["src_ip"].as_str().unwrap().contains(':') { 6 } else { 4 };
-            (r["proto"].as_str().unwrap().to_lowercase(), v, r["dest_port"].as_u64().unwrap())
+            let v = if r["src_ip"].as_str().unwrap().contains(':') {
+                6
+            } else {
+                4
+            };
+            (
+                r["proto"].as_str().unwrap().to_lowercase(),
+                v,
+                r["dest_port"].as_u64().unwrap(),
+            )
         })
         .collect()
 }

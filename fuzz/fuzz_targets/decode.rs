@@ -1,0 +1,67 @@
+//! The whole packet path of a worker — link, IP, fragments, tunnels,
+//! transport, flow table — over a few frames cut from the input.
+//! Input: [link type selector][len hi][len lo][frame]... repeated.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sift::capture::{LinkType, RawPacket, NANOS_PER_SEC};
+use sift::decode::defrag::DefragConfig;
+use sift::flow::key::Shards;
+use sift::flow::FlowConfig;
+use sift::pipeline::worker::Worker;
+
+const LINKS: [LinkType; 14] = [
+    LinkType::ETHERNET,
+    LinkType::RAW,
+    LinkType::IPV4,
+    LinkType::IPV6,
+    LinkType::NULL,
+    LinkType::LOOP,
+    LinkType::PPP,
+    LinkType::PPP_ETHER,
+    LinkType::C_HDLC,
+    LinkType::LINUX_SLL,
+    LinkType::LINUX_SLL2,
+    LinkType::PPI,
+    LinkType::ERF,
+    LinkType(147),
+];
+
+fuzz_target!(|data: &[u8]| {
+    let flows = FlowConfig {
+        capacity: 8,
+        ..FlowConfig::default()
+    };
+    let defrag = DefragConfig {
+        max_datagrams: 4,
+        max_bytes: 1 << 16,
+        ..DefragConfig::default()
+    };
+    let mut w = Worker::new(1.0, flows, defrag);
+    let shards = Shards::new(&[1.0]);
+    let mut rest = data;
+    let mut index = 0u64;
+    while rest.len() >= 3 {
+        let link = LINKS[usize::from(rest[0]) % LINKS.len()];
+        let len = usize::from(u16::from_be_bytes([rest[1], rest[2]])).min(rest.len() - 3);
+        let frame = &rest[3..3 + len];
+        rest = &rest[3 + len..];
+        // Time jumps forward a little or a lot, to reach the sweeps.
+        let ts = index * (u64::from(link.0) % 50) * NANOS_PER_SEC;
+        let raw = RawPacket {
+            ts,
+            link,
+            data: frame,
+            wire_len: len as u32 + u32::from(index as u8 & 1) * 100,
+        };
+        w.advance_clock(index, ts);
+        if w.route(&raw, &shards) == Some(0) {
+            w.owned_packet(index, 0, &raw);
+        }
+        index += 1;
+    }
+    w.end_of_input(index);
+    let _ = w.take_events();
+    assert_eq!(w.active_flows(), 0);
+});

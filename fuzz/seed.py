@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Seeds the fuzz corpora from real captures (nothing is committed: the
+corpora live in fuzz/corpus/, which git ignores).
+
+  capture/  small capture files as they are (pcap and pcapng readers)
+  decode/   runs of frames in the `decode` target's input format:
+            [link selector][length, 2 bytes big-endian][frame] ...
+
+usage: python3 fuzz/seed.py [CAPTURE_DIR ...]
+       (default: ../shared/corpus/ndpi/pcap and captures/)
+"""
+import os, struct, sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+# Selector index of each link type in fuzz_targets/decode.rs's LINKS table.
+SELECTOR = {1: 0, 101: 1, 228: 2, 229: 3, 0: 4, 108: 5, 9: 6, 51: 7, 104: 8,
+            113: 9, 276: 10, 192: 11, 197: 12}
+
+def pcap_frames(b):
+    """(linktype, frame) of a classic little/big endian pcap, as far as it reads."""
+    if len(b) < 24:
+        return
+    magic = b[:4]
+    if magic in (b'\xd4\xc3\xb2\xa1', b'\x4d\x3c\xb2\xa1'):
+        e = '<'
+    elif magic in (b'\xa1\xb2\xc3\xd4', b'\xa1\xb2\x3c\x4d'):
+        e = '>'
+    else:
+        return
+    link = struct.unpack(e + 'I', b[20:24])[0] & 0xffff
+    off = 24
+    while off + 16 <= len(b):
+        caplen = struct.unpack(e + 'I', b[off + 8:off + 12])[0]
+        if caplen > 65535 or off + 16 + caplen > len(b):
+            return
+        yield link, b[off + 16:off + 16 + caplen]
+        off += 16 + caplen
+
+def main(dirs):
+    os.makedirs(os.path.join(HERE, 'corpus', 'capture'), exist_ok=True)
+    os.makedirs(os.path.join(HERE, 'corpus', 'decode'), exist_ok=True)
+    n_cap = n_dec = 0
+    for d in dirs:
+        for name in sorted(os.listdir(d)):
+            path = os.path.join(d, name)
+            if not os.path.isfile(path):
+                continue
+            b = open(path, 'rb').read()
+            if len(b) <= 64 * 1024:
+                open(os.path.join(HERE, 'corpus', 'capture', name), 'wb').write(b)
+                n_cap += 1
+            run = bytearray()
+            for i, (link, frame) in enumerate(pcap_frames(b)):
+                if link not in SELECTOR:
+                    break
+                run += bytes([SELECTOR[link]]) + struct.pack('>H', len(frame)) + frame
+                if i % 8 == 7 or len(run) > 4096:
+                    open(os.path.join(HERE, 'corpus', 'decode', f'{name}-{i}'), 'wb').write(run)
+                    n_dec += 1
+                    run = bytearray()
+                if n_dec > 20000:
+                    break
+    print(f'seeded {n_cap} capture files, {n_dec} frame runs')
+
+if __name__ == '__main__':
+    root = os.path.dirname(HERE)
+    main(sys.argv[1:] or [os.path.join(root, '..', 'shared', 'corpus', 'ndpi', 'pcap'),
+                          os.path.join(root, 'captures')])

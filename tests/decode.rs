@@ -1,0 +1,68 @@
+//! Decoding on real captures of the nDPI corpus, through the binary: fragment
+//! reassembly and tunnels as a user sees them in the flow records.
+
+mod common;
+
+use common::*;
+
+fn records(capture: &str) -> Vec<serde_json::Value> {
+    let path = ndpi_corpus().join("pcap").join(capture);
+    let out = sift(["analyze", "--format", "json", "-q", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    eve(&out.stdout)
+}
+
+fn flow<'a>(recs: &'a [serde_json::Value], client: &str, port: u64) -> &'a serde_json::Value {
+    recs.iter()
+        .find(|r| r["src_ip"] == client && r["src_port"] == port)
+        .unwrap_or_else(|| panic!("no flow from {client}:{port}"))
+}
+
+/// dns_fragmented.pcap: DNSSEC answers split into two IPv4 or IPv6 fragments.
+/// Each reassembled answer counts as one packet with both fragments' bytes.
+#[test]
+fn fragmented_dns_answers_are_reassembled() {
+    let recs = records("dns_fragmented.pcap");
+    // Frames 1-3: query (82 bytes), answer in fragments of 1514 + 264 bytes.
+    let v4 = flow(&recs, "172.217.40.76", 56680);
+    assert_eq!(v4["dest_port"], 53);
+    assert_eq!(v4["flow"]["pkts_toclient"], 1);
+    assert_eq!(v4["flow"]["bytes_toclient"], 1514 + 264);
+    // Frames 4-6: IPv6 query (120 bytes), answer in fragments of 1510 + 123.
+    let v6 = flow(&recs, "2a00:1450:4013:c03::10a", 46433);
+    assert_eq!(v6["flow"]["pkts_toclient"], 1);
+    assert_eq!(v6["flow"]["bytes_toclient"], 1510 + 123);
+    let path = ndpi_corpus().join("pcap/dns_fragmented.pcap");
+    let summary = text(&sift(["analyze", path.to_str().unwrap()]).stdout);
+    assert!(
+        summary.contains("14 IP fragments") && summary.contains("7 datagrams reassembled"),
+        "{summary}"
+    );
+    assert!(!summary.contains("dropped"), "{summary}");
+}
+
+/// 6in4tunnel.pcap: IPv6 in IPv4 (protocol 41); the flows are the inner ones.
+#[test]
+fn six_in_four_flows_are_the_inner_ones() {
+    let recs = records("6in4tunnel.pcap");
+    assert!(!recs.is_empty());
+    for r in &recs {
+        assert!(
+            r["src_ip"].as_str().unwrap().contains(':'),
+            "outer flow reported: {r}"
+        );
+        assert_eq!(r["sift"]["tunnels"], 1);
+    }
+}
+
+/// gre.pcapng: PPTP's enhanced GRE carrying PPP carrying IPv4/UDP SIP.
+#[test]
+fn pptp_gre_flows_are_the_inner_ones() {
+    let recs = records("gre.pcapng");
+    let sip = flow(&recs, "192.168.10.210", 5060);
+    assert_eq!(
+        (sip["dest_ip"].as_str(), sip["proto"].as_str()),
+        (Some("192.168.103.40"), Some("UDP"))
+    );
+    assert_eq!(sip["sift"]["tunnels"], 1);
+}
