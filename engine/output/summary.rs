@@ -84,9 +84,20 @@ fn tally_line(m: &BTreeMap<impl AsRef<str>, u64>) -> String {
 pub fn render(files: &[String], report: &Report, flows: &FlowTally) -> String {
     let c = &report.counters;
     let mut o = String::new();
-    let span = match (c.first_ts, c.last_ts) {
+    // Files read one after the other: the capture time is the sum of each
+    // file's span (their clocks may be years apart). Merged: one span.
+    let span_of = |a: Option<u64>, b: Option<u64>| match (a, b) {
         (Some(a), Some(b)) => b.saturating_sub(a),
         _ => 0,
+    };
+    let span = if report.merged {
+        span_of(c.first_ts, c.last_ts)
+    } else {
+        report
+            .files
+            .iter()
+            .map(|f| span_of(f.first_ts, f.last_ts))
+            .sum()
     };
     let what = if files.len() == 1 {
         files[0].clone()

@@ -85,6 +85,9 @@ pub struct FileEnd {
     pub file: usize,
     /// Packets read from this file.
     pub packets: u64,
+    /// Lowest and highest packet timestamps of this file.
+    pub first_ts: Option<Timestamp>,
+    pub last_ts: Option<Timestamp>,
     /// Why it stopped early (truncated or corrupt), if it did.
     pub error: Option<CaptureError>,
 }
@@ -97,6 +100,8 @@ pub struct Report {
     pub elapsed: Duration,
     /// The run was stopped by the caller before the end of input.
     pub interrupted: bool,
+    /// The files were read as one capture ([`InputOrder::Merged`]).
+    pub merged: bool,
 }
 
 /// Items the lead reads between two batches to the merger and followers.
@@ -187,6 +192,7 @@ pub fn run_files<E>(
         );
     });
     report.elapsed = started.elapsed();
+    report.merged = opts.order == InputOrder::Merged;
     result.map(|()| report)
 }
 
@@ -206,7 +212,8 @@ fn lead<'a>(
     let mut input = Input::new(maps, opts.order);
     let mut pending: Vec<Vec<Work<'a>>> = followers.iter().map(|_| Vec::new()).collect();
     let mut index: u64 = 0;
-    let mut per_file: Vec<u64> = vec![0; nfiles];
+    let mut per_file: Vec<(u64, Option<Timestamp>, Option<Timestamp>)> =
+        vec![(0, None, None); nfiles];
     let mut notices = Vec::new();
     let mut items = 0u32;
     let mut interrupted = false;
@@ -249,7 +256,10 @@ fn lead<'a>(
                     None => {}
                 }
                 index += 1;
-                per_file[file] += 1;
+                let f = &mut per_file[file];
+                f.0 += 1;
+                f.1 = Some(f.1.map_or(packet.ts, |t| t.min(packet.ts)));
+                f.2 = Some(f.2.map_or(packet.ts, |t| t.max(packet.ts)));
             }
             Item::FileEnd { file, error } => {
                 if opts.order == InputOrder::Sequential {
@@ -260,7 +270,9 @@ fn lead<'a>(
                 }
                 notices.push(FileEnd {
                     file,
-                    packets: per_file[file],
+                    packets: per_file[file].0,
+                    first_ts: per_file[file].1,
+                    last_ts: per_file[file].2,
                     error,
                 });
             }
