@@ -7,6 +7,7 @@
 //! worker threads. [`cli`] is the command line over all of it.
 
 pub mod capture;
+pub mod classify;
 pub mod cli;
 pub mod decode;
 pub mod flow;

@@ -12,9 +12,11 @@
 //! sender of the first packet is the client.
 
 pub mod key;
+pub mod reassembly;
 pub mod table;
 
 use crate::capture::{Timestamp, NANOS_PER_SEC};
+use crate::classify::AppState;
 use crate::decode::transport::{tcp_flags, Header};
 use crate::decode::Decoded;
 use key::{Direction, Endpoint, FlowKey};
@@ -101,7 +103,7 @@ pub const TO_SERVER: usize = 0;
 pub const TO_CLIENT: usize = 1;
 
 /// One bidirectional flow.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Flow {
     pub key: FlowKey,
     /// True when the key's `lo` endpoint is the client.
@@ -128,6 +130,8 @@ pub struct Flow {
     pub tunnels: u8,
     /// Packets whose captured bytes were fewer than their wire length.
     pub truncated_pkts: u32,
+    /// What the payload says: application protocol, names, DPI state.
+    pub app: AppState,
 }
 
 impl Flow {
@@ -164,6 +168,7 @@ impl Flow {
             tcp_flags: [0; 2],
             tunnels: pkt.tunnels,
             truncated_pkts: 0,
+            app: AppState::default(),
         }
     }
 

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::record::FlowRecord;
 use super::time::eve_timestamp;
+use crate::classify::dns;
 use crate::decode::ip::proto;
 
 #[derive(Serialize)]
@@ -25,8 +26,40 @@ struct EveFlow<'a> {
     dest_port: Option<u16>,
     proto: String,
     app_proto: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    http: Option<EveHttp<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dns: Option<EveDns<'a>>,
     flow: FlowInfo,
-    sift: SiftInfo,
+    sift: SiftInfo<'a>,
+}
+
+#[derive(Serialize)]
+struct EveHttp<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hostname: Option<&'a str>,
+    url: &'a str,
+    http_method: &'a str,
+    protocol: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    http_user_agent: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct EveDns<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: u16,
+    rrname: &'a str,
+    rrtype: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rcode: Option<u8>,
+}
+
+#[derive(Serialize)]
+struct EveEvidence<'a> {
+    packet: u64,
+    what: &'a str,
 }
 
 #[derive(Serialize)]
@@ -44,8 +77,12 @@ struct FlowInfo {
 }
 
 #[derive(Serialize)]
-struct SiftInfo {
+struct SiftInfo<'a> {
     first_packet: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    packets_to_verdict: Option<u32>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    evidence: Vec<EveEvidence<'a>>,
     #[serde(skip_serializing_if = "is_zero_u32")]
     part: u32,
     #[serde(skip_serializing_if = "is_zero_u8")]
@@ -81,6 +118,7 @@ impl<W: Write> EveWriter<W> {
 
     pub fn flow(&mut self, r: &FlowRecord) -> io::Result<()> {
         let ports = proto::has_ports(r.proto);
+        let names = r.names.as_deref();
         let eve = EveFlow {
             timestamp: eve_timestamp(r.start),
             flow_id: r.flow_id,
@@ -91,7 +129,22 @@ impl<W: Write> EveWriter<W> {
             dest_ip: r.server.addr.to_string(),
             dest_port: ports.then_some(r.server.port),
             proto: proto_name(r.proto),
-            app_proto: r.app_proto,
+            app_proto: r.app_proto.as_str(),
+            http: names.and_then(|n| n.http.as_ref()).map(|h| EveHttp {
+                hostname: h.hostname.as_deref(),
+                url: &h.url,
+                http_method: &h.method,
+                protocol: &h.version,
+                http_user_agent: h.user_agent.as_deref(),
+            }),
+            dns: names.and_then(|n| n.dns.as_ref()).map(|d| EveDns {
+                kind: if d.response { "answer" } else { "query" },
+                id: d.id,
+                rrname: &d.rrname,
+                rrtype: dns::type_name(d.rrtype)
+                    .map_or_else(|| d.rrtype.to_string(), str::to_string),
+                rcode: d.response.then_some(d.rcode),
+            }),
             flow: FlowInfo {
                 pkts_toserver: r.pkts_toserver,
                 pkts_toclient: r.pkts_toclient,
@@ -106,6 +159,18 @@ impl<W: Write> EveWriter<W> {
             },
             sift: SiftInfo {
                 first_packet: r.first_packet,
+                packets_to_verdict: names.map(|n| n.packets_to_verdict).filter(|&n| n > 0),
+                evidence: names
+                    .map(|n| {
+                        n.evidence
+                            .iter()
+                            .map(|e| EveEvidence {
+                                packet: e.packet,
+                                what: &e.what,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
                 part: r.part,
                 tunnels: r.tunnels,
                 truncated_pkts: r.truncated_pkts,

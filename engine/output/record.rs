@@ -2,6 +2,7 @@
 //! detached from the worker's table.
 
 use crate::capture::Timestamp;
+use crate::classify::{AppProto, Names};
 use crate::flow::key::Endpoint;
 use crate::flow::{EndReason, Flow, FlowState, TO_CLIENT, TO_SERVER};
 
@@ -21,7 +22,9 @@ pub struct FlowRecord {
     pub end: Timestamp,
     pub state: FlowState,
     pub reason: EndReason,
-    pub app_proto: &'static str,
+    pub app_proto: AppProto,
+    /// Names and evidence, when the payload gave any.
+    pub names: Option<Box<Names>>,
     pub first_packet: u64,
     pub part: u32,
     pub tunnels: u8,
@@ -44,7 +47,8 @@ impl FlowRecord {
             end: flow.last_ts,
             state: flow.state,
             reason,
-            app_proto: "unknown",
+            app_proto: flow.app.proto,
+            names: flow.app.names.clone(),
             first_packet: flow.first_packet,
             part: flow.part,
             tunnels: flow.tunnels,

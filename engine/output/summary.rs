@@ -22,7 +22,7 @@ impl FlowTally {
     pub fn add(&mut self, r: &FlowRecord) {
         self.records += 1;
         *self.by_transport.entry(proto_name(r.proto)).or_default() += 1;
-        *self.by_app.entry(r.app_proto).or_default() += 1;
+        *self.by_app.entry(r.app_proto.as_str()).or_default() += 1;
         *self.by_reason.entry(r.reason.as_str()).or_default() += 1;
     }
 }

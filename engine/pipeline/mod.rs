@@ -168,22 +168,28 @@ pub fn run_files<E>(
             to_followers.push(work_tx);
             receivers.push(rx);
             let opts = opts.clone();
-            s.spawn(move || follow(id, share, &opts, maps, &work_rx, &tx));
+            std::thread::Builder::new()
+                .name(format!("sift-worker-{id}"))
+                .spawn_scoped(s, move || follow(id, share, &opts, maps, &work_rx, &tx))
+                .expect("spawn worker thread");
         }
         let lead_opts = opts.clone();
         let lead_shards = shards.clone();
-        s.spawn(move || {
-            lead(
-                files.len(),
-                maps,
-                &lead_opts,
-                shares[0],
-                &lead_shards,
-                stop,
-                &to_followers,
-                &lead_tx,
-            )
-        });
+        let lead_thread = std::thread::Builder::new().name("sift-lead".into());
+        lead_thread
+            .spawn_scoped(s, move || {
+                lead(
+                    files.len(),
+                    maps,
+                    &lead_opts,
+                    shares[0],
+                    &lead_shards,
+                    stop,
+                    &to_followers,
+                    &lead_tx,
+                )
+            })
+            .expect("spawn lead thread");
         let mut merger = Merger::new(receivers);
         result = merger.run(
             &mut |offset| progress(offset),

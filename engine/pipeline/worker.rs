@@ -9,9 +9,11 @@
 //! gives the same output for any thread count.
 
 use crate::capture::{RawPacket, Timestamp, NANOS_PER_SEC};
+use crate::classify;
 use crate::decode::defrag::{DefragConfig, Defragmenter};
 use crate::decode::{self, ip, link, DecodeError, Decoded};
 use crate::flow::key::{Endpoint, FlowKey, Shards};
+use crate::flow::reassembly::Budget;
 use crate::flow::table::FlowTable;
 use crate::flow::{EndReason, Flow, FlowConfig, FlowState};
 use crate::output::record::FlowRecord;
@@ -34,6 +36,9 @@ pub enum Event {
     Flow(FlowRecord),
 }
 
+/// Out-of-order TCP bytes held at once over all flows (all workers).
+const REASSEMBLY_MEMORY: usize = 64 << 20;
+
 /// Time between sweeps for idle flows and stale fragments, in packet time.
 const SWEEP_INTERVAL: Timestamp = NANOS_PER_SEC;
 
@@ -45,6 +50,8 @@ pub struct Worker {
     clock: Timestamp,
     next_sweep: Timestamp,
     ended: Vec<Flow>,
+    /// Out-of-order TCP bytes held by this worker's flows.
+    budget: Budget,
     events: Vec<(Order, Event)>,
 }
 
@@ -65,6 +72,7 @@ impl Worker {
             clock: 0,
             next_sweep: 0,
             ended: Vec::new(),
+            budget: Budget::new(part(REASSEMBLY_MEMORY)),
             events: Vec::new(),
         }
     }
@@ -236,8 +244,8 @@ impl Worker {
             Some(r) => {
                 let flow = self.table.get_mut(r);
                 if flow.state == FlowState::Closed && is_fresh_syn(d) {
-                    let old = self.table.remove(r);
-                    self.end(index, &old, EndReason::TcpReuse);
+                    let mut old = self.table.remove(r);
+                    self.end(index, &mut old, EndReason::TcpReuse);
                     self.open(key, dir, d, ts, index, file)
                 } else {
                     if ts.saturating_sub(flow.first_ts) > active_timeout {
@@ -258,6 +266,15 @@ impl Worker {
         let side = flow.side(dir);
         flow.account(side, d, ts, wire);
         flow.active_at = self.clock;
+        if flow.app.inspecting() {
+            let p = classify::Packet {
+                decoded: d,
+                side,
+                index,
+                flow_packets: (flow.pkts[0] + flow.pkts[1]).min(u64::from(u32::MAX)) as u32,
+            };
+            flow.app.inspect(&p, &mut self.budget);
+        }
         self.table.touch(r);
     }
 
@@ -272,14 +289,15 @@ impl Worker {
     ) -> u32 {
         self.counters.flows += 1;
         let (r, evicted) = self.table.insert(Flow::new(key, dir, d, ts, index, file));
-        if let Some(old) = evicted {
+        if let Some(mut old) = evicted {
             self.counters.evicted += 1;
-            self.end(index, &old, EndReason::Forced);
+            self.end(index, &mut old, EndReason::Forced);
         }
         r
     }
 
-    fn end(&mut self, at: u64, flow: &Flow, reason: EndReason) {
+    fn end(&mut self, at: u64, flow: &mut Flow, reason: EndReason) {
+        flow.app.close(&mut self.budget);
         let record = FlowRecord::new(flow, reason);
         self.events.push((order(at, &record), Event::Flow(record)));
     }
@@ -289,8 +307,8 @@ impl Worker {
         self.defrag.expire(self.clock);
         let mut ended = std::mem::take(&mut self.ended);
         self.table.expire(self.clock, &mut ended);
-        for f in ended.drain(..) {
-            self.end(index, &f, EndReason::Timeout);
+        for mut f in ended.drain(..) {
+            self.end(index, &mut f, EndReason::Timeout);
         }
         self.ended = ended;
     }
@@ -300,8 +318,8 @@ impl Worker {
     pub fn end_of_input(&mut self, index: u64) {
         let mut ended = std::mem::take(&mut self.ended);
         self.table.drain(&mut ended);
-        for f in ended.drain(..) {
-            self.end(index, &f, EndReason::Shutdown);
+        for mut f in ended.drain(..) {
+            self.end(index, &mut f, EndReason::Shutdown);
         }
         self.ended = ended;
         self.defrag.expire(Timestamp::MAX);

@@ -1,0 +1,227 @@
+//! DNS messages (RFC 1035): the query name and type of a query or response,
+//! over UDP (one message per datagram) or TCP (each message behind a 2-byte
+//! length), on any port.
+//!
+//! A payload is taken as DNS only when its header and first question are
+//! well formed: a known opcode, the Z bit clear, one to four questions,
+//! record counts a message of this size can hold, a name of valid labels
+//! (≤ 63 bytes each, ≤ 255 in all, compression pointers only backwards)
+//! ending inside the message, and a query class of IN, CH, HS, NONE or ANY
+//! (mDNS's unicast-response bit allowed). Names are lowercased and stored
+//! without the trailing dot; bytes that are not printable ASCII are kept as
+//! `\DDD` escapes so a name is never silently altered.
+
+/// What a DNS message asks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DnsQuestion {
+    pub id: u16,
+    pub response: bool,
+    pub opcode: u8,
+    pub rcode: u8,
+    /// The first question's name, lowercase, no trailing dot ("" for the root).
+    pub rrname: String,
+    pub rrtype: u16,
+    pub rrclass: u16,
+    pub answers: u16,
+}
+
+/// Largest DNS message considered (TCP allows 65,535; EDNS UDP rarely 4,096).
+const MAX_MESSAGE: usize = 65_535;
+
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
+}
+
+/// Parses a DNS message (UDP payload, or a TCP message after its length).
+pub fn parse(msg: &[u8]) -> Option<DnsQuestion> {
+    if msg.len() < 17 || msg.len() > MAX_MESSAGE {
+        return None;
+    }
+    let flags = be16(msg, 2)?;
+    let response = flags & 0x8000 != 0;
+    let opcode = ((flags >> 11) & 0x0f) as u8;
+    let z = flags & 0x0040 != 0;
+    let rcode = (flags & 0x000f) as u8;
+    // QUERY, IQUERY, STATUS, NOTIFY, UPDATE.
+    if z || !matches!(opcode, 0 | 1 | 2 | 4 | 5) {
+        return None;
+    }
+    let qd = be16(msg, 4)?;
+    let an = be16(msg, 6)?;
+    let ns = be16(msg, 8)?;
+    let ar = be16(msg, 10)?;
+    if !(1..=4).contains(&qd) {
+        return None;
+    }
+    // Every record takes at least 11 bytes (root name, type, class, TTL, length).
+    let records = usize::from(an) + usize::from(ns) + usize::from(ar);
+    if 12 + 5 * usize::from(qd) + 11 * records > msg.len() {
+        return None;
+    }
+    if !response && rcode != 0 {
+        return None;
+    }
+    let (rrname, end) = read_name(msg, 12)?;
+    let rrtype = be16(msg, end)?;
+    let rrclass = be16(msg, end + 2)?;
+    if !matches!(rrclass & 0x7fff, 1 | 3 | 4 | 254 | 255) {
+        return None;
+    }
+    Some(DnsQuestion {
+        id: be16(msg, 0)?,
+        response,
+        opcode,
+        rcode,
+        rrname,
+        rrtype,
+        rrclass,
+        answers: an,
+    })
+}
+
+/// Reads a (possibly compressed) name at `at`; returns it and the offset
+/// after it in the message.
+fn read_name(msg: &[u8], mut at: usize) -> Option<(String, usize)> {
+    let mut name = String::new();
+    let mut end = None;
+    let mut total = 0usize;
+    // Each pointer must go strictly backwards, so this terminates; the bound
+    // is a second guard.
+    let mut hops = 0;
+    loop {
+        let len = *msg.get(at)?;
+        match len & 0xc0 {
+            0x00 => {
+                if len == 0 {
+                    return Some((name, end.unwrap_or(at + 1)));
+                }
+                let label = msg.get(at + 1..at + 1 + usize::from(len))?;
+                total += usize::from(len) + 1;
+                if total > 255 {
+                    return None;
+                }
+                if !name.is_empty() {
+                    name.push('.');
+                }
+                for &c in label {
+                    match c {
+                        b'A'..=b'Z' => name.push(c.to_ascii_lowercase() as char),
+                        b'!'..=b'~' if c != b'.' && c != b'\\' => name.push(c as char),
+                        _ => name.push_str(&format!("\\{c:03}")),
+                    }
+                }
+                at += 1 + usize::from(len);
+            }
+            0xc0 => {
+                let ptr = usize::from(be16(msg, at)? & 0x3fff);
+                if ptr >= at || hops > 64 {
+                    return None;
+                }
+                end.get_or_insert(at + 2);
+                at = ptr;
+                hops += 1;
+            }
+            _ => return None, // extended label types: not in use
+        }
+    }
+}
+
+/// The mnemonic of a record type, as EVE writes it ("A", "AAAA", ...);
+/// `None` for types without one here (EVE then gets the number).
+pub fn type_name(t: u16) -> Option<&'static str> {
+    Some(match t {
+        1 => "A",
+        2 => "NS",
+        5 => "CNAME",
+        6 => "SOA",
+        12 => "PTR",
+        13 => "HINFO",
+        15 => "MX",
+        16 => "TXT",
+        28 => "AAAA",
+        33 => "SRV",
+        35 => "NAPTR",
+        41 => "OPT",
+        43 => "DS",
+        46 => "RRSIG",
+        47 => "NSEC",
+        48 => "DNSKEY",
+        50 => "NSEC3",
+        52 => "TLSA",
+        64 => "SVCB",
+        65 => "HTTPS",
+        99 => "SPF",
+        252 => "AXFR",
+        255 => "ANY",
+        257 => "CAA",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The DNS query of frame 1 of the nDPI corpus' dns_ambiguous_names.pcap
+    /// (UDP payload): A? 41-courier.push.apple.com, with an EDNS OPT record.
+    const QUERY: &[u8] = &[
+        0x66, 0x31, 0x01, 0x20, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x0a, 0x34, 0x31,
+        0x2d, 0x63, 0x6f, 0x75, 0x72, 0x69, 0x65, 0x72, 0x04, 0x70, 0x75, 0x73, 0x68, 0x05, 0x61,
+        0x70, 0x70, 0x6c, 0x65, 0x03, 0x63, 0x6f, 0x6d, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00,
+        0x29, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    ];
+
+    #[test]
+    fn real_query() {
+        let q = parse(QUERY).unwrap();
+        assert_eq!(q.rrname, "41-courier.push.apple.com");
+        assert_eq!(
+            (q.rrtype, q.rrclass, q.response, q.id),
+            (1, 1, false, 0x6631)
+        );
+    }
+
+    #[test]
+    fn uppercase_is_folded_and_odd_bytes_escaped() {
+        let mut m = QUERY.to_vec();
+        m[13] = b'X';
+        m[14] = 0x07;
+        let q = parse(&m).unwrap();
+        assert!(q.rrname.starts_with("x\\007-courier."), "{}", q.rrname);
+    }
+
+    #[test]
+    fn response_with_compression_in_question_is_refused_forward() {
+        let mut m = QUERY[..12].to_vec();
+        m.extend_from_slice(&[0xc0, 0x20, 0, 1, 0, 1]);
+        m.resize(40, 0);
+        assert_eq!(parse(&m), None, "a pointer forward");
+    }
+
+    #[test]
+    fn random_bytes_are_not_dns() {
+        let mut x: u32 = 12345;
+        let mut hits = 0;
+        for _ in 0..20_000 {
+            let mut b = [0u8; 64];
+            for v in b.iter_mut() {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                *v = x as u8;
+            }
+            if parse(&b).is_some() {
+                hits += 1;
+            }
+        }
+        assert!(hits < 5, "{hits} random payloads taken as DNS");
+    }
+
+    #[test]
+    fn every_truncation_is_safe() {
+        for n in 0..QUERY.len() {
+            let _ = parse(&QUERY[..n]);
+        }
+        assert_eq!(type_name(28), Some("AAAA"));
+    }
+}

@@ -1,0 +1,215 @@
+//! HTTP/1.x requests: method, target, Host and User-Agent from the start of
+//! a client's byte stream, on any port.
+//!
+//! The stream is taken as HTTP when it starts with a request line
+//! `METHOD SP target SP HTTP/1.x CRLF` whose method is a token of capital
+//! letters (the registered methods and WebDAV's). Headers are read up to
+//! the blank line, at most [`MAX_HEAD`] bytes. The Host is lowercased and
+//! stored without port or trailing dot; an absolute-form target's
+//! authority stands in when there is no Host header.
+
+/// Longest request head read.
+pub const MAX_HEAD: usize = 16 * 1024;
+
+/// What a request says.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: String,
+    pub url: String,
+    pub version: String,
+    pub hostname: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// How far a stream prefix goes towards a request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Probe {
+    /// Not an HTTP request.
+    No,
+    /// Could be one: more bytes needed.
+    NeedMore,
+    /// A request head (possibly cut at [`MAX_HEAD`]).
+    Request(HttpRequest),
+}
+
+const METHODS: &[&str] = &[
+    "GET",
+    "POST",
+    "HEAD",
+    "PUT",
+    "DELETE",
+    "OPTIONS",
+    "CONNECT",
+    "PATCH",
+    "TRACE",
+    "PROPFIND",
+    "PROPPATCH",
+    "MKCOL",
+    "COPY",
+    "MOVE",
+    "LOCK",
+    "UNLOCK",
+    "REPORT",
+    "SEARCH",
+    "MKCALENDAR",
+    "SUBSCRIBE",
+    "NOTIFY",
+    "PURGE",
+];
+
+/// Reads a request from the first bytes of a client stream.
+pub fn probe(stream: &[u8]) -> Probe {
+    // The method: capital letters up to a space, and a known one.
+    let Some(sp) = stream.iter().take(12).position(|&b| b == b' ') else {
+        return if stream.len() < 12 && stream.iter().all(u8::is_ascii_uppercase) {
+            if METHODS.iter().any(|m| m.as_bytes().starts_with(stream)) {
+                Probe::NeedMore
+            } else {
+                Probe::No
+            }
+        } else {
+            Probe::No
+        };
+    };
+    let method = &stream[..sp];
+    if !METHODS.iter().any(|m| m.as_bytes() == method) {
+        return Probe::No;
+    }
+    let Some(line_end) = find(stream, b"\r\n").or_else(|| find(stream, b"\n")) else {
+        return if stream.len() >= MAX_HEAD {
+            Probe::No
+        } else {
+            Probe::NeedMore
+        };
+    };
+    let line = &stream[..line_end];
+    let mut parts = line.splitn(3, |&b| b == b' ');
+    let (_, Some(target), Some(version)) = (parts.next(), parts.next(), parts.next()) else {
+        return Probe::No;
+    };
+    let version = version.strip_suffix(b"\r").unwrap_or(version);
+    if !version.starts_with(b"HTTP/1.") || target.is_empty() {
+        return Probe::No;
+    }
+    let head_end = find(stream, b"\r\n\r\n")
+        .map(|e| e + 4)
+        .or_else(|| find(stream, b"\n\n").map(|e| e + 2));
+    let head = match head_end {
+        Some(e) => &stream[..e],
+        None if stream.len() >= MAX_HEAD => &stream[..MAX_HEAD],
+        None => return Probe::NeedMore,
+    };
+    let mut req = HttpRequest {
+        method: String::from_utf8_lossy(method).into_owned(),
+        url: String::from_utf8_lossy(target).into_owned(),
+        version: String::from_utf8_lossy(version).into_owned(),
+        hostname: None,
+        user_agent: None,
+    };
+    for raw in head.split(|&b| b == b'\n').skip(1) {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let Some(colon) = raw.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let (name, value) = (&raw[..colon], trim(&raw[colon + 1..]));
+        if name.eq_ignore_ascii_case(b"host") && req.hostname.is_none() {
+            req.hostname = Some(host_of(value));
+        } else if name.eq_ignore_ascii_case(b"user-agent") && req.user_agent.is_none() {
+            req.user_agent = Some(String::from_utf8_lossy(value).into_owned());
+        }
+    }
+    if req.hostname.is_none() {
+        // Absolute form: http://authority/path
+        let t = target;
+        if let Some(rest) = t
+            .strip_prefix(b"http://")
+            .or_else(|| t.strip_prefix(b"https://"))
+        {
+            let end = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+            req.hostname = Some(host_of(&rest[..end]));
+        }
+    }
+    Probe::Request(req)
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn trim(b: &[u8]) -> &[u8] {
+    let s = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let e = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(s, |e| e + 1);
+    &b[s..e]
+}
+
+/// A Host value without port (IPv6 literals keep their brackets' content),
+/// lowercase, no trailing dot.
+fn host_of(v: &[u8]) -> String {
+    let v = trim(v);
+    let host = if let Some(rest) = v.strip_prefix(b"[") {
+        &rest[..rest.iter().position(|&b| b == b']').unwrap_or(rest.len())]
+    } else {
+        &v[..v.iter().position(|&b| b == b':').unwrap_or(v.len())]
+    };
+    let host = host.strip_suffix(b".").unwrap_or(host);
+    String::from_utf8_lossy(host).to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The request of captures/sample.pcap's first HTTP flow (curl to nginx).
+    const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: www.example.test\r\nUser-Agent: sift-sample/1.0 (curl)\r\nAccept: */*\r\n\r\n";
+
+    #[test]
+    fn request_fields() {
+        let Probe::Request(r) = probe(GET) else {
+            panic!()
+        };
+        assert_eq!(
+            (r.method.as_str(), r.url.as_str(), r.version.as_str()),
+            ("GET", "/", "HTTP/1.1")
+        );
+        assert_eq!(r.hostname.as_deref(), Some("www.example.test"));
+        assert_eq!(r.user_agent.as_deref(), Some("sift-sample/1.0 (curl)"));
+    }
+
+    #[test]
+    fn every_prefix_needs_more_then_request() {
+        for n in 0..GET.len() {
+            assert_eq!(probe(&GET[..n]), Probe::NeedMore, "prefix of {n} bytes");
+        }
+    }
+
+    #[test]
+    fn host_normalisation_and_absolute_form() {
+        let Probe::Request(r) = probe(b"GET / HTTP/1.0\r\nhOsT: WWW.Example.COM.:8080\r\n\r\n")
+        else {
+            panic!()
+        };
+        assert_eq!(r.hostname.as_deref(), Some("www.example.com"));
+        let Probe::Request(r) = probe(b"GET http://Proxy.Example:3128/x HTTP/1.1\r\n\r\n") else {
+            panic!()
+        };
+        assert_eq!(r.hostname.as_deref(), Some("proxy.example"));
+        let Probe::Request(r) = probe(b"GET / HTTP/1.1\r\nHost: [2001:db8::1]:80\r\n\r\n") else {
+            panic!()
+        };
+        assert_eq!(r.hostname.as_deref(), Some("2001:db8::1"));
+    }
+
+    #[test]
+    fn not_http() {
+        assert_eq!(probe(b"\x16\x03\x01\x02\x00"), Probe::No);
+        assert_eq!(probe(b"HELLO world\r\n"), Probe::No);
+        assert_eq!(probe(b"GET / SIP/2.0\r\n\r\n"), Probe::No);
+        assert_eq!(probe(b"SSH-2.0-OpenSSH_9.2\r\n"), Probe::No);
+    }
+}

@@ -1,0 +1,360 @@
+//! Classifiers: what a flow carries, decided from its payload on any port.
+//!
+//! Each flow has an [`AppState`]. While the flow is undecided it holds a
+//! lazily allocated [`Dpi`] — TCP stream reassembly per direction and the
+//! probes still in the running — fed every payload packet. When a probe
+//! decides, the flow gets its application protocol, the names it asked for
+//! ([`Names`]) and the evidence, and the DPI state is freed: later packets
+//! of the flow cost one branch. A flow that gives no verdict within
+//! [`MAX_DATA_PACKETS`] payload packets, or whose probes have all refused,
+//! is left `unknown` and freed the same way.
+//!
+//! Protocol parsers live one per module ([`dns`], [`http`], [`tls`],
+//! [`quic`]); they are pure functions or small state machines over bytes,
+//! with no knowledge of flows, so they are tested and fuzzed alone.
+
+pub mod dns;
+pub mod http;
+
+use crate::decode::transport::{tcp_flags, Header};
+use crate::decode::Decoded;
+use crate::flow::reassembly::{Budget, Stream};
+use crate::flow::{TO_CLIENT, TO_SERVER};
+
+/// Payload packets a flow may take to be classified.
+pub const MAX_DATA_PACKETS: u32 = 24;
+/// Packets after a verdict during which the server's reply is still read
+/// (the TLS ServerHello).
+const REPLY_PACKETS: u32 = 12;
+
+/// The application protocol of a flow (EVE `app_proto`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AppProto {
+    #[default]
+    Unknown,
+    Http,
+    Tls,
+    Quic,
+    Dns,
+}
+
+impl AppProto {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppProto::Unknown => "unknown",
+            AppProto::Http => "http",
+            AppProto::Tls => "tls",
+            AppProto::Quic => "quic",
+            AppProto::Dns => "dns",
+        }
+    }
+}
+
+/// Where a verdict came from: the input position of a packet and what it
+/// showed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evidence {
+    pub packet: u64,
+    pub what: String,
+}
+
+/// What a flow asked for, per protocol (EVE's `tls`, `quic`, `http`, `dns`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Names {
+    pub http: Option<http::HttpRequest>,
+    pub dns: Option<dns::DnsQuestion>,
+    pub evidence: Vec<Evidence>,
+    /// The flow's packet count when the verdict was reached.
+    pub packets_to_verdict: u32,
+}
+
+/// A packet as a classifier sees it.
+pub struct Packet<'a, 'p> {
+    pub decoded: &'a Decoded<'p>,
+    /// `TO_SERVER` or `TO_CLIENT`.
+    pub side: usize,
+    /// Input position, for evidence.
+    pub index: u64,
+    /// The flow's packets so far, this one included.
+    pub flow_packets: u32,
+}
+
+/// A flow's classification.
+#[derive(Debug, Default)]
+pub struct AppState {
+    pub proto: AppProto,
+    pub names: Option<Box<Names>>,
+    dpi: Option<Box<Dpi>>,
+    /// Nothing more to learn: later packets are not inspected.
+    done: bool,
+    /// SYN sequence numbers per side, kept without allocating DPI state.
+    syn: [Option<u32>; 2],
+}
+
+/// What a flow needs while it is being classified.
+#[derive(Debug, Default)]
+struct Dpi {
+    streams: [Stream; 2],
+    probes: Probes,
+    data_packets: u32,
+    /// Packets since the verdict, while a reply is awaited.
+    after_verdict: u32,
+}
+
+/// The protocols a TCP flow may still turn out to be, and their buffers.
+#[derive(Debug)]
+struct Probes {
+    http: Option<Vec<u8>>,
+    /// DNS over TCP: the client's first message, length-prefixed.
+    dns_tcp: Option<Vec<u8>>,
+    /// The flow's first client stream byte came at this input position.
+    first_client_byte: Option<u64>,
+}
+
+impl Default for Probes {
+    fn default() -> Self {
+        Probes {
+            http: Some(Vec::new()),
+            dns_tcp: Some(Vec::new()),
+            first_client_byte: None,
+        }
+    }
+}
+
+/// Outcome of feeding stream bytes to the probes.
+#[derive(Debug, Default)]
+struct Found {
+    proto: Option<AppProto>,
+    names: Names,
+}
+
+impl AppState {
+    /// True while payload may still change the verdict or add names.
+    #[inline]
+    pub fn inspecting(&self) -> bool {
+        !self.done
+    }
+
+    /// Bytes of DPI state held (for accounting).
+    pub fn is_allocated(&self) -> bool {
+        self.dpi.is_some()
+    }
+
+    /// Looks at one packet of the flow.
+    pub fn inspect(&mut self, p: &Packet<'_, '_>, budget: &mut Budget) {
+        if self.done {
+            return;
+        }
+        let payload = p.decoded.transport.payload;
+        match p.decoded.transport.header {
+            Header::Tcp(h) => {
+                if h.has(tcp_flags::SYN) {
+                    self.syn[p.side].get_or_insert(h.seq);
+                }
+                if payload.is_empty() {
+                    self.tick(p);
+                    return;
+                }
+                let syn = self.syn[p.side];
+                let dpi = self.dpi_mut();
+                dpi.data_packets += 1;
+                let Dpi {
+                    streams, probes, ..
+                } = dpi;
+                let stream = &mut streams[p.side];
+                if let Some(isn) = syn {
+                    stream.syn(isn);
+                }
+                let mut found = Found::default();
+                stream.segment(h.seq, payload, budget, &mut |bytes| {
+                    probes.feed(p.side, bytes, p.index, &mut found)
+                });
+                self.settle(found, p);
+                if self.probes_exhausted() {
+                    self.finish(budget);
+                }
+            }
+            Header::Udp => {
+                if payload.is_empty() {
+                    return;
+                }
+                self.dpi_mut().data_packets += 1;
+                let mut found = Found::default();
+                if self.proto == AppProto::Unknown {
+                    if let Some(q) = dns::parse(payload) {
+                        found.proto = Some(AppProto::Dns);
+                        found.names.evidence.push(Evidence {
+                            packet: p.index,
+                            what: format!(
+                                "DNS {} for {} in one datagram",
+                                if q.response { "response" } else { "query" },
+                                if q.rrname.is_empty() {
+                                    "<root>"
+                                } else {
+                                    &q.rrname
+                                }
+                            ),
+                        });
+                        found.names.dns = Some(q);
+                    }
+                }
+                self.settle(found, p);
+                if self.proto != AppProto::Unknown {
+                    self.done = true;
+                    self.dpi = None;
+                }
+            }
+            _ => self.done = true,
+        }
+        if let Some(dpi) = &self.dpi {
+            if self.proto == AppProto::Unknown && dpi.data_packets >= MAX_DATA_PACKETS {
+                self.finish(budget);
+            }
+        }
+    }
+
+    fn dpi_mut(&mut self) -> &mut Dpi {
+        self.dpi.get_or_insert_with(Box::default)
+    }
+
+    /// A packet without payload: after a verdict, counts towards giving up
+    /// on the reply.
+    fn tick(&mut self, _p: &Packet<'_, '_>) {
+        if let Some(dpi) = self.dpi.as_mut() {
+            if self.proto != AppProto::Unknown {
+                dpi.after_verdict += 1;
+                if dpi.after_verdict > REPLY_PACKETS {
+                    self.done = true;
+                    self.dpi = None;
+                }
+            }
+        }
+    }
+
+    /// Records what the probes found.
+    fn settle(&mut self, found: Found, p: &Packet<'_, '_>) {
+        let Found { proto, names } = found;
+        let first_verdict = self.proto == AppProto::Unknown && proto.is_some();
+        if let Some(proto) = proto {
+            if self.proto == AppProto::Unknown {
+                self.proto = proto;
+            }
+        }
+        let has_news = names.http.is_some() || names.dns.is_some() || !names.evidence.is_empty();
+        if has_news {
+            let mine = self.names.get_or_insert_with(Box::default);
+            if first_verdict {
+                mine.packets_to_verdict = p.flow_packets;
+            }
+            merge_names(mine, names);
+        }
+        if !first_verdict && self.proto != AppProto::Unknown {
+            if let Some(dpi) = self.dpi.as_mut() {
+                dpi.after_verdict += 1;
+                if dpi.after_verdict > REPLY_PACKETS {
+                    self.done = true;
+                    self.dpi = None;
+                }
+            }
+        }
+    }
+
+    /// True when nothing more can be learnt from the TCP streams.
+    fn probes_exhausted(&self) -> bool {
+        let Some(dpi) = &self.dpi else { return true };
+        let p = &dpi.probes;
+        let open = p.http.is_some() || p.dns_tcp.is_some();
+        !open || (dpi.streams[TO_SERVER].is_full() && dpi.streams[TO_CLIENT].is_full())
+    }
+
+    /// Stops inspecting and frees the state.
+    fn finish(&mut self, budget: &mut Budget) {
+        if let Some(mut dpi) = self.dpi.take() {
+            for s in dpi.streams.iter_mut() {
+                s.release(budget);
+            }
+        }
+        self.done = true;
+    }
+
+    /// The flow ends: frees what is held.
+    pub fn close(&mut self, budget: &mut Budget) {
+        self.finish(budget);
+    }
+}
+
+fn merge_names(into: &mut Names, from: Names) {
+    if from.http.is_some() && into.http.is_none() {
+        into.http = from.http;
+    }
+    if from.dns.is_some() && into.dns.is_none() {
+        into.dns = from.dns;
+    }
+    into.evidence.extend(from.evidence);
+}
+
+impl Probes {
+    /// Feeds in-order stream bytes of `side` to the probes still running.
+    fn feed(&mut self, side: usize, bytes: &[u8], index: u64, found: &mut Found) {
+        if side == TO_SERVER {
+            self.first_client_byte.get_or_insert(index);
+            if let Some(buf) = self.http.as_mut() {
+                buf.extend_from_slice(
+                    &bytes[..bytes.len().min(http::MAX_HEAD.saturating_sub(buf.len()))],
+                );
+                match http::probe(buf) {
+                    http::Probe::NeedMore if buf.len() < http::MAX_HEAD => {}
+                    http::Probe::Request(r) => {
+                        found.proto = Some(AppProto::Http);
+                        found.names.evidence.push(Evidence {
+                            packet: index,
+                            what: format!(
+                                "HTTP request line and headers in client stream bytes 0..{} (from packet {})",
+                                buf.len(),
+                                self.first_client_byte.unwrap_or(index)
+                            ),
+                        });
+                        found.names.http = Some(r);
+                        self.http = None;
+                        self.reject_all_but_http();
+                        return;
+                    }
+                    _ => self.http = None,
+                }
+            }
+            if let Some(buf) = self.dns_tcp.as_mut() {
+                buf.extend_from_slice(
+                    &bytes[..bytes.len().min(4096usize.saturating_sub(buf.len()))],
+                );
+                if buf.len() >= 2 {
+                    let len = usize::from(u16::from_be_bytes([buf[0], buf[1]]));
+                    if len < 17 || len > 4094 {
+                        self.dns_tcp = None;
+                    } else if buf.len() >= 2 + len {
+                        match dns::parse(&buf[2..2 + len]) {
+                            Some(q) => {
+                                found.proto = Some(AppProto::Dns);
+                                found.names.evidence.push(Evidence {
+                                    packet: index,
+                                    what: format!(
+                                        "DNS query for {} in client stream bytes 0..{}",
+                                        q.rrname,
+                                        2 + len
+                                    ),
+                                });
+                                found.names.dns = Some(q);
+                                self.http = None;
+                            }
+                            None => {}
+                        }
+                        self.dns_tcp = None;
+                    }
+                }
+            }
+        }
+    }
+
+    fn reject_all_but_http(&mut self) {
+        self.dns_tcp = None;
+    }
+}

@@ -1,0 +1,368 @@
+//! TCP stream reassembly for the first bytes of each direction.
+//!
+//! Classifiers read a TCP direction as one ordered byte stream; this turns
+//! segments — out of order, retransmitted, overlapping, across a sequence
+//! wrap — into that stream, and hands each newly contiguous run of bytes to
+//! the caller. In-order data is passed through without a copy; only
+//! segments that arrive ahead of a gap are buffered.
+//!
+//! - **Start.** After a SYN the stream starts at its sequence number + 1.
+//!   Without one (a capture that starts mid-connection) it starts at the
+//!   first data segment seen; data before that point is ignored.
+//! - **Overlap: the first copy wins.** Bytes already delivered or buffered
+//!   are never replaced by a later copy. A classifier may already have acted
+//!   on the first copy, and rewriting bytes under it is how evasion tricks
+//!   work; retransmissions in honest traffic are identical anyway.
+//! - **Depth.** Only the first [`DEPTH`] bytes of a direction are
+//!   reassembled (enough for any ClientHello, post-quantum ones included,
+//!   and for VPN handshakes); later data is ignored.
+//! - **Memory.** At most [`MAX_PENDING`] bytes wait out of order per
+//!   direction, and a worker-wide [`Budget`] caps them over all flows; a
+//!   segment past either is dropped and counted, leaving a gap the stream
+//!   stops at.
+
+/// Bytes of each direction reassembled.
+pub const DEPTH: u32 = 64 * 1024;
+/// Out-of-order bytes buffered per direction.
+pub const MAX_PENDING: usize = 32 * 1024;
+/// Out-of-order segments buffered per direction.
+const MAX_SEGMENTS: usize = 64;
+
+/// A worker-wide cap on bytes buffered out of order, over all flows.
+#[derive(Debug)]
+pub struct Budget {
+    pub used: usize,
+    pub cap: usize,
+    /// Segments dropped because a cap was reached.
+    pub dropped: u64,
+}
+
+impl Budget {
+    pub fn new(cap: usize) -> Self {
+        Budget {
+            used: 0,
+            cap,
+            dropped: 0,
+        }
+    }
+}
+
+/// One direction of a TCP connection.
+#[derive(Debug, Default)]
+pub struct Stream {
+    /// Sequence number of stream offset 0, once known.
+    base: Option<u32>,
+    /// Stream offset of the next byte to deliver.
+    next: u32,
+    /// Segments ahead of `next`: (stream offset, bytes), sorted, disjoint.
+    pending: Vec<(u32, Vec<u8>)>,
+    pending_bytes: usize,
+}
+
+impl Stream {
+    /// Bytes delivered so far.
+    pub fn delivered(&self) -> u32 {
+        self.next
+    }
+
+    /// True once the stream's depth has been delivered.
+    pub fn is_full(&self) -> bool {
+        self.next >= DEPTH
+    }
+
+    /// Bytes held out of order.
+    pub fn pending_bytes(&self) -> usize {
+        self.pending_bytes
+    }
+
+    /// A SYN with sequence number `seq` was seen: the stream starts after it.
+    pub fn syn(&mut self, seq: u32) {
+        if self.base.is_none() {
+            self.base = Some(seq.wrapping_add(1));
+        }
+    }
+
+    /// Adds a segment carrying `data` at sequence number `seq`; `deliver` is
+    /// called with each newly contiguous run of bytes, in stream order.
+    pub fn segment(
+        &mut self,
+        seq: u32,
+        data: &[u8],
+        budget: &mut Budget,
+        deliver: &mut dyn FnMut(&[u8]),
+    ) {
+        if data.is_empty() || self.is_full() {
+            return;
+        }
+        let base = *self.base.get_or_insert(seq);
+        let rel = seq.wrapping_sub(base);
+        // Offsets in the upper half of the sequence space lie before the
+        // stream's start (old data, or junk): drop the part before it.
+        let (start, data) = if rel > u32::MAX / 2 {
+            let skip = (base.wrapping_sub(seq)) as usize;
+            if skip >= data.len() {
+                return;
+            }
+            (0u32, &data[skip..])
+        } else {
+            (rel, data)
+        };
+        // Never look past the depth.
+        let room = DEPTH.saturating_sub(start) as usize;
+        let data = &data[..data.len().min(room)];
+        if data.is_empty() {
+            return;
+        }
+        let end = start + data.len() as u32;
+        if end <= self.next {
+            return; // all delivered already: a retransmission
+        }
+        if start <= self.next {
+            // Contiguous: pass through the new part without copying.
+            deliver(&data[(self.next - start) as usize..]);
+            self.next = end;
+            self.drain(budget, deliver);
+        } else {
+            self.hold(start, data, budget);
+        }
+    }
+
+    /// Buffers the parts of a segment at `start` not already held.
+    fn hold(&mut self, start: u32, data: &[u8], budget: &mut Budget) {
+        let end = start + data.len() as u32;
+        // Collect the gaps of [start, end) between held segments.
+        let mut gaps: Vec<(u32, u32)> = Vec::new();
+        let mut cursor = start;
+        for (s, bytes) in &self.pending {
+            let e = s + bytes.len() as u32;
+            if e <= cursor {
+                continue;
+            }
+            if *s >= end {
+                break;
+            }
+            if *s > cursor {
+                gaps.push((cursor, *s));
+            }
+            cursor = cursor.max(e);
+        }
+        if cursor < end {
+            gaps.push((cursor, end));
+        }
+        for (s, e) in gaps {
+            let len = (e - s) as usize;
+            if self.pending.len() >= MAX_SEGMENTS
+                || self.pending_bytes + len > MAX_PENDING
+                || budget.used + len > budget.cap
+            {
+                budget.dropped += 1;
+                continue;
+            }
+            let bytes = data[(s - start) as usize..(e - start) as usize].to_vec();
+            let at = self.pending.partition_point(|(o, _)| *o < s);
+            self.pending.insert(at, (s, bytes));
+            self.pending_bytes += len;
+            budget.used += len;
+        }
+    }
+
+    /// Delivers held segments that have become contiguous.
+    fn drain(&mut self, budget: &mut Budget, deliver: &mut dyn FnMut(&[u8])) {
+        let mut taken = 0;
+        for (s, bytes) in &self.pending {
+            if *s > self.next {
+                break;
+            }
+            let e = s + bytes.len() as u32;
+            if e > self.next {
+                deliver(&bytes[(self.next - s) as usize..]);
+                self.next = e;
+            }
+            taken += 1;
+        }
+        for (_, bytes) in self.pending.drain(..taken) {
+            self.pending_bytes -= bytes.len();
+            budget.used -= bytes.len();
+        }
+    }
+
+    /// Frees what is held (the flow is done with reassembly).
+    pub fn release(&mut self, budget: &mut Budget) {
+        budget.used -= self.pending_bytes;
+        self.pending_bytes = 0;
+        self.pending = Vec::new();
+        self.next = DEPTH;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream_of(segments: &[(u32, &[u8])], syn: Option<u32>) -> (Vec<u8>, Budget) {
+        let mut s = Stream::default();
+        let mut b = Budget::new(1 << 20);
+        if let Some(isn) = syn {
+            s.syn(isn);
+        }
+        let mut out = Vec::new();
+        for (seq, d) in segments {
+            s.segment(*seq, d, &mut b, &mut |bytes| out.extend_from_slice(bytes));
+        }
+        (out, b)
+    }
+
+    fn data(n: usize) -> Vec<u8> {
+        (0..n).map(|i| (i * 7 + i / 251) as u8).collect()
+    }
+
+    /// Every permutation of 5 segments of the same bytes gives the same stream.
+    #[test]
+    fn any_order_gives_the_same_stream() {
+        let d = data(500);
+        let cuts = [0usize, 90, 200, 260, 401, 500];
+        let segs: Vec<(u32, &[u8])> = cuts
+            .windows(2)
+            .map(|w| (1001 + w[0] as u32, &d[w[0]..w[1]]))
+            .collect();
+        let mut idx = [0usize, 1, 2, 3, 4];
+        let mut count = 0;
+        // Heap's algorithm over the 120 orders.
+        let mut c = [0usize; 5];
+        let mut check = |idx: &[usize; 5]| {
+            let order: Vec<_> = idx.iter().map(|&i| segs[i]).collect();
+            let (out, b) = stream_of(&order, Some(1000));
+            assert_eq!(out, d, "order {idx:?}");
+            assert_eq!(b.used, 0);
+        };
+        check(&idx);
+        count += 1;
+        let mut i = 0;
+        while i < 5 {
+            if c[i] < i {
+                if i % 2 == 0 {
+                    idx.swap(0, i);
+                } else {
+                    idx.swap(c[i], i);
+                }
+                check(&idx);
+                count += 1;
+                c[i] += 1;
+                i = 0;
+            } else {
+                c[i] = 0;
+                i += 1;
+            }
+        }
+        assert_eq!(count, 120);
+    }
+
+    #[test]
+    fn split_at_every_offset() {
+        let d = data(300);
+        for cut in 1..d.len() {
+            let (a, b) = (&d[..cut], &d[cut..]);
+            assert_eq!(stream_of(&[(11, a), (11 + cut as u32, b)], Some(10)).0, d);
+            assert_eq!(stream_of(&[(11 + cut as u32, b), (11, a)], Some(10)).0, d);
+        }
+    }
+
+    #[test]
+    fn retransmissions_and_overlaps_first_copy_wins() {
+        let d = data(100);
+        let mut evil = d[40..80].to_vec();
+        evil.iter_mut().for_each(|b| *b ^= 0xff);
+        // In order, then an overlapping copy: its bytes over delivered ones
+        // (40..60) are ignored, its new ones (60..80) are the first copy.
+        let (out, _) = stream_of(&[(1, &d[..60]), (41, &evil), (61, &d[60..])], Some(0));
+        let mut want = d.clone();
+        want[60..80].copy_from_slice(&evil[20..]);
+        assert_eq!(out, want);
+        // Out of order: the held copy of 60..80 wins over a later evil one.
+        let (out, _) = stream_of(
+            &[(61, &d[60..80]), (41, &evil), (1, &d[..40]), (81, &d[80..])],
+            Some(0),
+        );
+        let mut want = d.clone();
+        want[40..60].copy_from_slice(&evil[..20]);
+        assert_eq!(
+            out, want,
+            "bytes 40..60 came first from the evil copy, 60..80 from the honest one"
+        );
+        // Plain duplicate segments.
+        let (out, _) = stream_of(
+            &[(1, &d[..50]), (1, &d[..50]), (51, &d[50..]), (51, &d[50..])],
+            Some(0),
+        );
+        assert_eq!(out, d);
+    }
+
+    #[test]
+    fn sequence_wrap() {
+        let d = data(200);
+        let isn = u32::MAX - 50;
+        let (out, _) = stream_of(
+            &[
+                (isn.wrapping_add(101), &d[100..]),
+                (isn.wrapping_add(1), &d[..100]),
+            ],
+            Some(isn),
+        );
+        assert_eq!(out, d);
+    }
+
+    #[test]
+    fn midstream_pickup_starts_at_first_data() {
+        let d = data(120);
+        let (out, _) = stream_of(
+            &[(5000, &d[..60]), (5060, &d[60..]), (4990, &d[..20])],
+            None,
+        );
+        assert_eq!(out, d);
+    }
+
+    #[test]
+    fn depth_and_caps_bound_memory() {
+        let big = vec![0u8; 4000];
+        let mut s = Stream::default();
+        let mut b = Budget::new(1 << 20);
+        s.syn(0);
+        let mut n = 0usize;
+        // Everything after a 1-byte hole: held up to MAX_PENDING.
+        for i in 0..100u32 {
+            s.segment(2 + i * 4000, &big, &mut b, &mut |x| n += x.len());
+        }
+        assert_eq!(n, 0);
+        assert!(s.pending_bytes() <= MAX_PENDING);
+        assert!(b.dropped > 0);
+        // Filling the hole delivers what was held, then stops at the gap.
+        s.segment(1, &[7], &mut b, &mut |x| n += x.len());
+        assert_eq!(n, 1 + s.delivered() as usize - 1);
+        assert_eq!(b.used, s.pending_bytes());
+        s.release(&mut b);
+        assert_eq!(b.used, 0);
+        // The depth: nothing past DEPTH is delivered.
+        let mut s = Stream::default();
+        let mut total = 0usize;
+        s.syn(0);
+        for i in 0..40u32 {
+            s.segment(1 + i * 4000, &big, &mut b, &mut |x| total += x.len());
+        }
+        assert_eq!(total, DEPTH as usize);
+        assert!(s.is_full());
+    }
+
+    #[test]
+    fn global_budget_is_shared() {
+        let mut b = Budget::new(1000);
+        let mut s1 = Stream::default();
+        let mut s2 = Stream::default();
+        s1.syn(0);
+        s2.syn(0);
+        s1.segment(100, &[1; 800], &mut b, &mut |_| {});
+        s2.segment(100, &[1; 800], &mut b, &mut |_| {});
+        assert_eq!((b.used, b.dropped), (800, 1));
+        s1.release(&mut b);
+        assert_eq!(b.used, 0);
+    }
+}
