@@ -132,6 +132,26 @@ pub fn probe(stream: &[u8]) -> Probe {
     Probe::Request(req)
 }
 
+/// True when a server stream starts with an HTTP/1.x status line
+/// (`HTTP/1.x NNN `): a response seen without its request (a capture that
+/// starts mid-conversation or sees one direction). `None`: need more bytes.
+pub fn is_response(stream: &[u8]) -> Option<bool> {
+    const PREFIX: &[u8] = b"HTTP/1.";
+    let n = stream.len().min(PREFIX.len());
+    if stream[..n] != PREFIX[..n] {
+        return Some(false);
+    }
+    if stream.len() < 13 {
+        return None;
+    }
+    Some(
+        matches!(stream[7], b'0' | b'1')
+            && stream[8] == b' '
+            && stream[9..12].iter().all(u8::is_ascii_digit)
+            && stream[12] == b' ',
+    )
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
@@ -203,6 +223,15 @@ mod tests {
             panic!()
         };
         assert_eq!(r.hostname.as_deref(), Some("2001:db8::1"));
+    }
+
+    #[test]
+    fn status_lines() {
+        assert_eq!(is_response(b"HTTP/1.1 200 OK\r\n"), Some(true));
+        assert_eq!(is_response(b"HTTP/1.0 404 "), Some(true));
+        assert_eq!(is_response(b"HTTP/1."), None);
+        assert_eq!(is_response(b"HTTP/2 200 OK\r\n"), Some(false));
+        assert_eq!(is_response(b"\x16\x03\x03"), Some(false));
     }
 
     #[test]

@@ -107,6 +107,8 @@ struct Probes {
     http: Option<Vec<u8>>,
     /// DNS over TCP: the client's first message, length-prefixed.
     dns_tcp: Option<Vec<u8>>,
+    /// The server stream's first bytes, for an HTTP status line.
+    http_response: Option<Vec<u8>>,
     /// The flow's first client stream byte came at this input position.
     first_client_byte: Option<u64>,
 }
@@ -116,6 +118,7 @@ impl Default for Probes {
         Probes {
             http: Some(Vec::new()),
             dns_tcp: Some(Vec::new()),
+            http_response: Some(Vec::new()),
             first_client_byte: None,
         }
     }
@@ -263,7 +266,7 @@ impl AppState {
     fn probes_exhausted(&self) -> bool {
         let Some(dpi) = &self.dpi else { return true };
         let p = &dpi.probes;
-        let open = p.http.is_some() || p.dns_tcp.is_some();
+        let open = p.http.is_some() || p.dns_tcp.is_some() || p.http_response.is_some();
         !open || (dpi.streams[TO_SERVER].is_full() && dpi.streams[TO_CLIENT].is_full())
     }
 
@@ -296,6 +299,27 @@ fn merge_names(into: &mut Names, from: Names) {
 impl Probes {
     /// Feeds in-order stream bytes of `side` to the probes still running.
     fn feed(&mut self, side: usize, bytes: &[u8], index: u64, found: &mut Found) {
+        if side == TO_CLIENT {
+            if let Some(buf) = self.http_response.as_mut() {
+                buf.extend_from_slice(&bytes[..bytes.len().min(16usize.saturating_sub(buf.len()))]);
+                match http::is_response(buf) {
+                    None => {}
+                    Some(false) => self.http_response = None,
+                    Some(true) => {
+                        // Only a verdict when the request was not seen.
+                        if found.proto.is_none() && self.first_client_byte.is_none() {
+                            found.proto = Some(AppProto::Http);
+                            found.names.evidence.push(Evidence {
+                                packet: index,
+                                what: "HTTP/1.x status line at the start of the server stream"
+                                    .into(),
+                            });
+                        }
+                        self.http_response = None;
+                    }
+                }
+            }
+        }
         if side == TO_SERVER {
             self.first_client_byte.get_or_insert(index);
             if let Some(buf) = self.http.as_mut() {
@@ -356,5 +380,134 @@ impl Probes {
 
     fn reject_all_but_http(&mut self) {
         self.dns_tcp = None;
+        self.http_response = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::transport::{TcpHeader, Transport};
+
+    fn tcp(seq: u32, flags: u8, payload: &[u8]) -> Decoded<'_> {
+        Decoded {
+            src: "10.0.0.1".parse().unwrap(),
+            dst: "10.0.0.2".parse().unwrap(),
+            proto: 6,
+            transport: Transport {
+                src_port: 40000,
+                dst_port: 8080,
+                header: Header::Tcp(TcpHeader {
+                    seq,
+                    ack: 0,
+                    flags,
+                    window: 0,
+                }),
+                payload,
+                malformed: false,
+            },
+            tunnels: 0,
+            truncated: false,
+        }
+    }
+
+    fn udp(payload: &[u8]) -> Decoded<'_> {
+        let mut d = tcp(0, 0, payload);
+        d.proto = 17;
+        d.transport.header = Header::Udp;
+        d
+    }
+
+    fn feed(app: &mut AppState, budget: &mut Budget, packets: &[(usize, Decoded<'_>)]) {
+        for (i, (side, d)) in packets.iter().enumerate() {
+            let p = Packet {
+                decoded: d,
+                side: *side,
+                index: 100 + i as u64,
+                flow_packets: i as u32 + 1,
+            };
+            app.inspect(&p, budget);
+        }
+    }
+
+    const REQ: &[u8] = b"GET /x HTTP/1.1\r\nHost: Example.ORG\r\nUser-Agent: t\r\n\r\n";
+
+    #[test]
+    fn http_request_split_and_reordered_on_any_port() {
+        let mut budget = Budget::new(1 << 20);
+        let mut app = AppState::default();
+        let (a, b) = REQ.split_at(20);
+        feed(
+            &mut app,
+            &mut budget,
+            &[
+                (TO_SERVER, tcp(999, tcp_flags::SYN, &[])),
+                (TO_SERVER, tcp(1020, tcp_flags::ACK, b)),
+                (TO_SERVER, tcp(1000, tcp_flags::ACK, a)),
+            ],
+        );
+        assert_eq!(app.proto, AppProto::Http);
+        let names = app.names.as_ref().unwrap();
+        assert_eq!(
+            names.http.as_ref().unwrap().hostname.as_deref(),
+            Some("example.org")
+        );
+        assert_eq!(names.packets_to_verdict, 3);
+        assert_eq!(names.evidence[0].packet, 102);
+        assert_eq!(budget.used, 0, "reassembly memory returned");
+    }
+
+    #[test]
+    fn dns_over_udp_and_tcp() {
+        let q = [
+            0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3, b'W', b'w', b'w', 4, b't', b'e',
+            b's', b't', 0, 0, 28, 0, 1,
+        ];
+        let mut budget = Budget::new(1 << 20);
+        let mut app = AppState::default();
+        feed(&mut app, &mut budget, &[(TO_SERVER, udp(&q))]);
+        assert_eq!(app.proto, AppProto::Dns);
+        assert_eq!(
+            app.names.as_ref().unwrap().dns.as_ref().unwrap().rrname,
+            "www.test"
+        );
+        assert!(!app.inspecting() && !app.is_allocated());
+        let mut framed = vec![0, q.len() as u8];
+        framed.extend_from_slice(&q);
+        let mut app = AppState::default();
+        feed(
+            &mut app,
+            &mut budget,
+            &[
+                (TO_SERVER, tcp(1, 0, &framed[..5])),
+                (TO_SERVER, tcp(6, 0, &framed[5..])),
+            ],
+        );
+        assert_eq!(app.proto, AppProto::Dns);
+    }
+
+    #[test]
+    fn response_without_request_is_http() {
+        let mut budget = Budget::new(1 << 20);
+        let mut app = AppState::default();
+        feed(
+            &mut app,
+            &mut budget,
+            &[(TO_CLIENT, tcp(5, 0, b"HTTP/1.1 304 Not Modified\r\n\r\n"))],
+        );
+        assert_eq!(app.proto, AppProto::Http);
+    }
+
+    #[test]
+    fn gives_up_and_frees_state() {
+        let mut budget = Budget::new(1 << 20);
+        let mut app = AppState::default();
+        let junk = [0x5au8; 100];
+        let packets: Vec<(usize, Decoded<'_>)> = (0..40u32)
+            .map(|i| (TO_SERVER, udp(&junk[..(i % 50 + 20) as usize])))
+            .collect();
+        feed(&mut app, &mut budget, &packets);
+        assert_eq!(app.proto, AppProto::Unknown);
+        assert!(!app.inspecting() && !app.is_allocated());
     }
 }
