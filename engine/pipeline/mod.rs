@@ -106,6 +106,8 @@ pub struct Report {
 
 /// Items the lead reads between two batches to the merger and followers.
 const BATCH_ITEMS: u32 = 4096;
+/// Packets sent to a follower at once.
+const FOLLOWER_BATCH: usize = 256;
 /// Batches in flight on each channel before the sender waits.
 const BATCHES_IN_FLIGHT: usize = 4;
 
@@ -163,7 +165,8 @@ pub fn run_files<E>(
         let (lead_tx, lead_rx) = bounded::<Batch>(BATCHES_IN_FLIGHT);
         receivers.push(lead_rx);
         for (id, share) in shares.iter().copied().enumerate().skip(1) {
-            let (work_tx, work_rx) = bounded::<WorkBatch<'_>>(BATCHES_IN_FLIGHT);
+            let (work_tx, work_rx) =
+                bounded::<WorkBatch<'_>>(4 * BATCH_ITEMS as usize / FOLLOWER_BATCH);
             let (tx, rx) = bounded::<Batch>(BATCHES_IN_FLIGHT);
             to_followers.push(work_tx);
             receivers.push(rx);
@@ -253,12 +256,28 @@ fn lead<'a>(
                 }
                 match w.route(&packet, shards) {
                     Some(0) => w.owned_packet(index, file as u32, &packet),
-                    Some(f) => pending[f - 1].push(Work::Packet {
-                        index,
-                        file: file as u32,
-                        clock: w.clock(),
-                        raw: packet,
-                    }),
+                    Some(f) => {
+                        let p = &mut pending[f - 1];
+                        p.push(Work::Packet {
+                            index,
+                            file: file as u32,
+                            clock: w.clock(),
+                            raw: packet,
+                        });
+                        // Small batches: the follower reads the packet
+                        // while it is still in cache.
+                        if p.len() >= FOLLOWER_BATCH {
+                            let work = std::mem::replace(p, Vec::with_capacity(FOLLOWER_BATCH));
+                            let batch = WorkBatch {
+                                work,
+                                upto: index + 1,
+                                windows: Vec::new(),
+                            };
+                            if followers[f - 1].send(batch).is_err() {
+                                return;
+                            }
+                        }
+                    }
                     None => {}
                 }
                 index += 1;
@@ -336,6 +355,7 @@ fn follow(
     merger: &Sender<Batch>,
 ) {
     let mut w = Worker::new(share, opts.flows, opts.defrag);
+    let mut quiet = 0u32;
     for batch in work.iter() {
         for t in &batch.windows {
             maps[t.file].run(t);
@@ -356,6 +376,13 @@ fn follow(
             }
         }
         let last = batch.upto == u64::MAX;
+        quiet += 1;
+        // Report to the merger when there are events, and now and then
+        // without (the watermark lets it release the others' events).
+        if !last && !w.has_events() && quiet < 16 {
+            continue;
+        }
+        quiet = 0;
         let out = Batch {
             worker: id,
             events: w.take_events(),

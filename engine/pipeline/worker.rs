@@ -88,6 +88,10 @@ impl Worker {
         self.table.len()
     }
 
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
     /// Takes the events produced so far, sorted by their order key.
     pub fn take_events(&mut self) -> Vec<(Order, Event)> {
         let mut ev = std::mem::take(&mut self.events);
