@@ -16,7 +16,14 @@ use clap::{Parser, Subcommand};
 /// sift: traffic classification for network operators, security analysts
 /// and censorship researchers.
 #[derive(Parser, Debug)]
-#[command(name = "sift", version, about, long_about = None, max_term_width = 100)]
+#[command(
+    name = "sift",
+    version,
+    about,
+    long_about = None,
+    max_term_width = 100,
+    after_help = "Exit codes: 0 success (warnings such as a truncated capture included), 2 error."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
