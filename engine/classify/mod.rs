@@ -15,6 +15,8 @@
 
 pub mod dns;
 pub mod http;
+pub mod summary;
+pub mod tls;
 
 use crate::decode::transport::{tcp_flags, Header};
 use crate::decode::Decoded;
@@ -23,6 +25,8 @@ use crate::flow::{TO_CLIENT, TO_SERVER};
 
 /// Payload packets a flow may take to be classified.
 pub const MAX_DATA_PACKETS: u32 = 24;
+/// Valid TLS record headers in a row that make a flow TLS without a hello.
+const MIDSTREAM_RECORDS: u64 = 3;
 /// Packets after a verdict during which the server's reply is still read
 /// (the TLS ServerHello).
 const REPLY_PACKETS: u32 = 12;
@@ -61,6 +65,10 @@ pub struct Evidence {
 /// What a flow asked for, per protocol (EVE's `tls`, `quic`, `http`, `dns`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Names {
+    /// The ClientHello of a TLS flow.
+    pub tls: Option<summary::HelloSummary>,
+    /// The ServerHello of a TLS flow.
+    pub tls_server: Option<summary::ServerSummary>,
     pub http: Option<http::HttpRequest>,
     pub dns: Option<dns::DnsQuestion>,
     pub evidence: Vec<Evidence>,
@@ -109,6 +117,9 @@ struct Probes {
     dns_tcp: Option<Vec<u8>>,
     /// The server stream's first bytes, for an HTTP status line.
     http_response: Option<Vec<u8>>,
+    /// TLS handshake readers per side (boxed: most flows never need them
+    /// for long).
+    tls: [Option<Box<tls::HandshakeReader>>; 2],
     /// The flow's first client stream byte came at this input position.
     first_client_byte: Option<u64>,
 }
@@ -119,6 +130,7 @@ impl Default for Probes {
             http: Some(Vec::new()),
             dns_tcp: Some(Vec::new()),
             http_response: Some(Vec::new()),
+            tls: [Some(Box::default()), Some(Box::default())],
             first_client_byte: None,
         }
     }
@@ -159,6 +171,14 @@ impl AppState {
                     return;
                 }
                 let syn = self.syn[p.side];
+                if is_padding(h.flags, payload)
+                    && self
+                        .dpi
+                        .as_ref()
+                        .is_none_or(|d| d.streams[p.side].delivered() == 0)
+                {
+                    return;
+                }
                 let dpi = self.dpi_mut();
                 dpi.data_packets += 1;
                 let Dpi {
@@ -243,7 +263,11 @@ impl AppState {
                 self.proto = proto;
             }
         }
-        let has_news = names.http.is_some() || names.dns.is_some() || !names.evidence.is_empty();
+        let has_news = names.tls.is_some()
+            || names.tls_server.is_some()
+            || names.http.is_some()
+            || names.dns.is_some()
+            || !names.evidence.is_empty();
         if has_news {
             let mine = self.names.get_or_insert_with(Box::default);
             if first_verdict {
@@ -266,7 +290,10 @@ impl AppState {
     fn probes_exhausted(&self) -> bool {
         let Some(dpi) = &self.dpi else { return true };
         let p = &dpi.probes;
-        let open = p.http.is_some() || p.dns_tcp.is_some() || p.http_response.is_some();
+        let open = p.http.is_some()
+            || p.dns_tcp.is_some()
+            || p.http_response.is_some()
+            || p.tls.iter().any(Option::is_some);
         !open || (dpi.streams[TO_SERVER].is_full() && dpi.streams[TO_CLIENT].is_full())
     }
 
@@ -286,7 +313,22 @@ impl AppState {
     }
 }
 
+/// A few zero bytes on a bare ACK before a stream has started: Ethernet
+/// padding counted into the IP length by a broken sender or middlebox, not
+/// data (the peer goes on as if it had not received them). Taking them as
+/// data would put zeros in front of the real first bytes, which arrive
+/// later at the same sequence number.
+fn is_padding(flags: u8, payload: &[u8]) -> bool {
+    payload.len() <= 8 && flags & tcp_flags::PSH == 0 && payload.iter().all(|&b| b == 0)
+}
+
 fn merge_names(into: &mut Names, from: Names) {
+    if into.tls.is_none() {
+        into.tls = from.tls;
+    }
+    if into.tls_server.is_none() {
+        into.tls_server = from.tls_server;
+    }
     if from.http.is_some() && into.http.is_none() {
         into.http = from.http;
     }
@@ -352,35 +394,108 @@ impl Probes {
                 );
                 if buf.len() >= 2 {
                     let len = usize::from(u16::from_be_bytes([buf[0], buf[1]]));
-                    if len < 17 || len > 4094 {
+                    if !(17..=4094).contains(&len) {
                         self.dns_tcp = None;
                     } else if buf.len() >= 2 + len {
-                        match dns::parse(&buf[2..2 + len]) {
-                            Some(q) => {
-                                found.proto = Some(AppProto::Dns);
-                                found.names.evidence.push(Evidence {
-                                    packet: index,
-                                    what: format!(
-                                        "DNS query for {} in client stream bytes 0..{}",
-                                        q.rrname,
-                                        2 + len
-                                    ),
-                                });
-                                found.names.dns = Some(q);
-                                self.http = None;
-                            }
-                            None => {}
+                        if let Some(q) = dns::parse(&buf[2..2 + len]) {
+                            found.proto = Some(AppProto::Dns);
+                            found.names.evidence.push(Evidence {
+                                packet: index,
+                                what: format!(
+                                    "DNS query for {} in client stream bytes 0..{}",
+                                    q.rrname,
+                                    2 + len
+                                ),
+                            });
+                            found.names.dns = Some(q);
+                            self.http = None;
                         }
                         self.dns_tcp = None;
                     }
                 }
             }
         }
+        self.feed_tls(side, bytes, index, found);
+    }
+
+    /// Feeds the TLS reader of `side`; a ClientHello decides the flow, a
+    /// ServerHello adds the server's choices.
+    fn feed_tls(&mut self, side: usize, bytes: &[u8], index: u64, found: &mut Found) {
+        let Some(reader) = self.tls[side].as_mut() else {
+            return;
+        };
+        let feed = reader.push(bytes);
+        let mut done = feed.is_final();
+        if let Some(msg) = reader.next_message() {
+            done = true;
+            let stream = self.first_client_byte.unwrap_or(index);
+            match (side, msg.msg_type) {
+                (TO_SERVER, tls::HandshakeType::CLIENT_HELLO) => {
+                    if let Ok(ch) = tls::parse_client_hello(msg.body) {
+                        found.proto = Some(AppProto::Tls);
+                        found.names.evidence.push(Evidence {
+                            packet: index,
+                            what: format!(
+                                "TLS ClientHello ({} bytes) completed in client stream from packet {stream}{}",
+                                msg.body.len() + 4,
+                                ch.sni.as_ref().map_or(String::new(), |s| format!(", server_name {s}"))
+                            ),
+                        });
+                        found.names.tls = Some(summary::HelloSummary::new(&ch, false));
+                    }
+                }
+                (TO_CLIENT, tls::HandshakeType::SERVER_HELLO) => {
+                    if let Ok(sh) = tls::parse_server_hello(msg.body) {
+                        found.names.evidence.push(Evidence {
+                            packet: index,
+                            what: format!(
+                                "TLS ServerHello: {}, cipher 0x{:04x}",
+                                summary::tls_version_name(sh.version),
+                                sh.cipher
+                            ),
+                        });
+                        found.names.tls_server = Some(summary::ServerSummary::new(&sh));
+                    }
+                }
+                _ => {}
+            }
+        }
+        // A capture that starts mid-connection shows records but no hello:
+        // consecutive valid record headers, each where the previous record
+        // ended, are TLS all the same (without names).
+        if !done && found.proto.is_none() && reader.records() >= MIDSTREAM_RECORDS {
+            found.proto = Some(AppProto::Tls);
+            found.names.evidence.push(Evidence {
+                packet: index,
+                what: format!(
+                    "{} consecutive TLS record headers in the {} stream, no handshake seen (mid-connection)",
+                    reader.records(),
+                    if side == TO_SERVER { "client" } else { "server" }
+                ),
+            });
+            done = true;
+        }
+        if feed == tls::Feed::Sslv2ClientHello && side == TO_SERVER {
+            found.proto = Some(AppProto::Tls);
+            found.names.evidence.push(Evidence {
+                packet: index,
+                what: "SSLv2-compatible ClientHello (no server name in this format)".into(),
+            });
+        }
+        if done {
+            self.tls[side] = None;
+        }
+        if found.proto == Some(AppProto::Tls) {
+            self.http = None;
+            self.dns_tcp = None;
+            self.http_response = None;
+        }
     }
 
     fn reject_all_but_http(&mut self) {
         self.dns_tcp = None;
         self.http_response = None;
+        self.tls = [None, None];
     }
 }
 

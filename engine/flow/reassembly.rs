@@ -229,7 +229,7 @@ mod tests {
         let mut count = 0;
         // Heap's algorithm over the 120 orders.
         let mut c = [0usize; 5];
-        let mut check = |idx: &[usize; 5]| {
+        let check = |idx: &[usize; 5]| {
             let order: Vec<_> = idx.iter().map(|&i| segs[i]).collect();
             let (out, b) = stream_of(&order, Some(1000));
             assert_eq!(out, d, "order {idx:?}");

@@ -9,6 +9,8 @@ use serde::Serialize;
 use super::record::FlowRecord;
 use super::time::eve_timestamp;
 use crate::classify::dns;
+use crate::classify::summary::{tls_version_name, HelloSummary, ServerSummary};
+use crate::classify::tls::Ech;
 use crate::decode::ip::proto;
 
 #[derive(Serialize)]
@@ -27,11 +29,87 @@ struct EveFlow<'a> {
     proto: String,
     app_proto: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    tls: Option<EveTls<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     http: Option<EveHttp<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     dns: Option<EveDns<'a>>,
     flow: FlowInfo,
     sift: SiftInfo<'a>,
+}
+
+#[derive(Serialize)]
+struct EveTls<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sni: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sni_raw: Option<&'a str>,
+    /// Negotiated (ServerHello) when seen, else the highest the client offers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    client_versions: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alpn: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ja3: Option<EveJa3<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ja4: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ja4_r: Option<&'a str>,
+    /// "present", "grease" (likely GREASE ECH) or absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ech: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cipher_suite: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server_alpn: Option<&'a str>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    hello_retry_request: bool,
+}
+
+#[derive(Serialize)]
+struct EveJa3<'a> {
+    hash: &'a str,
+    string: &'a str,
+}
+
+impl<'a> EveTls<'a> {
+    fn new(hello: Option<&'a HelloSummary>, server: Option<&'a ServerSummary>) -> Option<Self> {
+        if hello.is_none() && server.is_none() {
+            return None;
+        }
+        let version = server
+            .map(|s| s.version)
+            .or_else(|| hello.map(HelloSummary::max_version))
+            .map(tls_version_name);
+        Some(EveTls {
+            sni: hello.and_then(|h| h.sni.as_deref()),
+            sni_raw: hello.and_then(|h| h.sni_raw.as_deref()),
+            version,
+            client_versions: hello.map_or_else(Vec::new, |h| {
+                h.versions.iter().map(|&v| tls_version_name(v)).collect()
+            }),
+            alpn: hello.map(|h| h.alpn.as_slice()).filter(|a| !a.is_empty()),
+            ja3: hello.map(|h| EveJa3 {
+                hash: &h.ja3_hash,
+                string: &h.ja3_string,
+            }),
+            ja4: hello.map(|h| h.ja4.as_str()),
+            ja4_r: hello.map(|h| h.ja4_r.as_str()),
+            ech: hello.and_then(|h| match h.ech {
+                Ech::None => None,
+                Ech::Present {
+                    grease_likely: true,
+                    ..
+                } => Some("grease"),
+                Ech::Present { .. } => Some("present"),
+            }),
+            cipher_suite: server.map(|s| format!("0x{:04x}", s.cipher)),
+            server_alpn: server.and_then(|s| s.alpn.as_deref()),
+            hello_retry_request: server.is_some_and(|s| s.hello_retry_request),
+        })
+    }
 }
 
 #[derive(Serialize)]
@@ -130,6 +208,7 @@ impl<W: Write> EveWriter<W> {
             dest_port: ports.then_some(r.server.port),
             proto: proto_name(r.proto),
             app_proto: r.app_proto.as_str(),
+            tls: names.and_then(|n| EveTls::new(n.tls.as_ref(), n.tls_server.as_ref())),
             http: names.and_then(|n| n.http.as_ref()).map(|h| EveHttp {
                 hostname: h.hostname.as_deref(),
                 url: &h.url,

@@ -1,0 +1,117 @@
+//! What the TLS and QUIC classifiers keep of a handshake for the flow
+//! record: the names and fingerprints of a ClientHello, the choices of a
+//! ServerHello, in the form the output writes them.
+
+use super::tls::{is_grease, ClientHello, Ech, ServerHello};
+
+/// The client's side of a TLS (or QUIC) handshake.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HelloSummary {
+    /// Server name, lowercase, no trailing dot.
+    pub sni: Option<String>,
+    /// The name as sent, when it differs from `sni`.
+    pub sni_raw: Option<String>,
+    pub legacy_version: u16,
+    /// `supported_versions`, GREASE removed, in the client's order.
+    pub versions: Vec<u16>,
+    pub alpn: Vec<String>,
+    pub ja3_string: String,
+    pub ja3_hash: String,
+    pub ja4: String,
+    pub ja4_r: String,
+    pub ech: Ech,
+}
+
+impl HelloSummary {
+    pub fn new(ch: &ClientHello, quic: bool) -> Self {
+        HelloSummary {
+            sni: ch.sni.clone(),
+            sni_raw: ch.sni_raw.clone(),
+            legacy_version: ch.legacy_version,
+            versions: ch
+                .supported_versions
+                .iter()
+                .copied()
+                .filter(|v| !is_grease(*v))
+                .collect(),
+            alpn: ch.alpn.clone(),
+            ja3_string: ch.ja3_string(),
+            ja3_hash: ch.ja3_hash(),
+            ja4: ch.ja4(quic),
+            ja4_r: ch.ja4_r(quic),
+            ech: ch.ech,
+        }
+    }
+
+    /// The highest version the client offers.
+    pub fn max_version(&self) -> u16 {
+        self.versions
+            .iter()
+            .copied()
+            .filter(|&v| v <= 0x0304)
+            .max()
+            .unwrap_or(self.legacy_version)
+    }
+}
+
+/// The server's choices in its ServerHello.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerSummary {
+    pub version: u16,
+    pub cipher: u16,
+    pub alpn: Option<String>,
+    pub hello_retry_request: bool,
+}
+
+impl ServerSummary {
+    pub fn new(sh: &ServerHello) -> Self {
+        ServerSummary {
+            version: sh.version,
+            cipher: sh.cipher,
+            alpn: sh.alpn.clone(),
+            hello_retry_request: sh.hello_retry_request,
+        }
+    }
+}
+
+/// A TLS protocol version as Suricata's EVE names it ("TLS 1.3", ...).
+pub fn tls_version_name(v: u16) -> String {
+    match v {
+        0x0200 => "SSLv2".into(),
+        0x0300 => "SSLv3".into(),
+        0x0301 => "TLS 1.0".into(),
+        0x0302 => "TLS 1.1".into(),
+        0x0303 => "TLS 1.2".into(),
+        0x0304 => "TLS 1.3".into(),
+        v if v >> 8 == 0x7f => format!("TLS 1.3 draft {}", v & 0xff),
+        v => format!("0x{v:04x}"),
+    }
+}
+
+/// A QUIC version's usual name ("1", "2", "draft-29", "Q050", ...).
+pub fn quic_version_name(v: u32) -> String {
+    match v {
+        0x0000_0001 => "1".into(),
+        0x6b33_43cf => "2".into(),
+        v if v >> 8 == 0xff_0000 => format!("draft-{}", v & 0xff),
+        v if (v >> 24) as u8 == b'Q' || (v >> 24) as u8 == b'T' => {
+            String::from_utf8_lossy(&v.to_be_bytes()).into_owned()
+        }
+        v => format!("0x{v:08x}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(tls_version_name(0x0303), "TLS 1.2");
+        assert_eq!(tls_version_name(0x7f1c), "TLS 1.3 draft 28");
+        assert_eq!(quic_version_name(1), "1");
+        assert_eq!(quic_version_name(0xff00_001d), "draft-29");
+        assert_eq!(quic_version_name(0x5130_3530), "Q050");
+        assert_eq!(quic_version_name(0x6b33_43cf), "2");
+    }
+}
