@@ -207,3 +207,116 @@ fn ndpi_address_spelling() {
     let c: IpAddr = "2001:db8::1".parse().unwrap();
     assert_eq!(ndpi_v6(&c).unwrap(), "2001:db8::1");
 }
+
+/// Server names and app protocols per flow tuple (both address spellings).
+fn sift_names(
+    records: &[serde_json::Value],
+) -> HashMap<(String, Tuple), Vec<(String, Option<String>)>> {
+    let mut m: HashMap<(String, Tuple), Vec<(String, Option<String>)>> = HashMap::new();
+    for r in records {
+        let name = r["pcap_filename"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let proto = ndpi_transport(r["proto"].as_str().unwrap());
+        let port = |k: &str| r[k].as_u64().unwrap_or(0) as u16;
+        let (sa, da): (IpAddr, IpAddr) = (
+            r["src_ip"].as_str().unwrap().parse().unwrap(),
+            r["dest_ip"].as_str().unwrap().parse().unwrap(),
+        );
+        let app = r["app_proto"].as_str().unwrap().to_string();
+        let sni = r["tls"]["sni"]
+            .as_str()
+            .or(r["quic"]["sni"].as_str())
+            .map(str::to_string);
+        for s in [Some(sa.to_string()), ndpi_v6(&sa)].into_iter().flatten() {
+            for d in [Some(da.to_string()), ndpi_v6(&da)].into_iter().flatten() {
+                let t = tuple(
+                    &proto,
+                    (s.clone(), port("src_port")),
+                    (d, port("dest_port")),
+                );
+                m.entry((name.clone(), t))
+                    .or_default()
+                    .push((app.clone(), sni.clone()));
+            }
+        }
+    }
+    m
+}
+
+#[test]
+fn server_names_agree_with_ndpi() {
+    let corpus = ndpi_corpus();
+    let (stdout, _) = analyze_corpus(&[]);
+    let ours = sift_names(&eve(&stdout));
+    let csv = std::fs::read_to_string(corpus.join("expected.csv")).unwrap();
+    let (mut named, mut same_name) = (0usize, 0usize);
+    let mut app_total: HashMap<&str, (usize, usize)> = HashMap::new();
+    let mut differing: BTreeSet<String> = BTreeSet::new();
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (pcap, transport, family, sni) = (f[0], f[1], f[8], f[9]);
+        if family != "tls" && family != "quic" {
+            continue;
+        }
+        let norm = |ip: &str| {
+            ip.parse::<IpAddr>()
+                .map_or(ip.to_string(), |a| a.to_string())
+        };
+        let t = tuple(
+            transport,
+            (norm(f[2]), f[3].parse().unwrap()),
+            (norm(f[4]), f[5].parse().unwrap()),
+        );
+        let got = ours
+            .get(&(pcap.to_string(), t))
+            .cloned()
+            .unwrap_or_default();
+        let e = app_total.entry(family).or_default();
+        e.0 += 1;
+        if got.iter().any(|(app, _)| app == family) {
+            e.1 += 1;
+        }
+        if sni.is_empty() {
+            continue;
+        }
+        named += 1;
+        let want = sni.to_lowercase().trim_end_matches('.').to_string();
+        if got.iter().any(|(_, s)| s.as_deref() == Some(want.as_str())) {
+            same_name += 1;
+        } else {
+            differing.insert(format!(
+                "{pcap},{transport},{},{},{},{},{sni}",
+                f[2], f[3], f[4], f[5]
+            ));
+        }
+    }
+    let share = same_name as f64 / named as f64;
+    eprintln!("tls/quic flows with an SNI in nDPI: sift reports the same name for {same_name}/{named} = {:.2}%", share * 100.0);
+    for (family, (total, same)) in &app_total {
+        eprintln!("nDPI {family} flows that sift labels {family}: {same}/{total}");
+    }
+    assert!(share >= 0.995, "only {same_name}/{named}");
+    let listed: BTreeSet<String> =
+        std::fs::read_to_string(project_file("tests/ndpi/sni_differences.csv"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .skip(1)
+            .map(|l| l.splitn(8, ',').take(7).collect::<Vec<_>>().join(","))
+            .collect();
+    let unexplained: Vec<_> = differing.difference(&listed).collect();
+    let stale: Vec<_> = listed.difference(&differing).collect();
+    assert!(
+        unexplained.is_empty(),
+        "SNI differences without an explanation: {unexplained:#?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "listed as differing but now the same (update the file): {stale:#?}"
+    );
+}

@@ -15,6 +15,7 @@
 
 pub mod dns;
 pub mod http;
+pub mod quic;
 pub mod summary;
 pub mod tls;
 
@@ -69,6 +70,8 @@ pub struct Names {
     pub tls: Option<summary::HelloSummary>,
     /// The ServerHello of a TLS flow.
     pub tls_server: Option<summary::ServerSummary>,
+    /// The client Initials of a QUIC flow.
+    pub quic: Option<summary::QuicSummary>,
     pub http: Option<http::HttpRequest>,
     pub dns: Option<dns::DnsQuestion>,
     pub evidence: Vec<Evidence>,
@@ -100,9 +103,11 @@ pub struct AppState {
 }
 
 /// What a flow needs while it is being classified.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Dpi {
     streams: [Stream; 2],
+    /// QUIC Initial reader (UDP flows), until it refuses.
+    quic: Option<Box<quic::QuicInitialTracker>>,
     probes: Probes,
     data_packets: u32,
     /// Packets since the verdict, while a reply is awaited.
@@ -122,6 +127,18 @@ struct Probes {
     tls: [Option<Box<tls::HandshakeReader>>; 2],
     /// The flow's first client stream byte came at this input position.
     first_client_byte: Option<u64>,
+}
+
+impl Default for Dpi {
+    fn default() -> Self {
+        Dpi {
+            streams: Default::default(),
+            quic: Some(Box::default()),
+            probes: Probes::default(),
+            data_packets: 0,
+            after_verdict: 0,
+        }
+    }
 }
 
 impl Default for Probes {
@@ -221,8 +238,19 @@ impl AppState {
                         found.names.dns = Some(q);
                     }
                 }
+                if found.proto.is_none() {
+                    let dpi = self.dpi_mut();
+                    if let Some(tracker) = dpi.quic.as_mut() {
+                        if quic_probe(tracker, payload, p, &mut found) {
+                            dpi.quic = None;
+                        }
+                    }
+                }
                 self.settle(found, p);
-                if self.proto != AppProto::Unknown {
+                let quic_open = self.dpi.as_ref().is_some_and(|d| d.quic.is_some());
+                if self.proto != AppProto::Unknown
+                    || !quic_open && self.names.is_none() && self.udp_exhausted()
+                {
                     self.done = true;
                     self.dpi = None;
                 }
@@ -264,6 +292,7 @@ impl AppState {
             }
         }
         let has_news = names.tls.is_some()
+            || names.quic.is_some()
             || names.tls_server.is_some()
             || names.http.is_some()
             || names.dns.is_some()
@@ -284,6 +313,14 @@ impl AppState {
                 }
             }
         }
+    }
+
+    /// True when no UDP probe can still decide (DNS is tried on every
+    /// datagram; QUIC until it refuses).
+    fn udp_exhausted(&self) -> bool {
+        self.dpi
+            .as_ref()
+            .is_none_or(|d| d.data_packets >= MAX_DATA_PACKETS)
     }
 
     /// True when nothing more can be learnt from the TCP streams.
@@ -313,6 +350,72 @@ impl AppState {
     }
 }
 
+/// Feeds a datagram to the QUIC reader; true when it has nothing more to
+/// say (decided, or refused).
+fn quic_probe(
+    tracker: &mut quic::QuicInitialTracker,
+    payload: &[u8],
+    p: &Packet<'_, '_>,
+    found: &mut Found,
+) -> bool {
+    let version = |t: &quic::QuicInitialTracker| t.version().map_or(0, |v| v.0);
+    match tracker.on_datagram(payload, p.side == TO_SERVER) {
+        quic::QuicProgress::NeedMore
+        | quic::QuicProgress::VersionNegotiation
+        | quic::QuicProgress::Retry => false,
+        quic::QuicProgress::NotQuic | quic::QuicProgress::Failed(_) => true,
+        quic::QuicProgress::ClientHello => {
+            let hello = tracker
+                .client_hello()
+                .and_then(|m| m.get(4..))
+                .and_then(|body| tls::parse_client_hello(body).ok())
+                .map(|ch| summary::HelloSummary::new(&ch, true));
+            found.proto = Some(AppProto::Quic);
+            found.names.evidence.push(Evidence {
+                packet: p.index,
+                what: format!(
+                    "QUIC {} Initial(s) decrypted, ClientHello complete{}",
+                    summary::quic_version_name(version(tracker)),
+                    hello
+                        .as_ref()
+                        .and_then(|h| h.sni.as_deref())
+                        .map_or(String::new(), |s| format!(", server_name {s}"))
+                ),
+            });
+            found.names.quic = Some(summary::QuicSummary {
+                version: version(tracker),
+                hello,
+                gquic_sni: None,
+            });
+            true
+        }
+        quic::QuicProgress::Chlo => {
+            let sni = tracker.gquic_sni().map(|s| {
+                String::from_utf8_lossy(s)
+                    .to_ascii_lowercase()
+                    .trim_end_matches('.')
+                    .to_string()
+            });
+            found.proto = Some(AppProto::Quic);
+            found.names.evidence.push(Evidence {
+                packet: p.index,
+                what: format!(
+                    "Google QUIC {} CHLO{}",
+                    summary::quic_version_name(version(tracker)),
+                    sni.as_deref()
+                        .map_or(String::new(), |s| format!(", SNI tag {s}"))
+                ),
+            });
+            found.names.quic = Some(summary::QuicSummary {
+                version: version(tracker),
+                hello: None,
+                gquic_sni: sni,
+            });
+            true
+        }
+    }
+}
+
 /// A few zero bytes on a bare ACK before a stream has started: Ethernet
 /// padding counted into the IP length by a broken sender or middlebox, not
 /// data (the peer goes on as if it had not received them). Taking them as
@@ -328,6 +431,9 @@ fn merge_names(into: &mut Names, from: Names) {
     }
     if into.tls_server.is_none() {
         into.tls_server = from.tls_server;
+    }
+    if into.quic.is_none() {
+        into.quic = from.quic;
     }
     if from.http.is_some() && into.http.is_none() {
         into.http = from.http;
@@ -462,8 +568,13 @@ impl Probes {
         }
         // A capture that starts mid-connection shows records but no hello:
         // consecutive valid record headers, each where the previous record
-        // ended, are TLS all the same (without names).
-        if !done && found.proto.is_none() && reader.records() >= MIDSTREAM_RECORDS {
+        // ended, with no handshake message under way, are TLS all the same
+        // (without names).
+        if !done
+            && found.proto.is_none()
+            && reader.records() >= MIDSTREAM_RECORDS
+            && reader.buffered() == 0
+        {
             found.proto = Some(AppProto::Tls);
             found.names.evidence.push(Evidence {
                 packet: index,

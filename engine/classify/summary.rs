@@ -74,6 +74,26 @@ impl ServerSummary {
     }
 }
 
+/// What the client's QUIC Initials say.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuicSummary {
+    pub version: u32,
+    /// The TLS ClientHello from the CRYPTO frames (IETF QUIC, and Google's
+    /// T05x).
+    pub hello: Option<HelloSummary>,
+    /// Google QUIC's CHLO SNI tag (Q0xx), lowercase.
+    pub gquic_sni: Option<String>,
+}
+
+impl QuicSummary {
+    pub fn sni(&self) -> Option<&str> {
+        self.hello
+            .as_ref()
+            .and_then(|h| h.sni.as_deref())
+            .or(self.gquic_sni.as_deref())
+    }
+}
+
 /// A TLS protocol version as Suricata's EVE names it ("TLS 1.3", ...).
 pub fn tls_version_name(v: u16) -> String {
     match v {

@@ -9,7 +9,9 @@ use serde::Serialize;
 use super::record::FlowRecord;
 use super::time::eve_timestamp;
 use crate::classify::dns;
-use crate::classify::summary::{tls_version_name, HelloSummary, ServerSummary};
+use crate::classify::summary::{
+    quic_version_name, tls_version_name, HelloSummary, QuicSummary, ServerSummary,
+};
 use crate::classify::tls::Ech;
 use crate::decode::ip::proto;
 
@@ -30,6 +32,8 @@ struct EveFlow<'a> {
     app_proto: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     tls: Option<EveTls<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quic: Option<EveQuic<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     http: Option<EveHttp<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -66,6 +70,41 @@ struct EveTls<'a> {
     server_alpn: Option<&'a str>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     hello_retry_request: bool,
+}
+
+#[derive(Serialize)]
+struct EveQuic<'a> {
+    version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sni: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sni_raw: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alpn: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ja3: Option<EveJa3<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ja4: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ja4_r: Option<&'a str>,
+}
+
+impl<'a> EveQuic<'a> {
+    fn new(q: &'a QuicSummary) -> Self {
+        let h = q.hello.as_ref();
+        EveQuic {
+            version: quic_version_name(q.version),
+            sni: q.sni(),
+            sni_raw: h.and_then(|h| h.sni_raw.as_deref()),
+            alpn: h.map(|h| h.alpn.as_slice()).filter(|a| !a.is_empty()),
+            ja3: h.map(|h| EveJa3 {
+                hash: &h.ja3_hash,
+                string: &h.ja3_string,
+            }),
+            ja4: h.map(|h| h.ja4.as_str()),
+            ja4_r: h.map(|h| h.ja4_r.as_str()),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -209,6 +248,7 @@ impl<W: Write> EveWriter<W> {
             proto: proto_name(r.proto),
             app_proto: r.app_proto.as_str(),
             tls: names.and_then(|n| EveTls::new(n.tls.as_ref(), n.tls_server.as_ref())),
+            quic: names.and_then(|n| n.quic.as_ref()).map(EveQuic::new),
             http: names.and_then(|n| n.http.as_ref()).map(|h| EveHttp {
                 hostname: h.hostname.as_deref(),
                 url: &h.url,

@@ -55,3 +55,107 @@ pub fn eve(stdout: &[u8]) -> Vec<serde_json::Value> {
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
+
+/// Builds capture files for tests: classic pcap, Ethernet, IPv4.
+pub mod pcap {
+    /// A TCP or UDP packet from `src` to `dst` (a.b.c.d, port).
+    pub struct Frame {
+        pub src: ([u8; 4], u16),
+        pub dst: ([u8; 4], u16),
+        /// `Some((seq, flags))` for TCP, `None` for UDP.
+        pub tcp: Option<(u32, u8)>,
+        pub payload: Vec<u8>,
+    }
+
+    pub const SYN: u8 = 0x02;
+    pub const ACK: u8 = 0x10;
+    pub const PSH_ACK: u8 = 0x18;
+
+    fn frame_bytes(f: &Frame) -> Vec<u8> {
+        let l4_len = if f.tcp.is_some() { 20 } else { 8 } + f.payload.len();
+        let total = 20 + l4_len;
+        let mut v = vec![0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 6, 0x08, 0x00];
+        v.extend_from_slice(&[0x45, 0, (total >> 8) as u8, total as u8, 0, 0, 0x40, 0, 64]);
+        v.push(if f.tcp.is_some() { 6 } else { 17 });
+        v.extend_from_slice(&[0, 0]);
+        v.extend_from_slice(&f.src.0);
+        v.extend_from_slice(&f.dst.0);
+        v.extend_from_slice(&f.src.1.to_be_bytes());
+        v.extend_from_slice(&f.dst.1.to_be_bytes());
+        match f.tcp {
+            Some((seq, flags)) => {
+                v.extend_from_slice(&seq.to_be_bytes());
+                v.extend_from_slice(&[0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+            }
+            None => {
+                v.extend_from_slice(&((8 + f.payload.len()) as u16).to_be_bytes());
+                v.extend_from_slice(&[0, 0]);
+            }
+        }
+        v.extend_from_slice(&f.payload);
+        v
+    }
+
+    /// A pcap file of the frames, one millisecond apart.
+    pub fn file(frames: &[Frame]) -> Vec<u8> {
+        let mut v = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        v.extend_from_slice(&262_144u32.to_le_bytes());
+        v.extend_from_slice(&1u32.to_le_bytes());
+        for (i, f) in frames.iter().enumerate() {
+            let b = frame_bytes(f);
+            v.extend_from_slice(&1_700_000_000u32.to_le_bytes());
+            v.extend_from_slice(&(i as u32 * 1000 % 1_000_000).to_le_bytes());
+            v.extend_from_slice(&(b.len() as u32).to_le_bytes());
+            v.extend_from_slice(&(b.len() as u32).to_le_bytes());
+            v.extend_from_slice(&b);
+        }
+        v
+    }
+}
+
+/// A temporary file that removes itself.
+pub struct TempFile(pub PathBuf);
+
+impl TempFile {
+    pub fn new(name: &str, bytes: &[u8]) -> TempFile {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let p = std::env::temp_dir().join(format!("sift-test-{}-{n}-{name}", std::process::id()));
+        std::fs::write(&p, bytes).unwrap();
+        TempFile(p)
+    }
+
+    pub fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// The TCP payloads sent from `port` in a capture, in capture order
+/// (classic pcap, Ethernet, IPv4 without options).
+pub fn tcp_payloads_from(capture: &[u8], port: u16) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut at = 24;
+    while at + 16 <= capture.len() {
+        let caplen = u32::from_le_bytes(capture[at + 8..at + 12].try_into().unwrap()) as usize;
+        let f = &capture[at + 16..at + 16 + caplen];
+        at += 16 + caplen;
+        if f.len() < 54 || f[12..14] != [8, 0] || f[23] != 6 {
+            continue;
+        }
+        let ihl = usize::from(f[14] & 15) * 4;
+        let total = usize::from(u16::from_be_bytes([f[16], f[17]]));
+        let tcp = &f[14 + ihl..14 + total];
+        let off = usize::from(tcp[12] >> 4) * 4;
+        if u16::from_be_bytes([tcp[0], tcp[1]]) == port && tcp.len() > off {
+            out.push(tcp[off..].to_vec());
+        }
+    }
+    out
+}
