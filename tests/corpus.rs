@@ -208,11 +208,12 @@ fn ndpi_address_spelling() {
     assert_eq!(ndpi_v6(&c).unwrap(), "2001:db8::1");
 }
 
+/// (capture name, flow tuple) -> [(app_proto, server name)] of sift's records.
+type NamesByFlow = HashMap<(String, Tuple), Vec<(String, Option<String>)>>;
+
 /// Server names and app protocols per flow tuple (both address spellings).
-fn sift_names(
-    records: &[serde_json::Value],
-) -> HashMap<(String, Tuple), Vec<(String, Option<String>)>> {
-    let mut m: HashMap<(String, Tuple), Vec<(String, Option<String>)>> = HashMap::new();
+fn sift_names(records: &[serde_json::Value]) -> NamesByFlow {
+    let mut m = NamesByFlow::new();
     for r in records {
         let name = r["pcap_filename"]
             .as_str()
