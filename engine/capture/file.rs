@@ -5,9 +5,9 @@
 //! input is read: the window two ahead is faulted in with one call
 //! (`MADV_POPULATE_READ`, far cheaper than a page fault per 64 KiB) and the
 //! window two behind is released (`MADV_DONTNEED`), so resident memory stays
-//! at a few windows however large the file. The reader only queues these
-//! [`WindowTask`]s; whoever has time runs them (a follower worker, or the
-//! reader itself when alone). Several
+//! at a few windows however large the file. The reader does this itself:
+//! handing it to another thread was measured slower (the reader then
+//! faulted on pages not yet populated). Several
 //! files are read either one after the other ([`Order::Sequential`]: each
 //! file's flows end with the file) or interleaved by timestamp as one stream
 //! ([`Order::Merged`]: packets taken in timestamp order, ties by file order).
@@ -37,73 +37,45 @@ pub struct Mapping {
 /// Size of the read-ahead and release window.
 const WINDOW: usize = 8 << 20;
 
-/// Kernel advice about a range of a mapping, to run off the reading path.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WindowTask {
-    pub file: usize,
-    pub populate: bool,
-    pub from: usize,
-    pub len: usize,
-}
-
 impl Mapping {
     pub fn bytes(&self) -> &[u8] {
         self.map.as_deref().unwrap_or(&[])
     }
 
     /// Reading reached `offset`; `next` is the offset at which to call
-    /// again. Queues the window tasks that are due.
-    fn advance(&self, file: usize, offset: usize, next: &mut usize, tasks: &mut Vec<WindowTask>) {
+    /// again. Faults in the window two ahead and releases the one two
+    /// behind.
+    fn advance(&self, offset: usize, next: &mut usize) {
         let Some(map) = &self.map else { return };
         if offset < *next {
             return;
         }
         let k = offset / WINDOW;
-        if k == 0 {
-            tasks.push(WindowTask {
-                file,
-                populate: true,
-                from: 0,
-                len: WINDOW,
-            });
-            tasks.push(WindowTask {
-                file,
-                populate: true,
-                from: WINDOW,
-                len: WINDOW,
-            });
+        let windows = map.len().div_ceil(WINDOW);
+        let ahead: &[usize] = if k == 0 { &[0, 1, 2] } else { &[k + 2] };
+        for &w in ahead.iter().filter(|&&w| w < windows) {
+            let from = w * WINDOW;
+            // Advice is an optimisation: without it, pages fault in as usual.
+            let _ = map.advise_range(
+                memmap2::Advice::PopulateRead,
+                from,
+                WINDOW.min(map.len() - from),
+            );
         }
-        for (w, populate) in [(k + 2, true), (k.wrapping_sub(2), false)] {
-            if w < map.len().div_ceil(WINDOW) {
-                tasks.push(WindowTask {
-                    file,
-                    populate,
-                    from: w * WINDOW,
-                    len: WINDOW,
-                });
-            }
-        }
-        *next = (k + 1) * WINDOW;
-    }
-
-    /// Runs a window task on this mapping.
-    pub fn run(&self, t: &WindowTask) {
-        let Some(map) = &self.map else { return };
-        if t.from >= map.len() {
-            return;
-        }
-        let len = t.len.min(map.len() - t.from);
-        // Advice is an optimisation: without it, pages fault in as usual.
-        if t.populate {
-            let _ = map.advise_range(memmap2::Advice::PopulateRead, t.from, len);
-        } else {
+        if k >= 2 {
+            let from = (k - 2) * WINDOW;
             // SAFETY: a read-only, file-backed mapping: MADV_DONTNEED only
             // drops resident pages, which the kernel reads back from the
             // file if anything touches them again.
             let _ = unsafe {
-                map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, t.from, len)
+                map.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    from,
+                    WINDOW.min(map.len() - from),
+                )
             };
         }
+        *next = (k + 1) * WINDOW;
     }
 }
 
@@ -243,8 +215,6 @@ pub enum Item<'a> {
 pub struct Input<'a> {
     order: Order,
     maps: &'a [Mapping],
-    /// Window tasks due, for [`take_window_tasks`](Self::take_window_tasks).
-    tasks: Vec<WindowTask>,
     /// Per file: the offset at which to move its window next.
     windows: Vec<usize>,
     readers: Vec<Option<Reader<'a>>>,
@@ -266,7 +236,6 @@ impl<'a> Input<'a> {
         Input {
             order,
             maps,
-            tasks: Vec::new(),
             windows: vec![0; n],
             readers,
             heads: vec![None; n],
@@ -274,12 +243,6 @@ impl<'a> Input<'a> {
             pending_end: Vec::new(),
             primed: false,
         }
-    }
-
-    /// The window tasks due since the last call; run them with
-    /// [`Mapping::run`] (the reader itself when nobody else can).
-    pub fn take_window_tasks(&mut self) -> Vec<WindowTask> {
-        std::mem::take(&mut self.tasks)
     }
 
     /// Bytes consumed so far, over all files (for progress).
@@ -290,7 +253,7 @@ impl<'a> Input<'a> {
     /// Advances file `i`'s reader; records its end if it has none left.
     fn pull(&mut self, i: usize) -> Option<RawPacket<'a>> {
         let r = self.readers[i].as_mut()?;
-        self.maps[i].advance(i, r.offset(), &mut self.windows[i], &mut self.tasks);
+        self.maps[i].advance(r.offset(), &mut self.windows[i]);
         match r.next_packet() {
             Some(Ok(p)) => Some(p),
             Some(Err(e)) => {

@@ -56,11 +56,91 @@ impl AppProto {
 }
 
 /// Where a verdict came from: the input position of a packet and what it
-/// showed.
+/// showed. Kept as data and put into words only when written out.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Evidence {
     pub packet: u64,
-    pub what: String,
+    pub what: Clue,
+}
+
+/// What a packet showed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Clue {
+    DnsDatagram {
+        response: bool,
+    },
+    /// A DNS message of `len` bytes (length prefix included) in the client stream.
+    DnsOverTcp {
+        len: usize,
+    },
+    /// An HTTP request head of `len` bytes in the client stream, which
+    /// started at packet `from`.
+    HttpRequest {
+        len: usize,
+        from: u64,
+    },
+    HttpStatusLine,
+    /// A TLS ClientHello of `len` bytes completed, the client stream having
+    /// started at packet `from`.
+    TlsClientHello {
+        len: usize,
+        from: u64,
+    },
+    TlsServerHello {
+        version: u16,
+        cipher: u16,
+    },
+    /// Consecutive valid TLS record headers and no handshake.
+    TlsRecords {
+        count: u64,
+        client: bool,
+    },
+    Sslv2ClientHello,
+    QuicInitial {
+        version: u32,
+    },
+    GquicChlo {
+        version: u32,
+    },
+}
+
+impl std::fmt::Display for Clue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Clue::DnsDatagram { response } => {
+                write!(f, "DNS {} in one datagram", if *response { "response" } else { "query" })
+            }
+            Clue::DnsOverTcp { len } => write!(f, "DNS message in client stream bytes 0..{len}"),
+            Clue::HttpRequest { len, from } => write!(
+                f,
+                "HTTP request line and headers in client stream bytes 0..{len} (stream from packet {from})"
+            ),
+            Clue::HttpStatusLine => f.write_str("HTTP/1.x status line at the start of the server stream"),
+            Clue::TlsClientHello { len, from } => write!(
+                f,
+                "TLS ClientHello ({len} bytes) complete, client stream from packet {from}"
+            ),
+            Clue::TlsServerHello { version, cipher } => write!(
+                f,
+                "TLS ServerHello: {}, cipher 0x{cipher:04x}",
+                summary::tls_version_name(*version)
+            ),
+            Clue::TlsRecords { count, client } => write!(
+                f,
+                "{count} consecutive TLS record headers in the {} stream, no handshake seen (mid-connection)",
+                if *client { "client" } else { "server" }
+            ),
+            Clue::Sslv2ClientHello => f.write_str("SSLv2-compatible ClientHello (no server name in this format)"),
+            Clue::QuicInitial { version } => write!(
+                f,
+                "QUIC {} client Initial(s) decrypted, ClientHello complete",
+                summary::quic_version_name(*version)
+            ),
+            Clue::GquicChlo { version } => {
+                write!(f, "Google QUIC {} CHLO", summary::quic_version_name(*version))
+            }
+        }
+    }
 }
 
 /// What a flow asked for, per protocol (EVE's `tls`, `quic`, `http`, `dns`).
@@ -100,16 +180,20 @@ pub struct AppState {
     done: bool,
     /// SYN sequence numbers per side, kept without allocating DPI state.
     syn: [Option<u32>; 2],
+    /// Payload packets inspected.
+    data_packets: u16,
+    /// QUIC Initial reader (UDP flows), allocated when a datagram could be
+    /// QUIC, dropped when it refuses.
+    quic: Option<Box<quic::QuicInitialTracker>>,
+    /// The client's first datagram cannot be QUIC.
+    quic_refused: bool,
 }
 
 /// What a flow needs while it is being classified.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Dpi {
     streams: [Stream; 2],
-    /// QUIC Initial reader (UDP flows), until it refuses.
-    quic: Option<Box<quic::QuicInitialTracker>>,
     probes: Probes,
-    data_packets: u32,
     /// Packets since the verdict, while a reply is awaited.
     after_verdict: u32,
 }
@@ -122,23 +206,10 @@ struct Probes {
     dns_tcp: Option<Vec<u8>>,
     /// The server stream's first bytes, for an HTTP status line.
     http_response: Option<Vec<u8>>,
-    /// TLS handshake readers per side (boxed: most flows never need them
-    /// for long).
-    tls: [Option<Box<tls::HandshakeReader>>; 2],
+    /// TLS handshake readers per side.
+    tls: [TlsProbe; 2],
     /// The flow's first client stream byte came at this input position.
     first_client_byte: Option<u64>,
-}
-
-impl Default for Dpi {
-    fn default() -> Self {
-        Dpi {
-            streams: Default::default(),
-            quic: Some(Box::default()),
-            probes: Probes::default(),
-            data_packets: 0,
-            after_verdict: 0,
-        }
-    }
 }
 
 impl Default for Probes {
@@ -147,9 +218,24 @@ impl Default for Probes {
             http: Some(Vec::new()),
             dns_tcp: Some(Vec::new()),
             http_response: Some(Vec::new()),
-            tls: [Some(Box::default()), Some(Box::default())],
+            tls: [TlsProbe::Untried, TlsProbe::Untried],
             first_client_byte: None,
         }
+    }
+}
+
+/// One side's TLS reader, allocated only when the stream's first byte can
+/// start a TLS record (or an SSLv2 hello).
+#[derive(Debug)]
+enum TlsProbe {
+    Untried,
+    Reading(Box<tls::HandshakeReader>),
+    Off,
+}
+
+impl TlsProbe {
+    fn is_open(&self) -> bool {
+        !matches!(self, TlsProbe::Off)
     }
 }
 
@@ -196,8 +282,8 @@ impl AppState {
                 {
                     return;
                 }
+                self.data_packets = self.data_packets.saturating_add(1);
                 let dpi = self.dpi_mut();
-                dpi.data_packets += 1;
                 let Dpi {
                     streams, probes, ..
                 } = dpi;
@@ -218,49 +304,46 @@ impl AppState {
                 if payload.is_empty() {
                     return;
                 }
-                self.dpi_mut().data_packets += 1;
+                self.data_packets = self.data_packets.saturating_add(1);
                 let mut found = Found::default();
                 if self.proto == AppProto::Unknown {
                     if let Some(q) = dns::parse(payload) {
                         found.proto = Some(AppProto::Dns);
                         found.names.evidence.push(Evidence {
                             packet: p.index,
-                            what: format!(
-                                "DNS {} for {} in one datagram",
-                                if q.response { "response" } else { "query" },
-                                if q.rrname.is_empty() {
-                                    "<root>"
-                                } else {
-                                    &q.rrname
-                                }
-                            ),
+                            what: Clue::DnsDatagram {
+                                response: q.response,
+                            },
                         });
                         found.names.dns = Some(q);
                     }
                 }
-                if found.proto.is_none() {
-                    let dpi = self.dpi_mut();
-                    if let Some(tracker) = dpi.quic.as_mut() {
+                if found.proto.is_none() && !self.quic_refused {
+                    if self.quic.is_none() {
+                        if quic::might_be_quic(payload) {
+                            self.quic = Some(Box::default());
+                        } else if p.side == TO_SERVER {
+                            self.quic_refused = true;
+                        }
+                    }
+                    if let Some(tracker) = self.quic.as_mut() {
                         if quic_probe(tracker, payload, p, &mut found) {
-                            dpi.quic = None;
+                            self.quic = None;
+                            self.quic_refused = true;
                         }
                     }
                 }
                 self.settle(found, p);
-                let quic_open = self.dpi.as_ref().is_some_and(|d| d.quic.is_some());
-                if self.proto != AppProto::Unknown
-                    || !quic_open && self.names.is_none() && self.udp_exhausted()
-                {
+                if self.proto != AppProto::Unknown || self.data_packets >= MAX_DATA_PACKETS as u16 {
                     self.done = true;
-                    self.dpi = None;
+                    self.quic = None;
                 }
+                return;
             }
             _ => self.done = true,
         }
-        if let Some(dpi) = &self.dpi {
-            if self.proto == AppProto::Unknown && dpi.data_packets >= MAX_DATA_PACKETS {
-                self.finish(budget);
-            }
+        if self.proto == AppProto::Unknown && self.data_packets >= MAX_DATA_PACKETS as u16 {
+            self.finish(budget);
         }
     }
 
@@ -315,14 +398,6 @@ impl AppState {
         }
     }
 
-    /// True when no UDP probe can still decide (DNS is tried on every
-    /// datagram; QUIC until it refuses).
-    fn udp_exhausted(&self) -> bool {
-        self.dpi
-            .as_ref()
-            .is_none_or(|d| d.data_packets >= MAX_DATA_PACKETS)
-    }
-
     /// True when nothing more can be learnt from the TCP streams.
     fn probes_exhausted(&self) -> bool {
         let Some(dpi) = &self.dpi else { return true };
@@ -330,12 +405,13 @@ impl AppState {
         let open = p.http.is_some()
             || p.dns_tcp.is_some()
             || p.http_response.is_some()
-            || p.tls.iter().any(Option::is_some);
+            || p.tls.iter().any(TlsProbe::is_open);
         !open || (dpi.streams[TO_SERVER].is_full() && dpi.streams[TO_CLIENT].is_full())
     }
 
     /// Stops inspecting and frees the state.
     fn finish(&mut self, budget: &mut Budget) {
+        self.quic = None;
         if let Some(mut dpi) = self.dpi.take() {
             for s in dpi.streams.iter_mut() {
                 s.release(budget);
@@ -373,14 +449,9 @@ fn quic_probe(
             found.proto = Some(AppProto::Quic);
             found.names.evidence.push(Evidence {
                 packet: p.index,
-                what: format!(
-                    "QUIC {} Initial(s) decrypted, ClientHello complete{}",
-                    summary::quic_version_name(version(tracker)),
-                    hello
-                        .as_ref()
-                        .and_then(|h| h.sni.as_deref())
-                        .map_or(String::new(), |s| format!(", server_name {s}"))
-                ),
+                what: Clue::QuicInitial {
+                    version: version(tracker),
+                },
             });
             found.names.quic = Some(summary::QuicSummary {
                 version: version(tracker),
@@ -399,12 +470,9 @@ fn quic_probe(
             found.proto = Some(AppProto::Quic);
             found.names.evidence.push(Evidence {
                 packet: p.index,
-                what: format!(
-                    "Google QUIC {} CHLO{}",
-                    summary::quic_version_name(version(tracker)),
-                    sni.as_deref()
-                        .map_or(String::new(), |s| format!(", SNI tag {s}"))
-                ),
+                what: Clue::GquicChlo {
+                    version: version(tracker),
+                },
             });
             found.names.quic = Some(summary::QuicSummary {
                 version: version(tracker),
@@ -459,8 +527,7 @@ impl Probes {
                             found.proto = Some(AppProto::Http);
                             found.names.evidence.push(Evidence {
                                 packet: index,
-                                what: "HTTP/1.x status line at the start of the server stream"
-                                    .into(),
+                                what: Clue::HttpStatusLine,
                             });
                         }
                         self.http_response = None;
@@ -480,11 +547,10 @@ impl Probes {
                         found.proto = Some(AppProto::Http);
                         found.names.evidence.push(Evidence {
                             packet: index,
-                            what: format!(
-                                "HTTP request line and headers in client stream bytes 0..{} (from packet {})",
-                                buf.len(),
-                                self.first_client_byte.unwrap_or(index)
-                            ),
+                            what: Clue::HttpRequest {
+                                len: buf.len(),
+                                from: self.first_client_byte.unwrap_or(index),
+                            },
                         });
                         found.names.http = Some(r);
                         self.http = None;
@@ -507,11 +573,7 @@ impl Probes {
                             found.proto = Some(AppProto::Dns);
                             found.names.evidence.push(Evidence {
                                 packet: index,
-                                what: format!(
-                                    "DNS query for {} in client stream bytes 0..{}",
-                                    q.rrname,
-                                    2 + len
-                                ),
+                                what: Clue::DnsOverTcp { len: 2 + len },
                             });
                             found.names.dns = Some(q);
                             self.http = None;
@@ -527,7 +589,13 @@ impl Probes {
     /// Feeds the TLS reader of `side`; a ClientHello decides the flow, a
     /// ServerHello adds the server's choices.
     fn feed_tls(&mut self, side: usize, bytes: &[u8], index: u64, found: &mut Found) {
-        let Some(reader) = self.tls[side].as_mut() else {
+        if let TlsProbe::Untried = self.tls[side] {
+            self.tls[side] = match bytes.first() {
+                Some(0x14..=0x18) | Some(0x80..) => TlsProbe::Reading(Box::default()),
+                _ => TlsProbe::Off,
+            };
+        }
+        let TlsProbe::Reading(reader) = &mut self.tls[side] else {
             return;
         };
         let feed = reader.push(bytes);
@@ -541,11 +609,10 @@ impl Probes {
                         found.proto = Some(AppProto::Tls);
                         found.names.evidence.push(Evidence {
                             packet: index,
-                            what: format!(
-                                "TLS ClientHello ({} bytes) completed in client stream from packet {stream}{}",
-                                msg.body.len() + 4,
-                                ch.sni.as_ref().map_or(String::new(), |s| format!(", server_name {s}"))
-                            ),
+                            what: Clue::TlsClientHello {
+                                len: msg.body.len() + 4,
+                                from: stream,
+                            },
                         });
                         found.names.tls = Some(summary::HelloSummary::new(&ch, false));
                     }
@@ -554,11 +621,10 @@ impl Probes {
                     if let Ok(sh) = tls::parse_server_hello(msg.body) {
                         found.names.evidence.push(Evidence {
                             packet: index,
-                            what: format!(
-                                "TLS ServerHello: {}, cipher 0x{:04x}",
-                                summary::tls_version_name(sh.version),
-                                sh.cipher
-                            ),
+                            what: Clue::TlsServerHello {
+                                version: sh.version,
+                                cipher: sh.cipher,
+                            },
                         });
                         found.names.tls_server = Some(summary::ServerSummary::new(&sh));
                     }
@@ -578,11 +644,10 @@ impl Probes {
             found.proto = Some(AppProto::Tls);
             found.names.evidence.push(Evidence {
                 packet: index,
-                what: format!(
-                    "{} consecutive TLS record headers in the {} stream, no handshake seen (mid-connection)",
-                    reader.records(),
-                    if side == TO_SERVER { "client" } else { "server" }
-                ),
+                what: Clue::TlsRecords {
+                    count: reader.records(),
+                    client: side == TO_SERVER,
+                },
             });
             done = true;
         }
@@ -590,11 +655,11 @@ impl Probes {
             found.proto = Some(AppProto::Tls);
             found.names.evidence.push(Evidence {
                 packet: index,
-                what: "SSLv2-compatible ClientHello (no server name in this format)".into(),
+                what: Clue::Sslv2ClientHello,
             });
         }
         if done {
-            self.tls[side] = None;
+            self.tls[side] = TlsProbe::Off;
         }
         if found.proto == Some(AppProto::Tls) {
             self.http = None;
@@ -606,7 +671,7 @@ impl Probes {
     fn reject_all_but_http(&mut self) {
         self.dns_tcp = None;
         self.http_response = None;
-        self.tls = [None, None];
+        self.tls = [TlsProbe::Off, TlsProbe::Off];
     }
 }
 

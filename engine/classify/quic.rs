@@ -1453,6 +1453,13 @@ mod public_flags {
 /// True when `buf` opens like a client's first gQUIC packet with the public
 /// header: version and 8-byte connection ID flags, no reset, and a `Q0nn`
 /// version at bytes 9..13.
+/// A cheap first look: could this datagram be QUIC at all (an IETF long
+/// header with the fixed bit, or a Google QUIC public header with a
+/// version)? Used to avoid setting up a tracker for other UDP traffic.
+pub fn might_be_quic(buf: &[u8]) -> bool {
+    matches!(buf.first(), Some(b) if b & 0xc0 == 0xc0) || looks_like_gquic_public(buf)
+}
+
 pub fn looks_like_gquic_public(buf: &[u8]) -> bool {
     let Some(&flags) = buf.first() else {
         return false;

@@ -2,7 +2,7 @@
 //! record: the names and fingerprints of a ClientHello, the choices of a
 //! ServerHello, in the form the output writes them.
 
-use super::tls::{is_grease, ClientHello, Ech, ServerHello};
+use super::tls::{is_grease, ja3_hash_of, ClientHello, Ech, ServerHello};
 
 /// The client's side of a TLS (or QUIC) handshake.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,6 +24,8 @@ pub struct HelloSummary {
 
 impl HelloSummary {
     pub fn new(ch: &ClientHello, quic: bool) -> Self {
+        let ja3_string = ch.ja3_string();
+        let (ja4, ja4_r) = ch.ja4_and_raw(quic);
         HelloSummary {
             sni: ch.sni.clone(),
             sni_raw: ch.sni_raw.clone(),
@@ -35,10 +37,10 @@ impl HelloSummary {
                 .filter(|v| !is_grease(*v))
                 .collect(),
             alpn: ch.alpn.clone(),
-            ja3_string: ch.ja3_string(),
-            ja3_hash: ch.ja3_hash(),
-            ja4: ch.ja4(quic),
-            ja4_r: ch.ja4_r(quic),
+            ja3_hash: ja3_hash_of(&ja3_string),
+            ja3_string,
+            ja4,
+            ja4_r,
             ech: ch.ech,
         }
     }

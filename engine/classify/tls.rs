@@ -904,7 +904,8 @@ impl ClientHello {
     /// `-`, GREASE values left out everywhere.
     pub fn ja3_string(&self) -> String {
         let mut s = String::with_capacity(256);
-        let _ = write!(s, "{},", self.legacy_version);
+        push_decimal(&mut s, self.legacy_version);
+        s.push(',');
         join_decimal(&mut s, self.cipher_suites.iter().copied());
         s.push(',');
         join_decimal(&mut s, self.extensions.iter().copied());
@@ -917,7 +918,7 @@ impl ClientHello {
 
     /// MD5 of [`ja3_string`](Self::ja3_string), lowercase hex.
     pub fn ja3_hash(&self) -> String {
-        hex(&md5::Md5::digest(self.ja3_string().as_bytes()))
+        ja3_hash_of(&self.ja3_string())
     }
 
     /// The JA4 fingerprint (FoxIO JA4 specification), e.g.
@@ -936,6 +937,26 @@ impl ClientHello {
             sha256_12(&p.extensions_and_signatures())
         };
         format!("{}_{}_{}", p.a, b, c)
+    }
+
+    /// [`ja4`](Self::ja4) and [`ja4_r`](Self::ja4_r) together, sharing the work.
+    pub fn ja4_and_raw(&self, quic: bool) -> (String, String) {
+        let p = self.ja4_parts(quic);
+        let ext_sig = p.extensions_and_signatures();
+        let b = if p.ciphers.is_empty() {
+            JA4_EMPTY_HASH.to_owned()
+        } else {
+            sha256_12(&p.ciphers)
+        };
+        let c = if p.extensions.is_empty() {
+            JA4_EMPTY_HASH.to_owned()
+        } else {
+            sha256_12(&ext_sig)
+        };
+        (
+            format!("{}_{}_{}", p.a, b, c),
+            format!("{}_{}_{}", p.a, p.ciphers, ext_sig),
+        )
     }
 
     /// JA4_r: the same parts before hashing (sorted ciphers; sorted
@@ -1071,9 +1092,30 @@ fn join_decimal(out: &mut String, values: impl Iterator<Item = u16>) {
             out.push('-');
         }
         first = false;
-        let _ = write!(out, "{v}");
+        push_decimal(out, v);
     }
 }
+
+/// Appends `v` in decimal (no `fmt` machinery: this runs once per field of
+/// every hello).
+fn push_decimal(out: &mut String, v: u16) {
+    let mut digits = [0u8; 5];
+    let mut n = v;
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[i..] {
+        out.push(char::from(d));
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Values as 4-digit lowercase hex, joined by `,`.
 fn join_hex4(values: impl Iterator<Item = u16>) -> String {
@@ -1082,7 +1124,9 @@ fn join_hex4(values: impl Iterator<Item = u16>) -> String {
         if !out.is_empty() {
             out.push(',');
         }
-        let _ = write!(out, "{v:04x}");
+        for shift in [12, 8, 4, 0] {
+            out.push(char::from(HEX[usize::from((v >> shift) & 0xf)]));
+        }
     }
     out
 }
@@ -1090,9 +1134,15 @@ fn join_hex4(values: impl Iterator<Item = u16>) -> String {
 fn hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        let _ = write!(out, "{b:02x}");
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
     }
     out
+}
+
+/// The JA3 hash (MD5, lowercase hex) of a JA3 string.
+pub fn ja3_hash_of(ja3_string: &str) -> String {
+    hex(&md5::Md5::digest(ja3_string.as_bytes()))
 }
 
 /// The first 12 hex characters of SHA-256.
@@ -1763,6 +1813,10 @@ mod tests {
         // an underscore": the specification's second value.
         ch.signature_algorithms.clear();
         assert_eq!(ch.ja4(false), "t13d1516h2_8daaf6152771_6d807ffa2a79");
+        // The shared computation gives the same two strings.
+        assert_eq!(ch.ja4_and_raw(false), (ch.ja4(false), ch.ja4_r(false)));
+        assert_eq!(ch.ja4_and_raw(true), (ch.ja4(true), ch.ja4_r(true)));
+        assert_eq!(ja3_hash_of(&ch.ja3_string()), ch.ja3_hash());
     }
 
     #[test]

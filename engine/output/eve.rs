@@ -39,7 +39,7 @@ struct EveFlow<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     dns: Option<EveDns<'a>>,
     flow: FlowInfo,
-    sift: SiftInfo<'a>,
+    sift: SiftInfo,
 }
 
 #[derive(Serialize)]
@@ -174,9 +174,9 @@ struct EveDns<'a> {
 }
 
 #[derive(Serialize)]
-struct EveEvidence<'a> {
+struct EveEvidence {
     packet: u64,
-    what: &'a str,
+    what: String,
 }
 
 #[derive(Serialize)]
@@ -194,12 +194,12 @@ struct FlowInfo {
 }
 
 #[derive(Serialize)]
-struct SiftInfo<'a> {
+struct SiftInfo {
     first_packet: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     packets_to_verdict: Option<u32>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    evidence: Vec<EveEvidence<'a>>,
+    evidence: Vec<EveEvidence>,
     #[serde(skip_serializing_if = "is_zero_u32")]
     part: u32,
     #[serde(skip_serializing_if = "is_zero_u8")]
@@ -285,7 +285,7 @@ impl<W: Write> EveWriter<W> {
                             .iter()
                             .map(|e| EveEvidence {
                                 packet: e.packet,
-                                what: &e.what,
+                                what: e.what.to_string(),
                             })
                             .collect()
                     })

@@ -32,7 +32,9 @@ pub struct FlowRecord {
 }
 
 impl FlowRecord {
-    pub fn new(flow: &Flow, reason: EndReason) -> Self {
+    /// The record of `flow`, with the names its classifier found (moved
+    /// out of the flow when it ends, cloned when it goes on).
+    pub fn new(flow: &Flow, reason: EndReason, names: Option<Box<Names>>) -> Self {
         FlowRecord {
             flow_id: flow.id,
             file: flow.file,
@@ -48,7 +50,7 @@ impl FlowRecord {
             state: flow.state,
             reason,
             app_proto: flow.app.proto,
-            names: flow.app.names.clone(),
+            names,
             first_packet: flow.first_packet,
             part: flow.part,
             tunnels: flow.tunnels,

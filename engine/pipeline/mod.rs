@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, Sender};
 
-use crate::capture::file::{CaptureFile, Input, Item, Mapping, Order as InputOrder, WindowTask};
+use crate::capture::file::{CaptureFile, Input, Item, Mapping, Order as InputOrder};
 use crate::capture::{CaptureError, RawPacket, Timestamp};
 use crate::decode::defrag::DefragConfig;
 use crate::flow::key::Shards;
@@ -130,9 +130,6 @@ enum Work<'a> {
 struct WorkBatch<'a> {
     work: Vec<Work<'a>>,
     upto: u64,
-    /// Read-ahead and release of the input's mappings, for the follower to
-    /// run off the lead's path.
-    windows: Vec<WindowTask>,
 }
 
 /// Runs the offline pipeline over `files`, handing every event to `sink` in
@@ -173,7 +170,7 @@ pub fn run_files<E>(
             let opts = opts.clone();
             std::thread::Builder::new()
                 .name(format!("sift-worker-{id}"))
-                .spawn_scoped(s, move || follow(id, share, &opts, maps, &work_rx, &tx))
+                .spawn_scoped(s, move || follow(id, share, &opts, &work_rx, &tx))
                 .expect("spawn worker thread");
         }
         let lead_opts = opts.clone();
@@ -226,23 +223,11 @@ fn lead<'a>(
     let mut notices = Vec::new();
     let mut items = 0u32;
     let mut interrupted = false;
-    // Sends what the followers have pending, the window tasks to the first;
-    // false if one is gone. Alone, the lead runs the window tasks itself.
-    let flush = |pending: &mut Vec<Vec<Work<'a>>>, upto: u64, input: &mut Input<'a>| {
-        let mut windows = input.take_window_tasks();
-        if followers.is_empty() {
-            for t in windows.drain(..) {
-                maps[t.file].run(&t);
-            }
-        }
+    // Sends what the followers have pending; false if one is gone.
+    let flush = |pending: &mut Vec<Vec<Work<'a>>>, upto: u64| {
         pending.iter_mut().zip(followers).all(|(p, tx)| {
             let work = std::mem::take(p);
-            tx.send(WorkBatch {
-                work,
-                upto,
-                windows: std::mem::take(&mut windows),
-            })
-            .is_ok()
+            tx.send(WorkBatch { work, upto }).is_ok()
         })
     };
     while let Some(item) = input.next_item() {
@@ -271,7 +256,6 @@ fn lead<'a>(
                             let batch = WorkBatch {
                                 work,
                                 upto: index + 1,
-                                windows: Vec::new(),
                             };
                             if followers[f - 1].send(batch).is_err() {
                                 return;
@@ -303,14 +287,9 @@ fn lead<'a>(
             }
         }
         items += 1;
-        if followers.is_empty() && items % 512 == 0 {
-            for t in input.take_window_tasks() {
-                maps[t.file].run(&t);
-            }
-        }
         if items == BATCH_ITEMS {
             items = 0;
-            if !flush(&mut pending, index, &mut input) {
+            if !flush(&mut pending, index) {
                 return;
             }
             let batch = Batch {
@@ -334,7 +313,7 @@ fn lead<'a>(
     for p in pending.iter_mut() {
         p.push(Work::End { index });
     }
-    flush(&mut pending, u64::MAX, &mut input);
+    flush(&mut pending, u64::MAX);
     let _ = merger.send(Batch {
         worker: 0,
         events: w.take_events(),
@@ -350,16 +329,12 @@ fn follow(
     id: usize,
     share: f64,
     opts: &Options,
-    maps: &[Mapping],
     work: &Receiver<WorkBatch<'_>>,
     merger: &Sender<Batch>,
 ) {
     let mut w = Worker::new(share, opts.flows, opts.defrag);
     let mut quiet = 0u32;
     for batch in work.iter() {
-        for t in &batch.windows {
-            maps[t.file].run(t);
-        }
         for item in batch.work {
             match item {
                 Work::Packet {

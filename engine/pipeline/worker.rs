@@ -94,7 +94,8 @@ impl Worker {
 
     /// Takes the events produced so far, sorted by their order key.
     pub fn take_events(&mut self) -> Vec<(Order, Event)> {
-        let mut ev = std::mem::take(&mut self.events);
+        let keep = self.events.len().max(16);
+        let mut ev = std::mem::replace(&mut self.events, Vec::with_capacity(keep));
         ev.sort_unstable_by_key(|(o, _)| *o);
         ev
     }
@@ -253,7 +254,8 @@ impl Worker {
                     self.open(key, dir, d, ts, index, file)
                 } else {
                     if ts.saturating_sub(flow.first_ts) > active_timeout {
-                        let record = FlowRecord::new(flow, EndReason::ActiveTimeout);
+                        let record =
+                            FlowRecord::new(flow, EndReason::ActiveTimeout, flow.app.names.clone());
                         flow.part += 1;
                         flow.first_ts = ts;
                         flow.pkts = [0; 2];
@@ -302,7 +304,8 @@ impl Worker {
 
     fn end(&mut self, at: u64, flow: &mut Flow, reason: EndReason) {
         flow.app.close(&mut self.budget);
-        let record = FlowRecord::new(flow, reason);
+        let names = flow.app.names.take();
+        let record = FlowRecord::new(flow, reason, names);
         self.events.push((order(at, &record), Event::Flow(record)));
     }
 
