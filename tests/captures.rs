@@ -5,8 +5,7 @@ mod common;
 
 use common::*;
 
-/// (transport, IP version, server port) of each TCP/UDP flow, in order.
-fn flows_of(capture: &str) -> Vec<(String, u8, u64)> {
+fn records(capture: &str) -> Vec<serde_json::Value> {
     let out = sift([
         "analyze",
         "--format",
@@ -18,20 +17,7 @@ fn flows_of(capture: &str) -> Vec<(String, u8, u64)> {
     let mut recs = eve(&out.stdout);
     recs.retain(|r| matches!(r["proto"].as_str(), Some("TCP" | "UDP")));
     recs.sort_by_key(|r| r["sift"]["first_packet"].as_u64());
-    recs.iter()
-        .map(|r| {
-            let v = if r["src_ip"].as_str().unwrap().contains(':') {
-                6
-            } else {
-                4
-            };
-            (
-                r["proto"].as_str().unwrap().to_lowercase(),
-                v,
-                r["dest_port"].as_u64().unwrap(),
-            )
-        })
-        .collect()
+    recs
 }
 
 fn expected(file: &str) -> Vec<Vec<String>> {
@@ -44,18 +30,86 @@ fn expected(file: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-#[test]
-fn sample_capture_flows_match_expected() {
-    let want: Vec<(String, u8, u64)> = expected("captures/sample.expected")
-        .iter()
-        .map(|f| (f[0].clone(), f[1].parse().unwrap(), f[2].parse().unwrap()))
-        .collect();
-    assert_eq!(want.len(), 16);
-    assert_eq!(flows_of("captures/sample.pcap"), want);
+/// The server name a record carries, whichever protocol found it.
+fn name_of(r: &serde_json::Value) -> String {
+    [
+        &r["dns"]["rrname"],
+        &r["http"]["hostname"],
+        &r["tls"]["sni"],
+        &r["quic"]["sni"],
+    ]
+    .iter()
+    .find_map(|v| v.as_str())
+    .unwrap_or("-")
+    .to_string()
 }
 
+/// Every TCP/UDP flow of sample.pcap, in order: transport, IP version,
+/// server port, application protocol and server name, as recorded.
 #[test]
-fn post_quantum_capture_has_two_tls_flows() {
-    let flows = flows_of("captures/tls-pq-chromium.pcap");
-    assert_eq!(flows, vec![("tcp".into(), 4, 443), ("tcp".into(), 4, 443)]);
+fn sample_capture_matches_expected() {
+    let want: Vec<(String, u8, u64, String, String)> = expected("captures/sample.expected")
+        .iter()
+        .map(|f| {
+            (
+                f[0].clone(),
+                f[1].parse().unwrap(),
+                f[2].parse().unwrap(),
+                f[3].clone(),
+                f[4].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(want.len(), 16);
+    let got: Vec<(String, u8, u64, String, String)> = records("captures/sample.pcap")
+        .iter()
+        .map(|r| {
+            let v = if r["src_ip"].as_str().unwrap().contains(':') {
+                6
+            } else {
+                4
+            };
+            let app = match r["app_proto"].as_str().unwrap() {
+                "unknown" => "-".to_string(),
+                a => a.to_string(),
+            };
+            (
+                r["proto"].as_str().unwrap().to_lowercase(),
+                v,
+                r["dest_port"].as_u64().unwrap(),
+                app,
+                name_of(r),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+}
+
+/// tls-pq-chromium.pcap: Chromium's post-quantum ClientHello spans two TCP
+/// segments in both connections; sift names both.
+#[test]
+fn post_quantum_client_hello_across_segments() {
+    let recs = records("captures/tls-pq-chromium.pcap");
+    assert_eq!(recs.len(), 2);
+    let cap = std::fs::read(project_file("captures/tls-pq-chromium.pcap")).unwrap();
+    for r in &recs {
+        assert_eq!(
+            (r["app_proto"].as_str(), r["dest_port"].as_u64()),
+            (Some("tls"), Some(443))
+        );
+        assert_eq!(r["tls"]["sni"], "pq.example.test");
+        assert_eq!(r["tls"]["version"], "TLS 1.3");
+        // The hello's record is longer than the first segment that carries it.
+        let segs = tcp_payloads_from(&cap, r["src_port"].as_u64().unwrap() as u16);
+        let record_len = usize::from(u16::from_be_bytes([segs[0][3], segs[0][4]])) + 5;
+        assert!(
+            record_len > segs[0].len() && record_len <= segs[0].len() + segs[1].len(),
+            "{record_len}"
+        );
+        let evidence = r["sift"]["evidence"][0]["what"].as_str().unwrap();
+        assert!(
+            evidence.starts_with(&format!("TLS ClientHello ({} bytes)", record_len - 5)),
+            "{evidence}"
+        );
+    }
 }
