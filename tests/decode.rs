@@ -66,3 +66,87 @@ fn pptp_gre_flows_are_the_inner_ones() {
     );
     assert_eq!(sip["sift"]["tunnels"], 1);
 }
+
+/// Our link, IP and transport decoders against etherparse's, frame by frame,
+/// on every Ethernet capture of the corpus: where both read an unfragmented,
+/// untunnelled TCP or UDP packet, they must agree on addresses and ports.
+#[test]
+fn decoders_agree_with_etherparse() {
+    use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+    use sift::capture::file::Reader;
+    use sift::capture::LinkType;
+    use sift::decode::{self, ip, link};
+    use std::net::IpAddr;
+
+    let (mut compared, mut disagreements) = (0usize, Vec::new());
+    for path in ndpi_captures() {
+        let bytes = std::fs::read(&path).unwrap();
+        let Ok(mut reader) = Reader::new(&bytes) else {
+            continue;
+        };
+        while let Some(Ok(p)) = reader.next_packet() {
+            if p.link != LinkType::ETHERNET {
+                continue;
+            }
+            let Ok(theirs) = SlicedPacket::from_ethernet(p.data) else {
+                continue;
+            };
+            let (t_src, t_dst, fragmented): (IpAddr, IpAddr, bool) = match &theirs.net {
+                Some(NetSlice::Ipv4(v4)) => (
+                    v4.header().source_addr().into(),
+                    v4.header().destination_addr().into(),
+                    v4.payload().fragmented,
+                ),
+                Some(NetSlice::Ipv6(v6)) => (
+                    v6.header().source_addr().into(),
+                    v6.header().destination_addr().into(),
+                    v6.payload().fragmented,
+                ),
+                None => continue,
+            };
+            let t_ports = match &theirs.transport {
+                Some(TransportSlice::Tcp(t)) => (6u8, t.source_port(), t.destination_port()),
+                Some(TransportSlice::Udp(u)) => (17u8, u.source_port(), u.destination_port()),
+                _ => continue,
+            };
+            if fragmented {
+                continue;
+            }
+            let ours = link::decode(p.link, p.data)
+                .ok()
+                .and_then(|n| ip::parse(n.bytes).ok())
+                .and_then(|ipp| decode::datagram(&ipp).ok());
+            let Some(d) = ours else {
+                disagreements.push(format!(
+                    "{}: sift could not decode a packet etherparse read",
+                    path.display()
+                ));
+                continue;
+            };
+            if d.tunnels > 0 {
+                continue;
+            }
+            compared += 1;
+            let mine = (
+                d.src,
+                d.dst,
+                (d.proto, d.transport.src_port, d.transport.dst_port),
+            );
+            if mine != (t_src, t_dst, t_ports) {
+                disagreements.push(format!(
+                    "{}: sift {mine:?}, etherparse {:?}",
+                    path.display(),
+                    (t_src, t_dst, t_ports)
+                ));
+            }
+        }
+    }
+    eprintln!("{compared} TCP/UDP packets compared with etherparse");
+    assert!(compared > 50_000, "only {compared} packets compared");
+    assert!(
+        disagreements.is_empty(),
+        "{} disagreements: {:#?}",
+        disagreements.len(),
+        &disagreements[..disagreements.len().min(20)]
+    );
+}
