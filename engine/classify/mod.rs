@@ -18,6 +18,7 @@ pub mod http;
 pub mod quic;
 pub mod summary;
 pub mod tls;
+pub mod vpn;
 
 use crate::decode::transport::{tcp_flags, Header};
 use crate::decode::Decoded;
