@@ -5,6 +5,9 @@ corpora live in fuzz/corpus/, which git ignores).
   capture/  small capture files as they are (pcap and pcapng readers)
   decode/   runs of frames in the `decode` target's input format:
             [link selector][length, 2 bytes big-endian][frame] ...
+  tls/      TCP payloads that start a TLS record, behind a chunking byte
+  quic/     UDP payloads with a QUIC long header, in the `quic` target's
+            framing: [direction + length high bits][length low byte][datagram]
 
 usage: python3 fuzz/seed.py [CAPTURE_DIR ...]
        (default: ../shared/corpus/ndpi/pcap and captures/)
@@ -36,9 +39,17 @@ def pcap_frames(b):
         yield link, b[off + 16:off + 16 + caplen]
         off += 16 + caplen
 
+def ip_payloads(frame):
+    """(proto, transport bytes) of an Ethernet/IPv4 frame, else None."""
+    if len(frame) < 34 or frame[12:14] != b'\x08\x00':
+        return None
+    ihl = (frame[14] & 15) * 4
+    return frame[23], frame[14 + ihl:]
+
 def main(dirs):
-    os.makedirs(os.path.join(HERE, 'corpus', 'capture'), exist_ok=True)
-    os.makedirs(os.path.join(HERE, 'corpus', 'decode'), exist_ok=True)
+    for sub in ('capture', 'decode', 'tls', 'quic'):
+        os.makedirs(os.path.join(HERE, 'corpus', sub), exist_ok=True)
+    n_tls = n_quic = 0
     n_cap = n_dec = 0
     for d in dirs:
         for name in sorted(os.listdir(d)):
@@ -49,6 +60,21 @@ def main(dirs):
             if len(b) <= 64 * 1024:
                 open(os.path.join(HERE, 'corpus', 'capture', name), 'wb').write(b)
                 n_cap += 1
+            for i, (link, frame) in enumerate(pcap_frames(b)):
+                got = ip_payloads(frame) if link == 1 else None
+                if not got:
+                    continue
+                proto, l4 = got
+                if proto == 6 and len(l4) > 20:
+                    data = l4[(l4[12] >> 4) * 4:]
+                    if data[:1] == b'\x16' and n_tls < 3000:
+                        open(os.path.join(HERE, 'corpus', 'tls', f'{name}-{i}'), 'wb').write(bytes([i % 64]) + data)
+                        n_tls += 1
+                elif proto == 17 and len(l4) > 8 and l4[8] & 0xc0 == 0xc0 and n_quic < 3000:
+                    dg = l4[8:8 + 2047]
+                    open(os.path.join(HERE, 'corpus', 'quic', f'{name}-{i}'), 'wb').write(
+                        bytes([len(dg) >> 8, len(dg) & 0xff]) + dg)
+                    n_quic += 1
             run = bytearray()
             for i, (link, frame) in enumerate(pcap_frames(b)):
                 if link not in SELECTOR:
@@ -60,7 +86,7 @@ def main(dirs):
                     run = bytearray()
                 if n_dec > 20000:
                     break
-    print(f'seeded {n_cap} capture files, {n_dec} frame runs')
+    print(f'seeded {n_cap} capture files, {n_dec} frame runs, {n_tls} TLS streams, {n_quic} QUIC datagrams')
 
 if __name__ == '__main__':
     root = os.path.dirname(HERE)
