@@ -247,6 +247,19 @@ struct Found {
     names: Names,
 }
 
+impl Found {
+    /// The flow is `proto`, as packet `packet` shows.
+    fn decide(&mut self, proto: AppProto, packet: u64, what: Clue) {
+        self.proto = Some(proto);
+        self.note(packet, what);
+    }
+
+    /// Packet `packet` shows something worth keeping.
+    fn note(&mut self, packet: u64, what: Clue) {
+        self.names.evidence.push(Evidence { packet, what });
+    }
+}
+
 impl AppState {
     /// True while payload may still change the verdict or add names.
     #[inline]
@@ -309,13 +322,13 @@ impl AppState {
                 let mut found = Found::default();
                 if self.proto == AppProto::Unknown {
                     if let Some(q) = dns::parse(payload) {
-                        found.proto = Some(AppProto::Dns);
-                        found.names.evidence.push(Evidence {
-                            packet: p.index,
-                            what: Clue::DnsDatagram {
+                        found.decide(
+                            AppProto::Dns,
+                            p.index,
+                            Clue::DnsDatagram {
                                 response: q.response,
                             },
-                        });
+                        );
                         found.names.dns = Some(q);
                     }
                 }
@@ -447,13 +460,13 @@ fn quic_probe(
                 .and_then(|m| m.get(4..))
                 .and_then(|body| tls::parse_client_hello(body).ok())
                 .map(|ch| summary::HelloSummary::new(&ch, true));
-            found.proto = Some(AppProto::Quic);
-            found.names.evidence.push(Evidence {
-                packet: p.index,
-                what: Clue::QuicInitial {
+            found.decide(
+                AppProto::Quic,
+                p.index,
+                Clue::QuicInitial {
                     version: version(tracker),
                 },
-            });
+            );
             found.names.quic = Some(summary::QuicSummary {
                 version: version(tracker),
                 hello,
@@ -468,13 +481,13 @@ fn quic_probe(
                     .trim_end_matches('.')
                     .to_string()
             });
-            found.proto = Some(AppProto::Quic);
-            found.names.evidence.push(Evidence {
-                packet: p.index,
-                what: Clue::GquicChlo {
+            found.decide(
+                AppProto::Quic,
+                p.index,
+                Clue::GquicChlo {
                     version: version(tracker),
                 },
-            });
+            );
             found.names.quic = Some(summary::QuicSummary {
                 version: version(tracker),
                 hello: None,
@@ -525,11 +538,7 @@ impl Probes {
                     Some(true) => {
                         // Only a verdict when the request was not seen.
                         if found.proto.is_none() && self.first_client_byte.is_none() {
-                            found.proto = Some(AppProto::Http);
-                            found.names.evidence.push(Evidence {
-                                packet: index,
-                                what: Clue::HttpStatusLine,
-                            });
+                            found.decide(AppProto::Http, index, Clue::HttpStatusLine);
                         }
                         self.http_response = None;
                     }
@@ -545,14 +554,14 @@ impl Probes {
                 match http::probe(buf) {
                     http::Probe::NeedMore if buf.len() < http::MAX_HEAD => {}
                     http::Probe::Request(r) => {
-                        found.proto = Some(AppProto::Http);
-                        found.names.evidence.push(Evidence {
-                            packet: index,
-                            what: Clue::HttpRequest {
+                        found.decide(
+                            AppProto::Http,
+                            index,
+                            Clue::HttpRequest {
                                 len: buf.len(),
                                 from: self.first_client_byte.unwrap_or(index),
                             },
-                        });
+                        );
                         found.names.http = Some(r);
                         self.http = None;
                         self.reject_all_but_http();
@@ -571,11 +580,7 @@ impl Probes {
                         self.dns_tcp = None;
                     } else if buf.len() >= 2 + len {
                         if let Some(q) = dns::parse(&buf[2..2 + len]) {
-                            found.proto = Some(AppProto::Dns);
-                            found.names.evidence.push(Evidence {
-                                packet: index,
-                                what: Clue::DnsOverTcp { len: 2 + len },
-                            });
+                            found.decide(AppProto::Dns, index, Clue::DnsOverTcp { len: 2 + len });
                             found.names.dns = Some(q);
                             self.http = None;
                         }
@@ -607,26 +612,26 @@ impl Probes {
             match (side, msg.msg_type) {
                 (TO_SERVER, tls::HandshakeType::CLIENT_HELLO) => {
                     if let Ok(ch) = tls::parse_client_hello(msg.body) {
-                        found.proto = Some(AppProto::Tls);
-                        found.names.evidence.push(Evidence {
-                            packet: index,
-                            what: Clue::TlsClientHello {
+                        found.decide(
+                            AppProto::Tls,
+                            index,
+                            Clue::TlsClientHello {
                                 len: msg.body.len() + 4,
                                 from: stream,
                             },
-                        });
+                        );
                         found.names.tls = Some(summary::HelloSummary::new(&ch, false));
                     }
                 }
                 (TO_CLIENT, tls::HandshakeType::SERVER_HELLO) => {
                     if let Ok(sh) = tls::parse_server_hello(msg.body) {
-                        found.names.evidence.push(Evidence {
-                            packet: index,
-                            what: Clue::TlsServerHello {
+                        found.note(
+                            index,
+                            Clue::TlsServerHello {
                                 version: sh.version,
                                 cipher: sh.cipher,
                             },
-                        });
+                        );
                         found.names.tls_server = Some(summary::ServerSummary::new(&sh));
                     }
                 }
@@ -642,22 +647,18 @@ impl Probes {
             && reader.records() >= MIDSTREAM_RECORDS
             && reader.buffered() == 0
         {
-            found.proto = Some(AppProto::Tls);
-            found.names.evidence.push(Evidence {
-                packet: index,
-                what: Clue::TlsRecords {
+            found.decide(
+                AppProto::Tls,
+                index,
+                Clue::TlsRecords {
                     count: reader.records(),
                     client: side == TO_SERVER,
                 },
-            });
+            );
             done = true;
         }
         if feed == tls::Feed::Sslv2ClientHello && side == TO_SERVER {
-            found.proto = Some(AppProto::Tls);
-            found.names.evidence.push(Evidence {
-                packet: index,
-                what: Clue::Sslv2ClientHello,
-            });
+            found.decide(AppProto::Tls, index, Clue::Sslv2ClientHello);
         }
         if done {
             self.tls[side] = TlsProbe::Off;
