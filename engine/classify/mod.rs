@@ -15,10 +15,13 @@
 
 pub mod dns;
 pub mod http;
+pub mod ipsec;
+pub mod openvpn;
 pub mod quic;
 pub mod summary;
 pub mod tls;
 pub mod vpn;
+pub mod wireguard;
 
 use crate::decode::transport::{tcp_flags, Header};
 use crate::decode::Decoded;
@@ -42,6 +45,11 @@ pub enum AppProto {
     Tls,
     Quic,
     Dns,
+    OpenVpn,
+    WireGuard,
+    Ike,
+    Esp,
+    Ah,
 }
 
 impl AppProto {
@@ -52,6 +60,22 @@ impl AppProto {
             AppProto::Tls => "tls",
             AppProto::Quic => "quic",
             AppProto::Dns => "dns",
+            AppProto::OpenVpn => "openvpn",
+            AppProto::WireGuard => "wireguard",
+            AppProto::Ike => "ike",
+            AppProto::Esp => "esp",
+            AppProto::Ah => "ah",
+        }
+    }
+
+    /// The protocol of a VPN verdict.
+    fn of_vpn(v: &vpn::VpnVerdict) -> AppProto {
+        match v.protocol {
+            "openvpn" => AppProto::OpenVpn,
+            "wireguard" => AppProto::WireGuard,
+            "ike" => AppProto::Ike,
+            "ah" => AppProto::Ah,
+            _ => AppProto::Esp,
         }
     }
 }
@@ -103,6 +127,8 @@ pub enum Clue {
     GquicChlo {
         version: u32,
     },
+    /// A fact a VPN fingerprinter found.
+    Vpn(String),
 }
 
 impl std::fmt::Display for Clue {
@@ -137,6 +163,7 @@ impl std::fmt::Display for Clue {
                 "QUIC {} client Initial(s) decrypted, ClientHello complete",
                 summary::quic_version_name(*version)
             ),
+            Clue::Vpn(what) => f.write_str(what),
             Clue::GquicChlo { version } => {
                 write!(f, "Google QUIC {} CHLO", summary::quic_version_name(*version))
             }
@@ -153,6 +180,8 @@ pub struct Names {
     pub tls_server: Option<summary::ServerSummary>,
     /// The client Initials of a QUIC flow.
     pub quic: Option<summary::QuicSummary>,
+    /// A VPN fingerprinter's verdict.
+    pub vpn: Option<vpn::VpnVerdict>,
     pub http: Option<http::HttpRequest>,
     pub dns: Option<dns::DnsQuestion>,
     pub evidence: Vec<Evidence>,
@@ -188,6 +217,8 @@ pub struct AppState {
     quic: Option<Box<quic::QuicInitialTracker>>,
     /// The client's first datagram cannot be QUIC.
     quic_refused: bool,
+    /// VPN fingerprinters, while any runs.
+    vpn: Option<Box<vpn::VpnProbes>>,
 }
 
 /// What a flow needs while it is being classified.
@@ -248,6 +279,15 @@ struct Found {
 }
 
 impl Found {
+    /// A VPN fingerprinter decided.
+    fn vpn(&mut self, v: vpn::VpnVerdict) {
+        self.proto = Some(AppProto::of_vpn(&v));
+        for f in &v.evidence {
+            self.note(f.packet, Clue::Vpn(f.what.clone()));
+        }
+        self.names.vpn = Some(v);
+    }
+
     /// The flow is `proto`, as packet `packet` shows.
     fn decide(&mut self, proto: AppProto, packet: u64, what: Clue) {
         self.proto = Some(proto);
@@ -297,17 +337,23 @@ impl AppState {
                     return;
                 }
                 self.data_packets = self.data_packets.saturating_add(1);
-                let dpi = self.dpi_mut();
+                let dpi = self.dpi.get_or_insert_with(Box::default);
                 let Dpi {
                     streams, probes, ..
-                } = dpi;
+                } = &mut **dpi;
                 let stream = &mut streams[p.side];
                 if let Some(isn) = syn {
                     stream.syn(isn);
                 }
                 let mut found = Found::default();
+                let vpn = self.vpn.get_or_insert_with(Box::default);
                 stream.segment(h.seq, payload, budget, &mut |bytes| {
-                    probes.feed(p.side, bytes, p.index, &mut found)
+                    probes.feed(p.side, bytes, p.index, &mut found);
+                    if found.proto.is_none() && vpn.tcp_open() {
+                        if let Some(v) = vpn.stream(bytes, p.side == TO_SERVER, p.index) {
+                            found.vpn(v);
+                        }
+                    }
                 });
                 self.settle(found, p);
                 if self.probes_exhausted() {
@@ -347,10 +393,40 @@ impl AppState {
                         }
                     }
                 }
+                if found.proto.is_none() {
+                    let vpn = self.vpn.get_or_insert_with(Box::default);
+                    if vpn.udp_open() {
+                        if let Some(v) = vpn.datagram(payload, p.side == TO_SERVER, p.index) {
+                            found.vpn(v);
+                        }
+                    }
+                }
                 self.settle(found, p);
-                if self.proto != AppProto::Unknown || self.data_packets >= MAX_DATA_PACKETS as u16 {
-                    self.done = true;
-                    self.quic = None;
+                let open = self.quic.is_some() || self.vpn.as_ref().is_some_and(|v| v.udp_open());
+                if self.proto != AppProto::Unknown
+                    || self.data_packets >= MAX_DATA_PACKETS as u16
+                    || !open && self.data_packets >= 4
+                {
+                    self.finish(budget);
+                }
+                return;
+            }
+            Header::Ipsec { .. } => {
+                self.data_packets = self.data_packets.saturating_add(1);
+                let from_client = p.side == TO_SERVER;
+                let vpn = self.vpn.get_or_insert_with(Box::default);
+                let v = if p.decoded.proto == crate::decode::ip::proto::AH {
+                    vpn.ah(payload, from_client, p.index)
+                } else {
+                    vpn.esp(payload, from_client, p.index)
+                };
+                let mut found = Found::default();
+                if let Some(v) = v {
+                    found.vpn(v);
+                }
+                self.settle(found, p);
+                if self.proto != AppProto::Unknown {
+                    self.finish(budget);
                 }
                 return;
             }
@@ -359,10 +435,6 @@ impl AppState {
         if self.proto == AppProto::Unknown && self.data_packets >= MAX_DATA_PACKETS as u16 {
             self.finish(budget);
         }
-    }
-
-    fn dpi_mut(&mut self) -> &mut Dpi {
-        self.dpi.get_or_insert_with(Box::default)
     }
 
     /// A packet without payload: after a verdict, counts towards giving up
@@ -390,6 +462,7 @@ impl AppState {
         }
         let has_news = names.tls.is_some()
             || names.quic.is_some()
+            || names.vpn.is_some()
             || names.tls_server.is_some()
             || names.http.is_some()
             || names.dns.is_some()
@@ -415,6 +488,9 @@ impl AppState {
     /// True when nothing more can be learnt from the TCP streams.
     fn probes_exhausted(&self) -> bool {
         let Some(dpi) = &self.dpi else { return true };
+        if self.proto == AppProto::Unknown && self.vpn.as_ref().is_some_and(|v| v.tcp_open()) {
+            return false;
+        }
         let p = &dpi.probes;
         let open = p.http.is_some()
             || p.dns_tcp.is_some()
@@ -426,6 +502,17 @@ impl AppState {
     /// Stops inspecting and frees the state.
     fn finish(&mut self, budget: &mut Budget) {
         self.quic = None;
+        if let Some(vpn) = self.vpn.take() {
+            if self.proto == AppProto::Unknown {
+                if let Some(v) = vpn.settle() {
+                    let mut found = Found::default();
+                    found.vpn(v);
+                    self.proto = found.proto.unwrap_or_default();
+                    let mine = self.names.get_or_insert_with(Box::default);
+                    merge_names(mine, found.names);
+                }
+            }
+        }
         if let Some(mut dpi) = self.dpi.take() {
             for s in dpi.streams.iter_mut() {
                 s.release(budget);
@@ -516,6 +603,9 @@ fn merge_names(into: &mut Names, from: Names) {
     }
     if into.quic.is_none() {
         into.quic = from.quic;
+    }
+    if into.vpn.is_none() {
+        into.vpn = from.vpn;
     }
     if from.http.is_some() && into.http.is_none() {
         into.http = from.http;

@@ -64,3 +64,287 @@ pub enum Progress {
     /// Decided.
     Verdict(VpnVerdict),
 }
+
+use super::{ipsec, openvpn, wireguard};
+
+/// A fingerprinter of a flow's datagrams or stream bytes.
+trait Fingerprinter {
+    fn feed(&mut self, bytes: &[u8], from_client: bool, packet: u64) -> Progress;
+    /// The verdict its evidence supports now, for a flow that ends (or is
+    /// given up) before it decided on its own.
+    fn settle(&self) -> Option<VpnVerdict>;
+}
+
+/// OpenVPN over UDP.
+struct OpenVpnUdp(openvpn::OpenVpnTracker);
+/// OpenVPN over TCP (stream bytes).
+struct OpenVpnTcp(openvpn::OpenVpnTracker);
+/// IKE over TCP, RFC 8229 (stream bytes).
+struct IkeTcp(ipsec::IkeTracker);
+
+impl Fingerprinter for OpenVpnUdp {
+    fn feed(&mut self, b: &[u8], c: bool, p: u64) -> Progress {
+        self.0.on_datagram(b, c, p)
+    }
+    fn settle(&self) -> Option<VpnVerdict> {
+        None
+    }
+}
+
+impl Fingerprinter for OpenVpnTcp {
+    fn feed(&mut self, b: &[u8], c: bool, p: u64) -> Progress {
+        self.0.on_stream(b, c, p)
+    }
+    fn settle(&self) -> Option<VpnVerdict> {
+        None
+    }
+}
+
+impl Fingerprinter for IkeTcp {
+    fn feed(&mut self, b: &[u8], c: bool, p: u64) -> Progress {
+        self.0.on_stream(b, c, p)
+    }
+    fn settle(&self) -> Option<VpnVerdict> {
+        self.0.verdict()
+    }
+}
+
+impl Fingerprinter for wireguard::WireGuardTracker {
+    fn feed(&mut self, b: &[u8], c: bool, p: u64) -> Progress {
+        self.on_datagram(b, c, p)
+    }
+    fn settle(&self) -> Option<VpnVerdict> {
+        self.verdict()
+    }
+}
+
+impl Fingerprinter for ipsec::IkeTracker {
+    fn feed(&mut self, b: &[u8], c: bool, p: u64) -> Progress {
+        self.on_datagram(b, c, p)
+    }
+    fn settle(&self) -> Option<VpnVerdict> {
+        self.verdict()
+    }
+}
+
+impl Fingerprinter for ipsec::UdpEncapTracker {
+    fn feed(&mut self, b: &[u8], c: bool, p: u64) -> Progress {
+        self.on_datagram(b, c, p)
+    }
+    fn settle(&self) -> Option<VpnVerdict> {
+        self.verdict()
+    }
+}
+
+impl Fingerprinter for ipsec::EspTracker {
+    fn feed(&mut self, b: &[u8], c: bool, p: u64) -> Progress {
+        self.on_packet(b, c, p)
+    }
+    fn settle(&self) -> Option<VpnVerdict> {
+        self.verdict()
+    }
+}
+
+impl Fingerprinter for ipsec::AhTracker {
+    fn feed(&mut self, b: &[u8], c: bool, p: u64) -> Progress {
+        self.on_packet(b, c, p)
+    }
+    fn settle(&self) -> Option<VpnVerdict> {
+        self.verdict()
+    }
+}
+
+/// One fingerprinter of a flow: not yet tried, running (boxed only once it
+/// has accepted a packet, so flows it refuses at once cost no allocation),
+/// or refused.
+enum Slot<T> {
+    Untried,
+    Live(Box<T>),
+    Refused,
+}
+
+impl<T: Fingerprinter> Slot<T> {
+    fn feed(
+        &mut self,
+        make: impl FnOnce() -> T,
+        bytes: &[u8],
+        from_client: bool,
+        packet: u64,
+    ) -> Option<VpnVerdict> {
+        let progress = match self {
+            Slot::Refused => return None,
+            Slot::Live(t) => t.feed(bytes, from_client, packet),
+            Slot::Untried => {
+                let mut t = make();
+                let p = t.feed(bytes, from_client, packet);
+                if p == Progress::Candidate {
+                    *self = Slot::Live(Box::new(t));
+                }
+                p
+            }
+        };
+        match progress {
+            Progress::NotThis => {
+                *self = Slot::Refused;
+                None
+            }
+            Progress::Candidate => None,
+            Progress::Verdict(v) => Some(v),
+        }
+    }
+
+    fn settle(&self) -> Option<VpnVerdict> {
+        match self {
+            Slot::Live(t) => t.settle(),
+            _ => None,
+        }
+    }
+
+    fn is_open(&self) -> bool {
+        !matches!(self, Slot::Refused)
+    }
+}
+
+/// The VPN fingerprinters running on one flow.
+pub struct VpnProbes {
+    openvpn_udp: Slot<OpenVpnUdp>,
+    openvpn_tcp: Slot<OpenVpnTcp>,
+    wireguard: Slot<wireguard::WireGuardTracker>,
+    ike: Slot<ipsec::IkeTracker>,
+    ike_tcp: Slot<IkeTcp>,
+    encap: Slot<ipsec::UdpEncapTracker>,
+    esp: Slot<ipsec::EspTracker>,
+    ah: Slot<ipsec::AhTracker>,
+    /// IKE decided on a flow that also carries ESP-in-UDP (it came behind
+    /// the non-ESP marker): held while the ESP is awaited, since the flow
+    /// is then reported as ESP with the IKE details.
+    held_ike: Option<VpnVerdict>,
+}
+
+impl std::fmt::Debug for VpnProbes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VpnProbes")
+    }
+}
+
+impl Default for VpnProbes {
+    fn default() -> Self {
+        VpnProbes {
+            openvpn_udp: Slot::Untried,
+            openvpn_tcp: Slot::Untried,
+            wireguard: Slot::Untried,
+            ike: Slot::Untried,
+            ike_tcp: Slot::Untried,
+            encap: Slot::Untried,
+            esp: Slot::Untried,
+            ah: Slot::Untried,
+            held_ike: None,
+        }
+    }
+}
+
+impl VpnProbes {
+    /// A UDP datagram's payload.
+    pub fn datagram(
+        &mut self,
+        payload: &[u8],
+        from_client: bool,
+        packet: u64,
+    ) -> Option<VpnVerdict> {
+        let mut found = None;
+        let ike = self
+            .ike
+            .feed(ipsec::IkeTracker::new, payload, from_client, packet);
+        let encap = self
+            .encap
+            .feed(ipsec::UdpEncapTracker::new, payload, from_client, packet);
+        for v in [
+            self.openvpn_udp.feed(
+                || OpenVpnUdp(openvpn::OpenVpnTracker::udp()),
+                payload,
+                from_client,
+                packet,
+            ),
+            self.wireguard.feed(
+                wireguard::WireGuardTracker::new,
+                payload,
+                from_client,
+                packet,
+            ),
+            encap.filter(|v| v.protocol == "esp"),
+        ] {
+            found = found.or(v);
+        }
+        if let Some(v) = ike {
+            let behind_marker = v
+                .details
+                .iter()
+                .any(|(k, val)| *k == "carrier" && val == "udp-non-esp-marker");
+            if behind_marker && self.encap.is_open() {
+                self.held_ike = Some(v);
+            } else {
+                found = found.or(Some(v));
+            }
+        }
+        found
+    }
+
+    /// In-order TCP stream bytes of one side.
+    pub fn stream(&mut self, bytes: &[u8], from_client: bool, packet: u64) -> Option<VpnVerdict> {
+        let a = self.openvpn_tcp.feed(
+            || OpenVpnTcp(openvpn::OpenVpnTracker::tcp()),
+            bytes,
+            from_client,
+            packet,
+        );
+        let b = self.ike_tcp.feed(
+            || IkeTcp(ipsec::IkeTracker::new()),
+            bytes,
+            from_client,
+            packet,
+        );
+        a.or(b)
+    }
+
+    /// An ESP packet (IP protocol 50), SPI first.
+    pub fn esp(&mut self, bytes: &[u8], from_client: bool, packet: u64) -> Option<VpnVerdict> {
+        self.esp
+            .feed(ipsec::EspTracker::new, bytes, from_client, packet)
+    }
+
+    /// An AH packet (IP protocol 51), header first.
+    pub fn ah(&mut self, bytes: &[u8], from_client: bool, packet: u64) -> Option<VpnVerdict> {
+        self.ah
+            .feed(ipsec::AhTracker::new, bytes, from_client, packet)
+    }
+
+    /// True while a UDP fingerprinter is still running.
+    pub fn udp_open(&self) -> bool {
+        self.openvpn_udp.is_open()
+            || self.wireguard.is_open()
+            || self.ike.is_open() && self.held_ike.is_none()
+            || self.encap.is_open()
+    }
+
+    /// True while a TCP fingerprinter is still running.
+    pub fn tcp_open(&self) -> bool {
+        self.openvpn_tcp.is_open() || self.ike_tcp.is_open()
+    }
+
+    /// The best verdict the evidence so far supports (the flow ends, or is
+    /// given up, before a fingerprinter decided on its own).
+    pub fn settle(&self) -> Option<VpnVerdict> {
+        [
+            self.wireguard.settle(),
+            self.encap.settle(),
+            self.held_ike.clone(),
+            self.ike.settle(),
+            self.ike_tcp.settle(),
+            self.esp.settle(),
+            self.ah.settle(),
+        ]
+        .into_iter()
+        .flatten()
+        .max_by_key(|v| v.confidence)
+    }
+}

@@ -72,7 +72,8 @@ pub struct Transport<'a> {
     pub src_port: u16,
     pub dst_port: u16,
     pub header: Header,
-    /// Bytes after the header (ESP: the encrypted payload after SPI and seq).
+    /// Bytes after the header; for ESP and AH the whole header and payload
+    /// (SPI first), which the IPsec fingerprinters read.
     pub payload: &'a [u8],
     /// The header has readable ports but is otherwise wrong (a TCP data
     /// offset below 20, or options past the end of the packet): the packet
@@ -179,13 +180,12 @@ pub fn parse(ip_proto: u8, b: &[u8]) -> Result<Transport<'_>, TransportError> {
                     spi: be32(b, field::ESP_SPI),
                     seq: be32(b, field::ESP_SEQ),
                 },
-                payload: &b[8..],
+                payload: b,
                 malformed: false,
             })
         }
         proto::AH => {
             need("AH", b, 12)?;
-            let len = (usize::from(b[1]) + 2) * 4;
             Ok(Transport {
                 src_port: 0,
                 dst_port: 0,
@@ -193,7 +193,7 @@ pub fn parse(ip_proto: u8, b: &[u8]) -> Result<Transport<'_>, TransportError> {
                     spi: be32(b, 4..8),
                     seq: be32(b, 8..12),
                 },
-                payload: b.get(len..).unwrap_or(&[]),
+                payload: b,
                 malformed: false,
             })
         }
@@ -275,7 +275,7 @@ mod tests {
                 seq: 7
             }
         );
-        assert_eq!(t.payload, &[0xab, 0xcd]);
+        assert_eq!(t.payload, &b[..]);
     }
 
     #[test]

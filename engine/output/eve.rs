@@ -13,6 +13,7 @@ use crate::classify::summary::{
     quic_version_name, tls_version_name, HelloSummary, QuicSummary, ServerSummary,
 };
 use crate::classify::tls::Ech;
+use crate::classify::vpn::VpnVerdict;
 use crate::decode::ip::proto;
 
 #[derive(Serialize)]
@@ -34,6 +35,8 @@ struct EveFlow<'a> {
     tls: Option<EveTls<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     quic: Option<EveQuic<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vpn: Option<EveVpn<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     http: Option<EveHttp<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -104,6 +107,23 @@ impl<'a> EveQuic<'a> {
             ja4: h.map(|h| h.ja4.as_str()),
             ja4_r: h.map(|h| h.ja4_r.as_str()),
         }
+    }
+}
+
+/// `vpn: {protocol, confidence, <details>...}`.
+struct EveVpn<'a>(&'a VpnVerdict);
+
+impl Serialize for EveVpn<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let v = self.0;
+        let mut m = s.serialize_map(Some(2 + v.details.len()))?;
+        m.serialize_entry("protocol", v.protocol)?;
+        m.serialize_entry("confidence", v.confidence.as_str())?;
+        for (k, val) in &v.details {
+            m.serialize_entry(k, val)?;
+        }
+        m.end()
     }
 }
 
@@ -249,6 +269,7 @@ impl<W: Write> EveWriter<W> {
             app_proto: r.app_proto.as_str(),
             tls: names.and_then(|n| EveTls::new(n.tls.as_ref(), n.tls_server.as_ref())),
             quic: names.and_then(|n| n.quic.as_ref()).map(EveQuic::new),
+            vpn: names.and_then(|n| n.vpn.as_ref()).map(EveVpn),
             http: names.and_then(|n| n.http.as_ref()).map(|h| EveHttp {
                 hostname: h.hostname.as_deref(),
                 url: &h.url,
