@@ -219,6 +219,8 @@ pub struct AppState {
     quic_refused: bool,
     /// VPN fingerprinters, while any runs.
     vpn: Option<Box<vpn::VpnProbes>>,
+    /// The client's first datagram can start no VPN protocol.
+    vpn_refused: bool,
 }
 
 /// What a flow needs while it is being classified.
@@ -393,7 +395,8 @@ impl AppState {
                         }
                     }
                 }
-                if found.proto.is_none() {
+                let plainly_not_vpn = self.vpn.is_none() && vpn::VpnProbes::unlikely_udp(payload);
+                if found.proto.is_none() && !self.vpn_refused && !plainly_not_vpn {
                     let vpn = self.vpn.get_or_insert_with(Box::default);
                     if vpn.udp_open() {
                         if let Some(v) = vpn.datagram(payload, p.side == TO_SERVER, p.index) {
@@ -402,6 +405,10 @@ impl AppState {
                     }
                 }
                 self.settle(found, p);
+                if plainly_not_vpn && p.side == TO_SERVER {
+                    // The client's first datagram decides, as for QUIC.
+                    self.vpn_refused = true;
+                }
                 let open = self.quic.is_some() || self.vpn.as_ref().is_some_and(|v| v.udp_open());
                 if self.proto != AppProto::Unknown
                     || self.data_packets >= MAX_DATA_PACKETS as u16

@@ -163,14 +163,69 @@ enum Slot<T> {
     Refused,
 }
 
+/// Cheap first looks, before a fingerprinter is set up for a flow: can
+/// these bytes start this protocol at all? (Each fingerprinter checks the
+/// same and much more itself; these only spare setting one up for flows
+/// that are plainly something else.)
+mod first_look {
+    /// An OpenVPN packet: opcode 1 to 11 in the top five bits.
+    pub fn openvpn_udp(b: &[u8]) -> bool {
+        b.len() >= 5 && (1..=11).contains(&(b[0] >> 3))
+    }
+
+    /// An OpenVPN TCP stream: a 2-byte length, then an opcode byte.
+    pub fn openvpn_tcp(b: &[u8]) -> bool {
+        match b {
+            [hi, lo, op, ..] => {
+                u16::from_be_bytes([*hi, *lo]) >= 3 && (1..=11).contains(&(op >> 3))
+            }
+            [_, _] | [_] => true,
+            [] => false,
+        }
+    }
+
+    /// A WireGuard message: type 1 to 4, three zero bytes.
+    pub fn wireguard(b: &[u8]) -> bool {
+        b.len() >= 32 && (1..=4).contains(&b[0]) && b[1..4] == [0, 0, 0]
+    }
+
+    /// An IKE header (version byte 0x10 or 0x20 at offset 17), bare or
+    /// behind the 4-byte non-ESP marker.
+    pub fn ike(b: &[u8]) -> bool {
+        let v = |at: usize| matches!(b.get(at), Some(0x10 | 0x20));
+        (b.len() >= 28 && v(17)) || (b.len() >= 32 && b[..4] == [0; 4] && v(21))
+    }
+
+    /// RFC 8229: IKE over TCP starts with "IKETCP".
+    pub fn ike_tcp(b: &[u8]) -> bool {
+        let n = b.len().min(6);
+        n > 0 && b[..n] == b"IKETCP"[..n]
+    }
+
+    /// UDP encapsulation: IKE behind the marker, a NAT-T keepalive, or ESP
+    /// (an SPI of at least 256, a sequence number, some payload).
+    pub fn encap(b: &[u8]) -> bool {
+        b == [0xff]
+            || ike(b)
+            || (b.len() >= 16 && u32::from_be_bytes([b[0], b[1], b[2], b[3]]) >= 256)
+    }
+}
+
 impl<T: Fingerprinter> Slot<T> {
+    /// Feeds the fingerprinter, setting it up first if `looks` lets these
+    /// bytes start its protocol.
     fn feed(
         &mut self,
+        looks: fn(&[u8]) -> bool,
         make: impl FnOnce() -> T,
         bytes: &[u8],
         from_client: bool,
         packet: u64,
     ) -> Option<VpnVerdict> {
+        if matches!(self, Slot::Untried) && !looks(bytes) {
+            *self = Slot::Refused;
+            return None;
+        }
         let progress = match self {
             Slot::Refused => return None,
             Slot::Live(t) => t.feed(bytes, from_client, packet),
@@ -252,20 +307,30 @@ impl VpnProbes {
         packet: u64,
     ) -> Option<VpnVerdict> {
         let mut found = None;
-        let ike = self
-            .ike
-            .feed(ipsec::IkeTracker::new, payload, from_client, packet);
-        let encap = self
-            .encap
-            .feed(ipsec::UdpEncapTracker::new, payload, from_client, packet);
+        let ike = self.ike.feed(
+            first_look::ike,
+            ipsec::IkeTracker::new,
+            payload,
+            from_client,
+            packet,
+        );
+        let encap = self.encap.feed(
+            first_look::encap,
+            ipsec::UdpEncapTracker::new,
+            payload,
+            from_client,
+            packet,
+        );
         for v in [
             self.openvpn_udp.feed(
+                first_look::openvpn_udp,
                 || OpenVpnUdp(openvpn::OpenVpnTracker::udp()),
                 payload,
                 from_client,
                 packet,
             ),
             self.wireguard.feed(
+                first_look::wireguard,
                 wireguard::WireGuardTracker::new,
                 payload,
                 from_client,
@@ -292,12 +357,14 @@ impl VpnProbes {
     /// In-order TCP stream bytes of one side.
     pub fn stream(&mut self, bytes: &[u8], from_client: bool, packet: u64) -> Option<VpnVerdict> {
         let a = self.openvpn_tcp.feed(
+            first_look::openvpn_tcp,
             || OpenVpnTcp(openvpn::OpenVpnTracker::tcp()),
             bytes,
             from_client,
             packet,
         );
         let b = self.ike_tcp.feed(
+            first_look::ike_tcp,
             || IkeTcp(ipsec::IkeTracker::new()),
             bytes,
             from_client,
@@ -308,14 +375,33 @@ impl VpnProbes {
 
     /// An ESP packet (IP protocol 50), SPI first.
     pub fn esp(&mut self, bytes: &[u8], from_client: bool, packet: u64) -> Option<VpnVerdict> {
-        self.esp
-            .feed(ipsec::EspTracker::new, bytes, from_client, packet)
+        self.esp.feed(
+            |b| b.len() >= 8,
+            ipsec::EspTracker::new,
+            bytes,
+            from_client,
+            packet,
+        )
     }
 
     /// An AH packet (IP protocol 51), header first.
     pub fn ah(&mut self, bytes: &[u8], from_client: bool, packet: u64) -> Option<VpnVerdict> {
-        self.ah
-            .feed(ipsec::AhTracker::new, bytes, from_client, packet)
+        self.ah.feed(
+            |b| b.len() >= 12,
+            ipsec::AhTracker::new,
+            bytes,
+            from_client,
+            packet,
+        )
+    }
+
+    /// True when no fingerprinter could start on these UDP bytes: a flow
+    /// needs no probes for them.
+    pub fn unlikely_udp(payload: &[u8]) -> bool {
+        !(first_look::openvpn_udp(payload)
+            || first_look::wireguard(payload)
+            || first_look::ike(payload)
+            || first_look::encap(payload))
     }
 
     /// True while a UDP fingerprinter is still running.
