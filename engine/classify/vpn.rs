@@ -168,9 +168,12 @@ enum Slot<T> {
 /// same and much more itself; these only spare setting one up for flows
 /// that are plainly something else.)
 mod first_look {
-    /// An OpenVPN packet: opcode 1 to 11 in the top five bits.
+    /// An OpenVPN packet: opcode 1 to 11 in the top five bits; or, for
+    /// static-key mode (no opcode), an HMAC (16, 20, 32 or 64 bytes) and an
+    /// IV before whole cipher blocks: a length of 0 or 4 modulo 16.
     pub fn openvpn_udp(b: &[u8]) -> bool {
-        b.len() >= 5 && (1..=11).contains(&(b[0] >> 3))
+        b.len() >= 5
+            && ((1..=11).contains(&(b[0] >> 3)) || (b.len() >= 48 && matches!(b.len() % 16, 0 | 4)))
     }
 
     /// An OpenVPN TCP stream: a 2-byte length, then an opcode byte.
