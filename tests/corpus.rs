@@ -166,24 +166,7 @@ fn flows_agree_with_ndpi() {
     assert!(share >= 0.99, "only {found}/{total} of nDPI's flows found");
 
     // Every flow missed is listed, with its reason, and nothing listed is found.
-    let listed: BTreeSet<String> =
-        std::fs::read_to_string(project_file("tests/ndpi/flow_differences.csv"))
-            .unwrap()
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-            .skip(1)
-            .map(|l| l.splitn(7, ',').take(6).collect::<Vec<_>>().join(","))
-            .collect();
-    let unexplained: Vec<_> = missing.difference(&listed).collect();
-    let stale: Vec<_> = listed.difference(&missing).collect();
-    assert!(
-        unexplained.is_empty(),
-        "flows missed without an explanation: {unexplained:#?}"
-    );
-    assert!(
-        stale.is_empty(),
-        "listed as missed but now found (update the file): {stale:#?}"
-    );
+    assert_differences_listed("flow_differences.csv", 6, &missing);
 }
 
 #[test]
@@ -302,22 +285,5 @@ fn server_names_agree_with_ndpi() {
         eprintln!("nDPI {family} flows that sift labels {family}: {same}/{total}");
     }
     assert!(share >= 0.995, "only {same_name}/{named}");
-    let listed: BTreeSet<String> =
-        std::fs::read_to_string(project_file("tests/ndpi/sni_differences.csv"))
-            .unwrap()
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-            .skip(1)
-            .map(|l| l.splitn(8, ',').take(7).collect::<Vec<_>>().join(","))
-            .collect();
-    let unexplained: Vec<_> = differing.difference(&listed).collect();
-    let stale: Vec<_> = listed.difference(&differing).collect();
-    assert!(
-        unexplained.is_empty(),
-        "SNI differences without an explanation: {unexplained:#?}"
-    );
-    assert!(
-        stale.is_empty(),
-        "listed as differing but now the same (update the file): {stale:#?}"
-    );
+    assert_differences_listed("sni_differences.csv", 7, &differing);
 }

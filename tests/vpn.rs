@@ -167,25 +167,15 @@ fn vpn_flows_agree_with_ndpi() {
     eprintln!(
         "nDPI OpenVPN/WireGuard/IPSec flows found by sift with the same family: {found}/{total}"
     );
-    let listed: BTreeSet<String> =
-        std::fs::read_to_string(project_file("tests/ndpi/vpn_differences.csv"))
-            .unwrap()
-            .lines()
-            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-            .skip(1)
-            .map(|l| l.splitn(8, ',').take(7).collect::<Vec<_>>().join(","))
-            .collect();
-    let unexplained: Vec<_> = differences.difference(&listed).collect();
-    let stale: Vec<_> = listed.difference(&differences).collect();
+    assert_differences_listed("vpn_differences.csv", 7, &differences);
     assert!(
-        unexplained.is_empty(),
-        "VPN differences without an explanation: {unexplained:#?}"
+        found
+            + differences
+                .iter()
+                .filter(|d| d.ends_with(",missed"))
+                .count()
+            == total
     );
-    assert!(
-        stale.is_empty(),
-        "listed VPN differences that are gone: {stale:#?}"
-    );
-    assert!(found + listed.len() >= total);
 }
 
 /// Seeded xorshift bytes.

@@ -159,3 +159,37 @@ pub fn tcp_payloads_from(capture: &[u8], port: u16) -> Vec<Vec<u8>> {
     }
     out
 }
+
+/// Checks a set of differences from nDPI against the committed list that
+/// explains each (`tests/ndpi/FILE`, CSV with a header, `#` comments; the
+/// first `key_fields` columns identify a row): every difference must be
+/// listed, and every listed one must still occur.
+pub fn assert_differences_listed(
+    file: &str,
+    key_fields: usize,
+    found: &std::collections::BTreeSet<String>,
+) {
+    let listed: std::collections::BTreeSet<String> =
+        std::fs::read_to_string(project_file(&format!("tests/ndpi/{file}")))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .skip(1)
+            .map(|l| {
+                l.splitn(key_fields + 1, ',')
+                    .take(key_fields)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect();
+    let unexplained: Vec<_> = found.difference(&listed).collect();
+    let stale: Vec<_> = listed.difference(found).collect();
+    assert!(
+        unexplained.is_empty(),
+        "differences not explained in tests/ndpi/{file}: {unexplained:#?}"
+    );
+    assert!(
+        stale.is_empty(),
+        "listed in tests/ndpi/{file} but no longer seen (update the file): {stale:#?}"
+    );
+}
