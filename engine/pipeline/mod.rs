@@ -240,8 +240,8 @@ fn lead<'a>(
                     }
                 }
                 match w.route(&packet, shards) {
-                    Some(0) => w.owned_packet(index, file as u32, &packet),
-                    Some(f) => {
+                    Some((0, ipp)) => w.owned_ip_packet(index, file as u32, &packet, &ipp),
+                    Some((f, _)) => {
                         let p = &mut pending[f - 1];
                         p.push(Work::Packet {
                             index,

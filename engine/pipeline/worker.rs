@@ -11,6 +11,7 @@
 use crate::capture::{RawPacket, Timestamp, NANOS_PER_SEC};
 use crate::classify;
 use crate::decode::defrag::{DefragConfig, Defragmenter};
+use crate::decode::ip::IpPacket;
 use crate::decode::{self, ip, link, DecodeError, Decoded};
 use crate::flow::key::{Endpoint, FlowKey, Shards};
 use crate::flow::reassembly::Budget;
@@ -137,7 +138,11 @@ impl Worker {
     /// flow stays on one worker whatever tunnel endpoints carry it. Packets
     /// without IP are counted here (by the caller's worker) and owned by none.
     #[inline]
-    pub fn route(&mut self, raw: &RawPacket<'_>, shards: &Shards) -> Option<usize> {
+    pub fn route<'a>(
+        &mut self,
+        raw: &RawPacket<'a>,
+        shards: &Shards,
+    ) -> Option<(usize, IpPacket<'a>)> {
         let net = match link::decode(raw.link, raw.data) {
             Ok(n) => n,
             Err(e) => {
@@ -158,14 +163,15 @@ impl Worker {
             );
         if tunnel {
             if let Ok(d) = decode::datagram(&ipp) {
-                return Some(shards.owner(d.src, d.dst));
+                return Some((shards.owner(d.src, d.dst), ipp));
             }
         }
-        Some(shards.owner(ipp.src, ipp.dst))
+        Some((shards.owner(ipp.src, ipp.dst), ipp))
     }
 
     /// Processes packet number `index` (from file `file`), which this
-    /// worker owns (see [`route`](Self::route)).
+    /// worker owns (see [`route`](Self::route)); a follower re-reads the
+    /// IP header that the lead already parsed once.
     pub fn owned_packet(&mut self, index: u64, file: u32, raw: &RawPacket<'_>) {
         // The route was decided on these same bytes: they decode.
         let Ok(net) = link::decode(raw.link, raw.data) else {
@@ -174,6 +180,17 @@ impl Worker {
         let Ok(ipp) = ip::parse(net.bytes) else {
             return;
         };
+        self.owned_ip_packet(index, file, raw, &ipp);
+    }
+
+    /// Processes packet number `index` whose IP header `ipp` is parsed.
+    pub fn owned_ip_packet(
+        &mut self,
+        index: u64,
+        file: u32,
+        raw: &RawPacket<'_>,
+        ipp: &IpPacket<'_>,
+    ) {
         self.count_owned(raw);
         if ipp.fragment.is_some() {
             let Some(whole) = self.defrag.add(raw.ts, &ipp, raw.wire_len) else {
