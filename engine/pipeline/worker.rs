@@ -193,7 +193,7 @@ impl Worker {
     ) {
         self.count_owned(raw);
         if ipp.fragment.is_some() {
-            let Some(whole) = self.defrag.add(raw.ts, &ipp, raw.wire_len) else {
+            let Some(whole) = self.defrag.add(raw.ts, ipp, raw.wire_len) else {
                 return;
             };
             let decoded = if ipp.src.is_ipv6() {
@@ -207,7 +207,7 @@ impl Worker {
             };
             self.decoded(decoded, index, file, raw.ts, whole.wire_bytes);
         } else {
-            let decoded = decode::datagram(&ipp);
+            let decoded = decode::datagram(ipp);
             self.decoded(decoded, index, file, raw.ts, u64::from(raw.wire_len));
         }
     }
