@@ -33,6 +33,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use crate::capture::file::{CaptureFile, Input, Item, Mapping, Order as InputOrder};
 use crate::capture::{CaptureError, RawPacket, Timestamp};
 use crate::decode::defrag::DefragConfig;
+use crate::decode::ip::IpPacket;
 use crate::flow::key::Shards;
 use crate::flow::FlowConfig;
 use merge::{Batch, Merger};
@@ -119,6 +120,8 @@ enum Work<'a> {
         file: u32,
         clock: Timestamp,
         raw: RawPacket<'a>,
+        /// Its IP header, as the lead parsed it to route it.
+        ip: IpPacket<'a>,
     },
     /// The lead swept idle flows before packet `index`, at `clock`.
     Sweep { index: u64, clock: Timestamp },
@@ -241,13 +244,14 @@ fn lead<'a>(
                 }
                 match w.route(&packet, shards) {
                     Some((0, ipp)) => w.owned_ip_packet(index, file as u32, &packet, &ipp),
-                    Some((f, _)) => {
+                    Some((f, ip)) => {
                         let p = &mut pending[f - 1];
                         p.push(Work::Packet {
                             index,
                             file: file as u32,
                             clock: w.clock(),
                             raw: packet,
+                            ip,
                         });
                         // Small batches: the follower reads the packet
                         // while it is still in cache.
@@ -342,9 +346,10 @@ fn follow(
                     file,
                     clock,
                     raw,
+                    ip,
                 } => {
                     w.set_clock(clock);
-                    w.owned_packet(index, file, &raw);
+                    w.owned_ip_packet(index, file, &raw, &ip);
                 }
                 Work::Sweep { index, clock } => w.sweep_at(index, clock),
                 Work::End { index } => w.end_of_input(index),
