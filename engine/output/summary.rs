@@ -121,10 +121,14 @@ pub fn render(files: &[String], report: &Report, flows: &FlowTally) -> String {
         duration(span)
     );
     let secs = report.elapsed.as_secs_f64().max(1e-9);
+    let took = if secs < 0.1 {
+        format!("{:.2} ms", secs * 1e3)
+    } else {
+        format!("{secs:.3} s")
+    };
     let _ = writeln!(
         o,
-        "  processed in {:.3} s: {} packets/s, {:.1} Mbit/s",
-        secs,
+        "  processed in {took}: {} packets/s, {:.1} Mbit/s",
         thousands((c.packets as f64 / secs) as u64),
         c.bytes as f64 * 8.0 / secs / 1e6
     );
