@@ -75,7 +75,7 @@
 //! decides those flows). Packets cut short by the snaplen must not be fed:
 //! sizes are evidence.
 
-use super::vpn::{Confidence, Fact, Progress, VpnVerdict};
+use super::vpn::{Confidence, Fact, Gate, Progress, VpnVerdict};
 
 /// IKE header layout (RFC 2408 §3.1, RFC 7296 §3.1), as offsets.
 mod field {
@@ -1555,12 +1555,10 @@ impl SaPair {
 #[derive(Clone, Debug)]
 pub struct EspTracker {
     carrier: EspCarrier,
-    examined: u32,
-    refused: Option<Refusal>,
+    gate: Gate<Refusal>,
     sas: SaPair,
     /// IKE paired in the same flow (set by [`UdpEncapTracker`]).
     ike_paired: bool,
-    decided: Option<VpnVerdict>,
 }
 
 impl Default for EspTracker {
@@ -1584,56 +1582,35 @@ impl EspTracker {
     fn with_carrier(carrier: EspCarrier) -> Self {
         EspTracker {
             carrier,
-            examined: 0,
-            refused: None,
+            gate: Gate::default(),
             sas: SaPair::default(),
             ike_paired: false,
-            decided: None,
         }
     }
 
     pub fn refusal(&self) -> Option<&Refusal> {
-        self.refused.as_ref()
+        self.gate.refusal()
     }
 
     /// Reads one ESP packet, SPI first (the IP payload of protocol 50, or
     /// the UDP payload of an ESP-in-UDP packet).
     pub fn on_packet(&mut self, payload: &[u8], from_client: bool, packet: u64) -> Progress {
-        if self.refused.is_some() {
-            return Progress::NotThis;
+        if let Some(done) = self.gate.enter(MAX_MESSAGES, Refusal::Undecided) {
+            return done;
         }
-        if self.examined >= MAX_MESSAGES {
-            return match &self.decided {
-                Some(v) => Progress::Verdict(v.clone()),
-                None => {
-                    self.refused = Some(Refusal::Undecided(self.examined));
-                    Progress::NotThis
-                }
-            };
-        }
-        self.examined += 1;
         if let Err(e) = self.read(payload, side_of(from_client), packet) {
-            self.refused = Some(e);
-            self.decided = None;
-            return Progress::NotThis;
+            return self.gate.refuse(e);
         }
-        match self.sas.level(self.carrier, self.ike_paired, false) {
-            Some(l) => {
-                let v = self.build(l);
-                self.decided = Some(v.clone());
-                Progress::Verdict(v)
-            }
-            None if self.examined >= MAX_MESSAGES => {
-                self.refused = Some(Refusal::Undecided(self.examined));
-                Progress::NotThis
-            }
-            None => Progress::Candidate,
-        }
+        let v = self
+            .sas
+            .level(self.carrier, self.ike_paired, false)
+            .map(|l| self.build(l));
+        self.gate.conclude(MAX_MESSAGES, v, Refusal::Undecided)
     }
 
     /// What the evidence so far supports, for a caller that stops feeding.
     pub fn verdict(&self) -> Option<VpnVerdict> {
-        if self.refused.is_some() {
+        if self.gate.is_refused() {
             return None;
         }
         self.sas
@@ -1674,11 +1651,9 @@ impl EspTracker {
 /// then the SPI and sequence pattern of ESP.
 #[derive(Clone, Debug, Default)]
 pub struct AhTracker {
-    examined: u32,
-    refused: Option<Refusal>,
+    gate: Gate<Refusal>,
     sas: SaPair,
     icv_len: Option<usize>,
-    decided: Option<VpnVerdict>,
 }
 
 impl AhTracker {
@@ -1687,42 +1662,27 @@ impl AhTracker {
     }
 
     pub fn refusal(&self) -> Option<&Refusal> {
-        self.refused.as_ref()
+        self.gate.refusal()
     }
 
     /// Reads one AH packet: the IP payload of protocol 51, AH header first.
     pub fn on_packet(&mut self, payload: &[u8], from_client: bool, packet: u64) -> Progress {
-        if self.refused.is_some() {
-            return Progress::NotThis;
+        if let Some(done) = self.gate.enter(MAX_MESSAGES, Refusal::Undecided) {
+            return done;
         }
-        if self.examined >= MAX_MESSAGES {
-            return match &self.decided {
-                Some(v) => Progress::Verdict(v.clone()),
-                None => {
-                    self.refused = Some(Refusal::Undecided(self.examined));
-                    Progress::NotThis
-                }
-            };
-        }
-        self.examined += 1;
         if let Err(e) = self.read(payload, side_of(from_client), packet) {
-            self.refused = Some(e);
-            self.decided = None;
-            return Progress::NotThis;
+            return self.gate.refuse(e);
         }
-        match self.sas.level(EspCarrier::Ip, false, false) {
-            Some(l) => {
-                let v = self.build(l);
-                self.decided = Some(v.clone());
-                Progress::Verdict(v)
-            }
-            None => Progress::Candidate,
-        }
+        let v = self
+            .sas
+            .level(EspCarrier::Ip, false, false)
+            .map(|l| self.build(l));
+        self.gate.conclude(MAX_MESSAGES, v, Refusal::Undecided)
     }
 
     /// What the evidence so far supports, for a caller that stops feeding.
     pub fn verdict(&self) -> Option<VpnVerdict> {
-        if self.refused.is_some() {
+        if self.gate.is_refused() {
             return None;
         }
         self.sas

@@ -437,3 +437,85 @@ impl VpnProbes {
         .max_by_key(|v| v.confidence)
     }
 }
+
+/// The bookkeeping every fingerprinter shares: packets examined, why the
+/// flow was refused (`R`, the fingerprinter's own reasons), the verdict
+/// reached. A fingerprinter reads at most `max` packets.
+#[derive(Clone, Debug)]
+pub struct Gate<R> {
+    examined: u32,
+    refused: Option<R>,
+    decided: Option<VpnVerdict>,
+}
+
+impl<R> Default for Gate<R> {
+    fn default() -> Self {
+        Gate {
+            examined: 0,
+            refused: None,
+            decided: None,
+        }
+    }
+}
+
+impl<R> Gate<R> {
+    pub fn examined(&self) -> u32 {
+        self.examined
+    }
+
+    pub fn refusal(&self) -> Option<&R> {
+        self.refused.as_ref()
+    }
+
+    pub fn is_refused(&self) -> bool {
+        self.refused.is_some()
+    }
+
+    /// Before reading a packet: `Some(answer)` when there is nothing more
+    /// to read (refused, or `max` packets read — the verdict reached by
+    /// then stands, else `undecided` says why not).
+    pub fn enter(&mut self, max: u32, undecided: impl FnOnce(u32) -> R) -> Option<Progress> {
+        if self.refused.is_some() {
+            return Some(Progress::NotThis);
+        }
+        if self.examined >= max {
+            return Some(match &self.decided {
+                Some(v) => Progress::Verdict(v.clone()),
+                None => {
+                    self.refused = Some(undecided(self.examined));
+                    Progress::NotThis
+                }
+            });
+        }
+        self.examined += 1;
+        None
+    }
+
+    /// The packet broke the pattern: refused for good.
+    pub fn refuse(&mut self, why: R) -> Progress {
+        self.refused = Some(why);
+        self.decided = None;
+        Progress::NotThis
+    }
+
+    /// After a packet was read: the verdict the evidence supports now, or
+    /// a candidate, or — `max` packets read without one — refused.
+    pub fn conclude(
+        &mut self,
+        max: u32,
+        verdict: Option<VpnVerdict>,
+        undecided: impl FnOnce(u32) -> R,
+    ) -> Progress {
+        match verdict {
+            Some(v) => {
+                self.decided = Some(v.clone());
+                Progress::Verdict(v)
+            }
+            None if self.examined >= max => {
+                self.refused = Some(undecided(self.examined));
+                Progress::NotThis
+            }
+            None => Progress::Candidate,
+        }
+    }
+}

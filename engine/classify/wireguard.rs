@@ -65,7 +65,7 @@
 //! WireGuard. A flow that roams to another address is a new flow here and is
 //! judged on its own (mid-flow pickup).
 
-use super::vpn::{Confidence, Fact, Progress, VpnVerdict};
+use super::vpn::{Confidence, Fact, Gate, Progress, VpnVerdict};
 
 /// Byte layout of the messages (whitepaper §5.4), as offsets.
 mod field {
@@ -428,16 +428,14 @@ enum Pairing {
 /// Per-flow WireGuard fingerprinter; see the module documentation.
 #[derive(Clone, Debug, Default)]
 pub struct WireGuardTracker {
-    examined: u32,
-    refused: Option<Refusal>,
+    /// Datagrams examined, refusal, the verdict reached.
+    gate: Gate<Refusal>,
     directions: [Direction; 2],
     announced: [Option<Announced>; MAX_HANDSHAKE_INDICES],
     /// Responses seen without their initiation: (responder side, responder
     /// index, initiator index, packet), awaiting the initiator's transport.
     unpaired_response: Option<(usize, u32, u32, u64)>,
     pairing: Option<Pairing>,
-    /// The verdict reached, kept when examination stops.
-    decided: Option<VpnVerdict>,
 }
 
 impl WireGuardTracker {
@@ -447,7 +445,7 @@ impl WireGuardTracker {
 
     /// Why the flow was refused, once it was.
     pub fn refusal(&self) -> Option<&Refusal> {
-        self.refused.as_ref()
+        self.gate.refusal()
     }
 
     /// Reads one UDP payload of the flow. `from_client` says which side
@@ -457,39 +455,15 @@ impl WireGuardTracker {
     /// more datagrams can raise it (a `Low` flow turning out two-way) or
     /// refuse the flow. After [`MAX_DATAGRAMS`] nothing more is read.
     pub fn on_datagram(&mut self, payload: &[u8], from_client: bool, packet: u64) -> Progress {
-        if self.refused.is_some() {
-            return Progress::NotThis;
+        if let Some(done) = self.gate.enter(MAX_DATAGRAMS, Refusal::Undecided) {
+            return done;
         }
-        if self.examined >= MAX_DATAGRAMS {
-            return match &self.decided {
-                Some(v) => Progress::Verdict(v.clone()),
-                None => {
-                    self.refused
-                        .get_or_insert(Refusal::Undecided(self.examined));
-                    Progress::NotThis
-                }
-            };
-        }
-        self.examined += 1;
         let side = side(from_client);
-        let result = Message::parse(payload).and_then(|m| self.apply(m, side, packet));
-        if let Err(why) = result {
-            self.refused = Some(why);
-            self.decided = None;
-            return Progress::NotThis;
+        if let Err(why) = Message::parse(payload).and_then(|m| self.apply(m, side, packet)) {
+            return self.gate.refuse(why);
         }
-        match self.level(false) {
-            Some(level) => {
-                let v = self.build(level);
-                self.decided = Some(v.clone());
-                Progress::Verdict(v)
-            }
-            None if self.examined >= MAX_DATAGRAMS => {
-                self.refused = Some(Refusal::Undecided(self.examined));
-                Progress::NotThis
-            }
-            None => Progress::Candidate,
-        }
+        let v = self.level(false).map(|level| self.build(level));
+        self.gate.conclude(MAX_DATAGRAMS, v, Refusal::Undecided)
     }
 
     /// What the evidence so far supports, for a caller that stops feeding
@@ -497,7 +471,7 @@ impl WireGuardTracker {
     /// lower than on the way: a lone initiation, or [`PICKUP_EACH_WAY`] - 1
     /// transport packets each way, count.
     pub fn verdict(&self) -> Option<VpnVerdict> {
-        if self.refused.is_some() {
+        if self.gate.is_refused() {
             return None;
         }
         self.level(true).map(|l| self.build(l))
