@@ -11,6 +11,8 @@
 //! without the trailing dot; bytes that are not printable ASCII are kept as
 //! `\DDD` escapes so a name is never silently altered.
 
+use super::bytes::be16;
+
 /// What a DNS message asks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DnsQuestion {
@@ -27,10 +29,6 @@ pub struct DnsQuestion {
 
 /// Largest DNS message considered (TCP allows 65,535; EDNS UDP rarely 4,096).
 const MAX_MESSAGE: usize = 65_535;
-
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
-}
 
 /// Parses a DNS message (UDP payload, or a TCP message after its length).
 pub fn parse(msg: &[u8]) -> Option<DnsQuestion> {

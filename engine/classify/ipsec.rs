@@ -75,6 +75,8 @@
 //! decides those flows). Packets cut short by the snaplen must not be fed:
 //! sizes are evidence.
 
+use super::bytes::{be16, be32, be64};
+use super::vpn::{hex32, hex64, side_name, side_of};
 use super::vpn::{Confidence, Fact, Gate, Progress, VpnVerdict};
 
 /// IKE header layout (RFC 2408 §3.1, RFC 7296 §3.1), as offsets.
@@ -124,41 +126,6 @@ pub const FRESH_SEQ: u32 = 16;
 pub const MAX_REPEATS: u32 = 2;
 /// Packets in one direction, the other silent, for a one-way `Medium`.
 pub const ONE_WAY_PACKETS: u32 = 6;
-
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    let s = b.get(at..at.checked_add(2)?)?;
-    Some(u16::from_be_bytes(s.try_into().ok()?))
-}
-
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    let s = b.get(at..at.checked_add(4)?)?;
-    Some(u32::from_be_bytes(s.try_into().ok()?))
-}
-
-fn be64(b: &[u8], at: usize) -> Option<u64> {
-    let s = b.get(at..at.checked_add(8)?)?;
-    Some(u64::from_be_bytes(s.try_into().ok()?))
-}
-
-fn side_of(from_client: bool) -> usize {
-    usize::from(!from_client)
-}
-
-fn side_name(side: usize) -> &'static str {
-    if side == 0 {
-        "client"
-    } else {
-        "server"
-    }
-}
-
-fn hex64(v: u64) -> String {
-    format!("{v:#018x}")
-}
-
-fn hex32(v: u32) -> String {
-    format!("{v:#010x}")
-}
 
 /// Why a message, a packet or a flow is not IKE/ESP/AH.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]

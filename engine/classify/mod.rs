@@ -13,6 +13,7 @@
 //! [`quic`]); they are pure functions or small state machines over bytes,
 //! with no knowledge of flows, so they are tested and fuzzed alone.
 
+pub mod bytes;
 pub mod dns;
 pub mod http;
 pub mod ipsec;

@@ -100,6 +100,8 @@
 
 use std::fmt::{self, Write as _};
 
+use super::bytes::{be16, be32};
+use super::vpn::side_of;
 use super::vpn::{Confidence, Fact, Progress, VpnVerdict};
 
 /// OpenVPN packets examined before an undecided flow is refused.
@@ -371,16 +373,6 @@ pub enum ControlError {
 
 fn short(needed: usize, available: usize) -> ControlError {
     ControlError::Short { needed, available }
-}
-
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    let s = b.get(at..at.checked_add(2)?)?;
-    Some(u16::from_be_bytes(s.try_into().ok()?))
-}
-
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    let s = b.get(at..at.checked_add(4)?)?;
-    Some(u32::from_be_bytes(s.try_into().ok()?))
 }
 
 fn session_at(b: &[u8], at: usize) -> Option<SessionId> {
@@ -907,14 +899,6 @@ pub struct OpenVpnTracker {
 
 const CLIENT: usize = 0;
 const SERVER: usize = 1;
-
-fn side_of(from_client: bool) -> usize {
-    if from_client {
-        CLIENT
-    } else {
-        SERVER
-    }
-}
 
 impl OpenVpnTracker {
     /// A tracker fed with [`OpenVpnTracker::on_datagram`].

@@ -9,6 +9,31 @@
 //! evidence gathered over several packets and both directions where the
 //! protocol allows, never one byte or a port.
 
+/// Which side sent a packet: 0 the client (the flow's originator), 1 the
+/// server.
+pub fn side_of(from_client: bool) -> usize {
+    usize::from(!from_client)
+}
+
+/// "client" or "server", for facts.
+pub fn side_name(side: usize) -> &'static str {
+    if side == 0 {
+        "client"
+    } else {
+        "server"
+    }
+}
+
+/// An index or SPI as facts and details print it: `0x1a2b3c4d`.
+pub fn hex32(v: u32) -> String {
+    format!("{v:#010x}")
+}
+
+/// An IKE SPI: `0x0011223344556677`.
+pub fn hex64(v: u64) -> String {
+    format!("{v:#018x}")
+}
+
 /// How sure a verdict is.
 ///
 /// - `Low`: one direction only, or a pattern that could occur by chance in

@@ -65,6 +65,8 @@
 //! WireGuard. A flow that roams to another address is a new flow here and is
 //! judged on its own (mid-flow pickup).
 
+use super::bytes::{le32, le64};
+use super::vpn::{hex32, side_name, side_of};
 use super::vpn::{Confidence, Fact, Gate, Progress, VpnVerdict};
 
 /// Byte layout of the messages (whitepaper §5.4), as offsets.
@@ -191,16 +193,6 @@ pub enum Refusal {
     Undecided(u32),
 }
 
-fn le32(b: &[u8], at: usize) -> Option<u32> {
-    let bytes = b.get(at..at.checked_add(4)?)?;
-    Some(u32::from_le_bytes(bytes.try_into().ok()?))
-}
-
-fn le64(b: &[u8], at: usize) -> Option<u64> {
-    let bytes = b.get(at..at.checked_add(8)?)?;
-    Some(u64::from_le_bytes(bytes.try_into().ok()?))
-}
-
 impl Message {
     /// Reads one datagram: type, zero reserved bytes, exact size, and the
     /// indices and counter. Counter plausibility is the tracker's business.
@@ -268,24 +260,6 @@ impl Message {
             }
         }
     }
-}
-
-/// Which side of the flow sent a datagram: 0 the client (the flow's
-/// originator), 1 the server.
-fn side(from_client: bool) -> usize {
-    usize::from(!from_client)
-}
-
-fn side_name(side: usize) -> &'static str {
-    if side == 0 {
-        "client"
-    } else {
-        "server"
-    }
-}
-
-fn hex32(v: u32) -> String {
-    format!("{v:#010x}")
 }
 
 /// One session seen from the sending side: the peer's index as receiver,
@@ -458,7 +432,7 @@ impl WireGuardTracker {
         if let Some(done) = self.gate.enter(MAX_DATAGRAMS, Refusal::Undecided) {
             return done;
         }
-        let side = side(from_client);
+        let side = side_of(from_client);
         if let Err(why) = Message::parse(payload).and_then(|m| self.apply(m, side, packet)) {
             return self.gate.refuse(why);
         }

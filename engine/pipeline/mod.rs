@@ -243,7 +243,7 @@ fn lead<'a>(
                     }
                 }
                 match w.route(&packet, shards) {
-                    Some((0, ipp)) => w.owned_ip_packet(index, file as u32, &packet, &ipp),
+                    Some((0, ipp)) => w.owned_packet(index, file as u32, &packet, &ipp),
                     Some((f, ip)) => {
                         let p = &mut pending[f - 1];
                         p.push(Work::Packet {
@@ -349,7 +349,7 @@ fn follow(
                     ip,
                 } => {
                     w.set_clock(clock);
-                    w.owned_ip_packet(index, file, &raw, &ip);
+                    w.owned_packet(index, file, &raw, &ip);
                 }
                 Work::Sweep { index, clock } => w.sweep_at(index, clock),
                 Work::End { index } => w.end_of_input(index),

@@ -170,27 +170,8 @@ impl Worker {
     }
 
     /// Processes packet number `index` (from file `file`), which this
-    /// worker owns (see [`route`](Self::route)); a follower re-reads the
-    /// IP header that the lead already parsed once.
-    pub fn owned_packet(&mut self, index: u64, file: u32, raw: &RawPacket<'_>) {
-        // The route was decided on these same bytes: they decode.
-        let Ok(net) = link::decode(raw.link, raw.data) else {
-            return;
-        };
-        let Ok(ipp) = ip::parse(net.bytes) else {
-            return;
-        };
-        self.owned_ip_packet(index, file, raw, &ipp);
-    }
-
-    /// Processes packet number `index` whose IP header `ipp` is parsed.
-    pub fn owned_ip_packet(
-        &mut self,
-        index: u64,
-        file: u32,
-        raw: &RawPacket<'_>,
-        ipp: &IpPacket<'_>,
-    ) {
+    /// worker owns, with the IP header [`route`](Self::route) parsed.
+    pub fn owned_packet(&mut self, index: u64, file: u32, raw: &RawPacket<'_>, ipp: &IpPacket<'_>) {
         self.count_owned(raw);
         if ipp.fragment.is_some() {
             let Some(whole) = self.defrag.add(raw.ts, ipp, raw.wire_len) else {

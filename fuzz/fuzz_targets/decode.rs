@@ -56,8 +56,8 @@ fuzz_target!(|data: &[u8]| {
             wire_len: len as u32 + u32::from(index as u8 & 1) * 100,
         };
         w.advance_clock(index, ts);
-        if w.route(&raw, &shards) == Some(0) {
-            w.owned_packet(index, 0, &raw);
+        if let Some((0, ip)) = w.route(&raw, &shards) {
+            w.owned_packet(index, 0, &raw, &ip);
         }
         index += 1;
     }
