@@ -222,6 +222,9 @@ pub struct AppState {
     vpn: Option<Box<vpn::VpnProbes>>,
     /// The client's first datagram can start no VPN protocol.
     vpn_refused: bool,
+    /// Bumped whenever `proto` or `names` change (rules check a flow again
+    /// only then).
+    revision: u32,
 }
 
 /// What a flow needs while it is being classified.
@@ -306,6 +309,11 @@ impl Found {
 impl AppState {
     /// True while payload may still change the verdict or add names.
     #[inline]
+    /// Changes each time the protocol or the names change.
+    pub fn revision(&self) -> u32 {
+        self.revision
+    }
+
     pub fn inspecting(&self) -> bool {
         !self.done
     }
@@ -475,6 +483,9 @@ impl AppState {
             || names.http.is_some()
             || names.dns.is_some()
             || !names.evidence.is_empty();
+        if first_verdict || has_news {
+            self.revision = self.revision.wrapping_add(1);
+        }
         if has_news {
             let mine = self.names.get_or_insert_with(Box::default);
             if first_verdict {
@@ -518,6 +529,7 @@ impl AppState {
                     self.proto = found.proto.unwrap_or_default();
                     let mine = self.names.get_or_insert_with(Box::default);
                     merge_names(mine, found.names);
+                    self.revision = self.revision.wrapping_add(1);
                 }
             }
         }

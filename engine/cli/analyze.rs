@@ -5,6 +5,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
@@ -16,6 +17,7 @@ use sift_lib::output::eve::EveWriter;
 use sift_lib::output::summary::{self, FlowTally};
 use sift_lib::pipeline::worker::Event;
 use sift_lib::pipeline::{self, Options};
+use sift_lib::rules::{LoadOptions, RuleSet};
 
 use crate as sift_lib;
 
@@ -77,6 +79,9 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "RATIO", default_value_t = Options::default().lead_share, hide = true)]
     pub lead_share: f64,
 
+    #[command(flatten)]
+    pub rules: RulesArgs,
+
     /// No summary.
     #[arg(short, long)]
     pub quiet: bool,
@@ -117,12 +122,61 @@ impl AnalyzeArgs {
     }
 }
 
+/// Rule files, shared by `analyze` and `live`.
+#[derive(Args, Debug, Clone)]
+pub struct RulesArgs {
+    /// Rule file (sift rules or the Suricata subset, told apart by their
+    /// syntax); repeat for several. See rules/README.md.
+    #[arg(long = "rules", id = "rule_files", value_name = "FILE")]
+    pub rule_files: Vec<PathBuf>,
+
+    /// Directory of compiled rule databases [default: $SIFT_CACHE_DIR,
+    /// $XDG_CACHE_HOME/sift or ~/.cache/sift].
+    #[arg(long, value_name = "DIR")]
+    pub rules_cache: Option<PathBuf>,
+
+    /// Compile the rules every time, without the cache.
+    #[arg(long)]
+    pub no_rules_cache: bool,
+}
+
+impl RulesArgs {
+    pub fn load_options(&self) -> LoadOptions {
+        if self.no_rules_cache {
+            LoadOptions::default()
+        } else if let Some(d) = &self.rules_cache {
+            LoadOptions {
+                cache_dir: Some(d.clone()),
+            }
+        } else {
+            LoadOptions::with_default_cache()
+        }
+    }
+
+    /// Loads the rule files, if any were given; warnings go to stderr.
+    pub fn load(&self) -> Result<Option<Arc<RuleSet>>> {
+        if self.rule_files.is_empty() {
+            return Ok(None);
+        }
+        let set = RuleSet::load(&self.rule_files, &self.load_options())
+            .map_err(|d| anyhow::anyhow!("{d}"))?;
+        for w in &set.warnings {
+            eprintln!("{w}");
+        }
+        if let Some(w) = &set.build.cache_warning {
+            eprintln!("sift: warning: {w}");
+        }
+        Ok(Some(set))
+    }
+}
+
 fn is_broken_pipe(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::BrokenPipe
 }
 
 pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
-    let opts = args.options()?;
+    let mut opts = args.options()?;
+    opts.rules = args.rules.load()?;
     let files = args
         .files
         .iter()
@@ -170,6 +224,12 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
                     tally.add(&r);
                     if let Some(w) = eve.as_mut() {
                         w.flow(&r)?;
+                    }
+                }
+                Event::Alert(a) => {
+                    tally.alerts += 1;
+                    if let Some(w) = eve.as_mut() {
+                        w.alert(&a)?;
                     }
                 }
             }

@@ -17,6 +17,7 @@ pub mod table;
 
 use crate::capture::{Timestamp, NANOS_PER_SEC};
 use crate::classify::AppState;
+use crate::rules::eval::Verdict;
 use crate::decode::transport::{tcp_flags, Header};
 use crate::decode::Decoded;
 use key::{Direction, Endpoint, FlowKey};
@@ -132,6 +133,10 @@ pub struct Flow {
     pub truncated_pkts: u32,
     /// What the payload says: application protocol, names, DPI state.
     pub app: AppState,
+    /// The rules the flow matched so far (with a rule set loaded).
+    pub verdict: Option<Box<Verdict>>,
+    /// `app.revision()` when the rules last checked the flow.
+    pub rules_checked: u32,
 }
 
 impl Flow {
@@ -169,6 +174,8 @@ impl Flow {
             tunnels: pkt.tunnels,
             truncated_pkts: 0,
             app: AppState::default(),
+            verdict: None,
+            rules_checked: u32::MAX,
         }
     }
 

@@ -6,15 +6,17 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::record::FlowRecord;
+use super::record::{AlertRecord, FlowRecord};
 use super::time::eve_timestamp;
-use crate::classify::dns;
+use crate::classify::{dns, Names};
 use crate::classify::summary::{
     quic_version_name, tls_version_name, HelloSummary, QuicSummary, ServerSummary,
 };
 use crate::classify::tls::Ech;
 use crate::classify::vpn::VpnVerdict;
 use crate::decode::ip::proto;
+use crate::rules::eval::{Hit, Verdict};
+use crate::rules::Action;
 
 #[derive(Serialize)]
 struct EveFlow<'a> {
@@ -31,6 +33,20 @@ struct EveFlow<'a> {
     dest_port: Option<u16>,
     proto: String,
     app_proto: &'a str,
+    #[serde(flatten)]
+    app: AppLayer<'a>,
+    /// The action of the rule that decides the flow's verdict (Suricata
+    /// 7's `verdict` object).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verdict: Option<EveVerdict>,
+    flow: FlowInfo,
+    sift: SiftInfo<'a>,
+}
+
+/// What the payload showed, per protocol: the same objects in flow and
+/// alert events.
+#[derive(Serialize)]
+struct AppLayer<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     tls: Option<EveTls<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -41,8 +57,109 @@ struct EveFlow<'a> {
     http: Option<EveHttp<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     dns: Option<EveDns<'a>>,
-    flow: FlowInfo,
-    sift: SiftInfo,
+}
+
+impl<'a> AppLayer<'a> {
+    fn of(names: Option<&'a Names>) -> Self {
+        AppLayer {
+            tls: names.and_then(|n| EveTls::new(n.tls.as_ref(), n.tls_server.as_ref())),
+            quic: names.and_then(|n| n.quic.as_ref()).map(EveQuic::new),
+            vpn: names.and_then(|n| n.vpn.as_ref()).map(EveVpn),
+            http: names.and_then(|n| n.http.as_ref()).map(|h| EveHttp {
+                hostname: h.hostname.as_deref(),
+                url: &h.url,
+                http_method: &h.method,
+                protocol: &h.version,
+                http_user_agent: h.user_agent.as_deref(),
+            }),
+            dns: names.and_then(|n| n.dns.as_ref()).map(|d| EveDns {
+                kind: if d.response { "answer" } else { "query" },
+                id: d.id,
+                rrname: &d.rrname,
+                rrtype: dns::type_name(d.rrtype)
+                    .map_or_else(|| d.rrtype.to_string(), str::to_string),
+                rcode: d.response.then_some(d.rcode),
+            }),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct EveVerdict {
+    action: &'static str,
+}
+
+/// `alert: {...}` as Suricata writes it; `action` is the rule's action
+/// (sift records verdicts, it never blocks).
+#[derive(Serialize)]
+struct AlertInfo<'a> {
+    action: &'static str,
+    gid: u32,
+    signature_id: u32,
+    rev: u32,
+    signature: &'a str,
+    category: &'a str,
+    severity: u8,
+}
+
+#[derive(Serialize)]
+struct EveAlert<'a> {
+    timestamp: String,
+    flow_id: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pcap_filename: Option<&'a str>,
+    event_type: &'static str,
+    src_ip: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    src_port: Option<u16>,
+    dest_ip: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dest_port: Option<u16>,
+    proto: String,
+    app_proto: &'a str,
+    alert: AlertInfo<'a>,
+    #[serde(flatten)]
+    app: AppLayer<'a>,
+    sift: AlertSift<'a>,
+}
+
+#[derive(Serialize)]
+struct AlertSift<'a> {
+    /// Input position of the packet that completed the match.
+    packet: u64,
+    /// Which condition saw which value.
+    matched: Vec<EveWhy<'a>>,
+}
+
+/// One condition that held: `{condition, value, pattern}`.
+#[derive(Serialize)]
+struct EveWhy<'a> {
+    condition: &'a str,
+    value: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pattern: Option<&'a str>,
+}
+
+fn whys(h: &Hit) -> Vec<EveWhy<'_>> {
+    h.why
+        .iter()
+        .map(|w| EveWhy {
+            condition: &w.condition,
+            value: &w.value,
+            pattern: w.pattern.as_deref(),
+        })
+        .collect()
+}
+
+/// A rule a flow matched, in the flow event's `sift.rules`.
+#[derive(Serialize)]
+struct EveRuleHit<'a> {
+    signature_id: u32,
+    rev: u32,
+    action: &'static str,
+    signature: &'a str,
+    priority: u8,
+    matched: Vec<EveWhy<'a>>,
 }
 
 #[derive(Serialize)]
@@ -214,7 +331,7 @@ struct FlowInfo {
 }
 
 #[derive(Serialize)]
-struct SiftInfo {
+struct SiftInfo<'a> {
     first_packet: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     packets_to_verdict: Option<u32>,
@@ -226,6 +343,9 @@ struct SiftInfo {
     tunnels: u8,
     #[serde(skip_serializing_if = "is_zero_u32")]
     truncated_pkts: u32,
+    /// Every rule the flow matched, the verdict's first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    rules: Vec<EveRuleHit<'a>>,
 }
 
 fn is_zero_u32(v: &u32) -> bool {
@@ -256,6 +376,7 @@ impl<W: Write> EveWriter<W> {
     pub fn flow(&mut self, r: &FlowRecord) -> io::Result<()> {
         let ports = proto::has_ports(r.proto);
         let names = r.names.as_deref();
+        let verdict = r.verdict.as_deref();
         let eve = EveFlow {
             timestamp: eve_timestamp(r.start),
             flow_id: r.flow_id,
@@ -267,23 +388,9 @@ impl<W: Write> EveWriter<W> {
             dest_port: ports.then_some(r.server.port),
             proto: proto_name(r.proto),
             app_proto: r.app_proto.as_str(),
-            tls: names.and_then(|n| EveTls::new(n.tls.as_ref(), n.tls_server.as_ref())),
-            quic: names.and_then(|n| n.quic.as_ref()).map(EveQuic::new),
-            vpn: names.and_then(|n| n.vpn.as_ref()).map(EveVpn),
-            http: names.and_then(|n| n.http.as_ref()).map(|h| EveHttp {
-                hostname: h.hostname.as_deref(),
-                url: &h.url,
-                http_method: &h.method,
-                protocol: &h.version,
-                http_user_agent: h.user_agent.as_deref(),
-            }),
-            dns: names.and_then(|n| n.dns.as_ref()).map(|d| EveDns {
-                kind: if d.response { "answer" } else { "query" },
-                id: d.id,
-                rrname: &d.rrname,
-                rrtype: dns::type_name(d.rrtype)
-                    .map_or_else(|| d.rrtype.to_string(), str::to_string),
-                rcode: d.response.then_some(d.rcode),
+            app: AppLayer::of(names),
+            verdict: verdict.and_then(Verdict::action).map(|a| EveVerdict {
+                action: a.as_str(),
             }),
             flow: FlowInfo {
                 pkts_toserver: r.pkts_toserver,
@@ -295,7 +402,9 @@ impl<W: Write> EveWriter<W> {
                 age: (r.end.saturating_sub(r.start)) / crate::capture::NANOS_PER_SEC,
                 state: r.state.as_str(),
                 reason: r.reason.as_str(),
-                alerted: false,
+                alerted: verdict.is_some_and(|v| {
+                    v.action() != Some(Action::Pass) && v.hits.iter().any(|h| h.action.alerts())
+                }),
             },
             sift: SiftInfo {
                 first_packet: r.first_packet,
@@ -314,6 +423,52 @@ impl<W: Write> EveWriter<W> {
                 part: r.part,
                 tunnels: r.tunnels,
                 truncated_pkts: r.truncated_pkts,
+                rules: verdict.map_or_else(Vec::new, |v| {
+                    v.hits
+                        .iter()
+                        .map(|h| EveRuleHit {
+                            signature_id: h.id,
+                            rev: h.rev,
+                            action: h.action.as_str(),
+                            signature: &h.msg,
+                            priority: h.priority,
+                            matched: whys(h),
+                        })
+                        .collect()
+                }),
+            },
+        };
+        serde_json::to_writer(&mut self.out, &eve)?;
+        self.out.write_all(b"\n")
+    }
+
+    pub fn alert(&mut self, a: &AlertRecord) -> io::Result<()> {
+        let ports = proto::has_ports(a.proto);
+        let h = &a.hit;
+        let eve = EveAlert {
+            timestamp: eve_timestamp(a.ts),
+            flow_id: a.flow_id,
+            pcap_filename: self.files.get(a.file as usize).map(String::as_str),
+            event_type: "alert",
+            src_ip: a.client.addr.to_string(),
+            src_port: ports.then_some(a.client.port),
+            dest_ip: a.server.addr.to_string(),
+            dest_port: ports.then_some(a.server.port),
+            proto: proto_name(a.proto),
+            app_proto: a.app_proto.as_str(),
+            alert: AlertInfo {
+                action: h.action.as_str(),
+                gid: 1,
+                signature_id: h.id,
+                rev: h.rev,
+                signature: &h.msg,
+                category: &h.category,
+                severity: h.priority,
+            },
+            app: AppLayer::of(a.names.as_deref()),
+            sift: AlertSift {
+                packet: a.packet,
+                matched: whys(h),
             },
         };
         serde_json::to_writer(&mut self.out, &eve)?;

@@ -5,6 +5,7 @@ use crate::capture::Timestamp;
 use crate::classify::{AppProto, Names};
 use crate::flow::key::Endpoint;
 use crate::flow::{EndReason, Flow, FlowState, TO_CLIENT, TO_SERVER};
+use crate::rules::eval::{Hit, Verdict};
 
 /// One flow record, oriented client → server.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,6 +30,8 @@ pub struct FlowRecord {
     pub part: u32,
     pub tunnels: u8,
     pub truncated_pkts: u32,
+    /// The rules the flow matched, first the one that decides its verdict.
+    pub verdict: Option<Box<Verdict>>,
 }
 
 impl FlowRecord {
@@ -55,6 +58,41 @@ impl FlowRecord {
             part: flow.part,
             tunnels: flow.tunnels,
             truncated_pkts: flow.truncated_pkts,
+            verdict: flow.verdict.clone(),
+        }
+    }
+}
+
+/// One rule matching a flow: the flow as it stood then and the rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlertRecord {
+    /// Time of the packet that completed the match.
+    pub ts: Timestamp,
+    /// Input position of that packet.
+    pub packet: u64,
+    pub flow_id: u64,
+    pub file: u32,
+    pub client: Endpoint,
+    pub server: Endpoint,
+    pub proto: u8,
+    pub app_proto: AppProto,
+    pub names: Option<Box<Names>>,
+    pub hit: Hit,
+}
+
+impl AlertRecord {
+    pub fn new(flow: &Flow, ts: Timestamp, packet: u64, hit: Hit) -> Self {
+        AlertRecord {
+            ts,
+            packet,
+            flow_id: flow.id,
+            file: flow.file,
+            client: flow.client(),
+            server: flow.server(),
+            proto: flow.key.proto,
+            app_proto: flow.app.proto,
+            names: flow.app.names.clone(),
+            hit,
         }
     }
 }

@@ -16,6 +16,12 @@ pub struct FlowTally {
     pub by_transport: BTreeMap<String, u64>,
     pub by_app: BTreeMap<&'static str, u64>,
     pub by_reason: BTreeMap<&'static str, u64>,
+    /// Flows by the action of their verdict (flows that matched a rule).
+    pub by_verdict: BTreeMap<&'static str, u64>,
+    /// Alert events written.
+    pub alerts: u64,
+    /// Flows each rule matched: id → (flows, message).
+    pub rule_flows: BTreeMap<u32, (u64, String)>,
 }
 
 impl FlowTally {
@@ -24,6 +30,17 @@ impl FlowTally {
         *self.by_transport.entry(proto_name(r.proto)).or_default() += 1;
         *self.by_app.entry(r.app_proto.as_str()).or_default() += 1;
         *self.by_reason.entry(r.reason.as_str()).or_default() += 1;
+        if let Some(v) = r.verdict.as_deref() {
+            if let Some(a) = v.action() {
+                *self.by_verdict.entry(a.as_str()).or_default() += 1;
+            }
+            for h in &v.hits {
+                self.rule_flows
+                    .entry(h.id)
+                    .or_insert_with(|| (0, h.msg.clone()))
+                    .0 += 1;
+            }
+        }
     }
 }
 
@@ -40,7 +57,8 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-fn bytes(n: u64) -> String {
+/// `1500000` as `1.5 MB`.
+pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
     let mut v = n as f64;
     let mut u = 0;
@@ -82,6 +100,12 @@ fn tally_line(m: &BTreeMap<impl AsRef<str>, u64>) -> String {
 
 /// Renders the summary of a run over the named files.
 pub fn render(files: &[String], report: &Report, flows: &FlowTally) -> String {
+    render_as("sift analyze", files, report, flows)
+}
+
+/// Renders the summary under the title `command` (`sift live` names its
+/// interfaces instead of files).
+pub fn render_as(command: &str, files: &[String], report: &Report, flows: &FlowTally) -> String {
     let c = &report.counters;
     let mut o = String::new();
     // Files read one after the other: the capture time is the sum of each
@@ -106,7 +130,7 @@ pub fn render(files: &[String], report: &Report, flows: &FlowTally) -> String {
     };
     let _ = writeln!(
         o,
-        "sift analyze: {what}{}",
+        "{command}: {what}{}",
         if report.interrupted {
             " (interrupted)"
         } else {
@@ -137,6 +161,23 @@ pub fn render(files: &[String], report: &Report, flows: &FlowTally) -> String {
         let _ = writeln!(o, "    by transport: {}", tally_line(&flows.by_transport));
         let _ = writeln!(o, "    by app_proto: {}", tally_line(&flows.by_app));
         let _ = writeln!(o, "    by end:       {}", tally_line(&flows.by_reason));
+    }
+    if let Some(rules) = report.rules {
+        let _ = writeln!(
+            o,
+            "  rules     {} loaded, {} alerts, {} flows matched",
+            thousands(rules as u64),
+            thousands(flows.alerts),
+            thousands(flows.by_verdict.values().sum())
+        );
+        if !flows.by_verdict.is_empty() {
+            let _ = writeln!(o, "    verdicts:     {}", tally_line(&flows.by_verdict));
+            let mut top: Vec<(&u32, &(u64, String))> = flows.rule_flows.iter().collect();
+            top.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+            for (id, (n, msg)) in top.into_iter().take(5) {
+                let _ = writeln!(o, "    rule {id:<10} {:>8} flows  {msg}", thousands(*n));
+            }
+        }
     }
     let mut anomalies: Vec<String> = Vec::new();
     let mut note = |n: u64, what: &str| {

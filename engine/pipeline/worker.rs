@@ -17,24 +17,31 @@ use crate::flow::key::{Endpoint, FlowKey, Shards};
 use crate::flow::reassembly::Budget;
 use crate::flow::table::FlowTable;
 use crate::flow::{EndReason, Flow, FlowConfig, FlowState};
-use crate::output::record::FlowRecord;
+use crate::output::record::{AlertRecord, FlowRecord};
+use crate::rules::eval::{self, Facts, Hit, Matcher};
+use crate::rules::RuleSet;
 
 use super::stats::Counters;
 
 /// Where an event sits in the output: the input position at which it
-/// happened, then the position of its flow's first packet and the record's
-/// part. Unique per event and independent of the worker count.
+/// happened, then the position of its flow's first packet, the record's
+/// part and the event's place among its flow's events at that position
+/// (alerts before the flow's record). Unique per event and independent of
+/// the worker count.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Order {
     pub at: u64,
     pub first_packet: u64,
     pub part: u32,
+    pub seq: u32,
 }
 
 /// Something a worker reports.
 #[derive(Debug)]
 pub enum Event {
     Flow(FlowRecord),
+    /// A rule matched a flow (actions `alert` and `drop`).
+    Alert(Box<AlertRecord>),
 }
 
 /// Out-of-order TCP bytes held at once over all flows (all workers).
@@ -54,6 +61,10 @@ pub struct Worker {
     /// Out-of-order TCP bytes held by this worker's flows.
     budget: Budget,
     events: Vec<(Order, Event)>,
+    /// The rule set, with this worker's scratch space.
+    rules: Option<Matcher>,
+    /// New rule hits of the flow being checked.
+    hits: Vec<Hit>,
 }
 
 impl Worker {
@@ -75,7 +86,15 @@ impl Worker {
             ended: Vec::new(),
             budget: Budget::new(part(REASSEMBLY_MEMORY)),
             events: Vec::new(),
+            rules: None,
+            hits: Vec::new(),
         }
+    }
+
+    /// Checks flows against `rules` from now on (None: no rules). Flows
+    /// keep the hits they had; a rule is checked again only on news.
+    pub fn set_rules(&mut self, rules: Option<std::sync::Arc<RuleSet>>) {
+        self.rules = rules.map(Matcher::new);
     }
 
     pub fn counters(&self) -> Counters {
@@ -279,6 +298,9 @@ impl Worker {
             };
             flow.app.inspect(&p, &mut self.budget);
         }
+        if let Some(m) = self.rules.as_mut() {
+            check_rules(m, flow, index, ts, &mut self.hits, &mut self.events);
+        }
         self.table.touch(r);
     }
 
@@ -302,6 +324,10 @@ impl Worker {
 
     fn end(&mut self, at: u64, flow: &mut Flow, reason: EndReason) {
         flow.app.close(&mut self.budget);
+        if let Some(m) = self.rules.as_mut() {
+            let ts = flow.last_ts;
+            check_rules(m, flow, at, ts, &mut self.hits, &mut self.events);
+        }
         let names = flow.app.names.take();
         let record = FlowRecord::new(flow, reason, names);
         self.events.push((order(at, &record), Event::Flow(record)));
@@ -338,6 +364,60 @@ fn order(at: u64, r: &FlowRecord) -> Order {
         at,
         first_packet: r.first_packet,
         part: r.part,
+        seq: u32::MAX,
+    }
+}
+
+/// Checks `flow` against the rules if its classification changed since the
+/// last check; new hits join its verdict, and those of `alert` and `drop`
+/// rules become alert events at input position `at` (time `ts`) unless a
+/// `pass` rule matched.
+fn check_rules(
+    m: &mut Matcher,
+    flow: &mut Flow,
+    at: u64,
+    ts: Timestamp,
+    hits: &mut Vec<Hit>,
+    events: &mut Vec<(Order, Event)>,
+) {
+    let revision = flow.app.revision();
+    if flow.rules_checked == revision {
+        return;
+    }
+    flow.rules_checked = revision;
+    hits.clear();
+    {
+        let facts = Facts::new(
+            flow.key.proto,
+            flow.client(),
+            flow.server(),
+            flow.app.proto,
+            flow.app.names.as_deref(),
+        );
+        let empty = eval::Verdict::default();
+        m.check(&facts, flow.verdict.as_deref().unwrap_or(&empty), hits);
+    }
+    if hits.is_empty() {
+        return;
+    }
+    let verdict = flow.verdict.get_or_insert_with(Box::default);
+    let mut seq = verdict.hits.len() as u32;
+    for h in hits.iter() {
+        verdict.add(h.clone());
+    }
+    if !eval::alerts_allowed(verdict) {
+        return;
+    }
+    for h in hits.drain(..).filter(|h| h.action.alerts()) {
+        let o = Order {
+            at,
+            first_packet: flow.first_packet,
+            part: flow.part,
+            seq,
+        };
+        seq += 1;
+        let alert = AlertRecord::new(flow, ts, at, h);
+        events.push((o, Event::Alert(Box::new(alert))));
     }
 }
 

@@ -1,0 +1,82 @@
+//! Compiled name databases kept on disk, so that a rule set with a million
+//! names loads in milliseconds after its first compile.
+//!
+//! One file per content key (a SHA-256 of the patterns, their flags and
+//! Hyperscan's version; see `names::content_key`): `<key>.hsdb`, holding a
+//! magic, then each of the two databases (literal, regex) as a length and
+//! Hyperscan's serialized form. A file that cannot be read or that
+//! Hyperscan refuses (another CPU, a truncated write) is ignored and
+//! replaced; files are written to a temporary name and renamed, so readers
+//! never see half a file.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use hyperscan::prelude::*;
+use hyperscan::Serialized;
+
+const MAGIC: &[u8; 8] = b"SIFTHS01";
+
+pub fn path_for(dir: &Path, key: &str) -> PathBuf {
+    dir.join(format!("{key}.hsdb"))
+}
+
+/// The databases stored at `path`, if it holds a valid entry.
+pub fn load(path: &Path) -> Option<(Option<BlockDatabase>, Option<BlockDatabase>)> {
+    let bytes = fs::read(path).ok()?;
+    let rest = bytes.strip_prefix(MAGIC.as_slice())?;
+    let (lit, rest) = section(rest)?;
+    let (re, rest) = section(rest)?;
+    if !rest.is_empty() {
+        return None;
+    }
+    let open = |b: &[u8]| -> Option<Option<BlockDatabase>> {
+        if b.is_empty() {
+            return Some(None);
+        }
+        b.deserialize().ok().map(Some)
+    };
+    Some((open(lit)?, open(re)?))
+}
+
+fn section(b: &[u8]) -> Option<(&[u8], &[u8])> {
+    let len = u64::from_le_bytes(b.get(..8)?.try_into().ok()?);
+    let len = usize::try_from(len).ok()?;
+    let body = b.get(8..8usize.checked_add(len)?)?;
+    Some((body, &b[8 + len..]))
+}
+
+/// Writes the databases to `path`. Err: why not (the caller warns).
+pub fn store(
+    path: &Path,
+    lit: Option<&BlockDatabase>,
+    re: Option<&BlockDatabase>,
+) -> Result<(), String> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create the rule cache {}: {e}", dir.display()))?;
+    let mut out = Vec::new();
+    out.extend_from_slice(MAGIC);
+    for db in [lit, re] {
+        match db {
+            Some(db) => {
+                let s = db
+                    .serialize()
+                    .map_err(|e| format!("cannot serialize a database: {e}"))?;
+                let s: &[u8] = s.as_ref();
+                out.extend_from_slice(&(s.len() as u64).to_le_bytes());
+                out.extend_from_slice(s);
+            }
+            None => out.extend_from_slice(&0u64.to_le_bytes()),
+        }
+    }
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let written = fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(&out).and_then(|()| f.sync_all()))
+        .and_then(|()| fs::rename(&tmp, path));
+    written.map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        format!("cannot write the rule cache {}: {e}", path.display())
+    })
+}

@@ -1,0 +1,428 @@
+//! Server-name patterns compiled into Hyperscan databases.
+//!
+//! Every exact, domain, subdomain and content pattern of a rule set goes
+//! into one literal database (Hyperscan's literal API). Names are scanned
+//! framed by newlines, `\nname\n`, which no name contains, so anchoring is
+//! part of the literal: `example.com` exact is `\nexample.com\n`; names
+//! under `example.com` are `.example.com\n` — it can only match where a
+//! label starts, so `badexample.com` never matches. A domain pattern is
+//! both. Hyperscan reports every literal that occurs, whatever the order
+//! of the patterns, so the result does not depend on it. Regexes go into
+//! one regex database scanned over the bare name (`^` and `$` are its
+//! ends). Both are matched caseless.
+
+use std::time::{Duration, Instant};
+
+use hyperscan::prelude::*;
+use hyperscan::{BlockMode, HsError, Literal, LiteralFlags, Literals};
+use sha2::{Digest, Sha256};
+
+use super::source::{Diagnostic, Diagnostics, Files, Span};
+use super::{cache, is_under, Cond, LoadOptions, NamePattern, Rule};
+
+/// Which rule condition a compiled pattern belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub rule: u32,
+    pub cond: u16,
+    /// Index into the condition's patterns.
+    pub pattern: u32,
+}
+
+/// How the databases were obtained, for `rules check` and the logs.
+#[derive(Clone, Debug, Default)]
+pub struct BuildInfo {
+    pub literals: usize,
+    pub regexes: usize,
+    pub from_cache: bool,
+    /// Time to compile (or to load from the cache).
+    pub time: Duration,
+    /// Bytes of the databases.
+    pub bytes: usize,
+    /// The cache file used, and why it could not be, if so.
+    pub cache: Option<std::path::PathBuf>,
+    pub cache_warning: Option<String>,
+}
+
+/// The compiled name patterns of a rule set.
+#[derive(Default)]
+pub struct NameIndex {
+    literal: Option<BlockDatabase>,
+    regex: Option<BlockDatabase>,
+    lit_targets: Vec<Target>,
+    re_targets: Vec<Target>,
+}
+
+/// A worker's Hyperscan scratch space for a [`NameIndex`].
+pub struct NameScratch {
+    scratch: Option<Scratch>,
+    framed: Vec<u8>,
+}
+
+/// The literals a pattern stands for in the framed name (`\nname\n`).
+fn literals_of(p: &NamePattern, out: &mut Vec<String>) {
+    match p {
+        NamePattern::Exact(x) => out.push(format!("\n{x}\n")),
+        NamePattern::Domain(x) => {
+            out.push(format!("\n{x}\n"));
+            out.push(format!(".{x}\n"));
+        }
+        NamePattern::Subdomains(x) => out.push(format!(".{x}\n")),
+        NamePattern::Contains { text, start, end } => out.push(format!(
+            "{}{text}{}",
+            if *start { "\n" } else { "" },
+            if *end { "\n" } else { "" }
+        )),
+        NamePattern::Regex(_) => {}
+    }
+}
+
+fn regex_flags() -> CompileFlags {
+    CompileFlags::CASELESS | CompileFlags::SINGLEMATCH
+}
+
+/// Checks that Hyperscan accepts a name regex. Err: Hyperscan's message.
+pub fn check_regex(expr: &str) -> Result<(), String> {
+    let p = Pattern::with_flags(expr, regex_flags()).map_err(|e| e.to_string())?;
+    let db: Result<BlockDatabase, _> = p.build();
+    db.map(|_| ()).map_err(|e| hs_message(&e).0)
+}
+
+/// Hyperscan's message for a failed compile, and which expression failed.
+fn hs_message(e: &hyperscan::Error) -> (String, Option<usize>) {
+    match e {
+        hyperscan::Error::Hyperscan(HsError::CompileError(c)) => {
+            (c.message().to_string(), c.expression())
+        }
+        other => (other.to_string(), None),
+    }
+}
+
+impl NameIndex {
+    /// Compiles (or loads from the cache) the name patterns of `rules`.
+    pub fn build(
+        rules: &[Rule],
+        files: &Files,
+        opts: &LoadOptions,
+    ) -> Result<(NameIndex, BuildInfo), Diagnostics> {
+        let started = Instant::now();
+        let mut lits: Vec<String> = Vec::new();
+        let mut lit_targets = Vec::new();
+        let mut regexes: Vec<(String, Span)> = Vec::new();
+        let mut re_targets = Vec::new();
+        let mut buf = Vec::with_capacity(2);
+        for (ri, r) in rules.iter().enumerate() {
+            for (ci, c) in r.conds.iter().enumerate() {
+                let Cond::Name { patterns, .. } = c else {
+                    continue;
+                };
+                for (pi, p) in patterns.iter().enumerate() {
+                    let t = Target {
+                        rule: ri as u32,
+                        cond: ci as u16,
+                        pattern: pi as u32,
+                    };
+                    if let NamePattern::Regex(re) = p {
+                        regexes.push((re.clone(), r.span));
+                        re_targets.push(t);
+                        continue;
+                    }
+                    buf.clear();
+                    literals_of(p, &mut buf);
+                    for l in buf.drain(..) {
+                        lits.push(l);
+                        lit_targets.push(t);
+                    }
+                }
+            }
+        }
+        let mut info = BuildInfo {
+            literals: lits.len(),
+            regexes: regexes.len(),
+            ..BuildInfo::default()
+        };
+        let key = content_key(&lits, &regexes);
+        let cache_file = opts.cache_dir.as_ref().map(|d| cache::path_for(d, &key));
+        if let Some(path) = &cache_file {
+            if let Some((l, r)) = cache::load(path) {
+                let ok = l.is_some() == !lits.is_empty() && r.is_some() == !regexes.is_empty();
+                if ok {
+                    info.from_cache = true;
+                    info.bytes = db_size(&l) + db_size(&r);
+                    info.time = started.elapsed();
+                    info.cache = cache_file.clone();
+                    let index = NameIndex {
+                        literal: l,
+                        regex: r,
+                        lit_targets,
+                        re_targets,
+                    };
+                    return Ok((index, info));
+                }
+            }
+        }
+        let literal = if lits.is_empty() {
+            None
+        } else {
+            let set: Literals = lits
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| Literal {
+                    expression: s,
+                    flags: LiteralFlags::CASELESS | LiteralFlags::SINGLEMATCH,
+                    id: Some(i),
+                    som: None,
+                })
+                .collect();
+            match set.build::<BlockMode>() {
+                Ok(db) => Some(db),
+                Err(e) => {
+                    let why = hs_message(&e).0;
+                    let msg = format!("cannot compile the name patterns: {why}");
+                    return Err(one_error(Span::default(), files, msg));
+                }
+            }
+        };
+        let regex = if regexes.is_empty() {
+            None
+        } else {
+            let set = Patterns(
+                regexes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (re, _))| Pattern {
+                        expression: re.clone(),
+                        flags: regex_flags(),
+                        id: Some(i),
+                        ext: Default::default(),
+                        som: None,
+                    })
+                    .collect(),
+            );
+            match set.build::<BlockMode>() {
+                Ok(db) => Some(db),
+                Err(e) => {
+                    let (why, which) = hs_message(&e);
+                    let span = which
+                        .and_then(|i| regexes.get(i))
+                        .map_or(Span::default(), |r| r.1);
+                    return Err(one_error(span, files, format!("invalid regex: {why}")));
+                }
+            }
+        };
+        info.time = started.elapsed();
+        info.bytes = db_size(&literal) + db_size(&regex);
+        if let Some(path) = &cache_file {
+            match cache::store(path, literal.as_ref(), regex.as_ref()) {
+                Ok(()) => info.cache = Some(path.clone()),
+                Err(why) => info.cache_warning = Some(why),
+            }
+        }
+        Ok((
+            NameIndex {
+                literal,
+                regex,
+                lit_targets,
+                re_targets,
+            },
+            info,
+        ))
+    }
+
+    /// Patterns compiled.
+    pub fn len(&self) -> usize {
+        self.lit_targets.len() + self.re_targets.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Scratch space for one worker.
+    pub fn scratch(&self) -> NameScratch {
+        let mut scratch: Option<Scratch> = None;
+        for db in [&self.literal, &self.regex].into_iter().flatten() {
+            scratch = match scratch {
+                None => db.alloc_scratch().ok(),
+                Some(mut s) => {
+                    let _ = db.realloc_scratch(&mut s);
+                    Some(s)
+                }
+            };
+        }
+        NameScratch {
+            scratch,
+            framed: Vec::with_capacity(256),
+        }
+    }
+
+    /// Calls `hit` with every pattern `name` (normalized) matches.
+    pub fn scan(&self, s: &mut NameScratch, name: &str, hit: &mut dyn FnMut(Target)) {
+        let Some(scratch) = s.scratch.as_ref() else {
+            return;
+        };
+        if let Some(db) = &self.literal {
+            s.framed.clear();
+            s.framed.push(b'\n');
+            // Control bytes (a newline above all) would break the framing:
+            // no pattern holds them, so they can only stand for themselves.
+            s.framed
+                .extend(name.bytes().map(|b| if b < 0x20 { b'?' } else { b }));
+            s.framed.push(b'\n');
+            let _ = db.scan(&s.framed[..], scratch, |id, _, _, _| {
+                if let Some(t) = self.lit_targets.get(id as usize) {
+                    hit(*t);
+                }
+                Matching::Continue
+            });
+        }
+        if let Some(db) = &self.regex {
+            let _ = db.scan(name.as_bytes(), scratch, |id, _, _, _| {
+                if let Some(t) = self.re_targets.get(id as usize) {
+                    hit(*t);
+                }
+                Matching::Continue
+            });
+        }
+    }
+}
+
+fn db_size(db: &Option<BlockDatabase>) -> usize {
+    db.as_ref().and_then(|d| d.size().ok()).unwrap_or(0)
+}
+
+fn one_error(span: Span, files: &Files, message: String) -> Diagnostics {
+    let mut d = Diagnostic::error(span, message, None);
+    d.location = files.locate(span);
+    Diagnostics(vec![d])
+}
+
+/// What the compiled databases depend on: the literals and regexes in
+/// order, their flags, sift's format version and Hyperscan's version.
+fn content_key(lits: &[String], regexes: &[(String, Span)]) -> String {
+    let mut h = Sha256::new();
+    h.update(b"sift-names-1\0");
+    h.update(hyperscan::version_str().to_bytes());
+    h.update([0]);
+    for l in lits {
+        h.update((l.len() as u32).to_le_bytes());
+        h.update(l.as_bytes());
+    }
+    h.update(b"\0regex\0");
+    for (r, _) in regexes {
+        h.update((r.len() as u32).to_le_bytes());
+        h.update(r.as_bytes());
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether every name that matches one of `a` matches one of `b` (regex
+/// and content patterns only cover themselves).
+pub fn covered(a: &[NamePattern], b: &[NamePattern]) -> bool {
+    a.iter().all(|p| b.iter().any(|q| pattern_within(p, q)))
+}
+
+/// Every name `p` matches, `q` matches.
+pub fn pattern_within(p: &NamePattern, q: &NamePattern) -> bool {
+    use NamePattern::*;
+    if p == q {
+        return true;
+    }
+    match (p, q) {
+        (Exact(x), _) => q.matches_plain(x) == Some(true),
+        (Domain(x), Domain(d)) => is_under(x, d),
+        (Domain(x), Subdomains(d)) => is_under(x, d),
+        (Subdomains(x), Domain(d) | Subdomains(d)) => x == d || is_under(x, d),
+        (Domain(x) | Subdomains(x), Contains { text, start: false, end: true }) => {
+            // Every name under x ends with ".x"; the content must be a suffix of it.
+            let dotted = format!(".{x}");
+            dotted.ends_with(text.as_str()) && (matches!(p, Subdomains(_)) || x.ends_with(text.as_str()))
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::source::read_text;
+
+    fn index(text: &str) -> (Vec<Rule>, NameIndex) {
+        let parsed = read_text("t.rules", text).expect("rules parse");
+        let (idx, _) = NameIndex::build(&parsed.rules, &parsed.files, &LoadOptions::default())
+            .expect("compiles");
+        (parsed.rules, idx)
+    }
+
+    fn hits(idx: &NameIndex, name: &str) -> Vec<u32> {
+        let mut s = idx.scratch();
+        let mut v = Vec::new();
+        idx.scan(&mut s, name, &mut |t| v.push(t.rule));
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    #[test]
+    fn exact_domain_subdomain_on_label_boundaries() {
+        let (_, idx) = index(
+            "alert 1 \"exact\" { name example.com }\n\
+             alert 2 \"domain\" { name .example.com }\n\
+             alert 3 \"subs\" { name *.example.com }\n\
+             alert 4 \"regex\" { name /^cdn[0-9]+\\.example\\.net$/ }\n",
+        );
+        assert_eq!(hits(&idx, "example.com"), vec![0, 1]);
+        assert_eq!(hits(&idx, "www.example.com"), vec![1, 2]);
+        assert_eq!(hits(&idx, "a.b.example.com"), vec![1, 2]);
+        assert!(hits(&idx, "badexample.com").is_empty());
+        assert!(hits(&idx, "example.com.evil.net").is_empty());
+        assert!(hits(&idx, "example.co").is_empty());
+        assert_eq!(hits(&idx, "cdn42.example.net"), vec![3]);
+        assert!(hits(&idx, "xcdn42.example.net").is_empty());
+        assert!(hits(&idx, "cdn42.example.net.au").is_empty());
+    }
+
+    #[test]
+    fn framing_cannot_be_forged() {
+        let (_, idx) = index("alert 1 \"exact\" { name example.com }\n");
+        // A name holding the framing byte must not match as if it ended there.
+        assert!(hits(&idx, "example.com\nx").is_empty());
+        assert!(hits(&idx, "x\nexample.com").is_empty());
+    }
+
+    #[test]
+    fn result_does_not_depend_on_pattern_order() {
+        let a = "alert 1 \"a\" { name .example.com }\nalert 2 \"b\" { name www.example.com }\n";
+        let b = "alert 2 \"b\" { name www.example.com }\nalert 1 \"a\" { name .example.com }\n";
+        let (ra, ia) = index(a);
+        let (rb, ib) = index(b);
+        let ids = |rules: &[Rule], v: Vec<u32>| {
+            let mut ids: Vec<u32> = v.into_iter().map(|i| rules[i as usize].id).collect();
+            ids.sort();
+            ids
+        };
+        for name in ["www.example.com", "example.com", "x.www.example.com"] {
+            assert_eq!(ids(&ra, hits(&ia, name)), ids(&rb, hits(&ib, name)), "{name}");
+        }
+        assert_eq!(ids(&ra, hits(&ia, "www.example.com")), vec![1, 2]);
+    }
+
+    #[test]
+    fn coverage() {
+        let p = |s: &str| crate::rules::syntax::name_pattern(s).unwrap();
+        assert!(pattern_within(&p("a.example.com"), &p(".example.com")));
+        assert!(pattern_within(&p("example.com"), &p(".example.com")));
+        assert!(!pattern_within(&p("example.com"), &p("*.example.com")));
+        assert!(pattern_within(&p("*.a.example.com"), &p("*.example.com")));
+        assert!(pattern_within(&p(".a.example.com"), &p("*.example.com")));
+        assert!(!pattern_within(&p(".example.com"), &p("*.example.com")));
+        assert!(!pattern_within(&p(".badexample.com"), &p(".example.com")));
+    }
+
+    #[test]
+    fn regex_errors_come_from_hyperscan() {
+        let e = check_regex("(foo").unwrap_err();
+        assert!(e.contains("Missing close parenthesis"), "{e}");
+        assert!(check_regex("^foo[0-9]+$").is_ok());
+    }
+}

@@ -1,0 +1,450 @@
+//! Rule files as text: reading them (with `include`s and list files),
+//! telling the two dialects apart, and errors placed at file:line:col the
+//! way a compiler places them.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use super::{suricata, syntax, Dialect, NamePattern, Rule};
+
+/// Where something is in the rule files: file number (see [`Files`]),
+/// line and column (both from 1; the column counts characters).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Span {
+    pub file: u32,
+    pub line: u32,
+    pub col: u32,
+}
+
+/// The files a rule set was read from, in the order they were read.
+#[derive(Clone, Debug, Default)]
+pub struct Files {
+    paths: Vec<PathBuf>,
+}
+
+impl Files {
+    pub fn path(&self, file: u32) -> &Path {
+        self.paths
+            .get(file as usize)
+            .map_or(Path::new("?"), PathBuf::as_path)
+    }
+
+    pub fn paths(&self) -> &[PathBuf] {
+        &self.paths
+    }
+
+    /// `file:line:col`.
+    pub fn locate(&self, s: Span) -> String {
+        format!("{}:{}:{}", self.path(s.file).display(), s.line, s.col)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One message about the rule files, rendered like a compiler's:
+///
+/// ```text
+/// rules/local.rules:3:20: error: unknown application protocol `openvpm`
+///     3 | alert 10 "vpn" { app openvpm }
+///       |                      ^^^^^^^
+///   = hint: did you mean `openvpn`?
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    /// `file:line:col`, filled in when the diagnostic is placed.
+    pub location: String,
+    pub span: Span,
+    pub message: String,
+    pub hint: Option<String>,
+    /// The line of source, and how many characters to underline.
+    source_line: Option<(String, usize)>,
+}
+
+impl Diagnostic {
+    pub fn error(span: Span, message: String, hint: Option<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            location: String::new(),
+            span,
+            message,
+            hint,
+            source_line: None,
+        }
+    }
+
+    pub fn warning(span: Span, message: String, hint: Option<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(span, message, hint)
+        }
+    }
+
+    /// The first line: `file:line:col: error: message`.
+    pub fn headline(&self) -> String {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        format!("{}: {sev}: {}", self.location, self.message)
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.headline())?;
+        if let Some((text, len)) = &self.source_line {
+            let n = self.span.line.to_string();
+            let pad = " ".repeat(n.len());
+            let lead: String = text
+                .chars()
+                .take(self.span.col.saturating_sub(1) as usize)
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            write!(
+                f,
+                "\n {n} | {text}\n {pad} | {lead}{}",
+                "^".repeat((*len).max(1))
+            )?;
+        }
+        if let Some(h) = &self.hint {
+            write!(f, "\n  = hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Every error (and warning) found in a rule set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.0.push(d)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn errors(&self) -> usize {
+        self.0
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.0 {
+            writeln!(f, "{d}")?;
+        }
+        let n = self.errors();
+        write!(
+            f,
+            "{n} error{} in the rule files; the rule set was not loaded",
+            if n == 1 { "" } else { "s" }
+        )
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+/// Rule files read and parsed, not yet compiled.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub rules: Vec<Rule>,
+    pub files: Files,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Deepest chain of `include`s.
+const MAX_INCLUDE_DEPTH: usize = 32;
+
+/// Reads the rule files at `paths` and everything they include. All errors
+/// are collected; any error refuses the whole set.
+pub fn read_all(paths: &[PathBuf]) -> Result<Parsed, Diagnostics> {
+    let mut l = Loader::default();
+    for p in paths {
+        l.load_file(p, None);
+    }
+    if l.diags.errors() > 0 {
+        return Err(l.diags);
+    }
+    Ok(Parsed {
+        rules: l.rules,
+        files: l.files,
+        warnings: l.diags.0,
+    })
+}
+
+/// Reads one rule text (no includes or lists relative to a file: paths
+/// resolve from the current directory), for tests and tools.
+pub fn read_text(name: &str, text: &str) -> Result<Parsed, Diagnostics> {
+    let mut l = Loader::default();
+    let file = l.register(Path::new(name), text);
+    l.parse(file, text);
+    if l.diags.errors() > 0 {
+        return Err(l.diags);
+    }
+    Ok(Parsed {
+        rules: l.rules,
+        files: l.files,
+        warnings: l.diags.0,
+    })
+}
+
+/// State while reading a rule set: the files so far, their text (for
+/// messages), the include chain.
+#[derive(Default)]
+pub struct Loader {
+    files: Files,
+    texts: Vec<String>,
+    rules: Vec<Rule>,
+    diags: Diagnostics,
+    /// Files being read, innermost last (include cycles).
+    stack: Vec<PathBuf>,
+}
+
+impl Loader {
+    fn register(&mut self, path: &Path, text: &str) -> u32 {
+        self.files.paths.push(path.to_path_buf());
+        self.texts.push(text.to_string());
+        (self.files.paths.len() - 1) as u32
+    }
+
+    /// Reads a rule file; `from` is the `include` that names it.
+    fn load_file(&mut self, path: &Path, from: Option<(Span, usize)>) {
+        let canon = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        if self.stack.contains(&canon) {
+            if let Some((span, len)) = from {
+                self.error(
+                    span,
+                    len,
+                    format!("`{}` includes itself", path.display()),
+                    Some("an include cycle: remove one of the includes".into()),
+                );
+            }
+            return;
+        }
+        if self.stack.len() >= MAX_INCLUDE_DEPTH {
+            if let Some((span, len)) = from {
+                self.error(
+                    span,
+                    len,
+                    format!("includes nested deeper than {MAX_INCLUDE_DEPTH}"),
+                    None,
+                );
+            }
+            return;
+        }
+        let text = match read_text_file(path) {
+            Ok(t) => t,
+            Err(why) => {
+                match from {
+                    Some((span, len)) => self.error(span, len, why, None),
+                    None => self.diags.push(Diagnostic {
+                        location: path.display().to_string(),
+                        ..Diagnostic::error(Span::default(), why, None)
+                    }),
+                }
+                return;
+            }
+        };
+        let file = self.register(path, &text);
+        self.stack.push(canon);
+        self.parse(file, &text);
+        self.stack.pop();
+    }
+
+    fn parse(&mut self, file: u32, text: &str) {
+        match detect(text) {
+            Dialect::Sift => syntax::parse(self, file, text),
+            Dialect::Suricata => suricata::parse(self, file, text),
+        }
+    }
+
+    /// Reads an included rule file named at `span` of `file`.
+    pub fn include(&mut self, file: u32, name: &str, span: Span, len: usize) {
+        let path = self.resolve(file, name);
+        self.load_file(&path, Some((span, len)));
+    }
+
+    /// A path named in `file`, relative to that file's directory.
+    pub fn resolve(&self, file: u32, name: &str) -> PathBuf {
+        let p = Path::new(name);
+        if p.is_absolute() {
+            return p.to_path_buf();
+        }
+        match self.files.path(file).parent() {
+            Some(dir) => dir.join(p),
+            None => p.to_path_buf(),
+        }
+    }
+
+    /// Reads a list file named at `span` of `file`: one name pattern per
+    /// line (`example.com`, `.example.com`, `*.example.com`, or a hosts-file
+    /// line `0.0.0.0 example.com`), `#` comments. None if it cannot be read
+    /// or has errors (reported).
+    pub fn read_list(
+        &mut self,
+        file: u32,
+        name: &str,
+        span: Span,
+        len: usize,
+    ) -> Option<(PathBuf, Vec<NamePattern>)> {
+        let path = self.resolve(file, name);
+        let text = match read_text_file(&path) {
+            Ok(t) => t,
+            Err(why) => {
+                self.error(span, len, why, None);
+                return None;
+            }
+        };
+        let list = self.register(&path, &text);
+        let before = self.diags.errors();
+        let mut out = Vec::new();
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.split('#').next().unwrap_or("");
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let field = match fields.as_slice() {
+                [] => continue,
+                [one] => *one,
+                [ip, host] if ip.parse::<std::net::IpAddr>().is_ok() => *host,
+                _ => {
+                    let col = column_of(raw, fields[1]);
+                    self.error(
+                        Span { file: list, line: i as u32 + 1, col },
+                        fields[1].len(),
+                        "a list line holds one name".into(),
+                        Some("write one name per line, or a hosts-file line `0.0.0.0 name`".into()),
+                    );
+                    continue;
+                }
+            };
+            let col = column_of(raw, field);
+            let at = Span {
+                file: list,
+                line: i as u32 + 1,
+                col,
+            };
+            match syntax::name_pattern(field) {
+                Ok(p) => out.push(p),
+                Err((msg, hint)) => self.error(at, field.chars().count(), msg, hint),
+            }
+            if self.diags.errors() - before >= 20 {
+                break; // enough to show what is wrong with the list
+            }
+        }
+        (self.diags.errors() == before).then_some((path, out))
+    }
+
+    pub fn push_rule(&mut self, r: Rule) {
+        self.rules.push(r)
+    }
+
+    /// An error at `span`, underlining `len` characters.
+    pub fn error(&mut self, span: Span, len: usize, message: String, hint: Option<String>) {
+        let d = Diagnostic::error(span, message, hint);
+        let d = self.place(d, len);
+        self.diags.push(d);
+    }
+
+    pub fn warn(&mut self, span: Span, len: usize, message: String, hint: Option<String>) {
+        let d = Diagnostic::warning(span, message, hint);
+        let d = self.place(d, len);
+        self.diags.push(d);
+    }
+
+    /// Errors so far (a parser stops a file after many).
+    pub fn error_count(&self) -> usize {
+        self.diags.errors()
+    }
+
+    fn place(&self, mut d: Diagnostic, len: usize) -> Diagnostic {
+        d.location = self.files.locate(d.span);
+        if let Some(text) = self.texts.get(d.span.file as usize) {
+            if let Some(line) = text.lines().nth(d.span.line.saturating_sub(1) as usize) {
+                d.source_line = Some((line.trim_end().to_string(), len));
+            }
+        }
+        d
+    }
+}
+
+/// The 1-based character column of `part`, a slice of `line`.
+pub fn column_of(line: &str, part: &str) -> u32 {
+    let off = (part.as_ptr() as usize).saturating_sub(line.as_ptr() as usize);
+    let off = off.min(line.len());
+    line[..off].chars().count() as u32 + 1
+}
+
+fn read_text_file(path: &Path) -> Result<String, String> {
+    match std::fs::read(path) {
+        Ok(bytes) => String::from_utf8(bytes)
+            .map_err(|e| format!("{}: not UTF-8 text (byte {})", path.display(), e.utf8_error().valid_up_to())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(format!("{}: no such file", path.display()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            Err(format!("{}: permission denied", path.display()))
+        }
+        Err(e) => Err(format!("{}: cannot read: {e}", path.display())),
+    }
+}
+
+/// Which language a rule file is in, from its first rule: Suricata rules
+/// are `action proto src sport -> dst dport (options)`; sift rules are
+/// `action id "message" { conditions }` or start with `include`.
+pub fn detect(text: &str) -> Dialect {
+    for line in text.lines() {
+        let t = line.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let mut words = t.split_whitespace();
+        let _action = words.next();
+        let second = words.next().unwrap_or("");
+        if second.parse::<u32>().is_ok() || t.starts_with("include") {
+            return Dialect::Sift;
+        }
+        let rest: Vec<&str> = words.take(4).collect();
+        if rest.contains(&"->") || rest.contains(&"<>") {
+            return Dialect::Suricata;
+        }
+        return Dialect::Sift;
+    }
+    Dialect::Sift
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dialects() {
+        assert_eq!(detect("# c\n\nalert 1 \"x\" { app tls }"), Dialect::Sift);
+        assert_eq!(detect("include \"a.rules\"\n"), Dialect::Sift);
+        assert_eq!(
+            detect("alert tls any any -> any any (msg:\"x\"; sid:1;)"),
+            Dialect::Suricata
+        );
+        assert_eq!(
+            detect("drop tls $HOME_NET any <> [1.2.3.4,5.6.7.8] 443 (sid:1;)"),
+            Dialect::Suricata
+        );
+    }
+
+    #[test]
+    fn columns() {
+        let line = "  alert 1";
+        assert_eq!(column_of(line, &line[2..7]), 3);
+        let line = "é x";
+        assert_eq!(column_of(line, &line[3..]), 3);
+    }
+}

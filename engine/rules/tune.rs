@@ -1,0 +1,1 @@
+//! Analyses behind `sift rules check` and `sift rules test`.
