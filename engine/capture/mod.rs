@@ -10,6 +10,7 @@
 //! before it has already been delivered.
 
 pub mod file;
+pub mod live;
 pub mod pcap;
 pub mod pcapng;
 

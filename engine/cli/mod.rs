@@ -3,11 +3,13 @@
 //! defined.
 //!
 //! Exit codes: 0 success (warnings, such as a truncated capture, are
-//! printed but do not fail the run); 2 error (bad flags, unreadable or
-//! non-capture input, output that cannot be written). A closed output pipe
+//! printed but do not fail the run; `sift live` stopped by SIGINT or
+//! SIGTERM); 2 error (bad flags, unreadable or non-capture input, an
+//! interface that cannot be captured on, output that cannot be written). A closed output pipe
 //! (`sift ... | head`) ends the run quietly with 0.
 
 mod analyze;
+mod live;
 
 use std::process::ExitCode;
 
@@ -33,6 +35,9 @@ pub struct Cli {
 pub enum Command {
     /// Analyze capture files (pcap or pcapng): per-flow records and a summary.
     Analyze(analyze::AnalyzeArgs),
+    /// Capture on network interfaces (libpcap): flow records as flows end,
+    /// stats while running, a summary on SIGINT/SIGTERM.
+    Live(live::LiveArgs),
 }
 
 /// Exit code for errors.
@@ -50,6 +55,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(args),
+        Command::Live(args) => live::run(args),
     };
     match result {
         Ok(code) => code,

@@ -21,6 +21,7 @@
 //! as no capacity limit bites: capacities are split between workers, so
 //! evictions (reported) may differ with the thread count.
 
+pub mod live;
 pub mod merge;
 pub mod stats;
 pub mod worker;
