@@ -415,10 +415,10 @@ fn dispatch_records_match_analyze() {
 }
 
 /// SIGTERM right after the replay, without waiting: what the kernel
-/// captured is still processed, and every flow comes out, with reason
+/// captured is still processed (also the last ring block, handed over only
+/// after the block timeout), and every flow comes out, with reason
 /// "shutdown".
-#[test]
-fn sigterm_loses_no_flow() {
+fn sigterm_loses_no_flow(args: &[&str]) {
     if skip() {
         return;
     }
@@ -426,7 +426,7 @@ fn sigterm_loses_no_flow() {
     let capture = capture.to_str().unwrap();
     let offline = analyze(capture);
     let ns = Netns::new();
-    let live = Live::start(&ns, &["--threads", "1"]);
+    let live = Live::start(&ns, args);
     ns.replay(capture);
     let (records, stderr, _) = live.stop();
     assert_same_flows(&records, &offline);
@@ -435,6 +435,16 @@ fn sigterm_loses_no_flow() {
         stderr.iter().any(|l| l.starts_with("sift: stopped: ")),
         "{stderr:#?}"
     );
+}
+
+#[test]
+fn sigterm_loses_no_flow_block_mode() {
+    sigterm_loses_no_flow(&["--threads", "1", "--block-timeout", "1000"]);
+}
+
+#[test]
+fn sigterm_loses_no_flow_immediate_mode() {
+    sigterm_loses_no_flow(&["--threads", "1", "--block-timeout", "0"]);
 }
 
 /// The kernel's fanout hash is symmetric: with 4 workers, each of 96

@@ -2,10 +2,16 @@
 //! they arrive, the kernel's drop counters, AF_PACKET fanout groups, and
 //! errors a person can act on.
 //!
-//! A [`LiveHandle`] is one libpcap capture on one interface, in immediate
-//! mode (each packet is handed over as soon as the kernel has it, not when a
-//! buffer block fills) and non-blocking: [`LiveHandle::next_packet`] returns what
-//! is waiting and never sleeps; [`wait`] sleeps on several handles at once.
+//! A [`LiveHandle`] is one libpcap capture on one interface, non-blocking:
+//! [`LiveHandle::next_packet`] returns what is waiting and never sleeps;
+//! [`wait`] sleeps on several handles at once. By default the kernel packs
+//! packets into the ring's blocks (TPACKET_V3) and hands a block over when
+//! it is full or after a short timeout (10 ms): the ring holds as many
+//! packets as fit in its bytes. libpcap's immediate mode (timeout 0) falls
+//! back to TPACKET_V2, whose fixed-size slots are sized for the largest
+//! frame (64 KiB on an interface with receive offloads), so a 16 MiB ring
+//! holds 256 packets and overflows under a burst; benches/LIVE.md measures
+//! both.
 //! A packet is borrowed from libpcap's ring until the next read, so the
 //! reader either processes it in place or copies it.
 //!
@@ -46,6 +52,10 @@ pub struct HandleConfig {
     pub buffer_bytes: u32,
     /// Put the interface in promiscuous mode.
     pub promisc: bool,
+    /// The kernel hands packets over in blocks, each when full or after
+    /// this many milliseconds (TPACKET_V3); 0: one by one as they come
+    /// (libpcap's immediate mode, which uses TPACKET_V2).
+    pub block_timeout_ms: u32,
     /// A BPF expression (tcpdump syntax); `None` keeps every packet.
     pub filter: Option<String>,
 }
@@ -56,6 +66,7 @@ impl Default for HandleConfig {
             snaplen: 262_144,
             buffer_bytes: 16 << 20,
             promisc: false,
+            block_timeout_ms: 10,
             filter: None,
         }
     }
@@ -204,7 +215,7 @@ pub struct HandleStats {
 /// from before the join.
 const DROP_ALL: &str = "less 0";
 
-/// One libpcap capture on one interface, non-blocking, in immediate mode.
+/// One libpcap capture on one interface, non-blocking.
 pub struct LiveHandle {
     cap: ::pcap::Capture<::pcap::Active>,
     iface: String,
@@ -215,7 +226,11 @@ pub struct LiveHandle {
     totals: HandleStats,
     /// libpcap's last 32-bit counter values (drop, ifdrop).
     last: (u32, u32),
+    settle: Duration,
 }
+
+/// Time for the kernel's block timer and wake-up beyond the block timeout.
+const SETTLE_MARGIN_MS: u64 = 5;
 
 // libpcap 1.5 and later; the pcap crate links the library but does not
 // export this call.
@@ -237,12 +252,16 @@ impl LiveHandle {
         let clamp = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
         let opened = ::pcap::Capture::from_device(iface)
             .and_then(|c| {
-                c.promisc(cfg.promisc)
+                let c = c
+                    .promisc(cfg.promisc)
                     .snaplen(clamp(cfg.snaplen))
                     .buffer_size(clamp(cfg.buffer_bytes))
-                    .immediate_mode(true)
-                    .precision(::pcap::Precision::Nano)
-                    .open()
+                    .precision(::pcap::Precision::Nano);
+                match cfg.block_timeout_ms {
+                    0 => c.immediate_mode(true),
+                    ms => c.timeout(clamp(ms)),
+                }
+                .open()
             })
             .and_then(|c| c.setnonblock());
         let cap = match opened {
@@ -260,6 +279,7 @@ impl LiveHandle {
             frac_nanos: if precision == 1 { 1 } else { 1000 },
             totals: HandleStats::default(),
             last: (0, 0),
+            settle: Duration::from_millis(u64::from(cfg.block_timeout_ms) + SETTLE_MARGIN_MS),
         })
     }
 
@@ -288,6 +308,9 @@ impl LiveHandle {
                 fanout::join(h.fd(), id).map_err(fanout_err)?;
             }
         }
+        // A block being filled when the filter went in is handed over
+        // after the block timeout.
+        std::thread::sleep(handles.first().map_or(Duration::ZERO, |h| h.settle));
         for h in &mut handles {
             while h.next_packet()?.is_some() {}
             h.set_filter(cfg.filter.as_deref().unwrap_or(""))?;
@@ -302,6 +325,12 @@ impl LiveHandle {
                 expr: expr.to_string(),
                 message: pcap_message(&e),
             })
+    }
+
+    /// How long after its last packet arrived the handle may still be
+    /// holding it (the block timeout and a margin).
+    pub fn settle(&self) -> Duration {
+        self.settle
     }
 
     pub fn iface(&self) -> &str {

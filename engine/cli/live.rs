@@ -73,6 +73,12 @@ pub struct LiveArgs {
     #[arg(long)]
     pub promisc: bool,
 
+    /// The kernel hands packets over in blocks, each when full or after MS
+    /// milliseconds; 0: one by one (libpcap's immediate mode, whose ring
+    /// holds far fewer packets: see benches/LIVE.md).
+    #[arg(long, value_name = "MS", default_value_t = HandleConfig::default().block_timeout_ms)]
+    pub block_timeout: u32,
+
     /// Print a stats line on stderr every SECS seconds (0: only on SIGUSR1).
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub stats_interval: u64,
@@ -133,6 +139,7 @@ impl LiveArgs {
                 snaplen: self.snaplen,
                 buffer_bytes,
                 promisc: self.promisc,
+                block_timeout_ms: self.block_timeout,
                 filter: self.bpf.clone(),
             },
             threads,

@@ -62,7 +62,8 @@ const BURST: usize = 256;
 const WAIT: Duration = Duration::from_millis(100);
 /// How often the clock follows the wall clock and drop counters are read.
 const TICK: Duration = Duration::from_secs(1);
-/// Longest time spent on stop processing what the rings still hold.
+/// Longest time spent on stop processing what the rings still hold (more
+/// with a longer block timeout).
 pub const DRAIN_TIME: Duration = Duration::from_millis(500);
 /// Packets per dispatched batch, and its bytes.
 const BATCH_PACKETS: usize = 256;
@@ -487,6 +488,34 @@ fn burst(
     Ok(n)
 }
 
+/// On stop: processes what the kernel already captured on `h` until the
+/// handle has been quiet for its settle time (a block-mode ring hands its
+/// last block over only after the block timeout), or until `until`.
+fn drain(h: &mut LiveHandle, until: Instant, mut f: impl FnMut(&RawPacket<'_>), gauge: &Gauge) {
+    let mut last = Instant::now();
+    while Instant::now() < until {
+        match burst(h, &mut f, gauge) {
+            Ok(0) => {
+                let quiet = last.elapsed();
+                if quiet >= h.settle() || live::wait(&[h.fd()], h.settle() - quiet).is_err() {
+                    break;
+                }
+            }
+            Ok(_) => last = Instant::now(),
+            Err(_) => break,
+        }
+    }
+}
+
+/// The longest a stop may spend draining `handles`: [`DRAIN_TIME`], or
+/// more if a block timeout is longer.
+fn drain_time(handles: &[LiveHandle]) -> Duration {
+    handles
+        .iter()
+        .map(|h| 2 * h.settle())
+        .fold(DRAIN_TIME, Duration::max)
+}
+
 /// Reads drop counters of `handles` into their gauges.
 fn read_drops(handles: &mut [LiveHandle], gauges: &[&HandleGauge]) {
     for (h, g) in handles.iter_mut().zip(gauges) {
@@ -547,14 +576,9 @@ fn direct<C>(
         }
         None => {
             // Process what the kernel already captured.
-            let until = Instant::now() + DRAIN_TIME;
+            let until = Instant::now() + drain_time(&handles);
             for (iface, h) in handles.iter_mut().enumerate() {
-                while Instant::now() < until {
-                    match burst(h, |p| d.packet(iface as u32, p), gauge) {
-                        Ok(0) | Err(_) => break,
-                        Ok(_) => {}
-                    }
-                }
+                drain(h, until, |p| d.packet(iface as u32, p), gauge);
             }
         }
     }
@@ -742,13 +766,8 @@ fn reader<C>(
             let _ = out.send(Out::Failed(e));
         }
         None => {
-            let until = Instant::now() + DRAIN_TIME;
-            while Instant::now() < until {
-                match burst(&mut h, |p| d.route(p), gauge) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {}
-                }
-            }
+            let until = Instant::now() + drain_time(std::slice::from_ref(&h));
+            drain(&mut h, until, |p| d.route(p), gauge);
         }
     }
     d.flush();
