@@ -158,8 +158,8 @@ impl RulesArgs {
         if self.rule_files.is_empty() {
             return Ok(None);
         }
-        let set = RuleSet::load(&self.rule_files, &self.load_options())
-            .map_err(|d| anyhow::anyhow!("{d}"))?;
+        let set =
+            RuleSet::load(&self.rule_files, &self.load_options()).map_err(anyhow::Error::new)?;
         for w in &set.warnings {
             eprintln!("{w}");
         }

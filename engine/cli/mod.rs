@@ -9,6 +9,7 @@
 //! (`sift ... | head`) ends the run quietly with 0.
 
 mod analyze;
+mod rules;
 mod live;
 
 use std::process::ExitCode;
@@ -38,6 +39,9 @@ pub enum Command {
     /// Capture on network interfaces (libpcap): flow records as flows end,
     /// stats while running, a summary on SIGINT/SIGTERM.
     Live(live::LiveArgs),
+    /// Check rule files and test them against captures.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
 }
 
 /// Exit code for errors.
@@ -56,9 +60,15 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Analyze(args) => analyze::run(args),
         Command::Live(args) => live::run(args),
+        Command::Rules(cmd) => rules::run(cmd),
     };
     match result {
         Ok(code) => code,
+        // Rule files: the diagnostics speak for themselves.
+        Err(e) if e.downcast_ref::<crate::rules::Diagnostics>().is_some() => {
+            eprintln!("{e}");
+            ExitCode::from(EXIT_ERROR)
+        }
         Err(e) => {
             eprintln!("sift: error: {e:#}");
             ExitCode::from(EXIT_ERROR)

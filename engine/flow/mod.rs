@@ -17,9 +17,9 @@ pub mod table;
 
 use crate::capture::{Timestamp, NANOS_PER_SEC};
 use crate::classify::AppState;
-use crate::rules::eval::Verdict;
 use crate::decode::transport::{tcp_flags, Header};
 use crate::decode::Decoded;
+use crate::rules::eval::Verdict;
 use key::{Direction, Endpoint, FlowKey};
 
 /// Timeouts and capacity of the flow tables.

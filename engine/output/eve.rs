@@ -8,12 +8,12 @@ use serde::Serialize;
 
 use super::record::{AlertRecord, FlowRecord};
 use super::time::eve_timestamp;
-use crate::classify::{dns, Names};
 use crate::classify::summary::{
     quic_version_name, tls_version_name, HelloSummary, QuicSummary, ServerSummary,
 };
 use crate::classify::tls::Ech;
 use crate::classify::vpn::VpnVerdict;
+use crate::classify::{dns, Names};
 use crate::decode::ip::proto;
 use crate::rules::eval::{Hit, Verdict};
 use crate::rules::Action;
@@ -389,9 +389,9 @@ impl<W: Write> EveWriter<W> {
             proto: proto_name(r.proto),
             app_proto: r.app_proto.as_str(),
             app: AppLayer::of(names),
-            verdict: verdict.and_then(Verdict::action).map(|a| EveVerdict {
-                action: a.as_str(),
-            }),
+            verdict: verdict
+                .and_then(Verdict::action)
+                .map(|a| EveVerdict { action: a.as_str() }),
             flow: FlowInfo {
                 pkts_toserver: r.pkts_toserver,
                 pkts_toclient: r.pkts_toclient,

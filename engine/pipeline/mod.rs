@@ -27,6 +27,7 @@ pub mod stats;
 pub mod worker;
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Receiver, Sender};
@@ -37,6 +38,7 @@ use crate::decode::defrag::DefragConfig;
 use crate::decode::ip::IpPacket;
 use crate::flow::key::Shards;
 use crate::flow::FlowConfig;
+use crate::rules::RuleSet;
 use merge::{Batch, Merger};
 use stats::Counters;
 use worker::{Event, Worker};
@@ -52,6 +54,8 @@ pub struct Options {
     /// even split (0.5: half as much as each other worker), since it also
     /// reads and routes every packet.
     pub lead_share: f64,
+    /// Rules every flow is checked against.
+    pub rules: Option<Arc<RuleSet>>,
 }
 
 impl Default for Options {
@@ -62,6 +66,7 @@ impl Default for Options {
             flows: FlowConfig::default(),
             defrag: DefragConfig::default(),
             lead_share: 0.5,
+            rules: None,
         }
     }
 }
@@ -104,6 +109,8 @@ pub struct Report {
     pub interrupted: bool,
     /// The files were read as one capture ([`InputOrder::Merged`]).
     pub merged: bool,
+    /// Rules loaded, when the run had a rule set.
+    pub rules: Option<usize>,
 }
 
 /// Items the lead reads between two batches to the merger and followers.
@@ -203,6 +210,7 @@ pub fn run_files<E>(
     });
     report.elapsed = started.elapsed();
     report.merged = opts.order == InputOrder::Merged;
+    report.rules = opts.rules.as_ref().map(|r| r.rules.len());
     result.map(|()| report)
 }
 
@@ -219,6 +227,7 @@ fn lead<'a>(
     merger: &Sender<Batch>,
 ) {
     let mut w = Worker::new(share, opts.flows, opts.defrag);
+    w.set_rules(opts.rules.clone());
     let mut input = Input::new(maps, opts.order);
     let mut pending: Vec<Vec<Work<'a>>> = followers.iter().map(|_| Vec::new()).collect();
     let mut index: u64 = 0;
@@ -338,6 +347,7 @@ fn follow(
     merger: &Sender<Batch>,
 ) {
     let mut w = Worker::new(share, opts.flows, opts.defrag);
+    w.set_rules(opts.rules.clone());
     let mut quiet = 0u32;
     for batch in work.iter() {
         for item in batch.work {

@@ -22,10 +22,14 @@ pub fn path_for(dir: &Path, key: &str) -> PathBuf {
     dir.join(format!("{key}.hsdb"))
 }
 
-/// The databases stored at `path`, if it holds a valid entry.
+/// The databases stored at `path`, if it holds a valid entry. The file is
+/// mapped, not read: Hyperscan copies each database out of it once.
 pub fn load(path: &Path) -> Option<(Option<BlockDatabase>, Option<BlockDatabase>)> {
-    let bytes = fs::read(path).ok()?;
-    let rest = bytes.strip_prefix(MAGIC.as_slice())?;
+    let file = fs::File::open(path).ok()?;
+    // SAFETY: the mapping is read-only and only read while `map` lives;
+    // cache files are replaced by rename, never written in place.
+    let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+    let rest = map.strip_prefix(MAGIC.as_slice())?;
     let (lit, rest) = section(rest)?;
     let (re, rest) = section(rest)?;
     if !rest.is_empty() {

@@ -221,12 +221,16 @@ fn plain(condition: String, value: String) -> Option<Why> {
     })
 }
 
-fn holds(c: &Cond, ri: u32, ci: u16, f: &Facts<'_>, hits: &[(Target, Source, usize)]) -> Option<Why> {
+fn holds(
+    c: &Cond,
+    ri: u32,
+    ci: u16,
+    f: &Facts<'_>,
+    hits: &[(Target, Source, usize)],
+) -> Option<Why> {
     match c {
         Cond::Name { patterns, .. } => {
-            let (t, source, name) = hits
-                .iter()
-                .find(|(t, _, _)| t.rule == ri && t.cond == ci)?;
+            let (t, source, name) = hits.iter().find(|(t, _, _)| t.rule == ri && t.cond == ci)?;
             Some(Why {
                 condition: source.as_str().to_string(),
                 value: f.names[*name].1.to_string(),
@@ -264,11 +268,15 @@ fn holds(c: &Cond, ri: u32, ci: u16, f: &Facts<'_>, hits: &[(Target, Source, usi
         }
         Cond::Ja3(v) => {
             let h = f.ja3?;
-            v.iter().any(|x| x == h).then(|| plain("ja3".into(), h.into()))?
+            v.iter()
+                .any(|x| x == h)
+                .then(|| plain("ja3".into(), h.into()))?
         }
         Cond::Ja4(v) => {
             let h = f.ja4?;
-            v.iter().any(|x| x == h).then(|| plain("ja4".into(), h.into()))?
+            v.iter()
+                .any(|x| x == h)
+                .then(|| plain("ja4".into(), h.into()))?
         }
         Cond::Ech(want) => {
             let ech = f.ech?;

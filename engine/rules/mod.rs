@@ -258,7 +258,9 @@ impl Cidr {
                 u32::from(n) & mask == u32::from(a) & mask
             }
             (IpAddr::V6(n), IpAddr::V6(a)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.len)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.len))
+                    .unwrap_or(0);
                 u128::from(n) & mask == u128::from(a) & mask
             }
             _ => false,
@@ -357,9 +359,15 @@ pub enum Cond {
     App(Vec<AppProto>),
     /// IP protocol numbers.
     Transport(Vec<u8>),
-    Ip { side: Side, nets: Vec<Cidr> },
+    Ip {
+        side: Side,
+        nets: Vec<Cidr>,
+    },
     /// Inclusive port ranges.
-    Port { side: Side, ranges: Vec<(u16, u16)> },
+    Port {
+        side: Side,
+        ranges: Vec<(u16, u16)>,
+    },
     /// JA3 hashes (lowercase hex).
     Ja3(Vec<String>),
     /// JA4 fingerprints.
@@ -405,10 +413,18 @@ impl Cond {
             (Ip { side: s1, nets: a }, Ip { side: s2, nets: b }) => {
                 side_within(*s1, *s2) && a.iter().all(|x| b.iter().any(|y| x.within(y)))
             }
-            (Port { side: s1, ranges: a }, Port { side: s2, ranges: b }) => {
+            (
+                Port {
+                    side: s1,
+                    ranges: a,
+                },
+                Port {
+                    side: s2,
+                    ranges: b,
+                },
+            ) => {
                 side_within(*s1, *s2)
-                    && a
-                        .iter()
+                    && a.iter()
                         .all(|(lo, hi)| b.iter().any(|(l2, h2)| l2 <= lo && hi <= h2))
             }
             (Ja3(a), Ja3(b)) | (Ja4(a), Ja4(b)) => a.iter().all(|x| b.contains(x)),
@@ -528,15 +544,7 @@ impl RuleSet {
     /// refused whole: every error found is returned.
     pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Result<Arc<RuleSet>, Diagnostics> {
         let parsed = source::read_all(paths)?;
-        let mut diags = Diagnostics::default();
-        check_ids(&parsed.rules, &parsed.files, &mut diags);
-        if !diags.is_empty() {
-            return Err(diags);
-        }
-        let (index, build) = match names::NameIndex::build(&parsed.rules, &parsed.files, opts) {
-            Ok(x) => x,
-            Err(d) => return Err(d),
-        };
+        let (index, build) = names::NameIndex::build(&parsed.rules, &parsed.files, opts)?;
         let unindexed = parsed
             .rules
             .iter()
@@ -562,25 +570,6 @@ impl RuleSet {
     /// `file:line:col` of a span.
     pub fn locate(&self, span: Span) -> String {
         self.files.locate(span)
-    }
-}
-
-/// Duplicate ids are errors, both places named.
-fn check_ids(rules: &[Rule], files: &source::Files, diags: &mut Diagnostics) {
-    let mut seen: hashbrown::HashMap<u32, Span> = hashbrown::HashMap::with_capacity(rules.len());
-    for r in rules {
-        if let Some(first) = seen.get(&r.id) {
-            diags.push(Diagnostic::error(
-                r.span,
-                format!("duplicate rule id {}", r.id),
-                Some(format!(
-                    "{} already uses it; every rule needs its own id",
-                    files.locate(*first)
-                )),
-            ));
-        } else {
-            seen.insert(r.id, r.span);
-        }
     }
 }
 

@@ -106,46 +106,45 @@ impl NameIndex {
         opts: &LoadOptions,
     ) -> Result<(NameIndex, BuildInfo), Diagnostics> {
         let started = Instant::now();
-        let mut lits: Vec<String> = Vec::new();
+        // First pass: targets and the content key, without keeping the
+        // literal strings (a cache hit never needs them).
         let mut lit_targets = Vec::new();
         let mut regexes: Vec<(String, Span)> = Vec::new();
         let mut re_targets = Vec::new();
+        let mut key = Sha256::new();
+        key.update(b"sift-names-1\0");
+        key.update(hyperscan::version_str().to_bytes());
+        key.update([0]);
         let mut buf = Vec::with_capacity(2);
-        for (ri, r) in rules.iter().enumerate() {
-            for (ci, c) in r.conds.iter().enumerate() {
-                let Cond::Name { patterns, .. } = c else {
-                    continue;
-                };
-                for (pi, p) in patterns.iter().enumerate() {
-                    let t = Target {
-                        rule: ri as u32,
-                        cond: ci as u16,
-                        pattern: pi as u32,
-                    };
-                    if let NamePattern::Regex(re) = p {
-                        regexes.push((re.clone(), r.span));
-                        re_targets.push(t);
-                        continue;
-                    }
-                    buf.clear();
-                    literals_of(p, &mut buf);
-                    for l in buf.drain(..) {
-                        lits.push(l);
-                        lit_targets.push(t);
-                    }
-                }
+        for_each_pattern(rules, |t, p, span| {
+            if let NamePattern::Regex(re) = p {
+                regexes.push((re.clone(), span));
+                re_targets.push(t);
+                return;
             }
+            buf.clear();
+            literals_of(p, &mut buf);
+            for l in buf.drain(..) {
+                key.update((l.len() as u32).to_le_bytes());
+                key.update(l.as_bytes());
+                lit_targets.push(t);
+            }
+        });
+        key.update(b"\0regex\0");
+        for (r, _) in &regexes {
+            key.update((r.len() as u32).to_le_bytes());
+            key.update(r.as_bytes());
         }
+        let key: String = key.finalize().iter().map(|b| format!("{b:02x}")).collect();
         let mut info = BuildInfo {
-            literals: lits.len(),
+            literals: lit_targets.len(),
             regexes: regexes.len(),
             ..BuildInfo::default()
         };
-        let key = content_key(&lits, &regexes);
         let cache_file = opts.cache_dir.as_ref().map(|d| cache::path_for(d, &key));
         if let Some(path) = &cache_file {
             if let Some((l, r)) = cache::load(path) {
-                let ok = l.is_some() == !lits.is_empty() && r.is_some() == !regexes.is_empty();
+                let ok = l.is_some() != lit_targets.is_empty() && r.is_some() != regexes.is_empty();
                 if ok {
                     info.from_cache = true;
                     info.bytes = db_size(&l) + db_size(&r);
@@ -161,6 +160,9 @@ impl NameIndex {
                 }
             }
         }
+        // Second pass: the literals to compile, in the same order.
+        let mut lits: Vec<String> = Vec::with_capacity(lit_targets.len());
+        for_each_pattern(rules, |_, p, _| literals_of(p, &mut lits));
         let literal = if lits.is_empty() {
             None
         } else {
@@ -297,23 +299,24 @@ fn one_error(span: Span, files: &Files, message: String) -> Diagnostics {
     Diagnostics(vec![d])
 }
 
-/// What the compiled databases depend on: the literals and regexes in
-/// order, their flags, sift's format version and Hyperscan's version.
-fn content_key(lits: &[String], regexes: &[(String, Span)]) -> String {
-    let mut h = Sha256::new();
-    h.update(b"sift-names-1\0");
-    h.update(hyperscan::version_str().to_bytes());
-    h.update([0]);
-    for l in lits {
-        h.update((l.len() as u32).to_le_bytes());
-        h.update(l.as_bytes());
+/// Calls `f` with every name pattern of `rules`, in order, with its
+/// target and its rule's span.
+fn for_each_pattern(rules: &[Rule], mut f: impl FnMut(Target, &NamePattern, Span)) {
+    for (ri, r) in rules.iter().enumerate() {
+        for (ci, c) in r.conds.iter().enumerate() {
+            let Cond::Name { patterns, .. } = c else {
+                continue;
+            };
+            for (pi, p) in patterns.iter().enumerate() {
+                let t = Target {
+                    rule: ri as u32,
+                    cond: ci as u16,
+                    pattern: pi as u32,
+                };
+                f(t, p, r.span);
+            }
+        }
     }
-    h.update(b"\0regex\0");
-    for (r, _) in regexes {
-        h.update((r.len() as u32).to_le_bytes());
-        h.update(r.as_bytes());
-    }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Whether every name that matches one of `a` matches one of `b` (regex
@@ -333,10 +336,18 @@ pub fn pattern_within(p: &NamePattern, q: &NamePattern) -> bool {
         (Domain(x), Domain(d)) => is_under(x, d),
         (Domain(x), Subdomains(d)) => is_under(x, d),
         (Subdomains(x), Domain(d) | Subdomains(d)) => x == d || is_under(x, d),
-        (Domain(x) | Subdomains(x), Contains { text, start: false, end: true }) => {
+        (
+            Domain(x) | Subdomains(x),
+            Contains {
+                text,
+                start: false,
+                end: true,
+            },
+        ) => {
             // Every name under x ends with ".x"; the content must be a suffix of it.
             let dotted = format!(".{x}");
-            dotted.ends_with(text.as_str()) && (matches!(p, Subdomains(_)) || x.ends_with(text.as_str()))
+            dotted.ends_with(text.as_str())
+                && (matches!(p, Subdomains(_)) || x.ends_with(text.as_str()))
         }
         _ => false,
     }
@@ -402,7 +413,11 @@ mod tests {
             ids
         };
         for name in ["www.example.com", "example.com", "x.www.example.com"] {
-            assert_eq!(ids(&ra, hits(&ia, name)), ids(&rb, hits(&ib, name)), "{name}");
+            assert_eq!(
+                ids(&ra, hits(&ia, name)),
+                ids(&rb, hits(&ib, name)),
+                "{name}"
+            );
         }
         assert_eq!(ids(&ra, hits(&ia, "www.example.com")), vec![1, 2]);
     }

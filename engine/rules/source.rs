@@ -4,6 +4,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::{suricata, syntax, Dialect, NamePattern, Rule};
 
@@ -173,6 +174,7 @@ pub fn read_all(paths: &[PathBuf]) -> Result<Parsed, Diagnostics> {
     for p in paths {
         l.load_file(p, None);
     }
+    l.check_ids();
     if l.diags.errors() > 0 {
         return Err(l.diags);
     }
@@ -187,8 +189,9 @@ pub fn read_all(paths: &[PathBuf]) -> Result<Parsed, Diagnostics> {
 /// resolve from the current directory), for tests and tools.
 pub fn read_text(name: &str, text: &str) -> Result<Parsed, Diagnostics> {
     let mut l = Loader::default();
-    let file = l.register(Path::new(name), text);
+    let file = l.register(Path::new(name), Arc::from(text));
     l.parse(file, text);
+    l.check_ids();
     if l.diags.errors() > 0 {
         return Err(l.diags);
     }
@@ -204,7 +207,7 @@ pub fn read_text(name: &str, text: &str) -> Result<Parsed, Diagnostics> {
 #[derive(Default)]
 pub struct Loader {
     files: Files,
-    texts: Vec<String>,
+    texts: Vec<Arc<str>>,
     rules: Vec<Rule>,
     diags: Diagnostics,
     /// Files being read, innermost last (include cycles).
@@ -212,9 +215,9 @@ pub struct Loader {
 }
 
 impl Loader {
-    fn register(&mut self, path: &Path, text: &str) -> u32 {
+    fn register(&mut self, path: &Path, text: Arc<str>) -> u32 {
         self.files.paths.push(path.to_path_buf());
-        self.texts.push(text.to_string());
+        self.texts.push(text);
         (self.files.paths.len() - 1) as u32
     }
 
@@ -256,7 +259,8 @@ impl Loader {
                 return;
             }
         };
-        let file = self.register(path, &text);
+        let text: Arc<str> = Arc::from(text);
+        let file = self.register(path, text.clone());
         self.stack.push(canon);
         self.parse(file, &text);
         self.stack.pop();
@@ -306,7 +310,8 @@ impl Loader {
                 return None;
             }
         };
-        let list = self.register(&path, &text);
+        let text: Arc<str> = Arc::from(text);
+        let list = self.register(&path, text.clone());
         let before = self.diags.errors();
         let mut out = Vec::new();
         for (i, raw) in text.lines().enumerate() {
@@ -319,7 +324,11 @@ impl Loader {
                 _ => {
                     let col = column_of(raw, fields[1]);
                     self.error(
-                        Span { file: list, line: i as u32 + 1, col },
+                        Span {
+                            file: list,
+                            line: i as u32 + 1,
+                            col,
+                        },
                         fields[1].len(),
                         "a list line holds one name".into(),
                         Some("write one name per line, or a hosts-file line `0.0.0.0 name`".into()),
@@ -346,6 +355,45 @@ impl Loader {
 
     pub fn push_rule(&mut self, r: Rule) {
         self.rules.push(r)
+    }
+
+    /// Duplicate ids are errors, both places named.
+    fn check_ids(&mut self) {
+        let mut seen: hashbrown::HashMap<u32, Span> =
+            hashbrown::HashMap::with_capacity(self.rules.len());
+        let mut dups = Vec::new();
+        for r in &self.rules {
+            match seen.get(&r.id) {
+                Some(first) => dups.push((r.span, r.id, *first)),
+                None => {
+                    seen.insert(r.id, r.span);
+                }
+            }
+        }
+        for (span, id, first) in dups {
+            let hint = format!(
+                "{} already uses it; every rule needs its own id",
+                self.files.locate(first)
+            );
+            let len = self.action_len(span);
+            self.error(span, len, format!("duplicate rule id {id}"), Some(hint));
+        }
+    }
+
+    /// Length of the word at `span` (a rule's action), for underlining.
+    fn action_len(&self, span: Span) -> usize {
+        self.texts
+            .get(span.file as usize)
+            .and_then(|t| t.lines().nth(span.line.saturating_sub(1) as usize))
+            .and_then(|l| {
+                l.chars()
+                    .skip(span.col.saturating_sub(1) as usize)
+                    .collect::<String>()
+                    .split_whitespace()
+                    .next()
+                    .map(|w| w.chars().count())
+            })
+            .unwrap_or(1)
     }
 
     /// An error at `span`, underlining `len` characters.
@@ -386,8 +434,13 @@ pub fn column_of(line: &str, part: &str) -> u32 {
 
 fn read_text_file(path: &Path) -> Result<String, String> {
     match std::fs::read(path) {
-        Ok(bytes) => String::from_utf8(bytes)
-            .map_err(|e| format!("{}: not UTF-8 text (byte {})", path.display(), e.utf8_error().valid_up_to())),
+        Ok(bytes) => String::from_utf8(bytes).map_err(|e| {
+            format!(
+                "{}: not UTF-8 text (byte {})",
+                path.display(),
+                e.utf8_error().valid_up_to()
+            )
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             Err(format!("{}: no such file", path.display()))
         }
@@ -402,6 +455,7 @@ fn read_text_file(path: &Path) -> Result<String, String> {
 /// are `action proto src sport -> dst dport (options)`; sift rules are
 /// `action id "message" { conditions }` or start with `include`.
 pub fn detect(text: &str) -> Dialect {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for line in text.lines() {
         let t = line.trim();
         if t.is_empty() || t.starts_with('#') {
@@ -413,8 +467,10 @@ pub fn detect(text: &str) -> Dialect {
         if second.parse::<u32>().is_ok() || t.starts_with("include") {
             return Dialect::Sift;
         }
-        let rest: Vec<&str> = words.take(4).collect();
-        if rest.contains(&"->") || rest.contains(&"<>") {
+        // Address lists may hold spaces: look at every word before the
+        // options.
+        let head = t.split('(').next().unwrap_or(t);
+        if head.split_whitespace().any(|w| w == "->" || w == "<>") {
             return Dialect::Suricata;
         }
         return Dialect::Sift;
@@ -438,6 +494,11 @@ mod tests {
             detect("drop tls $HOME_NET any <> [1.2.3.4,5.6.7.8] 443 (sid:1;)"),
             Dialect::Suricata
         );
+        assert_eq!(
+            detect("alert tcp [10.0.0.0/8, 192.0.2.1] [1024:, 22] -> any any (sid:1;)"),
+            Dialect::Suricata
+        );
+        assert_eq!(detect("\u{feff}alert 1 \"x\" { app tls }"), Dialect::Sift);
     }
 
     #[test]

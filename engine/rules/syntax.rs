@@ -14,34 +14,55 @@
 //! ANDed; the values of one condition are alternatives (ORed).
 
 use super::source::{Loader, Span};
-use super::{names, Action, Cidr, Cond, Dialect, EchWant, NamePattern, Rule, Side, Source, Sources};
+use super::{
+    names, Action, Cidr, Cond, Dialect, EchWant, NamePattern, Rule, Side, Source, Sources,
+};
 use crate::classify::AppProto;
 
-/// Parses one file of sift rules into `l`.
+/// Parses one file of sift rules into `l`, one rule at a time (a rule
+/// ends on the line where its braces balance), so that memory holds the
+/// tokens of one rule, not of the file.
 pub fn parse(l: &mut Loader, file: u32, text: &str) {
-    let toks = match tokenize(file, text) {
-        Ok(t) => t,
-        Err((span, len, msg, hint)) => {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut toks: Vec<Token> = Vec::new();
+    let mut depth = 0i32;
+    for (n, line) in text.lines().enumerate() {
+        let from = toks.len();
+        if let Err((span, len, msg, hint)) = tokenize_line(file, n as u32 + 1, line, &mut toks) {
             l.error(span, len, msg, hint);
-            return;
+            toks.clear();
+            depth = 0;
+            continue;
         }
-    };
-    let mut p = Parser {
-        toks: &toks,
-        pos: 0,
-        file,
-    };
+        for t in &toks[from..] {
+            match t.tok {
+                Tok::Open => depth += 1,
+                Tok::Close => depth -= 1,
+                _ => {}
+            }
+        }
+        if depth <= 0 {
+            parse_chunk(l, file, &toks);
+            toks.clear();
+            depth = 0;
+            if l.error_count() >= 50 {
+                return;
+            }
+        }
+    }
+    if !toks.is_empty() {
+        parse_chunk(l, file, &toks);
+    }
+}
+
+/// Parses the tokens of one rule (or include), reporting its errors.
+fn parse_chunk(l: &mut Loader, file: u32, toks: &[Token<'_>]) {
+    let mut p = Parser { toks, pos: 0, file };
     while p.pos < p.toks.len() {
         let start = p.pos;
-        match p.item(l) {
-            Ok(()) => {}
-            Err(e) => {
-                l.error(e.span, e.len, e.msg, e.hint);
-                p.recover(start);
-                if l.error_count() >= 50 {
-                    return;
-                }
-            }
+        if let Err(e) = p.item(l) {
+            l.error(e.span, e.len, e.msg, e.hint);
+            p.recover(start);
         }
     }
 }
@@ -76,7 +97,10 @@ pub fn name_pattern(s: &str) -> Result<NamePattern, (String, Option<String>)> {
         } else {
             "names hold letters, digits, `-`, `_` and dots (IDNs in their xn-- form)"
         };
-        return Err((format!("`{c}` cannot appear in a name (`{s}`)"), Some(hint.into())));
+        return Err((
+            format!("`{c}` cannot appear in a name (`{s}`)"),
+            Some(hint.into()),
+        ));
     }
     if name.split('.').any(str::is_empty) {
         return Err((format!("`{s}` has an empty label"), None));
@@ -85,8 +109,8 @@ pub fn name_pattern(s: &str) -> Result<NamePattern, (String, Option<String>)> {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-enum Tok {
-    Word(String),
+enum Tok<'a> {
+    Word(&'a str),
     Str(String),
     Regex(String),
     Open,
@@ -97,8 +121,8 @@ enum Tok {
 }
 
 #[derive(Clone, Debug)]
-struct Token {
-    tok: Tok,
+struct Token<'a> {
+    tok: Tok<'a>,
     span: Span,
     /// Characters the token covers in its line.
     len: usize,
@@ -106,110 +130,116 @@ struct Token {
 
 type LexError = (Span, usize, String, Option<String>);
 
-fn tokenize(file: u32, text: &str) -> Result<Vec<Token>, LexError> {
-    let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line_no = n as u32 + 1;
-        let chars: Vec<(usize, char)> = line.char_indices().collect();
-        let mut i = 0;
-        while i < chars.len() {
-            let (_, c) = chars[i];
-            let span = Span {
-                file,
-                line: line_no,
-                col: i as u32 + 1,
-            };
-            let single = |t: Tok| Token { tok: t, span, len: 1 };
-            match c {
-                c if c.is_whitespace() => i += 1,
-                '#' => break,
-                '{' => {
-                    out.push(single(Tok::Open));
-                    i += 1
-                }
-                '}' => {
-                    out.push(single(Tok::Close));
-                    i += 1
-                }
-                ';' => {
-                    out.push(single(Tok::Semi));
-                    i += 1
-                }
-                ',' => {
-                    out.push(single(Tok::Comma));
-                    i += 1
-                }
-                '"' | '/' => {
-                    let mut s = String::new();
-                    let mut j = i + 1;
-                    let mut closed = false;
-                    while j < chars.len() {
-                        let ch = chars[j].1;
-                        if ch == '\\' && j + 1 < chars.len() {
-                            let next = chars[j + 1].1;
+/// Appends the tokens of line `line_no` to `out`, then a newline token.
+fn tokenize_line<'a>(
+    file: u32,
+    line_no: u32,
+    line: &'a str,
+    out: &mut Vec<Token<'a>>,
+) -> Result<(), LexError> {
+    let mut it = line.char_indices().peekable();
+    // Character column of the next char.
+    let mut col: u32 = 1;
+    while let Some(&(start, c)) = it.peek() {
+        let span = Span {
+            file,
+            line: line_no,
+            col,
+        };
+        let single = |t: Tok<'a>| -> Token<'a> {
+            Token {
+                tok: t,
+                span,
+                len: 1,
+            }
+        };
+        match c {
+            c if c.is_whitespace() => {
+                it.next();
+                col += 1;
+            }
+            '#' => break,
+            '{' | '}' | ';' | ',' => {
+                out.push(single(match c {
+                    '{' => Tok::Open,
+                    '}' => Tok::Close,
+                    ';' => Tok::Semi,
+                    _ => Tok::Comma,
+                }));
+                it.next();
+                col += 1;
+            }
+            '"' | '/' => {
+                it.next();
+                let mut s = String::new();
+                let mut chars = 1usize;
+                let mut closed = false;
+                while let Some((_, ch)) = it.next() {
+                    chars += 1;
+                    if ch == '\\' {
+                        if let Some((_, next)) = it.next() {
+                            chars += 1;
                             // In a regex, keep escapes for Hyperscan except `\/`.
                             if c == '/' && next != '/' {
                                 s.push('\\');
                             }
                             s.push(next);
-                            j += 2;
                             continue;
                         }
-                        if ch == c {
-                            closed = true;
-                            break;
-                        }
-                        s.push(ch);
-                        j += 1;
                     }
-                    if !closed {
-                        let what = if c == '"' { "string" } else { "regex" };
-                        return Err((
-                            span,
-                            chars.len() - i,
-                            format!("unterminated {what}"),
-                            Some(format!("close it with `{c}` on the same line")),
-                        ));
+                    if ch == c {
+                        closed = true;
+                        break;
                     }
-                    let tok = if c == '"' { Tok::Str(s) } else { Tok::Regex(s) };
-                    out.push(Token {
-                        tok,
-                        span,
-                        len: j + 1 - i,
-                    });
-                    i = j + 1;
+                    s.push(ch);
                 }
-                _ => {
-                    let mut j = i;
-                    while j < chars.len() {
-                        let ch = chars[j].1;
-                        if ch.is_whitespace() || matches!(ch, '{' | '}' | ';' | ',' | '"' | '#') {
-                            break;
-                        }
-                        j += 1;
-                    }
-                    let start = chars[i].0;
-                    let end = chars.get(j).map_or(line.len(), |x| x.0);
-                    out.push(Token {
-                        tok: Tok::Word(line[start..end].to_string()),
+                if !closed {
+                    let what = if c == '"' { "string" } else { "regex" };
+                    return Err((
                         span,
-                        len: j - i,
-                    });
-                    i = j;
+                        chars,
+                        format!("unterminated {what}"),
+                        Some(format!("close it with `{c}` on the same line")),
+                    ));
                 }
+                let tok = if c == '"' { Tok::Str(s) } else { Tok::Regex(s) };
+                out.push(Token {
+                    tok,
+                    span,
+                    len: chars,
+                });
+                col += chars as u32;
+            }
+            _ => {
+                let mut end = line.len();
+                let mut chars = 0usize;
+                while let Some(&(i, ch)) = it.peek() {
+                    if ch.is_whitespace() || matches!(ch, '{' | '}' | ';' | ',' | '"' | '#') {
+                        end = i;
+                        break;
+                    }
+                    it.next();
+                    chars += 1;
+                }
+                out.push(Token {
+                    tok: Tok::Word(&line[start..end]),
+                    span,
+                    len: chars,
+                });
+                col += chars as u32;
             }
         }
-        out.push(Token {
-            tok: Tok::Newline,
-            span: Span {
-                file,
-                line: line_no,
-                col: chars.len() as u32 + 1,
-            },
-            len: 1,
-        });
     }
-    Ok(out)
+    out.push(Token {
+        tok: Tok::Newline,
+        span: Span {
+            file,
+            line: line_no,
+            col,
+        },
+        len: 1,
+    });
+    Ok(())
 }
 
 struct ParseError {
@@ -219,7 +249,7 @@ struct ParseError {
     hint: Option<String>,
 }
 
-fn err<T>(t: &Token, msg: impl Into<String>, hint: Option<String>) -> Result<T, ParseError> {
+fn err<T>(t: &Token<'_>, msg: impl Into<String>, hint: Option<String>) -> Result<T, ParseError> {
     Err(ParseError {
         span: t.span,
         len: t.len,
@@ -249,39 +279,53 @@ const FIELDS: [&str; 15] = [
 const APPS: &str = "http, tls, quic, dns, openvpn, wireguard, ike, esp, ah, ipsec (ike, esp, ah), vpn (all five VPN protocols)";
 
 struct Parser<'t> {
-    toks: &'t [Token],
+    toks: &'t [Token<'t>],
     pos: usize,
     file: u32,
 }
 
 impl<'t> Parser<'t> {
-    fn peek(&self) -> Option<&'t Token> {
+    fn peek(&self) -> Option<&'t Token<'t>> {
         self.toks.get(self.pos)
     }
 
-    fn next(&mut self) -> Option<&'t Token> {
+    fn next(&mut self) -> Option<&'t Token<'t>> {
         let t = self.toks.get(self.pos);
         self.pos += 1;
         t
     }
 
     fn skip_newlines(&mut self) {
-        while matches!(self.peek(), Some(Token { tok: Tok::Newline, .. })) {
+        while matches!(
+            self.peek(),
+            Some(Token {
+                tok: Tok::Newline,
+                ..
+            })
+        ) {
             self.pos += 1;
         }
     }
 
     /// The last token, for errors at the end of the file.
-    fn eof(&self) -> &'t Token {
+    fn eof(&self) -> &'t Token<'t> {
         &self.toks[self.toks.len() - 1]
     }
 
-    fn expect_next(&mut self, what: &str) -> Result<&'t Token, ParseError> {
+    fn expect_next(&mut self, what: &str) -> Result<&'t Token<'t>, ParseError> {
         let eof = self.eof();
         match self.next() {
             Some(t) if t.tok != Tok::Newline || what.contains("newline") => Ok(t),
-            Some(t) => err(t, format!("expected {what}, found the end of the line"), None),
-            None => err(eof, format!("expected {what}, found the end of the file"), None),
+            Some(t) => err(
+                t,
+                format!("expected {what}, found the end of the line"),
+                None,
+            ),
+            None => err(
+                eof,
+                format!("expected {what}, found the end of the file"),
+                None,
+            ),
         }
     }
 
@@ -305,7 +349,7 @@ impl<'t> Parser<'t> {
                         tok: Tok::Word(w), ..
                     }) = self.toks.get(i + 1)
                     {
-                        if Action::parse(w).is_some() || w == "include" {
+                        if Action::parse(w).is_some() || *w == "include" {
                             self.pos = i + 1;
                             return;
                         }
@@ -324,13 +368,17 @@ impl<'t> Parser<'t> {
             return Ok(());
         };
         let word = match &t.tok {
-            Tok::Word(w) => w.as_str(),
+            Tok::Word(w) => *w,
             _ => return err(t, format!("expected a rule ({ACTIONS}) or `include`"), None),
         };
         if word == "include" {
             let p = self.expect_next("a quoted file name after `include`")?;
             let Tok::Str(name) = &p.tok else {
-                return err(p, "expected a quoted file name after `include`", Some("include \"other.rules\"".into()));
+                return err(
+                    p,
+                    "expected a quoted file name after `include`",
+                    Some("include \"other.rules\"".into()),
+                );
             };
             l.include(self.file, name, p.span, p.len);
             return self.end_of_line();
@@ -356,13 +404,29 @@ impl<'t> Parser<'t> {
         let id = match &idt.tok {
             Tok::Word(w) => match w.parse::<u32>() {
                 Ok(n) if n > 0 => n,
-                _ => return err(idt, format!("expected a rule id (1 to 4294967295), found `{w}`"), None),
+                _ => {
+                    return err(
+                        idt,
+                        format!("expected a rule id (1 to 4294967295), found `{w}`"),
+                        None,
+                    )
+                }
             },
-            _ => return err(idt, "expected a rule id (a number)", Some("alert 1001 \"message\" { ... }".into())),
+            _ => {
+                return err(
+                    idt,
+                    "expected a rule id (a number)",
+                    Some("alert 1001 \"message\" { ... }".into()),
+                )
+            }
         };
         let mt = self.expect_next("a quoted message")?;
         let Tok::Str(msg) = &mt.tok else {
-            return err(mt, "expected the rule's message in double quotes", Some(format!("{word} {id} \"what this rule finds\" {{ ... }}")));
+            return err(
+                mt,
+                "expected the rule's message in double quotes",
+                Some(format!("{word} {id} \"what this rule finds\" {{ ... }}")),
+            );
         };
         let mut rule = Rule {
             id,
@@ -381,24 +445,32 @@ impl<'t> Parser<'t> {
             let o = self.expect_next("`{`")?;
             match &o.tok {
                 Tok::Open => break,
-                Tok::Word(w) if w == "priority" => {
+                Tok::Word(w) if *w == "priority" => {
                     let v = self.expect_next("a priority (1 to 255)")?;
                     rule.priority = match &v.tok {
                         Tok::Word(n) => match n.parse::<u8>() {
                             Ok(p) if p > 0 => p,
-                            _ => return err(v, format!("priority must be 1 to 255, found `{n}`"), Some("1 is the highest priority".into())),
+                            _ => {
+                                return err(
+                                    v,
+                                    format!("priority must be 1 to 255, found `{n}`"),
+                                    Some("1 is the highest priority".into()),
+                                )
+                            }
                         },
                         _ => return err(v, "expected a priority (1 to 255)", None),
                     };
                 }
-                Tok::Word(w) if w == "rev" => {
+                Tok::Word(w) if *w == "rev" => {
                     let v = self.expect_next("a revision number")?;
                     rule.rev = match &v.tok {
-                        Tok::Word(n) => n.parse().or_else(|_| err(v, format!("expected a revision number, found `{n}`"), None))?,
+                        Tok::Word(n) => n.parse().or_else(|_| {
+                            err(v, format!("expected a revision number, found `{n}`"), None)
+                        })?,
                         _ => return err(v, "expected a revision number", None),
                     };
                 }
-                Tok::Word(w) if w == "category" => {
+                Tok::Word(w) if *w == "category" => {
                     let v = self.expect_next("a quoted category")?;
                     match &v.tok {
                         Tok::Str(s) => rule.category = s.clone(),
@@ -408,7 +480,9 @@ impl<'t> Parser<'t> {
                 Tok::Word(w) => {
                     return err(
                         o,
-                        format!("expected `{{` or a rule option (priority, category, rev), found `{w}`"),
+                        format!(
+                            "expected `{{` or a rule option (priority, category, rev), found `{w}`"
+                        ),
                         suggest(w, &["priority", "category", "rev"]),
                     )
                 }
@@ -418,7 +492,11 @@ impl<'t> Parser<'t> {
         // Conditions until `}`.
         loop {
             let Some(t) = self.next() else {
-                return err(self.eof(), "this rule's `{` is never closed", Some("add `}` after its conditions".into()));
+                return err(
+                    self.eof(),
+                    "this rule's `{` is never closed",
+                    Some("add `}` after its conditions".into()),
+                );
             };
             match &t.tok {
                 Tok::Newline | Tok::Semi => continue,
@@ -427,11 +505,22 @@ impl<'t> Parser<'t> {
                     let c = self.condition(l, t, field)?;
                     rule.conds.push(c);
                 }
-                _ => return err(t, "expected a condition (such as `name example.com` or `app tls`)", None),
+                _ => {
+                    return err(
+                        t,
+                        "expected a condition (such as `name example.com` or `app tls`)",
+                        None,
+                    )
+                }
             }
         }
         if rule.conds.is_empty() {
-            l.warn(rule.span, word.len(), format!("rule {id} has no conditions and matches every flow"), None);
+            l.warn(
+                rule.span,
+                word.len(),
+                format!("rule {id} has no conditions and matches every flow"),
+                None,
+            );
         }
         l.push_rule(rule);
         self.end_of_line()
@@ -443,13 +532,17 @@ impl<'t> Parser<'t> {
             | Some(Token {
                 tok: Tok::Newline, ..
             }) => Ok(()),
-            Some(t) => err(t, "expected the end of the line", Some("one rule or include per line; a rule's conditions go inside `{ }`".into())),
+            Some(t) => err(
+                t,
+                "expected the end of the line",
+                Some("one rule or include per line; a rule's conditions go inside `{ }`".into()),
+            ),
         }
     }
 
     /// The values of a condition: tokens up to a newline, `;` or `}`
     /// (commas between values are optional).
-    fn values(&mut self) -> Vec<&'t Token> {
+    fn values(&mut self) -> Vec<&'t Token<'t>> {
         let mut v = Vec::new();
         while let Some(t) = self.peek() {
             match t.tok {
@@ -464,16 +557,21 @@ impl<'t> Parser<'t> {
         v
     }
 
-    fn condition(&mut self, l: &mut Loader, ft: &Token, field: &str) -> Result<Cond, ParseError> {
+    fn condition(
+        &mut self,
+        l: &mut Loader,
+        ft: &Token<'_>,
+        field: &str,
+    ) -> Result<Cond, ParseError> {
         let values = self.values();
         if values.is_empty() {
             return err(ft, format!("`{field}` needs a value"), example(field));
         }
-        let words = || -> Result<Vec<(&'t Token, &'t str)>, ParseError> {
+        let words = || -> Result<Vec<(&'t Token<'t>, &'t str)>, ParseError> {
             values
                 .iter()
                 .map(|t| match &t.tok {
-                    Tok::Word(w) => Ok((*t, w.as_str())),
+                    Tok::Word(w) => Ok((*t, *w)),
                     _ => err(t, format!("expected a value for `{field}`"), example(field)),
                 })
                 .collect()
@@ -521,27 +619,52 @@ impl<'t> Parser<'t> {
                 for (t, w) in words()? {
                     match Cidr::parse(w) {
                         Ok(c) => nets.push(c),
-                        Err(why) => return err(t, why, Some("an address or block: 10.0.0.0/8, 2001:db8::/32, 192.0.2.1".into())),
+                        Err(why) => {
+                            return err(
+                                t,
+                                why,
+                                Some(
+                                    "an address or block: 10.0.0.0/8, 2001:db8::/32, 192.0.2.1"
+                                        .into(),
+                                ),
+                            )
+                        }
                     }
                 }
-                Cond::Ip { side: side(field), nets }
+                Cond::Ip {
+                    side: side(field),
+                    nets,
+                }
             }
             "port" | "client.port" | "server.port" => {
                 let mut ranges = Vec::new();
                 for (t, w) in words()? {
                     match port_range(w) {
                         Some(r) => ranges.push(r),
-                        None => return err(t, format!("`{w}` is not a port or port range"), Some("a port 0 to 65535, or a range such as 1024-2048".into())),
+                        None => {
+                            return err(
+                                t,
+                                format!("`{w}` is not a port or port range"),
+                                Some("a port 0 to 65535, or a range such as 1024-2048".into()),
+                            )
+                        }
                     }
                 }
-                Cond::Port { side: side(field), ranges }
+                Cond::Port {
+                    side: side(field),
+                    ranges,
+                }
             }
             "ja3" => {
                 let mut v = Vec::new();
                 for (t, w) in words()? {
                     let lw = w.to_ascii_lowercase();
                     if lw.len() != 32 || !lw.bytes().all(|b| b.is_ascii_hexdigit()) {
-                        return err(t, format!("`{w}` is not a JA3 hash"), Some("a JA3 hash is 32 hex digits (an MD5)".into()));
+                        return err(
+                            t,
+                            format!("`{w}` is not a JA3 hash"),
+                            Some("a JA3 hash is 32 hex digits (an MD5)".into()),
+                        );
                     }
                     v.push(lw);
                 }
@@ -551,7 +674,11 @@ impl<'t> Parser<'t> {
                 let mut v = Vec::new();
                 for (t, w) in words()? {
                     if !is_ja4(w) {
-                        return err(t, format!("`{w}` is not a JA4 fingerprint"), Some("JA4 looks like t13d1516h2_8daaf6152771_b186095e22b6".into()));
+                        return err(
+                            t,
+                            format!("`{w}` is not a JA4 fingerprint"),
+                            Some("JA4 looks like t13d1516h2_8daaf6152771_b186095e22b6".into()),
+                        );
                     }
                     v.push(w.to_string());
                 }
@@ -567,7 +694,13 @@ impl<'t> Parser<'t> {
                     "absent" | "no" => EchWant::Absent,
                     "real" => EchWant::Real,
                     "grease" => EchWant::Grease,
-                    other => return err(w[0].0, format!("unknown ech value `{other}`"), Some("present, absent, real or grease".into())),
+                    other => {
+                        return err(
+                            w[0].0,
+                            format!("unknown ech value `{other}`"),
+                            Some("present, absent, real or grease".into()),
+                        )
+                    }
                 };
                 Cond::Ech(want)
             }
@@ -588,7 +721,7 @@ impl<'t> Parser<'t> {
         l: &mut Loader,
         field: &str,
         sources: Sources,
-        values: &[&'t Token],
+        values: &[&'t Token<'t>],
     ) -> Result<Cond, ParseError> {
         let mut patterns = Vec::new();
         let mut list = None;
@@ -596,12 +729,20 @@ impl<'t> Parser<'t> {
         while i < values.len() {
             let t = values[i];
             match &t.tok {
-                Tok::Word(w) if w == "list" => {
+                Tok::Word(w) if *w == "list" => {
                     let Some(f) = values.get(i + 1) else {
-                        return err(t, "expected a quoted list file after `list`", Some(format!("{field} list \"domains.list\"")));
+                        return err(
+                            t,
+                            "expected a quoted list file after `list`",
+                            Some(format!("{field} list \"domains.list\"")),
+                        );
                     };
                     let Tok::Str(name) = &f.tok else {
-                        return err(f, "expected a quoted list file after `list`", Some(format!("{field} list \"domains.list\"")));
+                        return err(
+                            f,
+                            "expected a quoted list file after `list`",
+                            Some(format!("{field} list \"domains.list\"")),
+                        );
                     };
                     if let Some((path, pats)) = l.read_list(self.file, name, f.span, f.len) {
                         if pats.is_empty() {
@@ -613,11 +754,13 @@ impl<'t> Parser<'t> {
                     i += 2;
                     continue;
                 }
-                Tok::Word(w) if FIELDS.contains(&w.as_str()) => {
+                Tok::Word(w) if FIELDS.contains(w) => {
                     return err(
                         t,
                         format!("`{w}` is a condition, not a name"),
-                        Some(format!("to match names from several sources write `{field}|{w} NAME`")),
+                        Some(format!(
+                            "to match names from several sources write `{field}|{w} NAME`"
+                        )),
                     )
                 }
                 Tok::Word(w) => match name_pattern(w) {
@@ -626,12 +769,23 @@ impl<'t> Parser<'t> {
                 },
                 Tok::Regex(r) => {
                     if let Err(why) = names::check_regex(r) {
-                        return err(t, format!("invalid regex: {why}"), Some("Hyperscan syntax (PCRE without backreferences or lookaround)".into()));
+                        return err(
+                            t,
+                            format!("invalid regex: {why}"),
+                            Some(
+                                "Hyperscan syntax (PCRE without backreferences or lookaround)"
+                                    .into(),
+                            ),
+                        );
                     }
                     patterns.push(NamePattern::Regex(r.clone()));
                 }
                 Tok::Str(s) => {
-                    return err(t, format!("names are written without quotes: `{s}`"), Some("use `list \"file\"` for a list file, /regex/ for a regex".into()))
+                    return err(
+                        t,
+                        format!("names are written without quotes: `{s}`"),
+                        Some("use `list \"file\"` for a list file, /regex/ for a regex".into()),
+                    )
                 }
                 _ => return err(t, format!("expected a name for `{field}`"), example(field)),
             }
@@ -646,7 +800,17 @@ impl<'t> Parser<'t> {
 }
 
 const APP_NAMES: [&str; 11] = [
-    "http", "tls", "quic", "dns", "openvpn", "wireguard", "ike", "esp", "ah", "ipsec", "vpn",
+    "http",
+    "tls",
+    "quic",
+    "dns",
+    "openvpn",
+    "wireguard",
+    "ike",
+    "esp",
+    "ah",
+    "ipsec",
+    "vpn",
 ];
 
 /// The protocols an `app` value stands for.
@@ -727,11 +891,14 @@ fn example(field: &str) -> Option<String> {
 
 /// "did you mean" for a word close to one of `choices`.
 pub fn suggest(w: &str, choices: &[&str]) -> Option<String> {
+    // Closest first; among equals, the one sharing the longest prefix
+    // (`tsl` → `tls`, not `esp`).
+    let common = |c: &str| w.chars().zip(c.chars()).take_while(|(a, b)| a == b).count();
     let best = choices
         .iter()
-        .map(|c| (edit_distance(w, c), *c))
+        .map(|c| (edit_distance(w, c), std::cmp::Reverse(common(c)), *c))
         .min()?;
-    (best.0 <= 2 && best.0 < w.len()).then(|| format!("did you mean `{}`?", best.1))
+    (best.0 <= 2 && best.0 < w.len()).then(|| format!("did you mean `{}`?", best.2))
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

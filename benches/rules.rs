@@ -1,0 +1,277 @@
+//! What name rules cost: packet throughput of `sift analyze` on the bench
+//! capture with 0, 1k, 100k and 1M name rules, the cold compile and cached
+//! load times of each rule set, and peak memory.
+//!
+//! The rule sets are generated deterministically into `target/bench/`:
+//! N rules `alert ID "..." { name PATTERN }`, half exact names, half
+//! `.domain` patterns (two literals each), with labels from a fixed
+//! xorshift sequence, plus the real server names of the bench capture's
+//! busiest domains so that matches happen. Throughput is sift's own
+//! packets/s (from its summary: the packet path, rule loading excluded);
+//! loading is timed on its own by analyzing the 175-packet sample capture
+//! with the rules (cold: empty cache directory; cached: second load).
+//! Each throughput figure is the median of `ROUNDS` runs at 1 thread, the
+//! rule sets taking turns.
+//!
+//! Two forms of the same names: N rules of one name each (`rules`), and
+//! one rule whose list file holds the N names (`list`), the form meant for
+//! blocklists.
+//!
+//! `cargo bench --bench rules` (builds the bench capture like the
+//! throughput bench on first use). `SIFT_RULES_BENCH_SIZES=0,1000` limits
+//! the sizes.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+const ROUNDS: usize = 5;
+
+/// Names that occur in the bench capture (nDPI corpus SNIs), matched by
+/// every generated rule set so that the match path runs.
+const REAL: [&str; 6] = [
+    ".google.com",
+    ".googleapis.com",
+    ".facebook.com",
+    ".whatsapp.net",
+    ".apple.com",
+    ".microsoft.com",
+];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bench_capture() -> PathBuf {
+    let out = root().join("target/bench/bench16.pcap");
+    if out.is_file() {
+        return out;
+    }
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    eprintln!("building {} (once)...", out.display());
+    let st = Command::new("python3")
+        .arg(root().join("../shared/tools/make_bench_pcap.py"))
+        .arg(root().join("../shared/corpus/ndpi/pcap"))
+        .arg(&out)
+        .args(["--replicas", "16"])
+        .status()
+        .expect("python3");
+    assert!(
+        st.success(),
+        "make_bench_pcap.py failed (pip install dpkt?)"
+    );
+    out
+}
+
+/// The `n` generated name patterns, half exact, half `.domain`.
+fn generated(n: usize) -> impl Iterator<Item = String> {
+    const TLDS: [&str; 8] = ["com", "net", "org", "info", "io", "ru", "de", "xyz"];
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..n).map(move |i| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let tld = TLDS[(x >> 50) as usize % TLDS.len()];
+        let dot = if i % 2 == 0 { "" } else { "." };
+        format!(
+            "{dot}{:x}-{i}.example-{}.{tld}",
+            x & 0xff_ffff_ffff,
+            (x >> 40) % 1000
+        )
+    })
+}
+
+/// Writes the rule file with `n` generated names (plus the real ones), as
+/// one rule per name or as one list rule; returns its path.
+fn rule_file(n: usize, list: bool) -> PathBuf {
+    let form = if list { "list" } else { "rules" };
+    let path = root().join(format!("target/bench/names-{n}-{form}.rules"));
+    if path.is_file() {
+        return path;
+    }
+    let mut s = String::with_capacity(n * 64 + 1024);
+    for (i, name) in REAL.iter().enumerate() {
+        let _ = writeln!(s, "alert {} \"real name {name}\" {{ name {name} }}", i + 1);
+    }
+    if list {
+        let lp = root().join(format!("target/bench/names-{n}.list"));
+        let mut l = String::with_capacity(n * 40);
+        for name in generated(n) {
+            l.push_str(&name);
+            l.push('\n');
+        }
+        std::fs::write(&lp, l).unwrap();
+        let _ = writeln!(
+            s,
+            "alert 100 \"generated list\" {{ name list \"{}\" }}",
+            lp.display()
+        );
+    } else {
+        for (i, name) in generated(n).enumerate() {
+            let _ = writeln!(s, "alert {} \"generated {i}\" {{ name {name} }}", 100 + i);
+        }
+    }
+    std::fs::write(&path, s).unwrap();
+    path
+}
+
+/// Wall seconds and peak RSS (KiB) of one run; stdout kept.
+#[allow(clippy::zombie_processes)]
+fn measure(cmd: &mut Command) -> (f64, u64, String) {
+    let start = Instant::now();
+    let out_path = root().join(format!("target/bench/out-{}.txt", std::process::id()));
+    let out = std::fs::File::create(&out_path).unwrap();
+    let child = cmd
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut status = 0;
+    // SAFETY: plain FFI call with valid pointers; the child is ours to reap.
+    let usage = unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        let pid = libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut ru);
+        assert_eq!(pid, child.id() as libc::pid_t, "wait4");
+        ru
+    };
+    let secs = start.elapsed().as_secs_f64();
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{cmd:?} failed"
+    );
+    let text = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&out_path);
+    (secs, usage.ru_maxrss as u64, text)
+}
+
+/// sift's packets/s and alert count from its summary.
+fn rate_and_alerts(summary: &str) -> (f64, u64) {
+    let num = |s: &str| s.replace(',', "").parse::<f64>().unwrap_or(0.0);
+    let rate = summary
+        .lines()
+        .find(|l| l.trim_start().starts_with("processed in"))
+        .and_then(|l| l.split(": ").nth(1))
+        .and_then(|r| r.split_whitespace().next())
+        .map_or(0.0, num);
+    let alerts = summary
+        .lines()
+        .find(|l| l.trim_start().starts_with("rules "))
+        .and_then(|l| l.split(", ").find(|p| p.ends_with("alerts")))
+        .and_then(|p| p.split_whitespace().next())
+        .map_or(0.0, num);
+    (rate, alerts as u64)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("SIFT_RULES_BENCH_SIZES")
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|_| vec![0, 1_000, 100_000, 1_000_000]);
+    let capture = bench_capture();
+    let sift = env!("CARGO_BIN_EXE_sift");
+    if let Ok(mut f) = std::fs::File::open(&capture) {
+        let _ = std::io::copy(&mut f, &mut std::io::sink());
+    }
+    let cache = root().join("target/bench/rules-cache");
+    let sample = root().join("captures/sample.pcap");
+    // (label, rule file): no rules, then each size in both forms.
+    let mut files: Vec<(String, Option<PathBuf>)> = Vec::new();
+    for &n in &sizes {
+        if n == 0 {
+            files.push(("0".into(), None));
+        } else {
+            files.push((format!("{n} rules"), Some(rule_file(n, false))));
+            files.push((format!("{n} list"), Some(rule_file(n, true))));
+        }
+    }
+
+    // Loading: cold (empty cache) and cached, with sift rules check.
+    let mut load = Vec::new();
+    for (_, f) in &files {
+        let Some(f) = f else {
+            load.push(None);
+            continue;
+        };
+        let _ = std::fs::remove_dir_all(&cache);
+        let check = |p: &Path| {
+            let mut c = Command::new(sift);
+            c.args(["analyze", "-q", "--threads", "1", "--rules"])
+                .arg(p)
+                .arg("--rules-cache")
+                .arg(&cache)
+                .arg(&sample);
+            c
+        };
+        let (cold, cold_rss, _) = measure(&mut check(f));
+        let (warm, warm_rss, _) = measure(&mut check(f));
+        load.push(Some((cold, cold_rss, warm, warm_rss)));
+    }
+
+    // Throughput, rule sets taking turns, cache warm.
+    let mut rates: Vec<Vec<f64>> = vec![Vec::new(); files.len()];
+    let mut rss = vec![0u64; files.len()];
+    let mut alerts = vec![0u64; files.len()];
+    for _ in 0..ROUNDS {
+        for (i, (_, f)) in files.iter().enumerate() {
+            let mut c = Command::new(sift);
+            c.args(["analyze", "--threads", "1", "--rules-cache"])
+                .arg(&cache);
+            if let Some(f) = f {
+                c.arg("--rules").arg(f);
+            }
+            c.arg(&capture);
+            let (_, m, out) = measure(&mut c);
+            let (r, a) = rate_and_alerts(&out);
+            rates[i].push(r);
+            rss[i] = rss[i].max(m);
+            alerts[i] = a;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&cache);
+    println!(
+        "capture: {}, sift --threads 1, median of {ROUNDS} runs",
+        capture.display()
+    );
+    println!(
+        "load: sift analyze -q captures/sample.pcap with the rules, cold (empty cache) and cached"
+    );
+    println!(
+        "{:>14} {:>14} {:>9} {:>10} {:>9} {:>12} {:>11} {:>12}",
+        "names",
+        "packets/s",
+        "vs 0",
+        "peak RSS",
+        "alerts",
+        "cold load",
+        "(peak RSS)",
+        "cached load"
+    );
+    let base = median(rates[0].clone());
+    for (i, (n, _)) in files.iter().enumerate() {
+        let r = median(rates[i].clone());
+        let (cold, crss, warm) = match load[i] {
+            Some((c, cr, w, _)) => (
+                format!("{c:.2} s"),
+                format!("{} MiB", cr / 1024),
+                format!("{w:.2} s"),
+            ),
+            None => ("-".into(), "-".into(), "-".into()),
+        };
+        println!(
+            "{:>14} {:>14.0} {:>8.3}x {:>6} MiB {:>9} {:>12} {:>11} {:>12}",
+            n,
+            r,
+            r / base,
+            rss[i] / 1024,
+            alerts[i],
+            cold,
+            crss,
+            warm
+        );
+    }
+}

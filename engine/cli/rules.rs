@@ -1,0 +1,164 @@
+//! `sift rules check` and `sift rules test`: the tools for tuning rule
+//! files.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+
+use crate::capture::file::CaptureFile;
+use crate::pipeline::worker::Event;
+use crate::pipeline::{self, Options};
+use crate::rules::{tune, RuleSet};
+
+use super::analyze::RulesArgs;
+
+#[derive(Subcommand, Debug)]
+pub enum RulesCommand {
+    /// Validate rule files: errors at file:line:col, counts, duplicate and
+    /// shadowed rules.
+    Check(CheckArgs),
+    /// Run rule files over captures: hits per rule, rules that never hit,
+    /// flows matched by several rules, the names no rule matched.
+    Test(TestArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Rule files (sift rules or the Suricata subset).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub cache: CacheArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct TestArgs {
+    /// Rule files (sift rules or the Suricata subset).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Capture to run the rules over (repeat for several).
+    #[arg(long = "capture", required = true, value_name = "PCAP")]
+    pub captures: Vec<PathBuf>,
+
+    /// Print, for every matched flow, which condition of which rule saw
+    /// which value.
+    #[arg(long)]
+    pub explain: bool,
+
+    /// Unmatched names to list.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub top: usize,
+
+    /// Worker threads (default: the number of cores).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    #[command(flatten)]
+    pub cache: CacheArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct CacheArgs {
+    /// Directory of compiled rule databases.
+    #[arg(long, value_name = "DIR")]
+    pub rules_cache: Option<PathBuf>,
+
+    /// Compile the rules every time, without the cache.
+    #[arg(long)]
+    pub no_rules_cache: bool,
+}
+
+impl CacheArgs {
+    fn rules(&self, files: &[PathBuf]) -> RulesArgs {
+        RulesArgs {
+            rule_files: files.to_vec(),
+            rules_cache: self.rules_cache.clone(),
+            no_rules_cache: self.no_rules_cache,
+        }
+    }
+}
+
+fn load(files: &[PathBuf], cache: &CacheArgs) -> Result<std::sync::Arc<RuleSet>> {
+    let args = cache.rules(files);
+    RuleSet::load(&args.rule_files, &args.load_options()).map_err(anyhow::Error::new)
+}
+
+pub fn run(cmd: RulesCommand) -> Result<ExitCode> {
+    match cmd {
+        RulesCommand::Check(a) => {
+            let set = load(&a.files, &a.cache)?;
+            let report = tune::check(&set);
+            print!("{}", tune::render_check(&set, &report));
+            if let Some(w) = &set.build.cache_warning {
+                eprintln!("sift: warning: {w}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        RulesCommand::Test(a) => test(a),
+    }
+}
+
+fn test(a: TestArgs) -> Result<ExitCode> {
+    let set = load(&a.files, &a.cache)?;
+    for w in &set.warnings {
+        eprintln!("{w}");
+    }
+    let files = a
+        .captures
+        .iter()
+        .map(|p| CaptureFile::open(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let opts = Options {
+        threads: match a.threads {
+            Some(0) => anyhow::bail!("--threads must be at least 1"),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        },
+        rules: Some(set.clone()),
+        ..Options::default()
+    };
+    let mut report = tune::TestReport::default();
+    let stop = AtomicBool::new(false);
+    let mut explained = String::new();
+    let run = pipeline::run_files(&files, &opts, &stop, &mut |_| {}, &mut |ev| -> Result<
+        (),
+        (),
+    > {
+        match ev {
+            Event::Flow(r) => {
+                if a.explain {
+                    if let Some(e) = tune::explain(&r) {
+                        explained.push_str(&e);
+                    }
+                }
+                report.add(&r);
+            }
+            Event::Alert(_) => report.alerts += 1,
+        }
+        Ok(())
+    });
+    let run = run.map_err(|()| anyhow::anyhow!("the run stopped"))?;
+    for f in &run.files {
+        if let Some(e) = &f.error {
+            eprintln!(
+                "sift: warning: {}: {e}; {} packets before it were analyzed",
+                a.captures[f.file].display(),
+                f.packets
+            );
+        }
+    }
+    if a.explain {
+        print!("{explained}");
+        if !explained.is_empty() {
+            println!();
+        }
+    }
+    print!("{}", report.render(&set, a.top));
+    std::io::Write::flush(&mut std::io::stdout()).context("cannot write the report")?;
+    Ok(ExitCode::SUCCESS)
+}
