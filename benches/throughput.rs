@@ -9,8 +9,9 @@
 //! `cargo bench --bench throughput` prints packets/s of sift at 1 and 2
 //! threads and of ndpiReader (`ndpiReader -q -i FILE`), their ratios, and the
 //! peak resident memory of each. Each figure is the median of `ROUNDS` runs,
-//! the three programs taking turns. Extra sift flags come from
-//! `SIFT_BENCH_ARGS` (e.g. rule files).
+//! the three programs taking turns. sift runs with the default rule set
+//! (`--rules rules/default.rules`); `SIFT_BENCH_ARGS` replaces those flags
+//! (empty: no rules).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -99,9 +100,10 @@ fn main() {
     // `cargo bench` passes `--bench`; filters are not used by this harness.
     let capture = bench_capture();
     let sift = env!("CARGO_BIN_EXE_sift");
+    let default_rules = root().join("rules/default.rules");
     let extra: Vec<String> = std::env::var("SIFT_BENCH_ARGS")
         .map(|s| s.split_whitespace().map(String::from).collect())
-        .unwrap_or_default();
+        .unwrap_or_else(|_| vec!["--rules".into(), default_rules.display().to_string()]);
     let have_ndpi = Command::new("ndpiReader")
         .arg("-h")
         .stdout(Stdio::null())

@@ -777,3 +777,85 @@ fn rules_test_on_the_sample_capture() {
     let o = text(&out.stdout);
     assert!(o.contains("\ntop unmatched names (2 names in flows no rule matched):\n         2  a.unlisted.example\n         1  b.unlisted.example\n"), "{o}");
 }
+
+#[test]
+fn suricata_subset_end_to_end() {
+    let rf = TempFile::new(
+        "et.rules",
+        br#"# Emerging-Threats style SNI rules, as people bring them
+alert tls $HOME_NET any -> $EXTERNAL_NET any (msg:"ET-style lab TLS SNI"; flow:established,to_server; tls.sni; dotprefix; content:".example.test"; endswith; nocase; fast_pattern; reference:url,example.org; classtype:policy-violation; sid:3000001; rev:2; metadata:created_at 2026_11_25;)
+alert http any any -> any any (msg:"lab host"; http.host; content:"www.example.test"; startswith; endswith; sid:3000002;)
+pass dns any any -> any 53 (msg:"lab lookups"; dns.query; content:".example.test"; endswith; sid:3000003;)
+alert tls any any -> any 8443 (msg:"secure on 8443"; tls.sni; content:"secure."; startswith; \
+    pcre:"/^secure\.example\.test$/"; priority:1; sid:3000004;)
+"#,
+    );
+    let cap = project_file("captures/sample.pcap");
+    let out = sift([
+        "analyze",
+        "--format",
+        "json",
+        "--no-rules-cache",
+        "--rules",
+        rf.path(),
+        cap.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("$HOME_NET"),
+        "{}",
+        text(&out.stderr)
+    );
+    let events = eve(&out.stdout);
+    let flows: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["event_type"] == "flow")
+        .collect();
+    let verdict_of = |f: &Value| f["verdict"]["action"].as_str().unwrap_or("-").to_string();
+    let first_rule = |f: &Value| f["sift"]["rules"][0]["signature_id"].as_u64();
+    for f in &flows {
+        match f["app_proto"].as_str().unwrap() {
+            "tls" if f["dest_port"] == 8443 => {
+                assert_eq!(first_rule(f), Some(3000004), "priority 1 decides");
+                assert_eq!(f["sift"]["rules"][1]["signature_id"], 3000001);
+            }
+            "tls" => assert_eq!(first_rule(f), Some(3000001), "{f}"),
+            "http" if f["http"]["hostname"] == "www.example.test" => {
+                assert_eq!(first_rule(f), Some(3000002))
+            }
+            "http" => assert_eq!(verdict_of(f), "-", "{f}"),
+            "dns" => assert_eq!(verdict_of(f), "pass", "{f}"),
+            _ => assert_eq!(verdict_of(f), "-", "{f}"),
+        }
+    }
+    let alerts: Vec<u64> = events
+        .iter()
+        .filter(|e| e["event_type"] == "alert")
+        .map(|e| e["alert"]["signature_id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(alerts.iter().filter(|&&id| id == 3000001).count(), 5);
+    assert_eq!(alerts.iter().filter(|&&id| id == 3000002).count(), 2);
+    assert_eq!(alerts.iter().filter(|&&id| id == 3000004).count(), 1);
+    assert!(!alerts.contains(&3000003), "pass rules write no alert");
+    let a = events
+        .iter()
+        .find(|e| e["alert"]["signature_id"] == 3000001)
+        .unwrap();
+    assert_eq!(a["alert"]["rev"], 2);
+    assert_eq!(a["alert"]["category"], "policy-violation");
+    // Unsupported keywords are refused with their place.
+    let bad = TempFile::new(
+        "bad-et.rules",
+        b"alert http any any -> any any (msg:\"x\"; http.uri; content:\"/a\"; sid:1;)\n",
+    );
+    let out = sift(["rules", "check", bad.path()]);
+    assert_eq!(out.status.code(), Some(2));
+    let e = text(&out.stderr);
+    assert!(
+        e.starts_with(&format!(
+            "{}:1:41: error: unsupported keyword `http.uri`\n",
+            bad.path()
+        )),
+        "{e}"
+    );
+}
