@@ -23,8 +23,11 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::process::Command;
+
+mod common;
+
+use common::{bench_capture, measure, median, root};
 
 const ROUNDS: usize = 5;
 
@@ -38,31 +41,6 @@ const REAL: [&str; 6] = [
     ".apple.com",
     ".microsoft.com",
 ];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn bench_capture() -> PathBuf {
-    let out = root().join("target/bench/bench16.pcap");
-    if out.is_file() {
-        return out;
-    }
-    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-    eprintln!("building {} (once)...", out.display());
-    let st = Command::new("python3")
-        .arg(root().join("../shared/tools/make_bench_pcap.py"))
-        .arg(root().join("../shared/corpus/ndpi/pcap"))
-        .arg(&out)
-        .args(["--replicas", "16"])
-        .status()
-        .expect("python3");
-    assert!(
-        st.success(),
-        "make_bench_pcap.py failed (pip install dpkt?)"
-    );
-    out
-}
 
 /// The `n` generated name patterns, half exact, half `.domain`.
 fn generated(n: usize) -> impl Iterator<Item = String> {
@@ -116,35 +94,6 @@ fn rule_file(n: usize, list: bool) -> PathBuf {
     path
 }
 
-/// Wall seconds and peak RSS (KiB) of one run; stdout kept.
-#[allow(clippy::zombie_processes)]
-fn measure(cmd: &mut Command) -> (f64, u64, String) {
-    let start = Instant::now();
-    let out_path = root().join(format!("target/bench/out-{}.txt", std::process::id()));
-    let out = std::fs::File::create(&out_path).unwrap();
-    let child = cmd
-        .stdout(Stdio::from(out))
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut status = 0;
-    // SAFETY: plain FFI call with valid pointers; the child is ours to reap.
-    let usage = unsafe {
-        let mut ru: libc::rusage = std::mem::zeroed();
-        let pid = libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut ru);
-        assert_eq!(pid, child.id() as libc::pid_t, "wait4");
-        ru
-    };
-    let secs = start.elapsed().as_secs_f64();
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "{cmd:?} failed"
-    );
-    let text = std::fs::read_to_string(&out_path).unwrap_or_default();
-    let _ = std::fs::remove_file(&out_path);
-    (secs, usage.ru_maxrss as u64, text)
-}
-
 /// sift's packets/s and alert count from its summary.
 fn rate_and_alerts(summary: &str) -> (f64, u64) {
     let num = |s: &str| s.replace(',', "").parse::<f64>().unwrap_or(0.0);
@@ -163,20 +112,12 @@ fn rate_and_alerts(summary: &str) -> (f64, u64) {
     (rate, alerts as u64)
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
-}
-
 fn main() {
     let sizes: Vec<usize> = std::env::var("SIFT_RULES_BENCH_SIZES")
         .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
         .unwrap_or_else(|_| vec![0, 1_000, 100_000, 1_000_000]);
     let capture = bench_capture();
     let sift = env!("CARGO_BIN_EXE_sift");
-    if let Ok(mut f) = std::fs::File::open(&capture) {
-        let _ = std::io::copy(&mut f, &mut std::io::sink());
-    }
     let cache = root().join("target/bench/rules-cache");
     let sample = root().join("captures/sample.pcap");
     // (label, rule file): no rules, then each size in both forms.
@@ -190,7 +131,7 @@ fn main() {
         }
     }
 
-    // Loading: cold (empty cache) and cached, with sift rules check.
+    // Loading: cold (empty cache) and cached.
     let mut load = Vec::new();
     for (_, f) in &files {
         let Some(f) = f else {

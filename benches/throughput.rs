@@ -13,69 +13,14 @@
 //! (`--rules rules/default.rules`); `SIFT_BENCH_ARGS` replaces those flags
 //! (empty: no rules).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Instant;
+
+mod common;
+
+use common::{bench_capture, measure, median, root};
 
 const ROUNDS: usize = 5;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn bench_capture() -> PathBuf {
-    let out = root().join("target/bench/bench16.pcap");
-    if out.is_file() {
-        return out;
-    }
-    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-    let tool = root().join("../shared/tools/make_bench_pcap.py");
-    let corpus = root().join("../shared/corpus/ndpi/pcap");
-    eprintln!("building {} (once)...", out.display());
-    let st = Command::new("python3")
-        .arg(&tool)
-        .arg(&corpus)
-        .arg(&out)
-        .args(["--replicas", "16"])
-        .status()
-        .expect("python3");
-    assert!(
-        st.success(),
-        "make_bench_pcap.py failed (pip install dpkt?)"
-    );
-    out
-}
-
-/// Wall seconds and peak RSS (KiB) of one run of `cmd`. The child is reaped
-/// with `wait4` (for its resource usage) rather than `Child::wait`.
-#[allow(clippy::zombie_processes)]
-fn measure(cmd: &mut Command) -> (f64, u64) {
-    let start = Instant::now();
-    let child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut status = 0;
-    // SAFETY: plain FFI call with valid pointers; the child is ours to reap.
-    let usage = unsafe {
-        let mut ru: libc::rusage = std::mem::zeroed();
-        let pid = libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut ru);
-        assert_eq!(pid, child.id() as libc::pid_t, "wait4");
-        ru
-    };
-    let secs = start.elapsed().as_secs_f64();
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "{cmd:?} failed"
-    );
-    (secs, usage.ru_maxrss as u64)
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[v.len() / 2]
-}
 
 fn packets(sift: &str, capture: &Path) -> u64 {
     let out = Command::new(sift)
@@ -110,12 +55,6 @@ fn main() {
         .stderr(Stdio::null())
         .status()
         .is_ok();
-    // Warm the page cache so that no run pays for the disk.
-    // (Streamed, not read whole: a child's peak RSS starts from this
-    // process's at fork.)
-    if let Ok(mut f) = std::fs::File::open(&capture) {
-        let _ = std::io::copy(&mut f, &mut std::io::sink());
-    }
     let n = packets(sift, &capture);
 
     let sift_cmd = |threads: &str| {
@@ -129,14 +68,14 @@ fn main() {
     let (mut t1, mut t2, mut tn) = (Vec::new(), Vec::new(), Vec::new());
     let (mut m1, mut m2, mut mn) = (0u64, 0u64, 0u64);
     for _ in 0..ROUNDS {
-        let (s, m) = measure(&mut sift_cmd("1"));
+        let (s, m, _) = measure(&mut sift_cmd("1"));
         t1.push(s);
         m1 = m1.max(m);
-        let (s, m) = measure(&mut sift_cmd("2"));
+        let (s, m, _) = measure(&mut sift_cmd("2"));
         t2.push(s);
         m2 = m2.max(m);
         if have_ndpi {
-            let (s, m) = measure(Command::new("ndpiReader").args(["-q", "-i"]).arg(&capture));
+            let (s, m, _) = measure(Command::new("ndpiReader").args(["-q", "-i"]).arg(&capture));
             tn.push(s);
             mn = mn.max(m);
         }

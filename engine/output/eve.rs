@@ -13,13 +13,15 @@ use crate::classify::summary::{
 };
 use crate::classify::tls::Ech;
 use crate::classify::vpn::VpnVerdict;
-use crate::classify::{dns, Names};
+use crate::classify::{dns, AppProto, Names};
 use crate::decode::ip::proto;
+use crate::flow::key::Endpoint;
 use crate::rules::eval::{Hit, Verdict};
 use crate::rules::Action;
 
+/// The fields every event starts with: time, flow, tuple, protocol.
 #[derive(Serialize)]
-struct EveFlow<'a> {
+struct Head<'a> {
     timestamp: String,
     flow_id: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -33,6 +35,40 @@ struct EveFlow<'a> {
     dest_port: Option<u16>,
     proto: String,
     app_proto: &'a str,
+}
+
+impl<'a> Head<'a> {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        event_type: &'static str,
+        ts: crate::capture::Timestamp,
+        flow_id: u64,
+        file: Option<&'a str>,
+        client: Endpoint,
+        server: Endpoint,
+        proto: u8,
+        app: AppProto,
+    ) -> Self {
+        let ports = proto::has_ports(proto);
+        Head {
+            timestamp: eve_timestamp(ts),
+            flow_id,
+            pcap_filename: file,
+            event_type,
+            src_ip: client.addr.to_string(),
+            src_port: ports.then_some(client.port),
+            dest_ip: server.addr.to_string(),
+            dest_port: ports.then_some(server.port),
+            proto: proto_name(proto),
+            app_proto: app.as_str(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct EveFlow<'a> {
+    #[serde(flatten)]
+    head: Head<'a>,
     #[serde(flatten)]
     app: AppLayer<'a>,
     /// The action of the rule that decides the flow's verdict (Suricata
@@ -104,19 +140,8 @@ struct AlertInfo<'a> {
 
 #[derive(Serialize)]
 struct EveAlert<'a> {
-    timestamp: String,
-    flow_id: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pcap_filename: Option<&'a str>,
-    event_type: &'static str,
-    src_ip: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    src_port: Option<u16>,
-    dest_ip: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dest_port: Option<u16>,
-    proto: String,
-    app_proto: &'a str,
+    #[serde(flatten)]
+    head: Head<'a>,
     alert: AlertInfo<'a>,
     #[serde(flatten)]
     app: AppLayer<'a>,
@@ -374,20 +399,19 @@ impl<W: Write> EveWriter<W> {
     }
 
     pub fn flow(&mut self, r: &FlowRecord) -> io::Result<()> {
-        let ports = proto::has_ports(r.proto);
         let names = r.names.as_deref();
         let verdict = r.verdict.as_deref();
         let eve = EveFlow {
-            timestamp: eve_timestamp(r.start),
-            flow_id: r.flow_id,
-            pcap_filename: self.files.get(r.file as usize).map(String::as_str),
-            event_type: "flow",
-            src_ip: r.client.addr.to_string(),
-            src_port: ports.then_some(r.client.port),
-            dest_ip: r.server.addr.to_string(),
-            dest_port: ports.then_some(r.server.port),
-            proto: proto_name(r.proto),
-            app_proto: r.app_proto.as_str(),
+            head: Head::new(
+                "flow",
+                r.start,
+                r.flow_id,
+                self.files.get(r.file as usize).map(String::as_str),
+                r.client,
+                r.server,
+                r.proto,
+                r.app_proto,
+            ),
             app: AppLayer::of(names),
             verdict: verdict
                 .and_then(Verdict::action)
@@ -443,19 +467,18 @@ impl<W: Write> EveWriter<W> {
     }
 
     pub fn alert(&mut self, a: &AlertRecord) -> io::Result<()> {
-        let ports = proto::has_ports(a.proto);
         let h = &a.hit;
         let eve = EveAlert {
-            timestamp: eve_timestamp(a.ts),
-            flow_id: a.flow_id,
-            pcap_filename: self.files.get(a.file as usize).map(String::as_str),
-            event_type: "alert",
-            src_ip: a.client.addr.to_string(),
-            src_port: ports.then_some(a.client.port),
-            dest_ip: a.server.addr.to_string(),
-            dest_port: ports.then_some(a.server.port),
-            proto: proto_name(a.proto),
-            app_proto: a.app_proto.as_str(),
+            head: Head::new(
+                "alert",
+                a.ts,
+                a.flow_id,
+                self.files.get(a.file as usize).map(String::as_str),
+                a.client,
+                a.server,
+                a.proto,
+                a.app_proto,
+            ),
             alert: AlertInfo {
                 action: h.action.as_str(),
                 gid: 1,

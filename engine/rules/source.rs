@@ -174,15 +174,7 @@ pub fn read_all(paths: &[PathBuf]) -> Result<Parsed, Diagnostics> {
     for p in paths {
         l.load_file(p, None);
     }
-    l.check_ids();
-    if l.diags.errors() > 0 {
-        return Err(l.diags);
-    }
-    Ok(Parsed {
-        rules: l.rules,
-        files: l.files,
-        warnings: l.diags.0,
-    })
+    l.finish()
 }
 
 /// Reads one rule text (no includes or lists relative to a file: paths
@@ -191,15 +183,7 @@ pub fn read_text(name: &str, text: &str) -> Result<Parsed, Diagnostics> {
     let mut l = Loader::default();
     let file = l.register(Path::new(name), Arc::from(text));
     l.parse(file, text);
-    l.check_ids();
-    if l.diags.errors() > 0 {
-        return Err(l.diags);
-    }
-    Ok(Parsed {
-        rules: l.rules,
-        files: l.files,
-        warnings: l.diags.0,
-    })
+    l.finish()
 }
 
 /// State while reading a rule set: the files so far, their text (for
@@ -355,6 +339,19 @@ impl Loader {
 
     pub fn push_rule(&mut self, r: Rule) {
         self.rules.push(r)
+    }
+
+    /// The rules read, or every error found.
+    fn finish(mut self) -> Result<Parsed, Diagnostics> {
+        self.check_ids();
+        if self.diags.errors() > 0 {
+            return Err(self.diags);
+        }
+        Ok(Parsed {
+            rules: self.rules,
+            files: self.files,
+            warnings: self.diags.0,
+        })
     }
 
     /// Duplicate ids are errors, both places named.

@@ -28,7 +28,7 @@
 use std::collections::HashSet;
 
 use super::source::{Loader, Span};
-use super::syntax::{app_values, name_pattern, suggest};
+use super::syntax::{app_values, name_pattern, suggest, APP_NAMES};
 use super::{names, Action, Cidr, Cond, Dialect, NamePattern, Rule, Side, Source, Sources};
 use crate::classify::AppProto;
 use crate::decode::ip::proto;
@@ -709,17 +709,7 @@ impl Parser<'_> {
                 }
                 None => {
                     let mut all = vec!["ip", "any", "tcp", "udp", "icmp", "sctp"];
-                    all.extend([
-                        "http",
-                        "tls",
-                        "quic",
-                        "dns",
-                        "openvpn",
-                        "wireguard",
-                        "ike",
-                        "esp",
-                        "ah",
-                    ]);
+                    all.extend(APP_NAMES);
                     return self.fail(
                         a,
                         b,

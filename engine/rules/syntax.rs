@@ -799,7 +799,8 @@ impl<'t> Parser<'t> {
     }
 }
 
-const APP_NAMES: [&str; 11] = [
+/// Every `app` value.
+pub const APP_NAMES: [&str; 11] = [
     "http",
     "tls",
     "quic",

@@ -1,0 +1,76 @@
+//! What the benchmark harnesses share: the bench capture, timing a child
+//! process with its peak memory, medians.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The capture `../shared/tools/make_bench_pcap.py` builds from the nDPI
+/// corpus (16 replicas), made on first use into `target/bench/bench16.pcap`
+/// (needs python3 with `dpkt`), and read once so that no run pays for the
+/// disk.
+pub fn bench_capture() -> PathBuf {
+    let out = root().join("target/bench/bench16.pcap");
+    if !out.is_file() {
+        std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+        eprintln!("building {} (once)...", out.display());
+        let st = Command::new("python3")
+            .arg(root().join("../shared/tools/make_bench_pcap.py"))
+            .arg(root().join("../shared/corpus/ndpi/pcap"))
+            .arg(&out)
+            .args(["--replicas", "16"])
+            .status()
+            .expect("python3");
+        assert!(
+            st.success(),
+            "make_bench_pcap.py failed (pip install dpkt?)"
+        );
+    }
+    // Streamed, not read whole: a child's peak RSS starts from this
+    // process's at fork.
+    if let Ok(mut f) = std::fs::File::open(&out) {
+        let _ = std::io::copy(&mut f, &mut std::io::sink());
+    }
+    out
+}
+
+/// Wall seconds, peak RSS (KiB) and standard output of one run of `cmd`,
+/// which must succeed. The child is reaped with `wait4` (for its resource
+/// usage) rather than `Child::wait`; its output goes through a file so
+/// that no pipe fills.
+#[allow(clippy::zombie_processes)]
+pub fn measure(cmd: &mut Command) -> (f64, u64, String) {
+    let out_path = root().join(format!("target/bench/out-{}.txt", std::process::id()));
+    let out = std::fs::File::create(&out_path).expect("bench output file");
+    let start = Instant::now();
+    let child = cmd
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut status = 0;
+    // SAFETY: plain FFI call with valid pointers; the child is ours to reap.
+    let usage = unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        let pid = libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut ru);
+        assert_eq!(pid, child.id() as libc::pid_t, "wait4");
+        ru
+    };
+    let secs = start.elapsed().as_secs_f64();
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{cmd:?} failed"
+    );
+    let text = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&out_path);
+    (secs, usage.ru_maxrss as u64, text)
+}
+
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
