@@ -356,6 +356,10 @@ fn sample_while_running(args: &[&str]) -> Vec<String> {
     let live = Live::start(&ns, &all);
     ns.replay(capture);
     live.wait_packets(pcap_packets(&std::fs::read(capture).unwrap()));
+    // SIGHUP reaches the control path (and says what it reloaded).
+    let before = live.stderr().len();
+    live.signal(libc::SIGHUP);
+    live.line_after(before, "sift: SIGHUP: ", Duration::from_secs(5));
     let until = Instant::now() + Duration::from_secs(10);
     while live.records().len() < idle {
         assert!(

@@ -312,7 +312,8 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
         return Err(e.into());
     }
     if !args.quiet {
-        let text = summary::render_as("sift live", &names, &done.report, &output.tally);
+        let title = [names.join(", ")];
+        let text = summary::render_as("sift live", &title, &done.report, &output.tally);
         if records_to_stdout {
             eprint!("{text}");
         } else {

@@ -442,6 +442,8 @@ impl<'a, C> Driven<'a, C> {
     /// Lets idle flows time out on the wall clock.
     fn tick(&mut self) {
         self.w.advance_clock(self.index, wall_clock());
+        let evicted = self.w.counters().evicted;
+        self.gauge.evicted.store(evicted, Ordering::Relaxed);
     }
 
     /// Sends events and publishes counters.
@@ -450,8 +452,6 @@ impl<'a, C> Driven<'a, C> {
         g.processed.store(self.index, Ordering::Relaxed);
         g.active_flows
             .store(self.w.active_flows() as u64, Ordering::Relaxed);
-        g.evicted
-            .store(self.w.counters().evicted, Ordering::Relaxed);
         if self.w.has_events() {
             // The caller keeps receiving until every thread ended.
             let _ = self.out.send(Out::Events(self.w.take_events()));
@@ -461,6 +461,8 @@ impl<'a, C> Driven<'a, C> {
     fn finish(mut self) {
         self.w.end_of_input(self.index);
         self.publish();
+        let evicted = self.w.counters().evicted;
+        self.gauge.evicted.store(evicted, Ordering::Relaxed);
         let _ = self.out.send(Out::Done(self.w.counters()));
     }
 }
@@ -983,11 +985,18 @@ mod tests {
         let control = Control::new(0u32);
         let done = AtomicBool::new(false);
         let applied: Vec<Mutex<Vec<u32>>> = (0..3).map(|_| Mutex::new(Vec::new())).collect();
+        // Workers take the configuration when they start, before anything
+        // is published.
+        let started = std::sync::Barrier::new(applied.len() + 1);
         std::thread::scope(|s| {
             for a in &applied {
-                let (control, done) = (&control, &done);
+                let (control, done, started) = (&control, &done, &started);
                 s.spawn(move || {
                     let mut seen = 0;
+                    if let Some(c) = control.newer(&mut seen) {
+                        a.lock().unwrap().push(*c);
+                    }
+                    started.wait();
                     loop {
                         if let Some(c) = control.newer(&mut seen) {
                             a.lock().unwrap().push(*c);
@@ -999,6 +1008,7 @@ mod tests {
                     }
                 });
             }
+            started.wait();
             for v in 1..=5 {
                 assert_eq!(control.publish(v), u64::from(v) + 1);
                 std::thread::sleep(Duration::from_millis(2));
