@@ -22,7 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 ip netns add "$ns"
-ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+ip netns exec "$ns" sh -c 'for c in all default; do echo 1 >/proc/sys/net/ipv6/conf/$c/disable_ipv6; done' || true
 # Room for the capture's largest frames (veth allows up to 65535).
 ip -n "$ns" link add va mtu 65535 type veth peer name vb mtu 65535
 ip -n "$ns" link set va up
