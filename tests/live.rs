@@ -384,6 +384,7 @@ fn sample_while_running(args: &[&str]) -> Vec<String> {
         };
         assert_eq!(r["flow"]["reason"], want, "{r}");
         assert!(r.get("pcap_filename").is_none());
+        assert_eq!(r["in_iface"], "vb");
     }
     assert!(stdout.starts_with("sift live: vb\n"), "{stdout}");
     let ends = format!(

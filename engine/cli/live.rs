@@ -293,7 +293,7 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
     let interval = (args.stats_interval > 0).then(|| Duration::from_secs(args.stats_interval));
     let mut output = Output {
         eve: (args.format == Format::Json)
-            .then(|| EveWriter::new(BufWriter::with_capacity(1 << 16, out), Vec::new())),
+            .then(|| EveWriter::live(BufWriter::with_capacity(1 << 16, out), names.clone())),
         tally: FlowTally::default(),
         signals: &signals,
         interval,

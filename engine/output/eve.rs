@@ -26,6 +26,9 @@ struct Head<'a> {
     flow_id: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pcap_filename: Option<&'a str>,
+    /// The interface a live capture saw the flow on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_iface: Option<&'a str>,
     event_type: &'static str,
     src_ip: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -38,6 +41,11 @@ struct Head<'a> {
 }
 
 impl<'a> Head<'a> {
+    /// A live capture names the event's interface, not a file.
+    fn live(&mut self) {
+        self.in_iface = self.pcap_filename.take();
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn new(
         event_type: &'static str,
@@ -54,6 +62,7 @@ impl<'a> Head<'a> {
             timestamp: eve_timestamp(ts),
             flow_id,
             pcap_filename: file,
+            in_iface: None,
             event_type,
             src_ip: client.addr.to_string(),
             src_port: ports.then_some(client.port),
@@ -390,18 +399,33 @@ pub fn proto_name(p: u8) -> String {
 pub struct EveWriter<W: Write> {
     out: W,
     files: Vec<String>,
+    /// `files` are interfaces (`in_iface`), not capture files.
+    live: bool,
 }
 
 impl<W: Write> EveWriter<W> {
     /// `files` names each input, for `pcap_filename`.
     pub fn new(out: W, files: Vec<String>) -> Self {
-        EveWriter { out, files }
+        EveWriter {
+            out,
+            files,
+            live: false,
+        }
+    }
+
+    /// For a live capture: `interfaces` names each, for `in_iface`.
+    pub fn live(out: W, interfaces: Vec<String>) -> Self {
+        EveWriter {
+            out,
+            files: interfaces,
+            live: true,
+        }
     }
 
     pub fn flow(&mut self, r: &FlowRecord) -> io::Result<()> {
         let names = r.names.as_deref();
         let verdict = r.verdict.as_deref();
-        let eve = EveFlow {
+        let mut eve = EveFlow {
             head: Head::new(
                 "flow",
                 r.start,
@@ -462,13 +486,16 @@ impl<W: Write> EveWriter<W> {
                 }),
             },
         };
+        if self.live {
+            eve.head.live();
+        }
         serde_json::to_writer(&mut self.out, &eve)?;
         self.out.write_all(b"\n")
     }
 
     pub fn alert(&mut self, a: &AlertRecord) -> io::Result<()> {
         let h = &a.hit;
-        let eve = EveAlert {
+        let mut eve = EveAlert {
             head: Head::new(
                 "alert",
                 a.ts,
@@ -494,6 +521,9 @@ impl<W: Write> EveWriter<W> {
                 matched: whys(h),
             },
         };
+        if self.live {
+            eve.head.live();
+        }
         serde_json::to_writer(&mut self.out, &eve)?;
         self.out.write_all(b"\n")
     }
