@@ -112,14 +112,17 @@ struct Live {
 }
 
 impl Live {
-    /// Starts sift on `vb` with JSON records to a file, and waits until it
-    /// captures.
+    /// Starts sift on `vb` with JSON records to a file (and no periodic
+    /// stats, unless `args` ask), and waits until it captures.
     fn start(ns: &Netns, args: &[&str]) -> Live {
+        let mut args = args.to_vec();
+        if !args.contains(&"--stats-interval") {
+            args.extend(["--stats-interval", "0"]);
+        }
         let output = TempFile::new("live.json", b"");
         let mut child = ns
             .exec(env!("CARGO_BIN_EXE_sift"))
             .args(["live", "-i", "vb", "--format", "json", "-o", output.path()])
-            .args(["--stats-interval", "0"])
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -499,6 +502,28 @@ fn fanout_keeps_both_directions_together() {
     }
     let w = per_worker(&stderr);
     assert!(w.len() == 4 && w.iter().all(|&n| n > 0), "{w:?}");
+}
+
+/// A stats line every `--stats-interval` seconds, without signals.
+#[test]
+fn periodic_stats() {
+    if skip() {
+        return;
+    }
+    let ns = Netns::new();
+    let live = Live::start(&ns, &["--threads", "1", "--stats-interval", "1"]);
+    let started = Instant::now();
+    let first = live.line_after(0, "sift: stats: ", Duration::from_secs(3));
+    let n = live.stderr().len();
+    live.line_after(n, "sift: stats: ", Duration::from_secs(3));
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(1500), "{took:?}");
+    assert!(
+        first.contains(" | dropped: kernel 0, interface 0 | "),
+        "{first}"
+    );
+    assert!(first.contains(" | memory "), "{first}");
+    live.stop();
 }
 
 /// One-line errors with exit code 2.

@@ -31,6 +31,14 @@ use sift_lib::pipeline::worker::{Event, Worker};
 use crate as sift_lib;
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Needs root, or the CAP_NET_RAW and CAP_NET_ADMIN capabilities.\n\
+Signals: SIGINT or SIGTERM stops: every open flow is reported (reason \"shutdown\"), \
+then the final stats and the summary; exit 0 (a second signal exits at once with 1). \
+SIGUSR1 prints a stats line. SIGHUP reloads the workers' configuration.\n\
+Exit codes: 0 stopped by a signal, 2 error (no such interface, no permission, \
+an invalid BPF expression, output that cannot be written, a capture failure)."
+)]
 pub struct LiveArgs {
     /// Interface to capture on; repeat for several (`any`: all of them).
     #[arg(
