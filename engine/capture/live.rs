@@ -12,6 +12,7 @@
 //! frame (64 KiB on an interface with receive offloads), so a 16 MiB ring
 //! holds 256 packets and overflows under a burst; benches/LIVE.md measures
 //! both.
+//!
 //! A packet is borrowed from libpcap's ring until the next read, so the
 //! reader either processes it in place or copies it.
 //!
@@ -23,8 +24,9 @@
 //! both directions of a connection land on the same handle (not the NIC's
 //! RSS hash, which need not be symmetric). `PACKET_FANOUT_FLAG_DEFRAG` has
 //! the kernel reassemble IPv4 fragments before hashing, so they follow
-//! their flow's ports; sift then sees the whole datagram. Its limits: IPv6
-//! fragments carry no ports and hash by address pair, so a fragmented IPv6
+//! their flow's ports; sift then sees the whole datagram, and fragments the
+//! kernel cannot complete are never delivered. Its limits: the kernel
+//! hashes IPv6 fragments by address pair only, so a fragmented IPv6
 //! datagram may go to another handle than its flow's other packets; and
 //! what the kernel's dissector opens (VLAN tags, IP-in-IP, GRE) is its
 //! choice, not sift's. The group id is chosen by the kernel
