@@ -24,8 +24,9 @@
 //! worker that processed the flow.
 //!
 //! On stop each handle's ring is drained (what the kernel already captured
-//! is processed, for at most [`DRAIN_TIME`]), then every open flow is
-//! reported with reason `shutdown`.
+//! is processed, including a last block handed over only at its timeout,
+//! for at most [`DRAIN_TIME`] or twice the block timeout), then every open
+//! flow is reported with reason `shutdown`.
 
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
