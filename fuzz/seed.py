@@ -88,7 +88,25 @@ def main(dirs):
                     break
     print(f'seeded {n_cap} capture files, {n_dec} frame runs, {n_tls} TLS streams, {n_quic} QUIC datagrams')
 
+def seed_rules(root):
+    """Rule files: the shipped ones and the Suricata examples of the docs."""
+    out = os.path.join(HERE, 'corpus', 'rules')
+    os.makedirs(out, exist_ok=True)
+    n = 0
+    for d in ('rules', 'rules/lists'):
+        for f in sorted(os.listdir(os.path.join(root, d))):
+            if f.endswith(('.rules', '.list')):
+                data = open(os.path.join(root, d, f), 'rb').read()
+                open(os.path.join(out, f), 'wb').write(data)
+                n += 1
+    doc = open(os.path.join(root, 'rules', 'README.md')).read()
+    for i, block in enumerate(doc.split('```text')[1:]):
+        open(os.path.join(out, f'readme-{i}'), 'w').write(block.split('```')[0])
+        n += 1
+    print(f'seeded {n} rule files')
+
 if __name__ == '__main__':
     root = os.path.dirname(HERE)
+    seed_rules(root)
     main(sys.argv[1:] or [os.path.join(root, '..', 'shared', 'corpus', 'ndpi', 'pcap'),
                           os.path.join(root, 'captures')])
