@@ -578,3 +578,144 @@ fn errors_are_one_line_with_exit_2() {
         "{err}"
     );
 }
+
+/// Alerts (signature, tuple) and flow verdicts of EVE events.
+fn alerts_of(events: &[Value]) -> Vec<String> {
+    let mut v: Vec<String> = events
+        .iter()
+        .filter(|e| e["event_type"] == "alert")
+        .map(|e| {
+            format!(
+                "{} {}:{} -> {}:{}",
+                e["alert"]["signature_id"],
+                e["src_ip"],
+                e["src_port"],
+                e["dest_ip"],
+                e["dest_port"]
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn verdicts_of(events: &[Value]) -> Vec<String> {
+    let mut v: Vec<String> = events
+        .iter()
+        .filter(|e| e["event_type"] == "flow" && e["verdict"].is_object())
+        .map(|e| format!("{} {}", key(e), e["verdict"]["action"]))
+        .collect();
+    v.sort();
+    v
+}
+
+/// With rules, live writes the alerts and verdicts analyze writes; SIGHUP
+/// with a broken rule file keeps the running rules, with a good one swaps
+/// them for the flows that follow.
+#[test]
+fn rules_match_analyze_and_reload_on_sighup() {
+    if skip() {
+        return;
+    }
+    let capture = project_file("captures/sample.pcap");
+    let capture = capture.to_str().unwrap();
+    let first = "pass 9001 \"lab lookups\" { app dns; dns.query .example.test }\n\
+                 alert 9002 \"lab connections\" { tls.sni|http.host .example.test }\n";
+    let rules = TempFile::new("live.rules", first.as_bytes());
+    let out = sift([
+        "analyze",
+        "--format",
+        "json",
+        "-q",
+        "--no-rules-cache",
+        "--rules",
+        rules.path(),
+        capture,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let offline = eve(&out.stdout);
+    assert_eq!(alerts_of(&offline).len(), 10);
+
+    let ns = Netns::new();
+    let args = [
+        "--threads",
+        "2",
+        "--udp-timeout",
+        "1",
+        "--new-timeout",
+        "1",
+        "--no-rules-cache",
+        "--rules",
+        rules.path(),
+    ];
+    let live = Live::start(&ns, &args);
+    ns.replay(capture);
+    live.wait_packets(pcap_packets(&std::fs::read(capture).unwrap()));
+    // Alerts come out as soon as they match, before the flows end.
+    let until = Instant::now() + Duration::from_secs(10);
+    while alerts_of(&live.records()).len() < 10 {
+        assert!(
+            Instant::now() < until,
+            "alerts not written while running: {:#?}",
+            live.records()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // A broken rule file: refused, the running rules stay.
+    std::fs::write(&rules.0, "alert 1 \"x\" { app nope }\n").unwrap();
+    let before = live.stderr().len();
+    live.signal(libc::SIGHUP);
+    let l = live.line_after(before, "sift: SIGHUP: ", Duration::from_secs(5));
+    assert_eq!(
+        l,
+        "sift: SIGHUP: rule files not reloaded, the running rules stay:"
+    );
+    // A good one: taken for what follows.
+    std::fs::write(
+        &rules.0,
+        "alert 7 \"lab lookups\" { dns.query .example.test }\n",
+    )
+    .unwrap();
+    let before = live.stderr().len();
+    live.signal(libc::SIGHUP);
+    let l = live.line_after(before, "sift: SIGHUP: ", Duration::from_secs(5));
+    assert!(
+        l.starts_with("sift: SIGHUP: reloaded 1 rules from 1 files"),
+        "{l}"
+    );
+    // The first round's DNS flows time out (1 s) before the second round.
+    std::thread::sleep(Duration::from_millis(2500));
+    let read = live.packets_read();
+    ns.replay(capture);
+    live.wait_packets(read + pcap_packets(&std::fs::read(capture).unwrap()));
+    let (records, _, _) = live.stop();
+    let alerts = alerts_of(&records);
+    let first_round: Vec<String> = alerts
+        .iter()
+        .filter(|a| a.starts_with("9002 "))
+        .cloned()
+        .collect();
+    assert_eq!(
+        first_round,
+        alerts_of(&offline),
+        "first round: the alerts analyze writes"
+    );
+    assert_eq!(
+        alerts.iter().filter(|a| a.starts_with("7 ")).count(),
+        5,
+        "{alerts:#?}"
+    );
+    assert_eq!(
+        alerts.len(),
+        15,
+        "no 9002 alert after the reload: {alerts:#?}"
+    );
+    // Verdicts of the first round's flows are analyze's.
+    let live_verdicts = verdicts_of(&records);
+    for v in verdicts_of(&offline) {
+        assert!(
+            live_verdicts.contains(&v),
+            "{v} missing from {live_verdicts:#?}"
+        );
+    }
+}

@@ -4,10 +4,10 @@
 //! Signals: SIGINT or SIGTERM stops the capture (a second one exits at
 //! once with code 1); every flow still open is reported with reason
 //! `shutdown`, then the final stats and the summary are printed, exit 0.
-//! SIGUSR1 prints a stats line. SIGHUP reloads the configuration workers
-//! take from the control path (today there is nothing to reload).
+//! SIGUSR1 prints a stats line. SIGHUP reads the rule files again: the
+//! workers take the new rule set between two batches of packets; a rule
+//! set with errors is refused and the running one kept.
 
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,14 +19,14 @@ use anyhow::{Context, Result};
 use clap::Args;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
 
-use super::analyze::Format;
+use super::flags::{self, is_broken_pipe, threads, FlowArgs, Format, RulesArgs};
 use sift_lib::capture::live::{self, HandleConfig};
-use sift_lib::capture::NANOS_PER_SEC;
-use sift_lib::flow::FlowConfig;
 use sift_lib::output::eve::EveWriter;
-use sift_lib::output::summary::{self, FlowTally};
+use sift_lib::output::recorder::Recorder;
+use sift_lib::output::summary;
 use sift_lib::pipeline::live::{self as pipe, Consumer, Control, LiveOptions, Monitor, Snapshot};
 use sift_lib::pipeline::worker::{Event, Worker};
+use sift_lib::rules::RuleSet;
 
 use crate as sift_lib;
 
@@ -35,7 +35,7 @@ use crate as sift_lib;
     after_help = "Needs root, or the CAP_NET_RAW and CAP_NET_ADMIN capabilities.\n\
 Signals: SIGINT or SIGTERM stops: every open flow is reported (reason \"shutdown\"), \
 then the final stats and the summary; exit 0 (a second signal exits at once with 1). \
-SIGUSR1 prints a stats line. SIGHUP reloads the workers' configuration.\n\
+SIGUSR1 prints a stats line. SIGHUP reloads the rule files (kept as they were if the new ones have errors).\n\
 Exit codes: 0 stopped by a signal, 2 error (no such interface, no permission, \
 an invalid BPF expression, output that cannot be written, a capture failure)."
 )]
@@ -96,26 +96,11 @@ pub struct LiveArgs {
     #[arg(long)]
     pub no_fanout: bool,
 
-    /// Flows held at once (all workers together); beyond it the least
-    /// recently active flow is evicted and reported with reason "forced".
-    #[arg(long, value_name = "N", default_value_t = FlowConfig::default().capacity)]
-    pub max_flows: usize,
+    #[command(flatten)]
+    pub flows: FlowArgs,
 
-    /// Idle timeout of established TCP flows, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 300)]
-    pub tcp_timeout: u64,
-
-    /// Idle timeout of established UDP and other flows, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 120)]
-    pub udp_timeout: u64,
-
-    /// Idle timeout of flows not yet answered (and TCP before the handshake).
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
-    pub new_timeout: u64,
-
-    /// Flows longer than this are reported and continue in a new record.
-    #[arg(long, value_name = "SECS", default_value_t = 1800)]
-    pub active_timeout: u64,
+    #[command(flatten)]
+    pub rules: RulesArgs,
 
     /// No summary at the end.
     #[arg(short, long)]
@@ -124,14 +109,7 @@ pub struct LiveArgs {
 
 impl LiveArgs {
     fn options(&self) -> Result<LiveOptions> {
-        let threads = match self.threads {
-            Some(0) => anyhow::bail!("--threads must be at least 1"),
-            Some(n) => n,
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        };
-        if self.max_flows == 0 {
-            anyhow::bail!("--max-flows must be at least 1");
-        }
+        let threads = threads(self.threads)?;
         if self.snaplen == 0 {
             anyhow::bail!("--snaplen must be at least 1");
         }
@@ -140,7 +118,6 @@ impl LiveArgs {
             .checked_mul(1 << 20)
             .filter(|&b| b > 0 && b <= i32::MAX as u32)
             .context("--buffer-size must be from 1 to 2047 MiB")?;
-        let s = |secs: u64| secs.saturating_mul(NANOS_PER_SEC);
         Ok(LiveOptions {
             interfaces: self.interfaces.clone(),
             handle: HandleConfig {
@@ -152,26 +129,23 @@ impl LiveArgs {
             },
             threads,
             fanout: !self.no_fanout,
-            flows: FlowConfig {
-                new_timeout: s(self.new_timeout),
-                tcp_established_timeout: s(self.tcp_timeout),
-                other_established_timeout: s(self.udp_timeout),
-                active_timeout: s(self.active_timeout),
-                capacity: self.max_flows,
-                ..FlowConfig::default()
-            },
+            flows: self.flows.config()?,
             defrag: Default::default(),
         })
     }
 }
 
-/// What workers take from the control path on SIGHUP. Nothing yet: rule
-/// sets will live here.
+/// What workers take from the control path: the rule set (at start, and
+/// again on SIGHUP).
 #[derive(Debug, Default)]
-pub struct WorkerConfig {}
+pub struct WorkerConfig {
+    rules: Option<Arc<RuleSet>>,
+}
 
 /// Applies a configuration to a worker.
-fn apply(_worker: &mut Worker, _config: &Arc<WorkerConfig>) {}
+fn apply(worker: &mut Worker, config: &Arc<WorkerConfig>) {
+    worker.set_rules(config.rules.clone());
+}
 
 /// Signals, set by handlers and taken by the output thread.
 struct Signals {
@@ -205,8 +179,8 @@ impl Signals {
 
 /// Writes records as workers produce them and prints stats lines.
 struct Output<'a> {
-    eve: Option<EveWriter<BufWriter<Box<dyn Write>>>>,
-    tally: FlowTally,
+    rec: Recorder<BufWriter<Box<dyn Write>>>,
+    rules: &'a RulesArgs,
     signals: &'a Signals,
     interval: Option<Duration>,
     next_stats: Instant,
@@ -217,28 +191,11 @@ impl Consumer<WorkerConfig> for Output<'_> {
     type Error = io::Error;
 
     fn event(&mut self, ev: Event) -> io::Result<()> {
-        match ev {
-            Event::Flow(r) => {
-                self.tally.add(&r);
-                if let Some(w) = self.eve.as_mut() {
-                    w.flow(&r)?;
-                }
-            }
-            Event::Alert(a) => {
-                self.tally.alerts += 1;
-                if let Some(w) = self.eve.as_mut() {
-                    w.alert(&a)?;
-                }
-            }
-        }
-        Ok(())
+        self.rec.event(ev)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        match self.eve.as_mut() {
-            Some(w) => w.flush(),
-            None => Ok(()),
-        }
+        self.rec.flush()
     }
 
     fn tick(&mut self, monitor: &Monitor<'_, WorkerConfig>) {
@@ -253,13 +210,35 @@ impl Consumer<WorkerConfig> for Output<'_> {
             }
         }
         if self.signals.hup.swap(false, Ordering::Relaxed) {
-            eprintln!("sift: SIGHUP: no rule files to reload");
+            self.reload(monitor);
         }
     }
 }
 
-fn is_broken_pipe(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::BrokenPipe
+impl Output<'_> {
+    /// SIGHUP: reads the rule files again and hands the new set to the
+    /// workers; on any error the running rules stay.
+    fn reload(&self, monitor: &Monitor<'_, WorkerConfig>) {
+        let files = &self.rules.rule_files;
+        if files.is_empty() {
+            eprintln!("sift: SIGHUP: no rule files to reload");
+            return;
+        }
+        match self.rules.cache.load(files) {
+            Ok(set) => {
+                let n = set.rules.len();
+                let generation = monitor.control().publish(WorkerConfig { rules: Some(set) });
+                eprintln!(
+                    "sift: SIGHUP: reloaded {} rules from {} files (generation {generation})",
+                    summary::thousands(n as u64),
+                    files.len()
+                );
+            }
+            Err(e) => {
+                eprintln!("sift: SIGHUP: rule files not reloaded, the running rules stay:\n{e}")
+            }
+        }
+    }
 }
 
 fn list() -> Result<ExitCode> {
@@ -280,15 +259,10 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
         return list();
     }
     let opts = args.options()?;
+    let rules = args.rules.load()?;
     let signals = Signals::register()?;
     let records_to_stdout = args.format == Format::Json && args.output.is_none();
-    let out: Box<dyn Write> = match &args.output {
-        Some(p) => Box::new(
-            File::create(p)
-                .with_context(|| format!("{}: cannot create output file", p.display()))?,
-        ),
-        None => Box::new(io::stdout().lock()),
-    };
+    let out = flags::output(args.output.as_ref())?;
     let capture = pipe::open(&opts)?;
     if let Some(e) = capture.fallback() {
         eprintln!("sift: note: {e}; a reader thread per interface dispatches instead");
@@ -300,15 +274,17 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
     let names = capture.interfaces.clone();
     let interval = (args.stats_interval > 0).then(|| Duration::from_secs(args.stats_interval));
     let mut output = Output {
-        eve: (args.format == Format::Json)
-            .then(|| EveWriter::live(BufWriter::with_capacity(1 << 16, out), names.clone())),
-        tally: FlowTally::default(),
+        rec: Recorder::new(
+            (args.format == Format::Json)
+                .then(|| EveWriter::live(BufWriter::with_capacity(1 << 16, out), names.clone())),
+        ),
+        rules: &args.rules,
         signals: &signals,
         interval,
         next_stats: Instant::now() + interval.unwrap_or_default(),
         last: None,
     };
-    let control = Control::new(WorkerConfig::default());
+    let control = Control::new(WorkerConfig { rules });
     let result = pipe::run(capture, &opts, &control, &apply, &signals.stop, &mut output);
     let done = match result {
         Ok(r) => r,
@@ -321,7 +297,7 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
     }
     if !args.quiet {
         let title = [names.join(", ")];
-        let text = summary::render_as("sift live", &title, &done.report, &output.tally);
+        let text = summary::render_as("sift live", &title, &done.report, &output.rec.tally);
         if records_to_stdout {
             eprint!("{text}");
         } else {

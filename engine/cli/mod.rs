@@ -9,8 +9,9 @@
 //! (`sift ... | head`) ends the run quietly with 0.
 
 mod analyze;
-mod rules;
+mod flags;
 mod live;
+mod rules;
 
 use std::process::ExitCode;
 

@@ -11,9 +11,9 @@ use clap::{Args, Subcommand};
 use crate::capture::file::CaptureFile;
 use crate::pipeline::worker::Event;
 use crate::pipeline::{self, Options};
-use crate::rules::{tune, RuleSet};
+use crate::rules::tune;
 
-use super::analyze::RulesArgs;
+use super::flags::{threads, CacheArgs};
 
 #[derive(Subcommand, Debug)]
 pub enum RulesCommand {
@@ -62,41 +62,12 @@ pub struct TestArgs {
     pub cache: CacheArgs,
 }
 
-#[derive(Args, Debug)]
-pub struct CacheArgs {
-    /// Directory of compiled rule databases.
-    #[arg(long, value_name = "DIR")]
-    pub rules_cache: Option<PathBuf>,
-
-    /// Compile the rules every time, without the cache.
-    #[arg(long)]
-    pub no_rules_cache: bool,
-}
-
-impl CacheArgs {
-    fn rules(&self, files: &[PathBuf]) -> RulesArgs {
-        RulesArgs {
-            rule_files: files.to_vec(),
-            rules_cache: self.rules_cache.clone(),
-            no_rules_cache: self.no_rules_cache,
-        }
-    }
-}
-
-fn load(files: &[PathBuf], cache: &CacheArgs) -> Result<std::sync::Arc<RuleSet>> {
-    let args = cache.rules(files);
-    RuleSet::load(&args.rule_files, &args.load_options()).map_err(anyhow::Error::new)
-}
-
 pub fn run(cmd: RulesCommand) -> Result<ExitCode> {
     match cmd {
         RulesCommand::Check(a) => {
-            let set = load(&a.files, &a.cache)?;
+            let set = a.cache.load(&a.files)?;
             let report = tune::check(&set);
             print!("{}", tune::render_check(&set, &report));
-            if let Some(w) = &set.build.cache_warning {
-                eprintln!("sift: warning: {w}");
-            }
             Ok(ExitCode::SUCCESS)
         }
         RulesCommand::Test(a) => test(a),
@@ -104,21 +75,14 @@ pub fn run(cmd: RulesCommand) -> Result<ExitCode> {
 }
 
 fn test(a: TestArgs) -> Result<ExitCode> {
-    let set = load(&a.files, &a.cache)?;
-    for w in &set.warnings {
-        eprintln!("{w}");
-    }
+    let set = a.cache.load(&a.files)?;
     let files = a
         .captures
         .iter()
         .map(|p| CaptureFile::open(p))
         .collect::<Result<Vec<_>, _>>()?;
     let opts = Options {
-        threads: match a.threads {
-            Some(0) => anyhow::bail!("--threads must be at least 1"),
-            Some(n) => n,
-            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        },
+        threads: threads(a.threads)?,
         rules: Some(set.clone()),
         ..Options::default()
     };

@@ -1,10 +1,12 @@
 //! Output: what sift writes about the traffic.
 //!
-//! Workers turn ended flows into [`record::FlowRecord`]s; the pipeline puts
-//! them in input order; then [`eve`] writes them as Suricata EVE JSON lines
-//! and [`summary`] folds them into the report a person reads.
+//! Workers turn ended flows into [`record::FlowRecord`]s and rule hits into
+//! [`record::AlertRecord`]s; the pipeline puts them in input order; then a
+//! [`recorder::Recorder`] has [`eve`] write them as Suricata EVE JSON lines
+//! and [`summary`] fold them into the report a person reads.
 
 pub mod eve;
 pub mod record;
+pub mod recorder;
 pub mod summary;
 pub mod time;

@@ -7,6 +7,14 @@ use crate::flow::key::Endpoint;
 use crate::flow::{EndReason, Flow, FlowState, TO_CLIENT, TO_SERVER};
 use crate::rules::eval::{Hit, Verdict};
 
+/// Something a worker reports.
+#[derive(Debug)]
+pub enum Event {
+    Flow(FlowRecord),
+    /// A rule matched a flow (actions `alert` and `drop`).
+    Alert(Box<AlertRecord>),
+}
+
 /// One flow record, oriented client → server.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FlowRecord {

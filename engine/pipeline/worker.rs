@@ -36,13 +36,7 @@ pub struct Order {
     pub seq: u32,
 }
 
-/// Something a worker reports.
-#[derive(Debug)]
-pub enum Event {
-    Flow(FlowRecord),
-    /// A rule matched a flow (actions `alert` and `drop`).
-    Alert(Box<AlertRecord>),
-}
+pub use crate::output::record::Event;
 
 /// Out-of-order TCP bytes held at once over all flows (all workers).
 const REASSEMBLY_MEMORY: usize = 64 << 20;

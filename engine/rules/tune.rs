@@ -183,9 +183,6 @@ pub fn render_check(set: &RuleSet, report: &CheckReport) -> String {
         },
         b.time.as_secs_f64() * 1e3
     );
-    for w in &set.warnings {
-        let _ = writeln!(o, "{w}");
-    }
     if report.duplicates.is_empty() && report.shadowed.is_empty() {
         let _ = writeln!(o, "no duplicate or shadowed rules");
     }
