@@ -222,8 +222,8 @@ pub struct AppState {
     vpn: Option<Box<vpn::VpnProbes>>,
     /// The client's first datagram can start no VPN protocol.
     vpn_refused: bool,
-    /// Bumped whenever `proto` or `names` change (rules check a flow again
-    /// only then).
+    /// Bumped whenever `proto` or what rules read of `names` change (rules
+    /// check a flow again only then).
     revision: u32,
 }
 
@@ -309,7 +309,7 @@ impl Found {
 impl AppState {
     /// True while payload may still change the verdict or add names.
     #[inline]
-    /// Changes each time the protocol or the names change.
+    /// Changes each time the protocol, a name or the ClientHello changes.
     pub fn revision(&self) -> u32 {
         self.revision
     }
@@ -483,7 +483,14 @@ impl AppState {
             || names.http.is_some()
             || names.dns.is_some()
             || !names.evidence.is_empty();
-        if first_verdict || has_news {
+        // What rules look at: the protocol, the names and the hello.
+        if first_verdict
+            || names.tls.is_some()
+            || names.quic.is_some()
+            || names.http.is_some()
+            || names.dns.is_some()
+            || names.vpn.is_some()
+        {
             self.revision = self.revision.wrapping_add(1);
         }
         if has_news {

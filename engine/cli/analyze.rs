@@ -1,6 +1,6 @@
 //! `sift analyze`: read capture files, write flow records and a summary.
 
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
@@ -139,16 +139,7 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
     }
     if !args.quiet {
         let text = summary::render(&names, &report, &rec.tally);
-        if records_to_stdout {
-            eprint!("{text}");
-        } else {
-            let mut so = io::stdout().lock();
-            if let Err(e) = so.write_all(text.as_bytes()).and_then(|()| so.flush()) {
-                if !is_broken_pipe(&e) {
-                    return Err(e).context("cannot write the summary");
-                }
-            }
-        }
+        flags::print_summary(&text, records_to_stdout)?;
     }
     Ok(ExitCode::SUCCESS)
 }

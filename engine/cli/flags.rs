@@ -88,6 +88,20 @@ pub fn is_broken_pipe(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::BrokenPipe
 }
 
+/// The summary goes to stdout, or to stderr when the records take stdout.
+/// A closed pipe is not an error.
+pub fn print_summary(text: &str, records_to_stdout: bool) -> Result<()> {
+    if records_to_stdout {
+        eprint!("{text}");
+        return Ok(());
+    }
+    let mut so = io::stdout().lock();
+    match so.write_all(text.as_bytes()).and_then(|()| so.flush()) {
+        Err(e) if !is_broken_pipe(&e) => Err(e).context("cannot write the summary"),
+        _ => Ok(()),
+    }
+}
+
 /// Rule files and their cache.
 #[derive(Args, Debug, Clone)]
 pub struct RulesArgs {

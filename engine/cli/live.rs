@@ -298,16 +298,7 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
     if !args.quiet {
         let title = [names.join(", ")];
         let text = summary::render_as("sift live", &title, &done.report, &output.rec.tally);
-        if records_to_stdout {
-            eprint!("{text}");
-        } else {
-            let mut so = io::stdout().lock();
-            if let Err(e) = so.write_all(text.as_bytes()).and_then(|()| so.flush()) {
-                if !is_broken_pipe(&e) {
-                    return Err(e).context("cannot write the summary");
-                }
-            }
-        }
+        flags::print_summary(&text, records_to_stdout)?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -37,10 +37,17 @@ pub struct Merger {
 }
 
 impl Merger {
+    /// A merger of the batches arriving on `receivers`, one per worker.
     pub fn new(receivers: Vec<Receiver<Batch>>) -> Self {
-        let n = receivers.len();
+        let mut m = Merger::direct(receivers.len());
+        m.receivers = receivers;
+        m
+    }
+
+    /// A merger of `n` workers' batches given to [`accept`](Self::accept).
+    pub fn direct(n: usize) -> Self {
         Merger {
-            receivers,
+            receivers: Vec::new(),
             queues: (0..n).map(|_| VecDeque::new()).collect(),
             watermarks: vec![0; n],
             finished: vec![false; n],
@@ -73,19 +80,31 @@ impl Merger {
                 self.watermarks[w] = u64::MAX;
                 continue;
             };
-            if batch.worker == 0 {
-                progress(batch.offset);
-            }
-            report.files.extend(batch.notices);
-            self.watermarks[w] = batch.watermark;
-            self.queues[w].extend(batch.events);
-            if let Some((counters, interrupted)) = batch.done {
-                report.counters.add(&counters);
-                report.interrupted |= interrupted;
-                self.finished[w] = true;
-                self.watermarks[w] = u64::MAX;
-            }
-            self.release(sink)?;
+            self.accept(w, batch, progress, sink, report)?;
+        }
+        self.release(sink)
+    }
+
+    /// Takes worker `w`'s batch and releases what it allows.
+    pub fn accept<E>(
+        &mut self,
+        w: usize,
+        batch: Batch,
+        progress: &mut dyn FnMut(u64),
+        sink: &mut dyn FnMut(Event) -> Result<(), E>,
+        report: &mut Report,
+    ) -> Result<(), E> {
+        if batch.worker == 0 {
+            progress(batch.offset);
+        }
+        report.files.extend(batch.notices);
+        self.watermarks[w] = batch.watermark;
+        self.queues[w].extend(batch.events);
+        if let Some((counters, interrupted)) = batch.done {
+            report.counters.add(&counters);
+            report.interrupted |= interrupted;
+            self.finished[w] = true;
+            self.watermarks[w] = u64::MAX;
         }
         self.release(sink)
     }

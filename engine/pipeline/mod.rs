@@ -167,6 +167,33 @@ pub fn run_files<E>(
         .collect::<Result<_, _>>()
         .unwrap_or_default();
     let maps = &maps;
+    if threads == 1 {
+        // One worker: it runs on the calling thread and hands its batches
+        // straight to the merger, with no thread or channel between them
+        // (on the 2-vCPU bench machine, handing them across cores cost up
+        // to a third of the run).
+        let mut merger = Merger::direct(1);
+        lead(
+            files.len(),
+            maps,
+            opts,
+            shares[0],
+            &shards,
+            stop,
+            &[],
+            &mut |batch| match merger.accept(0, batch, progress, sink, &mut report) {
+                Ok(()) => true,
+                Err(e) => {
+                    result = Err(e);
+                    false
+                }
+            },
+        );
+        report.elapsed = started.elapsed();
+        report.merged = opts.order == InputOrder::Merged;
+        report.rules = opts.rules.as_ref().map(|r| r.rules.len());
+        return result.map(|()| report);
+    }
     std::thread::scope(|s| {
         let mut receivers = Vec::with_capacity(threads);
         let mut to_followers = Vec::with_capacity(threads - 1);
@@ -197,7 +224,7 @@ pub fn run_files<E>(
                     &lead_shards,
                     stop,
                     &to_followers,
-                    &lead_tx,
+                    &mut |batch| lead_tx.send(batch).is_ok(),
                 )
             })
             .expect("spawn lead thread");
@@ -224,7 +251,7 @@ fn lead<'a>(
     shards: &Shards,
     stop: &AtomicBool,
     followers: &[Sender<WorkBatch<'a>>],
-    merger: &Sender<Batch>,
+    merger: &mut dyn FnMut(Batch) -> bool,
 ) {
     let mut w = Worker::new(share, opts.flows, opts.defrag);
     w.set_rules(opts.rules.clone());
@@ -314,7 +341,7 @@ fn lead<'a>(
                 notices: std::mem::take(&mut notices),
                 done: None,
             };
-            if merger.send(batch).is_err() {
+            if !merger(batch) {
                 return; // the merger gave up (output error)
             }
             if stop.load(Ordering::Relaxed) {
@@ -328,7 +355,7 @@ fn lead<'a>(
         p.push(Work::End { index });
     }
     flush(&mut pending, u64::MAX);
-    let _ = merger.send(Batch {
+    merger(Batch {
         worker: 0,
         events: w.take_events(),
         watermark: u64::MAX,

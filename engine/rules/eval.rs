@@ -16,14 +16,15 @@ use crate::classify::{AppProto, Names};
 use crate::flow::key::Endpoint;
 
 /// What a flow offers the rules.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Facts<'a> {
     pub proto: u8,
     pub client: Option<Endpoint>,
     pub server: Option<Endpoint>,
     pub app: AppProto,
-    /// Names by source (normalized).
-    pub names: Vec<(Source, &'a str)>,
+    /// Names by source (normalized): the first `name_count` entries.
+    names: [(Source, &'a str); 4],
+    name_count: usize,
     pub ja3: Option<&'a str>,
     pub ja4: Option<&'a str>,
     pub ech: Option<Ech>,
@@ -43,7 +44,11 @@ impl<'a> Facts<'a> {
             client: Some(client),
             server: Some(server),
             app,
-            ..Facts::default()
+            names: [(Source::TlsSni, ""); 4],
+            name_count: 0,
+            ja3: None,
+            ja4: None,
+            ech: None,
         };
         let Some(n) = names else { return f };
         let hello = n
@@ -51,17 +56,17 @@ impl<'a> Facts<'a> {
             .as_ref()
             .or_else(|| n.quic.as_ref().and_then(|q| q.hello.as_ref()));
         if let Some(sni) = n.tls.as_ref().and_then(|h| h.sni.as_deref()) {
-            f.names.push((Source::TlsSni, sni));
+            f.add_name((Source::TlsSni, sni));
         }
         if let Some(sni) = n.quic.as_ref().and_then(|q| q.sni()) {
-            f.names.push((Source::QuicSni, sni));
+            f.add_name((Source::QuicSni, sni));
         }
         if let Some(host) = n.http.as_ref().and_then(|h| h.hostname.as_deref()) {
-            f.names.push((Source::HttpHost, host));
+            f.add_name((Source::HttpHost, host));
         }
         if let Some(q) = n.dns.as_ref() {
             if !q.rrname.is_empty() {
-                f.names.push((Source::DnsQuery, &q.rrname));
+                f.add_name((Source::DnsQuery, &q.rrname));
             }
         }
         if let Some(h) = hello {
@@ -70,6 +75,21 @@ impl<'a> Facts<'a> {
             f.ech = Some(h.ech);
         }
         f
+    }
+}
+
+impl<'a> Facts<'a> {
+    fn add_name(&mut self, n: (Source, &'a str)) {
+        // One name per source: never more than the array holds.
+        if let Some(slot) = self.names.get_mut(self.name_count) {
+            *slot = n;
+            self.name_count += 1;
+        }
+    }
+
+    /// The flow's names, with their sources.
+    pub fn names(&self) -> &[(Source, &'a str)] {
+        &self.names[..self.name_count]
     }
 }
 
@@ -157,7 +177,10 @@ impl Matcher {
         self.hits.clear();
         self.candidates.clear();
         let set = &*self.set;
-        for (i, (source, name)) in facts.names.iter().enumerate() {
+        if facts.names().is_empty() && set.unindexed.is_empty() {
+            return; // only name rules, and no name yet
+        }
+        for (i, (source, name)) in facts.names().iter().enumerate() {
             let hits = &mut self.hits;
             let candidates = &mut self.candidates;
             set.names.scan(&mut self.scratch, name, &mut |t| {
@@ -174,11 +197,17 @@ impl Matcher {
                 }
             });
         }
-        self.candidates.extend_from_slice(&set.unindexed);
-        self.candidates.sort_unstable();
-        self.candidates.dedup();
+        // Without name hits the candidates are the unindexed rules, in order.
+        let candidates: &[u32] = if self.candidates.is_empty() {
+            &set.unindexed
+        } else {
+            self.candidates.extend_from_slice(&set.unindexed);
+            self.candidates.sort_unstable();
+            self.candidates.dedup();
+            &self.candidates
+        };
         let first = out.len();
-        for &ri in &self.candidates {
+        for &ri in candidates {
             let rule = &set.rules[ri as usize];
             if verdict.has(rule.id) {
                 continue;
@@ -206,11 +235,55 @@ fn explain(
     f: &Facts<'_>,
     hits: &[(Target, Source, usize)],
 ) -> Option<Vec<Why>> {
+    // Most checks fail: decide first, without allocating, then say why.
+    let all = rule
+        .conds
+        .iter()
+        .enumerate()
+        .all(|(ci, c)| passes(c, ri, ci as u16, f, hits));
+    if !all {
+        return None;
+    }
     let mut why = Vec::with_capacity(rule.conds.len());
     for (ci, c) in rule.conds.iter().enumerate() {
         why.push(holds(c, ri, ci as u16, f, hits)?);
     }
     Some(why)
+}
+
+/// Whether condition `ci` of rule `ri` holds (what [`holds`] decides,
+/// without the words).
+fn passes(c: &Cond, ri: u32, ci: u16, f: &Facts<'_>, hits: &[(Target, Source, usize)]) -> bool {
+    match c {
+        Cond::Name { .. } => hits.iter().any(|(t, _, _)| t.rule == ri && t.cond == ci),
+        Cond::NameLength { sources, min, max } => f
+            .names()
+            .iter()
+            .any(|(s, n)| sources.contains(*s) && (*min..=*max).contains(&n.len())),
+        Cond::App(apps) => apps.contains(&f.app),
+        Cond::Transport(p) => p.contains(&f.proto),
+        Cond::Ip { side, nets } => endpoints(*side, f)
+            .iter()
+            .flatten()
+            .any(|e| nets.iter().any(|n| n.contains(e.addr))),
+        Cond::Port { side, ranges } => endpoints(*side, f)
+            .iter()
+            .flatten()
+            .any(|e| ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&e.port))),
+        Cond::Ja3(v) => f.ja3.is_some_and(|h| v.iter().any(|x| x == h)),
+        Cond::Ja4(v) => f.ja4.is_some_and(|h| v.iter().any(|x| x == h)),
+        Cond::Ech(want) => f.ech.is_some_and(|ech| ech_is(*want, ech)),
+    }
+}
+
+fn ech_is(want: EchWant, ech: Ech) -> bool {
+    match (want, ech) {
+        (EchWant::Absent, Ech::None) => true,
+        (EchWant::Present, Ech::Present { .. }) => true,
+        (EchWant::Real, Ech::Present { grease_likely, .. }) => !grease_likely,
+        (EchWant::Grease, Ech::Present { grease_likely, .. }) => grease_likely,
+        _ => false,
+    }
 }
 
 fn plain(condition: String, value: String) -> Option<Why> {
@@ -233,13 +306,13 @@ fn holds(
             let (t, source, name) = hits.iter().find(|(t, _, _)| t.rule == ri && t.cond == ci)?;
             Some(Why {
                 condition: source.as_str().to_string(),
-                value: f.names[*name].1.to_string(),
+                value: f.names()[*name].1.to_string(),
                 pattern: patterns.get(t.pattern as usize).map(|p| p.describe()),
             })
         }
         Cond::NameLength { sources, min, max } => {
             let (s, n) = f
-                .names
+                .names()
                 .iter()
                 .find(|(s, n)| sources.contains(*s) && (*min..=*max).contains(&n.len()))?;
             plain(format!("{} length", s.as_str()), n.len().to_string())
@@ -280,14 +353,7 @@ fn holds(
         }
         Cond::Ech(want) => {
             let ech = f.ech?;
-            let ok = match (want, ech) {
-                (EchWant::Absent, Ech::None) => true,
-                (EchWant::Present, Ech::Present { .. }) => true,
-                (EchWant::Real, Ech::Present { grease_likely, .. }) => !grease_likely,
-                (EchWant::Grease, Ech::Present { grease_likely, .. }) => grease_likely,
-                _ => false,
-            };
-            ok.then(|| plain("ech".into(), want.as_str().into()))?
+            ech_is(*want, ech).then(|| plain("ech".into(), want.as_str().into()))?
         }
     }
 }

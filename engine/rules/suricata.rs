@@ -1680,22 +1680,13 @@ impl Parser<'_> {
                 Some(format!("sift classifies {SIFT_APPS}")),
             ),
             None => {
-                let all = [
-                    "http",
-                    "tls",
-                    "quic",
-                    "dns",
-                    "openvpn",
-                    "wireguard",
-                    "ike",
-                    "esp",
-                    "ah",
-                ];
+                // The protocols themselves, not the `ipsec`/`vpn` groups.
+                let all = &APP_NAMES[..9];
                 self.fail(
                     v0,
                     v1,
                     format!("unknown application protocol `{w}`"),
-                    suggest(&w, &all).or(Some(format!("one of {SIFT_APPS}"))),
+                    suggest(&w, all).or(Some(format!("one of {SIFT_APPS}"))),
                 )
             }
         }

@@ -255,7 +255,7 @@ impl TestReport {
                 if let Some(n) = r.names.as_deref() {
                     let facts =
                         super::eval::Facts::new(r.proto, r.client, r.server, r.app_proto, Some(n));
-                    let mut seen: Vec<&str> = facts.names.iter().map(|(_, n)| *n).collect();
+                    let mut seen: Vec<&str> = facts.names().iter().map(|(_, n)| *n).collect();
                     seen.sort_unstable();
                     seen.dedup();
                     for name in seen {
