@@ -30,20 +30,6 @@ fn expected(file: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// The server name a record carries, whichever protocol found it.
-fn name_of(r: &serde_json::Value) -> String {
-    [
-        &r["dns"]["rrname"],
-        &r["http"]["hostname"],
-        &r["tls"]["sni"],
-        &r["quic"]["sni"],
-    ]
-    .iter()
-    .find_map(|v| v.as_str())
-    .unwrap_or("-")
-    .to_string()
-}
-
 /// Every TCP/UDP flow of sample.pcap, in order: transport, IP version,
 /// server port, application protocol and server name, as recorded.
 #[test]
@@ -78,7 +64,7 @@ fn sample_capture_matches_expected() {
                 v,
                 r["dest_port"].as_u64().unwrap(),
                 app,
-                name_of(r),
+                server_name(r),
             )
         })
         .collect();

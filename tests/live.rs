@@ -270,16 +270,7 @@ fn pcap_packets(bytes: &[u8]) -> u64 {
 /// What must agree between live and offline: the 5-tuple, the application
 /// and its names, and the packet and byte counts.
 fn key(r: &Value) -> String {
-    let name = [
-        &r["dns"]["rrname"],
-        &r["http"]["hostname"],
-        &r["tls"]["sni"],
-        &r["quic"]["sni"],
-    ]
-    .iter()
-    .find_map(|v| v.as_str())
-    .unwrap_or("-")
-    .to_string();
+    let name = server_name(r);
     let f = &r["flow"];
     format!(
         "{} {}:{} -> {}:{} {} {} pkts {}/{} bytes {}/{}",

@@ -52,6 +52,21 @@ pub fn eve(stdout: &[u8]) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The server name an EVE record carries, whichever protocol found it
+/// ("-" for none).
+pub fn server_name(r: &serde_json::Value) -> String {
+    [
+        &r["dns"]["rrname"],
+        &r["http"]["hostname"],
+        &r["tls"]["sni"],
+        &r["quic"]["sni"],
+    ]
+    .iter()
+    .find_map(|v| v.as_str())
+    .unwrap_or("-")
+    .to_string()
+}
+
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
