@@ -267,7 +267,7 @@ fn lead<'a>(
     let flush = |pending: &mut Vec<Vec<Work<'a>>>, upto: u64| {
         pending.iter_mut().zip(followers).all(|(p, tx)| {
             let work = std::mem::take(p);
-            tx.send(WorkBatch { work, upto }).is_ok()
+            send_work(tx, WorkBatch { work, upto })
         })
     };
     while let Some(item) = input.next_item() {
@@ -298,7 +298,7 @@ fn lead<'a>(
                                 work,
                                 upto: index + 1,
                             };
-                            if followers[f - 1].send(batch).is_err() {
+                            if !send_work(&followers[f - 1], batch) {
                                 return;
                             }
                         }
@@ -365,6 +365,51 @@ fn lead<'a>(
     });
 }
 
+/// The follower's next batch. It polls a while before it sleeps: the lead
+/// sends a batch every few microseconds, and waking a sleeping thread costs
+/// an inter-processor interrupt (dear on a virtual machine).
+fn next_work<'a>(work: &Receiver<WorkBatch<'a>>) -> Option<WorkBatch<'a>> {
+    use crossbeam_channel::TryRecvError;
+    for spin in 0..SPINS_BEFORE_SLEEP {
+        match work.try_recv() {
+            Ok(b) => return Some(b),
+            Err(TryRecvError::Disconnected) => return None,
+            Err(TryRecvError::Empty) => {
+                if spin % 64 == 63 {
+                    std::thread::yield_now();
+                } else {
+                    std::hint::spin_loop();
+                }
+            }
+        }
+    }
+    work.recv().ok()
+}
+
+/// Sends a follower a batch; when its channel is full, polls a while
+/// before sleeping (see [`next_work`]). False if the follower is gone.
+fn send_work<'a>(tx: &Sender<WorkBatch<'a>>, mut batch: WorkBatch<'a>) -> bool {
+    use crossbeam_channel::TrySendError;
+    for spin in 0..SPINS_BEFORE_SLEEP {
+        match tx.try_send(batch) {
+            Ok(()) => return true,
+            Err(TrySendError::Disconnected(_)) => return false,
+            Err(TrySendError::Full(b)) => {
+                batch = b;
+                if spin % 64 == 63 {
+                    std::thread::yield_now();
+                } else {
+                    std::hint::spin_loop();
+                }
+            }
+        }
+    }
+    tx.send(batch).is_ok()
+}
+
+/// Polls of an empty (or full) work channel before a thread sleeps.
+const SPINS_BEFORE_SLEEP: u32 = 1024;
+
 /// Workers 1..n: process the packets the lead routes to them.
 fn follow(
     id: usize,
@@ -376,7 +421,7 @@ fn follow(
     let mut w = Worker::new(share, opts.flows, opts.defrag);
     w.set_rules(opts.rules.clone());
     let mut quiet = 0u32;
-    for batch in work.iter() {
+    while let Some(batch) = next_work(work) {
         for item in batch.work {
             match item {
                 Work::Packet {
