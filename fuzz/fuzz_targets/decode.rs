@@ -1,5 +1,6 @@
 //! The whole packet path of a worker — link, IP, fragments, tunnels,
-//! transport, flow table — over a few frames cut from the input.
+//! transport, flow table, classifiers, and the rules (a set with every
+//! kind of condition) — over a few frames cut from the input.
 //! Input: [link type selector][len hi][len lo][frame]... repeated.
 
 #![no_main]
@@ -28,6 +29,30 @@ const LINKS: [LinkType; 14] = [
     LinkType(147),
 ];
 
+/// Rules with every kind of condition, so packets reach each check.
+const RULES: &str = r#"
+pass 1 "p" { app dns; dns.query .example.com }
+drop 2 "d" { name *.example.net /^[a-z]+[0-9]+\.test$/ }
+alert 3 "a" { tls.sni|quic.sni .example.org; ech present }
+alert 4 "v" { app vpn; server.port 0-65535 }
+log 5 "l" { transport tcp udp; ip 0.0.0.0/0 ::/0; client.port 1-65535 }
+alert 6 "f" { ja3 e7d705a3286e19ea42f587b344ee6865 }
+alert 7 "h" { http.host example.com; ech absent }
+"#;
+
+fn rules() -> std::sync::Arc<sift::rules::RuleSet> {
+    static SET: std::sync::OnceLock<std::sync::Arc<sift::rules::RuleSet>> =
+        std::sync::OnceLock::new();
+    SET.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("sift-fuzz-rules-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("fuzz.rules");
+        std::fs::write(&path, RULES).expect("rule file");
+        sift::rules::RuleSet::load(&[path], &Default::default()).expect("rules load")
+    })
+    .clone()
+}
+
 fuzz_target!(|data: &[u8]| {
     let flows = FlowConfig {
         capacity: 8,
@@ -39,6 +64,7 @@ fuzz_target!(|data: &[u8]| {
         ..DefragConfig::default()
     };
     let mut w = Worker::new(1.0, flows, defrag);
+    w.set_rules(Some(rules()));
     let shards = Shards::new(&[1.0]);
     let mut rest = data;
     let mut index = 0u64;
