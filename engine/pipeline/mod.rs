@@ -407,6 +407,9 @@ fn send_work<'a>(tx: &Sender<WorkBatch<'a>>, mut batch: WorkBatch<'a>) -> bool {
     tx.send(batch).is_ok()
 }
 
+/// Packets ahead whose first bytes a follower prefetches.
+const PREFETCH_AHEAD: usize = 4;
+
 /// Polls of an empty (or full) work channel before a thread sleeps.
 const SPINS_BEFORE_SLEEP: u32 = 1024;
 
@@ -422,8 +425,13 @@ fn follow(
     w.set_rules(opts.rules.clone());
     let mut quiet = 0u32;
     while let Some(batch) = next_work(work) {
-        for item in batch.work {
-            match item {
+        // The packets' bytes were last in the lead's cache: ask for the
+        // next ones' first lines while this one is processed.
+        for (i, item) in batch.work.iter().enumerate() {
+            if let Some(Work::Packet { raw, .. }) = batch.work.get(i + PREFETCH_AHEAD) {
+                crate::capture::prefetch(raw.data, 0, raw.data.len().min(192));
+            }
+            match *item {
                 Work::Packet {
                     index,
                     file,
