@@ -407,6 +407,11 @@ fn send_work<'a>(tx: &Sender<WorkBatch<'a>>, mut batch: WorkBatch<'a>) -> bool {
     tx.send(batch).is_ok()
 }
 
+/// Work batches between a follower's reports to the merger.
+const REPORT_EVERY: u32 = 16;
+/// Events that make a follower report sooner.
+const REPORT_EVENTS: usize = 1024;
+
 /// Packets ahead whose first bytes a follower prefetches.
 const PREFETCH_AHEAD: usize = 4;
 
@@ -448,9 +453,10 @@ fn follow(
         }
         let last = batch.upto == u64::MAX;
         quiet += 1;
-        // Report to the merger when there are events, and now and then
-        // without (the watermark lets it release the others' events).
-        if !last && !w.has_events() && quiet < 16 {
+        // Report to the merger every REPORT_EVERY batches (about as often
+        // as the lead does), or sooner when many events wait: each report
+        // may wake the merger's thread, dear on a virtual machine.
+        if !last && w.pending_events() < REPORT_EVENTS && quiet < REPORT_EVERY {
             continue;
         }
         quiet = 0;

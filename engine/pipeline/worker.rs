@@ -106,6 +106,11 @@ impl Worker {
         !self.events.is_empty()
     }
 
+    /// Events produced and not yet taken.
+    pub fn pending_events(&self) -> usize {
+        self.events.len()
+    }
+
     /// Takes the events produced so far, sorted by their order key.
     pub fn take_events(&mut self) -> Vec<(Order, Event)> {
         let keep = self.events.len().max(16);
