@@ -19,7 +19,14 @@
 //! The calling thread merges the workers' event streams back into input
 //! order ([`merge`]), so the output is the same for any `threads`, as long
 //! as no capacity limit bites: capacities are split between workers, so
-//! evictions (reported) may differ with the thread count.
+//! evictions (reported) may differ with the thread count. With one worker
+//! there is no other thread: the lead runs on the calling thread and hands
+//! its batches to the merger itself.
+//!
+//! Handing packets to another core is what a follower pays for: it polls
+//! its channel before sleeping (waking a thread is an inter-processor
+//! interrupt), prefetches the packets ahead in its batch, and reports to
+//! the merger only now and then; see benches/HISTORY.md for each step.
 
 pub mod live;
 pub mod merge;
