@@ -43,9 +43,15 @@ pub struct FlowRecord {
 }
 
 impl FlowRecord {
-    /// The record of `flow`, with the names its classifier found (moved
-    /// out of the flow when it ends, cloned when it goes on).
-    pub fn new(flow: &Flow, reason: EndReason, names: Option<Box<Names>>) -> Self {
+    /// The record of `flow`, with the names its classifier found and the
+    /// rules it matched (moved out of the flow when it ends, cloned when it
+    /// goes on).
+    pub fn new(
+        flow: &Flow,
+        reason: EndReason,
+        names: Option<Box<Names>>,
+        verdict: Option<Box<Verdict>>,
+    ) -> Self {
         FlowRecord {
             flow_id: flow.id,
             file: flow.file,
@@ -66,7 +72,7 @@ impl FlowRecord {
             part: flow.part,
             tunnels: flow.tunnels,
             truncated_pkts: flow.truncated_pkts,
-            verdict: flow.verdict.clone(),
+            verdict,
         }
     }
 }

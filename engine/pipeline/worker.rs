@@ -270,8 +270,12 @@ impl Worker {
                     self.open(key, dir, d, ts, index, file)
                 } else {
                     if ts.saturating_sub(flow.first_ts) > active_timeout {
-                        let record =
-                            FlowRecord::new(flow, EndReason::ActiveTimeout, flow.app.names.clone());
+                        let record = FlowRecord::new(
+                            flow,
+                            EndReason::ActiveTimeout,
+                            flow.app.names.clone(),
+                            flow.verdict.clone(),
+                        );
                         flow.part += 1;
                         flow.first_ts = ts;
                         flow.pkts = [0; 2];
@@ -328,7 +332,8 @@ impl Worker {
             check_rules(m, flow, at, ts, &mut self.hits, &mut self.events);
         }
         let names = flow.app.names.take();
-        let record = FlowRecord::new(flow, reason, names);
+        let verdict = flow.verdict.take();
+        let record = FlowRecord::new(flow, reason, names, verdict);
         self.events.push((order(at, &record), Event::Flow(record)));
     }
 

@@ -235,44 +235,108 @@ fn explain(
     f: &Facts<'_>,
     hits: &[(Target, Source, usize)],
 ) -> Option<Vec<Why>> {
-    // Most checks fail: decide first, without allocating, then say why.
+    // Most checks fail: decide first, without allocating; only a rule that
+    // matched is looked at again and put into words.
     let all = rule
         .conds
         .iter()
         .enumerate()
-        .all(|(ci, c)| passes(c, ri, ci as u16, f, hits));
+        .all(|(ci, c)| seen(c, ri, ci as u16, f, hits).is_some());
     if !all {
         return None;
     }
-    let mut why = Vec::with_capacity(rule.conds.len());
-    for (ci, c) in rule.conds.iter().enumerate() {
-        why.push(holds(c, ri, ci as u16, f, hits)?);
-    }
-    Some(why)
+    rule.conds
+        .iter()
+        .enumerate()
+        .map(|(ci, c)| seen(c, ri, ci as u16, f, hits).map(|s| s.why(c, f)))
+        .collect()
 }
 
-/// Whether condition `ci` of rule `ri` holds (what [`holds`] decides,
-/// without the words).
-fn passes(c: &Cond, ri: u32, ci: u16, f: &Facts<'_>, hits: &[(Target, Source, usize)]) -> bool {
+/// What made a condition hold, borrowed from the facts.
+enum Seen<'h> {
+    /// A name pattern hit: (pattern, source, index into the names).
+    Name(&'h (Target, Source, usize)),
+    NameLength(Source, usize),
+    App,
+    Transport,
+    Endpoint(Endpoint),
+    Ja3(&'h str),
+    Ja4(&'h str),
+    Ech,
+}
+
+/// Whether condition `ci` of rule `ri` holds, and on what.
+fn seen<'h>(
+    c: &Cond,
+    ri: u32,
+    ci: u16,
+    f: &Facts<'h>,
+    hits: &'h [(Target, Source, usize)],
+) -> Option<Seen<'h>> {
     match c {
-        Cond::Name { .. } => hits.iter().any(|(t, _, _)| t.rule == ri && t.cond == ci),
+        Cond::Name { .. } => hits
+            .iter()
+            .find(|(t, _, _)| t.rule == ri && t.cond == ci)
+            .map(Seen::Name),
         Cond::NameLength { sources, min, max } => f
             .names()
             .iter()
-            .any(|(s, n)| sources.contains(*s) && (*min..=*max).contains(&n.len())),
-        Cond::App(apps) => apps.contains(&f.app),
-        Cond::Transport(p) => p.contains(&f.proto),
+            .find(|(s, n)| sources.contains(*s) && (*min..=*max).contains(&n.len()))
+            .map(|(s, n)| Seen::NameLength(*s, n.len())),
+        Cond::App(apps) => apps.contains(&f.app).then_some(Seen::App),
+        Cond::Transport(p) => p.contains(&f.proto).then_some(Seen::Transport),
         Cond::Ip { side, nets } => endpoints(*side, f)
-            .iter()
+            .into_iter()
             .flatten()
-            .any(|e| nets.iter().any(|n| n.contains(e.addr))),
+            .find(|e| nets.iter().any(|n| n.contains(e.addr)))
+            .map(Seen::Endpoint),
         Cond::Port { side, ranges } => endpoints(*side, f)
-            .iter()
+            .into_iter()
             .flatten()
-            .any(|e| ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&e.port))),
-        Cond::Ja3(v) => f.ja3.is_some_and(|h| v.iter().any(|x| x == h)),
-        Cond::Ja4(v) => f.ja4.is_some_and(|h| v.iter().any(|x| x == h)),
-        Cond::Ech(want) => f.ech.is_some_and(|ech| ech_is(*want, ech)),
+            .find(|e| ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&e.port)))
+            .map(Seen::Endpoint),
+        Cond::Ja3(v) => f.ja3.filter(|h| v.iter().any(|x| x == h)).map(Seen::Ja3),
+        Cond::Ja4(v) => f.ja4.filter(|h| v.iter().any(|x| x == h)).map(Seen::Ja4),
+        Cond::Ech(want) => f
+            .ech
+            .is_some_and(|ech| ech_is(*want, ech))
+            .then_some(Seen::Ech),
+    }
+}
+
+impl Seen<'_> {
+    /// In words, for condition `c`.
+    fn why(&self, c: &Cond, f: &Facts<'_>) -> Why {
+        let plain = |condition: String, value: String| Why {
+            condition,
+            value,
+            pattern: None,
+        };
+        match (self, c) {
+            (Seen::Name((t, source, name)), Cond::Name { patterns, .. }) => Why {
+                condition: source.as_str().to_string(),
+                value: f.names()[*name].1.to_string(),
+                pattern: patterns.get(t.pattern as usize).map(|p| p.describe()),
+            },
+            (Seen::NameLength(s, len), _) => {
+                plain(format!("{} length", s.as_str()), len.to_string())
+            }
+            (Seen::App, _) => plain("app".into(), f.app.as_str().into()),
+            (Seen::Transport, _) => {
+                plain("transport".into(), crate::output::eve::proto_name(f.proto))
+            }
+            (Seen::Endpoint(e), Cond::Ip { side, .. }) => {
+                plain(format!("{}ip", side.prefix()), e.addr.to_string())
+            }
+            (Seen::Endpoint(e), Cond::Port { side, .. }) => {
+                plain(format!("{}port", side.prefix()), e.port.to_string())
+            }
+            (Seen::Ja3(h), _) => plain("ja3".into(), (*h).into()),
+            (Seen::Ja4(h), _) => plain("ja4".into(), (*h).into()),
+            (Seen::Ech, Cond::Ech(want)) => plain("ech".into(), want.as_str().into()),
+            // `seen` pairs each condition with its own kind.
+            _ => plain(c.keyword(), String::new()),
+        }
     }
 }
 
@@ -283,78 +347,6 @@ fn ech_is(want: EchWant, ech: Ech) -> bool {
         (EchWant::Real, Ech::Present { grease_likely, .. }) => !grease_likely,
         (EchWant::Grease, Ech::Present { grease_likely, .. }) => grease_likely,
         _ => false,
-    }
-}
-
-fn plain(condition: String, value: String) -> Option<Why> {
-    Some(Why {
-        condition,
-        value,
-        pattern: None,
-    })
-}
-
-fn holds(
-    c: &Cond,
-    ri: u32,
-    ci: u16,
-    f: &Facts<'_>,
-    hits: &[(Target, Source, usize)],
-) -> Option<Why> {
-    match c {
-        Cond::Name { patterns, .. } => {
-            let (t, source, name) = hits.iter().find(|(t, _, _)| t.rule == ri && t.cond == ci)?;
-            Some(Why {
-                condition: source.as_str().to_string(),
-                value: f.names()[*name].1.to_string(),
-                pattern: patterns.get(t.pattern as usize).map(|p| p.describe()),
-            })
-        }
-        Cond::NameLength { sources, min, max } => {
-            let (s, n) = f
-                .names()
-                .iter()
-                .find(|(s, n)| sources.contains(*s) && (*min..=*max).contains(&n.len()))?;
-            plain(format!("{} length", s.as_str()), n.len().to_string())
-        }
-        Cond::App(apps) => apps
-            .contains(&f.app)
-            .then(|| plain("app".into(), f.app.as_str().into()))?,
-        Cond::Transport(p) => p
-            .contains(&f.proto)
-            .then(|| plain("transport".into(), crate::output::eve::proto_name(f.proto)))?,
-        Cond::Ip { side, nets } => {
-            let ends = endpoints(*side, f);
-            let e = ends
-                .iter()
-                .flatten()
-                .find(|e| nets.iter().any(|n| n.contains(e.addr)))?;
-            plain(format!("{}ip", side.prefix()), e.addr.to_string())
-        }
-        Cond::Port { side, ranges } => {
-            let ends = endpoints(*side, f);
-            let e = ends
-                .iter()
-                .flatten()
-                .find(|e| ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&e.port)))?;
-            plain(format!("{}port", side.prefix()), e.port.to_string())
-        }
-        Cond::Ja3(v) => {
-            let h = f.ja3?;
-            v.iter()
-                .any(|x| x == h)
-                .then(|| plain("ja3".into(), h.into()))?
-        }
-        Cond::Ja4(v) => {
-            let h = f.ja4?;
-            v.iter()
-                .any(|x| x == h)
-                .then(|| plain("ja4".into(), h.into()))?
-        }
-        Cond::Ech(want) => {
-            let ech = f.ech?;
-            ech_is(*want, ech).then(|| plain("ech".into(), want.as_str().into()))?
-        }
     }
 }
 
