@@ -176,6 +176,12 @@ fn records_do_not_depend_on_thread_count() {
     let (three, _) = analyze_corpus(&["--threads", "3"]);
     assert!(one == two, "--threads 1 and 2 differ");
     assert!(one == three, "--threads 1 and 3 differ");
+    // How much of the traffic the lead keeps moves work between threads,
+    // never a record.
+    let (small, _) = analyze_corpus(&["--threads", "2", "--lead-share", "0.1"]);
+    let (large, _) = analyze_corpus(&["--threads", "3", "--lead-share", "1.8"]);
+    assert!(one == small, "--threads 2 --lead-share 0.1 differs");
+    assert!(one == large, "--threads 3 --lead-share 1.8 differs");
     let (m1, _) = analyze_corpus(&["--merge", "--threads", "1"]);
     let (m2, _) = analyze_corpus(&["--merge", "--threads", "2"]);
     assert!(m1 == m2, "--merge: --threads 1 and 2 differ");

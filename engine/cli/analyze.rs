@@ -71,6 +71,7 @@ impl AnalyzeArgs {
             },
             flows: self.flows.config()?,
             rules: self.rules.load()?,
+            lead_share: self.lead_share,
             ..Options::default()
         })
     }
