@@ -111,14 +111,28 @@ impl Shards {
     }
 }
 
-/// A symmetric, unseeded hash of an address pair.
+/// A symmetric, unseeded hash of an address pair: each address folded to
+/// 64 bits, the pair ordered, one mixing round (the lead computes this for
+/// every packet).
 #[inline]
 pub fn pair_hash(a: IpAddr, b: IpAddr) -> u64 {
-    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    let (x, y) = (fold(a), fold(b));
+    let (lo, hi) = if x <= y { (x, y) } else { (y, x) };
     let mut h = Mix::default();
-    h.addr(lo);
-    h.addr(hi);
+    h.word(lo ^ hi.rotate_left(32));
     h.finish()
+}
+
+/// An address in 64 bits (IPv6 halves mixed so that neither dominates).
+#[inline]
+fn fold(a: IpAddr) -> u64 {
+    match a {
+        IpAddr::V4(v4) => u64::from(u32::from(v4)),
+        IpAddr::V6(v6) => {
+            let x = u128::from(v6);
+            (x as u64) ^ ((x >> 64) as u64).rotate_left(17) ^ 0x6
+        }
+    }
 }
 
 /// A small fixed-seed mixer (splitmix64-style finalizer per word).
