@@ -96,11 +96,11 @@ fn test(a: TestArgs) -> Result<ExitCode> {
         match ev {
             Event::Flow(r) => {
                 if a.explain {
-                    if let Some(e) = tune::explain(&r) {
+                    if let Some(e) = tune::explain(r) {
                         explained.push_str(&e);
                     }
                 }
-                report.add(&r);
+                report.add(r);
             }
             Event::Alert(_) => report.alerts += 1,
         }

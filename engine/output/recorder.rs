@@ -21,18 +21,18 @@ impl<W: Write> Recorder<W> {
     }
 
     /// Counts the event and writes it.
-    pub fn event(&mut self, ev: Event) -> io::Result<()> {
+    pub fn event(&mut self, ev: &Event) -> io::Result<()> {
         match ev {
             Event::Flow(r) => {
-                self.tally.add(&r);
+                self.tally.add(r);
                 if let Some(w) = self.eve.as_mut() {
-                    w.flow(&r)?;
+                    w.flow(r)?;
                 }
             }
             Event::Alert(a) => {
                 self.tally.alerts += 1;
                 if let Some(w) = self.eve.as_mut() {
-                    w.alert(&a)?;
+                    w.alert(a)?;
                 }
             }
         }

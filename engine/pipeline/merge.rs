@@ -3,14 +3,16 @@
 //! Each worker sends batches of events sorted by [`Order`], each with a
 //! watermark: the input position below which that worker will send nothing
 //! more. An event is released once it is the smallest queued and its
-//! position is below every worker's watermark. The merger takes batches
-//! from whichever worker has one ready. Memory stays bounded because every
-//! channel is: the lead cannot run ahead of a follower by more than the
-//! work batches in flight between them.
+//! position is below every worker's watermark. The lead hands the merger
+//! its own batches and has it take whatever the followers have sent
+//! ([`Merger::poll`]); at the end it waits for the followers' last batches
+//! ([`Merger::finish`]). Memory stays bounded because the work is: the lead
+//! cannot run ahead of a follower by more than the work batches in flight
+//! between them, and a follower reports only on work it was given.
 
 use std::collections::VecDeque;
 
-use crossbeam_channel::{Receiver, Select};
+use crossbeam_channel::{Receiver, Select, Sender, TryRecvError};
 
 use super::stats::Counters;
 use super::worker::{Event, Order};
@@ -29,40 +31,69 @@ pub struct Batch {
     pub done: Option<(Counters, bool)>,
 }
 
+/// Written events of a follower sent back to it at once.
+const GIVE_BACK: usize = 256;
+
 pub struct Merger {
-    receivers: Vec<Receiver<Batch>>,
+    /// The followers' channels: worker `i + 1` reports on `followers[i]`.
+    /// The lead (worker 0) hands its batches to [`accept`](Self::accept).
+    followers: Vec<Receiver<Batch>>,
+    /// Where follower `i + 1`'s events go back once written: it frees them
+    /// itself (an allocator frees memory of another thread's heap slowly,
+    /// and the cache lines would travel twice).
+    spent_tx: Vec<Sender<Vec<Event>>>,
+    /// Per worker: events written and not yet sent back.
+    spent: Vec<Vec<Event>>,
     queues: Vec<VecDeque<(Order, Event)>>,
     watermarks: Vec<u64>,
     finished: Vec<bool>,
 }
 
 impl Merger {
-    /// A merger of the batches arriving on `receivers`, one per worker.
-    pub fn new(receivers: Vec<Receiver<Batch>>) -> Self {
-        let mut m = Merger::direct(receivers.len());
-        m.receivers = receivers;
-        m
-    }
-
-    /// A merger of `n` workers' batches given to [`accept`](Self::accept).
-    pub fn direct(n: usize) -> Self {
+    /// A merger of the lead's batches and of those arriving on
+    /// `followers`, one channel per follower; `spent[i]` takes follower
+    /// `i + 1`'s events back once they are written.
+    pub fn new(followers: Vec<Receiver<Batch>>, spent: Vec<Sender<Vec<Event>>>) -> Self {
+        let n = followers.len() + 1;
         Merger {
-            receivers: Vec::new(),
+            followers,
+            spent_tx: spent,
+            spent: (0..n).map(|_| Vec::new()).collect(),
             queues: (0..n).map(|_| VecDeque::new()).collect(),
             watermarks: vec![0; n],
             finished: vec![false; n],
         }
     }
 
-    /// Receives until every worker is done, releasing events in order.
-    pub fn run<E>(
+    /// Takes the batches the followers have sent so far, without waiting.
+    pub fn poll<E>(
         &mut self,
         progress: &mut dyn FnMut(u64),
-        sink: &mut dyn FnMut(Event) -> Result<(), E>,
+        sink: &mut dyn FnMut(&Event) -> Result<(), E>,
+        report: &mut Report,
+    ) -> Result<(), E> {
+        for i in 0..self.followers.len() {
+            let w = i + 1;
+            while !self.finished[w] {
+                match self.followers[i].try_recv() {
+                    Ok(batch) => self.accept(w, batch, progress, sink, report)?,
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => self.gone(w),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits for every follower's last batch, releasing events in order.
+    pub fn finish<E>(
+        &mut self,
+        progress: &mut dyn FnMut(u64),
+        sink: &mut dyn FnMut(&Event) -> Result<(), E>,
         report: &mut Report,
     ) -> Result<(), E> {
         loop {
-            let open: Vec<usize> = (0..self.receivers.len())
+            let open: Vec<usize> = (1..self.finished.len())
                 .filter(|&w| !self.finished[w])
                 .collect();
             if open.is_empty() {
@@ -70,19 +101,22 @@ impl Merger {
             }
             let mut sel = Select::new();
             for &w in &open {
-                sel.recv(&self.receivers[w]);
+                sel.recv(&self.followers[w - 1]);
             }
             let op = sel.select();
             let w = open[op.index()];
-            let Ok(batch) = op.recv(&self.receivers[w]) else {
-                // A worker thread died (panicked): nothing more will come.
-                self.finished[w] = true;
-                self.watermarks[w] = u64::MAX;
-                continue;
-            };
-            self.accept(w, batch, progress, sink, report)?;
+            match op.recv(&self.followers[w - 1]) {
+                Ok(batch) => self.accept(w, batch, progress, sink, report)?,
+                Err(_) => self.gone(w),
+            }
         }
         self.release(sink)
+    }
+
+    /// A follower's thread died (panicked): nothing more will come from it.
+    fn gone(&mut self, w: usize) {
+        self.finished[w] = true;
+        self.watermarks[w] = u64::MAX;
     }
 
     /// Takes worker `w`'s batch and releases what it allows.
@@ -91,7 +125,7 @@ impl Merger {
         w: usize,
         batch: Batch,
         progress: &mut dyn FnMut(u64),
-        sink: &mut dyn FnMut(Event) -> Result<(), E>,
+        sink: &mut dyn FnMut(&Event) -> Result<(), E>,
         report: &mut Report,
     ) -> Result<(), E> {
         if batch.worker == 0 {
@@ -109,7 +143,7 @@ impl Merger {
         self.release(sink)
     }
 
-    fn release<E>(&mut self, sink: &mut dyn FnMut(Event) -> Result<(), E>) -> Result<(), E> {
+    fn release<E>(&mut self, sink: &mut dyn FnMut(&Event) -> Result<(), E>) -> Result<(), E> {
         let limit = self.watermarks.iter().copied().min().unwrap_or(u64::MAX);
         loop {
             let mut best: Option<usize> = None;
@@ -120,13 +154,29 @@ impl Merger {
                     }
                 }
             }
-            let Some(b) = best else { return Ok(()) };
+            let Some(b) = best else { break };
             let at = self.queues[b].front().expect("non-empty").0.at;
             if at >= limit && limit != u64::MAX {
-                return Ok(());
+                break;
             }
             let (_, ev) = self.queues[b].pop_front().expect("non-empty");
-            sink(ev)?;
+            sink(&ev)?;
+            if b > 0 {
+                self.spent[b].push(ev);
+            }
+        }
+        self.give_back();
+        Ok(())
+    }
+
+    /// Sends the followers the events written since the last call. A
+    /// follower that is gone leaves them to be freed here.
+    fn give_back(&mut self) {
+        for (w, tx) in self.spent_tx.iter().enumerate() {
+            let spent = &mut self.spent[w + 1];
+            if spent.len() >= GIVE_BACK {
+                let _ = tx.send(std::mem::take(spent));
+            }
         }
     }
 }

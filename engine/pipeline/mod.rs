@@ -16,17 +16,23 @@
 //! two such workers spent as much time walking as processing, and reached
 //! 1.4x one worker; see benches/HISTORY.md.
 //!
-//! The calling thread merges the workers' event streams back into input
-//! order ([`merge`]), so the output is the same for any `threads`, as long
-//! as no capacity limit bites: capacities are split between workers, so
-//! evictions (reported) may differ with the thread count. With one worker
-//! there is no other thread: the lead runs on the calling thread and hands
-//! its batches to the merger itself.
+//! The lead runs on the calling thread and also merges the workers' event
+//! streams back into input order ([`merge`]) between its own batches, so
+//! `threads` workers use exactly `threads` threads: a separate merger
+//! thread competed with the workers for the cores (on the 2-vCPU bench
+//! machine every wake-up of it preempted a worker). The output is the same
+//! for any `threads`, as long as no capacity limit bites: capacities are
+//! split between workers, so evictions (reported) may differ with the
+//! thread count.
 //!
 //! Handing packets to another core is what a follower pays for: it polls
 //! its channel before sleeping (waking a thread is an inter-processor
 //! interrupt), prefetches the packets ahead in its batch, and reports to
-//! the merger only now and then; see benches/HISTORY.md for each step.
+//! the merger only now and then. Memory goes back to the thread that
+//! allocated it: the follower returns its emptied work vectors to the lead
+//! to fill again, and the merger returns the follower's written events for
+//! it to free (freeing another thread's memory is slow in any allocator,
+//! and the cache lines travel twice). See benches/HISTORY.md for each step.
 
 pub mod live;
 pub mod merge;
@@ -37,7 +43,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{bounded, Receiver, Sender};
+use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 
 use crate::capture::file::{CaptureFile, Input, Item, Mapping, Order as InputOrder};
 use crate::capture::{CaptureError, RawPacket, Timestamp};
@@ -124,8 +130,6 @@ pub struct Report {
 const BATCH_ITEMS: u32 = 4096;
 /// Packets sent to a follower at once.
 const FOLLOWER_BATCH: usize = 256;
-/// Batches in flight on each channel before the sender waits.
-const BATCHES_IN_FLIGHT: usize = 4;
 
 /// What the lead sends a follower, in input order.
 enum Work<'a> {
@@ -144,6 +148,22 @@ enum Work<'a> {
     End { index: u64 },
 }
 
+/// The lead's ends of the channels to one follower.
+struct FollowerLink<'a> {
+    work: Sender<WorkBatch<'a>>,
+    /// Work vectors the follower has emptied, to be filled again.
+    empties: Receiver<Vec<Work<'a>>>,
+}
+
+impl<'a> FollowerLink<'a> {
+    /// A vector for this follower's next batch.
+    fn empty(&self) -> Vec<Work<'a>> {
+        self.empties
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(FOLLOWER_BATCH))
+    }
+}
+
 /// A batch of work: everything the lead routed before input position `upto`.
 struct WorkBatch<'a> {
     work: Vec<Work<'a>>,
@@ -158,7 +178,7 @@ pub fn run_files<E>(
     opts: &Options,
     stop: &AtomicBool,
     progress: &mut dyn FnMut(u64),
-    sink: &mut dyn FnMut(Event) -> Result<(), E>,
+    sink: &mut dyn FnMut(&Event) -> Result<(), E>,
 ) -> Result<Report, E> {
     let started = Instant::now();
     let threads = opts.threads.max(1);
@@ -174,12 +194,34 @@ pub fn run_files<E>(
         .collect::<Result<_, _>>()
         .unwrap_or_default();
     let maps = &maps;
-    if threads == 1 {
-        // One worker: it runs on the calling thread and hands its batches
-        // straight to the merger, with no thread or channel between them
-        // (on the 2-vCPU bench machine, handing them across cores cost up
-        // to a third of the run).
-        let mut merger = Merger::direct(1);
+    std::thread::scope(|s| {
+        let mut reports = Vec::with_capacity(threads - 1);
+        let mut spent = Vec::with_capacity(threads - 1);
+        let mut to_followers = Vec::with_capacity(threads - 1);
+        for (id, share) in shares.iter().copied().enumerate().skip(1) {
+            let (work_tx, work_rx) =
+                bounded::<WorkBatch<'_>>(4 * BATCH_ITEMS as usize / FOLLOWER_BATCH);
+            // Unbounded: the lead takes reports only between its own
+            // batches, and may then be waiting to hand this follower work.
+            // What a follower can report is bounded by the work in flight.
+            let (tx, rx) = unbounded::<Batch>();
+            let (spent_tx, spent_rx) = unbounded::<Vec<Event>>();
+            let (empties_tx, empties_rx) = unbounded::<Vec<Work<'_>>>();
+            to_followers.push(FollowerLink {
+                work: work_tx,
+                empties: empties_rx,
+            });
+            reports.push(rx);
+            spent.push(spent_tx);
+            let opts = opts.clone();
+            std::thread::Builder::new()
+                .name(format!("sift-worker-{id}"))
+                .spawn_scoped(s, move || {
+                    follow(id, share, &opts, &work_rx, &empties_tx, &tx, &spent_rx)
+                })
+                .expect("spawn worker thread");
+        }
+        let mut merger = Merger::new(reports, spent);
         lead(
             files.len(),
             maps,
@@ -187,60 +229,25 @@ pub fn run_files<E>(
             shares[0],
             &shards,
             stop,
-            &[],
-            &mut |batch| match merger.accept(0, batch, progress, sink, &mut report) {
-                Ok(()) => true,
-                Err(e) => {
-                    result = Err(e);
-                    false
+            &to_followers,
+            &mut |batch| {
+                let merged = merger
+                    .accept(0, batch, progress, sink, &mut report)
+                    .and_then(|()| merger.poll(progress, sink, &mut report));
+                match merged {
+                    Ok(()) => true,
+                    Err(e) => {
+                        result = Err(e);
+                        false
+                    }
                 }
             },
         );
-        report.elapsed = started.elapsed();
-        report.merged = opts.order == InputOrder::Merged;
-        report.rules = opts.rules.as_ref().map(|r| r.rules.len());
-        return result.map(|()| report);
-    }
-    std::thread::scope(|s| {
-        let mut receivers = Vec::with_capacity(threads);
-        let mut to_followers = Vec::with_capacity(threads - 1);
-        let (lead_tx, lead_rx) = bounded::<Batch>(BATCHES_IN_FLIGHT);
-        receivers.push(lead_rx);
-        for (id, share) in shares.iter().copied().enumerate().skip(1) {
-            let (work_tx, work_rx) =
-                bounded::<WorkBatch<'_>>(4 * BATCH_ITEMS as usize / FOLLOWER_BATCH);
-            let (tx, rx) = bounded::<Batch>(BATCHES_IN_FLIGHT);
-            to_followers.push(work_tx);
-            receivers.push(rx);
-            let opts = opts.clone();
-            std::thread::Builder::new()
-                .name(format!("sift-worker-{id}"))
-                .spawn_scoped(s, move || follow(id, share, &opts, &work_rx, &tx))
-                .expect("spawn worker thread");
+        // Followers see their channel close and send their last batch.
+        drop(to_followers);
+        if result.is_ok() {
+            result = merger.finish(progress, sink, &mut report);
         }
-        let lead_opts = opts.clone();
-        let lead_shards = shards.clone();
-        let lead_thread = std::thread::Builder::new().name("sift-lead".into());
-        lead_thread
-            .spawn_scoped(s, move || {
-                lead(
-                    files.len(),
-                    maps,
-                    &lead_opts,
-                    shares[0],
-                    &lead_shards,
-                    stop,
-                    &to_followers,
-                    &mut |batch| lead_tx.send(batch).is_ok(),
-                )
-            })
-            .expect("spawn lead thread");
-        let mut merger = Merger::new(receivers);
-        result = merger.run(
-            &mut |offset| progress(offset),
-            &mut |ev| sink(ev),
-            &mut report,
-        );
     });
     report.elapsed = started.elapsed();
     report.merged = opts.order == InputOrder::Merged;
@@ -257,13 +264,13 @@ fn lead<'a>(
     share: f64,
     shards: &Shards,
     stop: &AtomicBool,
-    followers: &[Sender<WorkBatch<'a>>],
+    followers: &[FollowerLink<'a>],
     merger: &mut dyn FnMut(Batch) -> bool,
 ) {
     let mut w = Worker::new(share, opts.flows, opts.defrag);
     w.set_rules(opts.rules.clone());
     let mut input = Input::new(maps, opts.order);
-    let mut pending: Vec<Vec<Work<'a>>> = followers.iter().map(|_| Vec::new()).collect();
+    let mut pending: Vec<Vec<Work<'a>>> = followers.iter().map(FollowerLink::empty).collect();
     let mut index: u64 = 0;
     let mut per_file: Vec<(u64, Option<Timestamp>, Option<Timestamp>)> =
         vec![(0, None, None); nfiles];
@@ -272,9 +279,9 @@ fn lead<'a>(
     let mut interrupted = false;
     // Sends what the followers have pending; false if one is gone.
     let flush = |pending: &mut Vec<Vec<Work<'a>>>, upto: u64| {
-        pending.iter_mut().zip(followers).all(|(p, tx)| {
-            let work = std::mem::take(p);
-            send_work(tx, WorkBatch { work, upto })
+        pending.iter_mut().zip(followers).all(|(p, link)| {
+            let work = std::mem::replace(p, link.empty());
+            send_work(&link.work, WorkBatch { work, upto })
         })
     };
     while let Some(item) = input.next_item() {
@@ -300,12 +307,13 @@ fn lead<'a>(
                         // Small batches: the follower reads the packet
                         // while it is still in cache.
                         if p.len() >= FOLLOWER_BATCH {
-                            let work = std::mem::replace(p, Vec::with_capacity(FOLLOWER_BATCH));
+                            let link = &followers[f - 1];
+                            let work = std::mem::replace(p, link.empty());
                             let batch = WorkBatch {
                                 work,
                                 upto: index + 1,
                             };
-                            if !send_work(&followers[f - 1], batch) {
+                            if !send_work(&link.work, batch) {
                                 return;
                             }
                         }
@@ -426,12 +434,14 @@ const PREFETCH_AHEAD: usize = 4;
 const SPINS_BEFORE_SLEEP: u32 = 1024;
 
 /// Workers 1..n: process the packets the lead routes to them.
-fn follow(
+fn follow<'a>(
     id: usize,
     share: f64,
     opts: &Options,
-    work: &Receiver<WorkBatch<'_>>,
+    work: &Receiver<WorkBatch<'a>>,
+    empties: &Sender<Vec<Work<'a>>>,
     merger: &Sender<Batch>,
+    spent: &Receiver<Vec<Event>>,
 ) {
     let mut w = Worker::new(share, opts.flows, opts.defrag);
     w.set_rules(opts.rules.clone());
@@ -457,6 +467,14 @@ fn follow(
                 Work::Sweep { index, clock } => w.sweep_at(index, clock),
                 Work::End { index } => w.end_of_input(index),
             }
+        }
+        // The lead fills the vector again (no allocation on either side).
+        let mut emptied = batch.work;
+        emptied.clear();
+        let _ = empties.send(emptied);
+        // Free the events the merger has written (this thread allocated them).
+        while let Ok(events) = spent.try_recv() {
+            drop(events);
         }
         let last = batch.upto == u64::MAX;
         quiet += 1;
