@@ -479,8 +479,7 @@ fn follow<'a>(
         let last = batch.upto == u64::MAX;
         quiet += 1;
         // Report to the merger every REPORT_EVERY batches (about as often
-        // as the lead does), or sooner when many events wait: each report
-        // may wake the merger's thread, dear on a virtual machine.
+        // as the lead merges), or sooner when many events wait.
         if !last && w.pending_events() < REPORT_EVENTS && quiet < REPORT_EVERY {
             continue;
         }
