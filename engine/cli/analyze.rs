@@ -78,7 +78,7 @@ impl AnalyzeArgs {
 }
 
 pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
-    let opts = args.options()?;
+    let mut opts = args.options()?;
     let files = args
         .files
         .iter()
@@ -92,6 +92,8 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
         (args.format == Format::Json)
             .then(|| EveWriter::new(BufWriter::with_capacity(1 << 16, out), names.clone())),
     );
+
+    opts.render = rec.eve.as_ref().map(|w| w.format().clone());
 
     let total: u64 = files.iter().map(|f| f.len() as u64).sum();
     let bar = (!args.no_progress && io::stderr().is_terminal() && total > 32 << 20).then(|| {
@@ -115,7 +117,7 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
                 b.set_position(offset);
             }
         },
-        &mut |ev| rec.event(ev),
+        &mut |ev, line| rec.event(ev, line),
     );
     if let Some(b) = bar {
         b.finish_and_clear();

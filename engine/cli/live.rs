@@ -191,7 +191,7 @@ impl Consumer<WorkerConfig> for Output<'_> {
     type Error = io::Error;
 
     fn event(&mut self, ev: Event) -> io::Result<()> {
-        self.rec.event(&ev)
+        self.rec.event(&ev, None)
     }
 
     fn flush(&mut self) -> io::Result<()> {

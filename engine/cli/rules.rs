@@ -89,7 +89,9 @@ fn test(a: TestArgs) -> Result<ExitCode> {
     let mut report = tune::TestReport::default();
     let stop = AtomicBool::new(false);
     let mut explained = String::new();
-    let run = pipeline::run_files(&files, &opts, &stop, &mut |_| {}, &mut |ev| -> Result<
+    let run = pipeline::run_files(&files, &opts, &stop, &mut |_| {}, &mut |ev,
+                                                                           _|
+     -> Result<
         (),
         (),
     > {

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::record::{AlertRecord, FlowRecord};
+use super::record::{AlertRecord, Event, FlowRecord};
 use super::time::eve_timestamp;
 use crate::classify::summary::{
     quic_version_name, tls_version_name, HelloSummary, QuicSummary, ServerSummary,
@@ -395,34 +395,79 @@ pub fn proto_name(p: u8) -> String {
     proto::name(p).map_or_else(|| p.to_string(), str::to_string)
 }
 
-/// Writes EVE records to a byte sink.
-pub struct EveWriter<W: Write> {
-    out: W,
+/// How records become EVE lines: what the writer needs besides the
+/// records (input names). Worker threads render with it ahead of the
+/// writer, which then only copies their bytes in order.
+#[derive(Clone, Debug)]
+pub struct EveFormat {
     files: Vec<String>,
     /// `files` are interfaces (`in_iface`), not capture files.
     live: bool,
 }
 
+/// Writes EVE records to a byte sink.
+pub struct EveWriter<W: Write> {
+    out: W,
+    format: EveFormat,
+    line: Vec<u8>,
+}
+
 impl<W: Write> EveWriter<W> {
     /// `files` names each input, for `pcap_filename`.
     pub fn new(out: W, files: Vec<String>) -> Self {
-        EveWriter {
-            out,
-            files,
-            live: false,
-        }
+        Self::with(out, EveFormat { files, live: false })
     }
 
     /// For a live capture: `interfaces` names each, for `in_iface`.
     pub fn live(out: W, interfaces: Vec<String>) -> Self {
+        Self::with(
+            out,
+            EveFormat {
+                files: interfaces,
+                live: true,
+            },
+        )
+    }
+
+    fn with(out: W, format: EveFormat) -> Self {
         EveWriter {
             out,
-            files: interfaces,
-            live: true,
+            format,
+            line: Vec::new(),
         }
     }
 
-    pub fn flow(&mut self, r: &FlowRecord) -> io::Result<()> {
+    pub fn format(&self) -> &EveFormat {
+        &self.format
+    }
+
+    /// Writes an event's line.
+    pub fn event(&mut self, ev: &Event) -> io::Result<()> {
+        self.line.clear();
+        self.format.event(ev, &mut self.line)?;
+        self.out.write_all(&self.line)
+    }
+
+    /// Writes a line [`EveFormat::event`] rendered.
+    pub fn rendered(&mut self, line: &[u8]) -> io::Result<()> {
+        self.out.write_all(line)
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+impl EveFormat {
+    /// Appends an event's line (with its newline) to `out`.
+    pub fn event(&self, ev: &Event, out: &mut Vec<u8>) -> io::Result<()> {
+        match ev {
+            Event::Flow(r) => self.flow(r, out),
+            Event::Alert(a) => self.alert(a, out),
+        }
+    }
+
+    fn flow(&self, r: &FlowRecord, out: &mut Vec<u8>) -> io::Result<()> {
         let names = r.names.as_deref();
         let verdict = r.verdict.as_deref();
         let mut eve = EveFlow {
@@ -489,11 +534,12 @@ impl<W: Write> EveWriter<W> {
         if self.live {
             eve.head.live();
         }
-        serde_json::to_writer(&mut self.out, &eve)?;
-        self.out.write_all(b"\n")
+        serde_json::to_writer(&mut *out, &eve)?;
+        out.push(b'\n');
+        Ok(())
     }
 
-    pub fn alert(&mut self, a: &AlertRecord) -> io::Result<()> {
+    fn alert(&self, a: &AlertRecord, out: &mut Vec<u8>) -> io::Result<()> {
         let h = &a.hit;
         let mut eve = EveAlert {
             head: Head::new(
@@ -524,11 +570,8 @@ impl<W: Write> EveWriter<W> {
         if self.live {
             eve.head.live();
         }
-        serde_json::to_writer(&mut self.out, &eve)?;
-        self.out.write_all(b"\n")
-    }
-
-    pub fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
+        serde_json::to_writer(&mut *out, &eve)?;
+        out.push(b'\n');
+        Ok(())
     }
 }

@@ -20,23 +20,18 @@ impl<W: Write> Recorder<W> {
         }
     }
 
-    /// Counts the event and writes it.
-    pub fn event(&mut self, ev: &Event) -> io::Result<()> {
+    /// Counts the event and writes it: `line` is its EVE line when a
+    /// worker rendered it ahead (with this writer's format).
+    pub fn event(&mut self, ev: &Event, line: Option<&[u8]>) -> io::Result<()> {
         match ev {
-            Event::Flow(r) => {
-                self.tally.add(r);
-                if let Some(w) = self.eve.as_mut() {
-                    w.flow(r)?;
-                }
-            }
-            Event::Alert(a) => {
-                self.tally.alerts += 1;
-                if let Some(w) = self.eve.as_mut() {
-                    w.alert(a)?;
-                }
-            }
+            Event::Flow(r) => self.tally.add(r),
+            Event::Alert(_) => self.tally.alerts += 1,
         }
-        Ok(())
+        match (self.eve.as_mut(), line) {
+            (Some(w), Some(line)) => w.rendered(line),
+            (Some(w), None) => w.event(ev),
+            (None, _) => Ok(()),
+        }
     }
 
     pub fn flush(&mut self) -> io::Result<()> {

@@ -18,10 +18,36 @@ use super::stats::Counters;
 use super::worker::{Event, Order};
 use super::{FileEnd, Report};
 
+/// Where released events go, in input order, each with its EVE line when a
+/// worker rendered it ahead.
+pub type Sink<'s, E> = dyn FnMut(&Event, Option<&[u8]>) -> Result<(), E> + 's;
+
+/// An event on its way to the sink, in its worker's order.
+pub struct Ready {
+    pub order: Order,
+    pub event: Event,
+    /// Its EVE line, when the worker rendered it ahead of the sink.
+    pub line: Option<Vec<u8>>,
+}
+
+impl Ready {
+    /// Events to be rendered by the sink.
+    pub fn unrendered(events: Vec<(Order, Event)>) -> Vec<Ready> {
+        events
+            .into_iter()
+            .map(|(order, event)| Ready {
+                order,
+                event,
+                line: None,
+            })
+            .collect()
+    }
+}
+
 /// A worker's batch of work.
 pub struct Batch {
     pub worker: usize,
-    pub events: Vec<(Order, Event)>,
+    pub events: Vec<Ready>,
     /// Every later event of this worker is at this input position or after.
     pub watermark: u64,
     /// Bytes of input read so far (for progress).
@@ -41,10 +67,10 @@ pub struct Merger {
     /// Where follower `i + 1`'s events go back once written: it frees them
     /// itself (an allocator frees memory of another thread's heap slowly,
     /// and the cache lines would travel twice).
-    spent_tx: Vec<Sender<Vec<Event>>>,
+    spent_tx: Vec<Sender<Vec<Ready>>>,
     /// Per worker: events written and not yet sent back.
-    spent: Vec<Vec<Event>>,
-    queues: Vec<VecDeque<(Order, Event)>>,
+    spent: Vec<Vec<Ready>>,
+    queues: Vec<VecDeque<Ready>>,
     watermarks: Vec<u64>,
     finished: Vec<bool>,
 }
@@ -53,7 +79,7 @@ impl Merger {
     /// A merger of the lead's batches and of those arriving on
     /// `followers`, one channel per follower; `spent[i]` takes follower
     /// `i + 1`'s events back once they are written.
-    pub fn new(followers: Vec<Receiver<Batch>>, spent: Vec<Sender<Vec<Event>>>) -> Self {
+    pub fn new(followers: Vec<Receiver<Batch>>, spent: Vec<Sender<Vec<Ready>>>) -> Self {
         let n = followers.len() + 1;
         Merger {
             followers,
@@ -69,7 +95,7 @@ impl Merger {
     pub fn poll<E>(
         &mut self,
         progress: &mut dyn FnMut(u64),
-        sink: &mut dyn FnMut(&Event) -> Result<(), E>,
+        sink: &mut Sink<'_, E>,
         report: &mut Report,
     ) -> Result<(), E> {
         for i in 0..self.followers.len() {
@@ -89,7 +115,7 @@ impl Merger {
     pub fn finish<E>(
         &mut self,
         progress: &mut dyn FnMut(u64),
-        sink: &mut dyn FnMut(&Event) -> Result<(), E>,
+        sink: &mut Sink<'_, E>,
         report: &mut Report,
     ) -> Result<(), E> {
         loop {
@@ -125,7 +151,7 @@ impl Merger {
         w: usize,
         batch: Batch,
         progress: &mut dyn FnMut(u64),
-        sink: &mut dyn FnMut(&Event) -> Result<(), E>,
+        sink: &mut Sink<'_, E>,
         report: &mut Report,
     ) -> Result<(), E> {
         if batch.worker == 0 {
@@ -143,26 +169,28 @@ impl Merger {
         self.release(sink)
     }
 
-    fn release<E>(&mut self, sink: &mut dyn FnMut(&Event) -> Result<(), E>) -> Result<(), E> {
+    fn release<E>(&mut self, sink: &mut Sink<'_, E>) -> Result<(), E> {
         let limit = self.watermarks.iter().copied().min().unwrap_or(u64::MAX);
         loop {
             let mut best: Option<usize> = None;
             for (w, q) in self.queues.iter().enumerate() {
-                if let Some((o, _)) = q.front() {
-                    if best.is_none_or(|b| *o < self.queues[b].front().expect("non-empty").0) {
+                if let Some(r) = q.front() {
+                    if best
+                        .is_none_or(|b| r.order < self.queues[b].front().expect("non-empty").order)
+                    {
                         best = Some(w);
                     }
                 }
             }
             let Some(b) = best else { break };
-            let at = self.queues[b].front().expect("non-empty").0.at;
+            let at = self.queues[b].front().expect("non-empty").order.at;
             if at >= limit && limit != u64::MAX {
                 break;
             }
-            let (_, ev) = self.queues[b].pop_front().expect("non-empty");
-            sink(&ev)?;
+            let ready = self.queues[b].pop_front().expect("non-empty");
+            sink(&ready.event, ready.line.as_deref())?;
             if b > 0 {
-                self.spent[b].push(ev);
+                self.spent[b].push(ready);
             }
         }
         self.give_back();

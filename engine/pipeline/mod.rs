@@ -33,7 +33,9 @@
 //! allocated it: the follower returns its emptied work vectors to the lead
 //! to fill again, and the merger returns the follower's written events for
 //! it to free (freeing another thread's memory is slow in any allocator,
-//! and the cache lines travel twice). See benches/HISTORY.md for each step.
+//! and the cache lines travel twice). With JSON output the followers also
+//! render their events' EVE lines ([`Options::render`]), so that the lead
+//! only copies them out. See benches/HISTORY.md for each step.
 
 pub mod live;
 pub mod merge;
@@ -52,10 +54,11 @@ use crate::decode::defrag::DefragConfig;
 use crate::decode::ip::IpPacket;
 use crate::flow::key::Shards;
 use crate::flow::FlowConfig;
+use crate::output::eve::EveFormat;
 use crate::rules::RuleSet;
-use merge::{Batch, Merger};
+use merge::{Batch, Merger, Ready, Sink};
 use stats::Counters;
-use worker::{Event, Worker};
+use worker::{Event, Order, Worker};
 
 /// How a run is set up.
 #[derive(Clone, Debug)]
@@ -70,6 +73,10 @@ pub struct Options {
     pub lead_share: f64,
     /// Rules every flow is checked against.
     pub rules: Option<Arc<RuleSet>>,
+    /// The EVE format of the output, when there is one: followers render
+    /// their events' lines with it, so that writing them is all the lead
+    /// does for them.
+    pub render: Option<EveFormat>,
 }
 
 impl Default for Options {
@@ -81,6 +88,7 @@ impl Default for Options {
             defrag: DefragConfig::default(),
             lead_share: 0.5,
             rules: None,
+            render: None,
         }
     }
 }
@@ -179,7 +187,7 @@ pub fn run_files<E>(
     opts: &Options,
     stop: &AtomicBool,
     progress: &mut dyn FnMut(u64),
-    sink: &mut dyn FnMut(&Event) -> Result<(), E>,
+    sink: &mut Sink<'_, E>,
 ) -> Result<Report, E> {
     let started = Instant::now();
     let threads = opts.threads.max(1);
@@ -206,7 +214,7 @@ pub fn run_files<E>(
             // batches, and may then be waiting to hand this follower work.
             // What a follower can report is bounded by the work in flight.
             let (tx, rx) = unbounded::<Batch>();
-            let (spent_tx, spent_rx) = unbounded::<Vec<Event>>();
+            let (spent_tx, spent_rx) = unbounded::<Vec<Ready>>();
             let (empties_tx, empties_rx) = unbounded::<Vec<Work<'_>>>();
             to_followers.push(FollowerLink {
                 work: work_tx,
@@ -351,7 +359,7 @@ fn lead<'a>(
             }
             let batch = Batch {
                 worker: 0,
-                events: w.take_events(),
+                events: Ready::unrendered(w.take_events()),
                 watermark: index,
                 offset: input.offset() as u64,
                 notices: std::mem::take(&mut notices),
@@ -373,7 +381,7 @@ fn lead<'a>(
     flush(&mut pending, u64::MAX);
     merger(Batch {
         worker: 0,
-        events: w.take_events(),
+        events: Ready::unrendered(w.take_events()),
         watermark: u64::MAX,
         offset: input.offset() as u64,
         notices,
@@ -442,7 +450,7 @@ fn follow<'a>(
     work: &Receiver<WorkBatch<'a>>,
     empties: &Sender<Vec<Work<'a>>>,
     merger: &Sender<Batch>,
-    spent: &Receiver<Vec<Event>>,
+    spent: &Receiver<Vec<Ready>>,
 ) {
     let mut w = Worker::new(share, opts.flows, opts.defrag);
     w.set_rules(opts.rules.clone());
@@ -487,7 +495,7 @@ fn follow<'a>(
         quiet = 0;
         let out = Batch {
             worker: id,
-            events: w.take_events(),
+            events: render(w.take_events(), opts.render.as_ref()),
             watermark: batch.upto,
             offset: 0,
             notices: Vec::new(),
@@ -501,10 +509,27 @@ fn follow<'a>(
     // what there is.
     let _ = merger.send(Batch {
         worker: id,
-        events: w.take_events(),
+        events: render(w.take_events(), opts.render.as_ref()),
         watermark: u64::MAX,
         offset: 0,
         notices: Vec::new(),
         done: Some((w.counters(), true)),
     });
+}
+
+/// A follower's events with their EVE lines rendered (when the output has
+/// a format). An event that fails to render goes without: the sink renders
+/// it again and reports the error.
+fn render(events: Vec<(Order, Event)>, format: Option<&EveFormat>) -> Vec<Ready> {
+    let Some(format) = format else {
+        return Ready::unrendered(events);
+    };
+    events
+        .into_iter()
+        .map(|(order, event)| {
+            let mut line = Vec::new();
+            let line = format.event(&event, &mut line).ok().map(|()| line);
+            Ready { order, event, line }
+        })
+        .collect()
 }
