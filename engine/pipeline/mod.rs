@@ -51,7 +51,6 @@ use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use crate::capture::file::{CaptureFile, Input, Item, Mapping, Order as InputOrder};
 use crate::capture::{CaptureError, RawPacket, Timestamp};
 use crate::decode::defrag::DefragConfig;
-use crate::decode::ip::IpPacket;
 use crate::flow::key::Shards;
 use crate::flow::FlowConfig;
 use crate::output::eve::EveFormat;
@@ -148,8 +147,6 @@ enum Work<'a> {
         file: u32,
         clock: Timestamp,
         raw: RawPacket<'a>,
-        /// Its IP header, as the lead parsed it to route it.
-        ip: IpPacket<'a>,
     },
     /// The lead swept idle flows before packet `index`, at `clock`.
     Sweep { index: u64, clock: Timestamp },
@@ -304,14 +301,13 @@ fn lead<'a>(
                 }
                 match w.route(&packet, shards) {
                     Some((0, ipp)) => w.owned_packet(index, file as u32, &packet, &ipp),
-                    Some((f, ip)) => {
+                    Some((f, _)) => {
                         let p = &mut pending[f - 1];
                         p.push(Work::Packet {
                             index,
                             file: file as u32,
                             clock: w.clock(),
                             raw: packet,
-                            ip,
                         });
                         // Small batches: the follower reads the packet
                         // while it is still in cache.
@@ -468,10 +464,9 @@ fn follow<'a>(
                     file,
                     clock,
                     raw,
-                    ip,
                 } => {
                     w.set_clock(clock);
-                    w.owned_packet(index, file, &raw, &ip);
+                    w.routed_packet(index, file, &raw);
                 }
                 Work::Sweep { index, clock } => w.sweep_at(index, clock),
                 Work::End { index } => w.end_of_input(index),
