@@ -1,6 +1,8 @@
 //! The whole packet path of a worker — link, IP, fragments, tunnels,
 //! transport, flow table, classifiers, and the rules (a set with every
-//! kind of condition) — over a few frames cut from the input.
+//! kind of condition) — over a few frames cut from the input, each taken
+//! as the lead takes its own packets or as a follower takes one routed to
+//! it; then every record written as an EVE line.
 //! Input: [link type selector][len hi][len lo][frame]... repeated.
 
 #![no_main]
@@ -10,6 +12,7 @@ use sift::capture::{LinkType, RawPacket, NANOS_PER_SEC};
 use sift::decode::defrag::DefragConfig;
 use sift::flow::key::Shards;
 use sift::flow::FlowConfig;
+use sift::output::eve::EveWriter;
 use sift::pipeline::worker::Worker;
 
 const LINKS: [LinkType; 14] = [
@@ -69,6 +72,7 @@ fuzz_target!(|data: &[u8]| {
     let mut rest = data;
     let mut index = 0u64;
     while rest.len() >= 3 {
+        let tag = rest[0];
         let link = LINKS[usize::from(rest[0]) % LINKS.len()];
         let len = usize::from(u16::from_be_bytes([rest[1], rest[2]])).min(rest.len() - 3);
         let frame = &rest[3..3 + len];
@@ -82,12 +86,19 @@ fuzz_target!(|data: &[u8]| {
             wire_len: len as u32 + u32::from(index as u8 & 1) * 100,
         };
         w.advance_clock(index, ts);
-        if let Some((0, ip)) = w.route(&raw, &shards) {
+        // As a follower (the lead routed it here) or as the lead.
+        if tag & 0x80 != 0 {
+            w.routed_packet(index, 0, &raw);
+        } else if let Some((0, ip)) = w.route(&raw, &shards) {
             w.owned_packet(index, 0, &raw, &ip);
         }
         index += 1;
     }
     w.end_of_input(index);
-    let _ = w.take_events();
+    // Every record as an EVE line.
+    let mut eve = EveWriter::new(std::io::sink(), vec!["fuzz.pcap".into()]);
+    for (_, ev) in w.take_events() {
+        eve.event(&ev).expect("writing to a sink");
+    }
     assert_eq!(w.active_flows(), 0);
 });
