@@ -208,3 +208,126 @@ impl Merger {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::AppProto;
+    use crate::flow::key::Endpoint;
+    use crate::flow::{EndReason, FlowState};
+    use crate::output::record::FlowRecord;
+    use crossbeam_channel::unbounded;
+    use std::cell::RefCell;
+
+    /// A flow record told apart by its id.
+    fn record(id: u64) -> Event {
+        let ep = |port| Endpoint {
+            addr: "192.0.2.1".parse().unwrap(),
+            port,
+        };
+        Event::Flow(FlowRecord {
+            flow_id: id,
+            file: 0,
+            client: ep(1000),
+            server: ep(80),
+            proto: 6,
+            pkts_toserver: 1,
+            pkts_toclient: 0,
+            bytes_toserver: 60,
+            bytes_toclient: 0,
+            start: 0,
+            end: 0,
+            state: FlowState::New,
+            reason: EndReason::Timeout,
+            app_proto: AppProto::Unknown,
+            names: None,
+            first_packet: id,
+            part: 0,
+            tunnels: 0,
+            truncated_pkts: 0,
+            verdict: None,
+        })
+    }
+
+    fn batch(worker: usize, at: &[u64], watermark: u64, last: bool) -> Batch {
+        Batch {
+            worker,
+            events: at
+                .iter()
+                .map(|&at| Ready {
+                    order: Order {
+                        at,
+                        first_packet: at,
+                        part: 0,
+                        seq: 0,
+                    },
+                    event: record(at),
+                    line: (worker > 0).then(|| format!("{at}\n").into_bytes()),
+                })
+                .collect(),
+            watermark,
+            offset: 0,
+            notices: Vec::new(),
+            done: last.then(|| (Counters::default(), false)),
+        }
+    }
+
+    #[test]
+    fn events_leave_in_input_order_and_go_back_to_their_follower() {
+        let (report_tx, report_rx) = unbounded();
+        let (spent_tx, spent_rx) = unbounded();
+        let mut merger = Merger::new(vec![report_rx], vec![spent_tx]);
+        let out: RefCell<Vec<(u64, Option<Vec<u8>>)>> = RefCell::default();
+        let mut sink = |ev: &Event, line: Option<&[u8]>| -> Result<(), ()> {
+            let Event::Flow(r) = ev else {
+                panic!("only flows here")
+            };
+            out.borrow_mut().push((r.flow_id, line.map(<[u8]>::to_vec)));
+            Ok(())
+        };
+        let ids = || out.borrow().iter().map(|(id, _)| *id).collect::<Vec<_>>();
+        let mut report = Report::default();
+        // The follower has sent events up to position 1200, the lead up to
+        // 10: nothing past 10 may leave yet.
+        let follower: Vec<u64> = (1..1200).step_by(2).collect();
+        report_tx.send(batch(1, &follower, 1200, false)).unwrap();
+        merger
+            .accept(
+                0,
+                batch(0, &[0, 4], 10, false),
+                &mut |_| {},
+                &mut sink,
+                &mut report,
+            )
+            .unwrap();
+        merger.poll(&mut |_| {}, &mut sink, &mut report).unwrap();
+        assert_eq!(ids(), [0, 1, 3, 4, 5, 7, 9]);
+        // The follower's events carry the line it rendered; the lead's none.
+        assert_eq!(out.borrow()[1].1.as_deref(), Some(&b"1\n"[..]));
+        assert_eq!(out.borrow()[0].1, None);
+        // The lead's last batch, then the follower's.
+        merger
+            .accept(
+                0,
+                batch(0, &[250], u64::MAX, true),
+                &mut |_| {},
+                &mut sink,
+                &mut report,
+            )
+            .unwrap();
+        report_tx.send(batch(1, &[1201], u64::MAX, true)).unwrap();
+        merger.finish(&mut |_| {}, &mut sink, &mut report).unwrap();
+        let mut want: Vec<u64> = follower.iter().copied().chain([0, 4, 250, 1201]).collect();
+        want.sort_unstable();
+        assert_eq!(ids(), want);
+        // Written follower events went back in bundles of GIVE_BACK (the
+        // rest is freed with the merger); none of the lead's.
+        let back: Vec<Vec<Ready>> = spent_rx.try_iter().collect();
+        assert!(!back.is_empty());
+        assert!(back.iter().all(|b| b.len() >= GIVE_BACK));
+        assert!(back
+            .iter()
+            .flatten()
+            .all(|r| r.order.at % 2 == 1 && r.line.is_some()));
+    }
+}
