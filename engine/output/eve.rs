@@ -2,12 +2,15 @@
 //! them, so that jq filters, Elastic/Splunk pipelines and EveBox work on
 //! sift's output unchanged. Fields only sift has live under `"sift"`.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::net::IpAddr;
 
 use serde::Serialize;
 
 use super::record::{AlertRecord, Event, FlowRecord};
-use super::time::eve_timestamp;
+use super::time::EveTime;
 use crate::classify::summary::{
     quic_version_name, tls_version_name, HelloSummary, QuicSummary, ServerSummary,
 };
@@ -22,7 +25,7 @@ use crate::rules::Action;
 /// The fields every event starts with: time, flow, tuple, protocol.
 #[derive(Serialize)]
 struct Head<'a> {
-    timestamp: String,
+    timestamp: EveTime,
     flow_id: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pcap_filename: Option<&'a str>,
@@ -30,13 +33,13 @@ struct Head<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     in_iface: Option<&'a str>,
     event_type: &'static str,
-    src_ip: String,
+    src_ip: IpText,
     #[serde(skip_serializing_if = "Option::is_none")]
     src_port: Option<u16>,
-    dest_ip: String,
+    dest_ip: IpText,
     #[serde(skip_serializing_if = "Option::is_none")]
     dest_port: Option<u16>,
-    proto: String,
+    proto: Cow<'static, str>,
     app_proto: &'a str,
 }
 
@@ -59,14 +62,14 @@ impl<'a> Head<'a> {
     ) -> Self {
         let ports = proto::has_ports(proto);
         Head {
-            timestamp: eve_timestamp(ts),
+            timestamp: EveTime::new(ts),
             flow_id,
             pcap_filename: file,
             in_iface: None,
             event_type,
-            src_ip: client.addr.to_string(),
+            src_ip: IpText::new(client.addr),
             src_port: ports.then_some(client.port),
-            dest_ip: server.addr.to_string(),
+            dest_ip: IpText::new(server.addr),
             dest_port: ports.then_some(server.port),
             proto: proto_name(proto),
             app_proto: app.as_str(),
@@ -356,8 +359,8 @@ struct FlowInfo {
     pkts_toclient: u64,
     bytes_toserver: u64,
     bytes_toclient: u64,
-    start: String,
-    end: String,
+    start: EveTime,
+    end: EveTime,
     age: u64,
     state: &'static str,
     reason: &'static str,
@@ -391,8 +394,71 @@ fn is_zero_u8(v: &u8) -> bool {
 }
 
 /// The EVE name of IP protocol `p` (its number when it has no name).
-pub fn proto_name(p: u8) -> String {
-    proto::name(p).map_or_else(|| p.to_string(), str::to_string)
+pub fn proto_name(p: u8) -> Cow<'static, str> {
+    proto::name(p).map_or_else(|| Cow::Owned(p.to_string()), Cow::Borrowed)
+}
+
+/// An address as text, written on the stack (two per event).
+struct IpText {
+    buf: [u8; 46],
+    len: usize,
+}
+
+impl IpText {
+    fn new(addr: IpAddr) -> Self {
+        let mut t = IpText {
+            buf: [0; 46],
+            len: 0,
+        };
+        match addr {
+            IpAddr::V4(v4) => {
+                for (i, octet) in v4.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        t.push(b'.');
+                    }
+                    t.decimal(octet);
+                }
+            }
+            // The longest IPv6 text (45 bytes) fits.
+            IpAddr::V6(v6) => write!(t, "{v6}").expect("an IPv6 address fits"),
+        }
+        t
+    }
+
+    fn push(&mut self, b: u8) {
+        self.buf[self.len] = b;
+        self.len += 1;
+    }
+
+    fn decimal(&mut self, v: u8) {
+        if v >= 100 {
+            self.push(b'0' + v / 100);
+        }
+        if v >= 10 {
+            self.push(b'0' + (v / 10) % 10);
+        }
+        self.push(b'0' + v % 10);
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).expect("ASCII")
+    }
+}
+
+impl std::fmt::Write for IpText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let room = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        room.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+impl Serialize for IpText {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 /// How records become EVE lines: what the writer needs besides the
@@ -490,8 +556,8 @@ impl EveFormat {
                 pkts_toclient: r.pkts_toclient,
                 bytes_toserver: r.bytes_toserver,
                 bytes_toclient: r.bytes_toclient,
-                start: eve_timestamp(r.start),
-                end: eve_timestamp(r.end),
+                start: EveTime::new(r.start),
+                end: EveTime::new(r.end),
                 age: (r.end.saturating_sub(r.start)) / crate::capture::NANOS_PER_SEC,
                 state: r.state.as_str(),
                 reason: r.reason.as_str(),

@@ -13,7 +13,7 @@ use crate::pipeline::Report;
 #[derive(Clone, Debug, Default)]
 pub struct FlowTally {
     pub records: u64,
-    pub by_transport: BTreeMap<String, u64>,
+    pub by_transport: BTreeMap<std::borrow::Cow<'static, str>, u64>,
     pub by_app: BTreeMap<&'static str, u64>,
     pub by_reason: BTreeMap<&'static str, u64>,
     /// Flows by the action of their verdict (flows that matched a rule).

@@ -322,9 +322,10 @@ impl Seen<'_> {
                 plain(format!("{} length", s.as_str()), len.to_string())
             }
             (Seen::App, _) => plain("app".into(), f.app.as_str().into()),
-            (Seen::Transport, _) => {
-                plain("transport".into(), crate::output::eve::proto_name(f.proto))
-            }
+            (Seen::Transport, _) => plain(
+                "transport".into(),
+                crate::output::eve::proto_name(f.proto).into_owned(),
+            ),
             (Seen::Endpoint(e), Cond::Ip { side, .. }) => {
                 plain(format!("{}ip", side.prefix()), e.addr.to_string())
             }
