@@ -89,12 +89,7 @@ fn test(a: TestArgs) -> Result<ExitCode> {
     let mut report = tune::TestReport::default();
     let stop = AtomicBool::new(false);
     let mut explained = String::new();
-    let run = pipeline::run_files(&files, &opts, &stop, &mut |_| {}, &mut |ev,
-                                                                           _|
-     -> Result<
-        (),
-        (),
-    > {
+    let mut tally = |ev: &Event, _: Option<&[u8]>| -> Result<(), ()> {
         match ev {
             Event::Flow(r) => {
                 if a.explain {
@@ -107,7 +102,8 @@ fn test(a: TestArgs) -> Result<ExitCode> {
             Event::Alert(_) => report.alerts += 1,
         }
         Ok(())
-    });
+    };
+    let run = pipeline::run_files(&files, &opts, &stop, &mut |_| {}, &mut tally);
     let run = run.map_err(|()| anyhow::anyhow!("the run stopped"))?;
     for f in &run.files {
         if let Some(e) = &f.error {

@@ -43,40 +43,6 @@ struct Head<'a> {
     app_proto: &'a str,
 }
 
-impl<'a> Head<'a> {
-    /// A live capture names the event's interface, not a file.
-    fn live(&mut self) {
-        self.in_iface = self.pcap_filename.take();
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        event_type: &'static str,
-        ts: crate::capture::Timestamp,
-        flow_id: u64,
-        file: Option<&'a str>,
-        client: Endpoint,
-        server: Endpoint,
-        proto: u8,
-        app: AppProto,
-    ) -> Self {
-        let ports = proto::has_ports(proto);
-        Head {
-            timestamp: EveTime::new(ts),
-            flow_id,
-            pcap_filename: file,
-            in_iface: None,
-            event_type,
-            src_ip: IpText::new(client.addr),
-            src_port: ports.then_some(client.port),
-            dest_ip: IpText::new(server.addr),
-            dest_port: ports.then_some(server.port),
-            proto: proto_name(proto),
-            app_proto: app.as_str(),
-        }
-    }
-}
-
 #[derive(Serialize)]
 struct EveFlow<'a> {
     #[serde(flatten)]
@@ -525,6 +491,37 @@ impl<W: Write> EveWriter<W> {
 }
 
 impl EveFormat {
+    /// The fields every event starts with; input `file` names the capture
+    /// file, or in a live capture the interface.
+    #[allow(clippy::too_many_arguments)]
+    fn head(
+        &self,
+        event_type: &'static str,
+        ts: crate::capture::Timestamp,
+        flow_id: u64,
+        file: u32,
+        client: Endpoint,
+        server: Endpoint,
+        proto: u8,
+        app: AppProto,
+    ) -> Head<'_> {
+        let input = self.files.get(file as usize).map(String::as_str);
+        let ports = proto::has_ports(proto);
+        Head {
+            timestamp: EveTime::new(ts),
+            flow_id,
+            pcap_filename: input.filter(|_| !self.live),
+            in_iface: input.filter(|_| self.live),
+            event_type,
+            src_ip: IpText::new(client.addr),
+            src_port: ports.then_some(client.port),
+            dest_ip: IpText::new(server.addr),
+            dest_port: ports.then_some(server.port),
+            proto: proto_name(proto),
+            app_proto: app.as_str(),
+        }
+    }
+
     /// Appends an event's line (with its newline) to `out`.
     pub fn event(&self, ev: &Event, out: &mut Vec<u8>) -> io::Result<()> {
         match ev {
@@ -536,12 +533,12 @@ impl EveFormat {
     fn flow(&self, r: &FlowRecord, out: &mut Vec<u8>) -> io::Result<()> {
         let names = r.names.as_deref();
         let verdict = r.verdict.as_deref();
-        let mut eve = EveFlow {
-            head: Head::new(
+        let eve = EveFlow {
+            head: self.head(
                 "flow",
                 r.start,
                 r.flow_id,
-                self.files.get(r.file as usize).map(String::as_str),
+                r.file,
                 r.client,
                 r.server,
                 r.proto,
@@ -597,22 +594,17 @@ impl EveFormat {
                 }),
             },
         };
-        if self.live {
-            eve.head.live();
-        }
-        serde_json::to_writer(&mut *out, &eve)?;
-        out.push(b'\n');
-        Ok(())
+        line(out, &eve)
     }
 
     fn alert(&self, a: &AlertRecord, out: &mut Vec<u8>) -> io::Result<()> {
         let h = &a.hit;
-        let mut eve = EveAlert {
-            head: Head::new(
+        let eve = EveAlert {
+            head: self.head(
                 "alert",
                 a.ts,
                 a.flow_id,
-                self.files.get(a.file as usize).map(String::as_str),
+                a.file,
                 a.client,
                 a.server,
                 a.proto,
@@ -633,11 +625,13 @@ impl EveFormat {
                 matched: whys(h),
             },
         };
-        if self.live {
-            eve.head.live();
-        }
-        serde_json::to_writer(&mut *out, &eve)?;
-        out.push(b'\n');
-        Ok(())
+        line(out, &eve)
     }
+}
+
+/// Appends `eve` as one JSON line to `out`.
+fn line(out: &mut Vec<u8>, eve: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, eve)?;
+    out.push(b'\n');
+    Ok(())
 }

@@ -22,32 +22,21 @@ use super::{FileEnd, Report};
 /// worker rendered it ahead.
 pub type Sink<'s, E> = dyn FnMut(&Event, Option<&[u8]>) -> Result<(), E> + 's;
 
-/// An event on its way to the sink, in its worker's order.
+/// An event waiting to be released, with its EVE line when its worker
+/// rendered it ahead of the sink.
 pub struct Ready {
     pub order: Order,
     pub event: Event,
-    /// Its EVE line, when the worker rendered it ahead of the sink.
     pub line: Option<Vec<u8>>,
-}
-
-impl Ready {
-    /// Events to be rendered by the sink.
-    pub fn unrendered(events: Vec<(Order, Event)>) -> Vec<Ready> {
-        events
-            .into_iter()
-            .map(|(order, event)| Ready {
-                order,
-                event,
-                line: None,
-            })
-            .collect()
-    }
 }
 
 /// A worker's batch of work.
 pub struct Batch {
     pub worker: usize,
-    pub events: Vec<Ready>,
+    pub events: Vec<(Order, Event)>,
+    /// The events' EVE lines, one per event, when the worker rendered them;
+    /// else empty.
+    pub lines: Vec<Option<Vec<u8>>>,
     /// Every later event of this worker is at this input position or after.
     pub watermark: u64,
     /// Bytes of input read so far (for progress).
@@ -159,7 +148,12 @@ impl Merger {
         }
         report.files.extend(batch.notices);
         self.watermarks[w] = batch.watermark;
-        self.queues[w].extend(batch.events);
+        let mut lines = batch.lines.into_iter();
+        self.queues[w].extend(batch.events.into_iter().map(|(order, event)| Ready {
+            order,
+            event,
+            line: lines.next().flatten(),
+        }));
         if let Some((counters, interrupted)) = batch.done {
             report.counters.add(&counters);
             report.interrupted |= interrupted;
@@ -254,17 +248,23 @@ mod tests {
             worker,
             events: at
                 .iter()
-                .map(|&at| Ready {
-                    order: Order {
+                .map(|&at| {
+                    let order = Order {
                         at,
                         first_packet: at,
                         part: 0,
                         seq: 0,
-                    },
-                    event: record(at),
-                    line: (worker > 0).then(|| format!("{at}\n").into_bytes()),
+                    };
+                    (order, record(at))
                 })
                 .collect(),
+            lines: if worker > 0 {
+                at.iter()
+                    .map(|at| Some(format!("{at}\n").into_bytes()))
+                    .collect()
+            } else {
+                Vec::new()
+            },
             watermark,
             offset: 0,
             notices: Vec::new(),

@@ -355,7 +355,8 @@ fn lead<'a>(
             }
             let batch = Batch {
                 worker: 0,
-                events: Ready::unrendered(w.take_events()),
+                events: w.take_events(),
+                lines: Vec::new(),
                 watermark: index,
                 offset: input.offset() as u64,
                 notices: std::mem::take(&mut notices),
@@ -377,7 +378,8 @@ fn lead<'a>(
     flush(&mut pending, u64::MAX);
     merger(Batch {
         worker: 0,
-        events: Ready::unrendered(w.take_events()),
+        events: w.take_events(),
+        lines: Vec::new(),
         watermark: u64::MAX,
         offset: input.offset() as u64,
         notices,
@@ -488,9 +490,11 @@ fn follow<'a>(
             continue;
         }
         quiet = 0;
+        let events = w.take_events();
         let out = Batch {
             worker: id,
-            events: render(w.take_events(), opts.render.as_ref()),
+            lines: render(&events, opts.render.as_ref()),
+            events,
             watermark: batch.upto,
             offset: 0,
             notices: Vec::new(),
@@ -502,9 +506,11 @@ fn follow<'a>(
     }
     // The lead stopped without a last batch (it failed to send): report
     // what there is.
+    let events = w.take_events();
     let _ = merger.send(Batch {
         worker: id,
-        events: render(w.take_events(), opts.render.as_ref()),
+        lines: render(&events, opts.render.as_ref()),
+        events,
         watermark: u64::MAX,
         offset: 0,
         notices: Vec::new(),
@@ -512,19 +518,18 @@ fn follow<'a>(
     });
 }
 
-/// A follower's events with their EVE lines rendered (when the output has
-/// a format). An event that fails to render goes without: the sink renders
-/// it again and reports the error.
-fn render(events: Vec<(Order, Event)>, format: Option<&EveFormat>) -> Vec<Ready> {
+/// The EVE lines of a follower's events, when the output has a format. An
+/// event that fails to render goes without: the sink renders it again and
+/// reports the error.
+fn render(events: &[(Order, Event)], format: Option<&EveFormat>) -> Vec<Option<Vec<u8>>> {
     let Some(format) = format else {
-        return Ready::unrendered(events);
+        return Vec::new();
     };
     events
-        .into_iter()
-        .map(|(order, event)| {
+        .iter()
+        .map(|(_, event)| {
             let mut line = Vec::new();
-            let line = format.event(&event, &mut line).ok().map(|()| line);
-            Ready { order, event, line }
+            format.event(event, &mut line).ok().map(|()| line)
         })
         .collect()
 }
