@@ -6,6 +6,7 @@
 //! [`output`] (EVE JSON records, summary), wired by [`pipeline`] across
 //! worker threads. [`cli`] is the command line over all of it.
 
+pub mod bytes;
 pub mod capture;
 pub mod classify;
 pub mod cli;

@@ -11,7 +11,13 @@
 //! without the trailing dot; bytes that are not printable ASCII are kept as
 //! `\DDD` escapes so a name is never silently altered.
 
-use super::bytes::be16;
+use super::dissector::{
+    Carrier, Confidence, Dissector, Findings, Input, Probe, Probing, Step, Verdict,
+};
+use super::facts::{Clue, Evidence, Fact};
+use super::AppProto;
+use crate::bytes::be16;
+use crate::flow::TO_SERVER;
 
 /// What a DNS message asks.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,6 +160,120 @@ pub fn type_name(t: u16) -> Option<&'static str> {
         257 => "CAA",
         _ => return None,
     })
+}
+
+/// Can `msg` start a DNS message: a header with a known opcode, the Z bit
+/// clear and one to four questions? (The first look; [`parse`] decides.)
+fn header_fits(msg: &[u8]) -> bool {
+    let Some(flags) = be16(msg, 2) else {
+        return false;
+    };
+    let opcode = (flags >> 11) & 0x0f;
+    msg.len() >= 17
+        && flags & 0x0040 == 0
+        && matches!(opcode, 0 | 1 | 2 | 4 | 5)
+        && be16(msg, 4).is_some_and(|qd| (1..=4).contains(&qd))
+}
+
+/// A DNS verdict on `q`, shown by `clue` in packet `packet`.
+fn verdict(q: DnsQuestion, packet: u64, clue: Clue) -> Step {
+    Step::Verdict(Verdict {
+        proto: AppProto::Dns,
+        confidence: Confidence::High,
+        found: Findings {
+            facts: vec![Fact::Dns(Box::new(q))],
+            evidence: vec![Evidence { packet, what: clue }],
+        },
+        more: false,
+    })
+}
+
+/// DNS over UDP: one message per datagram.
+#[derive(Debug, Default)]
+pub struct DnsUdp;
+
+impl Dissector for DnsUdp {
+    const CARRIER: Carrier = Carrier::Datagram;
+    const PROBING: Probing = Probing::EachMessage;
+
+    fn probe(bytes: &[u8], _side: usize) -> Probe {
+        if header_fits(bytes) {
+            Probe::Maybe
+        } else {
+            Probe::No
+        }
+    }
+
+    fn start() -> Self {
+        DnsUdp
+    }
+
+    fn feed(&mut self, input: &Input<'_>) -> Step {
+        match parse(input.bytes) {
+            Some(q) => {
+                let response = q.response;
+                verdict(q, input.packet, Clue::DnsDatagram { response })
+            }
+            None => Step::Refuse,
+        }
+    }
+}
+
+/// Largest DNS-over-TCP message read (length prefix included).
+const TCP_MESSAGE: usize = 4096;
+
+/// DNS over TCP: the client's first message, behind its 2-byte length.
+#[derive(Debug, Default)]
+pub struct DnsTcp {
+    buf: Vec<u8>,
+}
+
+impl DnsTcp {
+    /// A plausible length prefix (a question's worth to what is buffered).
+    fn length_fits(b: &[u8]) -> Option<bool> {
+        let len = usize::from(be16(b, 0)?);
+        Some((17..=TCP_MESSAGE - 2).contains(&len))
+    }
+}
+
+impl Dissector for DnsTcp {
+    const CARRIER: Carrier = Carrier::Stream;
+    const PROBING: Probing = Probing::EachSide;
+
+    fn probe(bytes: &[u8], side: usize) -> Probe {
+        if side == TO_SERVER && Self::length_fits(bytes) != Some(false) {
+            Probe::Maybe
+        } else {
+            Probe::No
+        }
+    }
+
+    fn start() -> Self {
+        Self::default()
+    }
+
+    fn feed(&mut self, input: &Input<'_>) -> Step {
+        if !input.from_client() {
+            return Step::NeedMore;
+        }
+        let room = TCP_MESSAGE.saturating_sub(self.buf.len());
+        self.buf
+            .extend_from_slice(&input.bytes[..input.bytes.len().min(room)]);
+        match Self::length_fits(&self.buf) {
+            None => Step::NeedMore,
+            Some(false) => Step::Refuse,
+            Some(true) => {
+                let len = usize::from(be16(&self.buf, 0).unwrap_or(0));
+                let Some(msg) = self.buf.get(2..2 + len) else {
+                    return Step::NeedMore;
+                };
+                match parse(msg) {
+                    Some(q) => verdict(q, input.packet, Clue::DnsOverTcp { len: 2 + len }),
+                    None => Step::Refuse,
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,13 @@
 //! stored without port or trailing dot; an absolute-form target's
 //! authority stands in when there is no Host header.
 
+use super::dissector::{
+    Carrier, Confidence, Dissector, Findings, Input, Probe as ProbeAnswer, Probing, Step, Verdict,
+};
+use super::facts::{Clue, Evidence, Fact};
+use super::AppProto;
+use crate::flow::TO_SERVER;
+
 /// Longest request head read.
 pub const MAX_HEAD: usize = 16 * 1024;
 
@@ -23,7 +30,7 @@ pub struct HttpRequest {
 
 /// How far a stream prefix goes towards a request.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Probe {
+pub enum Head {
     /// Not an HTTP request.
     No,
     /// Could be one: more bytes needed.
@@ -57,39 +64,49 @@ const METHODS: &[&str] = &[
     "PURGE",
 ];
 
+/// The space after a known method at the start of `stream`, if there is one.
+fn method_end(stream: &[u8]) -> Option<usize> {
+    let sp = stream.iter().take(12).position(|&b| b == b' ')?;
+    let method = &stream[..sp];
+    METHODS.iter().any(|m| m.as_bytes() == method).then_some(sp)
+}
+
+/// Can `stream` start a request: a known method and a space, or a prefix of
+/// a method's capital letters? (The first look, before any buffering.)
+pub fn could_start_request(stream: &[u8]) -> bool {
+    if method_end(stream).is_some() {
+        return true;
+    }
+    stream.len() < 12
+        && stream.iter().all(u8::is_ascii_uppercase)
+        && METHODS.iter().any(|m| m.as_bytes().starts_with(stream))
+}
+
 /// Reads a request from the first bytes of a client stream.
-pub fn probe(stream: &[u8]) -> Probe {
-    // The method: capital letters up to a space, and a known one.
-    let Some(sp) = stream.iter().take(12).position(|&b| b == b' ') else {
-        return if stream.len() < 12 && stream.iter().all(u8::is_ascii_uppercase) {
-            if METHODS.iter().any(|m| m.as_bytes().starts_with(stream)) {
-                Probe::NeedMore
-            } else {
-                Probe::No
-            }
+pub fn read_request(stream: &[u8]) -> Head {
+    let Some(sp) = method_end(stream) else {
+        return if could_start_request(stream) {
+            Head::NeedMore
         } else {
-            Probe::No
+            Head::No
         };
     };
     let method = &stream[..sp];
-    if !METHODS.iter().any(|m| m.as_bytes() == method) {
-        return Probe::No;
-    }
     let Some(line_end) = find(stream, b"\r\n").or_else(|| find(stream, b"\n")) else {
         return if stream.len() >= MAX_HEAD {
-            Probe::No
+            Head::No
         } else {
-            Probe::NeedMore
+            Head::NeedMore
         };
     };
     let line = &stream[..line_end];
     let mut parts = line.splitn(3, |&b| b == b' ');
     let (_, Some(target), Some(version)) = (parts.next(), parts.next(), parts.next()) else {
-        return Probe::No;
+        return Head::No;
     };
     let version = version.strip_suffix(b"\r").unwrap_or(version);
     if !version.starts_with(b"HTTP/1.") || target.is_empty() {
-        return Probe::No;
+        return Head::No;
     }
     let head_end = find(stream, b"\r\n\r\n")
         .map(|e| e + 4)
@@ -97,7 +114,7 @@ pub fn probe(stream: &[u8]) -> Probe {
     let head = match head_end {
         Some(e) => &stream[..e],
         None if stream.len() >= MAX_HEAD => &stream[..MAX_HEAD],
-        None => return Probe::NeedMore,
+        None => return Head::NeedMore,
     };
     let mut req = HttpRequest {
         method: String::from_utf8_lossy(method).into_owned(),
@@ -129,7 +146,7 @@ pub fn probe(stream: &[u8]) -> Probe {
             req.hostname = Some(host_of(&rest[..end]));
         }
     }
-    Probe::Request(req)
+    Head::Request(req)
 }
 
 /// True when a server stream starts with an HTTP/1.x status line
@@ -181,6 +198,130 @@ fn host_of(v: &[u8]) -> String {
     String::from_utf8_lossy(host).to_lowercase()
 }
 
+/// Bytes of a server stream read for a status line.
+const STATUS_LINE: usize = 16;
+
+/// One side's reader.
+#[derive(Debug, Default)]
+enum SideReader {
+    /// The side has not started.
+    #[default]
+    Untried,
+    Reading(Vec<u8>),
+    Off,
+}
+
+/// The HTTP dissector: a request head from the client stream, or a status
+/// line from the server's when the client's was not seen.
+#[derive(Debug, Default)]
+pub struct HttpDissector {
+    request: SideReader,
+    status: SideReader,
+}
+
+impl Dissector for HttpDissector {
+    const CARRIER: Carrier = Carrier::Stream;
+    const PROBING: Probing = Probing::EachSide;
+
+    fn probe(bytes: &[u8], side: usize) -> ProbeAnswer {
+        let ok = if side == TO_SERVER {
+            could_start_request(bytes)
+        } else {
+            is_response(&bytes[..bytes.len().min(STATUS_LINE)]) != Some(false)
+        };
+        if ok {
+            ProbeAnswer::Maybe
+        } else {
+            ProbeAnswer::No
+        }
+    }
+
+    fn start() -> Self {
+        Self::default()
+    }
+
+    fn feed(&mut self, input: &Input<'_>) -> Step {
+        let bytes = input.bytes;
+        let reader = if input.from_client() {
+            &mut self.request
+        } else {
+            &mut self.status
+        };
+        if let SideReader::Untried = reader {
+            *reader = if input.first && Self::probe(bytes, input.side) != ProbeAnswer::No {
+                SideReader::Reading(Vec::new())
+            } else {
+                SideReader::Off
+            };
+        }
+        let mut step = Step::NeedMore;
+        if let SideReader::Reading(buf) = reader {
+            if input.from_client() {
+                buf.extend_from_slice(
+                    &bytes[..bytes.len().min(MAX_HEAD.saturating_sub(buf.len()))],
+                );
+                match read_request(buf) {
+                    Head::NeedMore if buf.len() < MAX_HEAD => {}
+                    Head::Request(r) => {
+                        let len = buf.len();
+                        self.request = SideReader::Off;
+                        self.status = SideReader::Off;
+                        return Step::Verdict(Verdict {
+                            proto: AppProto::Http,
+                            confidence: Confidence::High,
+                            found: Findings {
+                                facts: vec![Fact::Http(Box::new(r))],
+                                evidence: vec![Evidence {
+                                    packet: input.packet,
+                                    what: Clue::HttpRequest {
+                                        len,
+                                        from: input.client_from.unwrap_or(input.packet),
+                                    },
+                                }],
+                            },
+                            more: false,
+                        });
+                    }
+                    _ => self.request = SideReader::Off,
+                }
+            } else {
+                buf.extend_from_slice(
+                    &bytes[..bytes.len().min(STATUS_LINE.saturating_sub(buf.len()))],
+                );
+                match is_response(buf) {
+                    None => {}
+                    Some(false) => self.status = SideReader::Off,
+                    Some(true) => {
+                        self.status = SideReader::Off;
+                        // Only a verdict when the request was not seen.
+                        if input.client_from.is_none() {
+                            step = Step::Verdict(Verdict {
+                                proto: AppProto::Http,
+                                confidence: Confidence::Medium,
+                                found: Findings {
+                                    facts: Vec::new(),
+                                    evidence: vec![Evidence {
+                                        packet: input.packet,
+                                        what: Clue::HttpStatusLine,
+                                    }],
+                                },
+                                more: !matches!(self.request, SideReader::Off),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        if matches!(step, Step::NeedMore)
+            && matches!(self.request, SideReader::Off)
+            && matches!(self.status, SideReader::Off)
+        {
+            return Step::Refuse;
+        }
+        step
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,7 +331,7 @@ mod tests {
 
     #[test]
     fn request_fields() {
-        let Probe::Request(r) = probe(GET) else {
+        let Head::Request(r) = read_request(GET) else {
             panic!()
         };
         assert_eq!(
@@ -204,22 +345,29 @@ mod tests {
     #[test]
     fn every_prefix_needs_more_then_request() {
         for n in 0..GET.len() {
-            assert_eq!(probe(&GET[..n]), Probe::NeedMore, "prefix of {n} bytes");
+            assert_eq!(
+                read_request(&GET[..n]),
+                Head::NeedMore,
+                "prefix of {n} bytes"
+            );
         }
     }
 
     #[test]
     fn host_normalisation_and_absolute_form() {
-        let Probe::Request(r) = probe(b"GET / HTTP/1.0\r\nhOsT: WWW.Example.COM.:8080\r\n\r\n")
+        let Head::Request(r) =
+            read_request(b"GET / HTTP/1.0\r\nhOsT: WWW.Example.COM.:8080\r\n\r\n")
         else {
             panic!()
         };
         assert_eq!(r.hostname.as_deref(), Some("www.example.com"));
-        let Probe::Request(r) = probe(b"GET http://Proxy.Example:3128/x HTTP/1.1\r\n\r\n") else {
+        let Head::Request(r) = read_request(b"GET http://Proxy.Example:3128/x HTTP/1.1\r\n\r\n")
+        else {
             panic!()
         };
         assert_eq!(r.hostname.as_deref(), Some("proxy.example"));
-        let Probe::Request(r) = probe(b"GET / HTTP/1.1\r\nHost: [2001:db8::1]:80\r\n\r\n") else {
+        let Head::Request(r) = read_request(b"GET / HTTP/1.1\r\nHost: [2001:db8::1]:80\r\n\r\n")
+        else {
             panic!()
         };
         assert_eq!(r.hostname.as_deref(), Some("2001:db8::1"));
@@ -236,9 +384,9 @@ mod tests {
 
     #[test]
     fn not_http() {
-        assert_eq!(probe(b"\x16\x03\x01\x02\x00"), Probe::No);
-        assert_eq!(probe(b"HELLO world\r\n"), Probe::No);
-        assert_eq!(probe(b"GET / SIP/2.0\r\n\r\n"), Probe::No);
-        assert_eq!(probe(b"SSH-2.0-OpenSSH_9.2\r\n"), Probe::No);
+        assert_eq!(read_request(b"\x16\x03\x01\x02\x00"), Head::No);
+        assert_eq!(read_request(b"HELLO world\r\n"), Head::No);
+        assert_eq!(read_request(b"GET / SIP/2.0\r\n\r\n"), Head::No);
+        assert_eq!(read_request(b"SSH-2.0-OpenSSH_9.2\r\n"), Head::No);
     }
 }

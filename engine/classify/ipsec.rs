@@ -75,9 +75,16 @@
 //! decides those flows). Packets cut short by the snaplen must not be fed:
 //! sizes are evidence.
 
-use super::bytes::{be16, be32, be64};
-use super::vpn::{hex32, hex64, side_name, side_of};
-use super::vpn::{Confidence, Fact, Gate, Progress, VpnVerdict};
+use std::fmt;
+
+use super::dissector::{
+    Carrier as Feeds, Confidence, Dissector, Input, Probe, Probing, Step, Verdict,
+};
+use super::facts::{self, Evidence};
+use super::vpn::{side_name, side_of, Hex32, Hex64, Value, VpnDetails};
+use super::vpn::{Gate, Progress, VpnVerdict};
+use super::AppProto;
+use crate::bytes::{be16, be32, be64};
 
 /// IKE header layout (RFC 2408 §3.1, RFC 7296 §3.1), as offsets.
 mod field {
@@ -844,8 +851,8 @@ impl Carrier {
 }
 
 /// One message as remembered for pairing and evidence.
-#[derive(Clone, Copy, Debug)]
-struct Seen {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seen {
     packet: u64,
     side: usize,
     header: IkeHeader,
@@ -855,30 +862,34 @@ struct Seen {
 }
 
 impl Seen {
-    fn describe(&self, role: &str) -> String {
+    /// Words the message as a `role` (request, response, ...).
+    fn describe(&self, role: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let h = &self.header;
-        let body = if self.encrypted && h.version == IkeVersion::V1 {
-            format!(
-                "encrypted body of {} bytes in whole cipher blocks",
-                h.length as usize - IKE_HEADER_LEN
-            )
-        } else {
-            format!(
-                "payload chain {} ending at the last byte",
-                self.payloads.describe(h.version)
-            )
-        };
-        format!(
-            "IKEv{} {} {role} from the {}: {} bytes = its length field, initiator SPI {}, responder SPI {}, message id {}, flags {:#04x}, {body}",
+        write!(
+            f,
+            "IKEv{} {} {role} from the {}: {} bytes = its length field, initiator SPI {}, responder SPI {}, message id {}, flags {:#04x}, ",
             h.version.major(),
             h.exchange_name(),
             side_name(self.side),
             h.length,
-            hex64(h.initiator_spi),
-            hex64(h.responder_spi),
+            Hex64(h.initiator_spi),
+            Hex64(h.responder_spi),
             h.message_id,
             h.flags
-        )
+        )?;
+        if self.encrypted && h.version == IkeVersion::V1 {
+            write!(
+                f,
+                "encrypted body of {} bytes in whole cipher blocks",
+                h.length as usize - IKE_HEADER_LEN
+            )
+        } else {
+            write!(
+                f,
+                "payload chain {} ending at the last byte",
+                self.payloads.describe(h.version)
+            )
+        }
     }
 }
 
@@ -1243,70 +1254,50 @@ impl IkeTracker {
     }
 
     /// The verdict's details: version, exchanges, SPIs, carrier.
-    fn details(&self) -> Vec<(&'static str, String)> {
+    fn details(&self) -> VpnDetails {
         let mut d = Vec::new();
         let Some(basis) = self.matched.map(|(_, r)| r).or(self.latest) else {
             return d;
         };
         let h = basis.header;
-        d.push(("ike_version", h.version.major().to_string()));
-        let names: Vec<&str> = self
+        d.push(("ike_version", Value::Number(h.version.major().into())));
+        let names: Vec<&'static str> = self
             .exchanges
             .iter()
             .flatten()
             .filter_map(|&(v, e)| e.name(v))
             .collect();
-        d.push(("exchanges", names.join(",")));
-        d.push(("initiator_spi", hex64(h.initiator_spi)));
-        d.push(("responder_spi", hex64(h.responder_spi)));
-        d.push(("carrier", basis.carrier.as_str().to_string()));
+        d.push(("exchanges", Value::List(names)));
+        d.push(("initiator_spi", Value::Hex64(h.initiator_spi)));
+        d.push(("responder_spi", Value::Hex64(h.responder_spi)));
+        d.push(("carrier", Value::Text(basis.carrier.as_str())));
         d
     }
 
-    fn evidence(&self) -> Vec<Fact> {
+    fn evidence(&self) -> Vec<Evidence> {
+        let note = |packet: u64, clue: Clue| Evidence {
+            packet,
+            what: facts::Clue::Ipsec(clue),
+        };
         match (self.matched, self.latest) {
-            (Some((req, resp)), _) => {
-                let request_role = if req.header.version == IkeVersion::V2 {
-                    "request"
-                } else {
-                    "message"
-                };
-                let response_role = if resp.header.version == IkeVersion::V2 {
-                    "response (R flag, I flag flipped)"
-                } else {
-                    "reply"
-                };
-                let tie = if req.header.responder_spi == 0 {
-                    "initiator SPI echoed, responder SPI set"
-                } else {
-                    "both SPIs echoed"
-                };
-                vec![
-                    Fact {
-                        packet: req.packet,
-                        what: req.describe(request_role),
+            (Some((req, resp)), _) => vec![
+                note(req.packet, Clue::IkeRequest(req)),
+                note(
+                    resp.packet,
+                    Clue::IkeAnswer {
+                        request: req,
+                        answer: resp,
                     },
-                    Fact {
-                        packet: resp.packet,
-                        what: format!(
-                            "{}; answers packet {}: {tie}, same exchange and message id",
-                            resp.describe(response_role),
-                            req.packet
-                        ),
-                    },
-                ]
-            }
-            (None, Some(m)) => vec![Fact {
-                packet: m.packet,
-                what: format!("{} (no partner seen)", m.describe("message")),
-            }],
+                ),
+            ],
+            (None, Some(m)) => vec![note(m.packet, Clue::IkeAlone(m))],
             (None, None) => Vec::new(),
         }
     }
 
     fn build(&self, confidence: Confidence) -> VpnVerdict {
         VpnVerdict {
-            protocol: "ike",
+            protocol: AppProto::Ike,
             confidence,
             details: self.details(),
             evidence: self.evidence(),
@@ -1472,45 +1463,45 @@ impl SaPair {
         None
     }
 
-    fn details(&self, prefix: &'static str, d: &mut Vec<(&'static str, String)>) {
+    fn details(&self, prefix: &'static str, d: &mut VpnDetails) {
         let keys = match prefix {
             "ah" => ["ah_spi_to_server", "ah_spi_to_client"],
             _ => ["esp_spi_to_server", "esp_spi_to_client"],
         };
         for (dir, key) in self.dirs.iter().zip(keys) {
             if let Some(spi) = dir.first_spi() {
-                d.push((key, hex32(spi)));
+                d.push((key, Value::Hex32(spi)));
             }
         }
     }
 
-    fn evidence(&self, what: &str, carrier: &str) -> Vec<Fact> {
+    fn evidence(&self, what: &'static str, carrier: &'static str) -> Vec<Evidence> {
         let mut facts = Vec::new();
         for (side, dir) in self.dirs.iter().enumerate() {
             let (Some(first), Some(latest)) = (dir.first, dir.latest) else {
                 continue;
             };
-            facts.push(Fact {
+            facts.push(Evidence {
                 packet: first.0,
-                what: format!(
-                    "{what} {carrier} from the {}: SPI {}, sequence {}{}",
-                    side_name(side),
-                    hex32(first.1),
-                    first.2,
-                    if first.2 <= 4 { " (SA start)" } else { "" }
-                ),
+                what: facts::Clue::Ipsec(Clue::SaFirst {
+                    what,
+                    carrier,
+                    side,
+                    spi: first.1,
+                    seq: first.2,
+                }),
             });
             if latest.0 != first.0 {
-                facts.push(Fact {
+                facts.push(Evidence {
                     packet: latest.0,
-                    what: format!(
-                        "{} {what} packets from the {}, sequence {}..={} increasing on SPI {}",
-                        dir.packets,
-                        side_name(side),
-                        first.2,
-                        latest.2,
-                        hex32(latest.1)
-                    ),
+                    what: facts::Clue::Ipsec(Clue::SaRun {
+                        count: dir.packets,
+                        what,
+                        side,
+                        from: first.2,
+                        to: latest.2,
+                        spi: latest.1,
+                    }),
                 });
             }
         }
@@ -1606,7 +1597,7 @@ impl EspTracker {
             EspCarrier::Udp => "in UDP",
         };
         VpnVerdict {
-            protocol: "esp",
+            protocol: AppProto::Esp,
             confidence,
             details,
             evidence: self.sas.evidence("ESP", carrier),
@@ -1697,10 +1688,10 @@ impl AhTracker {
         let mut details = Vec::new();
         self.sas.details("ah", &mut details);
         if let Some(icv) = self.icv_len {
-            details.push(("icv_bytes", icv.to_string()));
+            details.push(("icv_bytes", Value::Number(icv as u64)));
         }
         VpnVerdict {
-            protocol: "ah",
+            protocol: AppProto::Ah,
             confidence,
             details,
             evidence: self.sas.evidence("AH", "IP protocol 51"),
@@ -1818,7 +1809,7 @@ impl UdpEncapTracker {
                 v.evidence.splice(0..0, ike.evidence);
             }
             v.details
-                .push(("nat_keepalives", self.keepalives.to_string()));
+                .push(("nat_keepalives", Value::Number(self.keepalives.into())));
             return Some(v);
         }
         // IKE alone decides only when no more ESP can come, and not when
@@ -1828,8 +1819,349 @@ impl UdpEncapTracker {
         }
         let mut v = self.ike.verdict()?;
         v.details
-            .push(("nat_keepalives", self.keepalives.to_string()));
+            .push(("nat_keepalives", Value::Number(self.keepalives.into())));
         Some(v)
+    }
+}
+
+/// What an IPsec packet showed, for a verdict's evidence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Clue {
+    /// An IKE request (or IKEv1 message) that was answered.
+    IkeRequest(Seen),
+    /// The answer to `request`.
+    IkeAnswer { request: Seen, answer: Seen },
+    /// An IKE message whose partner was not seen.
+    IkeAlone(Seen),
+    /// The first ESP or AH packet of a side.
+    SaFirst {
+        /// "ESP" or "AH".
+        what: &'static str,
+        /// "IP protocol 50", "in UDP", ...
+        carrier: &'static str,
+        side: usize,
+        spi: u32,
+        seq: u32,
+    },
+    /// A side's run of ESP or AH packets.
+    SaRun {
+        count: u32,
+        what: &'static str,
+        side: usize,
+        from: u32,
+        to: u32,
+        spi: u32,
+    },
+}
+
+impl fmt::Display for Clue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Clue::IkeRequest(m) => {
+                let role = if m.header.version == IkeVersion::V2 {
+                    "request"
+                } else {
+                    "message"
+                };
+                m.describe(role, f)
+            }
+            Clue::IkeAnswer { request, answer } => {
+                let role = if answer.header.version == IkeVersion::V2 {
+                    "response (R flag, I flag flipped)"
+                } else {
+                    "reply"
+                };
+                let tie = if request.header.responder_spi == 0 {
+                    "initiator SPI echoed, responder SPI set"
+                } else {
+                    "both SPIs echoed"
+                };
+                answer.describe(role, f)?;
+                write!(
+                    f,
+                    "; answers packet {}: {tie}, same exchange and message id",
+                    request.packet
+                )
+            }
+            Clue::IkeAlone(m) => {
+                m.describe("message", f)?;
+                f.write_str(" (no partner seen)")
+            }
+            Clue::SaFirst {
+                what,
+                carrier,
+                side,
+                spi,
+                seq,
+            } => write!(
+                f,
+                "{what} {carrier} from the {}: SPI {}, sequence {seq}{}",
+                side_name(*side),
+                Hex32(*spi),
+                if *seq <= 4 { " (SA start)" } else { "" }
+            ),
+            Clue::SaRun {
+                count,
+                what,
+                side,
+                from,
+                to,
+                spi,
+            } => write!(
+                f,
+                "{count} {what} packets from the {}, sequence {from}..={to} increasing on SPI {}",
+                side_name(*side),
+                Hex32(*spi)
+            ),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The dissectors
+// ---------------------------------------------------------------------------
+
+/// Cheap first looks: can these bytes start this protocol at all? (The
+/// trackers check the same and much more; these only spare setting one up
+/// for flows that are plainly something else.)
+mod first_look {
+    /// An IKE header (version byte 0x10 or 0x20 at offset 17), bare or
+    /// behind the 4-byte non-ESP marker.
+    pub fn ike(b: &[u8]) -> bool {
+        let v = |at: usize| matches!(b.get(at), Some(0x10 | 0x20));
+        (b.len() >= 28 && v(17)) || (b.len() >= 32 && b[..4] == [0; 4] && v(21))
+    }
+
+    /// RFC 8229: IKE over TCP starts with "IKETCP".
+    pub fn ike_tcp(b: &[u8]) -> bool {
+        let n = b.len().min(6);
+        n > 0 && b[..n] == b"IKETCP"[..n]
+    }
+
+    /// UDP encapsulation: IKE behind the marker, a NAT-T keepalive, or ESP
+    /// (an SPI of at least 256, a sequence number, some payload).
+    pub fn encap(b: &[u8]) -> bool {
+        b == [0xff]
+            || ike(b)
+            || (b.len() >= 16 && u32::from_be_bytes([b[0], b[1], b[2], b[3]]) >= 256)
+    }
+}
+
+fn answer(yes: bool) -> Probe {
+    if yes {
+        Probe::Maybe
+    } else {
+        Probe::No
+    }
+}
+
+/// IKE over TCP (RFC 8229).
+#[derive(Debug)]
+pub struct IkeTcp(IkeTracker);
+
+impl Dissector for IkeTcp {
+    const CARRIER: Feeds = Feeds::Stream;
+    const PROBING: Probing = Probing::FlowOpening;
+
+    fn probe(b: &[u8], _side: usize) -> Probe {
+        answer(first_look::ike_tcp(b))
+    }
+
+    fn start() -> Self {
+        IkeTcp(IkeTracker::new())
+    }
+
+    fn feed(&mut self, input: &Input<'_>) -> Step {
+        self.0
+            .on_stream(input.bytes, input.from_client(), input.packet)
+            .step()
+    }
+
+    fn settle(&self) -> Option<Verdict> {
+        self.0.verdict().map(VpnVerdict::into_verdict)
+    }
+}
+
+/// One tracker of [`IpsecUdp`]: not yet tried, running, or refused.
+#[derive(Debug)]
+enum Slot<T> {
+    Untried,
+    Live(Box<T>),
+    Refused,
+}
+
+impl<T> Slot<T> {
+    /// Feeds the tracker, setting it up first if `looks` lets these bytes
+    /// start its protocol.
+    fn feed(
+        &mut self,
+        looks: fn(&[u8]) -> bool,
+        make: impl FnOnce() -> T,
+        run: impl FnOnce(&mut T) -> Progress,
+        bytes: &[u8],
+    ) -> Option<VpnVerdict> {
+        if matches!(self, Slot::Untried) {
+            *self = if looks(bytes) {
+                Slot::Live(Box::new(make()))
+            } else {
+                Slot::Refused
+            };
+        }
+        let Slot::Live(t) = self else {
+            return None;
+        };
+        match run(t) {
+            Progress::NotThis => {
+                *self = Slot::Refused;
+                None
+            }
+            Progress::Candidate => None,
+            Progress::Verdict(v) => Some(v),
+        }
+    }
+
+    fn is_open(&self) -> bool {
+        !matches!(self, Slot::Refused)
+    }
+}
+
+/// IKE on UDP 500 and 4500 and the ESP-in-UDP (RFC 3948) it sets up. An
+/// IKE verdict that came behind the non-ESP marker is held while ESP may
+/// follow in the same flow, which is then reported as ESP with the IKE
+/// details.
+#[derive(Debug)]
+pub struct IpsecUdp {
+    ike: Slot<IkeTracker>,
+    encap: Slot<UdpEncapTracker>,
+    held_ike: Option<VpnVerdict>,
+}
+
+impl Dissector for IpsecUdp {
+    const CARRIER: Feeds = Feeds::Datagram;
+    const PROBING: Probing = Probing::EachSide;
+
+    fn probe(b: &[u8], _side: usize) -> Probe {
+        answer(first_look::ike(b) || first_look::encap(b))
+    }
+
+    fn start() -> Self {
+        IpsecUdp {
+            ike: Slot::Untried,
+            encap: Slot::Untried,
+            held_ike: None,
+        }
+    }
+
+    fn feed(&mut self, input: &Input<'_>) -> Step {
+        let (b, c, p) = (input.bytes, input.from_client(), input.packet);
+        let ike = self.ike.feed(
+            first_look::ike,
+            IkeTracker::new,
+            |t| t.on_datagram(b, c, p),
+            b,
+        );
+        let encap = self.encap.feed(
+            first_look::encap,
+            UdpEncapTracker::new,
+            |t| t.on_datagram(b, c, p),
+            b,
+        );
+        let mut found = encap.filter(|v| v.protocol == AppProto::Esp);
+        if let Some(v) = ike {
+            let behind_marker = v
+                .details
+                .iter()
+                .any(|(k, val)| *k == "carrier" && *val == "udp-non-esp-marker");
+            if behind_marker && self.encap.is_open() {
+                self.held_ike = Some(v);
+            } else {
+                found = found.or(Some(v));
+            }
+        }
+        if let Some(v) = found {
+            return Step::Verdict(v.into_verdict());
+        }
+        let ike_open = self.ike.is_open() && self.held_ike.is_none();
+        match (ike_open || self.encap.is_open(), self.held_ike.take()) {
+            (true, held) => {
+                self.held_ike = held;
+                Step::NeedMore
+            }
+            // No ESP can follow: the held IKE verdict stands.
+            (false, Some(v)) => Step::Verdict(v.into_verdict()),
+            (false, None) => Step::Refuse,
+        }
+    }
+
+    fn settle(&self) -> Option<Verdict> {
+        let encap = match &self.encap {
+            Slot::Live(t) => t.verdict(),
+            _ => None,
+        };
+        let ike = match &self.ike {
+            Slot::Live(t) => t.verdict(),
+            _ => None,
+        };
+        // The strongest; of equals, the later.
+        [encap, self.held_ike.clone(), ike]
+            .into_iter()
+            .flatten()
+            .max_by_key(|v| v.confidence)
+            .map(VpnVerdict::into_verdict)
+    }
+}
+
+/// ESP (IP protocol 50).
+#[derive(Debug)]
+pub struct Esp(EspTracker);
+
+impl Dissector for Esp {
+    const CARRIER: Feeds = Feeds::Ip(crate::decode::ip::proto::ESP);
+    const PROBING: Probing = Probing::EachSide;
+
+    fn probe(b: &[u8], _side: usize) -> Probe {
+        answer(b.len() >= 8)
+    }
+
+    fn start() -> Self {
+        Esp(EspTracker::new())
+    }
+
+    fn feed(&mut self, input: &Input<'_>) -> Step {
+        self.0
+            .on_packet(input.bytes, input.from_client(), input.packet)
+            .step()
+    }
+
+    fn settle(&self) -> Option<Verdict> {
+        self.0.verdict().map(VpnVerdict::into_verdict)
+    }
+}
+
+/// AH (IP protocol 51).
+#[derive(Debug)]
+pub struct Ah(AhTracker);
+
+impl Dissector for Ah {
+    const CARRIER: Feeds = Feeds::Ip(crate::decode::ip::proto::AH);
+    const PROBING: Probing = Probing::EachSide;
+
+    fn probe(b: &[u8], _side: usize) -> Probe {
+        answer(b.len() >= 12)
+    }
+
+    fn start() -> Self {
+        Ah(AhTracker::new())
+    }
+
+    fn feed(&mut self, input: &Input<'_>) -> Step {
+        self.0
+            .on_packet(input.bytes, input.from_client(), input.packet)
+            .step()
+    }
+
+    fn settle(&self) -> Option<Verdict> {
+        self.0.verdict().map(VpnVerdict::into_verdict)
     }
 }
 
@@ -2012,11 +2344,8 @@ mod tests {
         }
     }
 
-    fn detail<'a>(v: &'a VpnVerdict, key: &str) -> Option<&'a str> {
-        v.details
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.as_str())
+    fn detail(v: &VpnVerdict, key: &str) -> Option<String> {
+        v.detail(key)
     }
 
     /// An RFC 8229 frame: 2-byte length counting itself, the non-ESP
@@ -2055,17 +2384,26 @@ mod tests {
         );
         let p = t.on_datagram(&hex(IKEV2_SA_INIT_RESPONSE), false, 2);
         let v = verdict(&p);
-        assert_eq!((v.protocol, v.confidence), ("ike", Confidence::High));
-        assert_eq!(detail(v, "ike_version"), Some("2"));
-        assert_eq!(detail(v, "exchanges"), Some("IKE_SA_INIT"));
-        assert_eq!(detail(v, "initiator_spi"), Some("0xc4416f87fefa05e4"));
-        assert_eq!(detail(v, "responder_spi"), Some("0xe5ce8e19b62cfb2f"));
-        assert_eq!(detail(v, "carrier"), Some("udp"));
+        assert_eq!(
+            (v.protocol, v.confidence),
+            (AppProto::Ike, Confidence::High)
+        );
+        assert_eq!(detail(v, "ike_version").as_deref(), Some("2"));
+        assert_eq!(detail(v, "exchanges").as_deref(), Some("IKE_SA_INIT"));
+        assert_eq!(
+            detail(v, "initiator_spi").as_deref(),
+            Some("0xc4416f87fefa05e4")
+        );
+        assert_eq!(
+            detail(v, "responder_spi").as_deref(),
+            Some("0xe5ce8e19b62cfb2f")
+        );
+        assert_eq!(detail(v, "carrier").as_deref(), Some("udp"));
         assert_eq!(
             v.evidence.iter().map(|f| f.packet).collect::<Vec<_>>(),
             [1, 2]
         );
-        assert!(v.evidence[1].what.contains("responder SPI set"));
+        assert!(v.evidence[1].what.to_string().contains("responder SPI set"));
     }
 
     #[test]
@@ -2074,7 +2412,7 @@ mod tests {
         t.on_datagram(&hex(IKEV2_SA_INIT_REQUEST), true, 1);
         let v = t.verdict().unwrap();
         assert_eq!(v.confidence, Confidence::Medium);
-        assert!(v.evidence[0].what.contains("no partner seen"));
+        assert!(v.evidence[0].what.to_string().contains("no partner seen"));
         // Retransmitted, still unanswered: Medium on the way.
         t.on_datagram(&hex(IKEV2_SA_INIT_REQUEST), true, 2);
         let p = t.on_datagram(&hex(IKEV2_SA_INIT_REQUEST), true, 3);
@@ -2088,10 +2426,16 @@ mod tests {
         let p = t.on_datagram(&hex(IKEV1_MM2), false, 2);
         let v = verdict(&p);
         assert_eq!(v.confidence, Confidence::High);
-        assert_eq!(detail(v, "ike_version"), Some("1"));
-        assert_eq!(detail(v, "exchanges"), Some("MAIN_MODE"));
-        assert_eq!(detail(v, "initiator_spi"), Some("0x5a317d23cd179c9c"));
-        assert_eq!(detail(v, "responder_spi"), Some("0x3f3fda936352109c"));
+        assert_eq!(detail(v, "ike_version").as_deref(), Some("1"));
+        assert_eq!(detail(v, "exchanges").as_deref(), Some("MAIN_MODE"));
+        assert_eq!(
+            detail(v, "initiator_spi").as_deref(),
+            Some("0x5a317d23cd179c9c")
+        );
+        assert_eq!(
+            detail(v, "responder_spi").as_deref(),
+            Some("0x3f3fda936352109c")
+        );
     }
 
     #[test]
@@ -2107,8 +2451,8 @@ mod tests {
             let p = t.on_datagram(&hex(resp), false, 2);
             let v = verdict(&p);
             assert_eq!(v.confidence, Confidence::High);
-            assert_eq!(detail(v, "carrier"), Some("udp-non-esp-marker"));
-            assert_eq!(detail(v, "ike_version"), Some(version));
+            assert_eq!(detail(v, "carrier").as_deref(), Some("udp-non-esp-marker"));
+            assert_eq!(detail(v, "ike_version").as_deref(), Some(version));
         }
         let m = parse_message(&hex(IKE_AUTH_REQUEST_MARKER)[4..]).unwrap();
         assert!(m.encrypted);
@@ -2142,12 +2486,21 @@ mod tests {
         // IKE paired at packet 4; the flow waits for ESP both ways.
         assert!(p[..3].iter().all(|p| *p == Progress::Candidate), "{p:?}");
         let v = verdict(&p[3]);
-        assert_eq!((v.protocol, v.confidence), ("esp", Confidence::High));
-        assert_eq!(detail(v, "esp_spi_to_server"), Some("0x0c1bfe96"));
-        assert_eq!(detail(v, "esp_spi_to_client"), Some("0xcf2d3d26"));
-        assert_eq!(detail(v, "ike_version"), Some("2"));
-        assert_eq!(detail(v, "exchanges"), Some("IKE_AUTH"));
-        assert_eq!(detail(v, "nat_keepalives"), Some("0"));
+        assert_eq!(
+            (v.protocol, v.confidence),
+            (AppProto::Esp, Confidence::High)
+        );
+        assert_eq!(
+            detail(v, "esp_spi_to_server").as_deref(),
+            Some("0x0c1bfe96")
+        );
+        assert_eq!(
+            detail(v, "esp_spi_to_client").as_deref(),
+            Some("0xcf2d3d26")
+        );
+        assert_eq!(detail(v, "ike_version").as_deref(), Some("2"));
+        assert_eq!(detail(v, "exchanges").as_deref(), Some("IKE_AUTH"));
+        assert_eq!(detail(v, "nat_keepalives").as_deref(), Some("0"));
         // Evidence: the IKE pair, then each direction's first ESP packet.
         assert_eq!(
             v.evidence.iter().map(|f| f.packet).collect::<Vec<_>>(),
@@ -2166,8 +2519,11 @@ mod tests {
             .collect();
         assert!(p[..5].iter().all(|p| *p == Progress::Candidate), "{p:?}");
         let v = verdict(&p[5]);
-        assert_eq!((v.protocol, v.confidence), ("esp", Confidence::High));
-        assert_eq!(detail(v, "ike_version"), None);
+        assert_eq!(
+            (v.protocol, v.confidence),
+            (AppProto::Esp, Confidence::High)
+        );
+        assert_eq!(detail(v, "ike_version").as_deref(), None);
         // The same packets one way only: Medium when the flow ends.
         let mut t = EspTracker::in_udp();
         for (i, (b, _)) in flow[2..].iter().enumerate().step_by(2) {
@@ -2185,7 +2541,10 @@ mod tests {
             assert_ne!(p, Progress::NotThis);
             last = t.on_datagram(b, *c, i as u64 + 1);
         }
-        assert_eq!(detail(verdict(&last), "nat_keepalives"), Some("8"));
+        assert_eq!(
+            detail(verdict(&last), "nat_keepalives").as_deref(),
+            Some("8")
+        );
         // The IKE tracker alone skips them too.
         let mut t = IkeTracker::new();
         assert_eq!(
@@ -2201,7 +2560,10 @@ mod tests {
             assert_eq!(t.on_datagram(b, *c, i as u64 + 1), Progress::Candidate);
         }
         let v = t.verdict().unwrap();
-        assert_eq!((v.protocol, v.confidence), ("ike", Confidence::High));
+        assert_eq!(
+            (v.protocol, v.confidence),
+            (AppProto::Ike, Confidence::High)
+        );
     }
 
     #[test]
@@ -2213,9 +2575,18 @@ mod tests {
         );
         let p = t.on_packet(&hex(ESP_IP_SERVER), false, 6);
         let v = verdict(&p);
-        assert_eq!((v.protocol, v.confidence), ("esp", Confidence::High));
-        assert_eq!(detail(v, "esp_spi_to_server"), Some("0x2360b0e3"));
-        assert_eq!(detail(v, "esp_spi_to_client"), Some("0xf0092cb5"));
+        assert_eq!(
+            (v.protocol, v.confidence),
+            (AppProto::Esp, Confidence::High)
+        );
+        assert_eq!(
+            detail(v, "esp_spi_to_server").as_deref(),
+            Some("0x2360b0e3")
+        );
+        assert_eq!(
+            detail(v, "esp_spi_to_client").as_deref(),
+            Some("0xf0092cb5")
+        );
         // One packet alone: only the protocol number vouches for it.
         let mut t = EspTracker::new();
         t.on_packet(&hex(ESP_IP_CLIENT), true, 5);
@@ -2225,9 +2596,9 @@ mod tests {
         assert_eq!(t.on_packet(&hex(AH_CLIENT), true, 5), Progress::Candidate);
         let p = t.on_packet(&hex(AH_SERVER), false, 6);
         let v = verdict(&p);
-        assert_eq!((v.protocol, v.confidence), ("ah", Confidence::High));
-        assert_eq!(detail(v, "ah_spi_to_server"), Some("0x604816f6"));
-        assert_eq!(detail(v, "icv_bytes"), Some("12"));
+        assert_eq!((v.protocol, v.confidence), (AppProto::Ah, Confidence::High));
+        assert_eq!(detail(v, "ah_spi_to_server").as_deref(), Some("0x604816f6"));
+        assert_eq!(detail(v, "icv_bytes").as_deref(), Some("12"));
     }
 
     #[test]
@@ -2246,7 +2617,7 @@ mod tests {
             }
             let v = verdict(&last);
             assert_eq!(v.confidence, Confidence::High, "chunks of {size}");
-            assert_eq!(detail(v, "carrier"), Some("tcp-rfc8229"));
+            assert_eq!(detail(v, "carrier").as_deref(), Some("tcp-rfc8229"));
         }
         // Without the IKETCP prefix the stream is not RFC 8229.
         let mut t = IkeTracker::new();

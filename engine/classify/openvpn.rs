@@ -98,11 +98,14 @@
 //! After a verdict (or a refusal) the tracker answers the same without
 //! reading input, and its TCP buffers are freed.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
-use super::bytes::{be16, be32};
+use super::dissector::{Carrier, Confidence, Dissector, Input, Probe, Probing, Step};
+use super::facts::{self, Evidence};
 use super::vpn::side_of;
-use super::vpn::{Confidence, Fact, Progress, VpnVerdict};
+use super::vpn::{Progress, Value, VpnDetails, VpnVerdict};
+use super::AppProto;
+use crate::bytes::{be16, be32};
 
 /// OpenVPN packets examined before an undecided flow is refused.
 pub const MAX_PACKETS: u16 = 32;
@@ -1418,9 +1421,18 @@ impl OpenVpnTracker {
     }
 
     fn verdict(&self, confidence: Confidence, reading: Reading) -> VpnVerdict {
-        let mut details: Vec<(&'static str, String)> = Vec::with_capacity(8);
-        details.push(("transport", if self.tcp { "tcp" } else { "udp" }.into()));
+        let mut details: VpnDetails = Vec::with_capacity(8);
+        details.push((
+            "transport",
+            Value::Text(if self.tcp { "tcp" } else { "udp" }),
+        ));
         let mut evidence = Vec::new();
+        let mut note = |packet: u64, clue: Clue| {
+            evidence.push(Evidence {
+                packet,
+                what: facts::Clue::OpenVpn(clue),
+            })
+        };
         match reading {
             Reading::Control { channel, layout } => {
                 let protection = self.mode_layout(channel, layout);
@@ -1430,18 +1442,15 @@ impl OpenVpnTracker {
                     Protection::TlsCrypt if self.v3 => "tls-crypt-v2",
                     Protection::TlsCrypt => "tls-crypt",
                 };
-                details.push(("mode", mode.into()));
+                details.push(("mode", Value::Text(mode)));
                 if let Protection::TlsAuth { hmac } = protection {
-                    details.push(("hmac_bytes", hmac.to_string()));
+                    details.push(("hmac_bytes", Value::Number(hmac.into())));
                 }
                 if let Some(w) = self.wkc {
-                    details.push(("wkc_bytes", w.to_string()));
+                    details.push(("wkc_bytes", Value::Number(w.into())));
                 }
                 for n in self.notes.iter().flatten() {
-                    evidence.push(Fact {
-                        packet: n.packet,
-                        what: self.describe(n),
-                    });
+                    note(n.packet, Clue::Control(self.control_note(n)));
                 }
                 if channel != 0 && self.channels[0].layout().is_none() {
                     let first = self
@@ -1449,98 +1458,74 @@ impl OpenVpnTracker {
                         .iter()
                         .flatten()
                         .find(|n| n.head.first().is_some_and(|&b| split_first(b).1 .0 != 0));
-                    evidence.push(Fact {
-                        packet: first.map_or(0, |n| n.packet),
-                        what: "renegotiation (key id > 0) without the first handshake: OpenVPN \
-                               2.6 wraps renegotiations tls-crypt style whatever protects key id \
-                               0, so the mode is that of the renegotiation"
-                            .into(),
-                    });
+                    note(first.map_or(0, |n| n.packet), Clue::RenegotiationOnly);
                 }
             }
             Reading::DataOnly => {
-                details.push(("mode", "data-only".into()));
+                details.push(("mode", Value::Text("data-only")));
                 let [c, v] = [self.sides[CLIENT].data, self.sides[SERVER].data];
-                let aead = [c, v].iter().all(|d| !d.aead_broken);
-                evidence.push(Fact {
-                    packet: self.last_packet,
-                    what: format!(
-                        "no control packet; {} and {} data packets from the client and the \
-                         server, each side on one key id and peer id, {}",
-                        c.packets,
-                        v.packets,
-                        if aead {
-                            "the AEAD packet id in the clear rising each way"
-                        } else {
-                            "lengths of HMAC + IV + 16·n and no fixed byte after the header"
-                        }
-                    ),
-                });
+                note(
+                    self.last_packet,
+                    Clue::DataOnly {
+                        client: c.packets,
+                        server: v.packets,
+                        aead: [c, v].iter().all(|d| !d.aead_broken),
+                    },
+                );
             }
             Reading::StaticKey => {
-                details.push(("mode", "static-key".into()));
+                details.push(("mode", Value::Text("static-key")));
                 let s = &self.static_key;
-                evidence.push(Fact {
-                    packet: s.last_packet,
-                    what: format!(
-                        "{} packets from packet {} on (both directions, no opcode reading): every \
-                         length ≡ {} mod 16 (HMAC + 16-byte IV + 16·n), lengths {} and {} among \
-                         them; the smallest, {} bytes, sent both ways, fit a ping/OCC message \
-                         under a {}-byte HMAC; no fixed byte and {} byte values in their first \
-                         16 bytes",
-                        u32::from(self.sides[0].static_packets)
+                note(
+                    s.last_packet,
+                    Clue::StaticKey {
+                        packets: u32::from(self.sides[0].static_packets)
                             + u32::from(self.sides[1].static_packets),
-                        s.first_packet,
-                        s.residue.unwrap_or(0),
-                        s.sizes[0],
-                        s.sizes[1],
-                        s.smallest,
-                        s.pings_both_ways().unwrap_or(0),
-                        s.byte_values()
-                    ),
-                });
+                        first: s.first_packet,
+                        residue: s.residue.unwrap_or(0),
+                        sizes: s.sizes,
+                        smallest: s.smallest,
+                        hmac: s.pings_both_ways().unwrap_or(0),
+                        values: s.byte_values(),
+                    },
+                );
             }
         }
         if !matches!(reading, Reading::StaticKey) {
-            details.push(("key_id", self.max_key.to_string()));
+            details.push(("key_id", Value::Number(self.max_key.into())));
             if let Some(p) = self.sides.iter().find_map(|s| s.data.peer) {
-                details.push(("peer_id", p.0.to_string()));
+                details.push(("peer_id", Value::Number(p.0.into())));
             }
         }
         let client = self.client_side.unwrap_or(CLIENT);
         if let Some(s) = self.sides[client].session {
-            details.push(("client_session", s.to_string()));
+            details.push(("client_session", Value::Bytes8(s.0)));
         }
         if let Some(s) = self.sides[1 - client].session {
-            details.push(("server_session", s.to_string()));
+            details.push(("server_session", Value::Bytes8(s.0)));
         }
         for n in self.data_notes.iter().flatten() {
-            let v = n.view;
-            let mut what = format!("{} key {} from the {}", v.opcode, v.key.0, role(n.side));
-            if let Some(p) = v.peer {
-                let _ = write!(what, ", peer id {}", p.0);
-            }
             let d = &self.sides[n.side].data;
-            if !d.aead_broken && d.rises > 0 {
-                let _ = write!(what, ", AEAD packet id {} (rising)", v.leading);
-            }
-            let _ = write!(what, ", {} bytes after the header", v.body_len);
-            evidence.push(Fact {
-                packet: n.packet,
-                what,
-            });
+            note(
+                n.packet,
+                Clue::Data {
+                    view: n.view,
+                    side: n.side,
+                    rising: !d.aead_broken && d.rises > 0,
+                },
+            );
         }
         evidence.sort_by_key(|f| f.packet);
         VpnVerdict {
-            protocol: "openvpn",
+            protocol: AppProto::OpenVpn,
             confidence,
             details,
             evidence,
         }
     }
 
-    /// Words a kept control packet under the layout its key class settled on.
-    fn describe(&self, n: &Notable) -> String {
+    /// A kept control packet, read under the layout its key class settled on.
+    fn control_note(&self, n: &Notable) -> ControlNote {
         let head = n.head.get(..n.head_len).unwrap_or(&[]);
         let (op, key) = split_first(head.first().copied().unwrap_or(0));
         let channel = usize::from(key.0 != 0);
@@ -1548,44 +1533,184 @@ impl OpenVpnTracker {
         let view = layout
             .and_then(|i| Protection::CANDIDATES.get(i))
             .and_then(|p| read_control(head, n.len, *p).ok());
-        let mut s = format!("{op} key {} from the {}", key.0, role(n.side));
-        let Some(v) = view else {
-            let _ = write!(s, ", {} bytes", n.len);
-            return s;
+        let client = self.client_side.unwrap_or(CLIENT);
+        ControlNote {
+            op,
+            key,
+            side: n.side,
+            len: n.len,
+            wkc: n.wkc,
+            view: view.map(|v| ControlFacts {
+                session: v.session,
+                protection: v.protection,
+                replay: v.replay,
+                acks: v.reliable.and_then(|rel| {
+                    rel.remote.map(|remote| Acks {
+                        ids: rel.acks().take(MAX_ACKS).map(|a| a.0).collect(),
+                        remote,
+                        peer_is_server: n.side == client,
+                    })
+                }),
+                message: v.reliable.and_then(|rel| rel.message),
+            }),
+        }
+    }
+}
+
+/// What an OpenVPN packet showed, for a verdict's evidence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Clue {
+    /// A control packet.
+    Control(ControlNote),
+    /// Renegotiations seen without the first handshake.
+    RenegotiationOnly,
+    /// A data channel without control packets.
+    DataOnly {
+        client: u16,
+        server: u16,
+        aead: bool,
+    },
+    /// Static-key mode: the packets' length pattern.
+    StaticKey {
+        packets: u32,
+        first: u64,
+        residue: u8,
+        sizes: [usize; 2],
+        smallest: usize,
+        hmac: u8,
+        values: u32,
+    },
+    /// A data packet.
+    Data {
+        view: DataView,
+        side: usize,
+        rising: bool,
+    },
+}
+
+/// A control packet as its layout reads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ControlNote {
+    op: Opcode,
+    key: KeyId,
+    side: usize,
+    len: usize,
+    wkc: Option<u16>,
+    /// `None` when no layout reads it.
+    view: Option<ControlFacts>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ControlFacts {
+    session: SessionId,
+    protection: Protection,
+    replay: Option<Replay>,
+    acks: Option<Acks>,
+    message: Option<PacketId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Acks {
+    ids: Vec<u32>,
+    remote: SessionId,
+    /// The acknowledged session is the server's.
+    peer_is_server: bool,
+}
+
+impl fmt::Display for ControlNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} key {} from the {}",
+            self.op,
+            self.key.0,
+            role(self.side)
+        )?;
+        let Some(v) = &self.view else {
+            return write!(f, ", {} bytes", self.len);
         };
-        let _ = write!(s, ", session {}", v.session);
+        write!(f, ", session {}", v.session)?;
         match v.protection {
-            Protection::Plain => s.push_str(", no HMAC"),
-            Protection::TlsAuth { hmac } => {
-                let _ = write!(s, ", HMAC {hmac} bytes");
-            }
-            Protection::TlsCrypt => s.push_str(", tls-crypt (32-byte tag, rest encrypted)"),
+            Protection::Plain => f.write_str(", no HMAC")?,
+            Protection::TlsAuth { hmac } => write!(f, ", HMAC {hmac} bytes")?,
+            Protection::TlsCrypt => f.write_str(", tls-crypt (32-byte tag, rest encrypted)")?,
         }
         if let Some(r) = v.replay {
             if r.id.0 > 0xffff {
-                let _ = write!(s, ", packet-id {:#010x}, time {}", r.id.0, r.time);
+                write!(f, ", packet-id {:#010x}, time {}", r.id.0, r.time)?;
             } else {
-                let _ = write!(s, ", packet-id {}, time {}", r.id.0, r.time);
+                write!(f, ", packet-id {}, time {}", r.id.0, r.time)?;
             }
         }
-        if let Some(rel) = v.reliable {
-            if let Some(remote) = rel.remote {
-                let _ = write!(s, ", acks");
-                for a in rel.acks() {
-                    let _ = write!(s, " {}", a.0);
+        if let Some(a) = &v.acks {
+            f.write_str(", acks")?;
+            for id in &a.ids {
+                write!(f, " {id}")?;
+            }
+            let peer = if a.peer_is_server { "server" } else { "client" };
+            write!(f, " of {peer} session {}", a.remote)?;
+        }
+        if let Some(m) = v.message {
+            write!(f, ", message id {}", m.0)?;
+        }
+        if let Some(w) = self.wkc {
+            write!(f, ", wrapped client key {w} bytes")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Clue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Clue::Control(n) => n.fmt(f),
+            Clue::RenegotiationOnly => f.write_str(
+                "renegotiation (key id > 0) without the first handshake: OpenVPN \
+                 2.6 wraps renegotiations tls-crypt style whatever protects key id \
+                 0, so the mode is that of the renegotiation",
+            ),
+            Clue::DataOnly {
+                client,
+                server,
+                aead,
+            } => write!(
+                f,
+                "no control packet; {client} and {server} data packets from the client and the \
+                 server, each side on one key id and peer id, {}",
+                if *aead {
+                    "the AEAD packet id in the clear rising each way"
+                } else {
+                    "lengths of HMAC + IV + 16·n and no fixed byte after the header"
                 }
-                let client = self.client_side.unwrap_or(CLIENT);
-                let peer = if n.side == client { "server" } else { "client" };
-                let _ = write!(s, " of {peer} session {remote}");
-            }
-            if let Some(m) = rel.message {
-                let _ = write!(s, ", message id {}", m.0);
+            ),
+            Clue::StaticKey {
+                packets,
+                first,
+                residue,
+                sizes,
+                smallest,
+                hmac,
+                values,
+            } => write!(
+                f,
+                "{packets} packets from packet {first} on (both directions, no opcode reading): every \
+                 length ≡ {residue} mod 16 (HMAC + 16-byte IV + 16·n), lengths {} and {} among \
+                 them; the smallest, {smallest} bytes, sent both ways, fit a ping/OCC message \
+                 under a {hmac}-byte HMAC; no fixed byte and {values} byte values in their first \
+                 16 bytes",
+                sizes[0], sizes[1]
+            ),
+            Clue::Data { view, side, rising } => {
+                write!(f, "{} key {} from the {}", view.opcode, view.key.0, role(*side))?;
+                if let Some(p) = view.peer {
+                    write!(f, ", peer id {}", p.0)?;
+                }
+                if *rising {
+                    write!(f, ", AEAD packet id {} (rising)", view.leading)?;
+                }
+                write!(f, ", {} bytes after the header", view.body_len)
             }
         }
-        if let Some(w) = n.wkc {
-            let _ = write!(s, ", wrapped client key {w} bytes");
-        }
-        s
     }
 }
 
@@ -1630,6 +1755,81 @@ fn role(side: usize) -> &'static str {
     }
 }
 
+// ---------------------------------------------------------------------------
+// The dissectors
+// ---------------------------------------------------------------------------
+
+/// An OpenVPN packet: opcode 1 to 11 in the top five bits; or, for
+/// static-key mode (no opcode), an HMAC (16, 20, 32 or 64 bytes) and an IV
+/// before whole cipher blocks: a length of 0 or 4 modulo 16.
+fn could_start_udp(b: &[u8]) -> bool {
+    b.len() >= 5
+        && ((1..=11).contains(&(b[0] >> 3)) || (b.len() >= 48 && matches!(b.len() % 16, 0 | 4)))
+}
+
+/// An OpenVPN TCP stream: a 2-byte length, then an opcode byte.
+fn could_start_tcp(b: &[u8]) -> bool {
+    match b {
+        [hi, lo, op, ..] => u16::from_be_bytes([*hi, *lo]) >= 3 && (1..=11).contains(&(op >> 3)),
+        [_, _] | [_] => true,
+        [] => false,
+    }
+}
+
+fn answer(yes: bool) -> Probe {
+    if yes {
+        Probe::Maybe
+    } else {
+        Probe::No
+    }
+}
+
+/// OpenVPN over UDP.
+#[derive(Debug)]
+pub struct OpenVpnUdp(OpenVpnTracker);
+
+impl Dissector for OpenVpnUdp {
+    const CARRIER: Carrier = Carrier::Datagram;
+    const PROBING: Probing = Probing::EachSide;
+
+    fn probe(b: &[u8], _side: usize) -> Probe {
+        answer(could_start_udp(b))
+    }
+
+    fn start() -> Self {
+        OpenVpnUdp(OpenVpnTracker::udp())
+    }
+
+    fn feed(&mut self, input: &Input<'_>) -> Step {
+        self.0
+            .on_datagram(input.bytes, input.from_client(), input.packet)
+            .step()
+    }
+}
+
+/// OpenVPN over TCP (2-byte framing).
+#[derive(Debug)]
+pub struct OpenVpnTcp(OpenVpnTracker);
+
+impl Dissector for OpenVpnTcp {
+    const CARRIER: Carrier = Carrier::Stream;
+    const PROBING: Probing = Probing::FlowOpening;
+
+    fn probe(b: &[u8], _side: usize) -> Probe {
+        answer(could_start_tcp(b))
+    }
+
+    fn start() -> Self {
+        OpenVpnTcp(OpenVpnTracker::tcp())
+    }
+
+    fn feed(&mut self, input: &Input<'_>) -> Step {
+        self.0
+            .on_stream(input.bytes, input.from_client(), input.packet)
+            .step()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1642,11 +1842,8 @@ mod tests {
             .collect()
     }
 
-    fn detail<'a>(v: &'a VpnVerdict, name: &str) -> Option<&'a str> {
-        v.details
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.as_str())
+    fn detail(v: &VpnVerdict, name: &str) -> Option<String> {
+        v.detail(name)
     }
 
     fn verdict(p: Progress) -> VpnVerdict {
@@ -1674,24 +1871,36 @@ mod tests {
         let c = hex(SHA256_CLIENT_RESET);
         assert_eq!(t.on_datagram(&c, true, 1), Progress::Candidate);
         let v = verdict(t.on_datagram(&hex(SHA256_SERVER_RESET), false, 2));
-        assert_eq!((v.protocol, v.confidence), ("openvpn", Confidence::High));
-        assert_eq!(detail(&v, "transport"), Some("udp"));
-        assert_eq!(detail(&v, "mode"), Some("tls-auth"));
-        assert_eq!(detail(&v, "hmac_bytes"), Some("32"));
-        assert_eq!(detail(&v, "key_id"), Some("0"));
-        assert_eq!(detail(&v, "client_session"), Some("cf18c8fa68ffaf6d"));
-        assert_eq!(detail(&v, "server_session"), Some("76e9665044d82cc6"));
+        assert_eq!(
+            (v.protocol, v.confidence),
+            (AppProto::OpenVpn, Confidence::High)
+        );
+        assert_eq!(detail(&v, "transport").as_deref(), Some("udp"));
+        assert_eq!(detail(&v, "mode").as_deref(), Some("tls-auth"));
+        assert_eq!(detail(&v, "hmac_bytes").as_deref(), Some("32"));
+        assert_eq!(detail(&v, "key_id").as_deref(), Some("0"));
+        assert_eq!(
+            detail(&v, "client_session").as_deref(),
+            Some("cf18c8fa68ffaf6d")
+        );
+        assert_eq!(
+            detail(&v, "server_session").as_deref(),
+            Some("76e9665044d82cc6")
+        );
         assert_eq!(v.evidence.len(), 2);
         assert_eq!(v.evidence[0].packet, 1);
         assert!(v.evidence[0]
             .what
+            .to_string()
             .starts_with("P_CONTROL_HARD_RESET_CLIENT_V2 key 0"));
         assert!(v.evidence[0]
             .what
+            .to_string()
             .contains("session cf18c8fa68ffaf6d, HMAC 32 bytes"));
         assert_eq!(v.evidence[1].packet, 2);
         assert!(v.evidence[1]
             .what
+            .to_string()
             .contains("acks 0 of client session cf18c8fa68ffaf6d"));
         // Decided: later input changes nothing.
         assert_eq!(t.on_datagram(&[0; 3], true, 3), Progress::Verdict(v));
@@ -1711,8 +1920,8 @@ mod tests {
         ] {
             let v = verdict(udp_flow(&[(true, client), (false, server)]));
             assert_eq!(v.confidence, Confidence::High);
-            assert_eq!(detail(&v, "mode"), Some(mode));
-            assert_eq!(detail(&v, "hmac_bytes"), hmac);
+            assert_eq!(detail(&v, "mode").as_deref(), Some(mode));
+            assert_eq!(detail(&v, "hmac_bytes").as_deref(), hmac);
         }
     }
 
@@ -1778,15 +1987,25 @@ mod tests {
             (true, CRYPT_CLIENT_CONTROL),
         ]));
         assert_eq!(v.confidence, Confidence::High);
-        assert_eq!(detail(&v, "mode"), Some("tls-crypt"));
-        assert_eq!(detail(&v, "hmac_bytes"), None);
-        assert_eq!(detail(&v, "client_session"), Some("931ded372babc782"));
-        assert_eq!(detail(&v, "server_session"), Some("64fe7dc48bbf7f82"));
+        assert_eq!(detail(&v, "mode").as_deref(), Some("tls-crypt"));
+        assert_eq!(detail(&v, "hmac_bytes").as_deref(), None);
+        assert_eq!(
+            detail(&v, "client_session").as_deref(),
+            Some("931ded372babc782")
+        );
+        assert_eq!(
+            detail(&v, "server_session").as_deref(),
+            Some("64fe7dc48bbf7f82")
+        );
         assert_eq!(v.evidence.len(), 3);
         assert!(v.evidence[2]
             .what
+            .to_string()
             .contains("P_CONTROL_V1 key 0 from the client, session 931ded372babc782, tls-crypt"));
-        assert!(v.evidence[2].what.contains("packet-id 2, time 1795595215"));
+        assert!(v.evidence[2]
+            .what
+            .to_string()
+            .contains("packet-id 2, time 1795595215"));
     }
 
     #[test]
@@ -1797,11 +2016,17 @@ mod tests {
             (true, V2_CLIENT_ACK),
         ]));
         assert_eq!(v.confidence, Confidence::High);
-        assert_eq!(detail(&v, "mode"), Some("tls-crypt-v2"));
-        assert_eq!(detail(&v, "wkc_bytes"), Some("299"));
+        assert_eq!(detail(&v, "mode").as_deref(), Some("tls-crypt-v2"));
+        assert_eq!(detail(&v, "wkc_bytes").as_deref(), Some("299"));
         // OpenVPN 2.6 announces early negotiation in the replay id.
-        assert!(v.evidence[0].what.contains("packet-id 0x0f000001"));
-        assert!(v.evidence[0].what.contains("wrapped client key 299 bytes"));
+        assert!(v.evidence[0]
+            .what
+            .to_string()
+            .contains("packet-id 0x0f000001"));
+        assert!(v.evidence[0]
+            .what
+            .to_string()
+            .contains("wrapped client key 299 bytes"));
     }
 
     #[test]
@@ -1810,10 +2035,13 @@ mod tests {
         let server = hex(TCP_SERVER_RESET);
         let check = |v: VpnVerdict| {
             assert_eq!(v.confidence, Confidence::High);
-            assert_eq!(detail(&v, "transport"), Some("tcp"));
-            assert_eq!(detail(&v, "mode"), Some("tls-auth"));
-            assert_eq!(detail(&v, "hmac_bytes"), Some("32"));
-            assert_eq!(detail(&v, "server_session"), Some("595eb553db46edb8"));
+            assert_eq!(detail(&v, "transport").as_deref(), Some("tcp"));
+            assert_eq!(detail(&v, "mode").as_deref(), Some("tls-auth"));
+            assert_eq!(detail(&v, "hmac_bytes").as_deref(), Some("32"));
+            assert_eq!(
+                detail(&v, "server_session").as_deref(),
+                Some("595eb553db46edb8")
+            );
         };
         for k in 0..=client.len() {
             let mut t = OpenVpnTracker::tcp();
@@ -1902,16 +2130,17 @@ mod tests {
             (false, DATA_5),
         ]));
         assert_eq!(v.confidence, Confidence::Low);
-        assert_eq!(detail(&v, "mode"), Some("data-only"));
-        assert_eq!(detail(&v, "peer_id"), Some("0"));
-        assert_eq!(detail(&v, "key_id"), Some("0"));
-        assert_eq!(detail(&v, "client_session"), None);
-        assert!(v
-            .evidence
-            .iter()
-            .any(|f| f.packet == 6 && f.what.contains("AEAD packet id in the clear rising")));
+        assert_eq!(detail(&v, "mode").as_deref(), Some("data-only"));
+        assert_eq!(detail(&v, "peer_id").as_deref(), Some("0"));
+        assert_eq!(detail(&v, "key_id").as_deref(), Some("0"));
+        assert_eq!(detail(&v, "client_session").as_deref(), None);
+        assert!(v.evidence.iter().any(|f| f.packet == 6
+            && f.what
+                .to_string()
+                .contains("AEAD packet id in the clear rising")));
         assert!(v.evidence[0]
             .what
+            .to_string()
             .starts_with("P_DATA_V2 key 0 from the client, peer id 0, AEAD packet id 1"));
         // One direction only is not enough.
         let mut t = OpenVpnTracker::udp();
@@ -1938,13 +2167,20 @@ mod tests {
             (false, RENEG_SERVER_ACK),
         ]));
         assert_eq!(v.confidence, Confidence::High);
-        assert_eq!(detail(&v, "mode"), Some("tls-crypt"));
-        assert_eq!(detail(&v, "key_id"), Some("1"));
-        assert_eq!(detail(&v, "client_session"), Some("4da90344ba4a95c5"));
+        assert_eq!(detail(&v, "mode").as_deref(), Some("tls-crypt"));
+        assert_eq!(detail(&v, "key_id").as_deref(), Some("1"));
+        assert_eq!(
+            detail(&v, "client_session").as_deref(),
+            Some("4da90344ba4a95c5")
+        );
         assert!(v.evidence.iter().any(|f| f
             .what
+            .to_string()
             .starts_with("P_CONTROL_SOFT_RESET_V1 key 1 from the client")));
-        assert!(v.evidence.iter().any(|f| f.what.contains("renegotiation")));
+        assert!(v
+            .evidence
+            .iter()
+            .any(|f| f.what.to_string().contains("renegotiation")));
         // Frame 78 lost, a data packet that keeps key 0 in between.
         let v = verdict(udp_flow(&[
             (true, RENEG_CLIENT_SOFT_RESET),
@@ -1966,9 +2202,12 @@ mod tests {
             (false, PLAIN_SERVER_CONTROL_13),
         ]));
         assert_eq!(v.confidence, Confidence::Medium);
-        assert_eq!(detail(&v, "mode"), Some("plain"));
-        assert_eq!(detail(&v, "client_session"), Some("92b42914fe065192"));
-        assert!(v.evidence[0].what.contains(
+        assert_eq!(detail(&v, "mode").as_deref(), Some("plain"));
+        assert_eq!(
+            detail(&v, "client_session").as_deref(),
+            Some("92b42914fe065192")
+        );
+        assert!(v.evidence[0].what.to_string().contains(
             "P_ACK_V1 key 0 from the client, session 92b42914fe065192, no HMAC, acks 3 2 1 0 of \
              server session cb321eeececc03c0"
         ));
@@ -1984,8 +2223,8 @@ mod tests {
             (true, PLAIN_CLIENT_ACK_12),
         ]));
         assert_eq!(v.confidence, Confidence::Low);
-        assert_eq!(detail(&v, "mode"), Some("plain"));
-        assert_eq!(detail(&v, "server_session"), None);
+        assert_eq!(detail(&v, "mode").as_deref(), Some("plain"));
+        assert_eq!(detail(&v, "server_session").as_deref(), None);
     }
 
     #[test]
@@ -2006,8 +2245,11 @@ mod tests {
         ];
         let v = verdict(udp_flow(&packets));
         assert_eq!(v.confidence, Confidence::Low);
-        assert_eq!(detail(&v, "mode"), Some("static-key"));
-        assert!(v.evidence[0].what.contains("smallest, 80 bytes"));
+        assert_eq!(detail(&v, "mode").as_deref(), Some("static-key"));
+        assert!(v.evidence[0]
+            .what
+            .to_string()
+            .contains("smallest, 80 bytes"));
         // Without the ping-sized packets of both sides it is not enough.
         let mut t = OpenVpnTracker::udp();
         let mut last = Progress::Candidate;
@@ -2696,7 +2938,7 @@ mod tests {
                         v.details
                             .iter()
                             .find(|(k, _)| *k == n)
-                            .map_or("-".to_string(), |(_, v)| v.clone())
+                            .map_or("-".to_string(), |(_, v)| v.to_string())
                     };
                     format!(
                         "{} {} mode={} hmac={} key={} peer={} facts={}",

@@ -1,5 +1,6 @@
 //! What the VPN fingerprinters (OpenVPN, WireGuard, IPsec) have in common:
-//! how sure a verdict is, and what it rests on.
+//! the verdict they reach, its typed details, and the bookkeeping of a
+//! fingerprinter that reads at most so many packets.
 //!
 //! Each fingerprinter is a per-flow state machine fed the flow's datagrams
 //! (or, over TCP, its in-order stream bytes) with their direction and input
@@ -7,7 +8,14 @@
 //! its protocol's rules, [`Progress::Candidate`] while the evidence is
 //! consistent but not yet enough, and [`Progress::Verdict`] once it is —
 //! evidence gathered over several packets and both directions where the
-//! protocol allows, never one byte or a port.
+//! protocol allows, never one byte or a port. Each is a dissector of the
+//! [registry](super::registry); this module imports none of them.
+
+use std::fmt;
+
+use super::dissector::{Confidence, Findings, Step, Verdict};
+use super::facts::{Evidence, Fact};
+use super::AppProto;
 
 /// Which side sent a packet: 0 the client (the flow's originator), 1 the
 /// server.
@@ -25,58 +33,104 @@ pub fn side_name(side: usize) -> &'static str {
 }
 
 /// An index or SPI as facts and details print it: `0x1a2b3c4d`.
-pub fn hex32(v: u32) -> String {
-    format!("{v:#010x}")
+pub struct Hex32(pub u32);
+
+impl fmt::Display for Hex32 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#010x}", self.0)
+    }
 }
 
 /// An IKE SPI: `0x0011223344556677`.
-pub fn hex64(v: u64) -> String {
-    format!("{v:#018x}")
+pub struct Hex64(pub u64);
+
+impl fmt::Display for Hex64 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#018x}", self.0)
+    }
 }
 
-/// How sure a verdict is.
-///
-/// - `Low`: one direction only, or a pattern that could occur by chance in
-///   a few packets (e.g. a data channel picked up mid-flow).
-/// - `Medium`: a consistent pattern over several packets, without the
-///   handshake.
-/// - `High`: a handshake whose fields tie both directions together
-///   (session ids echoed, indices paired, SPIs in a valid exchange).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Confidence {
-    Low,
-    Medium,
-    High,
+/// The value of one VPN detail, put into words when written out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Text(&'static str),
+    /// A decimal count or number.
+    Number(u64),
+    /// An index or SPI, `0x1a2b3c4d`.
+    Hex32(u32),
+    /// An IKE SPI, `0x0011223344556677`.
+    Hex64(u64),
+    /// A side: "client" or "server".
+    Side(usize),
+    /// Bytes in hex, no separator (an OpenVPN session id).
+    Bytes8([u8; 8]),
+    /// Names joined by commas (IKE exchanges).
+    List(Vec<&'static str>),
 }
 
-impl Confidence {
-    pub fn as_str(self) -> &'static str {
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Confidence::Low => "low",
-            Confidence::Medium => "medium",
-            Confidence::High => "high",
+            Value::Text(t) => f.write_str(t),
+            Value::Number(n) => write!(f, "{n}"),
+            Value::Hex32(v) => Hex32(*v).fmt(f),
+            Value::Hex64(v) => Hex64(*v).fmt(f),
+            Value::Side(s) => f.write_str(side_name(*s)),
+            Value::Bytes8(b) => b.iter().try_for_each(|b| write!(f, "{b:02x}")),
+            Value::List(names) => {
+                for (i, n) in names.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(",")?;
+                    }
+                    f.write_str(n)?;
+                }
+                Ok(())
+            }
         }
     }
 }
 
-/// One fact a verdict rests on: the input position of the packet that
-/// showed it, and what it showed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Fact {
-    pub packet: u64,
-    pub what: String,
+impl PartialEq<&str> for Value {
+    fn eq(&self, other: &&str) -> bool {
+        matches!(self, Value::Text(t) if t == other)
+    }
 }
+
+/// A VPN's mode details, as (name, value): e.g. ("hmac_bytes", 32),
+/// ("mode", "tls-crypt"), ("sender_index", 0x1a2b3c4d).
+pub type VpnDetails = Vec<(&'static str, Value)>;
 
 /// A VPN verdict.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VpnVerdict {
-    /// "openvpn", "wireguard", "ike" or "esp".
-    pub protocol: &'static str,
+    /// OpenVpn, WireGuard, Ike, Esp or Ah.
+    pub protocol: AppProto,
     pub confidence: Confidence,
-    /// Mode details found, as (name, value): e.g. ("hmac_bytes", "32"),
-    /// ("mode", "tls-crypt"), ("sender_index", "0x1a2b3c4d").
-    pub details: Vec<(&'static str, String)>,
-    pub evidence: Vec<Fact>,
+    pub details: VpnDetails,
+    pub evidence: Vec<Evidence>,
+}
+
+impl VpnVerdict {
+    /// The value of detail `name`, in words.
+    pub fn detail(&self, name: &str) -> Option<String> {
+        self.details
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    }
+
+    /// As the registry's verdict.
+    pub fn into_verdict(self) -> Verdict {
+        Verdict {
+            proto: self.protocol,
+            confidence: self.confidence,
+            found: Findings {
+                facts: vec![Fact::Vpn(self.details)],
+                evidence: self.evidence,
+            },
+            more: false,
+        }
+    }
 }
 
 /// Where a fingerprinter stands after a packet.
@@ -90,376 +144,14 @@ pub enum Progress {
     Verdict(VpnVerdict),
 }
 
-use super::{ipsec, openvpn, wireguard};
-
-/// A fingerprinter of a flow's datagrams or stream bytes.
-trait Fingerprinter {
-    fn feed(&mut self, bytes: &[u8], from_client: bool, packet: u64) -> Progress;
-    /// The verdict its evidence supports now, for a flow that ends (or is
-    /// given up) before it decided on its own.
-    fn settle(&self) -> Option<VpnVerdict>;
-}
-
-/// OpenVPN over UDP.
-struct OpenVpnUdp(openvpn::OpenVpnTracker);
-/// OpenVPN over TCP (stream bytes).
-struct OpenVpnTcp(openvpn::OpenVpnTracker);
-/// IKE over TCP, RFC 8229 (stream bytes).
-struct IkeTcp(ipsec::IkeTracker);
-
-impl Fingerprinter for OpenVpnUdp {
-    fn feed(&mut self, b: &[u8], c: bool, p: u64) -> Progress {
-        self.0.on_datagram(b, c, p)
-    }
-    fn settle(&self) -> Option<VpnVerdict> {
-        None
-    }
-}
-
-impl Fingerprinter for OpenVpnTcp {
-    fn feed(&mut self, b: &[u8], c: bool, p: u64) -> Progress {
-        self.0.on_stream(b, c, p)
-    }
-    fn settle(&self) -> Option<VpnVerdict> {
-        None
-    }
-}
-
-impl Fingerprinter for IkeTcp {
-    fn feed(&mut self, b: &[u8], c: bool, p: u64) -> Progress {
-        self.0.on_stream(b, c, p)
-    }
-    fn settle(&self) -> Option<VpnVerdict> {
-        self.0.verdict()
-    }
-}
-
-impl Fingerprinter for wireguard::WireGuardTracker {
-    fn feed(&mut self, b: &[u8], c: bool, p: u64) -> Progress {
-        self.on_datagram(b, c, p)
-    }
-    fn settle(&self) -> Option<VpnVerdict> {
-        self.verdict()
-    }
-}
-
-impl Fingerprinter for ipsec::IkeTracker {
-    fn feed(&mut self, b: &[u8], c: bool, p: u64) -> Progress {
-        self.on_datagram(b, c, p)
-    }
-    fn settle(&self) -> Option<VpnVerdict> {
-        self.verdict()
-    }
-}
-
-impl Fingerprinter for ipsec::UdpEncapTracker {
-    fn feed(&mut self, b: &[u8], c: bool, p: u64) -> Progress {
-        self.on_datagram(b, c, p)
-    }
-    fn settle(&self) -> Option<VpnVerdict> {
-        self.verdict()
-    }
-}
-
-impl Fingerprinter for ipsec::EspTracker {
-    fn feed(&mut self, b: &[u8], c: bool, p: u64) -> Progress {
-        self.on_packet(b, c, p)
-    }
-    fn settle(&self) -> Option<VpnVerdict> {
-        self.verdict()
-    }
-}
-
-impl Fingerprinter for ipsec::AhTracker {
-    fn feed(&mut self, b: &[u8], c: bool, p: u64) -> Progress {
-        self.on_packet(b, c, p)
-    }
-    fn settle(&self) -> Option<VpnVerdict> {
-        self.verdict()
-    }
-}
-
-/// One fingerprinter of a flow: not yet tried, running (boxed only once it
-/// has accepted a packet, so flows it refuses at once cost no allocation),
-/// or refused.
-enum Slot<T> {
-    Untried,
-    Live(Box<T>),
-    Refused,
-}
-
-/// Cheap first looks, before a fingerprinter is set up for a flow: can
-/// these bytes start this protocol at all? (Each fingerprinter checks the
-/// same and much more itself; these only spare setting one up for flows
-/// that are plainly something else.)
-mod first_look {
-    /// An OpenVPN packet: opcode 1 to 11 in the top five bits; or, for
-    /// static-key mode (no opcode), an HMAC (16, 20, 32 or 64 bytes) and an
-    /// IV before whole cipher blocks: a length of 0 or 4 modulo 16.
-    pub fn openvpn_udp(b: &[u8]) -> bool {
-        b.len() >= 5
-            && ((1..=11).contains(&(b[0] >> 3)) || (b.len() >= 48 && matches!(b.len() % 16, 0 | 4)))
-    }
-
-    /// An OpenVPN TCP stream: a 2-byte length, then an opcode byte.
-    pub fn openvpn_tcp(b: &[u8]) -> bool {
-        match b {
-            [hi, lo, op, ..] => {
-                u16::from_be_bytes([*hi, *lo]) >= 3 && (1..=11).contains(&(op >> 3))
-            }
-            [_, _] | [_] => true,
-            [] => false,
-        }
-    }
-
-    /// A WireGuard message: type 1 to 4, three zero bytes.
-    pub fn wireguard(b: &[u8]) -> bool {
-        b.len() >= 32 && (1..=4).contains(&b[0]) && b[1..4] == [0, 0, 0]
-    }
-
-    /// An IKE header (version byte 0x10 or 0x20 at offset 17), bare or
-    /// behind the 4-byte non-ESP marker.
-    pub fn ike(b: &[u8]) -> bool {
-        let v = |at: usize| matches!(b.get(at), Some(0x10 | 0x20));
-        (b.len() >= 28 && v(17)) || (b.len() >= 32 && b[..4] == [0; 4] && v(21))
-    }
-
-    /// RFC 8229: IKE over TCP starts with "IKETCP".
-    pub fn ike_tcp(b: &[u8]) -> bool {
-        let n = b.len().min(6);
-        n > 0 && b[..n] == b"IKETCP"[..n]
-    }
-
-    /// UDP encapsulation: IKE behind the marker, a NAT-T keepalive, or ESP
-    /// (an SPI of at least 256, a sequence number, some payload).
-    pub fn encap(b: &[u8]) -> bool {
-        b == [0xff]
-            || ike(b)
-            || (b.len() >= 16 && u32::from_be_bytes([b[0], b[1], b[2], b[3]]) >= 256)
-    }
-}
-
-impl<T: Fingerprinter> Slot<T> {
-    /// Feeds the fingerprinter, setting it up first if `looks` lets these
-    /// bytes start its protocol.
-    fn feed(
-        &mut self,
-        looks: fn(&[u8]) -> bool,
-        make: impl FnOnce() -> T,
-        bytes: &[u8],
-        from_client: bool,
-        packet: u64,
-    ) -> Option<VpnVerdict> {
-        if matches!(self, Slot::Untried) && !looks(bytes) {
-            *self = Slot::Refused;
-            return None;
-        }
-        let progress = match self {
-            Slot::Refused => return None,
-            Slot::Live(t) => t.feed(bytes, from_client, packet),
-            Slot::Untried => {
-                let mut t = make();
-                let p = t.feed(bytes, from_client, packet);
-                if p == Progress::Candidate {
-                    *self = Slot::Live(Box::new(t));
-                }
-                p
-            }
-        };
-        match progress {
-            Progress::NotThis => {
-                *self = Slot::Refused;
-                None
-            }
-            Progress::Candidate => None,
-            Progress::Verdict(v) => Some(v),
-        }
-    }
-
-    fn settle(&self) -> Option<VpnVerdict> {
+impl Progress {
+    /// As a registry step.
+    pub fn step(self) -> Step {
         match self {
-            Slot::Live(t) => t.settle(),
-            _ => None,
+            Progress::NotThis => Step::Refuse,
+            Progress::Candidate => Step::NeedMore,
+            Progress::Verdict(v) => Step::Verdict(v.into_verdict()),
         }
-    }
-
-    fn is_open(&self) -> bool {
-        !matches!(self, Slot::Refused)
-    }
-}
-
-/// The VPN fingerprinters running on one flow.
-pub struct VpnProbes {
-    openvpn_udp: Slot<OpenVpnUdp>,
-    openvpn_tcp: Slot<OpenVpnTcp>,
-    wireguard: Slot<wireguard::WireGuardTracker>,
-    ike: Slot<ipsec::IkeTracker>,
-    ike_tcp: Slot<IkeTcp>,
-    encap: Slot<ipsec::UdpEncapTracker>,
-    esp: Slot<ipsec::EspTracker>,
-    ah: Slot<ipsec::AhTracker>,
-    /// IKE decided on a flow that also carries ESP-in-UDP (it came behind
-    /// the non-ESP marker): held while the ESP is awaited, since the flow
-    /// is then reported as ESP with the IKE details.
-    held_ike: Option<VpnVerdict>,
-}
-
-impl std::fmt::Debug for VpnProbes {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("VpnProbes")
-    }
-}
-
-impl Default for VpnProbes {
-    fn default() -> Self {
-        VpnProbes {
-            openvpn_udp: Slot::Untried,
-            openvpn_tcp: Slot::Untried,
-            wireguard: Slot::Untried,
-            ike: Slot::Untried,
-            ike_tcp: Slot::Untried,
-            encap: Slot::Untried,
-            esp: Slot::Untried,
-            ah: Slot::Untried,
-            held_ike: None,
-        }
-    }
-}
-
-impl VpnProbes {
-    /// A UDP datagram's payload.
-    pub fn datagram(
-        &mut self,
-        payload: &[u8],
-        from_client: bool,
-        packet: u64,
-    ) -> Option<VpnVerdict> {
-        let mut found = None;
-        let ike = self.ike.feed(
-            first_look::ike,
-            ipsec::IkeTracker::new,
-            payload,
-            from_client,
-            packet,
-        );
-        let encap = self.encap.feed(
-            first_look::encap,
-            ipsec::UdpEncapTracker::new,
-            payload,
-            from_client,
-            packet,
-        );
-        for v in [
-            self.openvpn_udp.feed(
-                first_look::openvpn_udp,
-                || OpenVpnUdp(openvpn::OpenVpnTracker::udp()),
-                payload,
-                from_client,
-                packet,
-            ),
-            self.wireguard.feed(
-                first_look::wireguard,
-                wireguard::WireGuardTracker::new,
-                payload,
-                from_client,
-                packet,
-            ),
-            encap.filter(|v| v.protocol == "esp"),
-        ] {
-            found = found.or(v);
-        }
-        if let Some(v) = ike {
-            let behind_marker = v
-                .details
-                .iter()
-                .any(|(k, val)| *k == "carrier" && val == "udp-non-esp-marker");
-            if behind_marker && self.encap.is_open() {
-                self.held_ike = Some(v);
-            } else {
-                found = found.or(Some(v));
-            }
-        }
-        found
-    }
-
-    /// In-order TCP stream bytes of one side.
-    pub fn stream(&mut self, bytes: &[u8], from_client: bool, packet: u64) -> Option<VpnVerdict> {
-        let a = self.openvpn_tcp.feed(
-            first_look::openvpn_tcp,
-            || OpenVpnTcp(openvpn::OpenVpnTracker::tcp()),
-            bytes,
-            from_client,
-            packet,
-        );
-        let b = self.ike_tcp.feed(
-            first_look::ike_tcp,
-            || IkeTcp(ipsec::IkeTracker::new()),
-            bytes,
-            from_client,
-            packet,
-        );
-        a.or(b)
-    }
-
-    /// An ESP packet (IP protocol 50), SPI first.
-    pub fn esp(&mut self, bytes: &[u8], from_client: bool, packet: u64) -> Option<VpnVerdict> {
-        self.esp.feed(
-            |b| b.len() >= 8,
-            ipsec::EspTracker::new,
-            bytes,
-            from_client,
-            packet,
-        )
-    }
-
-    /// An AH packet (IP protocol 51), header first.
-    pub fn ah(&mut self, bytes: &[u8], from_client: bool, packet: u64) -> Option<VpnVerdict> {
-        self.ah.feed(
-            |b| b.len() >= 12,
-            ipsec::AhTracker::new,
-            bytes,
-            from_client,
-            packet,
-        )
-    }
-
-    /// True when no fingerprinter could start on these UDP bytes: a flow
-    /// needs no probes for them.
-    pub fn unlikely_udp(payload: &[u8]) -> bool {
-        !(first_look::openvpn_udp(payload)
-            || first_look::wireguard(payload)
-            || first_look::ike(payload)
-            || first_look::encap(payload))
-    }
-
-    /// True while a UDP fingerprinter is still running.
-    pub fn udp_open(&self) -> bool {
-        self.openvpn_udp.is_open()
-            || self.wireguard.is_open()
-            || self.ike.is_open() && self.held_ike.is_none()
-            || self.encap.is_open()
-    }
-
-    /// True while a TCP fingerprinter is still running.
-    pub fn tcp_open(&self) -> bool {
-        self.openvpn_tcp.is_open() || self.ike_tcp.is_open()
-    }
-
-    /// The best verdict the evidence so far supports (the flow ends, or is
-    /// given up, before a fingerprinter decided on its own).
-    pub fn settle(&self) -> Option<VpnVerdict> {
-        [
-            self.wireguard.settle(),
-            self.encap.settle(),
-            self.held_ike.clone(),
-            self.ike.settle(),
-            self.ike_tcp.settle(),
-            self.esp.settle(),
-            self.ah.settle(),
-        ]
-        .into_iter()
-        .flatten()
-        .max_by_key(|v| v.confidence)
     }
 }
 

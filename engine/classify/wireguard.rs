@@ -65,9 +65,14 @@
 //! WireGuard. A flow that roams to another address is a new flow here and is
 //! judged on its own (mid-flow pickup).
 
-use super::bytes::{le32, le64};
-use super::vpn::{hex32, side_name, side_of};
-use super::vpn::{Confidence, Fact, Gate, Progress, VpnVerdict};
+use std::fmt;
+
+use super::dissector::{Carrier, Confidence, Dissector, Input, Probe, Probing, Step, Verdict};
+use super::facts::{self, Evidence};
+use super::vpn::{side_name, side_of, Hex32, Value, VpnDetails};
+use super::vpn::{Gate, Progress, VpnVerdict};
+use super::AppProto;
+use crate::bytes::{le32, le64};
 
 /// Byte layout of the messages (whitepaper §5.4), as offsets.
 mod field {
@@ -659,8 +664,14 @@ impl WireGuardTracker {
     }
 
     fn build(&self, confidence: Confidence) -> VpnVerdict {
-        let mut details = Vec::new();
+        let mut details: VpnDetails = Vec::new();
         let mut evidence = Vec::new();
+        let mut note = |packet: u64, clue: Clue| {
+            evidence.push(Evidence {
+                packet,
+                what: facts::Clue::WireGuard(clue),
+            })
+        };
         match self.pairing {
             Some(Pairing::Answered {
                 initiator_side,
@@ -669,37 +680,34 @@ impl WireGuardTracker {
                 responder_index,
                 answer_packet,
             }) => {
-                details.push(("initiator", side_name(initiator_side).to_string()));
-                details.push(("initiator_index", hex32(initiator_index)));
-                evidence.push(Fact {
-                    packet: initiation_packet,
-                    what: format!(
-                        "handshake initiation from the {}: type 1, {INITIATION_LEN} bytes, reserved zero, sender index {}",
-                        side_name(initiator_side),
-                        hex32(initiator_index)
-                    ),
-                });
+                details.push(("initiator", Value::Side(initiator_side)));
+                details.push(("initiator_index", Value::Hex32(initiator_index)));
+                note(
+                    initiation_packet,
+                    Clue::Initiation {
+                        side: initiator_side,
+                        sender: initiator_index,
+                    },
+                );
                 match responder_index {
                     Some(r) => {
-                        details.push(("responder_index", hex32(r)));
-                        evidence.push(Fact {
-                            packet: answer_packet,
-                            what: format!(
-                                "handshake response from the {}: type 2, {RESPONSE_LEN} bytes, sender index {}, receiver index {} = the initiation's sender",
-                                side_name(1 - initiator_side),
-                                hex32(r),
-                                hex32(initiator_index)
-                            ),
-                        });
+                        details.push(("responder_index", Value::Hex32(r)));
+                        note(
+                            answer_packet,
+                            Clue::Response {
+                                side: 1 - initiator_side,
+                                sender: r,
+                                receiver: initiator_index,
+                            },
+                        );
                     }
-                    None => evidence.push(Fact {
-                        packet: answer_packet,
-                        what: format!(
-                            "cookie reply from the {}: type 3, {COOKIE_REPLY_LEN} bytes, receiver index {} = the initiation's sender",
-                            side_name(1 - initiator_side),
-                            hex32(initiator_index)
-                        ),
-                    }),
+                    None => note(
+                        answer_packet,
+                        Clue::CookieReply {
+                            side: 1 - initiator_side,
+                            receiver: initiator_index,
+                        },
+                    ),
                 }
             }
             Some(Pairing::Confirmed {
@@ -709,26 +717,24 @@ impl WireGuardTracker {
                 response_packet,
                 transport_packet,
             }) => {
-                details.push(("initiator", side_name(initiator_side).to_string()));
-                details.push(("initiator_index", hex32(initiator_index)));
-                details.push(("responder_index", hex32(responder_index)));
-                evidence.push(Fact {
-                    packet: response_packet,
-                    what: format!(
-                        "handshake response from the {} (its initiation not seen): type 2, {RESPONSE_LEN} bytes, sender index {}, receiver index {}",
-                        side_name(1 - initiator_side),
-                        hex32(responder_index),
-                        hex32(initiator_index)
-                    ),
-                });
-                evidence.push(Fact {
-                    packet: transport_packet,
-                    what: format!(
-                        "transport data from the {} to receiver index {} = the response's sender",
-                        side_name(initiator_side),
-                        hex32(responder_index)
-                    ),
-                });
+                details.push(("initiator", Value::Side(initiator_side)));
+                details.push(("initiator_index", Value::Hex32(initiator_index)));
+                details.push(("responder_index", Value::Hex32(responder_index)));
+                note(
+                    response_packet,
+                    Clue::ResponseAlone {
+                        side: 1 - initiator_side,
+                        sender: responder_index,
+                        receiver: initiator_index,
+                    },
+                );
+                note(
+                    transport_packet,
+                    Clue::TransportToResponder {
+                        side: initiator_side,
+                        receiver: responder_index,
+                    },
+                );
             }
             None => {
                 for (side, d) in self.directions.iter().enumerate() {
@@ -741,52 +747,205 @@ impl WireGuardTracker {
                     } else {
                         "client_index"
                     };
-                    details.push((key, hex32(first.1)));
-                    evidence.push(Fact {
-                        packet: first.0,
-                        what: format!(
-                            "transport data from the {} (no handshake seen): type 4, receiver index {}, counter {}",
-                            side_name(side),
-                            hex32(first.1),
-                            first.2
-                        ),
-                    });
-                    evidence.push(Fact {
-                        packet: latest.0,
-                        what: format!(
-                            "{} transport packets from the {} on receiver index {}, counters {}..={} increasing, sizes 16-byte padded",
-                            d.transport,
-                            side_name(side),
-                            hex32(first.1),
-                            first.2,
-                            latest.2
-                        ),
-                    });
+                    details.push((key, Value::Hex32(first.1)));
+                    note(
+                        first.0,
+                        Clue::TransportFirst {
+                            side,
+                            receiver: first.1,
+                            counter: first.2,
+                        },
+                    );
+                    note(
+                        latest.0,
+                        Clue::TransportRun {
+                            count: d.transport,
+                            side,
+                            receiver: first.1,
+                            from: first.2,
+                            to: latest.2,
+                        },
+                    );
                 }
                 if evidence.is_empty() {
                     if let Some(a) = self.announced.iter().flatten().find(|a| a.initiation) {
-                        details.push(("initiator", side_name(a.side).to_string()));
-                        details.push(("initiator_index", hex32(a.index)));
-                        evidence.push(Fact {
+                        details.push(("initiator", Value::Side(a.side)));
+                        details.push(("initiator_index", Value::Hex32(a.index)));
+                        evidence.push(Evidence {
                             packet: a.packet,
-                            what: format!(
-                                "handshake initiation from the {}, unanswered: type 1, {INITIATION_LEN} bytes, sender index {}",
-                                side_name(a.side),
-                                hex32(a.index)
-                            ),
+                            what: facts::Clue::WireGuard(Clue::InitiationUnanswered {
+                                side: a.side,
+                                sender: a.index,
+                            }),
                         });
                     }
                 }
             }
         }
         let keepalives: u32 = self.directions.iter().map(|d| d.keepalives).sum();
-        details.push(("keepalives", keepalives.to_string()));
+        details.push(("keepalives", Value::Number(keepalives.into())));
         VpnVerdict {
-            protocol: "wireguard",
+            protocol: AppProto::WireGuard,
             confidence,
             details,
             evidence,
         }
+    }
+}
+
+/// What a WireGuard packet showed, for a verdict's evidence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Clue {
+    Initiation {
+        side: usize,
+        sender: u32,
+    },
+    /// A response answering the initiation seen.
+    Response {
+        side: usize,
+        sender: u32,
+        receiver: u32,
+    },
+    CookieReply {
+        side: usize,
+        receiver: u32,
+    },
+    /// A response whose initiation was not seen.
+    ResponseAlone {
+        side: usize,
+        sender: u32,
+        receiver: u32,
+    },
+    /// Transport data to the index a response announced.
+    TransportToResponder {
+        side: usize,
+        receiver: u32,
+    },
+    /// The first transport packet of a side, no handshake seen.
+    TransportFirst {
+        side: usize,
+        receiver: u32,
+        counter: u64,
+    },
+    /// A side's run of transport packets.
+    TransportRun {
+        count: u32,
+        side: usize,
+        receiver: u32,
+        from: u64,
+        to: u64,
+    },
+    InitiationUnanswered {
+        side: usize,
+        sender: u32,
+    },
+}
+
+impl fmt::Display for Clue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Clue::Initiation { side, sender } => write!(
+                f,
+                "handshake initiation from the {}: type 1, {INITIATION_LEN} bytes, reserved zero, sender index {}",
+                side_name(side),
+                Hex32(sender)
+            ),
+            Clue::Response {
+                side,
+                sender,
+                receiver,
+            } => write!(
+                f,
+                "handshake response from the {}: type 2, {RESPONSE_LEN} bytes, sender index {}, receiver index {} = the initiation's sender",
+                side_name(side),
+                Hex32(sender),
+                Hex32(receiver)
+            ),
+            Clue::CookieReply { side, receiver } => write!(
+                f,
+                "cookie reply from the {}: type 3, {COOKIE_REPLY_LEN} bytes, receiver index {} = the initiation's sender",
+                side_name(side),
+                Hex32(receiver)
+            ),
+            Clue::ResponseAlone {
+                side,
+                sender,
+                receiver,
+            } => write!(
+                f,
+                "handshake response from the {} (its initiation not seen): type 2, {RESPONSE_LEN} bytes, sender index {}, receiver index {}",
+                side_name(side),
+                Hex32(sender),
+                Hex32(receiver)
+            ),
+            Clue::TransportToResponder { side, receiver } => write!(
+                f,
+                "transport data from the {} to receiver index {} = the response's sender",
+                side_name(side),
+                Hex32(receiver)
+            ),
+            Clue::TransportFirst {
+                side,
+                receiver,
+                counter,
+            } => write!(
+                f,
+                "transport data from the {} (no handshake seen): type 4, receiver index {}, counter {counter}",
+                side_name(side),
+                Hex32(receiver)
+            ),
+            Clue::TransportRun {
+                count,
+                side,
+                receiver,
+                from,
+                to,
+            } => write!(
+                f,
+                "{count} transport packets from the {} on receiver index {}, counters {from}..={to} increasing, sizes 16-byte padded",
+                side_name(side),
+                Hex32(receiver)
+            ),
+            Clue::InitiationUnanswered { side, sender } => write!(
+                f,
+                "handshake initiation from the {}, unanswered: type 1, {INITIATION_LEN} bytes, sender index {}",
+                side_name(side),
+                Hex32(sender)
+            ),
+        }
+    }
+}
+
+/// The WireGuard dissector.
+#[derive(Debug)]
+pub struct WireGuard(WireGuardTracker);
+
+impl Dissector for WireGuard {
+    const CARRIER: Carrier = Carrier::Datagram;
+    const PROBING: Probing = Probing::EachSide;
+
+    /// A WireGuard message: type 1 to 4, three zero bytes, at least a
+    /// keepalive's size.
+    fn probe(b: &[u8], _side: usize) -> Probe {
+        if b.len() >= 32 && (1..=4).contains(&b[0]) && b[1..4] == [0, 0, 0] {
+            Probe::Maybe
+        } else {
+            Probe::No
+        }
+    }
+
+    fn start() -> Self {
+        WireGuard(WireGuardTracker::new())
+    }
+
+    fn feed(&mut self, input: &Input<'_>) -> Step {
+        self.0
+            .on_datagram(input.bytes, input.from_client(), input.packet)
+            .step()
+    }
+
+    fn settle(&self) -> Option<Verdict> {
+        self.0.verdict().map(VpnVerdict::into_verdict)
     }
 }
 
@@ -1078,11 +1237,8 @@ mod tests {
         }
     }
 
-    fn detail<'a>(v: &'a VpnVerdict, key: &str) -> Option<&'a str> {
-        v.details
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.as_str())
+    fn detail(v: &VpnVerdict, key: &str) -> Option<String> {
+        v.detail(key)
     }
 
     fn with_counter(mut b: Vec<u8>, counter: u64) -> Vec<u8> {
@@ -1130,15 +1286,21 @@ mod tests {
         let p = feed(&mut t, &[(hex(INITIATION), true), (hex(RESPONSE), false)]);
         assert_eq!(p[0], Progress::Candidate);
         let v = verdict(&p[1]);
-        assert_eq!((v.protocol, v.confidence), ("wireguard", Confidence::High));
-        assert_eq!(detail(v, "initiator"), Some("client"));
-        assert_eq!(detail(v, "initiator_index"), Some("0x187fb19a"));
-        assert_eq!(detail(v, "responder_index"), Some("0x4b84a6f0"));
+        assert_eq!(
+            (v.protocol, v.confidence),
+            (AppProto::WireGuard, Confidence::High)
+        );
+        assert_eq!(detail(v, "initiator").as_deref(), Some("client"));
+        assert_eq!(detail(v, "initiator_index").as_deref(), Some("0x187fb19a"));
+        assert_eq!(detail(v, "responder_index").as_deref(), Some("0x4b84a6f0"));
         assert_eq!(
             v.evidence.iter().map(|f| f.packet).collect::<Vec<_>>(),
             [1, 2]
         );
-        assert!(v.evidence[1].what.contains("= the initiation's sender"));
+        assert!(v.evidence[1]
+            .what
+            .to_string()
+            .contains("= the initiation's sender"));
     }
 
     #[test]
@@ -1154,7 +1316,10 @@ mod tests {
         for v in &p[1..] {
             assert_eq!(verdict(v).confidence, Confidence::High);
         }
-        assert_eq!(detail(verdict(&p[p.len() - 1]), "keepalives"), Some("1"));
+        assert_eq!(
+            detail(verdict(&p[p.len() - 1]), "keepalives").as_deref(),
+            Some("1")
+        );
     }
 
     #[test]
@@ -1168,8 +1333,8 @@ mod tests {
         assert!(p[..7].iter().all(|p| *p == Progress::Candidate), "{p:?}");
         let v = verdict(&p[7]);
         assert_eq!(v.confidence, Confidence::Low);
-        assert_eq!(detail(v, "server_index"), Some("0x4b84a6f0"));
-        assert_eq!(detail(v, "keepalives"), Some("1"));
+        assert_eq!(detail(v, "server_index").as_deref(), Some("0x4b84a6f0"));
+        assert_eq!(detail(v, "keepalives").as_deref(), Some("1"));
         assert_eq!(v.evidence.len(), 2);
 
         // A flow that ends after four such packets is Low as well.
@@ -1200,8 +1365,8 @@ mod tests {
         assert!(p[..6].iter().all(|p| *p == Progress::Candidate), "{p:?}");
         let v = verdict(&p[6]);
         assert_eq!(v.confidence, Confidence::Medium);
-        assert_eq!(detail(v, "server_index"), Some("0x79497615"));
-        assert_eq!(detail(v, "client_index"), Some("0x1c1048b0"));
+        assert_eq!(detail(v, "server_index").as_deref(), Some("0x79497615"));
+        assert_eq!(detail(v, "client_index").as_deref(), Some("0x1c1048b0"));
         assert_eq!(verdict(&p[7]).confidence, Confidence::Medium);
     }
 
@@ -1234,7 +1399,7 @@ mod tests {
         assert_eq!(p[0], Progress::Candidate);
         let v = verdict(&p[1]);
         assert_eq!(v.confidence, Confidence::High);
-        assert_eq!(detail(v, "responder_index"), Some("0x4b84a6f0"));
+        assert_eq!(detail(v, "responder_index").as_deref(), Some("0x4b84a6f0"));
     }
 
     #[test]

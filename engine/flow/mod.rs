@@ -12,7 +12,6 @@
 //! sender of the first packet is the client.
 
 pub mod key;
-pub mod reassembly;
 pub mod table;
 
 use crate::capture::{Timestamp, NANOS_PER_SEC};

@@ -10,11 +10,11 @@
 
 use crate::capture::{RawPacket, Timestamp, NANOS_PER_SEC};
 use crate::classify;
+use crate::classify::reassembly::Budget;
 use crate::decode::defrag::{DefragConfig, Defragmenter};
 use crate::decode::ip::IpPacket;
 use crate::decode::{self, ip, link, DecodeError, Decoded};
 use crate::flow::key::{Endpoint, FlowKey, Shards};
-use crate::flow::reassembly::Budget;
 use crate::flow::table::FlowTable;
 use crate::flow::{EndReason, Flow, FlowConfig, FlowState};
 use crate::output::record::{AlertRecord, FlowRecord};

@@ -1,0 +1,174 @@
+//! What classification found on a flow, as typed data: the facts
+//! ([`Fact`], gathered into the flow's [`Names`]) and the packets that
+//! showed them ([`Evidence`], each with a [`Clue`]). Words are made of them
+//! only when a record is written ([`Clue`]'s `Display`).
+
+use std::fmt;
+
+use super::dissector::Confidence;
+use super::summary::{self, HelloSummary, QuicSummary, ServerSummary};
+use super::{dns, http, ipsec, openvpn, vpn, wireguard};
+
+/// One fact a dissector established.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fact {
+    /// A TLS ClientHello.
+    TlsHello(Box<HelloSummary>),
+    /// A TLS ServerHello.
+    TlsServer(ServerSummary),
+    /// The client Initials of a QUIC flow.
+    Quic(Box<QuicSummary>),
+    Http(Box<http::HttpRequest>),
+    Dns(Box<dns::DnsQuestion>),
+    /// A VPN's mode details.
+    Vpn(vpn::VpnDetails),
+}
+
+impl Fact {
+    /// Is this something rules read (a name, a hello, a VPN)? A server's
+    /// hello alone is not.
+    pub fn is_rule_visible(&self) -> bool {
+        !matches!(self, Fact::TlsServer(_))
+    }
+}
+
+/// Where a verdict came from: the input position of a packet and what it
+/// showed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Evidence {
+    pub packet: u64,
+    pub what: Clue,
+}
+
+/// What a packet showed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Clue {
+    DnsDatagram {
+        response: bool,
+    },
+    /// A DNS message of `len` bytes (length prefix included) in the client stream.
+    DnsOverTcp {
+        len: usize,
+    },
+    /// An HTTP request head of `len` bytes in the client stream, which
+    /// started at packet `from`.
+    HttpRequest {
+        len: usize,
+        from: u64,
+    },
+    HttpStatusLine,
+    /// A TLS ClientHello of `len` bytes completed, the client stream having
+    /// started at packet `from`.
+    TlsClientHello {
+        len: usize,
+        from: u64,
+    },
+    TlsServerHello {
+        version: u16,
+        cipher: u16,
+    },
+    /// Consecutive valid TLS record headers and no handshake.
+    TlsRecords {
+        count: u64,
+        client: bool,
+    },
+    Sslv2ClientHello,
+    QuicInitial {
+        version: u32,
+    },
+    GquicChlo {
+        version: u32,
+    },
+    OpenVpn(openvpn::Clue),
+    WireGuard(wireguard::Clue),
+    Ipsec(ipsec::Clue),
+}
+
+impl fmt::Display for Clue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Clue::DnsDatagram { response } => {
+                write!(f, "DNS {} in one datagram", if *response { "response" } else { "query" })
+            }
+            Clue::DnsOverTcp { len } => write!(f, "DNS message in client stream bytes 0..{len}"),
+            Clue::HttpRequest { len, from } => write!(
+                f,
+                "HTTP request line and headers in client stream bytes 0..{len} (stream from packet {from})"
+            ),
+            Clue::HttpStatusLine => f.write_str("HTTP/1.x status line at the start of the server stream"),
+            Clue::TlsClientHello { len, from } => write!(
+                f,
+                "TLS ClientHello ({len} bytes) complete, client stream from packet {from}"
+            ),
+            Clue::TlsServerHello { version, cipher } => write!(
+                f,
+                "TLS ServerHello: {}, cipher 0x{cipher:04x}",
+                summary::tls_version_name(*version)
+            ),
+            Clue::TlsRecords { count, client } => write!(
+                f,
+                "{count} consecutive TLS record headers in the {} stream, no handshake seen (mid-connection)",
+                if *client { "client" } else { "server" }
+            ),
+            Clue::Sslv2ClientHello => f.write_str("SSLv2-compatible ClientHello (no server name in this format)"),
+            Clue::QuicInitial { version } => write!(
+                f,
+                "QUIC {} client Initial(s) decrypted, ClientHello complete",
+                summary::quic_version_name(*version)
+            ),
+            Clue::GquicChlo { version } => {
+                write!(f, "Google QUIC {} CHLO", summary::quic_version_name(*version))
+            }
+            Clue::OpenVpn(c) => c.fmt(f),
+            Clue::WireGuard(c) => c.fmt(f),
+            Clue::Ipsec(c) => c.fmt(f),
+        }
+    }
+}
+
+/// What a flow asked for and showed, per protocol (EVE's `tls`, `quic`,
+/// `http`, `dns`, `vpn`), with the evidence.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Names {
+    /// The ClientHello of a TLS flow.
+    pub tls: Option<HelloSummary>,
+    /// The ServerHello of a TLS flow.
+    pub tls_server: Option<ServerSummary>,
+    /// The client Initials of a QUIC flow.
+    pub quic: Option<QuicSummary>,
+    /// A VPN's mode details.
+    pub vpn: Option<vpn::VpnDetails>,
+    pub http: Option<http::HttpRequest>,
+    pub dns: Option<dns::DnsQuestion>,
+    pub evidence: Vec<Evidence>,
+    /// How sure the flow's verdict is.
+    pub confidence: Option<Confidence>,
+    /// The flow's packet count when the verdict was reached.
+    pub packets_to_verdict: u32,
+}
+
+impl Names {
+    /// Takes a fact in; the first of each kind stays.
+    pub fn add(&mut self, fact: Fact) {
+        match fact {
+            Fact::TlsHello(h) => {
+                self.tls.get_or_insert(*h);
+            }
+            Fact::TlsServer(s) => {
+                self.tls_server.get_or_insert(s);
+            }
+            Fact::Quic(q) => {
+                self.quic.get_or_insert(*q);
+            }
+            Fact::Http(h) => {
+                self.http.get_or_insert(*h);
+            }
+            Fact::Dns(d) => {
+                self.dns.get_or_insert(*d);
+            }
+            Fact::Vpn(v) => {
+                self.vpn.get_or_insert(v);
+            }
+        }
+    }
+}

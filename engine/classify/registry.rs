@@ -1,0 +1,158 @@
+//! The registry: the one list of dissectors, in the order they are fed.
+//!
+//! Each line names a dissector (a type implementing
+//! [`Dissector`](super::dissector::Dissector)); its [`Carrier`] says
+//! whether it reads TCP streams, UDP datagrams or an IP protocol's packets.
+//! Within a carrier, earlier lines are probed and fed first, so an earlier
+//! dissector's verdict wins when two decide on the same bytes.
+//!
+//! Adding a protocol: write its module (a probe, a state, a verdict), then
+//! add one line here. The dispatcher ([`super::state`]) loops over this
+//! list; nothing else names a protocol.
+
+use super::dissector::{Carrier, Dissector, Input, Probe, Probing, Step, Verdict};
+use super::{dns, http, ipsec, openvpn, quic, tls, wireguard};
+
+/// Declares the registry: [`Kind`] (which dissector), [`Live`] (a running
+/// dissector's state, boxed, dispatched by `match` rather than through a
+/// trait object) and the lookups the dispatcher needs.
+macro_rules! registry {
+    ($( $(#[$doc:meta])* $kind:ident => $ty:ty, )+) => {
+        /// A registered dissector.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Kind {
+            $( $(#[$doc])* $kind, )+
+        }
+
+        impl Kind {
+            /// Every dissector, in registry order.
+            pub const ALL: &'static [Kind] = &[$(Kind::$kind,)+];
+
+            /// Where its bytes come from.
+            #[inline]
+            pub fn carrier(self) -> Carrier {
+                match self {
+                    $(Kind::$kind => <$ty as Dissector>::CARRIER,)+
+                }
+            }
+
+            /// What its probe's "no" means.
+            #[inline]
+            pub fn probing(self) -> Probing {
+                match self {
+                    $(Kind::$kind => <$ty as Dissector>::PROBING,)+
+                }
+            }
+
+            /// Its probe, on the first bytes of a side.
+            #[inline]
+            pub fn probe(self, bytes: &[u8], side: usize) -> Probe {
+                match self {
+                    $(Kind::$kind => <$ty as Dissector>::probe(bytes, side),)+
+                }
+            }
+
+            /// Its state, for a flow it may be.
+            pub(super) fn start(self) -> Live {
+                match self {
+                    $(Kind::$kind => Live::$kind(Box::new(<$ty as Dissector>::start())),)+
+                }
+            }
+
+            /// The dissector's name as the registry spells it.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Kind::$kind => stringify!($kind),)+
+                }
+            }
+
+            /// This dissector's bit in a set of dissectors.
+            #[inline]
+            pub fn bit(self) -> u64 {
+                1 << self as u32
+            }
+        }
+
+        /// A running dissector's state.
+        pub(super) enum Live {
+            $( $kind(Box<$ty>), )+
+        }
+
+        impl Live {
+            pub(super) fn kind(&self) -> Kind {
+                match self {
+                    $(Live::$kind(_) => Kind::$kind,)+
+                }
+            }
+
+            pub(super) fn feed(&mut self, input: &Input<'_>) -> Step {
+                match self {
+                    $(Live::$kind(d) => d.feed(input),)+
+                }
+            }
+
+            pub(super) fn settle(&self) -> Option<Verdict> {
+                match self {
+                    $(Live::$kind(d) => d.settle(),)+
+                }
+            }
+        }
+
+        impl std::fmt::Debug for Live {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.kind().name())
+            }
+        }
+    };
+}
+
+registry! {
+    // TCP streams.
+    /// HTTP/1.x: a request head, or a status line when only the server is seen.
+    Http => http::HttpDissector,
+    /// DNS over TCP: a length-prefixed message.
+    DnsTcp => dns::DnsTcp,
+    /// TLS: the ClientHello and ServerHello, or records picked up mid-flow.
+    Tls => tls::TlsDissector,
+    /// OpenVPN over TCP (2-byte framing).
+    OpenVpnTcp => openvpn::OpenVpnTcp,
+    /// IKE over TCP (RFC 8229).
+    IkeTcp => ipsec::IkeTcp,
+
+    // UDP datagrams.
+    /// DNS: one message per datagram.
+    Dns => dns::DnsUdp,
+    /// QUIC and Google QUIC client Initials.
+    Quic => quic::QuicDissector,
+    /// OpenVPN over UDP.
+    OpenVpnUdp => openvpn::OpenVpnUdp,
+    /// WireGuard.
+    WireGuard => wireguard::WireGuard,
+    /// IKE on 500/4500 and ESP-in-UDP (RFC 3948).
+    IpsecUdp => ipsec::IpsecUdp,
+
+    // IP protocols.
+    /// ESP (IP protocol 50).
+    Esp => ipsec::Esp,
+    /// AH (IP protocol 51).
+    Ah => ipsec::Ah,
+}
+
+/// Dissectors fit a 64-bit set.
+const _: () = assert!(Kind::ALL.len() <= 64);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_listed_once_in_order() {
+        for (i, k) in Kind::ALL.iter().enumerate() {
+            assert_eq!(*k as usize, i);
+            assert_eq!(k.bit().count_ones(), 1);
+        }
+        let carriers: Vec<Carrier> = Kind::ALL.iter().map(|k| k.carrier()).collect();
+        assert!(carriers.contains(&Carrier::Stream));
+        assert!(carriers.contains(&Carrier::Datagram));
+    }
+}
