@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 use sift::classify::{dns, http};
 
 fuzz_target!(|data: &[u8]| {
-    if let http::Probe::Request(r) = http::probe(data) {
+    if let http::Head::Request(r) = http::read_request(data) {
         assert!(!r.method.is_empty() && r.version.starts_with("HTTP/1."));
     }
     let _ = http::is_response(data);

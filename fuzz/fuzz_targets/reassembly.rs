@@ -8,7 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sift::flow::reassembly::{Budget, Stream, DEPTH, MAX_PENDING};
+use sift::classify::reassembly::{Budget, Stream, DEPTH, MAX_PENDING};
 
 fuzz_target!(|data: &[u8]| {
     let mut segs: Vec<(u32, &[u8])> = Vec::new();
