@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
 use crate::capture::file::CaptureFile;
+use crate::output::rules_report;
 use crate::pipeline::worker::Event;
 use crate::pipeline::{self, Options};
 use crate::rules::tune;
@@ -67,7 +68,7 @@ pub fn run(cmd: RulesCommand) -> Result<ExitCode> {
         RulesCommand::Check(a) => {
             let set = a.cache.load(&a.files)?;
             let report = tune::check(&set);
-            print!("{}", tune::render_check(&set, &report));
+            print!("{}", rules_report::render_check(&set, &report));
             Ok(ExitCode::SUCCESS)
         }
         RulesCommand::Test(a) => test(a),
@@ -86,14 +87,14 @@ fn test(a: TestArgs) -> Result<ExitCode> {
         rules: Some(set.clone()),
         ..Options::default()
     };
-    let mut report = tune::TestReport::default();
+    let mut report = rules_report::TestReport::default();
     let stop = AtomicBool::new(false);
     let mut explained = String::new();
     let mut tally = |ev: &Event, _: Option<&[u8]>| -> Result<(), ()> {
         match ev {
             Event::Flow(r) => {
                 if a.explain {
-                    if let Some(e) = tune::explain(r) {
+                    if let Some(e) = rules_report::explain(r) {
                         explained.push_str(&e);
                     }
                 }

@@ -51,6 +51,11 @@ pub mod proto {
         })
     }
 
+    /// The EVE name of IP protocol `p`, or its number when it has none.
+    pub fn label(p: u8) -> std::borrow::Cow<'static, str> {
+        name(p).map_or_else(|| p.to_string().into(), Into::into)
+    }
+
     /// True for protocols whose flows have ports.
     pub fn has_ports(p: u8) -> bool {
         matches!(p, TCP | UDP | SCTP)

@@ -15,10 +15,8 @@ pub mod key;
 pub mod table;
 
 use crate::capture::{Timestamp, NANOS_PER_SEC};
-use crate::classify::AppState;
 use crate::decode::transport::{tcp_flags, Header};
 use crate::decode::Decoded;
-use crate::rules::eval::Verdict;
 use key::{Direction, Endpoint, FlowKey};
 
 /// Timeouts and capacity of the flow tables.
@@ -102,9 +100,11 @@ impl EndReason {
 pub const TO_SERVER: usize = 0;
 pub const TO_CLIENT: usize = 1;
 
-/// One bidirectional flow.
+/// One bidirectional flow: its key, orientation, counters and state, and
+/// `T`, what the layers above flow tracking keep per flow (the worker's
+/// classification and rule verdict); flow tracking never looks into it.
 #[derive(Debug)]
-pub struct Flow {
+pub struct Flow<T = ()> {
     pub key: FlowKey,
     /// True when the key's `lo` endpoint is the client.
     pub client_is_lo: bool,
@@ -130,15 +130,11 @@ pub struct Flow {
     pub tunnels: u8,
     /// Packets whose captured bytes were fewer than their wire length.
     pub truncated_pkts: u32,
-    /// What the payload says: application protocol, names, DPI state.
-    pub app: AppState,
-    /// The rules the flow matched so far (with a rule set loaded).
-    pub verdict: Option<Box<Verdict>>,
-    /// `app.revision()` when the rules last checked the flow.
-    pub rules_checked: u32,
+    /// What the layers above keep per flow.
+    pub ext: T,
 }
 
-impl Flow {
+impl<T: Default> Flow<T> {
     /// A flow opened by `pkt` at input position `index`.
     pub fn new(
         key: FlowKey,
@@ -147,7 +143,7 @@ impl Flow {
         ts: Timestamp,
         index: u64,
         file: u32,
-    ) -> Flow {
+    ) -> Self {
         let src_is_lo = dir == Direction::LoToHi;
         let sender_is_client = match pkt.transport.header {
             Header::Tcp(h) if h.has(tcp_flags::SYN) => !h.has(tcp_flags::ACK),
@@ -172,12 +168,12 @@ impl Flow {
             tcp_flags: [0; 2],
             tunnels: pkt.tunnels,
             truncated_pkts: 0,
-            app: AppState::default(),
-            verdict: None,
-            rules_checked: u32::MAX,
+            ext: T::default(),
         }
     }
+}
 
+impl<T> Flow<T> {
     /// The per-direction index (`TO_SERVER`/`TO_CLIENT`) of a packet going `dir`.
     #[inline]
     pub fn side(&self, dir: Direction) -> usize {
@@ -285,7 +281,7 @@ mod tests {
                 port: p.transport.dst_port,
             },
         );
-        Flow::new(k, d, p, 0, 0, 0)
+        Flow::<()>::new(k, d, p, 0, 0, 0)
     }
 
     fn tcp(flags: u8) -> Header {

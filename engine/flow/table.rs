@@ -29,7 +29,7 @@ enum Class {
 const CLASSES: usize = 4;
 
 impl Class {
-    fn of(flow: &Flow) -> Class {
+    fn of<T>(flow: &Flow<T>) -> Class {
         match flow.state {
             FlowState::New => Class::New,
             FlowState::Closed => Class::Closed,
@@ -39,8 +39,8 @@ impl Class {
     }
 }
 
-struct Slot {
-    flow: Option<Flow>,
+struct Slot<T> {
+    flow: Option<Flow<T>>,
     prev: u32,
     next: u32,
     class: Class,
@@ -55,16 +55,16 @@ struct List {
 /// A handle to a flow in the table, valid until the flow is removed.
 pub type FlowRef = u32;
 
-pub struct FlowTable {
+pub struct FlowTable<T = ()> {
     cfg: FlowConfig,
     capacity: usize,
     index: HashMap<FlowKey, FlowRef>,
-    slots: Vec<Slot>,
+    slots: Vec<Slot<T>>,
     free: Vec<FlowRef>,
     lists: [List; CLASSES],
 }
 
-impl FlowTable {
+impl<T> FlowTable<T> {
     /// A table holding at most `capacity` flows (at least 1).
     pub fn new(cfg: FlowConfig, capacity: usize) -> Self {
         FlowTable {
@@ -98,17 +98,17 @@ impl FlowTable {
     }
 
     #[inline]
-    pub fn get_mut(&mut self, r: FlowRef) -> &mut Flow {
+    pub fn get_mut(&mut self, r: FlowRef) -> &mut Flow<T> {
         self.slots[r as usize].flow.as_mut().expect("live flow ref")
     }
 
-    pub fn get(&self, r: FlowRef) -> &Flow {
+    pub fn get(&self, r: FlowRef) -> &Flow<T> {
         self.slots[r as usize].flow.as_ref().expect("live flow ref")
     }
 
     /// Inserts a new flow (its key must be absent). If the table is full, the
     /// least recently active flow is evicted first and returned.
-    pub fn insert(&mut self, flow: Flow) -> (FlowRef, Option<Flow>) {
+    pub fn insert(&mut self, flow: Flow<T>) -> (FlowRef, Option<Flow<T>>) {
         let evicted = if self.index.len() >= self.capacity {
             self.oldest().map(|r| self.remove(r))
         } else {
@@ -151,7 +151,7 @@ impl FlowTable {
     }
 
     /// Takes a flow out of the table.
-    pub fn remove(&mut self, r: FlowRef) -> Flow {
+    pub fn remove(&mut self, r: FlowRef) -> Flow<T> {
         self.unlink(r);
         let flow = self.slots[r as usize].flow.take().expect("live flow ref");
         self.index.remove(&flow.key);
@@ -160,7 +160,7 @@ impl FlowTable {
     }
 
     /// Removes every flow idle past its class's timeout at packet time `now`.
-    pub fn expire(&mut self, now: Timestamp, out: &mut Vec<Flow>) {
+    pub fn expire(&mut self, now: Timestamp, out: &mut Vec<Flow<T>>) {
         for class in 0..CLASSES {
             loop {
                 let head = self.lists[class].head;
@@ -178,7 +178,7 @@ impl FlowTable {
     }
 
     /// Removes every flow.
-    pub fn drain(&mut self, out: &mut Vec<Flow>) {
+    pub fn drain(&mut self, out: &mut Vec<Flow<T>>) {
         for class in 0..CLASSES {
             while self.lists[class].head != NIL {
                 let head = self.lists[class].head;
@@ -217,7 +217,8 @@ impl FlowTable {
     fn unlink(&mut self, r: FlowRef) {
         let Slot {
             prev, next, class, ..
-        } = self.slots[r as usize];
+        } = &self.slots[r as usize];
+        let (prev, next, class) = (*prev, *next, *class);
         let list = &mut self.lists[class as usize];
         if prev == NIL {
             list.head = next;
@@ -266,12 +267,12 @@ mod tests {
                 port: 53,
             },
         );
-        (k, Flow::new(k, dir, &d, 0, u64::from(port), 0))
+        (k, Flow::<()>::new(k, dir, &d, 0, u64::from(port), 0))
     }
 
     #[test]
     fn expiry_follows_last_activity() {
-        let mut t = FlowTable::new(FlowConfig::default(), 100);
+        let mut t: FlowTable = FlowTable::new(FlowConfig::default(), 100);
         let (k1, f1) = udp(1000);
         let (_, f2) = udp(1001);
         let (r1, _) = t.insert(f1);
@@ -289,7 +290,7 @@ mod tests {
 
     #[test]
     fn capacity_evicts_least_recent() {
-        let mut t = FlowTable::new(FlowConfig::default(), 2);
+        let mut t: FlowTable = FlowTable::new(FlowConfig::default(), 2);
         for (i, port) in [1000u16, 1001, 1002].into_iter().enumerate() {
             let (_, mut f) = udp(port);
             f.active_at = i as u64;

@@ -371,11 +371,6 @@ fn is_zero_u8(v: &u8) -> bool {
     *v == 0
 }
 
-/// The EVE name of IP protocol `p` (its number when it has no name).
-pub fn proto_name(p: u8) -> Cow<'static, str> {
-    proto::name(p).map_or_else(|| Cow::Owned(p.to_string()), Cow::Borrowed)
-}
-
 /// An address as text, written on the stack (two per event).
 struct IpText {
     buf: [u8; 46],
@@ -529,7 +524,7 @@ impl EveFormat {
             src_port: ports.then_some(client.port),
             dest_ip: IpText::new(server.addr),
             dest_port: ports.then_some(server.port),
-            proto: proto_name(proto),
+            proto: proto::label(proto),
             app_proto: app.as_str(),
         }
     }

@@ -4,9 +4,12 @@
 //! [`record::AlertRecord`]s; the pipeline puts them in input order; then a
 //! [`recorder::Recorder`] has [`eve`] write them as Suricata EVE JSON lines
 //! and [`summary`] fold them into the report a person reads.
+//! [`rules_report`] is what `sift rules check` and `rules test` print.
 
 pub mod eve;
 pub mod record;
 pub mod recorder;
+pub mod report;
+pub mod rules_report;
 pub mod summary;
 pub mod time;

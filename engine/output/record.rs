@@ -46,9 +46,10 @@ impl FlowRecord {
     /// The record of `flow`, with the names its classifier found and the
     /// rules it matched (moved out of the flow when it ends, cloned when it
     /// goes on).
-    pub fn new(
-        flow: &Flow,
+    pub fn new<T>(
+        flow: &Flow<T>,
         reason: EndReason,
+        app_proto: AppProto,
         names: Option<Box<Names>>,
         verdict: Option<Box<Verdict>>,
     ) -> Self {
@@ -66,7 +67,7 @@ impl FlowRecord {
             end: flow.last_ts,
             state: flow.state,
             reason,
-            app_proto: flow.app.proto,
+            app_proto,
             names,
             first_packet: flow.first_packet,
             part: flow.part,
@@ -95,7 +96,14 @@ pub struct AlertRecord {
 }
 
 impl AlertRecord {
-    pub fn new(flow: &Flow, ts: Timestamp, packet: u64, hit: Hit) -> Self {
+    pub fn new<T>(
+        flow: &Flow<T>,
+        app_proto: AppProto,
+        names: Option<Box<Names>>,
+        ts: Timestamp,
+        packet: u64,
+        hit: Hit,
+    ) -> Self {
         AlertRecord {
             ts,
             packet,
@@ -104,8 +112,8 @@ impl AlertRecord {
             client: flow.client(),
             server: flow.server(),
             proto: flow.key.proto,
-            app_proto: flow.app.proto,
-            names: flow.app.names.clone(),
+            app_proto,
+            names,
             hit,
         }
     }

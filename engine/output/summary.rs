@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::eve::proto_name;
 use super::record::FlowRecord;
+use super::report::Report;
 use crate::capture::NANOS_PER_SEC;
-use crate::pipeline::Report;
+use crate::decode::ip::proto::label as proto_name;
 
 /// Flow tallies built from the records as they are written.
 #[derive(Clone, Debug, Default)]

@@ -35,15 +35,15 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 
-use super::stats::Counters;
 use super::worker::{Event, Order, Worker};
 use super::Report;
 use crate::capture::live::{self, HandleConfig, HandleStats, LiveError, LiveHandle};
 use crate::capture::{LinkType, RawPacket, Timestamp};
 use crate::decode::defrag::DefragConfig;
-use crate::flow::key::Shards;
 use crate::flow::FlowConfig;
+use crate::output::report::Counters;
 use crate::output::summary::{bytes as fmt_bytes, thousands};
+use crate::pipeline::shards::Shards;
 
 /// How a live run is set up.
 #[derive(Clone, Debug)]

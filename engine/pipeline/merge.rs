@@ -14,9 +14,8 @@ use std::collections::VecDeque;
 
 use crossbeam_channel::{Receiver, Select, Sender, TryRecvError};
 
-use super::stats::Counters;
 use super::worker::{Event, Order};
-use super::{FileEnd, Report};
+use super::{Counters, FileEnd, Report};
 
 /// Where released events go, in input order, each with its EVE line when a
 /// worker rendered it ahead.

@@ -39,24 +39,24 @@
 
 pub mod live;
 pub mod merge;
-pub mod stats;
+pub mod shards;
 pub mod worker;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 
 use crate::capture::file::{CaptureFile, Input, Item, Mapping, Order as InputOrder};
-use crate::capture::{CaptureError, RawPacket, Timestamp};
+use crate::capture::{RawPacket, Timestamp};
 use crate::decode::defrag::DefragConfig;
-use crate::flow::key::Shards;
 use crate::flow::FlowConfig;
 use crate::output::eve::EveFormat;
+pub use crate::output::report::{Counters, FileEnd, Report};
+use crate::pipeline::shards::Shards;
 use crate::rules::RuleSet;
 use merge::{Batch, Merger, Ready, Sink};
-use stats::Counters;
 use worker::{Event, Order, Worker};
 
 /// How a run is set up.
@@ -105,33 +105,6 @@ impl Options {
             .chain(std::iter::repeat_n(rest, n - 1))
             .collect()
     }
-}
-
-/// How one input file ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FileEnd {
-    pub file: usize,
-    /// Packets read from this file.
-    pub packets: u64,
-    /// Lowest and highest packet timestamps of this file.
-    pub first_ts: Option<Timestamp>,
-    pub last_ts: Option<Timestamp>,
-    /// Why it stopped early (truncated or corrupt), if it did.
-    pub error: Option<CaptureError>,
-}
-
-/// What a finished run reports besides its events.
-#[derive(Clone, Debug, Default)]
-pub struct Report {
-    pub counters: Counters,
-    pub files: Vec<FileEnd>,
-    pub elapsed: Duration,
-    /// The run was stopped by the caller before the end of input.
-    pub interrupted: bool,
-    /// The files were read as one capture ([`InputOrder::Merged`]).
-    pub merged: bool,
-    /// Rules loaded, when the run had a rule set.
-    pub rules: Option<usize>,
 }
 
 /// Items the lead reads between two batches to the merger and followers.

@@ -9,19 +9,20 @@
 //! gives the same output for any thread count.
 
 use crate::capture::{RawPacket, Timestamp, NANOS_PER_SEC};
-use crate::classify;
 use crate::classify::reassembly::Budget;
+use crate::classify::{self, AppState};
 use crate::decode::defrag::{DefragConfig, Defragmenter};
 use crate::decode::ip::IpPacket;
 use crate::decode::{self, ip, link, DecodeError, Decoded};
-use crate::flow::key::{Endpoint, FlowKey, Shards};
+use crate::flow::key::{Endpoint, FlowKey};
 use crate::flow::table::FlowTable;
 use crate::flow::{EndReason, Flow, FlowConfig, FlowState};
 use crate::output::record::{AlertRecord, FlowRecord};
+use crate::pipeline::shards::Shards;
 use crate::rules::eval::{self, Facts, Hit, Matcher};
 use crate::rules::RuleSet;
 
-use super::stats::Counters;
+use crate::output::report::Counters;
 
 /// Where an event sits in the output: the input position at which it
 /// happened, then the position of its flow's first packet, the record's
@@ -38,6 +39,31 @@ pub struct Order {
 
 pub use crate::output::record::Event;
 
+/// What a worker keeps per flow beside flow tracking's own: the flow's
+/// classification and the rules it matched.
+#[derive(Debug)]
+pub struct Inspection {
+    /// What the payload says: application protocol, names, DPI state.
+    pub app: AppState,
+    /// The rules the flow matched so far (with a rule set loaded).
+    pub verdict: Option<Box<eval::Verdict>>,
+    /// `app.revision()` when the rules last checked the flow.
+    pub rules_checked: u32,
+}
+
+impl Default for Inspection {
+    fn default() -> Self {
+        Inspection {
+            app: AppState::default(),
+            verdict: None,
+            rules_checked: u32::MAX,
+        }
+    }
+}
+
+/// A flow as a worker holds it.
+type WorkerFlow = Flow<Inspection>;
+
 /// Out-of-order TCP bytes held at once over all flows (all workers).
 const REASSEMBLY_MEMORY: usize = 64 << 20;
 
@@ -45,13 +71,13 @@ const REASSEMBLY_MEMORY: usize = 64 << 20;
 const SWEEP_INTERVAL: Timestamp = NANOS_PER_SEC;
 
 pub struct Worker {
-    table: FlowTable,
+    table: FlowTable<Inspection>,
     defrag: Defragmenter,
     counters: Counters,
     /// Highest packet timestamp seen since the input (or file) began.
     clock: Timestamp,
     next_sweep: Timestamp,
-    ended: Vec<Flow>,
+    ended: Vec<WorkerFlow>,
     /// Out-of-order TCP bytes held by this worker's flows.
     budget: Budget,
     events: Vec<(Order, Event)>,
@@ -290,8 +316,9 @@ impl Worker {
                         let record = FlowRecord::new(
                             flow,
                             EndReason::ActiveTimeout,
-                            flow.app.names.clone(),
-                            flow.verdict.clone(),
+                            flow.ext.app.proto,
+                            flow.ext.app.names.clone(),
+                            flow.ext.verdict.clone(),
                         );
                         flow.part += 1;
                         flow.first_ts = ts;
@@ -309,14 +336,14 @@ impl Worker {
         let side = flow.side(dir);
         flow.account(side, d, ts, wire);
         flow.active_at = self.clock;
-        if flow.app.inspecting() {
+        if flow.ext.app.inspecting() {
             let p = classify::Packet {
                 decoded: d,
                 side,
                 index,
                 flow_packets: (flow.pkts[0] + flow.pkts[1]).min(u64::from(u32::MAX)) as u32,
             };
-            flow.app.inspect(&p, &mut self.budget);
+            flow.ext.app.inspect(&p, &mut self.budget);
         }
         if let Some(m) = self.rules.as_mut() {
             check_rules(m, flow, index, ts, &mut self.hits, &mut self.events);
@@ -342,15 +369,15 @@ impl Worker {
         r
     }
 
-    fn end(&mut self, at: u64, flow: &mut Flow, reason: EndReason) {
-        flow.app.close(&mut self.budget);
+    fn end(&mut self, at: u64, flow: &mut WorkerFlow, reason: EndReason) {
+        flow.ext.app.close(&mut self.budget);
         if let Some(m) = self.rules.as_mut() {
             let ts = flow.last_ts;
             check_rules(m, flow, at, ts, &mut self.hits, &mut self.events);
         }
-        let names = flow.app.names.take();
-        let verdict = flow.verdict.take();
-        let record = FlowRecord::new(flow, reason, names, verdict);
+        let names = flow.ext.app.names.take();
+        let verdict = flow.ext.verdict.take();
+        let record = FlowRecord::new(flow, reason, flow.ext.app.proto, names, verdict);
         self.events.push((order(at, &record), Event::Flow(record)));
     }
 
@@ -395,33 +422,33 @@ fn order(at: u64, r: &FlowRecord) -> Order {
 /// `pass` rule matched.
 fn check_rules(
     m: &mut Matcher,
-    flow: &mut Flow,
+    flow: &mut WorkerFlow,
     at: u64,
     ts: Timestamp,
     hits: &mut Vec<Hit>,
     events: &mut Vec<(Order, Event)>,
 ) {
-    let revision = flow.app.revision();
-    if flow.rules_checked == revision {
+    let revision = flow.ext.app.revision();
+    if flow.ext.rules_checked == revision {
         return;
     }
-    flow.rules_checked = revision;
+    flow.ext.rules_checked = revision;
     hits.clear();
     {
         let facts = Facts::new(
             flow.key.proto,
             flow.client(),
             flow.server(),
-            flow.app.proto,
-            flow.app.names.as_deref(),
+            flow.ext.app.proto,
+            flow.ext.app.names.as_deref(),
         );
         let empty = eval::Verdict::default();
-        m.check(&facts, flow.verdict.as_deref().unwrap_or(&empty), hits);
+        m.check(&facts, flow.ext.verdict.as_deref().unwrap_or(&empty), hits);
     }
     if hits.is_empty() {
         return;
     }
-    let verdict = flow.verdict.get_or_insert_with(Box::default);
+    let verdict = flow.ext.verdict.get_or_insert_with(Box::default);
     let mut seq = verdict.hits.len() as u32;
     for h in hits.iter() {
         verdict.add(h.clone());
@@ -437,7 +464,14 @@ fn check_rules(
             seq,
         };
         seq += 1;
-        let alert = AlertRecord::new(flow, ts, at, h);
+        let alert = AlertRecord::new(
+            flow,
+            flow.ext.app.proto,
+            flow.ext.app.names.clone(),
+            ts,
+            at,
+            h,
+        );
         events.push((o, Event::Alert(Box::new(alert))));
     }
 }

@@ -324,7 +324,7 @@ impl Seen<'_> {
             (Seen::App, _) => plain("app".into(), f.app.as_str().into()),
             (Seen::Transport, _) => plain(
                 "transport".into(),
-                crate::output::eve::proto_name(f.proto).into_owned(),
+                crate::decode::ip::proto::label(f.proto).into_owned(),
             ),
             (Seen::Endpoint(e), Cond::Ip { side, .. }) => {
                 plain(format!("{}ip", side.prefix()), e.addr.to_string())

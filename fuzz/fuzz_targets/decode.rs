@@ -10,7 +10,7 @@
 use libfuzzer_sys::fuzz_target;
 use sift::capture::{LinkType, RawPacket, NANOS_PER_SEC};
 use sift::decode::defrag::DefragConfig;
-use sift::flow::key::Shards;
+use sift::pipeline::shards::Shards;
 use sift::flow::FlowConfig;
 use sift::output::eve::EveWriter;
 use sift::pipeline::worker::Worker;

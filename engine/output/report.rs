@@ -1,8 +1,11 @@
-//! Counters kept by each worker and summed for the report.
+//! What a run counted, for the summary: each worker's counters (summed
+//! over workers), how each input file ended, and the run's totals.
 
 use std::collections::BTreeMap;
 
-use crate::capture::{LinkType, Timestamp};
+use std::time::Duration;
+
+use crate::capture::{CaptureError, LinkType, Timestamp};
 use crate::decode::defrag::DefragStats;
 
 /// What a worker counted. Every packet of the input is counted by exactly
@@ -67,4 +70,31 @@ impl Counters {
             self.last_ts = Some(ts);
         }
     }
+}
+
+/// How one input file ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileEnd {
+    pub file: usize,
+    /// Packets read from this file.
+    pub packets: u64,
+    /// Lowest and highest packet timestamps of this file.
+    pub first_ts: Option<Timestamp>,
+    pub last_ts: Option<Timestamp>,
+    /// Why it stopped early (truncated or corrupt), if it did.
+    pub error: Option<CaptureError>,
+}
+
+/// What a finished run reports besides its events.
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub counters: Counters,
+    pub files: Vec<FileEnd>,
+    pub elapsed: Duration,
+    /// The run was stopped by the caller before the end of input.
+    pub interrupted: bool,
+    /// The files were read as one capture (`--merge`).
+    pub merged: bool,
+    /// Rules loaded, when the run had a rule set.
+    pub rules: Option<usize>,
 }
