@@ -20,8 +20,8 @@ pub enum Fact {
     Quic(Box<QuicSummary>),
     Http(Box<http::HttpRequest>),
     Dns(Box<dns::DnsQuestion>),
-    /// A VPN's mode details.
-    Vpn(vpn::VpnDetails),
+    /// A VPN the flow carries.
+    Vpn(vpn::VpnFacts),
 }
 
 impl Fact {
@@ -136,8 +136,8 @@ pub struct Names {
     pub tls_server: Option<ServerSummary>,
     /// The client Initials of a QUIC flow.
     pub quic: Option<QuicSummary>,
-    /// A VPN's mode details.
-    pub vpn: Option<vpn::VpnDetails>,
+    /// A VPN the flow carries.
+    pub vpn: Option<vpn::VpnFacts>,
     pub http: Option<http::HttpRequest>,
     pub dns: Option<dns::DnsQuestion>,
     pub evidence: Vec<Evidence>,

@@ -82,8 +82,7 @@ use super::dissector::{
 };
 use super::facts::{self, Evidence};
 use super::vpn::{side_name, side_of, Hex32, Hex64, Value, VpnDetails};
-use super::vpn::{Gate, Progress, VpnVerdict};
-use super::AppProto;
+use super::vpn::{Gate, Progress, VpnProtocol, VpnVerdict};
 use crate::bytes::{be16, be32, be64};
 
 /// IKE header layout (RFC 2408 §3.1, RFC 7296 §3.1), as offsets.
@@ -1297,7 +1296,7 @@ impl IkeTracker {
 
     fn build(&self, confidence: Confidence) -> VpnVerdict {
         VpnVerdict {
-            protocol: AppProto::Ike,
+            protocol: VpnProtocol::Ike,
             confidence,
             details: self.details(),
             evidence: self.evidence(),
@@ -1597,7 +1596,7 @@ impl EspTracker {
             EspCarrier::Udp => "in UDP",
         };
         VpnVerdict {
-            protocol: AppProto::Esp,
+            protocol: VpnProtocol::Esp,
             confidence,
             details,
             evidence: self.sas.evidence("ESP", carrier),
@@ -1691,7 +1690,7 @@ impl AhTracker {
             details.push(("icv_bytes", Value::Number(icv as u64)));
         }
         VpnVerdict {
-            protocol: AppProto::Ah,
+            protocol: VpnProtocol::Ah,
             confidence,
             details,
             evidence: self.sas.evidence("AH", "IP protocol 51"),
@@ -2066,7 +2065,7 @@ impl Dissector for IpsecUdp {
             |t| t.on_datagram(b, c, p),
             b,
         );
-        let mut found = encap.filter(|v| v.protocol == AppProto::Esp);
+        let mut found = encap.filter(|v| v.protocol == VpnProtocol::Esp);
         if let Some(v) = ike {
             let behind_marker = v
                 .details
@@ -2386,7 +2385,7 @@ mod tests {
         let v = verdict(&p);
         assert_eq!(
             (v.protocol, v.confidence),
-            (AppProto::Ike, Confidence::High)
+            (VpnProtocol::Ike, Confidence::High)
         );
         assert_eq!(detail(v, "ike_version").as_deref(), Some("2"));
         assert_eq!(detail(v, "exchanges").as_deref(), Some("IKE_SA_INIT"));
@@ -2488,7 +2487,7 @@ mod tests {
         let v = verdict(&p[3]);
         assert_eq!(
             (v.protocol, v.confidence),
-            (AppProto::Esp, Confidence::High)
+            (VpnProtocol::Esp, Confidence::High)
         );
         assert_eq!(
             detail(v, "esp_spi_to_server").as_deref(),
@@ -2521,7 +2520,7 @@ mod tests {
         let v = verdict(&p[5]);
         assert_eq!(
             (v.protocol, v.confidence),
-            (AppProto::Esp, Confidence::High)
+            (VpnProtocol::Esp, Confidence::High)
         );
         assert_eq!(detail(v, "ike_version").as_deref(), None);
         // The same packets one way only: Medium when the flow ends.
@@ -2562,7 +2561,7 @@ mod tests {
         let v = t.verdict().unwrap();
         assert_eq!(
             (v.protocol, v.confidence),
-            (AppProto::Ike, Confidence::High)
+            (VpnProtocol::Ike, Confidence::High)
         );
     }
 
@@ -2577,7 +2576,7 @@ mod tests {
         let v = verdict(&p);
         assert_eq!(
             (v.protocol, v.confidence),
-            (AppProto::Esp, Confidence::High)
+            (VpnProtocol::Esp, Confidence::High)
         );
         assert_eq!(
             detail(v, "esp_spi_to_server").as_deref(),
@@ -2596,7 +2595,10 @@ mod tests {
         assert_eq!(t.on_packet(&hex(AH_CLIENT), true, 5), Progress::Candidate);
         let p = t.on_packet(&hex(AH_SERVER), false, 6);
         let v = verdict(&p);
-        assert_eq!((v.protocol, v.confidence), (AppProto::Ah, Confidence::High));
+        assert_eq!(
+            (v.protocol, v.confidence),
+            (VpnProtocol::Ah, Confidence::High)
+        );
         assert_eq!(detail(v, "ah_spi_to_server").as_deref(), Some("0x604816f6"));
         assert_eq!(detail(v, "icv_bytes").as_deref(), Some("12"));
     }
@@ -3022,416 +3024,6 @@ mod tests {
             std::mem::size_of::<AhTracker>(),
         ] {
             assert!(size < 4096, "{size} bytes");
-        }
-    }
-}
-
-/// Throwaway harness: every UDP, ESP and AH flow of the recorded VPN
-/// captures and of the nDPI corpus through the WireGuard and IPsec
-/// trackers, compared with nDPI's labels. Run with
-/// `cargo test --release --lib classify::ipsec::harness -- --ignored --nocapture`.
-#[cfg(test)]
-mod harness {
-    use super::*;
-    use crate::capture::file::Reader;
-    use crate::classify::wireguard::WireGuardTracker;
-    use crate::decode::transport::Header;
-    use std::collections::{BTreeMap, HashMap};
-    use std::net::IpAddr;
-    use std::path::{Path, PathBuf};
-
-    /// A tracker's outcome on one flow: the first verdict (and the packet
-    /// count it took) or the end-of-flow one, or why it refused.
-    #[derive(Clone, Debug, Default)]
-    struct Run {
-        done: bool,
-        verdict: Option<(VpnVerdict, u32, bool)>,
-        refusal: Option<String>,
-    }
-
-    /// Feed every packet (up to the trackers' caps) instead of stopping
-    /// at the first verdict, to see whether a verdict is ever withdrawn.
-    static KEEP_FEEDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-    impl Run {
-        fn take(&mut self, p: Progress, n: u32, why: impl FnOnce() -> Option<String>) {
-            let keep = KEEP_FEEDING.load(std::sync::atomic::Ordering::Relaxed);
-            match p {
-                Progress::Candidate => {}
-                Progress::NotThis => {
-                    self.done = true;
-                    self.refusal = why();
-                    if keep && self.verdict.is_some() {
-                        self.refusal = self.refusal.take().map(|r| format!("WITHDRAWN: {r}"));
-                    }
-                }
-                Progress::Verdict(v) => {
-                    self.done = !keep;
-                    if self.verdict.is_none() || keep {
-                        self.verdict = Some((v, n, false));
-                    }
-                }
-            }
-        }
-        fn end(&mut self, v: Option<VpnVerdict>, n: u32) {
-            if !self.done {
-                self.verdict = v.map(|v| (v, n, true));
-            }
-        }
-        fn label(&self) -> Option<String> {
-            self.verdict.as_ref().map(|(v, n, end)| {
-                format!(
-                    "{}/{}@{}{}",
-                    v.protocol,
-                    v.confidence.as_str(),
-                    n,
-                    if *end { "(end)" } else { "" }
-                )
-            })
-        }
-    }
-
-    struct Flow {
-        proto: u8,
-        client: (IpAddr, u16),
-        server: (IpAddr, u16),
-        packets: u32,
-        wg: WireGuardTracker,
-        ike: IkeTracker,
-        encap: UdpEncapTracker,
-        esp: EspTracker,
-        ah: AhTracker,
-        runs: [Run; 5],
-    }
-
-    type Key = (u8, (IpAddr, u16), (IpAddr, u16));
-
-    fn key(proto: u8, a: (IpAddr, u16), b: (IpAddr, u16)) -> Key {
-        if a <= b {
-            (proto, a, b)
-        } else {
-            (proto, b, a)
-        }
-    }
-
-    fn run_capture(path: &Path) -> Vec<Flow> {
-        let bytes = std::fs::read(path).unwrap();
-        let Ok(mut reader) = Reader::new(&bytes) else {
-            return Vec::new();
-        };
-        let mut flows: Vec<Flow> = Vec::new();
-        let mut index: HashMap<Key, usize> = HashMap::new();
-        let mut n: u64 = 0;
-        while let Some(item) = reader.next_packet() {
-            let Ok(raw) = item else { break };
-            n += 1;
-            let Ok(net) = crate::decode::link::decode(raw.link, raw.data) else {
-                continue;
-            };
-            let Ok(ip) = crate::decode::ip::parse(net.bytes) else {
-                continue;
-            };
-            if ip.fragment.is_some() {
-                continue;
-            }
-            let Ok(d) = crate::decode::datagram(&ip) else {
-                continue;
-            };
-            if d.truncated {
-                continue;
-            }
-            let (payload, sport, dport) = match (d.proto, d.transport.header) {
-                (17, Header::Udp) => (
-                    d.transport.payload,
-                    d.transport.src_port,
-                    d.transport.dst_port,
-                ),
-                (50 | 51, Header::Ipsec { .. }) => {
-                    // The trackers want the ESP/AH bytes from the SPI on:
-                    // the innermost IP payload.
-                    let inner = innermost_payload(ip.payload, d.proto);
-                    (inner, 0, 0)
-                }
-                _ => continue,
-            };
-            if payload.is_empty() {
-                continue;
-            }
-            let a = (d.src, sport);
-            let b = (d.dst, dport);
-            let k = key(d.proto, a, b);
-            let i = *index.entry(k).or_insert_with(|| {
-                flows.push(Flow {
-                    proto: d.proto,
-                    client: a,
-                    server: b,
-                    packets: 0,
-                    wg: WireGuardTracker::new(),
-                    ike: IkeTracker::new(),
-                    encap: UdpEncapTracker::new(),
-                    esp: EspTracker::new(),
-                    ah: AhTracker::new(),
-                    runs: Default::default(),
-                });
-                flows.len() - 1
-            });
-            let f = &mut flows[i];
-            f.packets += 1;
-            let c = a == f.client;
-            let np = f.packets;
-            if f.proto == 17 {
-                if !f.runs[0].done {
-                    let p = f.wg.on_datagram(payload, c, n);
-                    let w = &f.wg;
-                    f.runs[0].take(p, np, || w.refusal().map(|r| r.to_string()));
-                }
-                if !f.runs[1].done {
-                    let p = f.ike.on_datagram(payload, c, n);
-                    let w = &f.ike;
-                    f.runs[1].take(p, np, || w.refusal().map(|r| r.to_string()));
-                }
-                if !f.runs[2].done {
-                    let p = f.encap.on_datagram(payload, c, n);
-                    let w = &f.encap;
-                    f.runs[2].take(p, np, || w.refusal().map(|r| r.to_string()));
-                }
-            } else if f.proto == 50 {
-                if !f.runs[3].done {
-                    let p = f.esp.on_packet(payload, c, n);
-                    let w = &f.esp;
-                    f.runs[3].take(p, np, || w.refusal().map(|r| r.to_string()));
-                }
-            } else if !f.runs[4].done {
-                let p = f.ah.on_packet(payload, c, n);
-                let w = &f.ah;
-                f.runs[4].take(p, np, || w.refusal().map(|r| r.to_string()));
-            }
-        }
-        for f in flows.iter_mut() {
-            let np = f.packets;
-            f.runs[0].end(f.wg.verdict(), np);
-            f.runs[1].end(f.ike.verdict(), np);
-            f.runs[2].end(f.encap.verdict(), np);
-            f.runs[3].end(f.esp.verdict(), np);
-            f.runs[4].end(f.ah.verdict(), np);
-        }
-        flows
-    }
-
-    /// The IP payload of the innermost datagram of protocol `proto`.
-    fn innermost_payload(mut payload: &[u8], proto: u8) -> &[u8] {
-        for _ in 0..4 {
-            match crate::decode::ip::parse(payload) {
-                Ok(inner) if inner.proto == proto || inner.proto == 4 || inner.proto == 41 => {
-                    payload = inner.payload
-                }
-                _ => break,
-            }
-        }
-        payload
-    }
-
-    fn label(f: &Flow) -> Option<String> {
-        // The flow's answer as a caller combining the trackers would give:
-        // ESP (with IKE) over IKE over WireGuard.
-        let order = [2, 1, 0, 3, 4];
-        order.iter().find_map(|&i| f.runs[i].label())
-    }
-
-    fn describe(f: &Flow) -> String {
-        let t = match f.proto {
-            17 => "udp",
-            50 => "esp",
-            51 => "ah",
-            _ => "?",
-        };
-        format!(
-            "{t} {}:{} -> {}:{} ({} pkts)",
-            f.client.0, f.client.1, f.server.0, f.server.1, f.packets
-        )
-    }
-
-    fn files(dir: &Path, filter: impl Fn(&str) -> bool) -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(&filter))
-            .collect();
-        v.sort();
-        v
-    }
-
-    #[test]
-    #[ignore]
-    fn vpn_captures_and_ndpi_corpus() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        println!(
-            "state bytes: wireguard {}, ike {}, udp-encap {}, esp {}, ah {}",
-            std::mem::size_of::<WireGuardTracker>(),
-            std::mem::size_of::<IkeTracker>(),
-            std::mem::size_of::<UdpEncapTracker>(),
-            std::mem::size_of::<EspTracker>(),
-            std::mem::size_of::<AhTracker>()
-        );
-        println!("== recorded captures (captures/vpn)");
-        for path in files(&root.join("captures/vpn"), |n| n.ends_with(".pcap")) {
-            let name = path.file_name().unwrap().to_string_lossy().to_string();
-            for f in run_capture(&path) {
-                let names = ["wg", "ike", "encap", "esp", "ah"];
-                let per: Vec<String> = f
-                    .runs
-                    .iter()
-                    .zip(names)
-                    .filter_map(|(r, n)| r.label().map(|l| format!("{n}={l}")))
-                    .collect();
-                println!(
-                    "{name}: {} => {} [{}]",
-                    describe(&f),
-                    label(&f).unwrap_or_else(|| "-".into()),
-                    per.join(" ")
-                );
-                if let Some((v, _, _)) = f.runs[2]
-                    .verdict
-                    .as_ref()
-                    .or(f.runs[1].verdict.as_ref())
-                    .or(f.runs[0].verdict.as_ref())
-                {
-                    println!("    details {:?}", v.details);
-                    for e in &v.evidence {
-                        println!("    #{} {}", e.packet, e.what);
-                    }
-                }
-            }
-        }
-
-        let corpus = root.join("../shared/corpus/ndpi");
-        let expected = std::fs::read_to_string(corpus.join("expected.csv")).unwrap();
-        // (pcap, transport, endpoints sorted) -> (ndpi_proto, family)
-        let mut ndpi: BTreeMap<(String, String, String), (String, String)> = BTreeMap::new();
-        for line in expected.lines().skip(1) {
-            let c: Vec<&str> = line.split(',').collect();
-            if c.len() < 9 {
-                continue;
-            }
-            let mut ends = [format!("{}:{}", c[2], c[3]), format!("{}:{}", c[4], c[5])];
-            ends.sort();
-            ndpi.insert(
-                (c[0].to_string(), c[1].to_string(), ends.join(" ")),
-                (c[7].to_string(), c[8].to_string()),
-            );
-        }
-        println!("== nDPI corpus");
-        let mut found_vpn: Vec<(String, String, String)> = Vec::new();
-        let mut ours: BTreeMap<(String, String, String), (String, String)> = BTreeMap::new();
-        let mut flows_seen = 0;
-        for path in files(&corpus.join("pcap"), |_| true) {
-            let name = path.file_name().unwrap().to_string_lossy().to_string();
-            for f in run_capture(&path) {
-                flows_seen += 1;
-                let t = match f.proto {
-                    17 => "udp",
-                    50 => "esp",
-                    51 => "ah",
-                    _ => continue,
-                };
-                let mut ends = [
-                    format!("{}:{}", f.client.0, f.client.1),
-                    format!("{}:{}", f.server.0, f.server.1),
-                ];
-                if f.proto != 17 {
-                    ends = [format!("{}:0", f.client.0), format!("{}:0", f.server.0)];
-                }
-                ends.sort();
-                let k = (name.clone(), t.to_string(), ends.join(" "));
-                if let Some(l) = label(&f) {
-                    found_vpn.push(k.clone());
-                    let refusals: Vec<String> =
-                        f.runs.iter().filter_map(|r| r.refusal.clone()).collect();
-                    let _ = refusals;
-                    ours.insert(k, (l, describe(&f)));
-                } else {
-                    let why: Vec<String> = f
-                        .runs
-                        .iter()
-                        .zip(["wg", "ike", "encap", "esp", "ah"])
-                        .filter_map(|(r, n)| r.refusal.as_ref().map(|x| format!("{n}: {x}")))
-                        .collect();
-                    ours.insert(
-                        k,
-                        (
-                            String::new(),
-                            format!("{} | {}", describe(&f), why.join("; ")),
-                        ),
-                    );
-                }
-            }
-        }
-        println!("flows examined: {flows_seen}");
-        let mut hit = 0;
-        let mut total = 0;
-        for (k, (proto, family)) in &ndpi {
-            if family != "wireguard" && family != "ipsec" {
-                continue;
-            }
-            total += 1;
-            match ours.get(k) {
-                Some((l, d)) if !l.is_empty() => {
-                    hit += 1;
-                    println!("FOUND  {family:9} {proto:20} {} {} -> {l}", k.0, d);
-                }
-                Some((_, d)) => println!("MISSED {family:9} {proto:20} {} {}", k.0, d),
-                None => println!("ABSENT {family:9} {proto:20} {} {} {}", k.0, k.1, k.2),
-            }
-        }
-        println!("nDPI wireguard+ipsec flows: {total}, found {hit}");
-        // Again, feeding every packet up to the caps: a verdict must never
-        // be withdrawn on the real VPN flows.
-        KEEP_FEEDING.store(true, std::sync::atomic::Ordering::Relaxed);
-        let mut paths = files(&root.join("captures/vpn"), |n| n.ends_with(".pcap"));
-        paths.extend(files(&corpus.join("pcap"), |_| true));
-        for path in paths {
-            for f in run_capture(&path) {
-                for (r, n) in f.runs.iter().zip(["wg", "ike", "encap", "esp", "ah"]) {
-                    if r.refusal
-                        .as_deref()
-                        .is_some_and(|x| x.starts_with("WITHDRAWN"))
-                    {
-                        println!(
-                            "WITHDRAWN {} {} {n}: {:?}",
-                            path.display(),
-                            describe(&f),
-                            r.refusal
-                        );
-                    }
-                }
-                if label(&f).is_some() {
-                    let per: Vec<String> = f
-                        .runs
-                        .iter()
-                        .zip(["wg", "ike", "encap", "esp", "ah"])
-                        .filter_map(|(r, n)| r.label().map(|l| format!("{n}={l}")))
-                        .collect();
-                    println!(
-                        "FULL {} {} [{}]",
-                        path.file_name().unwrap().to_string_lossy(),
-                        describe(&f),
-                        per.join(" ")
-                    );
-                }
-            }
-        }
-        KEEP_FEEDING.store(false, std::sync::atomic::Ordering::Relaxed);
-        for k in &found_vpn {
-            let theirs = ndpi.get(k);
-            let vpn = theirs.is_some_and(|(_, fam)| fam == "wireguard" || fam == "ipsec");
-            if !vpn {
-                let (l, d) = &ours[k];
-                println!(
-                    "OTHER-BY-NDPI {} {d} -> {l}; nDPI: {:?}",
-                    k.0,
-                    theirs.map(|t| &t.0)
-                );
-            }
         }
     }
 }

@@ -100,11 +100,53 @@ impl PartialEq<&str> for Value {
 /// ("mode", "tls-crypt"), ("sender_index", 0x1a2b3c4d).
 pub type VpnDetails = Vec<(&'static str, Value)>;
 
+/// Which VPN a flow carries (EVE `vpn.protocol`). For some it is also the
+/// flow's application protocol; others ride inside one (OpenConnect and
+/// SSTP inside TLS, a DNS tunnel inside DNS).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum VpnProtocol {
+    OpenVpn,
+    WireGuard,
+    Ike,
+    Esp,
+    Ah,
+}
+
+impl VpnProtocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VpnProtocol::OpenVpn => "openvpn",
+            VpnProtocol::WireGuard => "wireguard",
+            VpnProtocol::Ike => "ike",
+            VpnProtocol::Esp => "esp",
+            VpnProtocol::Ah => "ah",
+        }
+    }
+
+    /// The flow's application protocol when the VPN is one.
+    pub fn app_proto(self) -> Option<AppProto> {
+        Some(match self {
+            VpnProtocol::OpenVpn => AppProto::OpenVpn,
+            VpnProtocol::WireGuard => AppProto::WireGuard,
+            VpnProtocol::Ike => AppProto::Ike,
+            VpnProtocol::Esp => AppProto::Esp,
+            VpnProtocol::Ah => AppProto::Ah,
+        })
+    }
+}
+
+/// A VPN a flow carries: which, how sure, and its mode details.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VpnFacts {
+    pub protocol: VpnProtocol,
+    pub confidence: Confidence,
+    pub details: VpnDetails,
+}
+
 /// A VPN verdict.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VpnVerdict {
-    /// OpenVpn, WireGuard, Ike, Esp or Ah.
-    pub protocol: AppProto,
+    pub protocol: VpnProtocol,
     pub confidence: Confidence,
     pub details: VpnDetails,
     pub evidence: Vec<Evidence>,
@@ -119,16 +161,28 @@ impl VpnVerdict {
             .map(|(_, v)| v.to_string())
     }
 
-    /// As the registry's verdict.
+    /// As the registry's verdict: the VPN's application protocol (or, for
+    /// a VPN inside another protocol, `inside`) and the VPN facts.
     pub fn into_verdict(self) -> Verdict {
+        let proto = self.protocol.app_proto().unwrap_or_default();
         Verdict {
-            proto: self.protocol,
+            proto,
             confidence: self.confidence,
-            found: Findings {
-                facts: vec![Fact::Vpn(self.details)],
-                evidence: self.evidence,
-            },
+            found: self.into_findings(),
             more: false,
+        }
+    }
+
+    /// The VPN facts and evidence alone (a VPN found inside a flow whose
+    /// protocol is decided otherwise).
+    pub fn into_findings(self) -> Findings {
+        Findings {
+            facts: vec![Fact::Vpn(VpnFacts {
+                protocol: self.protocol,
+                confidence: self.confidence,
+                details: self.details,
+            })],
+            evidence: self.evidence,
         }
     }
 }

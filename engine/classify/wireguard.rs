@@ -70,8 +70,7 @@ use std::fmt;
 use super::dissector::{Carrier, Confidence, Dissector, Input, Probe, Probing, Step, Verdict};
 use super::facts::{self, Evidence};
 use super::vpn::{side_name, side_of, Hex32, Value, VpnDetails};
-use super::vpn::{Gate, Progress, VpnVerdict};
-use super::AppProto;
+use super::vpn::{Gate, Progress, VpnProtocol, VpnVerdict};
 use crate::bytes::{le32, le64};
 
 /// Byte layout of the messages (whitepaper §5.4), as offsets.
@@ -785,7 +784,7 @@ impl WireGuardTracker {
         let keepalives: u32 = self.directions.iter().map(|d| d.keepalives).sum();
         details.push(("keepalives", Value::Number(keepalives.into())));
         VpnVerdict {
-            protocol: AppProto::WireGuard,
+            protocol: VpnProtocol::WireGuard,
             confidence,
             details,
             evidence,
@@ -1288,7 +1287,7 @@ mod tests {
         let v = verdict(&p[1]);
         assert_eq!(
             (v.protocol, v.confidence),
-            (AppProto::WireGuard, Confidence::High)
+            (VpnProtocol::WireGuard, Confidence::High)
         );
         assert_eq!(detail(v, "initiator").as_deref(), Some("client"));
         assert_eq!(detail(v, "initiator_index").as_deref(), Some("0x187fb19a"));

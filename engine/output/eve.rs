@@ -15,8 +15,7 @@ use crate::classify::summary::{
     quic_version_name, tls_version_name, HelloSummary, QuicSummary, ServerSummary,
 };
 use crate::classify::tls::Ech;
-use crate::classify::vpn::VpnDetails;
-use crate::classify::Confidence;
+use crate::classify::vpn::VpnFacts;
 use crate::classify::{dns, AppProto, Names};
 use crate::decode::ip::proto;
 use crate::flow::key::Endpoint;
@@ -75,17 +74,11 @@ struct AppLayer<'a> {
 }
 
 impl<'a> AppLayer<'a> {
-    fn of(app_proto: AppProto, names: Option<&'a Names>) -> Self {
+    fn of(names: Option<&'a Names>) -> Self {
         AppLayer {
             tls: names.and_then(|n| EveTls::new(n.tls.as_ref(), n.tls_server.as_ref())),
             quic: names.and_then(|n| n.quic.as_ref()).map(EveQuic::new),
-            vpn: names.and_then(|n| {
-                n.vpn.as_ref().map(|details| EveVpn {
-                    protocol: app_proto,
-                    confidence: n.confidence,
-                    details,
-                })
-            }),
+            vpn: names.and_then(|n| n.vpn.as_ref()).map(EveVpn),
             http: names.and_then(|n| n.http.as_ref()).map(|h| EveHttp {
                 hostname: h.hostname.as_deref(),
                 url: &h.url,
@@ -238,21 +231,16 @@ impl<'a> EveQuic<'a> {
 }
 
 /// `vpn: {protocol, confidence, <details>...}`.
-struct EveVpn<'a> {
-    protocol: AppProto,
-    confidence: Option<Confidence>,
-    details: &'a VpnDetails,
-}
+struct EveVpn<'a>(&'a VpnFacts);
 
 impl Serialize for EveVpn<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut m = s.serialize_map(Some(2 + self.details.len()))?;
-        m.serialize_entry("protocol", self.protocol.as_str())?;
-        if let Some(c) = self.confidence {
-            m.serialize_entry("confidence", c.as_str())?;
-        }
-        for (k, val) in self.details {
+        let v = self.0;
+        let mut m = s.serialize_map(Some(2 + v.details.len()))?;
+        m.serialize_entry("protocol", v.protocol.as_str())?;
+        m.serialize_entry("confidence", v.confidence.as_str())?;
+        for (k, val) in &v.details {
             m.serialize_entry(k, &val.to_string())?;
         }
         m.end()
@@ -551,7 +539,7 @@ impl EveFormat {
                 r.proto,
                 r.app_proto,
             ),
-            app: AppLayer::of(r.app_proto, names),
+            app: AppLayer::of(names),
             verdict: verdict
                 .and_then(Verdict::action)
                 .map(|a| EveVerdict { action: a.as_str() }),
@@ -626,7 +614,7 @@ impl EveFormat {
                 category: &h.category,
                 severity: h.priority,
             },
-            app: AppLayer::of(a.app_proto, a.names.as_deref()),
+            app: AppLayer::of(a.names.as_deref()),
             sift: AlertSift {
                 packet: a.packet,
                 matched: whys(h),
