@@ -7,7 +7,7 @@ use std::fmt;
 
 use super::dissector::Confidence;
 use super::summary::{self, HelloSummary, QuicSummary, ServerSummary};
-use super::{dns, http, ipsec, openvpn, vpn, wireguard};
+use super::{dns, http, ipsec, obfuscation, openvpn, vpn, wireguard};
 
 /// One fact a dissector established.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,6 +22,8 @@ pub enum Fact {
     Dns(Box<dns::DnsQuestion>),
     /// A VPN the flow carries.
     Vpn(vpn::VpnFacts),
+    /// A suspicion of hiding, not a protocol.
+    Obfuscation(Box<obfuscation::Obfuscation>),
 }
 
 impl Fact {
@@ -140,6 +142,8 @@ pub struct Names {
     pub vpn: Option<vpn::VpnFacts>,
     pub http: Option<http::HttpRequest>,
     pub dns: Option<dns::DnsQuestion>,
+    /// The strongest suspicion of hiding.
+    pub obfuscation: Option<obfuscation::Obfuscation>,
     pub evidence: Vec<Evidence>,
     /// How sure the flow's verdict is.
     pub confidence: Option<Confidence>,
@@ -169,6 +173,23 @@ impl Names {
             Fact::Vpn(v) => {
                 self.vpn.get_or_insert(v);
             }
+            Fact::Obfuscation(o) => {
+                if self
+                    .obfuscation
+                    .as_ref()
+                    .is_none_or(|have| o.confidence > have.confidence)
+                {
+                    self.obfuscation = Some(*o);
+                }
+            }
+        }
+    }
+
+    /// The flow's protocol is proven: suspicions that hold only for flows
+    /// without one go.
+    pub fn decided(&mut self) {
+        if self.obfuscation.as_ref().is_some_and(|o| o.needs_unknown()) {
+            self.obfuscation = None;
         }
     }
 }

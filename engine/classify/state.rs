@@ -262,6 +262,7 @@ impl AppState {
             if first_verdict {
                 mine.packets_to_verdict = p.flow_packets;
                 mine.confidence = verdict.map(|(_, c)| c);
+                mine.decided();
             }
             for fact in found.facts {
                 mine.add(fact);
@@ -306,6 +307,7 @@ impl AppState {
                     self.proto = v.proto;
                     let mine = self.names.get_or_insert_with(Box::default);
                     mine.confidence = Some(v.confidence);
+                    mine.decided();
                     for fact in v.found.facts {
                         mine.add(fact);
                     }

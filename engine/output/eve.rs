@@ -11,12 +11,13 @@ use serde::Serialize;
 
 use super::record::{AlertRecord, Event, FlowRecord};
 use super::time::EveTime;
+use crate::classify::obfuscation::Obfuscation;
 use crate::classify::summary::{
     quic_version_name, tls_version_name, HelloSummary, QuicSummary, ServerSummary,
 };
 use crate::classify::tls::Ech;
 use crate::classify::vpn::VpnFacts;
-use crate::classify::{dns, AppProto, Names};
+use crate::classify::{dns, AppProto, Evidence, Names};
 use crate::decode::ip::proto;
 use crate::flow::key::Endpoint;
 use crate::rules::eval::{Hit, Verdict};
@@ -71,6 +72,8 @@ struct AppLayer<'a> {
     http: Option<EveHttp<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     dns: Option<EveDns<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    obfuscation: Option<EveObfuscation<'a>>,
 }
 
 impl<'a> AppLayer<'a> {
@@ -79,6 +82,9 @@ impl<'a> AppLayer<'a> {
             tls: names.and_then(|n| EveTls::new(n.tls.as_ref(), n.tls_server.as_ref())),
             quic: names.and_then(|n| n.quic.as_ref()).map(EveQuic::new),
             vpn: names.and_then(|n| n.vpn.as_ref()).map(EveVpn),
+            obfuscation: names
+                .and_then(|n| n.obfuscation.as_ref())
+                .map(EveObfuscation),
             http: names.and_then(|n| n.http.as_ref()).map(|h| EveHttp {
                 hostname: h.hostname.as_deref(),
                 url: &h.url,
@@ -245,6 +251,39 @@ impl Serialize for EveVpn<'_> {
         }
         m.end()
     }
+}
+
+/// `obfuscation: {class, confidence, suspects, features: {...}, evidence: [...]}`.
+struct EveObfuscation<'a>(&'a Obfuscation);
+
+impl Serialize for EveObfuscation<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let o = self.0;
+        let mut m = s.serialize_map(Some(5))?;
+        m.serialize_entry("class", o.class.as_str())?;
+        m.serialize_entry("confidence", o.confidence.as_str())?;
+        let suspects: Vec<&str> = o.suspects.iter().map(|s| s.as_str()).collect();
+        m.serialize_entry("suspects", &suspects)?;
+        let features: serde_json::Map<String, serde_json::Value> = o
+            .features
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), v.to_string().into()))
+            .collect();
+        m.serialize_entry("features", &features)?;
+        m.serialize_entry("evidence", &evidence(&o.evidence))?;
+        m.end()
+    }
+}
+
+/// Evidence as EVE writes it.
+fn evidence(e: &[Evidence]) -> Vec<EveEvidence> {
+    e.iter()
+        .map(|e| EveEvidence {
+            packet: e.packet,
+            what: e.what.to_string(),
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -560,17 +599,7 @@ impl EveFormat {
             sift: SiftInfo {
                 first_packet: r.first_packet,
                 packets_to_verdict: names.map(|n| n.packets_to_verdict).filter(|&n| n > 0),
-                evidence: names
-                    .map(|n| {
-                        n.evidence
-                            .iter()
-                            .map(|e| EveEvidence {
-                                packet: e.packet,
-                                what: e.what.to_string(),
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                evidence: names.map(|n| evidence(&n.evidence)).unwrap_or_default(),
                 part: r.part,
                 tunnels: r.tunnels,
                 truncated_pkts: r.truncated_pkts,
