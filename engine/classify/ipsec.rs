@@ -1942,7 +1942,7 @@ mod first_look {
     pub fn encap(b: &[u8]) -> bool {
         b == [0xff]
             || ike(b)
-            || (b.len() >= 16 && u32::from_be_bytes([b[0], b[1], b[2], b[3]]) >= 256)
+            || (b.len() >= 16 && crate::bytes::be32(b, 0).is_some_and(|spi| spi >= 256))
     }
 }
 

@@ -85,6 +85,7 @@ use super::facts::{Clue, Evidence, Fact};
 use super::summary::{HelloSummary, QuicSummary};
 use super::tls::parse_client_hello;
 use super::AppProto;
+use crate::bytes::{Cursor, ReadError};
 
 /// Longest connection ID in QUIC v1 and the versions read here
 /// (RFC 9000 §17.2). Version Negotiation may carry up to 255 (RFC 8999).
@@ -274,77 +275,28 @@ pub enum QuicError {
     Undecryptable(u32),
 }
 
-/// Bounds-checked reads over borrowed bytes.
-#[derive(Clone, Copy)]
-struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn new(buf: &'a [u8]) -> Self {
-        Reader { buf, pos: 0 }
-    }
-
-    fn remaining(&self) -> usize {
-        self.buf.len().saturating_sub(self.pos)
-    }
-
-    fn short(&self, what: &'static str, n: usize) -> QuicError {
-        QuicError::Truncated {
-            what,
-            offset: self.pos,
-            needed: n.saturating_sub(self.remaining()),
+impl From<ReadError> for QuicError {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Truncated {
+                what,
+                offset,
+                needed,
+                available,
+            } => QuicError::Truncated {
+                what,
+                offset,
+                needed: needed.saturating_sub(available),
+            },
+            ReadError::Trailing { what, .. } | ReadError::OddLength { what, .. } => {
+                QuicError::MalformedHeader(what)
+            }
         }
     }
-
-    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], QuicError> {
-        let end = self.pos.checked_add(n).ok_or_else(|| self.short(what, n))?;
-        let s = self
-            .buf
-            .get(self.pos..end)
-            .ok_or_else(|| self.short(what, n))?;
-        self.pos = end;
-        Ok(s)
-    }
-
-    fn u8(&mut self, what: &'static str) -> Result<u8, QuicError> {
-        let b = *self.buf.get(self.pos).ok_or_else(|| self.short(what, 1))?;
-        self.pos += 1;
-        Ok(b)
-    }
-
-    /// An unsigned integer of `n` (≤ 8) bytes.
-    fn uint(&mut self, n: usize, big_endian: bool, what: &'static str) -> Result<u64, QuicError> {
-        let s = self.take(n.min(8), what)?;
-        let fold = |acc: u64, &b: &u8| (acc << 8) | u64::from(b);
-        Ok(if big_endian {
-            s.iter().fold(0, fold)
-        } else {
-            s.iter().rev().fold(0, fold)
-        })
-    }
-
-    fn u32_be(&mut self, what: &'static str) -> Result<u32, QuicError> {
-        Ok(self.uint(4, true, what)? as u32)
-    }
-
-    /// A variable-length integer (RFC 9000 §16).
-    fn varint(&mut self, what: &'static str) -> Result<u64, QuicError> {
-        let first = *self.buf.get(self.pos).ok_or_else(|| self.short(what, 1))?;
-        let len = 1usize << (first >> 6);
-        let s = self.take(len, what)?;
-        Ok(s.iter()
-            .skip(1)
-            .fold(u64::from(first & 0x3f), |acc, &b| (acc << 8) | u64::from(b)))
-    }
-
-    fn rest(&mut self) -> &'a [u8] {
-        let s = self.buf.get(self.pos..).unwrap_or(&[]);
-        self.pos = self.buf.len();
-        s
-    }
 }
+
+/// The bounds-checked reader every QUIC parser walks its bytes with.
+type Reader<'a> = Cursor<'a>;
 
 fn usize_of(v: u64) -> usize {
     usize::try_from(v).unwrap_or(usize::MAX)
@@ -458,14 +410,14 @@ pub fn parse_long_packet(buf: &[u8]) -> Result<LongPacket<'_>, QuicError> {
     if first & 0x80 == 0 {
         return Err(QuicError::NotLongHeader(first));
     }
-    let version = QuicVersion(r.u32_be("version")?);
+    let version = QuicVersion(r.u32("version")?);
     let negotiation = version == QuicVersion::NEGOTIATION;
     let mut cid = |which: &'static str| -> Result<&[u8], QuicError> {
         let len = usize::from(r.u8(which)?);
         if len > MAX_CID_LEN && !negotiation {
             return Err(QuicError::ConnectionIdTooLong { which, len });
         }
-        r.take(len, which)
+        Ok(r.take(len, which)?)
     };
     let dcid = cid("destination connection ID")?;
     let scid = cid("source connection ID")?;
@@ -477,7 +429,7 @@ pub fn parse_long_packet(buf: &[u8]) -> Result<LongPacket<'_>, QuicError> {
         dcid,
         scid,
         token: &[],
-        body_offset: r.pos,
+        body_offset: r.position(),
         bytes: buf,
     };
     match packet_type {
@@ -494,9 +446,9 @@ pub fn parse_long_packet(buf: &[u8]) -> Result<LongPacket<'_>, QuicError> {
                 packet.token = r.take(usize_of(n), "token")?;
             }
             let length = usize_of(r.varint("length")?);
-            packet.body_offset = r.pos;
+            packet.body_offset = r.position();
             r.take(length, "packet payload")?;
-            packet.bytes = buf.get(..r.pos).unwrap_or(buf);
+            packet.bytes = buf.get(..r.position()).unwrap_or(buf);
         }
     }
     Ok(packet)
@@ -1080,12 +1032,11 @@ impl<'a> Frames<'a> {
         }
         match ty {
             0x00 => {
-                let mut len = 1;
-                while r.buf.get(r.pos) == Some(&0) {
-                    r.pos += 1;
-                    len += 1;
-                }
-                Ok(Frame::Padding { len })
+                let start = r.position();
+                r.skip_while(0);
+                Ok(Frame::Padding {
+                    len: 1 + r.position() - start,
+                })
             }
             0x01 => Ok(Frame::Ping),
             0x02 | 0x03 => {
@@ -1096,17 +1047,19 @@ impl<'a> Frames<'a> {
                 if first_range > largest {
                     return Err(malformed("first range below packet 0"));
                 }
-                let start = r.pos;
+                let start = r.position();
                 // Each pair takes at least two bytes: a count beyond that
                 // is caught before looping.
                 if range_count > (r.remaining() / 2) as u64 {
-                    return Err(r.short("ACK ranges", usize_of(range_count).saturating_mul(2)));
+                    return Err(r
+                        .short("ACK ranges", usize_of(range_count).saturating_mul(2))
+                        .into());
                 }
                 for _ in 0..range_count {
                     r.varint("ACK gap")?;
                     r.varint("ACK range")?;
                 }
-                let ranges = r.buf.get(start..r.pos).unwrap_or(&[]);
+                let ranges = r.since(start);
                 let ecn = if ty == 0x03 {
                     Some(EcnCounts {
                         ect0: r.varint("ECT0 count")?,
@@ -1158,13 +1111,15 @@ impl<'a> Iterator for Frames<'a> {
         if self.done || self.r.remaining() == 0 {
             return None;
         }
-        let at = self.r.pos;
+        let at = self.r.position();
         let ty = if self.google {
             self.r.u8("frame type").map(u64::from)
         } else {
             self.r.varint("frame type")
         };
-        let item = ty.and_then(|ty| self.frame(at, ty));
+        let item = ty
+            .map_err(QuicError::from)
+            .and_then(|ty| self.frame(at, ty));
         if item.is_err() {
             self.done = true;
         }
@@ -1407,7 +1362,7 @@ impl<'a> GquicChlo<'a> {
                 index,
                 values,
             },
-            r.pos,
+            r.position(),
         ))
     }
 
@@ -1490,7 +1445,7 @@ pub fn parse_gquic_plain(buf: &[u8]) -> Result<GquicPlainPacket<'_>, QuicError> 
     let flags = r.u8("gQUIC flags")?;
     if flags & 0x80 != 0 {
         // Q046 long header: 4-bit connection ID lengths (0, or n + 3).
-        let version = QuicVersion(r.u32_be("version")?);
+        let version = QuicVersion(r.u32("version")?);
         if version != QuicVersion::GQUIC_Q046 {
             return Err(QuicError::UnsupportedVersion(version));
         }
@@ -1518,7 +1473,7 @@ pub fn parse_gquic_plain(buf: &[u8]) -> Result<GquicPlainPacket<'_>, QuicError> 
         ));
     }
     let connection_id = r.take(8, "connection ID")?;
-    let version = QuicVersion(r.u32_be("version")?);
+    let version = QuicVersion(r.u32("version")?);
     let n = match version.google() {
         Some((b'Q', n)) if (24..=43).contains(&n) => n,
         _ => return Err(QuicError::UnsupportedVersion(version)),

@@ -45,6 +45,7 @@ use super::dissector::{
 use super::facts::{Clue, Evidence, Fact};
 use super::summary::{HelloSummary, ServerSummary};
 use super::AppProto;
+use crate::bytes::{Cursor, ReadError};
 use crate::flow::{TO_CLIENT, TO_SERVER};
 
 /// Largest record payload allowed: 2^14 bytes of plaintext plus 2048 of
@@ -162,130 +163,34 @@ pub enum TlsError {
     Overflow { needed: usize, cap: usize },
 }
 
-// ---------------------------------------------------------------------------
-// Bounds-checked cursor
-// ---------------------------------------------------------------------------
-
-/// A read position over borrowed bytes. Every read checks the length first;
-/// nothing here indexes without a check.
-#[derive(Clone, Copy, Debug)]
-struct Cursor<'a> {
-    buf: &'a [u8],
-    pos: usize,
-    /// Offset of `buf[0]` in the whole message, for error messages.
-    base: usize,
-}
-
-impl<'a> Cursor<'a> {
-    fn new(buf: &'a [u8]) -> Self {
-        Cursor {
-            buf,
-            pos: 0,
-            base: 0,
-        }
-    }
-
-    fn offset(&self) -> usize {
-        self.base.saturating_add(self.pos)
-    }
-
-    fn remaining(&self) -> usize {
-        self.buf.len().saturating_sub(self.pos)
-    }
-
-    fn is_empty(&self) -> bool {
-        self.remaining() == 0
-    }
-
-    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], TlsError> {
-        let slice = self
-            .pos
-            .checked_add(n)
-            .and_then(|end| self.buf.get(self.pos..end));
-        match slice {
-            Some(s) => {
-                self.pos += n;
-                Ok(s)
-            }
-            None => Err(TlsError::Truncated {
+impl From<ReadError> for TlsError {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Truncated {
                 what,
-                offset: self.offset(),
-                needed: n,
-                available: self.remaining(),
-            }),
-        }
-    }
-
-    fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], TlsError> {
-        let offset = self.offset();
-        let available = self.remaining();
-        let s = self.take(N, what)?;
-        <[u8; N]>::try_from(s).map_err(|_| TlsError::Truncated {
-            what,
-            offset,
-            needed: N,
-            available,
-        })
-    }
-
-    fn u8(&mut self, what: &'static str) -> Result<u8, TlsError> {
-        self.array::<1>(what).map(|[b]| b)
-    }
-
-    fn u16(&mut self, what: &'static str) -> Result<u16, TlsError> {
-        self.array::<2>(what).map(u16::from_be_bytes)
-    }
-
-    /// The next `n` bytes as a cursor of their own.
-    fn sub(&mut self, n: usize, what: &'static str) -> Result<Cursor<'a>, TlsError> {
-        let base = self.offset();
-        let buf = self.take(n, what)?;
-        Ok(Cursor { buf, pos: 0, base })
-    }
-
-    /// A vector with a one-byte length prefix.
-    fn vec8(&mut self, what: &'static str) -> Result<Cursor<'a>, TlsError> {
-        let n = usize::from(self.u8(what)?);
-        self.sub(n, what)
-    }
-
-    /// A vector with a two-byte length prefix.
-    fn vec16(&mut self, what: &'static str) -> Result<Cursor<'a>, TlsError> {
-        let n = usize::from(self.u16(what)?);
-        self.sub(n, what)
-    }
-
-    fn rest(&mut self) -> &'a [u8] {
-        let s = self.buf.get(self.pos..).unwrap_or(&[]);
-        self.pos = self.buf.len();
-        s
-    }
-
-    /// The rest as a list of 16-bit values.
-    fn u16_list(mut self, what: &'static str) -> Result<Vec<u16>, TlsError> {
-        if self.remaining() % 2 != 0 {
-            return Err(TlsError::Invalid {
+                offset,
+                needed,
+                available,
+            } => TlsError::Truncated {
                 what,
-                offset: self.offset(),
-                reason: "odd length for a list of 16-bit values",
-            });
-        }
-        let mut out = Vec::with_capacity(self.remaining() / 2);
-        while !self.is_empty() {
-            out.push(self.u16(what)?);
-        }
-        Ok(out)
-    }
-
-    /// Fails if anything is left.
-    fn finish(&self, what: &'static str) -> Result<(), TlsError> {
-        match self.remaining() {
-            0 => Ok(()),
-            extra => Err(TlsError::Trailing {
+                offset,
+                needed,
+                available,
+            },
+            ReadError::Trailing {
                 what,
-                offset: self.offset(),
+                offset,
                 extra,
-            }),
+            } => TlsError::Trailing {
+                what,
+                offset,
+                extra,
+            },
+            ReadError::OddLength { what, offset } => TlsError::Invalid {
+                what,
+                offset,
+                reason: "odd length for a list of 16-bit values",
+            },
         }
     }
 }
@@ -819,9 +724,9 @@ impl ClientHello {
                 let mut host = None;
                 while !list.is_empty() {
                     let name_type = list.u8("server_name name_type")?;
-                    let name = list.vec16("server_name host_name")?;
+                    let mut name = list.vec16("server_name host_name")?;
                     if name_type == 0 && host.is_none() {
-                        host = Some(name.buf);
+                        host = Some(name.rest());
                     }
                 }
                 if let Some(raw) = host {

@@ -118,9 +118,7 @@ pub enum IpError {
     ExtensionChain,
 }
 
-fn be16(b: &[u8], r: std::ops::Range<usize>) -> u16 {
-    u16::from_be_bytes([b[r.start], b[r.start + 1]])
-}
+use crate::bytes::field16 as be16;
 
 /// Parses an IPv4 or IPv6 packet by its version nibble.
 pub fn parse(bytes: &[u8]) -> Result<IpPacket<'_>, IpError> {

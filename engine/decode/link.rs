@@ -40,8 +40,9 @@ pub enum LinkError {
     NotIp(u16),
 }
 
+/// A big-endian `u16` at `at` of a frame whose length was checked.
 fn be16(b: &[u8], at: usize) -> u16 {
-    u16::from_be_bytes([b[at], b[at + 1]])
+    crate::bytes::be16(b, at).unwrap_or(0)
 }
 
 /// Finds the network layer of a frame of link type `link`.

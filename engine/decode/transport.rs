@@ -91,13 +91,7 @@ pub enum TransportError {
     },
 }
 
-fn be16(b: &[u8], r: std::ops::Range<usize>) -> u16 {
-    u16::from_be_bytes([b[r.start], b[r.start + 1]])
-}
-
-fn be32(b: &[u8], r: std::ops::Range<usize>) -> u32 {
-    u32::from_be_bytes([b[r.start], b[r.start + 1], b[r.start + 2], b[r.start + 3]])
-}
+use crate::bytes::{field16 as be16, field32 as be32};
 
 fn need(what: &'static str, b: &[u8], n: usize) -> Result<(), TransportError> {
     if b.len() < n {

@@ -6,6 +6,7 @@
 //! a GRE flow.
 
 use super::link::{self, ETHERTYPE_IPV4, ETHERTYPE_IPV6, ETHERTYPE_TEB};
+use crate::bytes::be16;
 
 const GRE_C: u16 = 0x8000;
 const GRE_R: u16 = 0x4000;
@@ -17,11 +18,7 @@ const GRE_ERSPAN2: u16 = 0x88BE;
 
 /// The IP packet inside a GRE payload, if there is one.
 pub fn gre(b: &[u8]) -> Option<&[u8]> {
-    if b.len() < 4 {
-        return None;
-    }
-    let flags = u16::from_be_bytes([b[0], b[1]]);
-    let proto = u16::from_be_bytes([b[2], b[3]]);
+    let (flags, proto) = (be16(b, 0)?, be16(b, 2)?);
     let version = flags & 7;
     let len = match version {
         0 => {
