@@ -1,0 +1,134 @@
+//! TLS as a dissector of the registry: the hellos of both sides, or
+//! records picked up mid-connection.
+
+use super::*;
+
+/// Valid TLS record headers in a row that make a flow TLS without a hello.
+pub(super) const MIDSTREAM_RECORDS: u64 = 3;
+
+/// One side's handshake reader, made only when the side's first byte can
+/// start a TLS record (or an SSLv2 hello).
+#[derive(Debug, Default)]
+pub(super) enum SideReader {
+    #[default]
+    Untried,
+    Reading(Box<HandshakeReader>),
+    Off,
+}
+
+/// The TLS dissector: the ClientHello decides the flow and names it, the
+/// ServerHello adds the server's choices; a capture that starts
+/// mid-connection is TLS after [`MIDSTREAM_RECORDS`] valid record headers
+/// in a row.
+#[derive(Debug, Default)]
+pub struct TlsDissector {
+    pub(super) sides: [SideReader; 2],
+}
+
+impl Dissector for TlsDissector {
+    const CARRIER: Carrier = Carrier::Stream;
+    const PROBING: Probing = Probing::EachSide;
+
+    fn probe(bytes: &[u8], _side: usize) -> Probe {
+        match bytes.first() {
+            Some(0x14..=0x18) | Some(0x80..) => Probe::Maybe,
+            _ => Probe::No,
+        }
+    }
+
+    fn start() -> Self {
+        Self::default()
+    }
+
+    fn feed(&mut self, input: &Input<'_>) -> Step {
+        let side = input.side;
+        let slot = &mut self.sides[side];
+        if let SideReader::Untried = slot {
+            *slot = if input.first && Self::probe(input.bytes, side) != Probe::No {
+                SideReader::Reading(Box::default())
+            } else {
+                SideReader::Off
+            };
+        }
+        let mut decided = None;
+        let mut found = Findings::default();
+        if let SideReader::Reading(reader) = slot {
+            let feed = reader.push(input.bytes);
+            let mut done = feed.is_final();
+            if let Some(msg) = reader.next_message() {
+                done = true;
+                match (side, msg.msg_type) {
+                    (TO_SERVER, HandshakeType::CLIENT_HELLO) => {
+                        if let Ok(ch) = parse_client_hello(msg.body) {
+                            decided = Some(Confidence::High);
+                            found.evidence.push(Evidence {
+                                packet: input.packet,
+                                what: Clue::TlsClientHello {
+                                    len: msg.body.len() + 4,
+                                    from: input.client_from.unwrap_or(input.packet),
+                                },
+                            });
+                            found
+                                .facts
+                                .push(Fact::TlsHello(Box::new(HelloSummary::new(&ch, false))));
+                        }
+                    }
+                    (TO_CLIENT, HandshakeType::SERVER_HELLO) => {
+                        if let Ok(sh) = parse_server_hello(msg.body) {
+                            found.evidence.push(Evidence {
+                                packet: input.packet,
+                                what: Clue::TlsServerHello {
+                                    version: sh.version,
+                                    cipher: sh.cipher,
+                                },
+                            });
+                            found.facts.push(Fact::TlsServer(ServerSummary::new(&sh)));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            // A capture that starts mid-connection shows records but no
+            // hello: consecutive valid record headers, each where the
+            // previous record ended, with no handshake message under way,
+            // are TLS all the same (without names).
+            if !done
+                && decided.is_none()
+                && reader.records() >= MIDSTREAM_RECORDS
+                && reader.buffered() == 0
+            {
+                decided = Some(Confidence::Medium);
+                found.evidence.push(Evidence {
+                    packet: input.packet,
+                    what: Clue::TlsRecords {
+                        count: reader.records(),
+                        client: side == TO_SERVER,
+                    },
+                });
+                done = true;
+            }
+            if feed == Feed::Sslv2ClientHello && side == TO_SERVER {
+                decided = Some(Confidence::High);
+                found.evidence.push(Evidence {
+                    packet: input.packet,
+                    what: Clue::Sslv2ClientHello,
+                });
+            }
+            if done {
+                *slot = SideReader::Off;
+            }
+        }
+        let more = self.sides.iter().any(|s| !matches!(s, SideReader::Off));
+        match decided {
+            Some(confidence) => Step::Verdict(Verdict {
+                proto: AppProto::Tls,
+                confidence,
+                found,
+                more,
+            }),
+            None if !found.is_empty() => Step::Facts { found, more },
+            None if more => Step::NeedMore,
+            None => Step::Refuse,
+        }
+    }
+}
