@@ -21,6 +21,8 @@
 //! throughput bench on first use). `SIFT_RULES_BENCH_SIZES=0,1000` limits
 //! the sizes.
 
+#![allow(unsafe_code)] // libc calls of the harness; see each SAFETY comment.
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -4,6 +4,8 @@
 //! the same capture. Needs root (namespaces, raw sockets); without it the
 //! tests say so and pass.
 
+#![allow(unsafe_code)] // libc calls of the harness; see each SAFETY comment.
+
 mod common;
 
 use std::collections::BTreeSet;

@@ -1,6 +1,8 @@
 //! What the benchmark harnesses share: the bench capture, timing a child
 //! process with its peak memory, medians.
 
+#![allow(unsafe_code)] // libc calls of the harness; see each SAFETY comment.
+
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;

@@ -12,6 +12,8 @@
 //! file's flows end with the file) or interleaved by timestamp as one stream
 //! ([`Order::Merged`]: packets taken in timestamp order, ties by file order).
 
+#![allow(unsafe_code)] // See the SAFETY comment of each block.
+
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};

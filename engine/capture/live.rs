@@ -37,6 +37,8 @@
 //! 64-bit totals. The interface's own drop counter (`ps_ifdrop`, from
 //! sysfs) is per interface, not per handle: sum it once per interface.
 
+#![allow(unsafe_code)] // See the SAFETY comment of each block.
+
 use std::fmt;
 use std::io;
 use std::net::IpAddr;

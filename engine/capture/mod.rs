@@ -2,7 +2,7 @@
 //!
 //! A capture source yields [`RawPacket`]s — a timestamp, a link type and the
 //! captured bytes — without looking inside them. Files are memory-mapped and
-//! read in place ([`file`]); the two on-disk formats each have a reader
+//! read in place ([`mod@file`]); the two on-disk formats each have a reader
 //! ([`pcap`], [`pcapng`]). Nothing here allocates per packet.
 //!
 //! A damaged file never panics a reader: a record that cannot be read ends
@@ -124,6 +124,7 @@ pub enum CaptureError {
 /// and records sit at irregular strides, so without this every record
 /// header is a cache miss. No effect on other architectures.
 #[inline(always)]
+#[allow(unsafe_code)]
 pub(crate) fn prefetch(data: &[u8], from: usize, len: usize) {
     #[cfg(target_arch = "x86_64")]
     {

@@ -1,7 +1,7 @@
 //! The registry: the one list of dissectors, in the order they are fed.
 //!
 //! Each line names a dissector (a type implementing
-//! [`Dissector`](super::dissector::Dissector)); its [`Carrier`] says
+//! [`Dissector`]); its [`Carrier`] says
 //! whether it reads TCP streams, UDP datagrams or an IP protocol's packets.
 //! Within a carrier, earlier lines are probed and fed first, so an earlier
 //! dissector's verdict wins when two decide on the same bytes.

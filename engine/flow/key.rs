@@ -3,7 +3,7 @@
 //! A key stores its two endpoints in a canonical order (the smaller
 //! (address, port) first), so both directions of a flow find the same entry;
 //! [`Direction`] remembers which way a packet went. The shard hash
-//! ([`Shards`]) uses the two addresses only — not the ports — so that IP fragments, which carry no
+//! ([`Shards`](crate::pipeline::shards::Shards)) uses the two addresses only — not the ports — so that IP fragments, which carry no
 //! ports after the first, reach the worker that owns their flow without a
 //! shared reassembly stage in front of the workers.
 

@@ -1,4 +1,4 @@
-//! A worker: owns one share of the flows (by [`shard`]) with their table,
+//! A worker: owns one share of the flows (by [`Shards`]) with their table,
 //! fragment buffers and counters, and turns its packets into events.
 //!
 //! The clock and the sweeps for idle flows run on the input position: a

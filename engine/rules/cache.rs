@@ -9,6 +9,8 @@
 //! replaced; files are written to a temporary name and renamed, so readers
 //! never see half a file.
 
+#![allow(unsafe_code)] // See the SAFETY comment of each block.
+
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};

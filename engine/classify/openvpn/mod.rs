@@ -67,7 +67,7 @@
 //! A block-cipher protocol with random-looking packets of such lengths would
 //! look the same; that is the limit of what static-key traffic shows.
 //!
-//! Evidence: one [`Fact`] per kept control packet (opcode, key id, session,
+//! Evidence: one [`Clue`] per kept control packet (opcode, key id, session,
 //! HMAC size or tls-crypt, replay id and time, acks and the session they
 //! name, message id, wrapped key length), worded under the layout the flow
 //! settled on, and per data packet kept (peer id, AEAD packet id). "From the

@@ -18,7 +18,7 @@ pub(super) enum SideReader {
 
 /// The TLS dissector: the ClientHello decides the flow and names it, the
 /// ServerHello adds the server's choices; a capture that starts
-/// mid-connection is TLS after [`MIDSTREAM_RECORDS`] valid record headers
+/// mid-connection is TLS after a few (`MIDSTREAM_RECORDS`) valid record headers
 /// in a row.
 #[derive(Debug, Default)]
 pub struct TlsDissector {
