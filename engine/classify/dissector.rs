@@ -21,7 +21,9 @@
 //! Which dissectors run, in which order, is the [registry](super::registry).
 
 use super::facts::{Evidence, Fact};
+use super::links::Link;
 use super::AppProto;
+use crate::capture::Timestamp;
 
 /// What carries the bytes a dissector reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,6 +109,10 @@ pub struct Input<'a> {
     /// Input position of the packet that brought the client stream's first
     /// byte (streams only; `None` while the client has sent nothing).
     pub client_from: Option<u64>,
+    /// Capture time of the packet.
+    pub ts: Timestamp,
+    /// What other flows between the same two hosts left (oldest first).
+    pub links: &'a [Link],
 }
 
 impl Input<'_> {
@@ -117,16 +123,25 @@ impl Input<'_> {
     }
 }
 
-/// What a dissector found: facts and the packets that showed them.
+/// What a dissector found: facts, the packets that showed them, and facts
+/// left for other flows between the same two hosts.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Findings {
     pub facts: Vec<Fact>,
     pub evidence: Vec<Evidence>,
+    pub links: Vec<Link>,
 }
 
 impl Findings {
     pub fn is_empty(&self) -> bool {
-        self.facts.is_empty() && self.evidence.is_empty()
+        self.facts.is_empty() && self.evidence.is_empty() && self.links.is_empty()
+    }
+
+    /// Takes in what `other` found.
+    pub fn extend(&mut self, other: Findings) {
+        self.facts.extend(other.facts);
+        self.evidence.extend(other.evidence);
+        self.links.extend(other.links);
     }
 }
 
@@ -151,9 +166,15 @@ pub enum Step {
     /// The protocol is proven (once per flow: a dissector fed after its
     /// verdict answers with [`Step::Facts`]).
     Verdict(Verdict),
-    /// Facts about a flow already decided (the server's hello); `more` as
-    /// in [`Verdict::more`].
+    /// Facts about a flow already decided (the server's hello), or
+    /// findings that are not a protocol; `more` as in [`Verdict::more`].
     Facts { found: Findings, more: bool },
+    /// The stream carries another protocol from here on (after an HTTP
+    /// CONNECT and its success reply, a SOCKS handshake, STARTTLS): what
+    /// was found so far is kept and the stream is classified afresh, the
+    /// new verdict replacing the flow's protocol. `rest` is how many bytes
+    /// at the end of this input already belong to the new protocol.
+    Upgrade { found: Findings, rest: usize },
 }
 
 /// A classifier; see the module documentation.

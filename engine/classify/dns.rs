@@ -183,6 +183,7 @@ fn verdict(q: DnsQuestion, packet: u64, clue: Clue) -> Step {
         found: Findings {
             facts: vec![Fact::Dns(Box::new(q))],
             evidence: vec![Evidence { packet, what: clue }],
+            links: Vec::new(),
         },
         more: false,
     })

@@ -278,6 +278,7 @@ impl Dissector for HttpDissector {
                                         from: input.client_from.unwrap_or(input.packet),
                                     },
                                 }],
+                                links: Vec::new(),
                             },
                             more: false,
                         });
@@ -304,6 +305,7 @@ impl Dissector for HttpDissector {
                                         packet: input.packet,
                                         what: Clue::HttpStatusLine,
                                     }],
+                                    links: Vec::new(),
                                 },
                                 more: !matches!(self.request, SideReader::Off),
                             });

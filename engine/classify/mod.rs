@@ -20,6 +20,7 @@ pub mod dns;
 pub mod facts;
 pub mod http;
 pub mod ipsec;
+pub mod links;
 pub mod obfuscation;
 pub mod openvpn;
 pub mod quic;

@@ -16,19 +16,25 @@
 //!
 //! The first verdict decides the flow: every other dissector is dropped,
 //! and the deciding one is kept only while it has more to read (a TLS
-//! ServerHello), for at most [`REPLY_PACKETS`] packets. A flow that gives
-//! no verdict within [`MAX_DATA_PACKETS`] payload packets, whose
-//! dissectors have all refused, or (UDP) that started none within
-//! [`IDLE_DATAGRAMS`] datagrams, is left `unknown`; what a running
-//! dissector's evidence supports by then is asked of it
-//! ([`Dissector::settle`](super::dissector::Dissector::settle)). Then the
-//! state is freed and later packets cost one branch.
+//! ServerHello), for at most [`REPLY_PACKETS`] packets. A stream that
+//! switches protocol (an HTTP CONNECT answered, STARTTLS) is *upgraded*:
+//! what was found stays, and the rest of the stream is classified afresh,
+//! its verdict replacing the flow's protocol. A flow that gives no verdict
+//! within [`MAX_DATA_PACKETS`] payload packets, whose dissectors have all
+//! refused, or (UDP) that started none within [`IDLE_DATAGRAMS`]
+//! datagrams, is left `unknown`; what a running dissector's evidence
+//! supports by then is asked of it
+//! ([`Dissector::settle`](super::dissector::Dissector::settle)), for a
+//! decided flow as further facts. Then the state is freed and later
+//! packets cost one branch.
 
 use super::dissector::{Carrier, Confidence, Findings, Input, Probe, Probing, Step};
 use super::facts::Names;
+use super::links::Links;
 use super::reassembly::{Budget, Stream};
 use super::registry::{Kind, Live};
 use super::AppProto;
+use crate::capture::Timestamp;
 use crate::decode::transport::{tcp_flags, Header};
 use crate::decode::Decoded;
 use crate::flow::{TO_CLIENT, TO_SERVER};
@@ -41,6 +47,24 @@ pub const REPLY_PACKETS: u32 = 12;
 /// Datagrams after which a UDP flow that no dissector took is given up.
 pub const IDLE_DATAGRAMS: u16 = 4;
 
+/// What a worker's classifiers share: the reassembly budget and the links
+/// flows leave for each other.
+#[derive(Debug)]
+pub struct Shared {
+    pub budget: Budget,
+    pub links: Links,
+}
+
+impl Shared {
+    /// Out-of-order reassembly bytes capped at `budget`.
+    pub fn new(budget: usize) -> Self {
+        Shared {
+            budget: Budget::new(budget),
+            links: Links::default(),
+        }
+    }
+}
+
 /// A packet as the classifier sees it.
 pub struct Packet<'a, 'p> {
     pub decoded: &'a Decoded<'p>,
@@ -50,6 +74,8 @@ pub struct Packet<'a, 'p> {
     pub index: u64,
     /// The flow's packets so far, this one included.
     pub flow_packets: u32,
+    /// Capture time.
+    pub ts: Timestamp,
 }
 
 /// A flow's classification.
@@ -61,9 +87,11 @@ pub struct AppState {
     work: Option<Box<Work>>,
     /// Nothing more to learn: later packets are not inspected.
     done: bool,
+    /// The stream was upgraded: the next verdict replaces `proto`.
+    reopened: bool,
     /// SYN sequence numbers per side, kept without allocating.
     syn: [Option<u32>; 2],
-    /// Payload packets inspected.
+    /// Payload packets inspected (since the last upgrade).
     data_packets: u16,
     /// Dissectors refused for this flow ([`Kind::bit`]), kept without
     /// allocating.
@@ -97,8 +125,23 @@ struct Running {
 /// What one packet's bytes gave.
 #[derive(Debug, Default)]
 struct Outcome {
+    /// A verdict given before an upgrade in the same packet (the carrier:
+    /// HTTP for a CONNECT).
+    carrier: Option<(AppProto, Confidence)>,
     verdict: Option<(AppProto, Confidence)>,
     found: Findings,
+    /// The stream was upgraded (the new protocol's verdict, if any, is in
+    /// `verdict` after it).
+    upgraded: bool,
+}
+
+/// A packet's view for the dissectors, less its bytes.
+#[derive(Clone, Copy)]
+struct Seen<'a> {
+    side: usize,
+    packet: u64,
+    ts: Timestamp,
+    links: &'a [super::links::Link],
 }
 
 impl AppState {
@@ -119,19 +162,32 @@ impl AppState {
         self.work.is_some()
     }
 
+    /// Still looking for the flow's protocol (none yet, or the stream was
+    /// upgraded).
+    fn probing(&self) -> bool {
+        self.proto == AppProto::Unknown || self.reopened
+    }
+
     /// Looks at one packet of the flow.
-    pub fn inspect(&mut self, p: &Packet<'_, '_>, budget: &mut Budget) {
+    pub fn inspect(&mut self, p: &Packet<'_, '_>, shared: &mut Shared) {
         if self.done {
             return;
         }
         let payload = p.decoded.transport.payload;
+        let seen = Seen {
+            side: p.side,
+            packet: p.index,
+            ts: p.ts,
+            links: shared.links.between(p.decoded.src, p.decoded.dst),
+        };
+        let mut out = Outcome::default();
         match p.decoded.transport.header {
             Header::Tcp(h) => {
                 if h.has(tcp_flags::SYN) {
                     self.syn[p.side].get_or_insert(h.seq);
                 }
                 if payload.is_empty() {
-                    self.tick();
+                    self.tick(shared);
                     return;
                 }
                 let started = self
@@ -142,58 +198,57 @@ impl AppState {
                     return;
                 }
                 self.data_packets = self.data_packets.saturating_add(1);
-                let decided = self.proto != AppProto::Unknown;
+                let decided = !self.probing();
                 let work = self.work.get_or_insert_with(Box::default);
                 let Work { streams, run, .. } = &mut **work;
                 let stream = &mut streams[p.side];
                 if let Some(isn) = self.syn[p.side] {
                     stream.syn(isn);
                 }
-                let mut out = Outcome::default();
                 let refused = &mut self.refused;
-                stream.segment(h.seq, payload, budget, &mut |bytes| {
-                    run.stream(bytes, p, decided, refused, &mut out);
+                stream.segment(h.seq, payload, &mut shared.budget, &mut |bytes| {
+                    run.stream(bytes, &seen, decided, refused, &mut out);
                 });
-                self.apply(out, p);
-                let given_up = self.proto == AppProto::Unknown
-                    && u32::from(self.data_packets) >= MAX_DATA_PACKETS;
-                if given_up || self.exhausted() {
-                    self.finish(budget);
-                }
             }
             Header::Udp => {
                 if payload.is_empty() {
                     return;
                 }
-                self.datagram(Carrier::Datagram, payload, p);
-                let open = self.work.as_ref().is_some_and(|w| !w.run.live.is_empty());
-                if self.proto != AppProto::Unknown
-                    || u32::from(self.data_packets) >= MAX_DATA_PACKETS
-                    || !open && self.data_packets >= IDLE_DATAGRAMS
-                {
-                    self.finish(budget);
-                }
+                self.datagram(Carrier::Datagram, payload, &seen, &mut out);
             }
             Header::Ipsec { .. } => {
-                self.datagram(Carrier::Ip(p.decoded.proto), payload, p);
-                if self.proto != AppProto::Unknown {
-                    self.finish(budget);
-                }
+                self.datagram(Carrier::Ip(p.decoded.proto), payload, &seen, &mut out);
             }
-            _ => self.done = true,
+            _ => {
+                self.done = true;
+                return;
+            }
+        }
+        let links = std::mem::take(&mut out.found.links);
+        for link in links {
+            shared.links.add(p.decoded.src, p.decoded.dst, link);
+        }
+        self.apply(out, p, shared);
+        if self.done {
+            return;
+        }
+        let over = u32::from(self.data_packets) >= MAX_DATA_PACKETS && self.probing();
+        let end = match p.decoded.transport.header {
+            Header::Tcp(_) => over || self.exhausted(),
+            Header::Udp => {
+                let open = self.work.as_ref().is_some_and(|w| !w.run.live.is_empty());
+                !self.probing() || over || !open && self.data_packets >= IDLE_DATAGRAMS
+            }
+            _ => !self.probing(),
+        };
+        if end {
+            self.finish(shared);
         }
     }
 
     /// A datagram (or IP payload) for the dissectors of `carrier`.
-    fn datagram(&mut self, carrier: Carrier, payload: &[u8], p: &Packet<'_, '_>) {
+    fn datagram(&mut self, carrier: Carrier, payload: &[u8], seen: &Seen<'_>, out: &mut Outcome) {
         self.data_packets = self.data_packets.saturating_add(1);
-        let input = Input {
-            bytes: payload,
-            side: p.side,
-            packet: p.index,
-            first: false,
-            client_from: None,
-        };
         for &kind in Kind::ALL {
             if kind.carrier() != carrier
                 || self.refused & kind.bit() != 0
@@ -201,9 +256,9 @@ impl AppState {
             {
                 continue;
             }
-            match kind.probe(payload, p.side) {
+            match kind.probe(payload, seen.side) {
                 Probe::No => {
-                    if p.side == TO_SERVER && kind.probing() != Probing::EachMessage {
+                    if seen.side == TO_SERVER && kind.probing() != Probing::EachMessage {
                         self.refused |= kind.bit();
                     }
                 }
@@ -219,39 +274,51 @@ impl AppState {
         let Some(work) = self.work.as_mut() else {
             return;
         };
-        let mut out = Outcome::default();
-        work.run.feed(
-            &input,
-            self.proto != AppProto::Unknown,
-            &mut self.refused,
-            &mut out,
-        );
-        self.apply(out, p);
+        let input = seen.input(payload, false, None);
+        let decided = !(self.proto == AppProto::Unknown || self.reopened);
+        work.run.feed(&input, decided, &mut self.refused, out);
     }
 
     /// A packet without payload: after a verdict, counts towards giving up
     /// on the reply.
-    fn tick(&mut self) {
-        if self.proto == AppProto::Unknown {
+    fn tick(&mut self, shared: &mut Shared) {
+        if self.probing() {
             return;
         }
         if let Some(work) = self.work.as_mut() {
             work.after_verdict += 1;
             if work.after_verdict > REPLY_PACKETS {
-                self.done = true;
-                self.work = None;
+                self.finish(shared);
             }
         }
     }
 
     /// Records what a packet gave.
-    fn apply(&mut self, out: Outcome, p: &Packet<'_, '_>) {
-        let Outcome { verdict, found } = out;
-        let first_verdict = self.proto == AppProto::Unknown && verdict.is_some();
-        if let Some((proto, _)) = verdict {
-            if self.proto == AppProto::Unknown {
-                self.proto = proto;
+    fn apply(&mut self, out: Outcome, p: &Packet<'_, '_>, shared: &mut Shared) {
+        let Outcome {
+            carrier,
+            verdict,
+            found,
+            upgraded,
+        } = out;
+        if let Some((proto, confidence)) = carrier.filter(|_| self.proto == AppProto::Unknown) {
+            self.proto = proto;
+            let mine = self.names.get_or_insert_with(Box::default);
+            mine.packets_to_verdict = p.flow_packets;
+            mine.confidence = Some(confidence);
+            self.revision = self.revision.wrapping_add(1);
+        }
+        if upgraded {
+            self.reopened = true;
+            self.data_packets = 0;
+            if let Some(work) = self.work.as_mut() {
+                work.after_verdict = 0;
             }
+        }
+        let first_verdict = self.probing() && verdict.is_some();
+        if let Some((proto, _)) = verdict.filter(|_| first_verdict) {
+            self.proto = proto;
+            self.reopened = false;
         }
         // What rules look at: the protocol, the names and the hello.
         if first_verdict || found.facts.iter().any(|f| f.is_rule_visible()) {
@@ -269,12 +336,11 @@ impl AppState {
             }
             mine.evidence.extend(found.evidence);
         }
-        if !first_verdict && self.proto != AppProto::Unknown {
+        if !first_verdict && !self.probing() {
             if let Some(work) = self.work.as_mut() {
                 work.after_verdict += 1;
                 if work.after_verdict > REPLY_PACKETS {
-                    self.done = true;
-                    self.work = None;
+                    self.finish(shared);
                 }
             }
         }
@@ -287,24 +353,21 @@ impl AppState {
         let untried = Kind::ALL.iter().any(|&k| {
             k.carrier() == Carrier::Stream && self.refused & k.bit() == 0 && !work.run.has(k)
         });
-        let open = !work.run.live.is_empty() || untried && self.proto == AppProto::Unknown;
+        let open = !work.run.live.is_empty() || untried && self.probing();
         !open || (work.streams[TO_SERVER].is_full() && work.streams[TO_CLIENT].is_full())
     }
 
-    /// Stops inspecting and frees the state; an undecided flow gets the
-    /// verdict its running dissectors' evidence supports, if any.
-    fn finish(&mut self, budget: &mut Budget) {
+    /// Stops inspecting and frees the state. The running dissectors say
+    /// what their evidence supports now: an undecided flow gets the
+    /// strongest verdict, a decided one the further facts.
+    fn finish(&mut self, shared: &mut Shared) {
         if let Some(mut work) = self.work.take() {
-            if self.proto == AppProto::Unknown {
+            let settled = work.run.live.iter().filter_map(Live::settle);
+            if self.probing() {
                 // The strongest; of equals, the last in registry order.
-                let best = work
-                    .run
-                    .live
-                    .iter()
-                    .filter_map(Live::settle)
-                    .max_by_key(|v| v.confidence);
-                if let Some(v) = best {
+                if let Some(v) = settled.max_by_key(|v| v.confidence) {
                     self.proto = v.proto;
+                    self.reopened = false;
                     let mine = self.names.get_or_insert_with(Box::default);
                     mine.confidence = Some(v.confidence);
                     mine.decided();
@@ -314,17 +377,45 @@ impl AppState {
                     mine.evidence.extend(v.found.evidence);
                     self.revision = self.revision.wrapping_add(1);
                 }
+            } else {
+                for v in settled {
+                    if v.found.facts.iter().any(|f| f.is_rule_visible()) {
+                        self.revision = self.revision.wrapping_add(1);
+                    }
+                    let mine = self.names.get_or_insert_with(Box::default);
+                    for fact in v.found.facts {
+                        mine.add(fact);
+                    }
+                    mine.evidence.extend(v.found.evidence);
+                }
             }
             for s in work.streams.iter_mut() {
-                s.release(budget);
+                s.release(&mut shared.budget);
             }
         }
         self.done = true;
     }
 
     /// The flow ends: frees what is held.
-    pub fn close(&mut self, budget: &mut Budget) {
-        self.finish(budget);
+    pub fn close(&mut self, shared: &mut Shared) {
+        self.finish(shared);
+    }
+}
+
+impl<'a> Seen<'a> {
+    fn input<'b>(&self, bytes: &'b [u8], first: bool, client_from: Option<u64>) -> Input<'b>
+    where
+        'a: 'b,
+    {
+        Input {
+            bytes,
+            side: self.side,
+            packet: self.packet,
+            first,
+            client_from,
+            ts: self.ts,
+            links: self.links,
+        }
     }
 }
 
@@ -342,56 +433,72 @@ impl Running {
     /// In-order stream bytes of one side.
     fn stream(
         &mut self,
-        bytes: &[u8],
-        p: &Packet<'_, '_>,
-        decided: bool,
+        mut bytes: &[u8],
+        seen: &Seen<'_>,
+        mut decided: bool,
         refused: &mut u64,
         out: &mut Outcome,
     ) {
-        let side = p.side;
-        let first = !self.opened[side];
+        let side = seen.side;
         if side == TO_SERVER {
-            self.client_from.get_or_insert(p.index);
+            self.client_from.get_or_insert(seen.packet);
         }
-        if first {
-            self.opened[side] = true;
-            let other_opened = self.opened[1 - side];
-            for &kind in Kind::ALL {
-                if decided
-                    || kind.carrier() != Carrier::Stream
-                    || *refused & kind.bit() != 0
-                    || self.has(kind)
-                {
-                    continue;
+        decided &= !out.upgraded;
+        loop {
+            let first = !self.opened[side];
+            if first {
+                self.opened[side] = true;
+                if !decided {
+                    self.probe(bytes, side, refused);
                 }
-                match (kind.probe(bytes, side), kind.probing()) {
-                    (Probe::No, Probing::EachSide) => {
-                        if other_opened {
-                            *refused |= kind.bit();
-                        }
+            }
+            let input = seen.input(bytes, first, self.client_from);
+            match self.feed(&input, decided || out.verdict.is_some(), refused, out) {
+                Some(rest) if rest > 0 => {
+                    // Upgraded: the rest of this chunk opens the new protocol.
+                    bytes = bytes.get(bytes.len().saturating_sub(rest)..).unwrap_or(&[]);
+                    decided = false;
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// The probes of the stream dissectors not yet running, on the first
+    /// bytes of `side`.
+    fn probe(&mut self, bytes: &[u8], side: usize, refused: &mut u64) {
+        let other_opened = self.opened[1 - side];
+        for &kind in Kind::ALL {
+            if kind.carrier() != Carrier::Stream || *refused & kind.bit() != 0 || self.has(kind) {
+                continue;
+            }
+            match (kind.probe(bytes, side), kind.probing()) {
+                (Probe::No, Probing::EachSide) => {
+                    if other_opened {
+                        *refused |= kind.bit();
                     }
-                    (Probe::No, _) => *refused |= kind.bit(),
-                    (answer, _) => {
-                        self.begin(kind);
-                        if answer == Probe::Yes {
-                            break;
-                        }
+                }
+                (Probe::No, _) => *refused |= kind.bit(),
+                (answer, _) => {
+                    self.begin(kind);
+                    if answer == Probe::Yes {
+                        break;
                     }
                 }
             }
         }
-        let input = Input {
-            bytes,
-            side,
-            packet: p.index,
-            first,
-            client_from: self.client_from,
-        };
-        self.feed(&input, decided || out.verdict.is_some(), refused, out);
     }
 
-    /// Feeds every running dissector, in order, until one decides.
-    fn feed(&mut self, input: &Input<'_>, decided: bool, refused: &mut u64, out: &mut Outcome) {
+    /// Feeds every running dissector, in order, until one decides. On an
+    /// upgrade, the dissectors are reset and the bytes of this input that
+    /// belong to the new protocol are returned.
+    fn feed(
+        &mut self,
+        input: &Input<'_>,
+        decided: bool,
+        refused: &mut u64,
+        out: &mut Outcome,
+    ) -> Option<usize> {
         let mut i = 0;
         while i < self.live.len() {
             let kind = self.live[i].kind();
@@ -404,8 +511,7 @@ impl Running {
                     }
                 }
                 Step::Facts { found, more } => {
-                    out.found.facts.extend(found.facts);
-                    out.found.evidence.extend(found.evidence);
+                    out.found.extend(found);
                     if more {
                         i += 1;
                     } else {
@@ -414,8 +520,7 @@ impl Running {
                     }
                 }
                 Step::Verdict(v) => {
-                    out.found.facts.extend(v.found.facts);
-                    out.found.evidence.extend(v.found.evidence);
+                    out.found.extend(v.found);
                     if !decided && out.verdict.is_none() {
                         out.verdict = Some((v.proto, v.confidence));
                     }
@@ -425,10 +530,20 @@ impl Running {
                     self.live.clear();
                     self.live.extend(keep);
                     *refused = !kind.bit() | if v.more { 0 } else { kind.bit() };
-                    return;
+                    return None;
+                }
+                Step::Upgrade { found, rest } => {
+                    out.found.extend(found);
+                    out.upgraded = true;
+                    out.carrier = out.verdict.take().or(out.carrier);
+                    self.live.clear();
+                    self.opened = [false; 2];
+                    *refused = 0;
+                    return Some(rest);
                 }
             }
         }
+        None
     }
 }
 
@@ -475,15 +590,16 @@ mod tests {
         d
     }
 
-    fn feed(app: &mut AppState, budget: &mut Budget, packets: &[(usize, Decoded<'_>)]) {
+    fn feed(app: &mut AppState, shared: &mut Shared, packets: &[(usize, Decoded<'_>)]) {
         for (i, (side, d)) in packets.iter().enumerate() {
             let p = Packet {
                 decoded: d,
                 side: *side,
                 index: 100 + i as u64,
                 flow_packets: i as u32 + 1,
+                ts: i as u64,
             };
-            app.inspect(&p, budget);
+            app.inspect(&p, shared);
         }
     }
 
@@ -491,12 +607,12 @@ mod tests {
 
     #[test]
     fn http_request_split_and_reordered_on_any_port() {
-        let mut budget = Budget::new(1 << 20);
+        let mut shared = Shared::new(1 << 20);
         let mut app = AppState::default();
         let (a, b) = REQ.split_at(20);
         feed(
             &mut app,
-            &mut budget,
+            &mut shared,
             &[
                 (TO_SERVER, tcp(999, tcp_flags::SYN, &[])),
                 (TO_SERVER, tcp(1020, tcp_flags::ACK, b)),
@@ -511,7 +627,7 @@ mod tests {
         );
         assert_eq!(names.packets_to_verdict, 3);
         assert_eq!(names.evidence[0].packet, 102);
-        assert_eq!(budget.used, 0, "reassembly memory returned");
+        assert_eq!(shared.budget.used, 0, "reassembly memory returned");
     }
 
     #[test]
@@ -520,9 +636,9 @@ mod tests {
             0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3, b'W', b'w', b'w', 4, b't', b'e',
             b's', b't', 0, 0, 28, 0, 1,
         ];
-        let mut budget = Budget::new(1 << 20);
+        let mut shared = Shared::new(1 << 20);
         let mut app = AppState::default();
-        feed(&mut app, &mut budget, &[(TO_SERVER, udp(&q))]);
+        feed(&mut app, &mut shared, &[(TO_SERVER, udp(&q))]);
         assert_eq!(app.proto, AppProto::Dns);
         assert_eq!(
             app.names.as_ref().unwrap().dns.as_ref().unwrap().rrname,
@@ -534,7 +650,7 @@ mod tests {
         let mut app = AppState::default();
         feed(
             &mut app,
-            &mut budget,
+            &mut shared,
             &[
                 (TO_SERVER, tcp(1, 0, &framed[..5])),
                 (TO_SERVER, tcp(6, 0, &framed[5..])),
@@ -545,11 +661,11 @@ mod tests {
 
     #[test]
     fn response_without_request_is_http() {
-        let mut budget = Budget::new(1 << 20);
+        let mut shared = Shared::new(1 << 20);
         let mut app = AppState::default();
         feed(
             &mut app,
-            &mut budget,
+            &mut shared,
             &[(TO_CLIENT, tcp(5, 0, b"HTTP/1.1 304 Not Modified\r\n\r\n"))],
         );
         assert_eq!(app.proto, AppProto::Http);
@@ -557,13 +673,13 @@ mod tests {
 
     #[test]
     fn gives_up_and_frees_state() {
-        let mut budget = Budget::new(1 << 20);
+        let mut shared = Shared::new(1 << 20);
         let mut app = AppState::default();
         let junk = [0x5au8; 100];
         let packets: Vec<(usize, Decoded<'_>)> = (0..40u32)
             .map(|i| (TO_SERVER, udp(&junk[..(i % 50 + 20) as usize])))
             .collect();
-        feed(&mut app, &mut budget, &packets);
+        feed(&mut app, &mut shared, &packets);
         assert_eq!(app.proto, AppProto::Unknown);
         assert!(!app.inspecting() && !app.is_allocated());
     }

@@ -183,6 +183,7 @@ impl VpnVerdict {
                 details: self.details,
             })],
             evidence: self.evidence,
+            links: Vec::new(),
         }
     }
 }

@@ -9,7 +9,7 @@
 //! gives the same output for any thread count.
 
 use crate::capture::{RawPacket, Timestamp, NANOS_PER_SEC};
-use crate::classify::reassembly::Budget;
+use crate::classify::state::Shared;
 use crate::classify::{self, AppState};
 use crate::decode::defrag::{DefragConfig, Defragmenter};
 use crate::decode::ip::IpPacket;
@@ -78,8 +78,9 @@ pub struct Worker {
     clock: Timestamp,
     next_sweep: Timestamp,
     ended: Vec<WorkerFlow>,
-    /// Out-of-order TCP bytes held by this worker's flows.
-    budget: Budget,
+    /// What this worker's classifiers share: the out-of-order budget of
+    /// its flows' TCP reassembly and the links between flows.
+    classify: Shared,
     events: Vec<(Order, Event)>,
     /// The rule set, with this worker's scratch space.
     rules: Option<Matcher>,
@@ -104,7 +105,7 @@ impl Worker {
             clock: 0,
             next_sweep: 0,
             ended: Vec::new(),
-            budget: Budget::new(part(REASSEMBLY_MEMORY)),
+            classify: Shared::new(part(REASSEMBLY_MEMORY)),
             events: Vec::new(),
             rules: None,
             hits: Vec::new(),
@@ -342,8 +343,9 @@ impl Worker {
                 side,
                 index,
                 flow_packets: (flow.pkts[0] + flow.pkts[1]).min(u64::from(u32::MAX)) as u32,
+                ts,
             };
-            flow.ext.app.inspect(&p, &mut self.budget);
+            flow.ext.app.inspect(&p, &mut self.classify);
         }
         if let Some(m) = self.rules.as_mut() {
             check_rules(m, flow, index, ts, &mut self.hits, &mut self.events);
@@ -370,7 +372,7 @@ impl Worker {
     }
 
     fn end(&mut self, at: u64, flow: &mut WorkerFlow, reason: EndReason) {
-        flow.ext.app.close(&mut self.budget);
+        flow.ext.app.close(&mut self.classify);
         if let Some(m) = self.rules.as_mut() {
             let ts = flow.last_ts;
             check_rules(m, flow, at, ts, &mut self.hits, &mut self.events);

@@ -9,7 +9,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sift::classify::reassembly::Budget;
+use sift::classify::state::Shared;
 use sift::classify::{AppProto, AppState, Packet};
 use sift::decode::ip::proto;
 use sift::decode::transport::{tcp_flags, Header, TcpHeader, Transport};
@@ -49,7 +49,7 @@ fn packet(kind: u8, seq: u32, payload: &[u8]) -> Decoded<'_> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let mut budget = Budget::new(1 << 20);
+    let mut shared = Shared::new(1 << 20);
     let mut flows: [AppState; 4] = Default::default();
     let mut seqs = [1000u32; 2];
     let mut counts = [0u32; 4];
@@ -73,15 +73,16 @@ fuzz_target!(|data: &[u8]| {
             side,
             index,
             flow_packets: counts[k],
+            ts: index * 1000,
         };
-        flows[k].inspect(&p, &mut budget);
+        flows[k].inspect(&p, &mut shared);
         index += 1;
     }
     for app in flows.iter_mut() {
-        app.close(&mut budget);
+        app.close(&mut shared);
         if app.proto != AppProto::Unknown {
             assert!(app.names.as_ref().is_some_and(|n| !n.evidence.is_empty()));
         }
     }
-    assert_eq!(budget.used, 0, "every reassembly byte returned");
+    assert_eq!(shared.budget.used, 0, "every reassembly byte returned");
 });

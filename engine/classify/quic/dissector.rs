@@ -74,6 +74,7 @@ impl Dissector for QuicDissector {
                     packet: input.packet,
                     what: clue,
                 }],
+                links: Vec::new(),
             },
             more: false,
         })

@@ -20,9 +20,15 @@ pub(super) enum SideReader {
 /// ServerHello adds the server's choices; a capture that starts
 /// mid-connection is TLS after a few (`MIDSTREAM_RECORDS`) valid record headers
 /// in a row.
+///
+/// When a shape analyzer wants the flow ([`shapes::wanted`]), the readers
+/// go on after the hellos, logging record headers of both directions until
+/// the [`shapes::Log`] is full; the analyzers' findings then join the
+/// flow's facts.
 #[derive(Debug, Default)]
 pub struct TlsDissector {
     pub(super) sides: [SideReader; 2],
+    pub(super) log: Option<Box<shapes::Log>>,
 }
 
 impl Dissector for TlsDissector {
@@ -53,7 +59,18 @@ impl Dissector for TlsDissector {
         let mut decided = None;
         let mut found = Findings::default();
         if let SideReader::Reading(reader) = slot {
-            let feed = reader.push(input.bytes);
+            let log = &mut self.log;
+            let feed = reader.push_with(input.bytes, &mut |content_type, len| {
+                if let Some(log) = log.as_mut() {
+                    log.push(shapes::Record {
+                        side,
+                        content_type,
+                        len,
+                        packet: input.packet,
+                        ts: input.ts,
+                    });
+                }
+            });
             let mut done = feed.is_final();
             if let Some(msg) = reader.next_message() {
                 done = true;
@@ -68,9 +85,13 @@ impl Dissector for TlsDissector {
                                     from: input.client_from.unwrap_or(input.packet),
                                 },
                             });
-                            found
-                                .facts
-                                .push(Fact::TlsHello(Box::new(HelloSummary::new(&ch, false))));
+                            let hello = HelloSummary::new(&ch, false);
+                            if shapes::wanted(&hello) {
+                                self.log = Some(Box::new(shapes::Log::new(hello.clone())));
+                                reader.headers_only();
+                                done = false;
+                            }
+                            found.facts.push(Fact::TlsHello(Box::new(hello)));
                         }
                     }
                     (TO_CLIENT, HandshakeType::SERVER_HELLO) => {
@@ -82,7 +103,13 @@ impl Dissector for TlsDissector {
                                     cipher: sh.cipher,
                                 },
                             });
-                            found.facts.push(Fact::TlsServer(ServerSummary::new(&sh)));
+                            let server = ServerSummary::new(&sh);
+                            if let Some(log) = self.log.as_mut() {
+                                log.server = Some(server.clone());
+                                reader.headers_only();
+                                done = false;
+                            }
+                            found.facts.push(Fact::TlsServer(server));
                         }
                     }
                     _ => {}
@@ -118,6 +145,12 @@ impl Dissector for TlsDissector {
                 *slot = SideReader::Off;
             }
         }
+        if self.log.as_ref().is_some_and(|l| l.is_full()) {
+            if let Some(log) = self.log.take() {
+                found.extend(shapes::analyze(&log));
+            }
+            self.sides = [SideReader::Off, SideReader::Off];
+        }
         let more = self.sides.iter().any(|s| !matches!(s, SideReader::Off));
         match decided {
             Some(confidence) => Step::Verdict(Verdict {
@@ -130,5 +163,17 @@ impl Dissector for TlsDissector {
             None if more => Step::NeedMore,
             None => Step::Refuse,
         }
+    }
+
+    /// The flow ends with records still being logged: the analyzers look
+    /// at what there is.
+    fn settle(&self) -> Option<Verdict> {
+        let log = self.log.as_ref()?;
+        Some(Verdict {
+            proto: AppProto::Tls,
+            confidence: Confidence::High,
+            found: shapes::analyze(log),
+            more: false,
+        })
     }
 }

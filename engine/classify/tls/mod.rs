@@ -54,6 +54,7 @@ mod fingerprint;
 mod hello;
 mod record;
 mod server;
+pub mod shapes;
 #[cfg(test)]
 mod tests;
 

@@ -105,6 +105,9 @@ pub struct HandshakeReader {
     pub(super) complete_end: usize,
     pub(super) verdict: Option<Feed>,
     pub(super) reason: Option<TlsError>,
+    /// Past the hellos: record headers are read, payloads skipped whatever
+    /// their type (later handshake messages may be encrypted).
+    pub(super) headers_only: bool,
 }
 
 impl Default for HandshakeReader {
@@ -135,6 +138,7 @@ impl HandshakeReader {
             complete_end: 0,
             verdict: None,
             reason: None,
+            headers_only: false,
         }
     }
 
@@ -174,6 +178,25 @@ impl HandshakeReader {
 
     /// Feeds the next bytes of the stream.
     pub fn push(&mut self, bytes: &[u8]) -> Feed {
+        self.push_with(bytes, &mut |_, _| {})
+    }
+
+    /// From now on, reads record headers only: payloads are skipped, no
+    /// handshake message is assembled (what follows the hellos).
+    pub fn headers_only(&mut self) {
+        self.headers_only = true;
+        self.hs = Vec::new();
+        self.hs_pos = 0;
+        self.complete_end = 0;
+    }
+
+    /// Feeds the next bytes of the stream, telling `on_record` the type and
+    /// length of each record header as it completes.
+    pub fn push_with(
+        &mut self,
+        bytes: &[u8],
+        on_record: &mut dyn FnMut(ContentType, usize),
+    ) -> Feed {
         if let Some(verdict) = self.verdict {
             return verdict;
         }
@@ -184,7 +207,7 @@ impl HandshakeReader {
                 let n = self.record_left.min(rest.len());
                 let (payload, tail) = rest.split_at(n);
                 rest = tail;
-                if self.record_type == ContentType::HANDSHAKE {
+                if self.record_type == ContentType::HANDSHAKE && !self.headers_only {
                     if let Err(e) = self.append(payload) {
                         return self.stop(Feed::Overflow, e);
                     }
@@ -212,6 +235,7 @@ impl HandshakeReader {
                     self.record_type = ContentType(ty);
                     self.record_left = usize::from(u16::from_be_bytes([l0, l1]));
                     self.in_record = self.record_left > 0;
+                    on_record(self.record_type, self.record_left);
                 }
             }
         }
