@@ -6,9 +6,18 @@
 //! - a datagram is dropped if it is not complete [`DefragConfig::timeout`]
 //!   after its first fragment, in packet time;
 //! - at most [`DefragConfig::max_datagrams`] are in progress and at most
-//!   [`DefragConfig::max_bytes`] buffered; past either, the oldest goes;
+//!   [`DefragConfig::max_bytes`] buffered; past either, the oldest goes.
+//!   Fragments are stored as they came (only the bytes no earlier fragment
+//!   covered), so what is buffered is what was received: a fragment far
+//!   into a datagram costs its own bytes, not the gap before it, and the
+//!   byte cap is enforced on every fragment;
 //! - a datagram may have at most [`DefragConfig::max_fragments`] fragments and
 //!   may not end past 65,535 bytes.
+//!
+//! A datagram given up (malformed, too many fragments, an IPv6 overlap)
+//! leaves a tombstone until its timeout, so its later fragments neither
+//! start a new datagram nor are counted again; each datagram given up is
+//! counted once, under one reason.
 //!
 //! Overlap policy: for IPv4 the **first copy wins** — bytes already held are
 //! never overwritten, a later fragment only fills gaps. That is what Linux and
@@ -68,14 +77,66 @@ struct Key {
 
 struct Pending {
     first_seen: Timestamp,
-    buf: Vec<u8>,
-    /// Sorted, disjoint, non-adjacent byte ranges already filled.
-    filled: Vec<(u32, u32)>,
+    /// The bytes received, as disjoint pieces sorted by offset (first copy
+    /// wins: a later fragment adds only what no piece covers).
+    pieces: Vec<(u32, Vec<u8>)>,
     total: Option<u32>,
     fragments: u16,
     wire_bytes: u64,
-    /// IPv6 overlap seen: drop everything until the timeout.
-    poisoned: bool,
+    /// Given up (and counted): later fragments are ignored until the
+    /// timeout.
+    dead: bool,
+}
+
+impl Pending {
+    fn held(&self) -> usize {
+        self.pieces.iter().map(|(_, b)| b.len()).sum()
+    }
+
+    /// Does `[start, end)` overlap a piece?
+    fn overlaps(&self, start: u32, end: u32) -> bool {
+        self.pieces
+            .iter()
+            .any(|(s, b)| *s < end && start < *s + b.len() as u32)
+    }
+
+    /// The parts of `[start, end)` no piece covers.
+    fn gaps(&self, start: u32, end: u32) -> Vec<(u32, u32)> {
+        let mut out = Vec::new();
+        let mut cursor = start;
+        for (s, b) in &self.pieces {
+            let e = *s + b.len() as u32;
+            if e <= cursor {
+                continue;
+            }
+            if *s >= end {
+                break;
+            }
+            if *s > cursor {
+                out.push((cursor, *s));
+            }
+            cursor = cursor.max(e);
+        }
+        if cursor < end {
+            out.push((cursor, end));
+        }
+        out
+    }
+
+    /// True when the pieces cover `[0, total)` with no gap.
+    fn complete(&self) -> bool {
+        let Some(total) = self.total else {
+            return false;
+        };
+        let mut next = 0;
+        for (s, b) in &self.pieces {
+            if *s != next {
+                return false;
+            }
+            next = s + b.len() as u32;
+        }
+        next == total
+    }
 }
 
 /// A complete datagram's upper-layer bytes.
@@ -92,11 +153,20 @@ pub struct Reassembled {
 /// Maximum size of an IP payload.
 const MAX_DATAGRAM: u32 = 65_535;
 
+/// Why a datagram was given up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum GiveUp {
+    Malformed,
+    Overlap,
+    Evicted,
+}
+
 pub struct Defragmenter {
     config: DefragConfig,
     pending: HashMap<Key, Pending>,
     /// (first_seen, key) in arrival order, for timeouts and eviction.
     order: VecDeque<(Timestamp, Key)>,
+    /// Payload bytes held over all datagrams.
     bytes: usize,
     stats: DefragStats,
 }
@@ -121,14 +191,36 @@ impl Defragmenter {
         self.bytes
     }
 
+    /// Datagrams being assembled (tombstones of those given up aside).
     pub fn in_progress(&self) -> usize {
-        self.pending.len()
+        self.pending.values().filter(|p| !p.dead).count()
     }
 
     fn remove(&mut self, key: &Key) -> Option<Pending> {
         let p = self.pending.remove(key)?;
-        self.bytes -= p.buf.capacity();
+        self.bytes -= p.held();
         Some(p)
+    }
+
+    /// Gives the datagram at `key` up, counting it once, and leaves a
+    /// tombstone so its later fragments are ignored until its timeout.
+    fn give_up(&mut self, key: &Key, why: GiveUp) {
+        let Some(p) = self.pending.get_mut(key) else {
+            return;
+        };
+        if p.dead {
+            return;
+        }
+        let held = p.held();
+        p.dead = true;
+        p.pieces = Vec::new();
+        self.bytes -= held;
+        match why {
+            GiveUp::Malformed => self.stats.malformed += 1,
+            GiveUp::Overlap => {}
+            GiveUp::Evicted => self.stats.evicted += 1,
+        }
+        self.stats.dropped += 1;
     }
 
     /// Drops datagrams older than the timeout at packet time `now`.
@@ -140,7 +232,7 @@ impl Defragmenter {
             self.order.pop_front();
             if self.pending.get(&key).is_some_and(|p| p.first_seen == seen) {
                 let p = self.remove(&key).expect("present");
-                if !p.poisoned {
+                if !p.dead {
                     self.stats.timed_out += 1;
                     self.stats.dropped += 1;
                 }
@@ -154,17 +246,30 @@ impl Defragmenter {
         }
     }
 
-    /// Evicts the oldest datagram in progress. Returns false if none.
-    fn evict_oldest(&mut self) -> bool {
+    /// Evicts the oldest datagram in progress other than `keep` (tombstones
+    /// go silently). Returns false if there is none.
+    fn evict_oldest(&mut self, keep: Option<&Key>) -> bool {
+        let mut skipped = None;
+        let mut evicted = false;
         while let Some((seen, key)) = self.order.pop_front() {
+            if Some(&key) == keep {
+                skipped = Some((seen, key));
+                continue;
+            }
             if self.pending.get(&key).is_some_and(|p| p.first_seen == seen) {
-                self.remove(&key);
-                self.stats.evicted += 1;
-                self.stats.dropped += 1;
-                return true;
+                let p = self.remove(&key).expect("present");
+                if !p.dead {
+                    self.stats.evicted += 1;
+                    self.stats.dropped += 1;
+                }
+                evicted = true;
+                break;
             }
         }
-        false
+        if let Some(k) = skipped {
+            self.order.push_front(k);
+        }
+        evicted
     }
 
     /// Adds a fragment (`ip.fragment` must be set; other packets are
@@ -184,18 +289,18 @@ impl Defragmenter {
         };
         let start = frag.offset;
         let end = start + data.len() as u32;
-        if end > MAX_DATAGRAM || (frag.more && data.len() % 8 != 0) {
-            // Too long, or a non-final fragment not a multiple of 8 bytes.
-            self.remove(&key);
-            self.stats.malformed += 1;
-            self.stats.dropped += 1;
-            return None;
-        }
+        // Too long, or a non-final fragment not a multiple of 8 bytes.
+        let malformed = end > MAX_DATAGRAM || (frag.more && data.len() % 8 != 0);
         if !self.pending.contains_key(&key) {
-            while self.pending.len() >= self.config.max_datagrams
-                || self.bytes + end as usize > self.config.max_bytes
-            {
-                if !self.evict_oldest() {
+            let full = self.pending.len() >= self.config.max_datagrams;
+            if malformed && full {
+                // No room for its tombstone: count it, keep the others.
+                self.stats.malformed += 1;
+                self.stats.dropped += 1;
+                return None;
+            }
+            while self.pending.len() >= self.config.max_datagrams {
+                if !self.evict_oldest(None) {
                     break;
                 }
             }
@@ -203,21 +308,24 @@ impl Defragmenter {
                 key,
                 Pending {
                     first_seen: now,
-                    buf: Vec::new(),
-                    filled: Vec::new(),
+                    pieces: Vec::new(),
                     total: None,
                     fragments: 0,
                     wire_bytes: 0,
-                    poisoned: false,
+                    dead: false,
                 },
             );
             self.order.push_back((now, key));
         }
-        let max_fragments = self.config.max_fragments;
-        let p = self.pending.get_mut(&key).expect("inserted above");
-        if p.poisoned {
+        if self.pending.get(&key).is_some_and(|p| p.dead) {
             return None;
         }
+        if malformed {
+            self.give_up(&key, GiveUp::Malformed);
+            return None;
+        }
+        let max_fragments = self.config.max_fragments;
+        let p = self.pending.get_mut(&key).expect("inserted above");
         p.fragments += 1;
         p.wire_bytes += u64::from(wire_len);
         let mut bad = p.fragments > max_fragments;
@@ -230,82 +338,53 @@ impl Defragmenter {
         if p.total.is_some_and(|t| end > t) {
             bad = true;
         }
-        let overlaps = p.filled.iter().any(|&(s, e)| s < end && start < e);
-        if overlaps {
-            self.stats.overlaps += 1;
-        }
-        if bad || (overlaps && v6) {
-            if overlaps && v6 && !bad {
-                // RFC 5722: keep the key poisoned until the timeout.
-                p.poisoned = true;
-                self.bytes -= p.buf.capacity();
-                p.buf = Vec::new();
-                p.filled.clear();
-            } else {
-                self.remove(&key);
-                self.stats.malformed += 1;
-            }
-            self.stats.dropped += 1;
+        let overlaps = p.overlaps(start, end);
+        if bad {
+            self.give_up(&key, GiveUp::Malformed);
             return None;
         }
-        if p.buf.len() < end as usize {
-            let before = p.buf.capacity();
-            p.buf.resize(end as usize, 0);
-            self.bytes += p.buf.capacity() - before;
+        if overlaps {
+            self.stats.overlaps += 1;
+            if v6 {
+                // RFC 5722: the datagram is invalid.
+                self.give_up(&key, GiveUp::Overlap);
+                return None;
+            }
         }
-        fill_gaps(&mut p.buf, &mut p.filled, start, data);
-        let complete = p.total.is_some_and(|t| p.filled.as_slice() == [(0, t)]);
-        if !complete {
+        let gaps = p.gaps(start, end);
+        let adding: usize = gaps.iter().map(|(a, b)| (b - a) as usize).sum();
+        while self.bytes + adding > self.config.max_bytes {
+            if !self.evict_oldest(Some(&key)) {
+                // This datagram alone would pass the cap.
+                self.give_up(&key, GiveUp::Evicted);
+                return None;
+            }
+        }
+        let p = self.pending.get_mut(&key).expect("kept by eviction");
+        for (a, b) in gaps {
+            let piece = data
+                .get((a - start) as usize..(b - start) as usize)
+                .unwrap_or(&[])
+                .to_vec();
+            let at = p.pieces.partition_point(|(s, _)| *s < a);
+            p.pieces.insert(at, (a, piece));
+        }
+        self.bytes += adding;
+        if !p.complete() {
             return None;
         }
         let p = self.remove(&key).expect("present");
         self.stats.reassembled += 1;
-        let mut payload = p.buf;
-        payload.truncate(p.total.unwrap_or(0) as usize);
+        let mut payload = Vec::with_capacity(p.total.unwrap_or(0) as usize);
+        for (_, b) in p.pieces {
+            payload.extend_from_slice(&b);
+        }
         Some(Reassembled {
             proto,
             payload,
             wire_bytes: p.wire_bytes,
         })
     }
-}
-
-/// Copies `data` (at `start`) into the parts of `buf` not yet filled, and
-/// records the new coverage. First copy wins.
-fn fill_gaps(buf: &mut [u8], filled: &mut Vec<(u32, u32)>, start: u32, data: &[u8]) {
-    let end = start + data.len() as u32;
-    let mut cursor = start;
-    for &(s, e) in filled.iter() {
-        if e <= cursor {
-            continue;
-        }
-        if s >= end {
-            break;
-        }
-        if s > cursor {
-            let (a, b) = (cursor as usize, s as usize);
-            buf[a..b].copy_from_slice(&data[a - start as usize..b - start as usize]);
-        }
-        cursor = cursor.max(e);
-        if cursor >= end {
-            break;
-        }
-    }
-    if cursor < end {
-        let (a, b) = (cursor as usize, end as usize);
-        buf[a..b].copy_from_slice(&data[a - start as usize..b - start as usize]);
-    }
-    // Merge [start, end) into the range list.
-    filled.push((start, end));
-    filled.sort_unstable();
-    let mut merged: Vec<(u32, u32)> = Vec::with_capacity(filled.len());
-    for &(s, e) in filled.iter() {
-        match merged.last_mut() {
-            Some(last) if s <= last.1 => last.1 = last.1.max(e),
-            _ => merged.push((s, e)),
-        }
-    }
-    *filled = merged;
 }
 
 #[cfg(test)]
@@ -435,5 +514,108 @@ mod tests {
             d.add(SEC, &packet("10.0.0.1", "10.0.0.2", f, &[0; 1480]), 1514);
             assert!(d.buffered_bytes() <= (1 << 20) + 65_536);
         }
+    }
+
+    /// A first fragment, then one far into the datagram, for thousands of
+    /// datagrams: each costs the bytes it brought, and the byte cap holds
+    /// on every fragment (a dense buffer made each cost 64 KB and the cap
+    /// was checked only on a datagram's first fragment).
+    #[test]
+    fn a_far_fragment_costs_its_own_bytes() {
+        let cap = 1 << 20;
+        let cfg = DefragConfig {
+            max_bytes: cap,
+            ..DefragConfig::default()
+        };
+        let mut d = Defragmenter::new(cfg);
+        for id in 0..8000u32 {
+            let head = Fragment {
+                id,
+                offset: 0,
+                more: true,
+            };
+            let far = Fragment {
+                id,
+                offset: 65_440,
+                more: true,
+            };
+            d.add(SEC, &packet("10.0.0.1", "10.0.0.2", head, &[1; 16]), 50);
+            d.add(SEC, &packet("10.0.0.1", "10.0.0.2", far, &[2; 8]), 42);
+            assert!(
+                d.buffered_bytes() <= cap,
+                "{} bytes held",
+                d.buffered_bytes()
+            );
+        }
+        assert_eq!(d.buffered_bytes(), 8000 * 24);
+        assert_eq!(d.stats().dropped, 0);
+    }
+
+    /// The byte cap evicts the oldest datagrams for a new one, and gives up
+    /// a datagram that alone would pass it.
+    #[test]
+    fn byte_cap_evicts_then_refuses() {
+        let cfg = DefragConfig {
+            max_bytes: 4096,
+            ..DefragConfig::default()
+        };
+        let mut d = Defragmenter::new(cfg);
+        for id in 0..4u32 {
+            let f = Fragment {
+                id,
+                offset: 0,
+                more: true,
+            };
+            d.add(SEC, &packet("10.0.0.1", "10.0.0.2", f, &[0; 1480]), 1514);
+        }
+        assert!(d.buffered_bytes() <= 4096);
+        assert_eq!((d.stats().evicted, d.stats().dropped), (2, 2));
+        let big = Fragment {
+            id: 99,
+            offset: 0,
+            more: true,
+        };
+        d.add(SEC, &packet("10.0.0.1", "10.0.0.2", big, &[0; 4104]), 4138);
+        assert_eq!(d.buffered_bytes(), 0, "nothing fits beside it");
+        assert_eq!(d.stats().dropped, 5, "two more evicted, then itself");
+    }
+
+    /// A datagram given up is counted once: its later fragments do not
+    /// start a new datagram that times out and is counted again, and an
+    /// IPv6 datagram invalidated by an overlap is not counted again when
+    /// evicted.
+    #[test]
+    fn a_datagram_given_up_is_counted_once() {
+        let mut d = Defragmenter::new(DefragConfig::default());
+        for i in 0..140u32 {
+            add(&mut d, SEC, frag(i * 8, true), &[0; 8]);
+        }
+        assert_eq!((d.stats().malformed, d.stats().dropped), (1, 1));
+        assert_eq!(d.in_progress(), 0);
+        d.expire(60 * SEC);
+        assert_eq!(d.stats().dropped, 1, "the tail did not start a datagram");
+
+        let cfg = DefragConfig {
+            max_datagrams: 1,
+            ..DefragConfig::default()
+        };
+        let mut d = Defragmenter::new(cfg);
+        let v6 = |id, offset, data| {
+            let f = Fragment {
+                id,
+                offset,
+                more: true,
+            };
+            packet("2001:db8::1", "2001:db8::2", f, data)
+        };
+        d.add(SEC, &v6(1, 0, &[1; 16]), 70);
+        d.add(SEC, &v6(1, 8, &[2; 16]), 70);
+        assert_eq!((d.stats().overlaps, d.stats().dropped), (1, 1));
+        d.add(SEC, &v6(2, 0, &[3; 16]), 70);
+        assert_eq!(
+            (d.stats().evicted, d.stats().dropped),
+            (0, 1),
+            "the invalid datagram's tombstone went silently"
+        );
     }
 }
