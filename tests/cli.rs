@@ -42,34 +42,28 @@ fn pcap(link: u32, frames: &[(u32, &[u8])]) -> Vec<u8> {
     v
 }
 
-/// Raw IPv4/UDP packet 10.0.0.1:5000 -> 10.0.0.2:53 with `payload`.
-fn udp(src_last: u8, payload: &[u8]) -> Vec<u8> {
-    let total = 28 + payload.len();
-    let mut v = vec![
-        0x45,
-        0,
-        (total >> 8) as u8,
-        total as u8,
-        0,
-        1,
-        0,
-        0,
-        64,
-        17,
-        0,
-        0,
-        10,
-        0,
-        0,
-        src_last,
-        10,
-        0,
-        0,
-        2,
-    ];
-    v.extend_from_slice(&[0x13, 0x88, 0x00, 0x35, 0, (8 + payload.len()) as u8, 0, 0]);
-    v.extend_from_slice(payload);
+/// A raw IPv4/UDP packet (link type 101) from `src` to `dst`, TTL 64,
+/// identification 1, lengths and checksums valid (etherparse's builder).
+fn ipv4_udp(src: ([u8; 4], u16), dst: ([u8; 4], u16), payload: &[u8]) -> Vec<u8> {
+    use etherparse::{IpHeaders, Ipv4Header, PacketBuilder};
+    let ip = Ipv4Header {
+        identification: 1,
+        time_to_live: 64,
+        source: src.0,
+        destination: dst.0,
+        ..Ipv4Header::default()
+    };
+    let mut v = Vec::new();
+    PacketBuilder::ip(IpHeaders::Ipv4(ip, Default::default()))
+        .udp(src.1, dst.1)
+        .write(&mut v, payload)
+        .expect("a test packet within IPv4's limits");
     v
+}
+
+/// Raw IPv4/UDP packet 10.0.0.`src_last`:5000 -> 10.0.0.2:53 with `payload`.
+fn udp(src_last: u8, payload: &[u8]) -> Vec<u8> {
+    ipv4_udp(([10, 0, 0, src_last], 5000), ([10, 0, 0, 2], 53), payload)
 }
 
 #[test]
@@ -150,11 +144,12 @@ fn unknown_link_type_is_counted_not_fatal() {
 #[test]
 fn eve_flow_record_fields() {
     let q = udp(1, b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00");
-    let mut r = udp(1, b"\x12\x34\x81\x80");
-    // Make the second packet the reply: 10.0.0.2:53 -> 10.0.0.1:5000.
-    r[12..16].copy_from_slice(&[10, 0, 0, 2]);
-    r[16..20].copy_from_slice(&[10, 0, 0, 1]);
-    r[20..24].copy_from_slice(&[0x00, 0x35, 0x13, 0x88]);
+    // The reply: 10.0.0.2:53 -> 10.0.0.1:5000.
+    let r = ipv4_udp(
+        ([10, 0, 0, 2], 53),
+        ([10, 0, 0, 1], 5000),
+        b"\x12\x34\x81\x80",
+    );
     let t = Temp::new(
         "dns.pcap",
         &pcap(101, &[(1_600_000_000, &q), (1_600_000_001, &r)]),

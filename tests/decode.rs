@@ -1,5 +1,6 @@
 //! Decoding on real captures of the nDPI corpus, through the binary: fragment
-//! reassembly and tunnels as a user sees them in the flow records.
+//! reassembly and tunnels as a user sees them in the flow records; and the
+//! frames the tests build, checked as a receiver would.
 
 mod common;
 
@@ -149,4 +150,61 @@ fn decoders_agree_with_etherparse() {
         disagreements.len(),
         &disagreements[..disagreements.len().min(20)]
     );
+}
+
+/// The frames the tests build (`common::pcap`) are what a receiver accepts:
+/// IPv4 header, TCP and UDP checksums valid, lengths consistent.
+#[test]
+fn test_frames_carry_valid_checksums() {
+    use common::pcap::{Frame, PSH_ACK, SYN};
+    use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+    use sift::capture::file::Reader;
+
+    let frames = [
+        Frame {
+            src: ([10, 0, 0, 1], 40000),
+            dst: ([10, 0, 0, 2], 443),
+            tcp: Some((7, SYN)),
+            payload: Vec::new(),
+        },
+        Frame {
+            src: ([10, 0, 0, 1], 40000),
+            dst: ([10, 0, 0, 2], 443),
+            tcp: Some((8, PSH_ACK)),
+            payload: (0..=255u8).collect(),
+        },
+        Frame {
+            src: ([192, 0, 2, 7], 5353),
+            dst: ([192, 0, 2, 9], 53),
+            tcp: None,
+            payload: b"\x12\x34\x01\x00".to_vec(),
+        },
+    ];
+    let file = pcap::file(&frames);
+    let mut reader = Reader::new(&file).unwrap();
+    let mut seen = 0;
+    while let Some(p) = reader.next_packet() {
+        let p = p.unwrap();
+        let s = SlicedPacket::from_ethernet(p.data).unwrap();
+        let Some(NetSlice::Ipv4(ip)) = &s.net else {
+            panic!("not IPv4")
+        };
+        let h = ip.header().to_header();
+        assert_eq!(h.header_checksum, h.calc_header_checksum());
+        assert!(h.dont_fragment && h.time_to_live == 64);
+        let (src, dst) = (h.source, h.destination);
+        match &s.transport {
+            Some(TransportSlice::Tcp(t)) => {
+                assert_eq!(t.checksum(), t.calc_checksum_ipv4(src, dst).unwrap());
+            }
+            Some(TransportSlice::Udp(u)) => {
+                let want = u.to_header().calc_checksum_ipv4(&h, u.payload()).unwrap();
+                assert_eq!(u.checksum(), want);
+                assert_eq!(u.payload(), &frames[2].payload[..]);
+            }
+            other => panic!("{other:?}"),
+        }
+        seen += 1;
+    }
+    assert_eq!(seen, frames.len());
 }

@@ -367,12 +367,24 @@ mod tests {
         ));
     }
 
+    /// An IPv6 header 2001:db8::1 -> 2001:db8::2 (etherparse's) followed by
+    /// `payload`, the extension headers under test written by hand.
     fn v6(next: u8, payload: &[u8]) -> Vec<u8> {
-        let mut v = vec![0x60, 0, 0, 0];
-        v.extend_from_slice(&(payload.len() as u16).to_be_bytes());
-        v.extend_from_slice(&[next, 64]);
-        v.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
-        v.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
+        let addr = |last: u8| {
+            let mut a = [0u8; 16];
+            a[..4].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8]);
+            a[15] = last;
+            a
+        };
+        let h = etherparse::Ipv6Header {
+            payload_length: payload.len() as u16,
+            next_header: etherparse::IpNumber(next),
+            hop_limit: 64,
+            source: addr(1),
+            destination: addr(2),
+            ..Default::default()
+        };
+        let mut v = h.to_bytes().to_vec();
         v.extend_from_slice(payload);
         v
     }

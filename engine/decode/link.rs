@@ -322,41 +322,56 @@ mod tests {
         0xd5, 0xf0, 0xb0, 0xce, 0xac, 0x80, 0xca, 0x00, 0x00, 0x00, 0x00, 0x80, 0x02, 0xff, 0xff,
     ];
 
-    const IPV4: &[u8] = &[
-        0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
-    ];
+    /// IPv4/UDP 10.0.0.1:5000 -> 10.0.0.2:53, empty, lengths and checksums
+    /// valid (etherparse's builder).
+    fn ipv4() -> Vec<u8> {
+        let mut v = Vec::new();
+        etherparse::PacketBuilder::ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .udp(5000, 53)
+            .write(&mut v, &[])
+            .unwrap();
+        v
+    }
 
-    fn eth(ethertype: u16, tags: &[u8], payload: &[u8]) -> Vec<u8> {
-        let mut f = vec![0u8; 12];
-        if tags.is_empty() {
-            f.extend_from_slice(&ethertype.to_be_bytes());
-        } else {
-            f.extend_from_slice(tags);
-        }
-        f.extend_from_slice(payload);
+    /// An Ethernet II header of type `ethertype` (etherparse's), then
+    /// `rest`: the layers etherparse does not build (MPLS, PPPoE, ARP) are
+    /// written by hand.
+    fn eth(ethertype: u16, rest: &[u8]) -> Vec<u8> {
+        let h = etherparse::Ethernet2Header {
+            source: [0; 6],
+            destination: [0; 6],
+            ether_type: etherparse::EtherType(ethertype),
+        };
+        let mut f = h.to_bytes().to_vec();
+        f.extend_from_slice(rest);
         f
     }
 
     #[test]
     fn ethernet_plain_and_qinq() {
-        let f = eth(0x0800, &[], IPV4);
-        assert_eq!(decode(LinkType::ETHERNET, &f).unwrap().bytes, IPV4);
+        let ip = ipv4();
+        let f = eth(0x0800, &ip);
+        assert_eq!(decode(LinkType::ETHERNET, &f).unwrap().bytes, ip);
         // 802.1ad outer tag 100, 802.1Q inner tag 200, then IPv4.
-        let f = eth(
-            0,
-            &[0x88, 0xa8, 0x00, 100, 0x81, 0x00, 0x00, 200, 0x08, 0x00],
-            IPV4,
-        );
+        let vlan = |id| etherparse::VlanId::try_new(id).unwrap();
+        let mut f = Vec::new();
+        etherparse::PacketBuilder::ethernet2([0; 6], [0; 6])
+            .double_vlan(vlan(100), vlan(200))
+            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .udp(5000, 53)
+            .write(&mut f, &[])
+            .unwrap();
+        assert_eq!(f[12..14], [0x88, 0xa8]);
         let n = decode(LinkType::ETHERNET, &f).unwrap();
         assert_eq!(
             (n.vlan, n.ethertype, n.bytes),
-            (Some(100), ETHERTYPE_IPV4, IPV4)
+            (Some(100), ETHERTYPE_IPV4, &ip[..])
         );
     }
 
     #[test]
     fn ethernet_arp_is_not_ip() {
-        let f = eth(0x0806, &[], &[0; 28]);
+        let f = eth(0x0806, &[0; 28]);
         assert_eq!(
             decode(LinkType::ETHERNET, &f),
             Err(LinkError::NotIp(0x0806))
@@ -365,28 +380,38 @@ mod tests {
 
     #[test]
     fn mpls_and_pppoe() {
-        let mut tags = vec![0x88, 0x47];
-        tags.extend_from_slice(&[0, 0x10, 0x00, 64, 0, 0x20, 0x01, 64]);
-        let f = eth(0, &tags, IPV4);
-        assert_eq!(decode(LinkType::ETHERNET, &f).unwrap().bytes, IPV4);
-        let mut tags = vec![0x88, 0x64, 0x11, 0, 0, 1, 0, 22, 0x00, 0x21];
-        tags.truncate(10);
-        let f = eth(0, &tags, IPV4);
-        assert_eq!(decode(LinkType::ETHERNET, &f).unwrap().bytes, IPV4);
+        let ip = ipv4();
+        // Two labels, the second with bottom-of-stack set.
+        let mut mpls = vec![0, 0x10, 0x00, 64, 0, 0x20, 0x01, 64];
+        mpls.extend_from_slice(&ip);
+        let f = eth(0x8847, &mpls);
+        assert_eq!(decode(LinkType::ETHERNET, &f).unwrap().bytes, ip);
+        // PPPoE session 1, its length counting the PPP protocol field.
+        let mut pppoe = vec![0x11, 0, 0, 1];
+        pppoe.extend_from_slice(&(ip.len() as u16 + 2).to_be_bytes());
+        pppoe.extend_from_slice(&[0x00, 0x21]);
+        pppoe.extend_from_slice(&ip);
+        let f = eth(0x8864, &pppoe);
+        assert_eq!(decode(LinkType::ETHERNET, &f).unwrap().bytes, ip);
     }
 
     #[test]
     fn cooked_null_ppp_hdlc() {
-        let mut sll = vec![0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x00];
-        sll.extend_from_slice(IPV4);
-        assert_eq!(decode(LinkType::LINUX_SLL, &sll).unwrap().bytes, IPV4);
+        let ip = ipv4();
+        let mut sll = Vec::new();
+        etherparse::PacketBuilder::linux_sll(etherparse::LinuxSllPacketType::HOST, 6, [0; 8])
+            .ipv4([10, 0, 0, 1], [10, 0, 0, 2], 64)
+            .udp(5000, 53)
+            .write(&mut sll, &[])
+            .unwrap();
+        assert_eq!(decode(LinkType::LINUX_SLL, &sll).unwrap().bytes, ip);
         let mut sll2 = vec![0x08, 0x00, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6];
         sll2.extend_from_slice(&[0; 8]);
-        sll2.extend_from_slice(IPV4);
-        assert_eq!(decode(LinkType::LINUX_SLL2, &sll2).unwrap().bytes, IPV4);
+        sll2.extend_from_slice(&ip);
+        assert_eq!(decode(LinkType::LINUX_SLL2, &sll2).unwrap().bytes, ip);
         let mut null = vec![2, 0, 0, 0];
-        null.extend_from_slice(IPV4);
-        assert_eq!(decode(LinkType::NULL, &null).unwrap().bytes, IPV4);
+        null.extend_from_slice(&ip);
+        assert_eq!(decode(LinkType::NULL, &null).unwrap().bytes, ip);
         let mut lo = vec![0, 0, 0, 30];
         lo.extend_from_slice(&[0x60; 40]);
         assert_eq!(
@@ -394,36 +419,37 @@ mod tests {
             ETHERTYPE_IPV6
         );
         let mut ppp = vec![0xff, 0x03, 0x00, 0x21];
-        ppp.extend_from_slice(IPV4);
-        assert_eq!(decode(LinkType::PPP, &ppp).unwrap().bytes, IPV4);
+        ppp.extend_from_slice(&ip);
+        assert_eq!(decode(LinkType::PPP, &ppp).unwrap().bytes, ip);
         let mut hdlc = vec![0x0f, 0x00, 0x08, 0x00];
-        hdlc.extend_from_slice(IPV4);
-        assert_eq!(decode(LinkType::C_HDLC, &hdlc).unwrap().bytes, IPV4);
+        hdlc.extend_from_slice(&ip);
+        assert_eq!(decode(LinkType::C_HDLC, &hdlc).unwrap().bytes, ip);
         // Cisco HDLC frames written under DLT_PPP (BGP_Cisco_hdlc_slarp.pcap).
-        assert_eq!(decode(LinkType::PPP, &hdlc).unwrap().bytes, IPV4);
+        assert_eq!(decode(LinkType::PPP, &hdlc).unwrap().bytes, ip);
         // Cisco HDLC carrying one MPLS label (BGP_redist.pcap, frame 1).
         let mut mpls = vec![0x0f, 0x00, 0x88, 0x47, 0x00, 0x01, 0x2d, 0xfe];
-        mpls.extend_from_slice(IPV4);
-        assert_eq!(decode(LinkType::C_HDLC, &mpls).unwrap().bytes, IPV4);
+        mpls.extend_from_slice(&ip);
+        assert_eq!(decode(LinkType::C_HDLC, &mpls).unwrap().bytes, ip);
     }
 
     #[test]
     fn ppi_and_erf_wrap_ethernet() {
-        let inner = eth(0x0800, &[], IPV4);
+        let ip = ipv4();
+        let inner = eth(0x0800, &ip);
         let mut ppi = vec![0, 0, 8, 0, 1, 0, 0, 0];
         ppi.extend_from_slice(&inner);
-        assert_eq!(decode(LinkType::PPI, &ppi).unwrap().bytes, IPV4);
+        assert_eq!(decode(LinkType::PPI, &ppi).unwrap().bytes, ip);
         let mut erf = vec![0u8; 16];
         erf[8] = 2;
         erf.extend_from_slice(&[0, 0]);
         erf.extend_from_slice(&inner);
-        assert_eq!(decode(LinkType::ERF, &erf).unwrap().bytes, IPV4);
+        assert_eq!(decode(LinkType::ERF, &erf).unwrap().bytes, ip);
     }
 
     #[test]
     fn unknown_link_type_and_short_frames() {
         assert_eq!(
-            decode(LinkType(147), IPV4),
+            decode(LinkType(147), &ipv4()),
             Err(LinkError::Unsupported(LinkType(147)))
         );
         assert_eq!(

@@ -108,11 +108,19 @@ mod tests {
 
     #[test]
     fn six_in_four_opens_to_inner_icmpv6() {
-        // IPv4 (proto 41) carrying IPv6 (next header 58, ICMPv6 echo request).
-        let mut inner = vec![0x60, 0, 0, 0, 0, 8, 58, 64];
-        inner.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
-        inner.extend_from_slice(&[0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2]);
-        inner.extend_from_slice(&[128, 0, 0, 0, 0, 1, 0, 1]);
+        // IPv4 (proto 41) carrying IPv6 (next header 58, ICMPv6 echo request
+        // id 1 seq 1), checksum valid.
+        let v6 = |last: u8| {
+            let mut a = [0u8; 16];
+            a[..4].copy_from_slice(&[0x20, 0x01, 0x0d, 0xb8]);
+            a[15] = last;
+            a
+        };
+        let mut inner = Vec::new();
+        etherparse::PacketBuilder::ipv6(v6(1), v6(2), 64)
+            .icmpv6_echo_request(1, 1)
+            .write(&mut inner, &[])
+            .unwrap();
         let d = upper(
             "192.0.2.1".parse().unwrap(),
             "192.0.2.2".parse().unwrap(),

@@ -86,28 +86,37 @@ pub mod pcap {
     pub const ACK: u8 = 0x10;
     pub const PSH_ACK: u8 = 0x18;
 
+    /// The frame on the wire: Ethernet 00:01:02:03:04:06 -> 00:01:02:03:04:05,
+    /// IPv4 (TTL 64, don't fragment), TCP (window 65535, no options) or UDP,
+    /// every length and checksum valid (etherparse's builder).
     fn frame_bytes(f: &Frame) -> Vec<u8> {
-        let l4_len = if f.tcp.is_some() { 20 } else { 8 } + f.payload.len();
-        let total = 20 + l4_len;
-        let mut v = vec![0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 6, 0x08, 0x00];
-        v.extend_from_slice(&[0x45, 0, (total >> 8) as u8, total as u8, 0, 0, 0x40, 0, 64]);
-        v.push(if f.tcp.is_some() { 6 } else { 17 });
-        v.extend_from_slice(&[0, 0]);
-        v.extend_from_slice(&f.src.0);
-        v.extend_from_slice(&f.dst.0);
-        v.extend_from_slice(&f.src.1.to_be_bytes());
-        v.extend_from_slice(&f.dst.1.to_be_bytes());
+        use etherparse::{IpHeaders, Ipv4Header, PacketBuilder, TcpHeader};
+        let ip = Ipv4Header {
+            dont_fragment: true,
+            time_to_live: 64,
+            source: f.src.0,
+            destination: f.dst.0,
+            ..Ipv4Header::default()
+        };
+        let link = PacketBuilder::ethernet2([0, 1, 2, 3, 4, 6], [0, 1, 2, 3, 4, 5])
+            .ip(IpHeaders::Ipv4(ip, Default::default()));
+        let mut v = Vec::new();
         match f.tcp {
             Some((seq, flags)) => {
-                v.extend_from_slice(&seq.to_be_bytes());
-                v.extend_from_slice(&[0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+                let mut h = TcpHeader::new(f.src.1, f.dst.1, seq, 0xffff);
+                h.fin = flags & 0x01 != 0;
+                h.syn = flags & 0x02 != 0;
+                h.rst = flags & 0x04 != 0;
+                h.psh = flags & 0x08 != 0;
+                h.ack = flags & 0x10 != 0;
+                h.urg = flags & 0x20 != 0;
+                h.ece = flags & 0x40 != 0;
+                h.cwr = flags & 0x80 != 0;
+                link.tcp_header(h).write(&mut v, &f.payload)
             }
-            None => {
-                v.extend_from_slice(&((8 + f.payload.len()) as u16).to_be_bytes());
-                v.extend_from_slice(&[0, 0]);
-            }
+            None => link.udp(f.src.1, f.dst.1).write(&mut v, &f.payload),
         }
-        v.extend_from_slice(&f.payload);
+        .expect("a test frame within IPv4's limits");
         v
     }
 
