@@ -183,6 +183,12 @@ pub trait Dissector: Sized {
     const CARRIER: Carrier;
     /// What its probe's "no" means.
     const PROBING: Probing;
+    /// Datagrams only: it never decides on one datagram (a handshake needs
+    /// the peer's answer), so the dispatcher keeps a flow's first datagram
+    /// and starts it on the second, replaying the first — or at the flow's
+    /// end, to settle. One-packet flows (scans, floods) then cost a copy
+    /// of one datagram, not a tracker per protocol.
+    const DEFERRED: bool = false;
 
     /// Can `bytes`, the first of side `side`, start this protocol?
     fn probe(bytes: &[u8], side: usize) -> Probe;

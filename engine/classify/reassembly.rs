@@ -18,8 +18,12 @@
 //!   and for VPN handshakes); later data is ignored.
 //! - **Memory.** At most [`MAX_PENDING`] bytes wait out of order per
 //!   direction, and a worker-wide [`Budget`] caps them over all flows; a
-//!   segment past either is dropped and counted, leaving a gap the stream
-//!   stops at.
+//!   segment past either is refused and counted (per stream, for the flow's
+//!   record, and per worker, for the summary), leaving a gap the stream
+//!   stops at. What classifiers read comes first: bytes beyond a
+//!   direction's first [`PRIORITY_BYTES`] may take at most half of the
+//!   budget, so flows buffering deep into their streams cannot starve the
+//!   hellos of flows that come after them.
 
 /// Bytes of each direction reassembled.
 pub const DEPTH: u32 = 64 * 1024;
@@ -27,23 +31,68 @@ pub const DEPTH: u32 = 64 * 1024;
 pub const MAX_PENDING: usize = 32 * 1024;
 /// Out-of-order segments buffered per direction.
 const MAX_SEGMENTS: usize = 64;
+/// A direction's first bytes, where the hellos and handshakes classifiers
+/// read are (a post-quantum ClientHello is about 2 KB, a certificate chain
+/// can be 10 KB): out-of-order bytes below this offset may take the whole
+/// budget, those above only half of it.
+pub const PRIORITY_BYTES: u32 = 16 * 1024;
 
 /// A worker-wide cap on bytes buffered out of order, over all flows.
 #[derive(Debug)]
 pub struct Budget {
     pub used: usize,
+    /// Of `used`, bytes beyond their direction's [`PRIORITY_BYTES`].
+    pub used_deep: usize,
     pub cap: usize,
-    /// Segments dropped because a cap was reached.
-    pub dropped: u64,
+    /// Segments (or parts of them) refused because a cap was reached, and
+    /// their bytes.
+    pub refused_segments: u64,
+    pub refused_bytes: u64,
 }
 
 impl Budget {
     pub fn new(cap: usize) -> Self {
         Budget {
             used: 0,
+            used_deep: 0,
             cap,
-            dropped: 0,
+            refused_segments: 0,
+            refused_bytes: 0,
         }
+    }
+
+    /// Can `len` more bytes at stream offset `at` be held?
+    fn admits(&self, at: u32, len: usize) -> bool {
+        let fits = self.used + len <= self.cap;
+        fits && (at < PRIORITY_BYTES || self.used_deep + len <= self.cap / 2)
+    }
+
+    fn take(&mut self, at: u32, len: usize) {
+        self.used += len;
+        if at >= PRIORITY_BYTES {
+            self.used_deep += len;
+        }
+    }
+
+    fn give(&mut self, at: u32, len: usize) {
+        self.used -= len;
+        if at >= PRIORITY_BYTES {
+            self.used_deep -= len;
+        }
+    }
+}
+
+/// What a stream could not buffer: segments (or parts) and bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Lost {
+    pub segments: u32,
+    pub bytes: u32,
+}
+
+impl Lost {
+    pub fn add(&mut self, o: Lost) {
+        self.segments = self.segments.saturating_add(o.segments);
+        self.bytes = self.bytes.saturating_add(o.bytes);
     }
 }
 
@@ -57,6 +106,8 @@ pub struct Stream {
     /// Segments ahead of `next`: (stream offset, bytes), sorted, disjoint.
     pending: Vec<(u32, Vec<u8>)>,
     pending_bytes: usize,
+    /// What was refused.
+    lost: Lost,
 }
 
 impl Stream {
@@ -73,6 +124,11 @@ impl Stream {
     /// Bytes held out of order.
     pub fn pending_bytes(&self) -> usize {
         self.pending_bytes
+    }
+
+    /// Segments and bytes refused by the caps so far.
+    pub fn lost(&self) -> Lost {
+        self.lost
     }
 
     /// A SYN with sequence number `seq` was seen: the stream starts after it.
@@ -153,16 +209,21 @@ impl Stream {
             let len = (e - s) as usize;
             if self.pending.len() >= MAX_SEGMENTS
                 || self.pending_bytes + len > MAX_PENDING
-                || budget.used + len > budget.cap
+                || !budget.admits(s, len)
             {
-                budget.dropped += 1;
+                budget.refused_segments += 1;
+                budget.refused_bytes += len as u64;
+                self.lost.add(Lost {
+                    segments: 1,
+                    bytes: len as u32,
+                });
                 continue;
             }
             let bytes = data[(s - start) as usize..(e - start) as usize].to_vec();
             let at = self.pending.partition_point(|(o, _)| *o < s);
             self.pending.insert(at, (s, bytes));
             self.pending_bytes += len;
-            budget.used += len;
+            budget.take(s, len);
         }
     }
 
@@ -180,15 +241,17 @@ impl Stream {
             }
             taken += 1;
         }
-        for (_, bytes) in self.pending.drain(..taken) {
+        for (at, bytes) in self.pending.drain(..taken) {
             self.pending_bytes -= bytes.len();
-            budget.used -= bytes.len();
+            budget.give(at, bytes.len());
         }
     }
 
     /// Frees what is held (the flow is done with reassembly).
     pub fn release(&mut self, budget: &mut Budget) {
-        budget.used -= self.pending_bytes;
+        for (at, bytes) in self.pending.drain(..) {
+            budget.give(at, bytes.len());
+        }
         self.pending_bytes = 0;
         self.pending = Vec::new();
         self.next = DEPTH;
@@ -334,7 +397,7 @@ mod tests {
         }
         assert_eq!(n, 0);
         assert!(s.pending_bytes() <= MAX_PENDING);
-        assert!(b.dropped > 0);
+        assert!(b.refused_segments > 0);
         // Filling the hole delivers what was held, then stops at the gap.
         s.segment(1, &[7], &mut b, &mut |x| n += x.len());
         assert_eq!(n, 1 + s.delivered() as usize - 1);
@@ -361,8 +424,40 @@ mod tests {
         s2.syn(0);
         s1.segment(100, &[1; 800], &mut b, &mut |_| {});
         s2.segment(100, &[1; 800], &mut b, &mut |_| {});
-        assert_eq!((b.used, b.dropped), (800, 1));
+        assert_eq!((b.used, b.refused_segments), (800, 1));
         s1.release(&mut b);
         assert_eq!(b.used, 0);
+    }
+
+    /// Flows buffering deep into their streams take at most half of the
+    /// budget: a later flow's out-of-order hello still fits, and what was
+    /// refused is counted per stream and per worker.
+    #[test]
+    fn deep_bytes_cannot_starve_a_later_hello() {
+        let mut b = Budget::new(64 * 1024);
+        let mut deep: Vec<Stream> = (0..3).map(|_| Stream::default()).collect();
+        for s in deep.iter_mut() {
+            s.syn(0);
+            // A hole at the start, then 24 KB far into the stream.
+            for i in 0..24u32 {
+                s.segment(20_001 + i * 1000, &[1; 1000], &mut b, &mut |_| {});
+            }
+        }
+        assert!(b.used_deep <= b.cap / 2, "{} deep bytes held", b.used_deep);
+        let refused: u32 = deep.iter().map(|s| s.lost().segments).sum();
+        assert!(refused > 0);
+        assert_eq!(u64::from(refused), b.refused_segments);
+        let mut hello = Stream::default();
+        hello.syn(0);
+        let mut got = Vec::new();
+        // The second half of a ClientHello first, then the first half.
+        hello.segment(1001, &[2; 1000], &mut b, &mut |x| got.extend_from_slice(x));
+        assert_eq!(hello.lost(), Lost::default(), "the hello's bytes were held");
+        hello.segment(1, &[3; 1000], &mut b, &mut |x| got.extend_from_slice(x));
+        assert_eq!(got.len(), 2000);
+        for s in deep.iter_mut().chain([&mut hello]) {
+            s.release(&mut b);
+        }
+        assert_eq!((b.used, b.used_deep), (0, 0));
     }
 }

@@ -44,6 +44,15 @@ macro_rules! registry {
                 }
             }
 
+            /// Started on a flow's second datagram (see
+            /// [`Dissector::DEFERRED`]).
+            #[inline]
+            pub fn deferred(self) -> bool {
+                match self {
+                    $(Kind::$kind => <$ty as Dissector>::DEFERRED,)+
+                }
+            }
+
             /// Its probe, on the first bytes of a side.
             #[inline]
             pub fn probe(self, bytes: &[u8], side: usize) -> Probe {

@@ -31,7 +31,7 @@
 use super::dissector::{Carrier, Confidence, Findings, Input, Probe, Probing, Step};
 use super::facts::Names;
 use super::links::Links;
-use super::reassembly::{Budget, Stream};
+use super::reassembly::{Budget, Lost, Stream};
 use super::registry::{Kind, Live};
 use super::AppProto;
 use crate::capture::Timestamp;
@@ -99,6 +99,8 @@ pub struct AppState {
     /// Bumped whenever `proto` or what rules read of `names` change (rules
     /// check a flow again only then).
     revision: u32,
+    /// What reassembly could not buffer, of streams already released.
+    lost: Lost,
 }
 
 /// What a flow needs while it is classified.
@@ -116,10 +118,24 @@ struct Work {
 struct Running {
     /// In registry order.
     live: Vec<Live>,
+    /// Deferred dissectors ([`Kind::deferred`]) that may start on the
+    /// flow's second datagram, and that first datagram.
+    deferred: u64,
+    first: Option<Box<FirstDatagram>>,
     /// Stream sides whose first bytes were probed.
     opened: [bool; 2],
     /// Input position of the client stream's first byte.
     client_from: Option<u64>,
+}
+
+/// A flow's first datagram, kept for the dissectors that start on the
+/// second.
+#[derive(Debug)]
+struct FirstDatagram {
+    bytes: Vec<u8>,
+    side: usize,
+    packet: u64,
+    ts: Timestamp,
 }
 
 /// What one packet's bytes gave.
@@ -160,6 +176,15 @@ impl AppState {
     /// True while classification state is held.
     pub fn is_allocated(&self) -> bool {
         self.work.is_some()
+    }
+
+    /// Out-of-order segments and bytes the reassembly caps refused.
+    pub fn lost(&self) -> Lost {
+        let mut lost = self.lost;
+        if let Some(w) = &self.work {
+            w.streams.iter().for_each(|s| lost.add(s.lost()));
+        }
+        lost
     }
 
     /// Still looking for the flow's protocol (none yet, or the stream was
@@ -249,6 +274,14 @@ impl AppState {
     /// A datagram (or IP payload) for the dissectors of `carrier`.
     fn datagram(&mut self, carrier: Carrier, payload: &[u8], seen: &Seen<'_>, out: &mut Outcome) {
         self.data_packets = self.data_packets.saturating_add(1);
+        let decided = !(self.proto == AppProto::Unknown || self.reopened);
+        if let Some(work) = self.work.as_mut() {
+            // The second datagram: the deferred dissectors start, with the
+            // first replayed.
+            work.run
+                .start_deferred(seen.links, decided, &mut self.refused, out);
+        }
+        let first_datagram = self.data_packets == 1;
         for &kind in Kind::ALL {
             if kind.carrier() != carrier
                 || self.refused & kind.bit() != 0
@@ -264,7 +297,11 @@ impl AppState {
                 }
                 answer => {
                     let work = self.work.get_or_insert_with(Box::default);
-                    work.run.begin(kind);
+                    if first_datagram && kind.deferred() {
+                        work.run.defer(kind, payload, seen);
+                    } else {
+                        work.run.begin(kind);
+                    }
                     if answer == Probe::Yes {
                         break;
                     }
@@ -275,7 +312,6 @@ impl AppState {
             return;
         };
         let input = seen.input(payload, false, None);
-        let decided = !(self.proto == AppProto::Unknown || self.reopened);
         work.run.feed(&input, decided, &mut self.refused, out);
     }
 
@@ -362,6 +398,13 @@ impl AppState {
     /// strongest verdict, a decided one the further facts.
     fn finish(&mut self, shared: &mut Shared) {
         if let Some(mut work) = self.work.take() {
+            if work.run.deferred != 0 && self.probing() {
+                // A one-datagram flow: the deferred dissectors read it, to
+                // settle.
+                let mut out = Outcome::default();
+                let mut refused = self.refused;
+                work.run.start_deferred(&[], false, &mut refused, &mut out);
+            }
             let settled = work.run.live.iter().filter_map(Live::settle);
             if self.probing() {
                 // The strongest; of equals, the last in registry order.
@@ -390,6 +433,7 @@ impl AppState {
                 }
             }
             for s in work.streams.iter_mut() {
+                self.lost.add(s.lost());
                 s.release(&mut shared.budget);
             }
         }
@@ -421,7 +465,58 @@ impl<'a> Seen<'a> {
 
 impl Running {
     fn has(&self, kind: Kind) -> bool {
-        self.live.iter().any(|l| l.kind() == kind)
+        self.live.iter().any(|l| l.kind() == kind) || self.deferred & kind.bit() != 0
+    }
+
+    /// Defers `kind` to the flow's second datagram, keeping the first.
+    fn defer(&mut self, kind: Kind, payload: &[u8], seen: &Seen<'_>) {
+        self.deferred |= kind.bit();
+        self.first.get_or_insert_with(|| {
+            Box::new(FirstDatagram {
+                bytes: payload.to_vec(),
+                side: seen.side,
+                packet: seen.packet,
+                ts: seen.ts,
+            })
+        });
+    }
+
+    /// Starts the deferred dissectors and feeds them the first datagram.
+    fn start_deferred(
+        &mut self,
+        links: &[super::links::Link],
+        decided: bool,
+        refused: &mut u64,
+        out: &mut Outcome,
+    ) {
+        let Some(first) = self.first.take() else {
+            return;
+        };
+        let deferred = std::mem::take(&mut self.deferred);
+        let mut started = Vec::new();
+        for &kind in Kind::ALL {
+            if deferred & kind.bit() != 0 {
+                started.push(kind.start());
+            }
+        }
+        let input = Input {
+            bytes: &first.bytes,
+            side: first.side,
+            packet: first.packet,
+            first: false,
+            client_from: None,
+            ts: first.ts,
+            links,
+        };
+        let mut fresh = Running {
+            live: started,
+            ..Running::default()
+        };
+        fresh.feed(&input, decided, refused, out);
+        for live in fresh.live {
+            let at = self.live.partition_point(|l| l.kind() < live.kind());
+            self.live.insert(at, live);
+        }
     }
 
     /// Starts `kind`, keeping registry order.

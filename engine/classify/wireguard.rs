@@ -922,6 +922,7 @@ pub struct WireGuard(WireGuardTracker);
 impl Dissector for WireGuard {
     const CARRIER: Carrier = Carrier::Datagram;
     const PROBING: Probing = Probing::EachSide;
+    const DEFERRED: bool = true;
 
     /// A WireGuard message: type 1 to 4, three zero bytes, at least a
     /// keepalive's size.

@@ -385,9 +385,18 @@ struct SiftInfo<'a> {
     tunnels: u8,
     #[serde(skip_serializing_if = "is_zero_u32")]
     truncated_pkts: u32,
+    /// Out-of-order TCP segments and bytes reassembly could not buffer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reassembly_lost: Option<EveLost>,
     /// Every rule the flow matched, the verdict's first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     rules: Vec<EveRuleHit<'a>>,
+}
+
+#[derive(Serialize)]
+struct EveLost {
+    segments: u32,
+    bytes: u32,
 }
 
 fn is_zero_u32(v: &u32) -> bool {
@@ -603,6 +612,10 @@ impl EveFormat {
                 part: r.part,
                 tunnels: r.tunnels,
                 truncated_pkts: r.truncated_pkts,
+                reassembly_lost: (r.lost.segments > 0).then_some(EveLost {
+                    segments: r.lost.segments,
+                    bytes: r.lost.bytes,
+                }),
                 rules: verdict.map_or_else(Vec::new, |v| {
                     v.hits
                         .iter()

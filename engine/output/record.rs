@@ -2,6 +2,7 @@
 //! detached from the worker's table.
 
 use crate::capture::Timestamp;
+use crate::classify::reassembly::Lost;
 use crate::classify::{AppProto, Names};
 use crate::flow::key::Endpoint;
 use crate::flow::{EndReason, Flow, FlowState, TO_CLIENT, TO_SERVER};
@@ -38,6 +39,8 @@ pub struct FlowRecord {
     pub part: u32,
     pub tunnels: u8,
     pub truncated_pkts: u32,
+    /// Out-of-order TCP segments and bytes reassembly could not buffer.
+    pub lost: Lost,
     /// The rules the flow matched, first the one that decides its verdict.
     pub verdict: Option<Box<Verdict>>,
 }
@@ -51,6 +54,7 @@ impl FlowRecord {
         reason: EndReason,
         app_proto: AppProto,
         names: Option<Box<Names>>,
+        lost: Lost,
         verdict: Option<Box<Verdict>>,
     ) -> Self {
         FlowRecord {
@@ -73,6 +77,7 @@ impl FlowRecord {
             part: flow.part,
             tunnels: flow.tunnels,
             truncated_pkts: flow.truncated_pkts,
+            lost,
             verdict,
         }
     }

@@ -29,6 +29,10 @@ pub struct Counters {
     pub flows: u64,
     pub evicted: u64,
     pub defrag: DefragStats,
+    /// Out-of-order TCP segments (and their bytes) reassembly could not
+    /// buffer, its caps reached.
+    pub reassembly_refused_segments: u64,
+    pub reassembly_refused_bytes: u64,
 }
 
 impl Counters {
@@ -49,6 +53,8 @@ impl Counters {
         self.inner_fragments += o.inner_fragments;
         self.flows += o.flows;
         self.evicted += o.evicted;
+        self.reassembly_refused_segments += o.reassembly_refused_segments;
+        self.reassembly_refused_bytes += o.reassembly_refused_bytes;
         let (d, e) = (&mut self.defrag, &o.defrag);
         d.fragments += e.fragments;
         d.reassembled += e.reassembled;

@@ -199,6 +199,13 @@ pub fn render_as(command: &str, files: &[String], report: &Report, flows: &FlowT
         c.inner_fragments,
         "fragments inside tunnels (not reassembled)",
     );
+    note(
+        c.reassembly_refused_segments,
+        &format!(
+            "out-of-order TCP segments ({}) not buffered: reassembly limits reached",
+            bytes(c.reassembly_refused_bytes)
+        ),
+    );
     for (lt, n) in &c.unknown_link {
         note(*n, &format!("frames of unsupported link type {}", lt.0));
     }

@@ -238,6 +238,7 @@ mod tests {
             part: 0,
             tunnels: 0,
             truncated_pkts: 0,
+            lost: Default::default(),
             verdict: None,
         })
     }

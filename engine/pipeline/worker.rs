@@ -121,6 +121,8 @@ impl Worker {
     pub fn counters(&self) -> Counters {
         let mut c = self.counters.clone();
         c.defrag = self.defrag.stats();
+        c.reassembly_refused_segments = self.classify.budget.refused_segments;
+        c.reassembly_refused_bytes = self.classify.budget.refused_bytes;
         c
     }
 
@@ -319,6 +321,7 @@ impl Worker {
                             EndReason::ActiveTimeout,
                             flow.ext.app.proto,
                             flow.ext.app.names.clone(),
+                            flow.ext.app.lost(),
                             flow.ext.verdict.clone(),
                         );
                         flow.part += 1;
@@ -379,7 +382,8 @@ impl Worker {
         }
         let names = flow.ext.app.names.take();
         let verdict = flow.ext.verdict.take();
-        let record = FlowRecord::new(flow, reason, flow.ext.app.proto, names, verdict);
+        let lost = flow.ext.app.lost();
+        let record = FlowRecord::new(flow, reason, flow.ext.app.proto, names, lost, verdict);
         self.events.push((order(at, &record), Event::Flow(record)));
     }
 

@@ -121,6 +121,7 @@ pub struct IpsecUdp {
 impl Dissector for IpsecUdp {
     const CARRIER: Feeds = Feeds::Datagram;
     const PROBING: Probing = Probing::EachSide;
+    const DEFERRED: bool = true;
 
     fn probe(b: &[u8], _side: usize) -> Probe {
         answer(first_look::ike(b) || first_look::encap(b))
@@ -200,6 +201,7 @@ pub struct Esp(EspTracker);
 impl Dissector for Esp {
     const CARRIER: Feeds = Feeds::Ip(crate::decode::ip::proto::ESP);
     const PROBING: Probing = Probing::EachSide;
+    const DEFERRED: bool = true;
 
     fn probe(b: &[u8], _side: usize) -> Probe {
         answer(b.len() >= 8)
@@ -227,6 +229,7 @@ pub struct Ah(AhTracker);
 impl Dissector for Ah {
     const CARRIER: Feeds = Feeds::Ip(crate::decode::ip::proto::AH);
     const PROBING: Probing = Probing::EachSide;
+    const DEFERRED: bool = true;
 
     fn probe(b: &[u8], _side: usize) -> Probe {
         answer(b.len() >= 12)

@@ -34,6 +34,7 @@ pub struct OpenVpnUdp(OpenVpnTracker);
 impl Dissector for OpenVpnUdp {
     const CARRIER: Carrier = Carrier::Datagram;
     const PROBING: Probing = Probing::EachSide;
+    const DEFERRED: bool = true;
 
     fn probe(b: &[u8], _side: usize) -> Probe {
         answer(could_start_udp(b))

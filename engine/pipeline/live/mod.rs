@@ -276,8 +276,7 @@ impl<'a, C> Driven<'a, C> {
     /// Lets idle flows time out on the wall clock.
     fn tick(&mut self) {
         self.w.advance_clock(self.index, wall_clock());
-        let evicted = self.w.counters().evicted;
-        self.gauge.evicted.store(evicted, Ordering::Relaxed);
+        self.gauge.counted(&self.w.counters());
     }
 
     /// Sends events and publishes counters.
@@ -295,8 +294,7 @@ impl<'a, C> Driven<'a, C> {
     fn finish(mut self) {
         self.w.end_of_input(self.index);
         self.publish();
-        let evicted = self.w.counters().evicted;
-        self.gauge.evicted.store(evicted, Ordering::Relaxed);
+        self.gauge.counted(&self.w.counters());
         let _ = self.out.send(Out::Done(self.w.counters()));
     }
 }

@@ -15,7 +15,18 @@ pub(super) struct Gauge {
     pub(super) processed: AtomicU64,
     pub(super) active_flows: AtomicU64,
     pub(super) evicted: AtomicU64,
+    /// Out-of-order TCP segments reassembly refused.
+    pub(super) reassembly_refused: AtomicU64,
     pub(super) generation: AtomicU64,
+}
+
+impl Gauge {
+    /// Publishes what a worker counted.
+    pub(super) fn counted(&self, c: &Counters) {
+        self.evicted.store(c.evicted, Ordering::Relaxed);
+        self.reassembly_refused
+            .store(c.reassembly_refused_segments, Ordering::Relaxed);
+    }
 }
 
 /// Drop counters of one handle.
@@ -37,6 +48,8 @@ pub struct Snapshot {
     pub iface_drops: u64,
     pub active_flows: u64,
     pub evicted: u64,
+    /// Out-of-order TCP segments reassembly refused.
+    pub reassembly_refused: u64,
     /// Resident memory of the process.
     pub memory: Option<u64>,
     /// Packets processed by each worker.
@@ -56,7 +69,7 @@ impl Snapshot {
         let bps = self.bytes.saturating_sub(base.bytes) as f64 / secs;
         format!(
             "{} packets/s, {}/s | packets {} ({}) | dropped: kernel {}, interface {} | \
-             flows {} active, {} evicted | memory {} | per worker {}",
+             flows {} active, {} evicted | reassembly refused {} | memory {} | per worker {}",
             thousands(pps as u64),
             fmt_bytes(bps as u64),
             self.packets,
@@ -65,6 +78,7 @@ impl Snapshot {
             self.iface_drops,
             thousands(self.active_flows),
             thousands(self.evicted),
+            thousands(self.reassembly_refused),
             self.memory.map_or_else(|| "?".to_string(), fmt_bytes),
             self.per_worker
                 .iter()
@@ -108,6 +122,7 @@ impl<C> Monitor<'_, C> {
             iface_drops: if_drops.iter().sum(),
             active_flows: workers.iter().map(|g| r(&g.active_flows)).sum(),
             evicted: workers.iter().map(|g| r(&g.evicted)).sum(),
+            reassembly_refused: workers.iter().map(|g| r(&g.reassembly_refused)).sum(),
             memory: live::resident_bytes(),
             per_worker: workers.iter().map(|g| r(&g.processed)).collect(),
         }
