@@ -9,8 +9,9 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::flags::{self, is_broken_pipe, threads, FlowArgs, Format, RulesArgs};
+use super::sinks::{self, SinkArgs};
 use sift_lib::capture::file::{CaptureFile, Order};
-use sift_lib::output::eve::EveWriter;
+use sift_lib::output::eve::{EveFormat, EveWriter};
 use sift_lib::output::recorder::Recorder;
 use sift_lib::output::summary;
 use sift_lib::pipeline::{self, Options};
@@ -50,6 +51,9 @@ pub struct AnalyzeArgs {
 
     #[command(flatten)]
     pub rules: RulesArgs,
+
+    #[command(flatten)]
+    pub sinks: SinkArgs,
 
     /// No summary.
     #[arg(short, long)]
@@ -93,7 +97,9 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
             .then(|| EveWriter::new(BufWriter::with_capacity(1 << 16, out), names.clone())),
     );
 
-    opts.render = rec.eve.as_ref().map(|w| w.format().clone());
+    args.sinks
+        .start(&mut rec, &EveFormat::files(names.clone()), false)?;
+    opts.render = rec.render_format();
 
     let total: u64 = files.iter().map(|f| f.len() as u64).sum();
     let bar = (!args.no_progress && io::stderr().is_terminal() && total > 32 << 20).then(|| {
@@ -131,6 +137,8 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
         Err(e) if is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
         r => r.context("cannot write records")?,
     }
+    let delivered = rec.finish_sinks();
+    sinks::warn_undelivered(&delivered);
     for f in &report.files {
         if let Some(e) = &f.error {
             eprintln!(
@@ -141,7 +149,8 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
         }
     }
     if !args.quiet {
-        let text = summary::render(&names, &report, &rec.tally);
+        let mut text = summary::render(&names, &report, &rec.tally);
+        text.push_str(&sinks::summary(&delivered));
         flags::print_summary(&text, records_to_stdout)?;
     }
     Ok(ExitCode::SUCCESS)

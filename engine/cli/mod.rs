@@ -12,6 +12,7 @@ mod analyze;
 mod flags;
 mod live;
 mod rules;
+mod sinks;
 
 use std::process::ExitCode;
 

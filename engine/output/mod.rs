@@ -7,9 +7,13 @@
 //! [`rules_report`] is what `sift rules check` and `rules test` print.
 
 pub mod eve;
+pub mod findings;
+pub mod ipfix;
 pub mod record;
 pub mod recorder;
+pub mod redis;
 pub mod report;
 pub mod rules_report;
+pub mod sink;
 pub mod summary;
 pub mod time;
