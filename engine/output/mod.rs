@@ -9,6 +9,7 @@
 pub mod eve;
 pub mod findings;
 pub mod ipfix;
+pub mod metrics;
 pub mod record;
 pub mod recorder;
 pub mod redis;
