@@ -61,6 +61,24 @@ pub struct SinkArgs {
     pub ipfix_template_interval: u64,
 }
 
+impl SinkArgs {
+    /// No sink.
+    pub fn none() -> Self {
+        SinkArgs {
+            redis: None,
+            redis_mode: RedisMode::Lpush,
+            redis_key: String::new(),
+            redis_stream_maxlen: 0,
+            redis_stream_trim_exact: false,
+            redis_queue: 1,
+            ipfix: None,
+            ipfix_pen: DOCUMENTATION_PEN,
+            ipfix_domain: 1,
+            ipfix_template_interval: 60,
+        }
+    }
+}
+
 fn parse_mode(s: &str) -> Result<RedisMode, String> {
     RedisMode::parse(s).ok_or_else(|| {
         format!("unknown Redis mode {s:?}: list, lpush, rpush, channel, publish, stream or xadd")
@@ -116,7 +134,7 @@ fn sink_connected(s: &RedisSink) -> bool {
 /// The summary's lines about the sinks (empty without any).
 pub fn summary(stats: &[SinkStats]) -> String {
     let mut o = String::new();
-    for s in stats {
+    for s in stats.iter().filter(|s| s.kind != "report") {
         o.push_str("  ");
         o.push_str(&s.to_string());
         o.push('\n');

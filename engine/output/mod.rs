@@ -8,6 +8,7 @@
 
 pub mod eve;
 pub mod findings;
+pub mod html;
 pub mod ipfix;
 pub mod metrics;
 pub mod record;
