@@ -351,10 +351,16 @@ impl Conn {
         (&mut self.reader)
             .take(MAX_REPLY_LINE as u64)
             .read_until(b'\n', &mut line)?;
-        if line.last() != Some(&b'\n') {
+        if line.is_empty() {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
-                "connection closed or reply line too long",
+                "connection closed by the server",
+            ));
+        }
+        if line.last() != Some(&b'\n') {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "reply line too long or cut",
             ));
         }
         let text = String::from_utf8_lossy(&line[..line.len().saturating_sub(2)]).into_owned();
