@@ -764,12 +764,23 @@ fn redis_restart_in_a_live_run_loses_nothing_uncounted() {
     let ns = Netns::new();
     loopback_up(&ns);
     let mut redis = Redis::start_in(Some(&ns.name), 6390, true);
-    let llen = |r: &Redis| r.cli(&["LLEN", "live"]).trim().parse::<usize>().unwrap_or(0);
+    let llen = |r: &Redis| {
+        r.cli(&["LLEN", "live"])
+            .trim()
+            .parse::<usize>()
+            .unwrap_or(0)
+    };
     let live = Live::start(
         &ns,
         &[
-            "--udp-timeout", "1", "--new-timeout", "1",
-            "--redis", "127.0.0.1:6390", "--redis-key", "live",
+            "--udp-timeout",
+            "1",
+            "--new-timeout",
+            "1",
+            "--redis",
+            "127.0.0.1:6390",
+            "--redis-key",
+            "live",
         ],
     );
     ns.replay(capture);
@@ -808,16 +819,29 @@ fn redis_restart_in_a_live_run_loses_nothing_uncounted() {
             _ => (extra, j) = (extra + 1, j + 1),
         }
     }
-    let counted = sink_count(&stdout, "redis", "dropped (queue full)")
-        + sink_count(&stdout, "redis", "lost");
-    assert_eq!(missing, counted, "records missing from Redis vs counted: {stdout}");
+    let counted =
+        sink_count(&stdout, "redis", "dropped (queue full)") + sink_count(&stdout, "redis", "lost");
+    assert_eq!(
+        missing, counted,
+        "records missing from Redis vs counted: {stdout}"
+    );
     assert!(
         extra <= sink_count(&stdout, "redis", "sent again"),
         "{extra} duplicates: {stdout}"
     );
-    assert!(sink_count(&stdout, "redis", "reconnections") > 0, "{stdout}");
-    assert!(records.len() >= 2 * idle + idle, "{} records", records.len());
-    assert_eq!(missing, 0, "nothing dropped with a queue this size: {stdout}");
+    assert!(
+        sink_count(&stdout, "redis", "reconnections") > 0,
+        "{stdout}"
+    );
+    assert!(
+        records.len() >= 2 * idle + idle,
+        "{} records",
+        records.len()
+    );
+    assert_eq!(
+        missing, 0,
+        "nothing dropped with a queue this size: {stdout}"
+    );
 }
 
 /// `sift live --metrics`: the scrape is valid for promtool, and its counts
@@ -836,8 +860,14 @@ fn metrics_scrape_passes_promtool() {
     let live = Live::start(
         &ns,
         &[
-            "--udp-timeout", "1", "--new-timeout", "1",
-            "--metrics", "127.0.0.1:9464", "--rules", rules.to_str().unwrap(),
+            "--udp-timeout",
+            "1",
+            "--new-timeout",
+            "1",
+            "--metrics",
+            "127.0.0.1:9464",
+            "--rules",
+            rules.to_str().unwrap(),
         ],
     );
     ns.replay(capture);
@@ -895,7 +925,10 @@ fn metrics_scrape_passes_promtool() {
         );
         let alerts = before.iter().filter(|r| r["event_type"] == "alert").count() as u64;
         assert_eq!(metric(&body, "sift_alerts_total{"), alerts, "{body}");
-        assert!(metric(&body, "process_resident_memory_bytes ") > 0, "{body}");
+        assert!(
+            metric(&body, "process_resident_memory_bytes ") > 0,
+            "{body}"
+        );
         checked = true;
         break;
     }

@@ -75,7 +75,10 @@ fn redis_list_rpush_and_stream_hold_every_record() {
             &key,
         ]);
         assert!(lines.len() > 30, "{}", lines.len());
-        let want = format!("{} records delivered, 0 dropped (queue full), 0 lost", lines.len());
+        let want = format!(
+            "{} records delivered, 0 dropped (queue full), 0 lost",
+            lines.len()
+        );
         assert!(summary.contains(&want), "{summary}");
         let got: Vec<String> = match mode {
             "stream" => c
@@ -133,8 +136,23 @@ fn two_sensors_into_one_stream_read_by_a_consumer_group() {
     let caps = captures();
     let run = |capture: &str, eve: &TempFile| {
         Command::new(env!("CARGO_BIN_EXE_sift"))
-            .args(["analyze", capture, "-q", "--format", "json", "-o", eve.path()])
-            .args(["--redis", &server, "--redis-mode", "xadd", "--redis-key", "sensors"])
+            .args([
+                "analyze",
+                capture,
+                "-q",
+                "--format",
+                "json",
+                "-o",
+                eve.path(),
+            ])
+            .args([
+                "--redis",
+                &server,
+                "--redis-mode",
+                "xadd",
+                "--redis-key",
+                "sensors",
+            ])
             .spawn()
             .unwrap()
     };
@@ -143,16 +161,35 @@ fn two_sensors_into_one_stream_read_by_a_consumer_group() {
     assert!(a.wait().unwrap().success() && b.wait().unwrap().success());
     let mut want: Vec<String> = Vec::new();
     for e in [&e1, &e2] {
-        want.extend(std::fs::read_to_string(&e.0).unwrap().lines().map(str::to_string));
+        want.extend(
+            std::fs::read_to_string(&e.0)
+                .unwrap()
+                .lines()
+                .map(str::to_string),
+        );
     }
     let mut c = redis.connect();
-    assert_eq!(c.call(&["XGROUP", "CREATE", "sensors", "readers", "0"]).text(), "OK");
+    assert_eq!(
+        c.call(&["XGROUP", "CREATE", "sensors", "readers", "0"])
+            .text(),
+        "OK"
+    );
     let mut got = Vec::new();
     loop {
         let r = c.call(&[
-            "XREADGROUP", "GROUP", "readers", "r1", "COUNT", "7", "STREAMS", "sensors", ">",
+            "XREADGROUP",
+            "GROUP",
+            "readers",
+            "r1",
+            "COUNT",
+            "7",
+            "STREAMS",
+            "sensors",
+            ">",
         ]);
-        let Value::Array(Some(streams)) = r else { break };
+        let Value::Array(Some(streams)) = r else {
+            break;
+        };
         for e in streams[0].items()[1].items() {
             got.push(e.items()[1].items()[1].text());
             c.call(&["XACK", "sensors", "readers", &e.items()[0].text()]);
@@ -172,12 +209,18 @@ fn an_unreachable_redis_fails_analyze_at_once() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.contains("cannot connect to Redis at 127.0.0.1:"), "{err}");
+    assert!(
+        err.contains("cannot connect to Redis at 127.0.0.1:"),
+        "{err}"
+    );
 }
 
 /// The EVE records' 5-tuples and counters as nfdump shows flows.
 fn nf_key(proto: u64, src: &str, sport: u64, dst: &str, dport: u64, c: [u64; 4]) -> String {
-    format!("{proto} {src}:{sport} -> {dst}:{dport} pkts {}/{} bytes {}/{}", c[0], c[1], c[2], c[3])
+    format!(
+        "{proto} {src}:{sport} -> {dst}:{dport} pkts {}/{} bytes {}/{}",
+        c[0], c[1], c[2], c[3]
+    )
 }
 
 fn proto_number(p: &str) -> u64 {
@@ -202,8 +245,10 @@ fn nfdump_reads_back_every_flow_with_its_counters() {
             "--ipfix-template-interval",
             interval,
         ]);
-        let records: Vec<serde_json::Value> =
-            eve(lines.join("\n").as_bytes()).into_iter().filter(|r| r["event_type"] == "flow").collect();
+        let records: Vec<serde_json::Value> = eve(lines.join("\n").as_bytes())
+            .into_iter()
+            .filter(|r| r["event_type"] == "flow")
+            .collect();
         assert!(
             summary.contains(&format!("{} records delivered", records.len())),
             "{summary}"
@@ -216,11 +261,24 @@ fn nfdump_reads_back_every_flow_with_its_counters() {
                 nf_key(
                     proto_number(r["proto"].as_str().unwrap()),
                     r["src_ip"].as_str().unwrap(),
-                    if has_ports { r["src_port"].as_u64().unwrap() } else { 0 },
+                    if has_ports {
+                        r["src_port"].as_u64().unwrap()
+                    } else {
+                        0
+                    },
                     r["dest_ip"].as_str().unwrap(),
-                    if has_ports { r["dest_port"].as_u64().unwrap() } else { 0 },
-                    ["pkts_toserver", "pkts_toclient", "bytes_toserver", "bytes_toclient"]
-                        .map(|k| f[k].as_u64().unwrap()),
+                    if has_ports {
+                        r["dest_port"].as_u64().unwrap()
+                    } else {
+                        0
+                    },
+                    [
+                        "pkts_toserver",
+                        "pkts_toclient",
+                        "bytes_toserver",
+                        "bytes_toclient",
+                    ]
+                    .map(|k| f[k].as_u64().unwrap()),
                 )
             })
             .collect();
@@ -243,16 +301,23 @@ fn nfdump_reads_back_every_flow_with_its_counters() {
                     port("src_port"),
                     &addr("dst"),
                     port("dst_port"),
-                    ["in_packets", "out_packets", "in_bytes", "out_bytes"].map(|k| f[k].as_u64().unwrap()),
+                    ["in_packets", "out_packets", "in_bytes", "out_bytes"]
+                        .map(|k| f[k].as_u64().unwrap()),
                 )
             })
             .collect();
         assert_eq!(sorted(got), sorted(want), "template interval {interval}");
         // Times: milliseconds of the EVE start.
-        let firsts: Vec<String> = flows.iter().map(|f| f["first"].as_str().unwrap().to_string()).collect();
+        let firsts: Vec<String> = flows
+            .iter()
+            .map(|f| f["first"].as_str().unwrap().to_string())
+            .collect();
         for r in &records {
             let start = r["flow"]["start"].as_str().unwrap();
-            assert!(firsts.iter().any(|f| start.starts_with(f.as_str())), "{start} not in {firsts:?}");
+            assert!(
+                firsts.iter().any(|f| start.starts_with(f.as_str())),
+                "{start} not in {firsts:?}"
+            );
         }
     }
 }
@@ -340,7 +405,8 @@ fn read_ipfix(messages: &[Vec<u8>]) -> Ipfix {
 #[test]
 fn ipfix_carries_application_names_and_sifts_elements() {
     let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-    sock.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
     let addr = sock.local_addr().unwrap().to_string();
     let (lines, _) = analyze_with(&["--ipfix", &addr, "--ipfix-pen", "4242"]);
     let mut messages = Vec::new();
@@ -355,14 +421,23 @@ fn ipfix_carries_application_names_and_sifts_elements() {
     assert!(t.contains(&(4242, 1, 65535)), "siftServerName: {t:?}");
     assert!(t.contains(&(29305, 1, 8)), "reverseOctetDeltaCount: {t:?}");
     assert!(t.contains(&(0, 96, 65535)), "applicationName: {t:?}");
-    let records: Vec<serde_json::Value> =
-        eve(lines.join("\n").as_bytes()).into_iter().filter(|r| r["event_type"] == "flow").collect();
+    let records: Vec<serde_json::Value> = eve(lines.join("\n").as_bytes())
+        .into_iter()
+        .filter(|r| r["event_type"] == "flow")
+        .collect();
     assert_eq!(x.records.len(), records.len());
-    let s = |r: &BTreeMap<(u32, u16), Vec<u8>>, k: (u32, u16)| String::from_utf8(r[&k].clone()).unwrap();
+    let s = |r: &BTreeMap<(u32, u16), Vec<u8>>, k: (u32, u16)| {
+        String::from_utf8(r[&k].clone()).unwrap()
+    };
     let by_id: BTreeMap<u64, &BTreeMap<(u32, u16), Vec<u8>>> = x
         .records
         .iter()
-        .map(|r| (u64::from_be_bytes(r[&(4242, 10)].clone().try_into().unwrap()), r))
+        .map(|r| {
+            (
+                u64::from_be_bytes(r[&(4242, 10)].clone().try_into().unwrap()),
+                r,
+            )
+        })
         .collect();
     let mut vpns = 0;
     for r in &records {
@@ -370,15 +445,29 @@ fn ipfix_carries_application_names_and_sifts_elements() {
         let app = r["app_proto"].as_str().unwrap();
         assert_eq!(s(got, (0, 96)), if app == "unknown" { "" } else { app });
         let name = server_name(r);
-        assert_eq!(s(got, (4242, 1)), if name == "-" { "" } else { &name }, "{r}");
+        assert_eq!(
+            s(got, (4242, 1)),
+            if name == "-" { "" } else { &name },
+            "{r}"
+        );
         let vpn = r["vpn"]["protocol"].as_str().unwrap_or("");
         assert_eq!(s(got, (4242, 2)), vpn);
-        assert_eq!(s(got, (4242, 3)), r["vpn"]["confidence"].as_str().unwrap_or(""));
-        assert_eq!(s(got, (4242, 8)), r["verdict"]["action"].as_str().unwrap_or(""));
+        assert_eq!(
+            s(got, (4242, 3)),
+            r["vpn"]["confidence"].as_str().unwrap_or("")
+        );
+        assert_eq!(
+            s(got, (4242, 8)),
+            r["verdict"]["action"].as_str().unwrap_or("")
+        );
         vpns += usize::from(!vpn.is_empty());
         if app != "unknown" {
             let id = &got[&(0, 95)];
-            assert_eq!((id[0], &id[1..5]), (20, &4242u32.to_be_bytes()[..]), "PANA-L7-PEN");
+            assert_eq!(
+                (id[0], &id[1..5]),
+                (20, &4242u32.to_be_bytes()[..]),
+                "PANA-L7-PEN"
+            );
         }
     }
     assert!(vpns >= 4, "{vpns} VPN flows");
@@ -386,11 +475,16 @@ fn ipfix_carries_application_names_and_sifts_elements() {
 
 /// The value of `attr` in the element with id `id` of `dom`.
 fn attr_of(dom: &str, id: &str, attr: &str) -> String {
-    let at = dom.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no #{id}"));
+    let at = dom
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no #{id}"));
     let tag_start = dom[..at].rfind('<').unwrap();
     let tag = &dom[tag_start..tag_start + dom[tag_start..].find('>').unwrap()];
     let key = format!("{attr}=\"");
-    let v = &tag[tag.find(&key).unwrap_or_else(|| panic!("no {attr} in {tag}")) + key.len()..];
+    let v = &tag[tag
+        .find(&key)
+        .unwrap_or_else(|| panic!("no {attr} in {tag}"))
+        + key.len()..];
     v[..v.find('"').unwrap()].to_string()
 }
 
@@ -431,8 +525,16 @@ fn summary_tally(summary: &str, label: &str) -> BTreeMap<String, u64> {
 }
 
 fn summary_number(summary: &str, label: &str) -> u64 {
-    let l = summary.lines().find_map(|l| l.trim().strip_prefix(label)).unwrap();
-    l.split_whitespace().next().unwrap().replace(',', "").parse().unwrap()
+    let l = summary
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(label))
+        .unwrap();
+    l.split_whitespace()
+        .next()
+        .unwrap()
+        .replace(',', "")
+        .parse()
+        .unwrap()
 }
 
 #[test]
@@ -454,12 +556,16 @@ fn report_in_chromium_shows_the_summarys_numbers() {
         summary_number(&summary, "packets").to_string()
     );
     for (app, n) in summary_tally(&summary, "by app_proto:") {
-        let row = format!("<tr data-app=\"{app}\"><td>{app}</td><td class=\"n\" data-flows=\"{n}\">");
+        let row =
+            format!("<tr data-app=\"{app}\"><td>{app}</td><td class=\"n\" data-flows=\"{n}\">");
         assert!(dom.contains(&row), "{app} {n} not in the page");
     }
     // The script ran: the table lists every flow, 50 to a page.
     assert_eq!(attr_of(&dom, "flow-count", "data-rows"), flows.to_string());
-    assert_eq!(dom.matches("<tr class=\"row\">").count(), flows.min(50) as usize);
+    assert_eq!(
+        dom.matches("<tr class=\"row\">").count(),
+        flows.min(50) as usize
+    );
     assert!(dom.contains("id=\"findings\"") && dom.contains(">vpn</tspan> openvpn (high)"));
     // The same numbers from the EVE records.
     let eve_file = dir.path().join("eve.json");

@@ -26,11 +26,21 @@ pub struct SinkArgs {
     pub redis_mode: RedisMode,
 
     /// The list, channel or stream key.
-    #[arg(long, value_name = "KEY", default_value = "suricata", help_heading = "Redis")]
+    #[arg(
+        long,
+        value_name = "KEY",
+        default_value = "suricata",
+        help_heading = "Redis"
+    )]
     pub redis_key: String,
 
     /// Stream mode: keep about N entries (XADD MAXLEN ~ N; 0: no limit).
-    #[arg(long, value_name = "N", default_value_t = 100_000, help_heading = "Redis")]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 100_000,
+        help_heading = "Redis"
+    )]
     pub redis_stream_maxlen: u64,
 
     /// Stream mode: trim to exactly N entries (MAXLEN = N).
@@ -57,7 +67,12 @@ pub struct SinkArgs {
     pub ipfix_domain: u32,
 
     /// Send the IPFIX templates again every SECS seconds (0: in every message).
-    #[arg(long, value_name = "SECS", default_value_t = 60, help_heading = "IPFIX")]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 60,
+        help_heading = "IPFIX"
+    )]
     pub ipfix_template_interval: u64,
 }
 

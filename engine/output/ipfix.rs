@@ -98,20 +98,20 @@ type Spec = (u16, u16, Option<u32>);
 fn template(v6: bool, pen: u32) -> Vec<Spec> {
     let a = if v6 { 16 } else { 4 };
     let mut t: Vec<Spec> = vec![
-        (152, 8, None),                    // flowStartMilliseconds
-        (153, 8, None),                    // flowEndMilliseconds
-        (if v6 { 27 } else { 8 }, a, None), // sourceIPv(4|6)Address
+        (152, 8, None),                      // flowStartMilliseconds
+        (153, 8, None),                      // flowEndMilliseconds
+        (if v6 { 27 } else { 8 }, a, None),  // sourceIPv(4|6)Address
         (if v6 { 28 } else { 12 }, a, None), // destinationIPv(4|6)Address
-        (7, 2, None),                      // sourceTransportPort
-        (11, 2, None),                     // destinationTransportPort
-        (4, 1, None),                      // protocolIdentifier
-        (1, 8, None),                      // octetDeltaCount
-        (2, 8, None),                      // packetDeltaCount
-        (1, 8, Some(REVERSE_PEN)),         // reverseOctetDeltaCount
-        (2, 8, Some(REVERSE_PEN)),         // reversePacketDeltaCount
-        (136, 1, None),                    // flowEndReason
-        (95, VARLEN, None),                // applicationId
-        (96, VARLEN, None),                // applicationName
+        (7, 2, None),                        // sourceTransportPort
+        (11, 2, None),                       // destinationTransportPort
+        (4, 1, None),                        // protocolIdentifier
+        (1, 8, None),                        // octetDeltaCount
+        (2, 8, None),                        // packetDeltaCount
+        (1, 8, Some(REVERSE_PEN)),           // reverseOctetDeltaCount
+        (2, 8, Some(REVERSE_PEN)),           // reversePacketDeltaCount
+        (136, 1, None),                      // flowEndReason
+        (95, VARLEN, None),                  // applicationId
+        (96, VARLEN, None),                  // applicationName
     ];
     for (id, _) in SIFT_ELEMENTS {
         let len = if id == 10 { 8 } else { VARLEN };
@@ -123,11 +123,11 @@ fn template(v6: bool, pen: u32) -> Vec<Spec> {
 /// RFC 7011 flowEndReason.
 fn end_reason(r: EndReason) -> u8 {
     match r {
-        EndReason::Timeout => 1,        // idle timeout
-        EndReason::ActiveTimeout => 2,  // active timeout
-        EndReason::TcpReuse => 3,       // end of flow detected
-        EndReason::Shutdown => 4,       // forced end
-        EndReason::Forced => 5,         // lack of resources
+        EndReason::Timeout => 1,       // idle timeout
+        EndReason::ActiveTimeout => 2, // active timeout
+        EndReason::TcpReuse => 3,      // end of flow detected
+        EndReason::Shutdown => 4,      // forced end
+        EndReason::Forced => 5,        // lack of resources
     }
 }
 
@@ -247,11 +247,16 @@ impl Encoder {
         if self.msg.is_empty() {
             self.start();
         }
-        let need = self.record.len() + if self.set.is_some_and(|s| s.0 == id) { 0 } else { 4 };
+        let need = self.record.len()
+            + if self.set.is_some_and(|s| s.0 == id) {
+                0
+            } else {
+                4
+            };
         if self.msg.len() + need > MAX_MESSAGE && self.records > 0 {
             return false;
         }
-        if !self.set.is_some_and(|s| s.0 == id) {
+        if self.set.is_none_or(|s| s.0 != id) {
             self.close_set();
             self.set = Some((id, self.msg.len()));
             self.msg.extend_from_slice(&id.to_be_bytes());
@@ -365,7 +370,10 @@ impl IpfixExporter {
             .collector
             .to_socket_addrs()
             .map_err(|e| {
-                io::Error::new(e.kind(), format!("IPFIX collector {}: {e}", config.collector))
+                io::Error::new(
+                    e.kind(),
+                    format!("IPFIX collector {}: {e}", config.collector),
+                )
             })?
             .next()
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address"))?;

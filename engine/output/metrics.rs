@@ -117,11 +117,26 @@ pub fn render(
         let _ = writeln!(o, "# HELP {name} {help}");
         let _ = writeln!(o, "# TYPE {name} {kind}");
     };
-    head(&mut o, "sift_packets_total", "counter", "Packets read from the interfaces.");
+    head(
+        &mut o,
+        "sift_packets_total",
+        "counter",
+        "Packets read from the interfaces.",
+    );
     let _ = writeln!(o, "sift_packets_total {}", c.packets);
-    head(&mut o, "sift_bytes_total", "counter", "Bytes of the packets read (as on the wire).");
+    head(
+        &mut o,
+        "sift_bytes_total",
+        "counter",
+        "Bytes of the packets read (as on the wire).",
+    );
     let _ = writeln!(o, "sift_bytes_total {}", c.bytes);
-    head(&mut o, "sift_worker_packets_total", "counter", "Packets each worker processed.");
+    head(
+        &mut o,
+        "sift_worker_packets_total",
+        "counter",
+        "Packets each worker processed.",
+    );
     for (i, n) in c.per_worker.iter().enumerate() {
         let _ = writeln!(o, "sift_worker_packets_total{{worker=\"{i}\"}} {n}");
     }
@@ -139,7 +154,12 @@ pub fn render(
         "Packets the interfaces dropped.",
     );
     let _ = writeln!(o, "sift_interface_dropped_packets_total {}", c.iface_drops);
-    head(&mut o, "sift_flows_active", "gauge", "Flows held in the flow tables.");
+    head(
+        &mut o,
+        "sift_flows_active",
+        "gauge",
+        "Flows held in the flow tables.",
+    );
     let _ = writeln!(o, "sift_flows_active {}", c.active_flows);
     head(
         &mut o,
@@ -148,9 +168,18 @@ pub fn render(
         "Flows evicted to keep the flow tables within capacity.",
     );
     let _ = writeln!(o, "sift_flows_evicted_total {}", c.evicted);
-    head(&mut o, "sift_flows_ended_total", "counter", "Flow records written, by end reason.");
+    head(
+        &mut o,
+        "sift_flows_ended_total",
+        "counter",
+        "Flow records written, by end reason.",
+    );
     for (reason, n) in &flows.by_reason {
-        let _ = writeln!(o, "sift_flows_ended_total{{reason=\"{}\"}} {n}", label(reason));
+        let _ = writeln!(
+            o,
+            "sift_flows_ended_total{{reason=\"{}\"}} {n}",
+            label(reason)
+        );
     }
     head(
         &mut o,
@@ -159,7 +188,11 @@ pub fn render(
         "Flow records written, by application protocol.",
     );
     for (app, n) in &flows.by_app {
-        let _ = writeln!(o, "sift_flow_verdicts_total{{app_proto=\"{}\"}} {n}", label(app));
+        let _ = writeln!(
+            o,
+            "sift_flow_verdicts_total{{app_proto=\"{}\"}} {n}",
+            label(app)
+        );
     }
     head(
         &mut o,
@@ -174,7 +207,12 @@ pub fn render(
             label(l)
         );
     }
-    head(&mut o, "sift_alerts_total", "counter", "Alert events written, by rule.");
+    head(
+        &mut o,
+        "sift_alerts_total",
+        "counter",
+        "Alert events written, by rule.",
+    );
     for (sid, (n, msg)) in &tally.alerts {
         let _ = writeln!(
             o,
@@ -214,9 +252,19 @@ pub fn render(
                 s.kind, s.lost
             );
         }
-        head(&mut o, "sift_sink_up", "gauge", "1 when the sink's receiver is reachable.");
+        head(
+            &mut o,
+            "sift_sink_up",
+            "gauge",
+            "1 when the sink's receiver is reachable.",
+        );
         for s in sinks {
-            let _ = writeln!(o, "sift_sink_up{{sink=\"{}\"}} {}", s.kind, u8::from(s.connected));
+            let _ = writeln!(
+                o,
+                "sift_sink_up{{sink=\"{}\"}} {}",
+                s.kind,
+                u8::from(s.connected)
+            );
         }
     }
     if let Some(m) = c.memory {
@@ -260,7 +308,10 @@ impl MetricsServer {
     /// Listens on `addr` (`127.0.0.1:9100`).
     pub fn start(addr: &str) -> io::Result<MetricsServer> {
         let listener = TcpListener::bind(addr).map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot listen for metrics on {addr}: {e}"))
+            io::Error::new(
+                e.kind(),
+                format!("cannot listen for metrics on {addr}: {e}"),
+            )
         })?;
         listener.set_nonblocking(true)?;
         let bound = listener.local_addr()?;
@@ -338,10 +389,22 @@ fn answer(mut s: TcpStream, exchange: &Exchange, stop: &AtomicBool) -> io::Resul
     let (method, path) = (parts.next().unwrap_or(&[]), parts.next().unwrap_or(&[]));
     let path = path.split(|&b| b == b'?').next().unwrap_or(&[]);
     if method != b"GET" && method != b"HEAD" {
-        return reply(&mut s, "405 Method Not Allowed", "text/plain", b"GET /metrics\n", true);
+        return reply(
+            &mut s,
+            "405 Method Not Allowed",
+            "text/plain",
+            b"GET /metrics\n",
+            true,
+        );
     }
     if path != b"/metrics" && path != b"/" {
-        return reply(&mut s, "404 Not Found", "text/plain", b"see /metrics\n", true);
+        return reply(
+            &mut s,
+            "404 Not Found",
+            "text/plain",
+            b"see /metrics\n",
+            true,
+        );
     }
     // Ask the output thread and wait for its next tick.
     let text = {
@@ -370,11 +433,23 @@ fn answer(mut s: TcpStream, exchange: &Exchange, stop: &AtomicBool) -> io::Resul
             t.as_bytes(),
             method == b"GET",
         ),
-        None => reply(&mut s, "503 Service Unavailable", "text/plain", b"busy\n", true),
+        None => reply(
+            &mut s,
+            "503 Service Unavailable",
+            "text/plain",
+            b"busy\n",
+            true,
+        ),
     }
 }
 
-fn reply(s: &mut TcpStream, status: &str, kind: &str, body: &[u8], with_body: bool) -> io::Result<()> {
+fn reply(
+    s: &mut TcpStream,
+    status: &str,
+    kind: &str,
+    body: &[u8],
+    with_body: bool,
+) -> io::Result<()> {
     write!(
         s,
         "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
@@ -404,11 +479,22 @@ mod tests {
             ..CaptureCounters::default()
         };
         let t = render(&c, &flows, &tally, &[]);
-        assert!(t.contains("# TYPE sift_packets_total counter\nsift_packets_total 10\n"), "{t}");
-        assert!(t.contains("sift_worker_packets_total{worker=\"1\"} 6\n"), "{t}");
-        assert!(t.contains("sift_flow_verdicts_total{app_proto=\"tls\"} 3\n"), "{t}");
         assert!(
-            t.contains("sift_alerts_total{signature_id=\"7\",signature=\"say \\\"hi\\\"\\\\\"} 2\n"),
+            t.contains("# TYPE sift_packets_total counter\nsift_packets_total 10\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains("sift_worker_packets_total{worker=\"1\"} 6\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains("sift_flow_verdicts_total{app_proto=\"tls\"} 3\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains(
+                "sift_alerts_total{signature_id=\"7\",signature=\"say \\\"hi\\\"\\\\\"} 2\n"
+            ),
             "{t}"
         );
         assert!(t.contains("# TYPE sift_flows_active gauge\n"), "{t}");
@@ -420,7 +506,8 @@ mod tests {
         let addr = server.addr();
         let client = std::thread::spawn(move || {
             let mut s = TcpStream::connect(addr).unwrap();
-            s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
             let mut out = String::new();
             s.read_to_string(&mut out).unwrap();
             out

@@ -63,7 +63,11 @@ impl<W: Write> Recorder<W> {
             };
         }
         let wanted = self.eve.is_some() || self.sinks.iter().any(|s| s.wants_lines());
-        let format = self.eve.as_ref().map(|w| w.format()).or(self.format.as_ref());
+        let format = self
+            .eve
+            .as_ref()
+            .map(|w| w.format())
+            .or(self.format.as_ref());
         let line = match (line, format) {
             (Some(l), _) => Some(l),
             (None, Some(format)) if wanted => {

@@ -365,7 +365,10 @@ impl Conn {
         }
         let text = String::from_utf8_lossy(&line[..line.len().saturating_sub(2)]).into_owned();
         let bad = || io::Error::new(io::ErrorKind::InvalidData, "not a RESP reply");
-        let (kind, rest) = (text.as_bytes().first().copied(), text.get(1..).unwrap_or(""));
+        let (kind, rest) = (
+            text.as_bytes().first().copied(),
+            text.get(1..).unwrap_or(""),
+        );
         match kind {
             Some(b'+') | Some(b':') => Ok(Reply::Ok),
             Some(b'-') => Ok(Reply::Error(rest.to_string())),
@@ -525,7 +528,10 @@ mod tests {
         let mut c = RedisConfig::default();
         let mut out = Vec::new();
         c.command(b"{\"a\":1}", &mut out);
-        assert_eq!(out, b"*3\r\n$5\r\nLPUSH\r\n$8\r\nsuricata\r\n$7\r\n{\"a\":1}\r\n");
+        assert_eq!(
+            out,
+            b"*3\r\n$5\r\nLPUSH\r\n$8\r\nsuricata\r\n$7\r\n{\"a\":1}\r\n"
+        );
         c.mode = RedisMode::parse("stream").unwrap();
         c.key = "k".into();
         out.clear();
@@ -537,7 +543,10 @@ mod tests {
         c.stream_maxlen = 0;
         out.clear();
         c.command(b"x", &mut out);
-        assert_eq!(out, b"*5\r\n$4\r\nXADD\r\n$1\r\nk\r\n$1\r\n*\r\n$3\r\neve\r\n$1\r\nx\r\n");
+        assert_eq!(
+            out,
+            b"*5\r\n$4\r\nXADD\r\n$1\r\nk\r\n$1\r\n*\r\n$3\r\neve\r\n$1\r\nx\r\n"
+        );
         for (name, mode) in [
             ("list", RedisMode::Lpush),
             ("lpush", RedisMode::Lpush),

@@ -14,17 +14,28 @@ pub fn require(program: &str) {
     let found = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
         .unwrap_or(false);
-    assert!(found, "{program} is not installed: run `bash .ci/setup` (as root) first");
+    assert!(
+        found,
+        "{program} is not installed: run `bash .ci/setup` (as root) first"
+    );
 }
 
 /// A TCP port nothing listens on now.
 pub fn free_tcp_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A UDP port nothing listens on now.
 pub fn free_udp_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A fresh directory under the temp dir, removed on drop.
@@ -271,7 +282,15 @@ impl Nfcapd {
         let port = free_udp_port();
         let dir = TempDir::new("nfcapd");
         let child = Command::new("nfcapd")
-            .args(["-b", "127.0.0.1", "-p", &port.to_string(), "-t", "3600", "-w"])
+            .args([
+                "-b",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-t",
+                "3600",
+                "-w",
+            ])
             .arg(dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -305,9 +324,16 @@ impl Nfcapd {
             .env("TZ", "UTC")
             .output()
             .expect("run nfdump");
-        assert!(out.status.success(), "nfdump: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "nfdump: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("nfdump -o json: {e}: {}", String::from_utf8_lossy(&out.stdout))
+            panic!(
+                "nfdump -o json: {e}: {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
         });
         v.as_array().cloned().unwrap_or_default()
     }

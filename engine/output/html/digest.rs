@@ -98,11 +98,13 @@ impl Bins {
             if hi - lo < MAX_BINS as u64 {
                 if self.bins.is_empty() {
                     self.first = lo;
-                    self.bins.resize(usize::try_from(hi - lo + 1).unwrap_or(1), Vec::new());
+                    self.bins
+                        .resize(usize::try_from(hi - lo + 1).unwrap_or(1), Vec::new());
                 } else {
                     if lo < self.first {
                         let more = (self.first - lo) as usize;
-                        self.bins.splice(0..0, std::iter::repeat_n(Vec::new(), more));
+                        self.bins
+                            .splice(0..0, std::iter::repeat_n(Vec::new(), more));
                         self.first = lo;
                     }
                     let len = (hi - self.first + 1) as usize;
@@ -151,7 +153,10 @@ impl Bins {
 
     /// Sum of `series` over all bins.
     pub fn total(&self, series: usize) -> u64 {
-        self.bins.iter().map(|b| b.get(series).copied().unwrap_or(0)).sum()
+        self.bins
+            .iter()
+            .map(|b| b.get(series).copied().unwrap_or(0))
+            .sum()
     }
 }
 
@@ -264,7 +269,11 @@ impl Digest {
         self.traffic.add(row.start, row.end, app, bytes);
         for f in &row.findings {
             *self.by_kind.entry(f.kind).or_default() += 1;
-            let lane = format!("{}{}", f.label, f.confidence.map(|c| format!(" ({c})")).unwrap_or_default());
+            let lane = format!(
+                "{}{}",
+                f.label,
+                f.confidence.map(|c| format!(" ({c})")).unwrap_or_default()
+            );
             let i = match self.lanes.iter().position(|l| l.0 == f.kind && l.1 == lane) {
                 Some(i) => i,
                 None => {
@@ -330,8 +339,11 @@ impl Digest {
     }
 
     fn trim_biggest(&mut self) {
-        self.biggest
-            .sort_by(|a, b| b.total_bytes().cmp(&a.total_bytes()).then(a.start.cmp(&b.start)));
+        self.biggest.sort_by(|a, b| {
+            b.total_bytes()
+                .cmp(&a.total_bytes())
+                .then(a.start.cmp(&b.start))
+        });
         self.biggest.truncate(self.rows_cap);
     }
 

@@ -154,7 +154,8 @@ pub fn render(d: &mut Digest, src: &Source<'_>) -> String {
     if d.flows == 0 {
         o.push_str("<p class=\"none\">No flows.</p>\n");
     } else {
-        let mut by_bytes: Vec<(usize, u64)> = (0..d.apps.len()).map(|i| (i, d.traffic.total(i))).collect();
+        let mut by_bytes: Vec<(usize, u64)> =
+            (0..d.apps.len()).map(|i| (i, d.traffic.total(i))).collect();
         by_bytes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let order: Vec<(usize, &str)> = by_bytes
             .iter()
@@ -172,7 +173,11 @@ pub fn render(d: &mut Digest, src: &Source<'_>) -> String {
             );
         }
         if d.apps.len() > order.len() {
-            let _ = write!(o, r#"<span><i style="background:{}"></i>other</span>"#, svg::OTHER);
+            let _ = write!(
+                o,
+                r#"<span><i style="background:{}"></i>other</span>"#,
+                svg::OTHER
+            );
         }
         let _ = writeln!(
             o,
@@ -182,7 +187,9 @@ pub fn render(d: &mut Digest, src: &Source<'_>) -> String {
     }
     o.push_str("</section>\n");
     // Findings.
-    o.push_str("<section id=\"findings\"><h2>VPN, obfuscation and evasion findings over time</h2>\n");
+    o.push_str(
+        "<section id=\"findings\"><h2>VPN, obfuscation and evasion findings over time</h2>\n",
+    );
     if d.lanes.is_empty() {
         o.push_str("<p class=\"none\">No findings.</p>\n");
     } else {
@@ -206,7 +213,12 @@ pub fn render(d: &mut Digest, src: &Source<'_>) -> String {
                 (
                     n.to_string(),
                     *f,
-                    format!("{} flow{}, {}", thousands(*f), if *f == 1 { "" } else { "s" }, fmt_bytes(*b)),
+                    format!(
+                        "{} flow{}, {}",
+                        thousands(*f),
+                        if *f == 1 { "" } else { "s" },
+                        fmt_bytes(*b)
+                    ),
                 )
             })
             .collect();
@@ -216,7 +228,11 @@ pub fn render(d: &mut Digest, src: &Source<'_>) -> String {
             "<p class=\"note\">{} distinct names (TLS and QUIC SNI, HTTP Host, DNS queries){}.</p>",
             thousands(d.names.len() as u64),
             if d.names_uncounted > 0 {
-                format!("; {} flows naming others past the first {} names not counted", thousands(d.names_uncounted), thousands(digest::MAX_NAMES as u64))
+                format!(
+                    "; {} flows naming others past the first {} names not counted",
+                    thousands(d.names_uncounted),
+                    thousands(digest::MAX_NAMES as u64)
+                )
             } else {
                 String::new()
             }
@@ -233,7 +249,11 @@ pub fn render(d: &mut Digest, src: &Source<'_>) -> String {
 
 /// The inputs, folded away when there are many.
 fn inputs(inputs: &[String]) -> String {
-    let list = inputs.iter().map(|i| esc(i)).collect::<Vec<_>>().join("<br>");
+    let list = inputs
+        .iter()
+        .map(|i| esc(i))
+        .collect::<Vec<_>>()
+        .join("<br>");
     if inputs.len() <= 3 {
         format!("<p class=\"inputs\">{list}</p>")
     } else {
@@ -270,11 +290,31 @@ fn overview(o: &mut String, d: &Digest, src: &Source<'_>) {
     kv("sum-flows", "flows", d.flows, thousands(d.flows));
     if let Some(r) = src.run {
         let c = &r.counters;
-        kv("sum-packets", "packets read", c.packets, thousands(c.packets));
-        kv("sum-bytes", "bytes read", c.bytes, format!("{} ({})", thousands(c.bytes), fmt_bytes(c.bytes)));
+        kv(
+            "sum-packets",
+            "packets read",
+            c.packets,
+            thousands(c.packets),
+        );
+        kv(
+            "sum-bytes",
+            "bytes read",
+            c.bytes,
+            format!("{} ({})", thousands(c.bytes), fmt_bytes(c.bytes)),
+        );
     }
-    kv("sum-flow-packets", "packets in flows", d.pkts, thousands(d.pkts));
-    kv("sum-flow-bytes", "bytes in flows", d.bytes, format!("{} ({})", thousands(d.bytes), fmt_bytes(d.bytes)));
+    kv(
+        "sum-flow-packets",
+        "packets in flows",
+        d.pkts,
+        thousands(d.pkts),
+    );
+    kv(
+        "sum-flow-bytes",
+        "bytes in flows",
+        d.bytes,
+        format!("{} ({})", thousands(d.bytes), fmt_bytes(d.bytes)),
+    );
     if let (Some(a), Some(b)) = (d.first, d.last) {
         let _ = writeln!(
             o,
@@ -292,11 +332,23 @@ fn overview(o: &mut String, d: &Digest, src: &Source<'_>) {
     let _ = writeln!(
         o,
         r#"<tr><th>flows with findings</th><td id="sum-findings">{}</td></tr>"#,
-        if kinds.is_empty() { "none".to_string() } else { kinds.join(", ") }
+        if kinds.is_empty() {
+            "none".to_string()
+        } else {
+            kinds.join(", ")
+        }
     );
     if !d.verdicts.is_empty() {
-        let v: Vec<String> = d.verdicts.iter().map(|(a, n)| format!("{} {}", esc(a), thousands(*n))).collect();
-        let _ = writeln!(o, r#"<tr><th>rule verdicts</th><td id="sum-verdicts">{}</td></tr>"#, v.join(", "));
+        let v: Vec<String> = d
+            .verdicts
+            .iter()
+            .map(|(a, n)| format!("{} {}", esc(a), thousands(*n)))
+            .collect();
+        let _ = writeln!(
+            o,
+            r#"<tr><th>rule verdicts</th><td id="sum-verdicts">{}</td></tr>"#,
+            v.join(", ")
+        );
     }
     if src.skipped > 0 {
         let _ = writeln!(
@@ -309,7 +361,11 @@ fn overview(o: &mut String, d: &Digest, src: &Source<'_>) {
     let mut apps: Vec<(&String, &digest::Tally)> = d.by_app.iter().collect();
     apps.sort_by(|a, b| b.1.flows.cmp(&a.1.flows).then(a.0.cmp(b.0)));
     for (app, t) in apps {
-        let share = if d.bytes > 0 { t.bytes as f64 * 100.0 / d.bytes as f64 } else { 0.0 };
+        let share = if d.bytes > 0 {
+            t.bytes as f64 * 100.0 / d.bytes as f64
+        } else {
+            0.0
+        };
         let _ = writeln!(
             o,
             r#"<tr data-app="{a}"><td>{a}</td><td class="n" data-flows="{}">{}</td><td class="n">{}</td><td class="n">{}</td><td><span class="bar" style="width:{:.1}%"></span> {share:.1} %</td></tr>"#,
@@ -372,8 +428,8 @@ fn row_json(r: &FlowRow) -> serde_json::Value {
         .collect();
     let rules: Vec<String> = r.rules.iter().map(|(id, _)| id.to_string()).collect();
     let messages: Vec<&str> = r.rules.iter().map(|(_, m)| m.as_str()).collect();
-    let detail: serde_json::Value =
-        serde_json::from_str(&r.detail).unwrap_or_else(|_| serde_json::Value::String(r.detail.clone()));
+    let detail: serde_json::Value = serde_json::from_str(&r.detail)
+        .unwrap_or_else(|_| serde_json::Value::String(r.detail.clone()));
     serde_json::json!([
         EveTime::new(r.start).as_str(),
         (r.end.saturating_sub(r.start)) as f64 / NANOS_PER_SEC as f64,
@@ -425,7 +481,10 @@ fn table(o: &mut String, d: &mut Digest) {
     // In a script element only "</" could end it early: '<' is written as
     // \u003c, which JSON reads as the same character.
     let text = data.to_string().replace('<', "\\u003c");
-    let _ = writeln!(o, r#"<script type="application/json" id="flow-data">{text}</script>"#);
+    let _ = writeln!(
+        o,
+        r#"<script type="application/json" id="flow-data">{text}</script>"#
+    );
     o.push_str("</section>\n");
 }
 

@@ -79,15 +79,30 @@ pub fn of_eve_line(line: &str) -> Option<EveItem> {
         _ => return Some(EveItem::Other),
     }
     let f = o.get("flow");
-    let n = |k: &str| f.and_then(|f| f.get(k)).and_then(Value::as_u64).unwrap_or(0);
-    let t = |k: &str| f.and_then(|f| f.get(k)).and_then(Value::as_str).and_then(parse_time);
-    let start = t("start").or_else(|| s("timestamp").and_then(parse_time)).unwrap_or(0);
+    let n = |k: &str| {
+        f.and_then(|f| f.get(k))
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+    };
+    let t = |k: &str| {
+        f.and_then(|f| f.get(k))
+            .and_then(Value::as_str)
+            .and_then(parse_time)
+    };
+    let start = t("start")
+        .or_else(|| s("timestamp").and_then(parse_time))
+        .unwrap_or(0);
     let port = |k: &str| o.get(k).and_then(Value::as_u64).map(|p| p as u16);
-    let name = [("dns", "rrname"), ("http", "hostname"), ("tls", "sni"), ("quic", "sni")]
-        .iter()
-        .find_map(|(obj, field)| o.get(*obj)?.get(*field)?.as_str())
-        .filter(|n| !n.is_empty())
-        .map(str::to_string);
+    let name = [
+        ("dns", "rrname"),
+        ("http", "hostname"),
+        ("tls", "sni"),
+        ("quic", "sni"),
+    ]
+    .iter()
+    .find_map(|(obj, field)| o.get(*obj)?.get(*field)?.as_str())
+    .filter(|n| !n.is_empty())
+    .map(str::to_string);
     let mut found = Vec::new();
     for (kind, label, detail) in FINDING_KINDS {
         let items: Vec<&Value> = match o.get(kind) {
@@ -111,7 +126,10 @@ pub fn of_eve_line(line: &str) -> Option<EveItem> {
                 kind,
                 label: text(label).unwrap_or_else(|| kind.to_string()),
                 detail: (!detail.is_empty()).then(|| text(detail)).flatten(),
-                confidence: it.get("confidence").and_then(Value::as_str).and_then(confidence),
+                confidence: it
+                    .get("confidence")
+                    .and_then(Value::as_str)
+                    .and_then(confidence),
             });
         }
     }
@@ -124,7 +142,10 @@ pub fn of_eve_line(line: &str) -> Option<EveItem> {
                 .map(|r| {
                     (
                         r.get("signature_id").and_then(Value::as_u64).unwrap_or(0) as u32,
-                        r.get("signature").and_then(Value::as_str).unwrap_or("").to_string(),
+                        r.get("signature")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string(),
                     )
                 })
                 .collect()
@@ -204,7 +225,10 @@ pub fn parse_time(s: &str) -> Option<u64> {
     };
     let days = days_from_civil(y as i64, m as i64, d as i64);
     let secs = days * 86_400 + (hh * 3600 + mm * 60 + ss) as i64 - offset;
-    u64::try_from(secs).ok()?.checked_mul(NANOS_PER_SEC)?.checked_add(frac)
+    u64::try_from(secs)
+        .ok()?
+        .checked_mul(NANOS_PER_SEC)?
+        .checked_add(frac)
 }
 
 /// (year, month, day) to days since 1970-01-01 (Howard Hinnant's algorithm).
@@ -252,7 +276,12 @@ mod tests {
             f,
             vec![
                 ("vpn", "openvpn", None, Some("high")),
-                ("obfuscation", "fully_encrypted", Some("shadowsocks, vmess"), Some("low")),
+                (
+                    "obfuscation",
+                    "fully_encrypted",
+                    Some("shadowsocks, vmess"),
+                    Some("low")
+                ),
                 ("evasion", "fake", Some("ttl"), None),
             ]
         );

@@ -117,7 +117,13 @@ pub fn traffic(bins: &Bins, order: &[(usize, &str)]) -> String {
         let parts = order
             .iter()
             .enumerate()
-            .map(|(k, (s, name))| (b.get(*s).copied().unwrap_or(0), PALETTE[k % PALETTE.len()], *name))
+            .map(|(k, (s, name))| {
+                (
+                    b.get(*s).copied().unwrap_or(0),
+                    PALETTE[k % PALETTE.len()],
+                    *name,
+                )
+            })
             .chain(std::iter::once((other, OTHER, "other")));
         for (v, color, name) in parts {
             if v == 0 {
