@@ -119,7 +119,10 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
     };
     let digest = report_out.as_ref().map(|_| {
         let d = Arc::new(Mutex::new(Digest::new(args.report_rows)));
-        rec.add_sink(Box::new(DigestSink(Arc::clone(&d))), &format);
+        rec.add_sink(
+            Box::new(DigestSink::new(Arc::clone(&d), format.clone())),
+            &format,
+        );
         d
     });
     opts.render = rec.render_format();

@@ -220,6 +220,9 @@ pub struct Digest {
     /// Notable rows past the cap (counted, not kept).
     pub notable_dropped: u64,
     biggest: Vec<FlowRow>,
+    /// Bytes of the smallest row kept at the last trim: smaller rows
+    /// cannot make the table.
+    threshold: u64,
 }
 
 impl Digest {
@@ -245,6 +248,19 @@ impl Digest {
             notable: Vec::new(),
             notable_dropped: 0,
             biggest: Vec::new(),
+            threshold: 0,
+        }
+    }
+
+    /// Would `row` be kept for the table (so that its record is worth
+    /// rendering)?
+    pub fn would_keep(&self, row: &FlowRow) -> bool {
+        if self.rows_cap == 0 {
+            false
+        } else if row.notable() {
+            self.notable.len() < self.rows_cap
+        } else {
+            self.biggest.len() < self.rows_cap || row.total_bytes() > self.threshold
         }
     }
 
@@ -332,6 +348,9 @@ impl Digest {
             }
             return;
         }
+        if self.biggest.len() >= self.rows_cap && row.total_bytes() <= self.threshold {
+            return;
+        }
         self.biggest.push(row);
         if self.biggest.len() >= 2 * self.rows_cap {
             self.trim_biggest();
@@ -345,6 +364,9 @@ impl Digest {
                 .then(a.start.cmp(&b.start))
         });
         self.biggest.truncate(self.rows_cap);
+        if self.biggest.len() == self.rows_cap {
+            self.threshold = self.biggest.last().map_or(0, FlowRow::total_bytes);
+        }
     }
 
     /// The table's rows, by start time: every notable row kept, then the

@@ -30,6 +30,7 @@ use std::sync::{Arc, Mutex};
 
 use digest::{Digest, FlowRow};
 
+use super::eve::EveFormat;
 use super::record::Event;
 use super::report::Report;
 use super::sink::{Sink, SinkStats};
@@ -61,18 +62,38 @@ pub fn esc(s: &str) -> String {
 }
 
 /// Feeds a shared [`Digest`] from a run's events (the caller keeps the
-/// other handle and writes the page when the run is over).
-pub struct DigestSink(pub Arc<Mutex<Digest>>);
+/// other handle and writes the page when the run is over). It renders the
+/// EVE record only of the flows the table keeps.
+pub struct DigestSink {
+    digest: Arc<Mutex<Digest>>,
+    format: EveFormat,
+    line: Vec<u8>,
+}
+
+impl DigestSink {
+    pub fn new(digest: Arc<Mutex<Digest>>, format: EveFormat) -> Self {
+        DigestSink {
+            digest,
+            format,
+            line: Vec::new(),
+        }
+    }
+}
 
 impl Sink for DigestSink {
-    fn wants_lines(&self) -> bool {
-        true
-    }
-
-    fn event(&mut self, ev: &Event, line: Option<&[u8]>) -> io::Result<()> {
-        let mut d = self.0.lock().unwrap_or_else(|p| p.into_inner());
+    fn event(&mut self, ev: &Event, _line: Option<&[u8]>) -> io::Result<()> {
+        let mut d = self.digest.lock().unwrap_or_else(|p| p.into_inner());
         match ev {
-            Event::Flow(r) => d.add(rows::of_record(r, line.unwrap_or(b"{}"))),
+            Event::Flow(r) => {
+                let mut row = rows::of_record(r);
+                if d.would_keep(&row) {
+                    self.line.clear();
+                    self.format.event(ev, &mut self.line)?;
+                    let l = self.line.strip_suffix(b"\n").unwrap_or(&self.line);
+                    row.detail = String::from_utf8_lossy(l).into_owned();
+                }
+                d.add(row);
+            }
             Event::Alert(a) => d.alert(a.hit.id, &a.hit.msg),
         }
         Ok(())
@@ -83,7 +104,7 @@ impl Sink for DigestSink {
     }
 
     fn stats(&self) -> SinkStats {
-        let d = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let d = self.digest.lock().unwrap_or_else(|p| p.into_inner());
         SinkStats {
             kind: "report",
             target: String::new(),

@@ -22,8 +22,9 @@ pub const FINDING_KINDS: [(&str, &str, &str); 3] = [
     ("evasion", "technique", "fooling"),
 ];
 
-/// The row of a flow record; `line` is its EVE line.
-pub fn of_record(r: &FlowRecord, line: &[u8]) -> FlowRow {
+/// The row of a flow record, without its EVE record (`detail`), which the
+/// caller renders only for rows the table keeps.
+pub fn of_record(r: &FlowRecord) -> FlowRow {
     let names = r.names.as_deref();
     let has_ports = proto::has_ports(r.proto);
     FlowRow {
@@ -50,7 +51,7 @@ pub fn of_record(r: &FlowRecord, line: &[u8]) -> FlowRow {
             .as_deref()
             .and_then(|v| v.action())
             .map(|a| a.as_str().to_string()),
-        detail: String::from_utf8_lossy(line.strip_suffix(b"\n").unwrap_or(line)).into_owned(),
+        detail: String::new(),
     }
 }
 
