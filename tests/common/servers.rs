@@ -65,8 +65,9 @@ impl Drop for TempDir {
 
 /// Sends SIGTERM to `child` and waits for it (killing it after 10 s).
 pub fn terminate(child: &mut Child) {
-    // SAFETY: kill has no memory-safety preconditions; the pid is our child's.
-    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
     let until = Instant::now() + Duration::from_secs(10);
     while Instant::now() < until {
         if let Ok(Some(_)) = child.try_wait() {
