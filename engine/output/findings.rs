@@ -58,9 +58,12 @@ pub fn findings(n: &Names) -> Vec<Finding> {
             confidence: Some(o.confidence.as_str()),
         });
     }
-    // Evasion (`evasion: [{technique, fooling, decoy, packets}]`): one
-    // finding per technique (label the technique, detail its fooling and
-    // decoy), no confidence, once
-    // `Names` carries it.
+    // ADDITION POINT for evasion (`evasion: [{technique, fooling, decoy,
+    // packets}]`), once `Names` carries it: one finding per technique,
+    //     out.push(Finding { kind: "evasion", label: <technique>,
+    //         detail: Some(<fooling, decoy>), confidence: None });
+    // The report (table, timeline, totals), IPFIX (siftEvasion) and the
+    // metrics (sift_findings_total{kind="evasion"}) then show it; EVE input
+    // is already read (html/rows.rs FINDING_KINDS).
     out
 }
