@@ -4,13 +4,16 @@ use std::io::{self, BufWriter, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 use clap::Args;
 
 use super::flags::{self, is_broken_pipe, threads, FlowArgs, Format, RulesArgs};
+use super::sinks::{self, SinkArgs};
 use sift_lib::capture::file::{CaptureFile, Order};
-use sift_lib::output::eve::EveWriter;
+use sift_lib::output::eve::{EveFormat, EveWriter};
+use sift_lib::output::html::{self, digest::Digest, DigestSink};
 use sift_lib::output::recorder::Recorder;
 use sift_lib::output::summary;
 use sift_lib::pipeline::{self, Options};
@@ -50,6 +53,19 @@ pub struct AnalyzeArgs {
 
     #[command(flatten)]
     pub rules: RulesArgs,
+
+    #[command(flatten)]
+    pub sinks: SinkArgs,
+
+    /// Also write an HTML report of the run to FILE (self-contained: charts,
+    /// findings, server names, rule hits, a flow table).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+
+    /// Flows listed in the report's table at most (every flow with a finding
+    /// or a rule hit first, then those with the most bytes).
+    #[arg(long, value_name = "N", default_value_t = html::DEFAULT_ROWS)]
+    pub report_rows: usize,
 
     /// No summary.
     #[arg(short, long)]
@@ -93,7 +109,23 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
             .then(|| EveWriter::new(BufWriter::with_capacity(1 << 16, out), names.clone())),
     );
 
-    opts.render = rec.eve.as_ref().map(|w| w.format().clone());
+    let format = EveFormat::files(names.clone());
+    args.sinks.start(&mut rec, &format, false)?;
+    // The report file is created before the run, so that a bad path fails
+    // at once.
+    let report_out = match &args.report {
+        Some(p) => Some((p, flags::output(Some(p))?)),
+        None => None,
+    };
+    let digest = report_out.as_ref().map(|_| {
+        let d = Arc::new(Mutex::new(Digest::new(args.report_rows)));
+        rec.add_sink(
+            Box::new(DigestSink::new(Arc::clone(&d), format.clone())),
+            &format,
+        );
+        d
+    });
+    opts.render = rec.render_format();
 
     let total: u64 = files.iter().map(|f| f.len() as u64).sum();
     let bar = (!args.no_progress && io::stderr().is_terminal() && total > 32 << 20).then(|| {
@@ -131,6 +163,17 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
         Err(e) if is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
         r => r.context("cannot write records")?,
     }
+    let delivered = rec.finish_sinks();
+    sinks::warn_undelivered(&delivered);
+    if let (Some((path, out)), Some(d)) = (report_out, digest) {
+        let mut d = d.lock().unwrap_or_else(|p| p.into_inner());
+        let source = html::Source {
+            inputs: &names,
+            run: Some(&report),
+            skipped: 0,
+        };
+        write_report(path, out, &mut d, &source)?;
+    }
     for f in &report.files {
         if let Some(e) = &f.error {
             eprintln!(
@@ -141,8 +184,28 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
         }
     }
     if !args.quiet {
-        let text = summary::render(&names, &report, &rec.tally);
+        let mut text = summary::render(&names, &report, &rec.tally);
+        text.push_str(&sinks::summary(&delivered));
         flags::print_summary(&text, records_to_stdout)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Renders the report and writes it; says where on stderr.
+pub fn write_report(
+    path: &std::path::Path,
+    mut out: Box<dyn std::io::Write>,
+    d: &mut Digest,
+    source: &html::Source<'_>,
+) -> Result<()> {
+    let page = html::render(d, source);
+    out.write_all(page.as_bytes())
+        .and_then(|()| out.flush())
+        .with_context(|| format!("{}: cannot write the report", path.display()))?;
+    eprintln!(
+        "sift: report written to {} ({})",
+        path.display(),
+        summary::bytes(page.len() as u64)
+    );
+    Ok(())
 }

@@ -20,8 +20,10 @@ use clap::Args;
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
 
 use super::flags::{self, is_broken_pipe, threads, FlowArgs, Format, RulesArgs};
+use super::sinks::{self, SinkArgs};
 use sift_lib::capture::live::{self, HandleConfig};
-use sift_lib::output::eve::EveWriter;
+use sift_lib::output::eve::{EveFormat, EveWriter};
+use sift_lib::output::metrics::{self, CaptureCounters, MetricsServer, MetricsTally};
 use sift_lib::output::recorder::Recorder;
 use sift_lib::output::summary;
 use sift_lib::pipeline::live::{self as pipe, Consumer, Control, LiveOptions, Monitor, Snapshot};
@@ -101,6 +103,13 @@ pub struct LiveArgs {
 
     #[command(flatten)]
     pub rules: RulesArgs,
+
+    #[command(flatten)]
+    pub sinks: SinkArgs,
+
+    /// Serve Prometheus metrics at http://ADDR/metrics (e.g. 127.0.0.1:9100).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
 
     /// No summary at the end.
     #[arg(short, long)]
@@ -185,12 +194,19 @@ struct Output<'a> {
     interval: Option<Duration>,
     next_stats: Instant,
     last: Option<Snapshot>,
+    /// The Prometheus endpoint and what it counts beyond the summary.
+    metrics: Option<(MetricsServer, MetricsTally)>,
+    /// Unix time the capture started.
+    started: f64,
 }
 
 impl Consumer<WorkerConfig> for Output<'_> {
     type Error = io::Error;
 
     fn event(&mut self, ev: Event) -> io::Result<()> {
+        if let Some((_, tally)) = &mut self.metrics {
+            tally.event(&ev);
+        }
         self.rec.event(&ev, None)
     }
 
@@ -211,6 +227,24 @@ impl Consumer<WorkerConfig> for Output<'_> {
         }
         if self.signals.hup.swap(false, Ordering::Relaxed) {
             self.reload(monitor);
+        }
+        if let Some((server, tally)) = &self.metrics {
+            if server.wanted() {
+                let s = monitor.snapshot();
+                let c = CaptureCounters {
+                    packets: s.packets,
+                    bytes: s.bytes,
+                    kernel_drops: s.kernel_drops,
+                    iface_drops: s.iface_drops,
+                    active_flows: s.active_flows,
+                    evicted: s.evicted,
+                    per_worker: s.per_worker,
+                    memory: s.memory,
+                    start_time: self.started,
+                };
+                let sinks: Vec<_> = self.rec.sinks.iter().map(|s| s.stats()).collect();
+                server.publish(metrics::render(&c, &self.rec.tally, tally, &sinks));
+            }
         }
     }
 }
@@ -272,6 +306,14 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
         capture.describe()
     );
     let names = capture.interfaces.clone();
+    let metrics = match &args.metrics {
+        Some(addr) => {
+            let server = MetricsServer::start(addr)?;
+            eprintln!("sift: metrics at http://{}/metrics", server.addr());
+            Some((server, MetricsTally::default()))
+        }
+        None => None,
+    };
     let interval = (args.stats_interval > 0).then(|| Duration::from_secs(args.stats_interval));
     let mut output = Output {
         rec: Recorder::new(
@@ -283,7 +325,13 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
         interval,
         next_stats: Instant::now() + interval.unwrap_or_default(),
         last: None,
+        metrics,
+        started: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64()),
     };
+    args.sinks
+        .start(&mut output.rec, &EveFormat::interfaces(names.clone()), true)?;
     let control = Control::new(WorkerConfig { rules });
     let result = pipe::run(capture, &opts, &control, &apply, &signals.stop, &mut output);
     let done = match result {
@@ -292,12 +340,15 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
         Err(e) => return Err(e).context("cannot write records"),
     };
     eprintln!("sift: stopped: {}", done.last.line(None));
+    let delivered = output.rec.finish_sinks();
+    sinks::warn_undelivered(&delivered);
     if let Some(e) = done.error {
         return Err(e.into());
     }
     if !args.quiet {
         let title = [names.join(", ")];
-        let text = summary::render_as("sift live", &title, &done.report, &output.rec.tally);
+        let mut text = summary::render_as("sift live", &title, &done.report, &output.rec.tally);
+        text.push_str(&sinks::summary(&delivered));
         flags::print_summary(&text, records_to_stdout)?;
     }
     Ok(ExitCode::SUCCESS)

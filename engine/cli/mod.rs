@@ -11,7 +11,9 @@
 mod analyze;
 mod flags;
 mod live;
+mod report;
 mod rules;
+mod sinks;
 
 use std::process::ExitCode;
 
@@ -43,6 +45,8 @@ pub enum Command {
     /// Check rule files and test them against captures.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Write a self-contained HTML report from captures or from sift's EVE JSON.
+    Report(report::ReportArgs),
 }
 
 /// Exit code for errors.
@@ -62,6 +66,7 @@ pub fn main() -> ExitCode {
         Command::Analyze(args) => analyze::run(args),
         Command::Live(args) => live::run(args),
         Command::Rules(cmd) => rules::run(cmd),
+        Command::Report(args) => report::run(args),
     };
     match result {
         Ok(code) => code,

@@ -534,6 +534,19 @@ impl<W: Write> EveWriter<W> {
 }
 
 impl EveFormat {
+    /// For capture files: `files` names each input, for `pcap_filename`.
+    pub fn files(files: Vec<String>) -> Self {
+        EveFormat { files, live: false }
+    }
+
+    /// For a live capture: `interfaces` names each, for `in_iface`.
+    pub fn interfaces(interfaces: Vec<String>) -> Self {
+        EveFormat {
+            files: interfaces,
+            live: true,
+        }
+    }
+
     /// The fields every event starts with; input `file` names the capture
     /// file, or in a live capture the interface.
     #[allow(clippy::too_many_arguments)]

@@ -7,9 +7,15 @@
 //! [`rules_report`] is what `sift rules check` and `rules test` print.
 
 pub mod eve;
+pub mod findings;
+pub mod html;
+pub mod ipfix;
+pub mod metrics;
 pub mod record;
 pub mod recorder;
+pub mod redis;
 pub mod report;
 pub mod rules_report;
+pub mod sink;
 pub mod summary;
 pub mod time;
