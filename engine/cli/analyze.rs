@@ -86,6 +86,9 @@ impl AnalyzeArgs {
                 Order::Sequential
             },
             flows: self.flows.config()?,
+            defrag: self.flows.defrag(),
+            reassembly: self.flows.plan().reassembly,
+            memory: Some(self.flows.plan()),
             rules: self.rules.load()?,
             lead_share: self.lead_share,
             ..Options::default()

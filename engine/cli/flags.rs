@@ -10,6 +10,8 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
 use crate::capture::NANOS_PER_SEC;
+use crate::decode::defrag::DefragConfig;
+use crate::flow::budget::{self, MemoryPlan};
 use crate::flow::FlowConfig;
 use crate::rules::{LoadOptions, RuleSet};
 
@@ -45,9 +47,30 @@ pub struct FlowArgs {
     /// Flows longer than this are reported and continue in a new record.
     #[arg(long, value_name = "SECS", default_value_t = 1800)]
     pub active_timeout: u64,
+
+    /// Memory for what grows with the traffic: the flow table (at about
+    /// 1.5 KB a flow, so it may hold fewer than --max-flows), TCP
+    /// reassembly and IP fragments. A size: 512M, 2G, ... Default: a
+    /// quarter of the machine's memory.
+    #[arg(long, value_name = "SIZE", value_parser = budget::parse_size)]
+    pub memory_limit: Option<u64>,
 }
 
 impl FlowArgs {
+    /// How the memory limit is shared out.
+    pub fn plan(&self) -> MemoryPlan {
+        let limit = self.memory_limit.unwrap_or_else(MemoryPlan::default_limit);
+        MemoryPlan::new(limit, self.max_flows)
+    }
+
+    /// Fragment reassembly's limits under the memory plan.
+    pub fn defrag(&self) -> DefragConfig {
+        DefragConfig {
+            max_bytes: self.plan().fragments,
+            ..DefragConfig::default()
+        }
+    }
+
     pub fn config(&self) -> Result<FlowConfig> {
         if self.max_flows == 0 {
             anyhow::bail!("--max-flows must be at least 1");
@@ -58,7 +81,7 @@ impl FlowArgs {
             tcp_established_timeout: s(self.tcp_timeout),
             other_established_timeout: s(self.udp_timeout),
             active_timeout: s(self.active_timeout),
-            capacity: self.max_flows,
+            capacity: self.plan().flows,
             ..FlowConfig::default()
         })
     }

@@ -139,7 +139,8 @@ impl LiveArgs {
             threads,
             fanout: !self.no_fanout,
             flows: self.flows.config()?,
-            defrag: Default::default(),
+            defrag: self.flows.defrag(),
+            reassembly: self.flows.plan().reassembly,
         })
     }
 }

@@ -11,6 +11,7 @@
 //! (a capture that starts mid-conversation with a reply); otherwise the
 //! sender of the first packet is the client.
 
+pub mod budget;
 pub mod key;
 pub mod table;
 

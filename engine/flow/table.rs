@@ -177,16 +177,20 @@ impl<T> FlowTable<T> {
         }
     }
 
-    /// Removes every flow.
-    pub fn drain(&mut self, out: &mut Vec<Flow<T>>) {
-        for class in 0..CLASSES {
-            while self.lists[class].head != NIL {
-                let head = self.lists[class].head;
-                out.push(self.remove(head));
+    /// Removes one flow, in the order of the timeout classes and, within
+    /// one, of last activity; `None` once the table is empty (its memory is
+    /// then given back).
+    pub fn pop(&mut self) -> Option<Flow<T>> {
+        let head = self.lists.iter().map(|l| l.head).find(|&h| h != NIL);
+        match head {
+            Some(r) => Some(self.remove(r)),
+            None => {
+                self.slots = Vec::new();
+                self.free = Vec::new();
+                self.index = HashMap::new();
+                None
             }
         }
-        self.slots.clear();
-        self.free.clear();
     }
 
     /// The least recently active flow over all classes.
@@ -300,8 +304,10 @@ mod tests {
             }
         }
         assert_eq!(t.len(), 2);
-        let mut out = Vec::new();
-        t.drain(&mut out);
-        assert_eq!(out.len(), 2);
+        let mut n = 0;
+        while t.pop().is_some() {
+            n += 1;
+        }
+        assert_eq!((n, t.len()), (2, 0));
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::capture::{CaptureError, LinkType, Timestamp};
 use crate::decode::defrag::DefragStats;
+use crate::flow::budget::MemoryPlan;
 
 /// What a worker counted. Every packet of the input is counted by exactly
 /// one worker, so summing workers gives the input's totals.
@@ -103,4 +104,6 @@ pub struct Report {
     pub merged: bool,
     /// Rules loaded, when the run had a rule set.
     pub rules: Option<usize>,
+    /// How the memory limit was shared out.
+    pub memory: Option<MemoryPlan>,
 }

@@ -189,6 +189,15 @@ pub fn render_as(command: &str, files: &[String], report: &Report, flows: &FlowT
     note(c.malformed, "malformed packets");
     note(c.not_ip, "non-IP frames (ARP, LLDP, ...)");
     note(c.evicted, "flows evicted (table full)");
+    if let Some(m) = report.memory.filter(|m| m.flows_capped) {
+        note(
+            m.flows as u64,
+            &format!(
+                "flows at most in the table: the memory limit of {}",
+                bytes(m.limit)
+            ),
+        );
+    }
     note(c.defrag.fragments, "IP fragments");
     note(c.defrag.reassembled, "datagrams reassembled");
     note(

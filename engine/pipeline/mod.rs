@@ -51,6 +51,7 @@ use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 use crate::capture::file::{CaptureFile, Input, Item, Mapping, Order as InputOrder};
 use crate::capture::{RawPacket, Timestamp};
 use crate::decode::defrag::DefragConfig;
+use crate::flow::budget::{self, MemoryPlan};
 use crate::flow::FlowConfig;
 use crate::output::eve::EveFormat;
 pub use crate::output::report::{Counters, FileEnd, Report};
@@ -66,6 +67,10 @@ pub struct Options {
     pub order: InputOrder,
     pub flows: FlowConfig,
     pub defrag: DefragConfig,
+    /// Out-of-order TCP bytes held, over all workers.
+    pub reassembly: usize,
+    /// How the memory limit was shared out (for the summary).
+    pub memory: Option<MemoryPlan>,
     /// With several threads, worker 0's share of the traffic relative to an
     /// even split (0.5: half as much as each other worker), since it also
     /// reads and routes every packet.
@@ -85,6 +90,8 @@ impl Default for Options {
             order: InputOrder::Sequential,
             flows: FlowConfig::default(),
             defrag: DefragConfig::default(),
+            reassembly: budget::REASSEMBLY_MAX as usize,
+            memory: None,
             lead_share: 0.5,
             rules: None,
             render: None,
@@ -231,6 +238,7 @@ pub fn run_files<E>(
     report.elapsed = started.elapsed();
     report.merged = opts.order == InputOrder::Merged;
     report.rules = opts.rules.as_ref().map(|r| r.rules.len());
+    report.memory = opts.memory;
     result.map(|()| report)
 }
 
@@ -246,7 +254,7 @@ fn lead<'a>(
     followers: &[FollowerLink<'a>],
     merger: &mut dyn FnMut(Batch) -> bool,
 ) {
-    let mut w = Worker::new(share, opts.flows, opts.defrag);
+    let mut w = Worker::new(share, opts.flows, opts.defrag, opts.reassembly);
     w.set_rules(opts.rules.clone());
     let mut input = Input::new(maps, opts.order);
     let mut pending: Vec<Vec<Work<'a>>> = followers.iter().map(FollowerLink::empty).collect();
@@ -423,7 +431,7 @@ fn follow<'a>(
     merger: &Sender<Batch>,
     spent: &Receiver<Vec<Ready>>,
 ) {
-    let mut w = Worker::new(share, opts.flows, opts.defrag);
+    let mut w = Worker::new(share, opts.flows, opts.defrag, opts.reassembly);
     w.set_rules(opts.rules.clone());
     let mut quiet = 0u32;
     while let Some(batch) = next_work(work) {

@@ -64,9 +64,6 @@ impl Default for Inspection {
 /// A flow as a worker holds it.
 type WorkerFlow = Flow<Inspection>;
 
-/// Out-of-order TCP bytes held at once over all flows (all workers).
-const REASSEMBLY_MEMORY: usize = 64 << 20;
-
 /// Time between sweeps for idle flows and stale fragments, in packet time.
 const SWEEP_INTERVAL: Timestamp = NANOS_PER_SEC;
 
@@ -90,8 +87,9 @@ pub struct Worker {
 
 impl Worker {
     /// A worker that owns `share` (0 to 1) of the traffic, and as much of
-    /// the flow and fragment capacities.
-    pub fn new(share: f64, flows: FlowConfig, defrag: DefragConfig) -> Self {
+    /// the flow, fragment and reassembly (`reassembly` bytes in all)
+    /// capacities.
+    pub fn new(share: f64, flows: FlowConfig, defrag: DefragConfig, reassembly: usize) -> Self {
         let part = |n: usize| ((n as f64 * share).ceil() as usize).max(1);
         let defrag = DefragConfig {
             max_datagrams: part(defrag.max_datagrams),
@@ -105,7 +103,7 @@ impl Worker {
             clock: 0,
             next_sweep: 0,
             ended: Vec::new(),
-            classify: Shared::new(part(REASSEMBLY_MEMORY)),
+            classify: Shared::new(part(reassembly)),
             events: Vec::new(),
             rules: None,
             hits: Vec::new(),
@@ -401,12 +399,9 @@ impl Worker {
     /// The input (or, read file by file, one file) ended at position `index`:
     /// every flow is reported and the clock starts again.
     pub fn end_of_input(&mut self, index: u64) {
-        let mut ended = std::mem::take(&mut self.ended);
-        self.table.drain(&mut ended);
-        for mut f in ended.drain(..) {
+        while let Some(mut f) = self.table.pop() {
             self.end(index, &mut f, EndReason::Shutdown);
         }
-        self.ended = ended;
         self.defrag.expire(Timestamp::MAX);
         self.clock = 0;
         self.next_sweep = 0;

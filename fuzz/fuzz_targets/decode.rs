@@ -66,7 +66,7 @@ fuzz_target!(|data: &[u8]| {
         max_bytes: 1 << 16,
         ..DefragConfig::default()
     };
-    let mut w = Worker::new(1.0, flows, defrag);
+    let mut w = Worker::new(1.0, flows, defrag, 1 << 20);
     w.set_rules(Some(rules()));
     let shards = Shards::new(&[1.0]);
     let mut rest = data;

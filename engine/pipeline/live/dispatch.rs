@@ -149,7 +149,7 @@ pub(super) fn reader<C>(
     workers: &[Sender<PacketBatch>],
     free: &Receiver<PacketBatch>,
 ) {
-    let router = Worker::new(0.0, shared.opts.flows, shared.opts.defrag);
+    let router = Worker::new(0.0, shared.opts.flows, shared.opts.defrag, 0);
     let mut d = Dispatcher::new(router, id, h.link(), shards, workers, free);
     let fd = [h.fd()];
     let mut next_tick = Instant::now() + TICK;

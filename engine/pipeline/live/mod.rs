@@ -67,6 +67,8 @@ pub struct LiveOptions {
     pub fanout: bool,
     pub flows: FlowConfig,
     pub defrag: DefragConfig,
+    /// Out-of-order TCP bytes held, over all workers.
+    pub reassembly: usize,
 }
 
 /// Packets a thread reads from one handle before it looks at anything else.
@@ -244,7 +246,12 @@ impl<'a, C> Driven<'a, C> {
     fn new(shared: &'a Shared<'a, C>, gauge: &'a Gauge, out: Sender<Out>) -> Self {
         let mut d = Driven {
             out,
-            w: Worker::new(shared.share, shared.opts.flows, shared.opts.defrag),
+            w: Worker::new(
+                shared.share,
+                shared.opts.flows,
+                shared.opts.defrag,
+                shared.opts.reassembly,
+            ),
             index: 0,
             seen: 0,
             gauge,
