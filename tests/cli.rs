@@ -259,3 +259,151 @@ fn closed_pipe_ends_quietly() {
     assert_eq!(text(&out.stderr), "");
     let _ = std::io::stderr().flush();
 }
+
+/// sift with `stdin` as its standard input.
+fn sift_stdin(args: &[&str], stdin: std::process::Stdio) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_sift"))
+        .args(args)
+        .stdin(stdin)
+        .output()
+        .expect("run sift")
+}
+
+/// The records with the input's name taken out: what a stream and the
+/// file it came from must agree on.
+fn records_without_name(stdout: &[u8]) -> Vec<serde_json::Value> {
+    eve(stdout)
+        .into_iter()
+        .map(|mut r| {
+            r.as_object_mut().unwrap().remove("pcap_filename");
+            r
+        })
+        .collect()
+}
+
+#[test]
+fn standard_input_a_fifo_and_dev_stdin_read_as_the_file() {
+    let sample = project_file("captures/sample.pcap");
+    let sample = sample.to_str().unwrap();
+    let from_file =
+        records_without_name(&sift(["analyze", "--format", "json", "-q", sample]).stdout);
+    assert!(from_file.len() > 10);
+
+    // `cat file | sift analyze -`: a pipe.
+    let mut cat = std::process::Command::new("cat")
+        .arg(sample)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = sift_stdin(
+        &["analyze", "--format", "json", "-q", "-"],
+        cat.stdout.take().unwrap().into(),
+    );
+    cat.wait().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(records_without_name(&out.stdout), from_file);
+    assert_eq!(eve(&out.stdout)[0]["pcap_filename"], "-");
+
+    // /dev/stdin redirected from the file.
+    let out = sift_stdin(
+        &["analyze", "--format", "json", "-q", "/dev/stdin"],
+        std::fs::File::open(sample).unwrap().into(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(records_without_name(&out.stdout), from_file);
+
+    // A FIFO written by another process.
+    let fifo = std::env::temp_dir().join(format!("sift-cli-{}-fifo", std::process::id()));
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let writer = {
+        let (fifo, sample) = (fifo.clone(), sample.to_string());
+        std::thread::spawn(move || std::fs::write(&fifo, std::fs::read(sample).unwrap()))
+    };
+    let out = sift(["analyze", "--format", "json", "-q", fifo.to_str().unwrap()]);
+    writer.join().unwrap().unwrap();
+    let _ = std::fs::remove_file(&fifo);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(records_without_name(&out.stdout), from_file);
+
+    // Standard input twice is refused.
+    let out = sift(["analyze", "-", "-"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "sift: error: -: standard input can be named only once\n"
+    );
+}
+
+#[test]
+fn streams_that_are_not_captures_are_refused_at_once() {
+    // /dev/zero would never end: its first bytes decide.
+    let out = sift(["analyze", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "sift: error: /dev/zero: not a pcap or pcapng capture (first bytes [00, 00, 00, 00])\n"
+    );
+    // An empty stream says how much it held, once.
+    let out = sift_stdin(&["analyze", "-"], std::process::Stdio::null());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr),
+        "sift: error: -: file too short for a capture header (0 bytes)\n"
+    );
+}
+
+#[test]
+fn a_capture_header_cut_short_is_an_error_for_both_formats() {
+    // pcapng: a section header block is 28 bytes at least; pcap's header 24.
+    let ng = std::fs::read(ndpi_corpus().join("pcap/ah.pcapng")).unwrap();
+    for n in [12, 20, 27] {
+        let t = Temp::new(&format!("cut{n}.pcapng"), &ng[..n]);
+        let out = sift(["analyze", t.path()]);
+        assert_eq!(out.status.code(), Some(2), "{n} bytes");
+        assert_eq!(
+            text(&out.stderr),
+            format!(
+                "sift: error: {}: file too short for a capture header ({n} bytes)\n",
+                t.path()
+            )
+        );
+    }
+    let p = std::fs::read(project_file("captures/sample.pcap")).unwrap();
+    let t = Temp::new("cut23.pcap", &p[..23]);
+    assert_eq!(sift(["analyze", t.path()]).status.code(), Some(2));
+    // A whole header and a cut record: a truncated capture, a warning.
+    let t = Temp::new("cut30.pcap", &p[..30]);
+    let out = sift(["analyze", "-q", t.path()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("sift: warning:"));
+}
+
+#[test]
+fn more_files_than_descriptors_in_one_call() {
+    // Files are opened when read, not all at once: 300 files under a limit
+    // of 64 descriptors (was: every file held open until the end).
+    let dir = std::env::temp_dir().join(format!("sift-cli-{}-many", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let one = pcap(101, &[(1, &udp(1, b"x"))]);
+    let mut names = String::new();
+    for i in 0..300 {
+        let p = dir.join(format!("f{i:03}.pcap"));
+        std::fs::write(&p, &one).unwrap();
+        names.push_str(&format!(" '{}'", p.display()));
+    }
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -n 64 && exec '{}' analyze --format json -q{names}",
+            env!("CARGO_BIN_EXE_sift")
+        ))
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(eve(&out.stdout).len(), 300, "one flow per file");
+}

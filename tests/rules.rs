@@ -21,7 +21,7 @@ fn parse(src: &str) -> Vec<sift::rules::Rule> {
 /// The first diagnostic's headline and hint.
 fn error_of(src: &str) -> (String, Option<String>) {
     let d = read_text("t.rules", src).expect_err(src);
-    let first = &d.0[0];
+    let first = &d.shown()[0];
     (first.headline(), first.hint.clone())
 }
 
@@ -224,7 +224,7 @@ fn includes_and_lists() {
         "b.rules:2:9: error: `{}` includes itself",
         dir.join("a.rules").display()
     );
-    assert!(d.0[0].headline().ends_with(&want), "{d}");
+    assert!(d.shown()[0].headline().ends_with(&want), "{d}");
     std::fs::write(
         dir.join("bad.list"),
         "ok.example\ntwo names.example\nbad_*.example\n",
@@ -236,7 +236,7 @@ fn includes_and_lists() {
     )
     .unwrap();
     let d = sift::rules::RuleSet::load(&[dir.join("c.rules")], &Default::default()).unwrap_err();
-    let heads: Vec<String> = d.0.iter().map(|d| d.headline()).collect();
+    let heads: Vec<String> = d.shown().iter().map(|d| d.headline()).collect();
     assert!(
         heads[0].ends_with("bad.list:2:5: error: a list line holds one name"),
         "{heads:?}"
@@ -248,7 +248,7 @@ fn includes_and_lists() {
     std::fs::write(dir.join("d.rules"), "include \"nope.rules\"\n").unwrap();
     let d = sift::rules::RuleSet::load(&[dir.join("d.rules")], &Default::default()).unwrap_err();
     assert!(
-        d.0[0].headline().contains("nope.rules: no such file"),
+        d.shown()[0].headline().contains("nope.rules: no such file"),
         "{d}"
     );
     let _ = std::fs::remove_dir_all(&dir);

@@ -15,7 +15,7 @@
 #![allow(unsafe_code)] // See the SAFETY comment of each block.
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use memmap2::Mmap;
@@ -24,11 +24,27 @@ use super::pcap::PcapReader;
 use super::pcapng::PcapngReader;
 use super::{CaptureError, RawPacket};
 
-/// A capture file, opened and checked to start like a capture.
+/// A capture file, checked to start like a capture. A file on disk is
+/// opened again when mapped, and no descriptor is held between: any number
+/// of files can be named in one call. A stream (`-` for standard input, a
+/// FIFO, a character device) is copied as it arrives into an unnamed
+/// temporary file, which is then read like any other.
 pub struct CaptureFile {
     path: PathBuf,
-    file: File,
+    spool: Option<File>,
     len: u64,
+}
+
+/// Opens every capture named, in order (see [`CaptureFile::open`]).
+/// Standard input (`-`) can be read once.
+pub fn open_all(paths: &[PathBuf]) -> Result<Vec<CaptureFile>, OpenError> {
+    if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(OpenError::Io {
+            path: "-".into(),
+            reason: "standard input can be named only once".into(),
+        });
+    }
+    paths.iter().map(|p| CaptureFile::open(p)).collect()
 }
 
 /// A read-only mapping of a capture file.
@@ -86,9 +102,46 @@ impl Mapping {
 pub enum OpenError {
     #[error("{path}: {reason}")]
     Io { path: String, reason: String },
-    #[error("{path}: {source}")]
-    Format { path: String, source: CaptureError },
+    #[error("{path}: {problem}")]
+    Format { path: String, problem: CaptureError },
 }
+/// A file in the temporary directory that has no name: `O_TMPFILE` where
+/// the file system has it, else created and unlinked at once.
+fn unnamed_temp_file() -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = std::env::temp_dir();
+    if let Ok(f) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_TMPFILE)
+        .open(&dir)
+    {
+        return Ok(f);
+    }
+    for attempt in 0..100u32 {
+        let path = dir.join(format!("sift-spool-{}-{attempt}", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+        {
+            Ok(f) => {
+                std::fs::remove_file(&path)?;
+                return Ok(f);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::new(
+        io::ErrorKind::AlreadyExists,
+        "no free temporary file name",
+    ))
+}
+
 fn io_reason(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::NotFound => "no such file".into(),
@@ -99,13 +152,18 @@ fn io_reason(e: &io::Error) -> String {
 }
 
 impl CaptureFile {
-    /// Opens and maps `path`, and checks that it starts like a capture.
+    /// Checks that `path` starts like a capture: a regular file is mapped
+    /// and its header read, then closed; `-` (standard input), a FIFO or a
+    /// device is checked on its first bytes and spooled (see the type).
     pub fn open(path: &Path) -> Result<Self, OpenError> {
         let shown = path.display().to_string();
         let io_err = |e: io::Error| OpenError::Io {
             path: shown.clone(),
             reason: io_reason(&e),
         };
+        if path.as_os_str() == "-" {
+            return Self::spool(path, io::stdin().lock(), "standard input");
+        }
         let file = File::open(path).map_err(io_err)?;
         let meta = file.metadata().map_err(io_err)?;
         if meta.is_dir() {
@@ -114,28 +172,102 @@ impl CaptureFile {
                 reason: "is a directory, not a capture file".into(),
             });
         }
+        if !meta.is_file() {
+            return Self::spool(path, file, "a stream");
+        }
         let f = CaptureFile {
             path: path.to_path_buf(),
-            file,
+            spool: None,
             len: meta.len(),
         };
-        let m = f.map().map_err(io_err)?;
-        Reader::new(m.bytes()).map_err(|source| OpenError::Format {
+        let m = f.map_file(&file).map_err(io_err)?;
+        Reader::new(m.bytes()).map_err(|problem| OpenError::Format {
             path: shown,
-            source,
+            problem,
         })?;
         Ok(f)
     }
 
-    /// A read-only mapping of the whole file.
+    /// Copies a stream into an unnamed temporary file (on disk, in the
+    /// temporary directory, gone when sift exits), after checking that its
+    /// first bytes are a capture's: `/dev/zero` is refused at once, not
+    /// copied forever.
+    fn spool(path: &Path, mut from: impl Read, what: &str) -> Result<Self, OpenError> {
+        let shown = path.display().to_string();
+        let io_err = |e: io::Error| OpenError::Io {
+            path: shown.clone(),
+            reason: format!("reading {what}: {}", io_reason(&e)),
+        };
+        let mut head = [0u8; 4];
+        let mut got = 0;
+        while got < head.len() {
+            match from.read(&mut head[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io_err(e)),
+            }
+        }
+        let format_err = |problem| OpenError::Format {
+            path: shown.clone(),
+            problem,
+        };
+        if got < head.len() {
+            return Err(format_err(CaptureError::TooShort(got)));
+        }
+        if !PcapngReader::sniff(&head) && !PcapReader::sniff(&head) {
+            return Err(format_err(CaptureError::NotACapture(head.to_vec())));
+        }
+        let tmp_err = |e: io::Error| OpenError::Io {
+            path: shown.clone(),
+            reason: format!(
+                "cannot spool {what} to the temporary directory {}: {}",
+                std::env::temp_dir().display(),
+                io_reason(&e)
+            ),
+        };
+        let mut spool = unnamed_temp_file().map_err(tmp_err)?;
+        spool.write_all(&head).map_err(tmp_err)?;
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(io_err(e)),
+            };
+            spool.write_all(&buf[..n]).map_err(tmp_err)?;
+        }
+        let len = spool.metadata().map_err(tmp_err)?.len();
+        let f = CaptureFile {
+            path: path.to_path_buf(),
+            spool: Some(spool),
+            len,
+        };
+        let m = f.map().map_err(tmp_err)?;
+        Reader::new(m.bytes()).map_err(format_err)?;
+        Ok(f)
+    }
+
+    /// Maps the file (opening it again by its path unless it was spooled).
     pub fn map(&self) -> io::Result<Mapping> {
+        if self.len == 0 {
+            return Ok(Mapping { map: None });
+        }
+        match &self.spool {
+            Some(f) => self.map_file(f),
+            None => self.map_file(&File::open(&self.path)?),
+        }
+    }
+
+    fn map_file(&self, file: &File) -> io::Result<Mapping> {
         if self.len == 0 {
             return Ok(Mapping { map: None });
         }
         // SAFETY: the map is read-only; sift never writes capture files.
         // A file truncated by another process while mapped would fault,
         // which is the accepted behaviour of every mmap-based reader.
-        let map = unsafe { Mmap::map(&self.file) }?;
+        let map = unsafe { Mmap::map(file) }?;
         let _ = map.advise(memmap2::Advice::Sequential);
         Ok(Mapping { map: Some(map) })
     }

@@ -18,6 +18,8 @@ const OPB: u32 = 2;
 const SPB: u32 = 3;
 const EPB: u32 = 6;
 const BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
+/// A section header block with no options.
+const MIN_SECTION_HEADER: usize = 28;
 
 const OPT_END: u16 = 0;
 const OPT_IF_TSRESOL: u16 = 9;
@@ -71,6 +73,13 @@ impl<'a> PcapngReader<'a> {
             done: false,
         };
         r.read_byte_order(0)?;
+        // The whole section header is the capture's header: without it the
+        // file is refused (exit 2), as a pcap under 24 bytes is; damage
+        // after it is a truncated capture (a warning).
+        let total = r.u32_at(data, 4) as usize;
+        if data.len() < total.max(MIN_SECTION_HEADER) {
+            return Err(CaptureError::TooShort(data.len()));
+        }
         Ok(r)
     }
 

@@ -11,7 +11,7 @@ use clap::Args;
 
 use super::flags::{self, is_broken_pipe, threads, FlowArgs, Format, RulesArgs};
 use super::sinks::{self, SinkArgs};
-use sift_lib::capture::file::{CaptureFile, Order};
+use sift_lib::capture::file::Order;
 use sift_lib::output::eve::{EveFormat, EveWriter};
 use sift_lib::output::html::{self, digest::Digest, DigestSink};
 use sift_lib::output::recorder::Recorder;
@@ -98,11 +98,7 @@ impl AnalyzeArgs {
 
 pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
     let mut opts = args.options()?;
-    let files = args
-        .files
-        .iter()
-        .map(|p| CaptureFile::open(p))
-        .collect::<Result<Vec<_>, _>>()?;
+    let files = crate::capture::file::open_all(&args.files)?;
     let names: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
 
     let records_to_stdout = args.format == Format::Json && args.output.is_none();

@@ -8,7 +8,6 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
-use crate::capture::file::CaptureFile;
 use crate::output::rules_report;
 use crate::pipeline::worker::Event;
 use crate::pipeline::{self, Options};
@@ -77,11 +76,7 @@ pub fn run(cmd: RulesCommand) -> Result<ExitCode> {
 
 fn test(a: TestArgs) -> Result<ExitCode> {
     let set = a.cache.load(&a.files)?;
-    let files = a
-        .captures
-        .iter()
-        .map(|p| CaptureFile::open(p))
-        .collect::<Result<Vec<_>, _>>()?;
+    let files = crate::capture::file::open_all(&a.captures)?;
     let opts = Options {
         threads: threads(a.threads)?,
         rules: Some(set.clone()),

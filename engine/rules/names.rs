@@ -296,7 +296,7 @@ fn db_size(db: &Option<BlockDatabase>) -> usize {
 fn one_error(span: Span, files: &Files, message: String) -> Diagnostics {
     let mut d = Diagnostic::error(span, message, None);
     d.location = files.locate(span);
-    Diagnostics(vec![d])
+    Diagnostics::one(d)
 }
 
 /// Calls `f` with every name pattern of `rules`, in order, with its

@@ -119,33 +119,72 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// Every error (and warning) found in a rule set.
+/// Most diagnostics kept (and printed); past it they are only counted.
+pub const MAX_SHOWN: usize = 100;
+
+/// Every error (and warning) found in a rule set: the first [`MAX_SHOWN`]
+/// kept in full, all of them counted.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Diagnostics(pub Vec<Diagnostic>);
+pub struct Diagnostics {
+    shown: Vec<Diagnostic>,
+    errors: usize,
+    warnings: usize,
+}
 
 impl Diagnostics {
+    /// One diagnostic.
+    pub fn one(d: Diagnostic) -> Self {
+        let mut all = Diagnostics::default();
+        all.push(d);
+        all
+    }
+
     pub fn push(&mut self, d: Diagnostic) {
-        self.0.push(d)
+        match d.severity {
+            Severity::Error => self.errors += 1,
+            Severity::Warning => self.warnings += 1,
+        }
+        if self.shown.len() < MAX_SHOWN {
+            self.shown.push(d)
+        }
+    }
+
+    /// Whether the next diagnostic would be kept in full (one past the
+    /// cap is only counted: callers skip the work of placing it).
+    pub fn has_room(&self) -> bool {
+        self.shown.len() < MAX_SHOWN
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.errors + self.warnings == 0
     }
 
+    /// Errors found, shown or not.
     pub fn errors(&self) -> usize {
-        self.0
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .count()
+        self.errors
+    }
+
+    /// The diagnostics kept, in the order found.
+    pub fn shown(&self) -> &[Diagnostic] {
+        &self.shown
+    }
+
+    /// Diagnostics found but not kept.
+    pub fn hidden(&self) -> usize {
+        self.errors + self.warnings - self.shown.len()
     }
 }
 
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for d in &self.0 {
+        for d in &self.shown {
             writeln!(f, "{d}")?;
         }
-        let n = self.errors();
+        let hidden = self.hidden();
+        if hidden > 0 {
+            writeln!(f, "... and {hidden} more not shown")?;
+        }
+        let n = self.errors;
         write!(
             f,
             "{n} error{} in the rule files; the rule set was not loaded",
@@ -192,6 +231,9 @@ pub fn read_text(name: &str, text: &str) -> Result<Parsed, Diagnostics> {
 pub struct Loader {
     files: Files,
     texts: Vec<Arc<str>>,
+    /// Byte offset of each line's start, per text: a message finds its
+    /// line without walking the file again.
+    line_starts: Vec<Vec<u32>>,
     rules: Vec<Rule>,
     diags: Diagnostics,
     /// Files being read, innermost last (include cycles).
@@ -201,6 +243,10 @@ pub struct Loader {
 impl Loader {
     fn register(&mut self, path: &Path, text: Arc<str>) -> u32 {
         self.files.paths.push(path.to_path_buf());
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i as u32 + 1))
+            .collect();
+        self.line_starts.push(starts);
         self.texts.push(text);
         (self.files.paths.len() - 1) as u32
     }
@@ -359,7 +405,7 @@ impl Loader {
         Ok(Parsed {
             rules: self.rules,
             files: self.files,
-            warnings: self.diags.0,
+            warnings: self.diags.shown,
         })
     }
 
@@ -377,6 +423,12 @@ impl Loader {
             }
         }
         for (span, id, first) in dups {
+            if !self.diags.has_room() {
+                // Counted, not placed: the true total is still reported.
+                self.diags
+                    .push(Diagnostic::error(span, String::new(), None));
+                continue;
+            }
             let hint = format!(
                 "{} already uses it; every rule needs its own id",
                 self.files.locate(first)
@@ -386,11 +438,20 @@ impl Loader {
         }
     }
 
+    /// Line `line` (1-based) of text `file`, without its line ending.
+    fn line(&self, file: u32, line: u32) -> Option<&str> {
+        let text = self.texts.get(file as usize)?;
+        let starts = self.line_starts.get(file as usize)?;
+        let i = (line as usize).checked_sub(1)?;
+        let start = *starts.get(i)? as usize;
+        let end = starts.get(i + 1).map_or(text.len(), |&e| e as usize - 1);
+        let l = text.get(start..end)?;
+        Some(l.strip_suffix('\r').unwrap_or(l))
+    }
+
     /// Length of the word at `span` (a rule's action), for underlining.
     fn action_len(&self, span: Span) -> usize {
-        self.texts
-            .get(span.file as usize)
-            .and_then(|t| t.lines().nth(span.line.saturating_sub(1) as usize))
+        self.line(span.file, span.line)
             .and_then(|l| {
                 l.chars()
                     .skip(span.col.saturating_sub(1) as usize)
@@ -404,14 +465,18 @@ impl Loader {
 
     /// An error at `span`, underlining `len` characters.
     pub fn error(&mut self, span: Span, len: usize, message: String, hint: Option<String>) {
-        let d = Diagnostic::error(span, message, hint);
-        let d = self.place(d, len);
+        let mut d = Diagnostic::error(span, message, hint);
+        if self.diags.has_room() {
+            d = self.place(d, len);
+        }
         self.diags.push(d);
     }
 
     pub fn warn(&mut self, span: Span, len: usize, message: String, hint: Option<String>) {
-        let d = Diagnostic::warning(span, message, hint);
-        let d = self.place(d, len);
+        let mut d = Diagnostic::warning(span, message, hint);
+        if self.diags.has_room() {
+            d = self.place(d, len);
+        }
         self.diags.push(d);
     }
 
@@ -422,10 +487,8 @@ impl Loader {
 
     fn place(&self, mut d: Diagnostic, len: usize) -> Diagnostic {
         d.location = self.files.locate(d.span);
-        if let Some(text) = self.texts.get(d.span.file as usize) {
-            if let Some(line) = text.lines().nth(d.span.line.saturating_sub(1) as usize) {
-                d.source_line = Some((line.trim_end().to_string(), len));
-            }
+        if let Some(line) = self.line(d.span.file, d.span.line) {
+            d.source_line = Some((line.trim_end().to_string(), len));
         }
         d
     }
@@ -513,5 +576,37 @@ mod tests {
         assert_eq!(column_of(line, &line[2..7]), 3);
         let line = "é x";
         assert_eq!(column_of(line, &line[3..]), 3);
+    }
+
+    /// 40,000 rules with one id: every duplicate counted, the first
+    /// hundred shown in full (was: 39,999 printed, each re-walking the
+    /// file to find its line).
+    #[test]
+    fn duplicate_ids_are_counted_and_capped() {
+        let text: String = (0..40_000)
+            .map(|i| format!("alert 7 \"r{i}\" {{ app tls }}\n"))
+            .collect();
+        let err = read_text("dups.rules", &text).unwrap_err();
+        assert_eq!(err.errors(), 39_999);
+        assert_eq!(err.shown().len(), MAX_SHOWN);
+        let printed = err.to_string();
+        assert!(printed.contains("dups.rules:101:1: error: duplicate rule id 7"));
+        assert!(!printed.contains("dups.rules:102:1:"));
+        assert!(printed.contains("... and 39899 more not shown"));
+        assert!(printed.ends_with("39999 errors in the rule files; the rule set was not loaded"));
+        // The shown ones are placed: their source line and underline.
+        assert!(printed.contains(" 2 | alert 7 \"r1\" { app tls }"));
+    }
+
+    #[test]
+    fn lines_are_found_by_index() {
+        let mut l = Loader::default();
+        let f = l.register(Path::new("x"), Arc::from("a\r\nbb\n\nccc"));
+        assert_eq!(l.line(f, 1), Some("a"));
+        assert_eq!(l.line(f, 2), Some("bb"));
+        assert_eq!(l.line(f, 3), Some(""));
+        assert_eq!(l.line(f, 4), Some("ccc"));
+        assert_eq!(l.line(f, 5), None);
+        assert_eq!(l.line(f, 0), None);
     }
 }

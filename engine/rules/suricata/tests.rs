@@ -28,7 +28,8 @@ fn conds(text: &str) -> Vec<Cond> {
 /// Every error: (line, col, message, hint).
 fn errors(text: &str) -> Vec<(u32, u32, String, Option<String>)> {
     let d = read_text("t.rules", text).expect_err("the rules should be refused");
-    d.0.iter()
+    d.shown()
+        .iter()
         .filter(|x| x.severity == Severity::Error)
         .map(|x| (x.span.line, x.span.col, x.message.clone(), x.hint.clone()))
         .collect()
