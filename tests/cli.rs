@@ -407,3 +407,45 @@ fn more_files_than_descriptors_in_one_call() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(eve(&out.stdout).len(), 300, "one flow per file");
 }
+
+#[test]
+fn a_timeout_of_zero_is_off_for_every_timeout_flag() {
+    // Three packets a minute apart: with every timeout at 0 (never), one
+    // record of three packets (was: --active-timeout 0 split the flow at
+    // every packet, while 0 idle timeouts expired it at once).
+    let a = udp(1, b"x");
+    let t = Temp::new(
+        "zero-timeouts.pcap",
+        &pcap(101, &[(1, &a), (61, &a), (121, &a)]),
+    );
+    let out = sift([
+        "analyze",
+        "--format",
+        "json",
+        "-q",
+        "--active-timeout",
+        "0",
+        "--udp-timeout",
+        "0",
+        "--new-timeout",
+        "0",
+        "--tcp-timeout",
+        "0",
+        t.path(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let recs = eve(&out.stdout);
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    assert_eq!(recs[0]["flow"]["pkts_toserver"], 3);
+    // Real timeouts still end it: three records.
+    let out = sift([
+        "analyze",
+        "--format",
+        "json",
+        "-q",
+        "--active-timeout",
+        "30",
+        t.path(),
+    ]);
+    assert_eq!(eve(&out.stdout).len(), 3);
+}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 
-use crate::capture::NANOS_PER_SEC;
+use crate::capture::{Timestamp, NANOS_PER_SEC};
 use crate::decode::defrag::DefragConfig;
 use crate::flow::budget::{self, MemoryPlan};
 use crate::flow::FlowConfig;
@@ -32,19 +32,22 @@ pub struct FlowArgs {
     #[arg(long, value_name = "N", default_value_t = FlowConfig::default().capacity)]
     pub max_flows: usize,
 
-    /// Idle timeout of established TCP flows, in seconds.
+    /// Idle timeout of established TCP flows, in seconds (0: never).
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     pub tcp_timeout: u64,
 
-    /// Idle timeout of established UDP and other flows, in seconds.
+    /// Idle timeout of established UDP and other flows, in seconds (0:
+    /// never).
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     pub udp_timeout: u64,
 
-    /// Idle timeout of flows not yet answered (and TCP before the handshake).
+    /// Idle timeout of flows not yet answered (and TCP before the
+    /// handshake), in seconds (0: never).
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub new_timeout: u64,
 
-    /// Flows longer than this are reported and continue in a new record.
+    /// Flows longer than this are reported and continue in a new record, in
+    /// seconds (0: never).
     #[arg(long, value_name = "SECS", default_value_t = 1800)]
     pub active_timeout: u64,
 
@@ -75,7 +78,11 @@ impl FlowArgs {
         if self.max_flows == 0 {
             anyhow::bail!("--max-flows must be at least 1");
         }
-        let s = |secs: u64| secs.saturating_mul(NANOS_PER_SEC);
+        // 0 turns a timeout off, for every timeout flag alike.
+        let s = |secs: u64| match secs {
+            0 => Timestamp::MAX,
+            secs => secs.saturating_mul(NANOS_PER_SEC),
+        };
         Ok(FlowConfig {
             new_timeout: s(self.new_timeout),
             tcp_established_timeout: s(self.tcp_timeout),
