@@ -138,11 +138,11 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
         b
     });
 
-    let stop = AtomicBool::new(false);
+    let signals = Interrupt::register()?;
     let result = pipeline::run_files(
         &files,
         &opts,
-        &stop,
+        &signals.stop,
         &mut |offset| {
             if let Some(b) = &bar {
                 b.set_position(offset);
@@ -187,7 +187,52 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
         text.push_str(&sinks::summary(&delivered));
         flags::print_summary(&text, records_to_stdout)?;
     }
+    if report.interrupted {
+        eprintln!(
+            "sift: interrupted: the records and the summary cover the packets read before the \
+             signal; flows still open were reported with reason \"shutdown\""
+        );
+        return Ok(ExitCode::from(signals.exit_code()));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// SIGINT and SIGTERM during `analyze`: the first stops reading (what was
+/// read is reported, open flows with reason `shutdown`, then the summary;
+/// exit 130 after SIGINT, 143 after SIGTERM, as a shell reports a command
+/// a signal ended); a second exits at once with 1.
+struct Interrupt {
+    stop: Arc<AtomicBool>,
+    term: Arc<AtomicBool>,
+}
+
+impl Interrupt {
+    fn register() -> Result<Interrupt> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        use signal_hook::flag;
+        let i = Interrupt {
+            stop: Arc::new(AtomicBool::new(false)),
+            term: Arc::new(AtomicBool::new(false)),
+        };
+        let r = || -> io::Result<()> {
+            for sig in [SIGINT, SIGTERM] {
+                flag::register_conditional_shutdown(sig, 1, Arc::clone(&i.stop))?;
+                flag::register(sig, Arc::clone(&i.stop))?;
+            }
+            flag::register(SIGTERM, Arc::clone(&i.term))?;
+            Ok(())
+        };
+        r().context("cannot install signal handlers")?;
+        Ok(i)
+    }
+
+    fn exit_code(&self) -> u8 {
+        if self.term.load(std::sync::atomic::Ordering::Relaxed) {
+            143
+        } else {
+            130
+        }
+    }
 }
 
 /// Renders the report and writes it; says where on stderr.

@@ -5,7 +5,9 @@
 //! Exit codes: 0 success (warnings, such as a truncated capture, are
 //! printed but do not fail the run; `sift live` stopped by SIGINT or
 //! SIGTERM); 2 error (bad flags, unreadable or non-capture input, an
-//! interface that cannot be captured on, output that cannot be written). A closed output pipe
+//! interface that cannot be captured on, output that cannot be written);
+//! 130 / 143 `sift analyze` interrupted by SIGINT / SIGTERM (what was read is
+//! reported; a second signal exits at once with 1). A closed output pipe
 //! (`sift ... | head`) ends the run quietly with 0.
 
 mod analyze;
@@ -28,7 +30,8 @@ use clap::{Parser, Subcommand};
     about,
     long_about = None,
     max_term_width = 100,
-    after_help = "Exit codes: 0 success (warnings such as a truncated capture included), 2 error."
+    after_help = "Exit codes: 0 success (warnings such as a truncated capture included), 2 error, \
+                  130/143 analyze interrupted by SIGINT/SIGTERM (what was read is reported)."
 )]
 pub struct Cli {
     #[command(subcommand)]
