@@ -937,3 +937,77 @@ fn metrics_scrape_passes_promtool() {
     assert!(checked, "the records kept changing");
     live.stop();
 }
+
+/// A field of `/proc/<pid>/status` (`Uid:`, `Gid:`, `Groups:`, `CapEff:`).
+fn proc_status(pid: u32, field: &str) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn started_as_root_it_runs_as_nobody_without_capabilities() {
+    if skip() {
+        return;
+    }
+    let ns = Netns::new();
+    let rules = TempFile::new("drop.rules", b"alert 1 \"x\" { tls.sni .example.test }\n");
+    let live = Live::start(&ns, &["--no-rules-cache", "--rules", rules.path()]);
+    let line = live.wait_for_line("sift: running as user ", Duration::from_secs(10));
+    assert_eq!(
+        line,
+        "sift: running as user nobody (uid 65534, gid 65534), no capabilities"
+    );
+    let pid = live.child.id();
+    // Real, effective, saved and file-system ids all dropped.
+    assert_eq!(proc_status(pid, "Uid:"), "65534 65534 65534 65534");
+    assert_eq!(proc_status(pid, "Gid:"), "65534 65534 65534 65534");
+    assert_eq!(proc_status(pid, "Groups:"), "65534");
+    assert_eq!(proc_status(pid, "CapEff:"), "0000000000000000");
+    assert_eq!(proc_status(pid, "CapPrm:"), "0000000000000000");
+    // Rules still reload as nobody, and the records still reach the file.
+    let before = live.stderr().len();
+    live.signal(libc::SIGHUP);
+    let reloaded = live.line_after(before, "sift: SIGHUP: ", Duration::from_secs(10));
+    assert!(
+        reloaded.starts_with("sift: SIGHUP: reloaded 1 rules"),
+        "{reloaded}"
+    );
+    ns.replay(project_file("captures/sample.pcap").to_str().unwrap());
+    let (records, _, _) = live.stop();
+    assert!(!records.is_empty());
+}
+
+#[test]
+fn as_root_rule_files_others_can_write_are_refused() {
+    if skip() {
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let rules = TempFile::new("open.rules", b"alert 1 \"x\" { tls.sni .example.test }\n");
+    std::fs::set_permissions(&rules.0, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let ns = Netns::new();
+    let out = ns
+        .exec(env!("CARGO_BIN_EXE_sift"))
+        .args([
+            "live",
+            "-i",
+            "vb",
+            "--no-rules-cache",
+            "--rules",
+            rules.path(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("writable by every user; running as root, sift reads only rule files"),
+        "{err}"
+    );
+}

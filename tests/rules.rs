@@ -652,6 +652,7 @@ fn cache_is_used_and_a_damaged_entry_is_replaced() {
     let _ = std::fs::remove_dir_all(&dir);
     let opts = sift::rules::LoadOptions {
         cache_dir: Some(dir.clone()),
+        privileged: false,
     };
     let rules = project_file("rules/default.rules");
     let first = sift::rules::RuleSet::load(std::slice::from_ref(&rules), &opts).unwrap();

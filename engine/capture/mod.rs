@@ -13,6 +13,7 @@ pub mod file;
 pub mod live;
 pub mod pcap;
 pub mod pcapng;
+pub mod privileges;
 
 use std::fmt;
 

@@ -164,6 +164,7 @@ impl CacheArgs {
         } else if let Some(d) = &self.rules_cache {
             LoadOptions {
                 cache_dir: Some(d.clone()),
+                privileged: false,
             }
         } else {
             LoadOptions::with_default_cache()
@@ -172,7 +173,17 @@ impl CacheArgs {
 
     /// Loads `files` (which must not be empty); warnings go to stderr.
     pub fn load(&self, files: &[PathBuf]) -> Result<Arc<RuleSet>> {
-        let set = RuleSet::load(files, &self.load_options()).map_err(anyhow::Error::new)?;
+        self.load_as(files, false)
+    }
+
+    /// As [`load`](Self::load); `privileged`: refuse rule files, lists and a
+    /// cache directory that anyone but root could change.
+    pub fn load_as(&self, files: &[PathBuf], privileged: bool) -> Result<Arc<RuleSet>> {
+        let opts = LoadOptions {
+            privileged,
+            ..self.load_options()
+        };
+        let set = RuleSet::load(files, &opts).map_err(anyhow::Error::new)?;
         for w in &set.warnings {
             eprintln!("{w}");
         }
@@ -186,9 +197,15 @@ impl CacheArgs {
 impl RulesArgs {
     /// Loads the rule files, if any were given.
     pub fn load(&self) -> Result<Option<Arc<RuleSet>>> {
+        self.load_as(false)
+    }
+
+    /// As [`load`](Self::load), refusing files others could change when
+    /// `privileged`.
+    pub fn load_as(&self, privileged: bool) -> Result<Option<Arc<RuleSet>>> {
         if self.rule_files.is_empty() {
             return Ok(None);
         }
-        self.cache.load(&self.rule_files).map(Some)
+        self.cache.load_as(&self.rule_files, privileged).map(Some)
     }
 }

@@ -22,6 +22,7 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
 use super::flags::{self, is_broken_pipe, threads, FlowArgs, Format, RulesArgs};
 use super::sinks::{self, SinkArgs};
 use sift_lib::capture::live::{self, HandleConfig};
+use sift_lib::capture::privileges;
 use sift_lib::output::eve::{EveFormat, EveWriter};
 use sift_lib::output::metrics::{self, CaptureCounters, MetricsServer, MetricsTally};
 use sift_lib::output::recorder::Recorder;
@@ -74,6 +75,19 @@ pub struct LiveArgs {
     /// Bytes kept of each packet.
     #[arg(long, value_name = "N", default_value_t = HandleConfig::default().snaplen)]
     pub snaplen: u32,
+
+    /// Once the capture is open, run as this user (a name or a numeric id)
+    /// with no capabilities. Started as root, sift becomes `nobody` unless
+    /// told otherwise; `--user root` keeps root. The output, the sinks and
+    /// the metrics listener are opened before; SIGHUP reloads then read the
+    /// rule files (and the rule cache) as this user.
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+
+    /// The group to run as after the drop [default: the user's primary
+    /// group].
+    #[arg(long, value_name = "GROUP", requires = "user")]
+    pub group: Option<String>,
 
     /// Kernel ring of each capture handle (one per worker and interface), in MiB.
     #[arg(long, value_name = "MiB", default_value_t = HandleConfig::default().buffer_bytes >> 20)]
@@ -259,7 +273,7 @@ impl Output<'_> {
             eprintln!("sift: SIGHUP: no rule files to reload");
             return;
         }
-        match self.rules.cache.load(files) {
+        match self.rules.cache.load_as(files, privileges::is_root()) {
             Ok(set) => {
                 let n = set.rules.len();
                 let generation = monitor.control().publish(WorkerConfig { rules: Some(set) });
@@ -294,7 +308,17 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
         return list();
     }
     let opts = args.options()?;
-    let rules = args.rules.load()?;
+    let root = privileges::is_root();
+    let run_as = match (&args.user, root) {
+        (Some(u), _) => {
+            Some(privileges::resolve(u, args.group.as_deref()).map_err(anyhow::Error::msg)?)
+        }
+        (None, true) => {
+            Some(privileges::resolve(privileges::DEFAULT_USER, None).map_err(anyhow::Error::msg)?)
+        }
+        (None, false) => None,
+    };
+    let rules = args.rules.load_as(root)?;
     let signals = Signals::register()?;
     let records_to_stdout = args.format == Format::Json && args.output.is_none();
     let out = flags::output(args.output.as_ref())?;
@@ -333,6 +357,17 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
     };
     args.sinks
         .start(&mut output.rec, &EveFormat::interfaces(names.clone()), true)?;
+    if let Some(to) = &run_as {
+        privileges::drop_to(to)
+            .map_err(anyhow::Error::msg)
+            .context("cannot drop privileges")?;
+        if to.uid != 0 {
+            eprintln!(
+                "sift: running as user {} (uid {}, gid {}), no capabilities",
+                to.user, to.uid, to.gid
+            );
+        }
+    }
     let control = Control::new(WorkerConfig { rules });
     let result = pipe::run(capture, &opts, &control, &apply, &signals.stop, &mut output);
     let done = match result {

@@ -444,8 +444,8 @@ impl Sender_ {
             if closed && drain_until.is_none() {
                 drain_until = Some(Instant::now() + self.config.drain_time);
             }
-            match self.deliver(&batch) {
-                Ok(()) => batch.clear(),
+            match self.deliver(&mut batch) {
+                Ok(()) => {}
                 Err(()) => {
                     // Not delivered: wait, reconnect, send the batch again;
                     // on the way out, give up after the drain time.
@@ -473,22 +473,30 @@ impl Sender_ {
         }
     }
 
-    /// Writes the batch in one go and reads its replies. `Err` when the
-    /// connection is missing or broke (it is then dropped).
-    fn deliver(&mut self, batch: &[Vec<u8>]) -> Result<(), ()> {
+    /// Writes the batch in one go and reads its replies; what was delivered
+    /// (or refused for good) leaves the batch. `Err` when the connection is
+    /// missing or broke (it is then dropped), or when Redis answered that it
+    /// cannot take records yet (`LOADING` after a restart, `BUSY`,
+    /// `TRYAGAIN`, `MASTERDOWN`): those records stay to be sent again.
+    fn deliver(&mut self, batch: &mut Vec<Vec<u8>>) -> Result<(), ()> {
         let Some(conn) = self.conn.as_mut() else {
             return Err(());
         };
         self.buf.clear();
-        for l in batch {
+        for l in batch.iter() {
             self.config.command(l, &mut self.buf);
         }
         let mut refused = 0u64;
         let mut last_refusal = None;
+        let mut again = Vec::new();
         let r = conn.writer.write_all(&self.buf).and_then(|()| {
-            for _ in batch {
+            for i in 0..batch.len() {
                 if let Reply::Error(e) = conn.reply()? {
-                    refused += 1;
+                    if is_transient(&e) {
+                        again.push(i);
+                    } else {
+                        refused += 1;
+                    }
                     last_refusal = Some(e);
                 }
             }
@@ -499,14 +507,24 @@ impl Sender_ {
                 let n = batch.len() as u64;
                 self.shared
                     .delivered
-                    .fetch_add(n - refused, Ordering::Relaxed);
+                    .fetch_add(n - refused - again.len() as u64, Ordering::Relaxed);
                 if refused > 0 {
                     self.shared.lost.fetch_add(refused, Ordering::Relaxed);
-                    if let Some(e) = last_refusal {
-                        self.shared.error(format!("Redis refused a record: {e}"));
-                    }
                 }
-                Ok(())
+                if let Some(e) = last_refusal {
+                    self.shared.error(format!("Redis refused a record: {e}"));
+                }
+                if again.is_empty() {
+                    batch.clear();
+                    return Ok(());
+                }
+                let mut i = 0;
+                batch.retain(|_| {
+                    let keep = again.binary_search(&i).is_ok();
+                    i += 1;
+                    keep
+                });
+                Err(())
             }
             Err(e) => {
                 self.conn = None;
@@ -517,6 +535,14 @@ impl Sender_ {
             }
         }
     }
+}
+
+/// Error replies that mean "not now" rather than "never": the record is
+/// sent again, not counted lost.
+fn is_transient(error: &str) -> bool {
+    ["LOADING", "BUSY", "TRYAGAIN", "MASTERDOWN"]
+        .iter()
+        .any(|code| error.starts_with(code))
 }
 
 #[cfg(test)]

@@ -3,11 +3,13 @@
 //!
 //! One file per content key (a SHA-256 of the patterns, their flags and
 //! Hyperscan's version; see `names::content_key`): `<key>.hsdb`, holding a
-//! magic, then each of the two databases (literal, regex) as a length and
-//! Hyperscan's serialized form. A file that cannot be read or that
-//! Hyperscan refuses (another CPU, a truncated write) is ignored and
-//! replaced; files are written to a temporary name and renamed, so readers
-//! never see half a file.
+//! magic, a SHA-256 of everything after it, then each of the two databases
+//! (literal, regex) as a length and Hyperscan's serialized form. Hyperscan
+//! deserializes only bytes whose digest matches: a file damaged on disk or
+//! written by something else is never handed to it. A file that cannot be
+//! read, fails the digest or that Hyperscan refuses (another CPU) is
+//! ignored and replaced; files are written to a temporary name and renamed,
+//! so readers never see half a file.
 
 #![allow(unsafe_code)] // See the SAFETY comment of each block.
 
@@ -17,8 +19,10 @@ use std::path::{Path, PathBuf};
 
 use hyperscan::prelude::*;
 use hyperscan::Serialized;
+use sha2::Digest as _;
 
-const MAGIC: &[u8; 8] = b"SIFTHS01";
+const MAGIC: &[u8; 8] = b"SIFTHS02";
+const DIGEST: usize = 32;
 
 pub fn path_for(dir: &Path, key: &str) -> PathBuf {
     dir.join(format!("{key}.hsdb"))
@@ -32,6 +36,10 @@ pub fn load(path: &Path) -> Option<(Option<BlockDatabase>, Option<BlockDatabase>
     // cache files are replaced by rename, never written in place.
     let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
     let rest = map.strip_prefix(MAGIC.as_slice())?;
+    let (digest, rest) = (rest.get(..DIGEST)?, rest.get(DIGEST..)?);
+    if sha2::Sha256::digest(rest).as_slice() != digest {
+        return None;
+    }
     let (lit, rest) = section(rest)?;
     let (re, rest) = section(rest)?;
     if !rest.is_empty() {
@@ -64,6 +72,7 @@ pub fn store(
         .map_err(|e| format!("cannot create the rule cache {}: {e}", dir.display()))?;
     let mut out = Vec::new();
     out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&[0; DIGEST]);
     for db in [lit, re] {
         match db {
             Some(db) => {
@@ -77,6 +86,8 @@ pub fn store(
             None => out.extend_from_slice(&0u64.to_le_bytes()),
         }
     }
+    let digest = sha2::Sha256::digest(&out[MAGIC.len() + DIGEST..]);
+    out[MAGIC.len()..MAGIC.len() + DIGEST].copy_from_slice(&digest);
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     let written = fs::File::create(&tmp)
         .and_then(|mut f| f.write_all(&out).and_then(|()| f.sync_all()))
@@ -85,4 +96,33 @@ pub fn store(
         let _ = fs::remove_file(&tmp);
         format!("cannot write the rule cache {}: {e}", path.display())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn damaged_bytes_never_reach_hyperscan() {
+        let db: BlockDatabase = "example".parse::<Pattern>().unwrap().build().unwrap();
+        let dir = std::env::temp_dir().join(format!("sift-cache-test-{}", std::process::id()));
+        let path = path_for(&dir, "k");
+        store(&path, Some(&db), None).unwrap();
+        assert!(matches!(load(&path), Some((Some(_), None))));
+        let good = fs::read(&path).unwrap();
+        // One bit flipped inside the serialized database.
+        let mut bad = good.clone();
+        let at = good.len() - 40;
+        bad[at] ^= 1;
+        fs::write(&path, &bad).unwrap();
+        assert!(load(&path).is_none());
+        // A file of the previous format (no digest) is not read either.
+        let mut old = b"SIFTHS01".to_vec();
+        old.extend_from_slice(&good[MAGIC.len() + DIGEST..]);
+        fs::write(&path, &old).unwrap();
+        assert!(load(&path).is_none());
+        fs::write(&path, &good).unwrap();
+        assert!(load(&path).is_some());
+        let _ = fs::remove_dir_all(&dir);
+    }
 }

@@ -499,6 +499,9 @@ impl Rule {
 pub struct LoadOptions {
     /// Where compiled databases are kept; None: no cache.
     pub cache_dir: Option<PathBuf>,
+    /// The process runs as root: rule files, lists and the cache directory
+    /// that someone else could change are refused.
+    pub privileged: bool,
 }
 
 impl LoadOptions {
@@ -509,7 +512,10 @@ impl LoadOptions {
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| Path::new(&d).join("sift")))
             .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/sift")));
-        LoadOptions { cache_dir: dir }
+        LoadOptions {
+            cache_dir: dir,
+            privileged: false,
+        }
     }
 }
 
@@ -543,7 +549,7 @@ impl RuleSet {
     /// in sift's language or the Suricata subset). A set with any error is
     /// refused whole: every error found is returned.
     pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Result<Arc<RuleSet>, Diagnostics> {
-        let parsed = source::read_all(paths)?;
+        let parsed = source::read_all(paths, opts.privileged)?;
         let (index, build) = names::NameIndex::build(&parsed.rules, &parsed.files, opts)?;
         let unindexed = parsed
             .rules

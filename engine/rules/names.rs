@@ -17,7 +17,7 @@ use hyperscan::prelude::*;
 use hyperscan::{BlockMode, HsError, Literal, LiteralFlags, Literals};
 use sha2::{Digest, Sha256};
 
-use super::source::{Diagnostic, Diagnostics, Files, Span};
+use super::source::{self, Diagnostic, Diagnostics, Files, Span};
 use super::{cache, is_under, Cond, LoadOptions, NamePattern, Rule};
 
 /// Which rule condition a compiled pattern belongs to.
@@ -141,7 +141,23 @@ impl NameIndex {
             regexes: regexes.len(),
             ..BuildInfo::default()
         };
-        let cache_file = opts.cache_dir.as_ref().map(|d| cache::path_for(d, &key));
+        let mut info_warning = None;
+        let cache_dir = opts.cache_dir.as_ref().filter(|d| {
+            let why = opts
+                .privileged
+                .then(|| source::writable_by_others(d))
+                .flatten();
+            if let Some(why) = &why {
+                info_warning = Some(format!(
+                    "the rule cache {} is not used: {why}; running as root, sift uses only a \
+                     cache directory that only root can change",
+                    d.display()
+                ));
+            }
+            why.is_none()
+        });
+        let cache_file = cache_dir.map(|d| cache::path_for(d, &key));
+        info.cache_warning = info_warning;
         if let Some(path) = &cache_file {
             if let Some((l, r)) = cache::load(path) {
                 let ok = l.is_some() != lit_targets.is_empty() && r.is_some() != regexes.is_empty();

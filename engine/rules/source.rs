@@ -208,8 +208,11 @@ const MAX_INCLUDE_DEPTH: usize = 32;
 
 /// Reads the rule files at `paths` and everything they include. All errors
 /// are collected; any error refuses the whole set.
-pub fn read_all(paths: &[PathBuf]) -> Result<Parsed, Diagnostics> {
-    let mut l = Loader::default();
+pub fn read_all(paths: &[PathBuf], privileged: bool) -> Result<Parsed, Diagnostics> {
+    let mut l = Loader {
+        privileged,
+        ..Loader::default()
+    };
     for p in paths {
         l.load_file(p, None);
     }
@@ -238,6 +241,8 @@ pub struct Loader {
     diags: Diagnostics,
     /// Files being read, innermost last (include cycles).
     stack: Vec<PathBuf>,
+    /// Running as root: only files that only root can change are read.
+    privileged: bool,
 }
 
 impl Loader {
@@ -276,7 +281,7 @@ impl Loader {
             }
             return;
         }
-        let text = match read_text_file(path) {
+        let text = match self.read_trusted(path) {
             Ok(t) => t,
             Err(why) => {
                 match from {
@@ -333,7 +338,7 @@ impl Loader {
         len: usize,
     ) -> Option<(PathBuf, Vec<NamePattern>)> {
         let path = self.resolve(file, name);
-        let text = match read_text_file(&path) {
+        let text = match self.read_trusted(&path) {
             Ok(t) => t,
             Err(why) => {
                 self.error(span, len, why, None);
@@ -407,6 +412,27 @@ impl Loader {
             files: self.files,
             warnings: self.diags.shown,
         })
+    }
+
+    /// A rule or list file's text; while privileged, refused if anyone but
+    /// root could have changed the file or replaced it in its directory.
+    fn read_trusted(&self, path: &Path) -> Result<String, String> {
+        if self.privileged {
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            for (what, p) in [("", path), (" (its directory)", dir)] {
+                if let Some(why) = writable_by_others(p) {
+                    return Err(format!(
+                        "{}{what}: {why}; running as root, sift reads only rule files that \
+                         only root can change (fix the permissions, or run as that user)",
+                        p.display()
+                    ));
+                }
+            }
+        }
+        read_text_file(path)
     }
 
     /// Duplicate ids are errors, both places named.
@@ -499,6 +525,27 @@ pub fn column_of(line: &str, part: &str) -> u32 {
     let off = (part.as_ptr() as usize).saturating_sub(line.as_ptr() as usize);
     let off = off.min(line.len());
     line[..off].chars().count() as u32 + 1
+}
+
+/// Why a file (or directory) that a privileged process reads could be
+/// changed by someone else: world-writable (a directory without the sticky
+/// bit), writable by a group other than root's, or owned by another user
+/// than root or the process. `None` if only root could have written it.
+pub fn writable_by_others(path: &std::path::Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    let mode = meta.mode();
+    let is_dir = meta.is_dir();
+    if mode & 0o002 != 0 && !(is_dir && mode & 0o1000 != 0) {
+        return Some("writable by every user".into());
+    }
+    if mode & 0o020 != 0 && meta.gid() != 0 {
+        return Some(format!("writable by group {}", meta.gid()));
+    }
+    if meta.uid() != 0 {
+        return Some(format!("owned by user {}", meta.uid()));
+    }
+    None
 }
 
 fn read_text_file(path: &Path) -> Result<String, String> {
@@ -608,5 +655,24 @@ mod tests {
         assert_eq!(l.line(f, 4), Some("ccc"));
         assert_eq!(l.line(f, 5), None);
         assert_eq!(l.line(f, 0), None);
+    }
+
+    #[test]
+    fn files_others_can_write_are_named() {
+        use std::os::unix::fs::PermissionsExt;
+        let p = std::env::temp_dir().join(format!("sift-priv-{}", std::process::id()));
+        std::fs::write(&p, b"x").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert_eq!(
+            writable_by_others(&p).as_deref(),
+            Some("writable by every user")
+        );
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        if std::fs::metadata(&p).map(|m| std::os::unix::fs::MetadataExt::uid(&m)) == Ok(0) {
+            assert_eq!(writable_by_others(&p), None);
+        }
+        // The temporary directory is world-writable with the sticky bit.
+        assert_eq!(writable_by_others(&std::env::temp_dir()), None);
+        let _ = std::fs::remove_file(&p);
     }
 }
