@@ -668,7 +668,11 @@ mod tests {
             Some("writable by every user")
         );
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
-        if std::fs::metadata(&p).map(|m| std::os::unix::fs::MetadataExt::uid(&m)) == Ok(0) {
+        if std::fs::metadata(&p)
+            .map(|m| std::os::unix::fs::MetadataExt::uid(&m))
+            .ok()
+            == Some(0)
+        {
             assert_eq!(writable_by_others(&p), None);
         }
         // The temporary directory is world-writable with the sticky bit.
