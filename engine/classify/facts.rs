@@ -84,6 +84,8 @@ pub enum Clue {
     OpenVpn(openvpn::Clue),
     WireGuard(wireguard::Clue),
     Ipsec(ipsec::Clue),
+    /// TLS record shapes after the handshake (tunnels, borrowed handshakes).
+    Shape(super::tls::shapes::Clue),
 }
 
 impl fmt::Display for Clue {
@@ -124,6 +126,7 @@ impl fmt::Display for Clue {
             Clue::OpenVpn(c) => c.fmt(f),
             Clue::WireGuard(c) => c.fmt(f),
             Clue::Ipsec(c) => c.fmt(f),
+            Clue::Shape(c) => c.fmt(f),
         }
     }
 }

@@ -119,8 +119,11 @@ impl Dissector for TlsDissector {
             // hello: consecutive valid record headers, each where the
             // previous record ended, with no handshake message under way,
             // are TLS all the same (without names).
+            // (Not once a hello was read: the reader then logs the records
+            // that follow it.)
             if !done
                 && decided.is_none()
+                && !reader.headers_only
                 && reader.records() >= MIDSTREAM_RECORDS
                 && reader.buffered() == 0
             {
@@ -163,6 +166,10 @@ impl Dissector for TlsDissector {
             None if more => Step::NeedMore,
             None => Step::Refuse,
         }
+    }
+
+    fn follows(&self) -> bool {
+        self.log.is_some()
     }
 
     /// The flow ends with records still being logged: the analyzers look
