@@ -177,3 +177,58 @@ fn corpus_findings_are_listed_and_rare() {
         "{false_positives} of {direct}"
     );
 }
+
+#[test]
+fn summary_counts_and_rule_conditions() {
+    let capture = project_file("captures/camouflage/shadowtls-v3.pcap");
+    let capture = capture.display().to_string();
+    let out = sift(["analyze", capture.as_str()]);
+    assert!(out.status.success());
+    let summary = text(&out.stdout) + &text(&out.stderr);
+    assert!(
+        summary.contains("obfuscation:  borrowed_handshake 6 (suspected)"),
+        "{summary}"
+    );
+
+    let dir = std::env::temp_dir().join(format!("sift-camo-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rules = dir.join("camo.rules");
+    std::fs::write(
+        &rules,
+        "alert 3001 \"Tunnel inside TLS\" { app tls; obfuscation tls_tunnel, websocket_tunnel }\n\
+         alert 3002 \"Borrowed handshake\" { obfuscation borrowed_handshake }\n",
+    )
+    .unwrap();
+    let rules = rules.display().to_string();
+    let out = sift([
+        "rules",
+        "test",
+        rules.as_str(),
+        "--capture",
+        capture.as_str(),
+    ]);
+    let report = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(report.contains("6 flows, 6 matched by a rule"), "{report}");
+    assert!(
+        report
+            .lines()
+            .any(|l| l.contains("3002") && l.contains("6 / 6")),
+        "{report}"
+    );
+
+    std::fs::write(
+        dir.join("bad.rules"),
+        "alert 1 \"x\" { obfuscation tls_tunel }\n",
+    )
+    .unwrap();
+    let bad = dir.join("bad.rules").display().to_string();
+    let out = sift(["rules", "check", bad.as_str()]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("did you mean `tls_tunnel`?"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
