@@ -148,7 +148,10 @@ impl Dissector for TlsDissector {
                 *slot = SideReader::Off;
             }
         }
-        if self.log.as_ref().is_some_and(|l| l.is_full()) {
+        // The log is full, or neither side can add to it: the analyzers
+        // read it, and it is freed.
+        let stopped = self.sides.iter().all(|s| matches!(s, SideReader::Off));
+        if self.log.as_ref().is_some_and(|l| l.is_full() || stopped) {
             if let Some(log) = self.log.take() {
                 found.extend(shapes::analyze(&log));
             }

@@ -52,12 +52,20 @@ pub struct Record {
     pub ts: Timestamp,
 }
 
+/// Changes of direction among the application-data records after which
+/// no analyzer reads further: the TLS 1.3 server flight and client
+/// Finished (2), a WebSocket upgrade and its answer (2), and the bursts
+/// the tunnel analyzer looks at.
+pub const LOG_TURNS: usize = tunnel::MAX_BURSTS + 4;
+
 /// The hellos of a flow and the records that followed them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Log {
     pub hello: HelloSummary,
     pub server: Option<ServerSummary>,
     pub records: Vec<Record>,
+    /// Changes of direction among the application-data records so far.
+    turns: usize,
 }
 
 impl Log {
@@ -66,18 +74,33 @@ impl Log {
             hello,
             server: None,
             records: Vec::with_capacity(LOG_RECORDS),
+            turns: 0,
         }
     }
 
+    /// Nothing more to log: [`LOG_RECORDS`] records, or [`LOG_TURNS`]
+    /// changes of direction (a flow whose records go to and fro in small
+    /// exchanges is given up as early).
     pub fn is_full(&self) -> bool {
-        self.records.len() >= LOG_RECORDS
+        self.records.len() >= LOG_RECORDS || self.turns >= LOG_TURNS
     }
 
     /// Takes a record header in, while there is room.
     pub fn push(&mut self, r: Record) {
-        if !self.is_full() {
-            self.records.push(r);
+        if self.is_full() {
+            return;
         }
+        if r.content_type == ContentType::APPLICATION_DATA {
+            let last = self
+                .records
+                .iter()
+                .rev()
+                .find(|p| p.content_type == ContentType::APPLICATION_DATA);
+            if last.is_some_and(|p| p.side != r.side) {
+                self.turns += 1;
+            }
+        }
+        self.records.push(r);
     }
 }
 
@@ -170,3 +193,6 @@ pub fn analyze(log: &Log) -> Findings {
     }
     found
 }
+
+#[cfg(test)]
+mod tests;
