@@ -86,6 +86,8 @@ pub enum Clue {
     Ipsec(ipsec::Clue),
     /// TLS record shapes after the handshake (tunnels, borrowed handshakes).
     Shape(super::tls::shapes::Clue),
+    /// A WebSocket upgrade in clear and its first frame.
+    Websocket(super::websocket::Clue),
 }
 
 impl fmt::Display for Clue {
@@ -127,6 +129,7 @@ impl fmt::Display for Clue {
             Clue::WireGuard(c) => c.fmt(f),
             Clue::Ipsec(c) => c.fmt(f),
             Clue::Shape(c) => c.fmt(f),
+            Clue::Websocket(c) => c.fmt(f),
         }
     }
 }
