@@ -253,3 +253,122 @@ fn summary_counts_and_rule_conditions() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| (self.next() >> 24) as u8).collect()
+    }
+}
+
+/// One TCP conversation: a SYN, then `messages` (from the client when
+/// the flag is true), each one segment.
+fn conversation(
+    frames: &mut Vec<common::pcap::Frame>,
+    client: ([u8; 4], u16),
+    server: ([u8; 4], u16),
+    messages: Vec<(bool, Vec<u8>)>,
+) {
+    use common::pcap::{Frame, PSH_ACK, SYN};
+    let mut seq = [1000u32, 5000u32];
+    frames.push(Frame {
+        src: client,
+        dst: server,
+        tcp: Some((seq[0], SYN)),
+        payload: vec![],
+    });
+    seq[0] += 1;
+    for (from_client, payload) in messages {
+        let (src, dst, s) = if from_client {
+            (client, server, 0)
+        } else {
+            (server, client, 1)
+        };
+        let at = seq[s];
+        seq[s] = seq[s].wrapping_add(payload.len() as u32);
+        frames.push(Frame {
+            src,
+            dst,
+            tcp: Some((at, PSH_ACK)),
+            payload,
+        });
+    }
+}
+
+/// A masked client WebSocket frame.
+fn ws_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mask = [0x11, 0x22, 0x33, 0x44];
+    let mut f = vec![0x80 | opcode, 0x80 | 126];
+    f.extend_from_slice(&(payload.len() as u16).to_be_bytes());
+    f.extend_from_slice(&mask);
+    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    f
+}
+
+/// Random payloads on the ports tunnels use get no camouflage finding; a
+/// WebSocket upgrade in clear is a tunnel only when its first frame looks
+/// like one.
+#[test]
+fn random_payloads_and_plain_websockets_get_no_finding() {
+    let mut rng = Rng(0x0dd_ba11_cafe_f00d);
+    let mut frames = Vec::new();
+    for (k, port) in [443u16, 80, 8443, 2096].into_iter().enumerate() {
+        for flow in 0..60u16 {
+            let messages = (0..12)
+                .map(|i| {
+                    let len = 32 + (rng.next() % 1400) as usize;
+                    (i % 3 != 2, rng.bytes(len))
+                })
+                .collect();
+            conversation(
+                &mut frames,
+                ([10, 40, k as u8, 1], 30_000 + flow),
+                ([10, 50, 0, 1], port),
+                messages,
+            );
+        }
+    }
+    let upgrade = b"GET /chat HTTP/1.1\r\nHost: chat.example.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".to_vec();
+    let switching = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n".to_vec();
+    let chat = ws_frame(
+        1,
+        b"{\"type\":\"join\",\"room\":\"lobby\",\"nick\":\"alice\",\"since\":0}",
+    );
+    let tunnel = ws_frame(2, &rng.bytes(600));
+    for (port, first) in [(40_001u16, chat), (40_002, tunnel)] {
+        conversation(
+            &mut frames,
+            ([10, 60, 0, 1], port),
+            ([10, 70, 0, 1], 80),
+            vec![
+                (true, upgrade.clone()),
+                (false, switching.clone()),
+                (true, first),
+                (false, ws_frame(1, b"welcome")),
+            ],
+        );
+    }
+    let f = TempFile::new("random-camouflage-ports.pcap", &common::pcap::file(&frames));
+    let recs = flows(&[f.path().to_string()]);
+    assert_eq!(recs.len(), 4 * 60 + 2);
+    let found: Vec<(u64, &str)> = recs
+        .iter()
+        // (Random bytes may well look fully encrypted: not this module's.)
+        .filter(|r| !r["obfuscation"].is_null() && r["obfuscation"]["class"] != "fully_encrypted")
+        .map(|r| {
+            (
+                r["src_port"].as_u64().unwrap(),
+                r["obfuscation"]["class"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(found, vec![(40_002, "websocket_tunnel")]);
+}
