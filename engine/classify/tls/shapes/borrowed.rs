@@ -36,12 +36,6 @@ pub fn shadowtls_v3(log: &Log) -> Option<Findings> {
     if !FINISHED_RECORD.contains(&client.len) || server.len != client.len + HMAC_LEN {
         return None;
     }
-    let tagged = view
-        .records
-        .iter()
-        .filter(|r| r.side != client.side)
-        .take(4)
-        .count();
     Some(suspicion(
         Class::BorrowedHandshake,
         vec![Suspect::ShadowTls],
@@ -50,7 +44,6 @@ pub fn shadowtls_v3(log: &Log) -> Option<Findings> {
             ("server_finished_record", Value::Number(server.len as u64)),
             ("client_finished_record", Value::Number(client.len as u64)),
             ("offset", Value::Number(HMAC_LEN as u64)),
-            ("server_records_after", Value::Number(tagged as u64)),
         ],
         vec![(
             server.packet,

@@ -144,7 +144,7 @@ impl fmt::Display for Clue {
                 role,
             } => write!(
                 f,
-                "{} burst of {records} TLS application record(s) carrying {plain} bytes (largest {largest}) after the outer handshake: {role}",
+                "{} burst of {records} TLS application record(s) carrying {plain} bytes (largest {largest}) after the outer handshake, the shape of {role}",
                 if *side == TO_SERVER { "client" } else { "server" }
             ),
             Clue::FinishedOffset { server, client } => write!(
