@@ -199,6 +199,14 @@ pub trait Dissector: Sized {
     /// Reads the next bytes.
     fn feed(&mut self, input: &Input<'_>) -> Step;
 
+    /// After its verdict, it keeps a bounded log of what follows (TLS
+    /// record shapes) and wants up to
+    /// [`FOLLOW_PACKETS`](super::state::FOLLOW_PACKETS) packets instead of
+    /// [`REPLY_PACKETS`](super::state::REPLY_PACKETS).
+    fn follows(&self) -> bool {
+        false
+    }
+
     /// The flow ends, or is given up, before a verdict: the verdict the
     /// evidence so far supports, if any.
     fn settle(&self) -> Option<Verdict> {

@@ -84,6 +84,10 @@ pub enum Clue {
     OpenVpn(openvpn::Clue),
     WireGuard(wireguard::Clue),
     Ipsec(ipsec::Clue),
+    /// TLS record shapes after the handshake (tunnels, borrowed handshakes).
+    Shape(super::tls::shapes::Clue),
+    /// A WebSocket upgrade in clear and its first frame.
+    Websocket(super::websocket::Clue),
 }
 
 impl fmt::Display for Clue {
@@ -124,6 +128,8 @@ impl fmt::Display for Clue {
             Clue::OpenVpn(c) => c.fmt(f),
             Clue::WireGuard(c) => c.fmt(f),
             Clue::Ipsec(c) => c.fmt(f),
+            Clue::Shape(c) => c.fmt(f),
+            Clue::Websocket(c) => c.fmt(f),
         }
     }
 }

@@ -12,6 +12,7 @@ use super::dissector::{
     Carrier, Confidence, Dissector, Findings, Input, Probe as ProbeAnswer, Probing, Step, Verdict,
 };
 use super::facts::{Clue, Evidence, Fact};
+use super::websocket::{self, Watching};
 use super::AppProto;
 use crate::flow::TO_SERVER;
 
@@ -217,6 +218,8 @@ enum SideReader {
 pub struct HttpDissector {
     request: SideReader,
     status: SideReader,
+    /// After a WebSocket upgrade request: its answer and first frame.
+    websocket: Option<Box<websocket::Watch>>,
 }
 
 impl Dissector for HttpDissector {
@@ -242,6 +245,18 @@ impl Dissector for HttpDissector {
 
     fn feed(&mut self, input: &Input<'_>) -> Step {
         let bytes = input.bytes;
+        if let Some(watch) = self.websocket.as_mut() {
+            return match watch.feed(input.side, bytes, input.packet) {
+                Watching::More => Step::NeedMore,
+                Watching::Done(found) => {
+                    self.websocket = None;
+                    match found {
+                        Some(found) => Step::Facts { found, more: false },
+                        None => Step::Refuse,
+                    }
+                }
+            };
+        }
         let reader = if input.from_client() {
             &mut self.request
         } else {
@@ -264,6 +279,16 @@ impl Dissector for HttpDissector {
                     Head::NeedMore if buf.len() < MAX_HEAD => {}
                     Head::Request(r) => {
                         let len = buf.len();
+                        // A WebSocket upgrade: its answer and first frame
+                        // are watched for a tunnel.
+                        self.websocket = websocket::upgrade_head(buf).map(|head| {
+                            Box::new(websocket::Watch::new(
+                                input.packet,
+                                head,
+                                buf.get(head..).unwrap_or(&[]),
+                            ))
+                        });
+                        let more = self.websocket.is_some();
                         self.request = SideReader::Off;
                         self.status = SideReader::Off;
                         return Step::Verdict(Verdict {
@@ -280,7 +305,7 @@ impl Dissector for HttpDissector {
                                 }],
                                 links: Vec::new(),
                             },
-                            more: false,
+                            more,
                         });
                     }
                     _ => self.request = SideReader::Off,

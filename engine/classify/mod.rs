@@ -30,6 +30,7 @@ pub mod state;
 pub mod summary;
 pub mod tls;
 pub mod vpn;
+pub mod websocket;
 pub mod wireguard;
 
 pub use dissector::Confidence;

@@ -54,6 +54,10 @@ pub enum Suspect {
     Obfs4,
     Hysteria2Salamander,
     Mtproxy,
+    ShadowTls,
+    OpenVpn,
+    VlessVision,
+    AnyTls,
 }
 
 impl Suspect {
@@ -65,6 +69,10 @@ impl Suspect {
             Suspect::Obfs4 => "obfs4",
             Suspect::Hysteria2Salamander => "hysteria2-salamander",
             Suspect::Mtproxy => "mtproxy",
+            Suspect::ShadowTls => "shadowtls-v3",
+            Suspect::OpenVpn => "openvpn",
+            Suspect::VlessVision => "vless-vision",
+            Suspect::AnyTls => "anytls",
         }
     }
 }

@@ -100,6 +100,12 @@ macro_rules! registry {
                 }
             }
 
+            pub(super) fn follows(&self) -> bool {
+                match self {
+                    $(Live::$kind(d) => d.follows(),)+
+                }
+            }
+
             pub(super) fn settle(&self) -> Option<Verdict> {
                 match self {
                     $(Live::$kind(d) => d.settle(),)+

@@ -44,6 +44,12 @@ pub const MAX_DATA_PACKETS: u32 = 24;
 /// Packets after a verdict during which the deciding dissector is still
 /// fed (the TLS ServerHello).
 pub const REPLY_PACKETS: u32 = 12;
+/// Packets after a verdict during which a deciding dissector that keeps a
+/// bounded log of what follows (TLS record shapes, see
+/// [`Dissector::follows`](super::dissector::Dissector::follows)) is still
+/// fed: enough for 32 record headers in flows of small segments and bare
+/// ACKs.
+pub const FOLLOW_PACKETS: u32 = 160;
 /// Datagrams after which a UDP flow that no dissector took is given up.
 pub const IDLE_DATAGRAMS: u16 = 4;
 
@@ -323,7 +329,7 @@ impl AppState {
         }
         if let Some(work) = self.work.as_mut() {
             work.after_verdict += 1;
-            if work.after_verdict > REPLY_PACKETS {
+            if work.after_verdict > work.reply_limit() {
                 self.finish(shared);
             }
         }
@@ -375,7 +381,7 @@ impl AppState {
         if !first_verdict && !self.probing() {
             if let Some(work) = self.work.as_mut() {
                 work.after_verdict += 1;
-                if work.after_verdict > REPLY_PACKETS {
+                if work.after_verdict > work.reply_limit() {
                     self.finish(shared);
                 }
             }
@@ -459,6 +465,17 @@ impl<'a> Seen<'a> {
             client_from,
             ts: self.ts,
             links: self.links,
+        }
+    }
+}
+
+impl Work {
+    /// Packets after the verdict the deciding dissector is fed.
+    fn reply_limit(&self) -> u32 {
+        if self.run.live.iter().any(Live::follows) {
+            FOLLOW_PACKETS
+        } else {
+            REPLY_PACKETS
         }
     }
 }

@@ -28,6 +28,7 @@ pub struct Facts<'a> {
     pub ja3: Option<&'a str>,
     pub ja4: Option<&'a str>,
     pub ech: Option<Ech>,
+    pub obfuscation: Option<crate::classify::obfuscation::Class>,
 }
 
 impl<'a> Facts<'a> {
@@ -49,6 +50,7 @@ impl<'a> Facts<'a> {
             ja3: None,
             ja4: None,
             ech: None,
+            obfuscation: None,
         };
         let Some(n) = names else { return f };
         let hello = n
@@ -69,6 +71,7 @@ impl<'a> Facts<'a> {
                 f.add_name((Source::DnsQuery, &q.rrname));
             }
         }
+        f.obfuscation = n.obfuscation.as_ref().map(|o| o.class);
         if let Some(h) = hello {
             f.ja3 = Some(&h.ja3_hash);
             f.ja4 = Some(&h.ja4);
@@ -263,6 +266,7 @@ enum Seen<'h> {
     Ja3(&'h str),
     Ja4(&'h str),
     Ech,
+    Obfuscation(crate::classify::obfuscation::Class),
 }
 
 /// Whether condition `ci` of rule `ri` holds, and on what.
@@ -301,6 +305,10 @@ fn seen<'h>(
             .ech
             .is_some_and(|ech| ech_is(*want, ech))
             .then_some(Seen::Ech),
+        Cond::Obfuscation(classes) => f
+            .obfuscation
+            .filter(|c| classes.contains(c))
+            .map(Seen::Obfuscation),
     }
 }
 
@@ -335,6 +343,7 @@ impl Seen<'_> {
             (Seen::Ja3(h), _) => plain("ja3".into(), (*h).into()),
             (Seen::Ja4(h), _) => plain("ja4".into(), (*h).into()),
             (Seen::Ech, Cond::Ech(want)) => plain("ech".into(), want.as_str().into()),
+            (Seen::Obfuscation(c), _) => plain("obfuscation".into(), c.as_str().into()),
             // `seen` pairs each condition with its own kind.
             _ => plain(c.keyword(), String::new()),
         }

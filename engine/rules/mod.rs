@@ -373,6 +373,8 @@ pub enum Cond {
     /// JA4 fingerprints.
     Ja4(Vec<String>),
     Ech(EchWant),
+    /// The flow's obfuscation finding is of one of these classes.
+    Obfuscation(Vec<crate::classify::obfuscation::Class>),
 }
 
 impl Cond {
@@ -388,6 +390,7 @@ impl Cond {
             Cond::Ja3(_) => "ja3".into(),
             Cond::Ja4(_) => "ja4".into(),
             Cond::Ech(_) => "ech".into(),
+            Cond::Obfuscation(_) => "obfuscation".into(),
         }
     }
 
@@ -428,6 +431,7 @@ impl Cond {
                         .all(|(lo, hi)| b.iter().any(|(l2, h2)| l2 <= lo && hi <= h2))
             }
             (Ja3(a), Ja3(b)) | (Ja4(a), Ja4(b)) => a.iter().all(|x| b.contains(x)),
+            (Obfuscation(a), Obfuscation(b)) => a.iter().all(|x| b.contains(x)),
             (Ech(a), Ech(b)) => {
                 a == b || *b == EchWant::Present && matches!(a, EchWant::Real | EchWant::Grease)
             }

@@ -704,9 +704,42 @@ impl<'t> Parser<'t> {
                 };
                 Cond::Ech(want)
             }
+            "obfuscation" => {
+                use crate::classify::obfuscation::Class;
+                let mut v = Vec::new();
+                for (t, w) in words()? {
+                    let classes: &[Class] = match w {
+                        "fully_encrypted" => &[Class::FullyEncrypted],
+                        "tls_tunnel" => &[Class::TlsTunnel],
+                        "borrowed_handshake" => &[Class::BorrowedHandshake],
+                        "websocket_tunnel" => &[Class::WebsocketTunnel],
+                        "any" => &[
+                            Class::FullyEncrypted,
+                            Class::TlsTunnel,
+                            Class::BorrowedHandshake,
+                            Class::WebsocketTunnel,
+                        ],
+                        other => {
+                            return err(
+                                t,
+                                format!("unknown obfuscation class `{other}`"),
+                                suggest(other, OBFUSCATION_CLASSES)
+                                    .or(Some(OBFUSCATION_CLASSES.join(", "))),
+                            )
+                        }
+                    };
+                    for c in classes {
+                        if !v.contains(c) {
+                            v.push(*c);
+                        }
+                    }
+                }
+                Cond::Obfuscation(v)
+            }
             _ => {
                 let mut all: Vec<&str> = FIELDS.to_vec();
                 all.push("ech");
+                all.push("obfuscation");
                 return err(
                     ft,
                     format!("unknown condition `{field}`"),
@@ -859,6 +892,15 @@ fn port_range(w: &str) -> Option<(u16, u16)> {
     }
 }
 
+/// The values of the `obfuscation` condition.
+const OBFUSCATION_CLASSES: &[&str] = &[
+    "fully_encrypted",
+    "tls_tunnel",
+    "borrowed_handshake",
+    "websocket_tunnel",
+    "any",
+];
+
 fn is_ja4(w: &str) -> bool {
     let parts: Vec<&str> = w.split('_').collect();
     parts.len() == 3
@@ -882,6 +924,7 @@ fn example(field: &str) -> Option<String> {
             "ip" | "client.ip" | "server.ip" => "server.ip 192.0.2.0/24",
             "port" | "client.port" | "server.port" => "server.port 443, 8443, 10000-10100",
             "ech" => "ech present",
+            "obfuscation" => "obfuscation tls_tunnel, borrowed_handshake",
             "ja3" => "ja3 e7d705a3286e19ea42f587b344ee6865",
             "ja4" => "ja4 t13d1516h2_8daaf6152771_b186095e22b6",
             _ => return None,

@@ -119,8 +119,11 @@ impl Dissector for TlsDissector {
             // hello: consecutive valid record headers, each where the
             // previous record ended, with no handshake message under way,
             // are TLS all the same (without names).
+            // (Not once a hello was read: the reader then logs the records
+            // that follow it.)
             if !done
                 && decided.is_none()
+                && !reader.headers_only
                 && reader.records() >= MIDSTREAM_RECORDS
                 && reader.buffered() == 0
             {
@@ -145,7 +148,10 @@ impl Dissector for TlsDissector {
                 *slot = SideReader::Off;
             }
         }
-        if self.log.as_ref().is_some_and(|l| l.is_full()) {
+        // The log is full, or neither side can add to it: the analyzers
+        // read it, and it is freed.
+        let stopped = self.sides.iter().all(|s| matches!(s, SideReader::Off));
+        if self.log.as_ref().is_some_and(|l| l.is_full() || stopped) {
             if let Some(log) = self.log.take() {
                 found.extend(shapes::analyze(&log));
             }
@@ -163,6 +169,10 @@ impl Dissector for TlsDissector {
             None if more => Step::NeedMore,
             None => Step::Refuse,
         }
+    }
+
+    fn follows(&self) -> bool {
+        self.log.is_some()
     }
 
     /// The flow ends with records still being logged: the analyzers look

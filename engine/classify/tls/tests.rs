@@ -1167,3 +1167,119 @@ fn random_mangling_is_safe() {
         }
     }
 }
+
+/// Feeds `chunks` (side, bytes) to a TLS dissector, each chunk one packet;
+/// returns it and every finding of its steps.
+fn dissect(chunks: &[(usize, Vec<u8>)]) -> (TlsDissector, Vec<Fact>) {
+    use crate::classify::dissector::{Dissector, Input};
+    let mut d = TlsDissector::start();
+    let mut facts = Vec::new();
+    let mut opened = [false; 2];
+    for (i, (side, bytes)) in chunks.iter().enumerate() {
+        let step = d.feed(&Input {
+            bytes,
+            side: *side,
+            packet: i as u64 + 1,
+            first: !std::mem::replace(&mut opened[*side], true),
+            client_from: Some(1),
+            ts: 0,
+            links: &[],
+        });
+        match step {
+            Step::Verdict(v) => facts.extend(v.found.facts),
+            Step::Facts { found, .. } => facts.extend(found.facts),
+            _ => {}
+        }
+    }
+    (d, facts)
+}
+
+/// RFC 8448's hellos, then nginx-sized TLS 1.3 handshake records.
+fn tls13_handshake() -> Vec<(usize, Vec<u8>)> {
+    let mut server = record(22, RFC8448_SERVER_HELLO);
+    server.extend_from_slice(CCS_RECORD);
+    for len in [36, 517, 96, 53] {
+        server.extend(record(23, &vec![0x5a; len]));
+    }
+    let mut client = CCS_RECORD.to_vec();
+    client.extend(record(23, &[0xa5; 53]));
+    vec![
+        (TO_SERVER, record(22, RFC8448_CLIENT_HELLO)),
+        (TO_CLIENT, server),
+        (TO_SERVER, client),
+    ]
+}
+
+fn obfuscation_class(facts: &[Fact]) -> Option<crate::classify::obfuscation::Class> {
+    facts.iter().find_map(|f| match f {
+        Fact::Obfuscation(o) => Some(o.class),
+        _ => None,
+    })
+}
+
+#[test]
+fn record_shapes_after_the_hellos() {
+    use crate::classify::dissector::Dissector;
+    use crate::classify::obfuscation::Class;
+    // A Trojan-shaped flow: proxy header and hello, the server's flight,
+    // the Finished; the analyzers read the log when the flow ends.
+    let mut chunks = tls13_handshake();
+    for (side, len) in [
+        (TO_SERVER, 98),
+        (TO_SERVER, 534),
+        (TO_CLIENT, 887),
+        (TO_SERVER, 97),
+    ] {
+        chunks.push((side, record(23, &vec![0x33; len])));
+    }
+    let (d, facts) = dissect(&chunks);
+    assert_eq!(obfuscation_class(&facts), None);
+    assert!(d.follows(), "still logging");
+    let settled = d.settle().expect("the log is analyzed at the end");
+    assert_eq!(settled.proto, AppProto::Tls);
+    assert_eq!(
+        obfuscation_class(&settled.found.facts),
+        Some(Class::TlsTunnel)
+    );
+
+    // Enough to and fro fills the log: the finding comes with the step
+    // and the log is freed.
+    let mut chunks = tls13_handshake();
+    for (side, len) in [
+        (TO_SERVER, 98),
+        (TO_SERVER, 534),
+        (TO_CLIENT, 887),
+        (TO_SERVER, 97),
+    ] {
+        chunks.push((side, record(23, &vec![0x33; len])));
+    }
+    for i in 0..16 {
+        chunks.push((i % 2, record(23, &[0x44; 40])));
+    }
+    let (d, facts) = dissect(&chunks);
+    assert_eq!(obfuscation_class(&facts), Some(Class::TlsTunnel));
+    assert!(!d.follows());
+    assert!(d.settle().is_none());
+
+    // Random bytes after the hellos: no record header, no finding, and
+    // nothing is followed any more.
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut random = |n: usize| -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                (seed >> 24) as u8 | 0x80
+            })
+            .collect()
+    };
+    let mut chunks = tls13_handshake();
+    chunks.push((TO_SERVER, random(600)));
+    chunks.push((TO_CLIENT, random(900)));
+    chunks.push((TO_SERVER, random(90)));
+    let (d, facts) = dissect(&chunks);
+    assert_eq!(obfuscation_class(&facts), None);
+    assert!(!d.follows());
+    assert!(d.settle().is_none());
+}

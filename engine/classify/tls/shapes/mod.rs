@@ -15,10 +15,25 @@
 //! (and, if it only wants some flows, a test in [`wanted`]), and one line in
 //! [`ANALYZERS`].
 
-use super::super::dissector::Findings;
+use std::fmt;
+
+use super::super::dissector::{Confidence, Findings};
+use super::super::facts::{self, Evidence, Fact};
+use super::super::obfuscation::{Class, Obfuscation, Suspect};
 use super::super::summary::{HelloSummary, ServerSummary};
+use super::super::vpn::Value;
 use super::ContentType;
 use crate::capture::Timestamp;
+use crate::flow::TO_SERVER;
+
+mod borrowed;
+mod tunnel;
+pub mod view;
+mod websocket;
+
+pub use borrowed::shadowtls_v3;
+pub use tunnel::tls_in_tls;
+pub use websocket::websocket_in_tls;
 
 /// Records kept after the hellos, both directions together.
 pub const LOG_RECORDS: usize = 32;
@@ -37,12 +52,20 @@ pub struct Record {
     pub ts: Timestamp,
 }
 
+/// Changes of direction among the application-data records after which
+/// no analyzer reads further: the TLS 1.3 server flight and client
+/// Finished (2), a WebSocket upgrade and its answer (2), and the bursts
+/// the tunnel analyzer looks at.
+pub const LOG_TURNS: usize = tunnel::MAX_BURSTS + 4;
+
 /// The hellos of a flow and the records that followed them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Log {
     pub hello: HelloSummary,
     pub server: Option<ServerSummary>,
     pub records: Vec<Record>,
+    /// Changes of direction among the application-data records so far.
+    turns: usize,
 }
 
 impl Log {
@@ -51,18 +74,33 @@ impl Log {
             hello,
             server: None,
             records: Vec::with_capacity(LOG_RECORDS),
+            turns: 0,
         }
     }
 
+    /// Nothing more to log: [`LOG_RECORDS`] records, or [`LOG_TURNS`]
+    /// changes of direction (a flow whose records go to and fro in small
+    /// exchanges is given up as early).
     pub fn is_full(&self) -> bool {
-        self.records.len() >= LOG_RECORDS
+        self.records.len() >= LOG_RECORDS || self.turns >= LOG_TURNS
     }
 
     /// Takes a record header in, while there is room.
     pub fn push(&mut self, r: Record) {
-        if !self.is_full() {
-            self.records.push(r);
+        if self.is_full() {
+            return;
         }
+        if r.content_type == ContentType::APPLICATION_DATA {
+            let last = self
+                .records
+                .iter()
+                .rev()
+                .find(|p| p.content_type == ContentType::APPLICATION_DATA);
+            if last.is_some_and(|p| p.side != r.side) {
+                self.turns += 1;
+            }
+        }
+        self.records.push(r);
     }
 }
 
@@ -70,11 +108,79 @@ impl Log {
 pub type Analyzer = fn(&Log) -> Option<Findings>;
 
 /// Every analyzer, in the order they are asked.
-pub const ANALYZERS: &[Analyzer] = &[];
+pub const ANALYZERS: &[Analyzer] = &[shadowtls_v3, websocket_in_tls, tls_in_tls];
 
 /// Does any analyzer want the records of a flow with this ClientHello?
 pub fn wanted(_hello: &HelloSummary) -> bool {
     !ANALYZERS.is_empty()
+}
+
+/// What a shape analyzer saw in a record or a burst of records (EVE
+/// `obfuscation.evidence[].what`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Clue {
+    /// A burst of `records` application records of one side, carrying
+    /// `plain` bytes (the largest record `largest`), that plays `role`.
+    Burst {
+        side: usize,
+        records: usize,
+        plain: usize,
+        largest: usize,
+        role: &'static str,
+    },
+    /// The server's last TLS 1.3 handshake record (its Finished) is longer
+    /// than the client's Finished record.
+    FinishedOffset { server: usize, client: usize },
+}
+
+impl fmt::Display for Clue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Clue::Burst {
+                side,
+                records,
+                plain,
+                largest,
+                role,
+            } => write!(
+                f,
+                "{} burst of {records} TLS application record(s) carrying {plain} bytes (largest {largest}) after the outer handshake, the shape of {role}",
+                if *side == TO_SERVER { "client" } else { "server" }
+            ),
+            Clue::FinishedOffset { server, client } => write!(
+                f,
+                "server's TLS 1.3 Finished record is {server} bytes, the client's {client}: {} bytes more than the hash allows",
+                server.saturating_sub(*client)
+            ),
+        }
+    }
+}
+
+/// The findings of one analyzer: an [`Obfuscation`] on the flow.
+fn suspicion(
+    class: Class,
+    suspects: Vec<Suspect>,
+    confidence: Confidence,
+    features: Vec<(&'static str, Value)>,
+    evidence: Vec<(u64, Clue)>,
+) -> Findings {
+    let evidence = evidence
+        .into_iter()
+        .map(|(packet, c)| Evidence {
+            packet,
+            what: facts::Clue::Shape(c),
+        })
+        .collect();
+    Findings {
+        facts: vec![Fact::Obfuscation(Box::new(Obfuscation {
+            class,
+            suspects,
+            confidence,
+            features,
+            evidence,
+        }))],
+        ..Findings::default()
+    }
 }
 
 /// What the analyzers find in `log`.
@@ -87,3 +193,6 @@ pub fn analyze(log: &Log) -> Findings {
     }
     found
 }
+
+#[cfg(test)]
+mod tests;
