@@ -3,8 +3,9 @@
 //!
 //! One file per content key (a SHA-256 of the patterns, their flags and
 //! Hyperscan's version; see `names::content_key`): `<key>.hsdb`, holding a
-//! magic, a SHA-256 of everything after it, then each of the two databases
-//! (literal, regex) as a length and Hyperscan's serialized form. Hyperscan
+//! magic, a SHA-256 of everything after it, the number of literal
+//! databases, then each literal database and the regex database as a length
+//! and Hyperscan's serialized form (length 0: none). Hyperscan
 //! deserializes only bytes whose digest matches: a file damaged on disk or
 //! written by something else is never handed to it. A file that cannot be
 //! read, fails the digest or that Hyperscan refuses (another CPU) is
@@ -21,16 +22,17 @@ use hyperscan::prelude::*;
 use hyperscan::Serialized;
 use sha2::Digest as _;
 
-const MAGIC: &[u8; 8] = b"SIFTHS02";
+const MAGIC: &[u8; 8] = b"SIFTHS03";
 const DIGEST: usize = 32;
 
 pub fn path_for(dir: &Path, key: &str) -> PathBuf {
     dir.join(format!("{key}.hsdb"))
 }
 
-/// The databases stored at `path`, if it holds a valid entry. The file is
-/// mapped, not read: Hyperscan copies each database out of it once.
-pub fn load(path: &Path) -> Option<(Option<BlockDatabase>, Option<BlockDatabase>)> {
+/// The databases stored at `path` (literal databases, regex database), if
+/// it holds a valid entry. The file is mapped, not read: Hyperscan copies
+/// each database out of it once.
+pub fn load(path: &Path) -> Option<(Vec<BlockDatabase>, Option<BlockDatabase>)> {
     let file = fs::File::open(path).ok()?;
     // SAFETY: the mapping is read-only and only read while `map` lives;
     // cache files are replaced by rename, never written in place.
@@ -40,18 +42,24 @@ pub fn load(path: &Path) -> Option<(Option<BlockDatabase>, Option<BlockDatabase>
     if sha2::Sha256::digest(rest).as_slice() != digest {
         return None;
     }
-    let (lit, rest) = section(rest)?;
+    let count = u64::from_le_bytes(rest.get(..8)?.try_into().ok()?);
+    let mut rest = &rest[8..];
+    let mut literal = Vec::new();
+    for _ in 0..count {
+        let (body, after) = section(rest)?;
+        literal.push(body.deserialize().ok()?);
+        rest = after;
+    }
     let (re, rest) = section(rest)?;
     if !rest.is_empty() {
         return None;
     }
-    let open = |b: &[u8]| -> Option<Option<BlockDatabase>> {
-        if b.is_empty() {
-            return Some(None);
-        }
-        b.deserialize().ok().map(Some)
+    let regex = if re.is_empty() {
+        None
+    } else {
+        Some(re.deserialize().ok()?)
     };
-    Some((open(lit)?, open(re)?))
+    Some((literal, regex))
 }
 
 fn section(b: &[u8]) -> Option<(&[u8], &[u8])> {
@@ -64,7 +72,7 @@ fn section(b: &[u8]) -> Option<(&[u8], &[u8])> {
 /// Writes the databases to `path`. Err: why not (the caller warns).
 pub fn store(
     path: &Path,
-    lit: Option<&BlockDatabase>,
+    literal: &[BlockDatabase],
     re: Option<&BlockDatabase>,
 ) -> Result<(), String> {
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -73,7 +81,8 @@ pub fn store(
     let mut out = Vec::new();
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&[0; DIGEST]);
-    for db in [lit, re] {
+    out.extend_from_slice(&(literal.len() as u64).to_le_bytes());
+    for db in literal.iter().map(Some).chain([re]) {
         match db {
             Some(db) => {
                 let s = db
@@ -107,8 +116,8 @@ mod tests {
         let db: BlockDatabase = "example".parse::<Pattern>().unwrap().build().unwrap();
         let dir = std::env::temp_dir().join(format!("sift-cache-test-{}", std::process::id()));
         let path = path_for(&dir, "k");
-        store(&path, Some(&db), None).unwrap();
-        assert!(matches!(load(&path), Some((Some(_), None))));
+        store(&path, std::slice::from_ref(&db), None).unwrap();
+        assert!(matches!(load(&path), Some((l, None)) if l.len() == 1));
         let good = fs::read(&path).unwrap();
         // One bit flipped inside the serialized database.
         let mut bad = good.clone();
@@ -117,7 +126,7 @@ mod tests {
         fs::write(&path, &bad).unwrap();
         assert!(load(&path).is_none());
         // A file of the previous format (no digest) is not read either.
-        let mut old = b"SIFTHS01".to_vec();
+        let mut old = b"SIFTHS02".to_vec();
         old.extend_from_slice(&good[MAGIC.len() + DIGEST..]);
         fs::write(&path, &old).unwrap();
         assert!(load(&path).is_none());

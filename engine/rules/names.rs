@@ -44,10 +44,20 @@ pub struct BuildInfo {
     pub cache_warning: Option<String>,
 }
 
+/// Literals per database. A large name set is compiled as several
+/// databases at once (one per core, by rayon): Hyperscan compiles one
+/// database on one thread, and its compile time grows faster than the
+/// number of literals. A name is then scanned against each; the split
+/// depends only on the number of literals, so a cached entry is the same
+/// on every machine.
+pub const LITERALS_PER_DATABASE: usize = 200_000;
+
 /// The compiled name patterns of a rule set.
 #[derive(Default)]
 pub struct NameIndex {
-    literal: Option<BlockDatabase>,
+    /// Literal databases, each for a consecutive run of `lit_targets`
+    /// (pattern ids are indices into the whole list).
+    literal: Vec<BlockDatabase>,
     regex: Option<BlockDatabase>,
     lit_targets: Vec<Target>,
     re_targets: Vec<Target>,
@@ -160,10 +170,11 @@ impl NameIndex {
         info.cache_warning = info_warning;
         if let Some(path) = &cache_file {
             if let Some((l, r)) = cache::load(path) {
-                let ok = l.is_some() != lit_targets.is_empty() && r.is_some() != regexes.is_empty();
+                let chunks = lit_targets.len().div_ceil(LITERALS_PER_DATABASE);
+                let ok = l.len() == chunks && r.is_some() != regexes.is_empty();
                 if ok {
                     info.from_cache = true;
-                    info.bytes = db_size(&l) + db_size(&r);
+                    info.bytes = l.iter().map(db_bytes).sum::<usize>() + db_size(&r);
                     info.time = started.elapsed();
                     info.cache = cache_file.clone();
                     let index = NameIndex {
@@ -179,26 +190,12 @@ impl NameIndex {
         // Second pass: the literals to compile, in the same order.
         let mut lits: Vec<String> = Vec::with_capacity(lit_targets.len());
         for_each_pattern(rules, |_, p, _| literals_of(p, &mut lits));
-        let literal = if lits.is_empty() {
-            None
-        } else {
-            let set: Literals = lits
-                .into_iter()
-                .enumerate()
-                .map(|(i, s)| Literal {
-                    expression: s,
-                    flags: LiteralFlags::CASELESS | LiteralFlags::SINGLEMATCH,
-                    id: Some(i),
-                    som: None,
-                })
-                .collect();
-            match set.build::<BlockMode>() {
-                Ok(db) => Some(db),
-                Err(e) => {
-                    let why = hs_message(&e).0;
-                    let msg = format!("cannot compile the name patterns: {why}");
-                    return Err(one_error(Span::default(), files, msg));
-                }
+        let literal = match compile_literals(lits) {
+            Ok(dbs) => dbs,
+            Err(e) => {
+                let why = hs_message(&e).0;
+                let msg = format!("cannot compile the name patterns: {why}");
+                return Err(one_error(Span::default(), files, msg));
             }
         };
         let regex = if regexes.is_empty() {
@@ -229,9 +226,9 @@ impl NameIndex {
             }
         };
         info.time = started.elapsed();
-        info.bytes = db_size(&literal) + db_size(&regex);
+        info.bytes = literal.iter().map(db_bytes).sum::<usize>() + db_size(&regex);
         if let Some(path) = &cache_file {
-            match cache::store(path, literal.as_ref(), regex.as_ref()) {
+            match cache::store(path, &literal, regex.as_ref()) {
                 Ok(()) => info.cache = Some(path.clone()),
                 Err(why) => info.cache_warning = Some(why),
             }
@@ -259,7 +256,7 @@ impl NameIndex {
     /// Scratch space for one worker.
     pub fn scratch(&self) -> NameScratch {
         let mut scratch: Option<Scratch> = None;
-        for db in [&self.literal, &self.regex].into_iter().flatten() {
+        for db in self.literal.iter().chain(&self.regex) {
             scratch = match scratch {
                 None => db.alloc_scratch().ok(),
                 Some(mut s) => {
@@ -279,7 +276,7 @@ impl NameIndex {
         let Some(scratch) = s.scratch.as_ref() else {
             return;
         };
-        if let Some(db) = &self.literal {
+        if !self.literal.is_empty() {
             s.framed.clear();
             s.framed.push(b'\n');
             // Control bytes (a newline above all) would break the framing:
@@ -287,12 +284,14 @@ impl NameIndex {
             s.framed
                 .extend(name.bytes().map(|b| if b < 0x20 { b'?' } else { b }));
             s.framed.push(b'\n');
-            let _ = db.scan(&s.framed[..], scratch, |id, _, _, _| {
-                if let Some(t) = self.lit_targets.get(id as usize) {
-                    hit(*t);
-                }
-                Matching::Continue
-            });
+            for db in &self.literal {
+                let _ = db.scan(&s.framed[..], scratch, |id, _, _, _| {
+                    if let Some(t) = self.lit_targets.get(id as usize) {
+                        hit(*t);
+                    }
+                    Matching::Continue
+                });
+            }
         }
         if let Some(db) = &self.regex {
             let _ = db.scan(name.as_bytes(), scratch, |id, _, _, _| {
@@ -303,6 +302,38 @@ impl NameIndex {
             });
         }
     }
+}
+
+/// Compiles the literals as databases of [`LITERALS_PER_DATABASE`] each,
+/// in parallel; ids are indices into `lits`.
+fn compile_literals(lits: Vec<String>) -> Result<Vec<BlockDatabase>, hyperscan::Error> {
+    use rayon::prelude::*;
+    let chunks: Vec<Literals> = {
+        let mut chunks = Vec::new();
+        let mut it = lits.into_iter().enumerate().peekable();
+        while it.peek().is_some() {
+            let chunk: Literals = it
+                .by_ref()
+                .take(LITERALS_PER_DATABASE)
+                .map(|(i, s)| Literal {
+                    expression: s,
+                    flags: LiteralFlags::CASELESS | LiteralFlags::SINGLEMATCH,
+                    id: Some(i),
+                    som: None,
+                })
+                .collect();
+            chunks.push(chunk);
+        }
+        chunks
+    };
+    chunks
+        .into_par_iter()
+        .map(|set| set.build::<BlockMode>())
+        .collect()
+}
+
+fn db_bytes(db: &BlockDatabase) -> usize {
+    db.size().unwrap_or(0)
 }
 
 fn db_size(db: &Option<BlockDatabase>) -> usize {
