@@ -7,7 +7,7 @@ use std::fmt;
 
 use super::dissector::Confidence;
 use super::summary::{self, HelloSummary, QuicSummary, ServerSummary};
-use super::{dns, http, ipsec, obfuscation, openvpn, vpn, wireguard};
+use super::{dns, fully_encrypted, http, ipsec, obfuscation, openvpn, vpn, wireguard};
 
 /// One fact a dissector established.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,6 +84,7 @@ pub enum Clue {
     OpenVpn(openvpn::Clue),
     WireGuard(wireguard::Clue),
     Ipsec(ipsec::Clue),
+    FullyEncrypted(fully_encrypted::Clue),
 }
 
 impl fmt::Display for Clue {
@@ -124,6 +125,7 @@ impl fmt::Display for Clue {
             Clue::OpenVpn(c) => c.fmt(f),
             Clue::WireGuard(c) => c.fmt(f),
             Clue::Ipsec(c) => c.fmt(f),
+            Clue::FullyEncrypted(c) => c.fmt(f),
         }
     }
 }
@@ -174,10 +176,14 @@ impl Names {
                 self.vpn.get_or_insert(v);
             }
             Fact::Obfuscation(o) => {
-                if self
-                    .obfuscation
-                    .as_ref()
-                    .is_none_or(|have| o.confidence > have.confidence)
+                // A flow with a protocol (a verdict's confidence) keeps no
+                // suspicion that needs none.
+                let decided = self.confidence.is_some() && o.needs_unknown();
+                if !decided
+                    && self
+                        .obfuscation
+                        .as_ref()
+                        .is_none_or(|have| o.confidence > have.confidence)
                 {
                     self.obfuscation = Some(*o);
                 }

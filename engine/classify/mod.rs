@@ -18,6 +18,7 @@
 pub mod dissector;
 pub mod dns;
 pub mod facts;
+pub mod fully_encrypted;
 pub mod http;
 pub mod ipsec;
 pub mod links;

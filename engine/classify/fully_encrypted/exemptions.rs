@@ -1,0 +1,305 @@
+//! The first-payload test of Wu et al., *How the Great Firewall of China
+//! Detects and Blocks Fully Encrypted Traffic* (USENIX Security 2023):
+//! a payload is let through ("exempt") when any of five rules holds, and
+//! judged fully encrypted when none does.
+//!
+//! | rule | exempt when |
+//! |---|---|
+//! | Ex1 | set bits per byte ≤ 3.4 or ≥ 4.6 (random bytes average 4.0) |
+//! | Ex2 | the first 6 bytes are printable ASCII (0x20–0x7e) |
+//! | Ex3 | more than half of the bytes are printable |
+//! | Ex4 | a run of more than 20 printable bytes |
+//! | Ex5 | it starts like TLS (`[16-17] 03 [00-09]`) or HTTP (`GET `, `PUT `, `POST `, `HEAD `) |
+//!
+//! sift adds two things. A payload shorter than [`MIN_LEN`] is not judged
+//! (the statistics mean nothing on a few bytes). And a payload that Ex5
+//! alone exempts is checked for a *forged prefix*: the rest of it is
+//! random by Ex1, Ex3 and Ex4 and the prefix does not parse — a TLS record
+//! header whose length or ClientHello is impossible, an HTTP method
+//! without a request line. Such a payload is fully encrypted too. A
+//! prefix that parses is left to the TLS and HTTP dissectors.
+//!
+//! Pure functions over one payload; nothing is allocated.
+
+use crate::bytes::{be16, be32};
+
+/// Shortest payload judged.
+pub const MIN_LEN: usize = 16;
+
+/// Ex1's band of set bits per byte, in hundredths.
+const POPCOUNT_LOW: u32 = 340;
+const POPCOUNT_HIGH: u32 = 460;
+/// Ex4: a printable run longer than this exempts.
+const MAX_RUN: usize = 20;
+/// The largest TLS record a sender may write (2^14 plus expansion).
+const MAX_RECORD: u16 = 18_432;
+
+/// What was measured on a payload.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Measure {
+    pub len: usize,
+    /// Set bits per byte, in hundredths (random bytes: about 400).
+    pub popcount: u32,
+    /// Printable bytes, in percent of the payload.
+    pub printable_pct: u32,
+    /// The longest run of printable bytes.
+    pub longest_run: usize,
+    /// Printable bytes at the start (up to 6 counted).
+    pub printable_prefix: usize,
+}
+
+/// Which Wu et al. rule let a payload through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exemption {
+    TooShort,
+    Popcount,
+    PrintablePrefix,
+    MostlyPrintable,
+    PrintableRun,
+    Prefix,
+}
+
+/// A protocol prefix in front of random bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Forged {
+    Tls,
+    Http,
+}
+
+impl Forged {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Forged::Tls => "tls",
+            Forged::Http => "http",
+        }
+    }
+}
+
+/// The verdict on a payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Judgement {
+    Exempt(Exemption),
+    /// No rule exempts it; with the prefix it forged, if any.
+    Random(Option<Forged>),
+}
+
+impl Judgement {
+    pub fn is_random(self) -> bool {
+        matches!(self, Judgement::Random(_))
+    }
+}
+
+#[inline]
+fn printable(b: u8) -> bool {
+    (0x20..=0x7e).contains(&b)
+}
+
+/// Measures `bytes`.
+pub fn measure(bytes: &[u8]) -> Measure {
+    let mut bits = 0u64;
+    let mut printable_count = 0usize;
+    let (mut run, mut longest) = (0usize, 0usize);
+    for &b in bytes {
+        bits += u64::from(b.count_ones());
+        if printable(b) {
+            printable_count += 1;
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    let len = bytes.len();
+    let per = |n: u64, scale: u64| (n * scale).checked_div(len as u64).unwrap_or(0) as u32;
+    Measure {
+        len,
+        popcount: per(bits, 100),
+        printable_pct: per(printable_count as u64, 100),
+        longest_run: longest,
+        printable_prefix: bytes.iter().take(6).take_while(|&&b| printable(b)).count(),
+    }
+}
+
+/// Does `m` pass the statistical rules (Ex1, Ex3, Ex4) as random?
+fn statistically_random(m: &Measure) -> bool {
+    (POPCOUNT_LOW + 1..POPCOUNT_HIGH).contains(&m.popcount)
+        && m.printable_pct * 2 <= 100
+        && m.longest_run <= MAX_RUN
+}
+
+/// The first bytes Ex5 exempts.
+fn prefix(bytes: &[u8]) -> Option<Forged> {
+    match bytes {
+        [0x16 | 0x17, 0x03, 0x00..=0x09, ..] => Some(Forged::Tls),
+        [b'G', b'E', b'T', b' ', ..]
+        | [b'P', b'U', b'T', b' ', ..]
+        | [b'P', b'O', b'S', b'T', b' ', ..]
+        | [b'H', b'E', b'A', b'D', b' ', ..] => Some(Forged::Http),
+        _ => None,
+    }
+}
+
+/// Judges a first payload by Wu et al.'s rules, with a forged prefix
+/// seen through; `m` is [`measure`] of `bytes`.
+pub fn judge(bytes: &[u8], m: &Measure) -> Judgement {
+    if bytes.len() < MIN_LEN {
+        return Judgement::Exempt(Exemption::TooShort);
+    }
+    if let Some(p) = prefix(bytes) {
+        return if forged(bytes, p) {
+            Judgement::Random(Some(p))
+        } else {
+            Judgement::Exempt(Exemption::Prefix)
+        };
+    }
+    if m.popcount <= POPCOUNT_LOW || m.popcount >= POPCOUNT_HIGH {
+        Judgement::Exempt(Exemption::Popcount)
+    } else if m.printable_prefix >= 6 {
+        Judgement::Exempt(Exemption::PrintablePrefix)
+    } else if m.printable_pct * 2 > 100 {
+        Judgement::Exempt(Exemption::MostlyPrintable)
+    } else if m.longest_run > MAX_RUN {
+        Judgement::Exempt(Exemption::PrintableRun)
+    } else {
+        Judgement::Random(None)
+    }
+}
+
+/// A prefix of `kind` on `bytes` that does not parse, with random bytes
+/// after it.
+fn forged(bytes: &[u8], kind: Forged) -> bool {
+    match kind {
+        Forged::Tls => {
+            let rest = bytes.get(5..).unwrap_or(&[]);
+            rest.len() >= MIN_LEN && statistically_random(&measure(rest)) && !tls_plausible(bytes)
+        }
+        Forged::Http => {
+            let method = bytes.iter().position(|&b| b == b' ').unwrap_or(0) + 1;
+            let rest = bytes.get(method..).unwrap_or(&[]);
+            rest.len() >= MIN_LEN && statistically_random(&measure(rest))
+        }
+    }
+}
+
+/// Can a client's first bytes `16|17 03 0x LEN ...` be TLS? The record
+/// length must be possible; a handshake record that opens with a
+/// ClientHello must carry a TLS version and a handshake length that fits;
+/// a second record header in the same payload must be valid too.
+fn tls_plausible(b: &[u8]) -> bool {
+    let Some(len) = be16(b, 3) else { return true };
+    if len == 0 || len > MAX_RECORD {
+        return false;
+    }
+    if b.first() == Some(&0x16) && b.get(5) == Some(&0x01) {
+        // ClientHello: 3-byte length (it may continue in later records,
+        // but never past 64 KiB), then legacy_version 03 0x.
+        let hs_len = be32(b, 5).map_or(0, |v| v & 0x00ff_ffff);
+        let version_ok = b.get(9).is_none_or(|&v| v == 0x03);
+        if hs_len > 0xffff || !version_ok {
+            return false;
+        }
+    }
+    let next = 5 + usize::from(len);
+    match b.get(next..next + 3) {
+        Some([0x14..=0x18, 0x03, 0x00..=0x04]) | None => true,
+        Some(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic pseudo-random bytes (xorshift).
+    pub(crate) fn noise(seed: u64, n: usize) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect()
+    }
+
+    fn verdict(b: &[u8]) -> Judgement {
+        judge(b, &measure(b))
+    }
+
+    #[test]
+    fn random_bytes_are_judged_random() {
+        let mut random = 0;
+        for seed in 1..=1000u64 {
+            if verdict(&noise(seed, 200)).is_random() {
+                random += 1;
+            }
+        }
+        // Wu et al.: about 26 % of random payloads are exempted, mostly by
+        // Ex1 at short lengths; at 200 bytes few are.
+        assert!(random > 900, "{random}");
+    }
+
+    #[test]
+    fn each_exemption() {
+        let r = noise(7, 100);
+        assert_eq!(verdict(&r[..10]), Judgement::Exempt(Exemption::TooShort));
+        assert_eq!(verdict(&[0u8; 64]), Judgement::Exempt(Exemption::Popcount));
+        let mut p = r.clone();
+        p[..6].copy_from_slice(b"abcdef");
+        // Ex1 may catch it first on unlucky bytes; the popcount stays in band here.
+        assert!(!verdict(&p).is_random());
+        let mut run = r.clone();
+        run[40..62].copy_from_slice(b"0123456789012345678901");
+        assert!(!verdict(&run).is_random());
+        assert_eq!(
+            verdict(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
+            Judgement::Exempt(Exemption::Prefix)
+        );
+    }
+
+    #[test]
+    fn a_real_client_hello_is_not_forged() {
+        // Record header 16 03 01 len=0x00c8, ClientHello of 0xc4 bytes, 03 03.
+        let mut ch = vec![
+            0x16, 0x03, 0x01, 0x00, 0xc8, 0x01, 0x00, 0x00, 0xc4, 0x03, 0x03,
+        ];
+        ch.extend(noise(3, 0xc8 - 6));
+        assert_eq!(verdict(&ch), Judgement::Exempt(Exemption::Prefix));
+        // The same cut short by a segment boundary.
+        assert_eq!(verdict(&ch[..80]), Judgement::Exempt(Exemption::Prefix));
+        // Application data picked up mid-connection: one record, then the next.
+        let mut ad = vec![0x17, 0x03, 0x03, 0x00, 0x20];
+        ad.extend(noise(4, 0x20));
+        ad.extend([0x17, 0x03, 0x03, 0x00, 0x10]);
+        ad.extend(noise(5, 0x10));
+        assert_eq!(verdict(&ad), Judgement::Exempt(Exemption::Prefix));
+    }
+
+    #[test]
+    fn forged_prefixes() {
+        let mut tls = vec![0x16, 0x03, 0x01, 0x40, 0x00, 0x01];
+        tls.extend(noise(9, 300));
+        tls[9] = 0x77; // no TLS version where a ClientHello has one
+        assert_eq!(verdict(&tls), Judgement::Random(Some(Forged::Tls)));
+        let mut long = vec![0x17, 0x03, 0x03, 0xff, 0xff];
+        long.extend(noise(10, 300));
+        assert_eq!(verdict(&long), Judgement::Random(Some(Forged::Tls)));
+        let mut http = b"POST ".to_vec();
+        http.extend(noise(11, 300));
+        assert_eq!(verdict(&http), Judgement::Random(Some(Forged::Http)));
+        // A real request is printable after its method.
+        let req = b"POST /upload HTTP/1.1\r\nHost: example.org\r\nContent-Length: 3\r\n\r\nabc";
+        assert_eq!(verdict(req), Judgement::Exempt(Exemption::Prefix));
+    }
+
+    #[test]
+    fn measures() {
+        let m = measure(&[0xff, 0x00, b'a', b'b']);
+        assert_eq!(m.popcount, (8 + 0 + 3 + 3) * 100 / 4);
+        assert_eq!(m.printable_pct, 50);
+        assert_eq!(m.longest_run, 2);
+        assert_eq!(m.printable_prefix, 0);
+        assert_eq!(measure(&[]).popcount, 0);
+    }
+}
