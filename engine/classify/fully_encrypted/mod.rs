@@ -14,8 +14,10 @@
 //!   for the server's first payload (judged the same way) or for 8 KiB or
 //!   [`MAX_CLIENT_WRITES`] chunks of the client, and reports: confidence
 //!   medium when the server's reply is random too, low otherwise.
+//!   A server's reply that is plainly structured, or repeats 3 bytes of
+//!   the client's opening at the same offset, refutes the finding.
 //! - **UDP** ([`FullyEncryptedUdp`]): the client's first datagram, by the
-//!   same rules; a second client datagram that repeats any 4-byte field of
+//!   same rules (a QUIC long header exempts); a second client datagram that repeats any 4-byte field of
 //!   the first one's first 16 bytes (a session id, an SSRC, a connection
 //!   id) refuses it — a protocol header, not random bytes. Medium when the
 //!   second datagram shares nothing, low on one datagram.
@@ -32,7 +34,9 @@ mod tests;
 
 use std::fmt;
 
-use self::exemptions::{judge, measure, Forged, Judgement, Measure};
+use self::exemptions::{
+    judge, judge_datagram, measure, plainly_structured, Forged, Judgement, Measure,
+};
 use self::suspects::{Fit, Opening};
 use super::dissector::{
     Carrier, Confidence, Dissector, Findings, Input, Probe, Probing, Step, Verdict,
@@ -123,7 +127,12 @@ impl Watch {
     /// Takes the client's first payload; false if it is not random.
     fn open(&mut self, bytes: &[u8], packet: u64, udp: bool) -> bool {
         let m = measure(bytes);
-        let Judgement::Random(forged) = judge(bytes, &m) else {
+        let judged = if udp {
+            judge_datagram(bytes, &m)
+        } else {
+            judge(bytes, &m)
+        };
+        let Judgement::Random(forged) = judged else {
             return false;
         };
         self.measure = m;
@@ -142,11 +151,18 @@ impl Watch {
         true
     }
 
-    fn server_reply(&mut self, bytes: &[u8], packet: u64) {
+    /// Takes the server's first payload; false if it refutes the
+    /// finding: plainly structured, or repeating a field of the client's
+    /// opening (both sides of one protocol's header).
+    fn server_reply(&mut self, bytes: &[u8], packet: u64) -> bool {
         let m = measure(bytes);
+        if plainly_structured(&m) || shares_field(&self.head16, bytes, 3) {
+            return false;
+        }
         let random = judge(bytes, &m).is_random();
         self.opening.server_first = Some(bytes.len());
         self.server = Some((packet, m, random));
+        true
     }
 
     /// The finding, once.
@@ -255,11 +271,17 @@ impl Watch {
 #[derive(Debug, Default)]
 pub struct FullyEncrypted(Watch);
 
-fn probe_first(bytes: &[u8], side: usize) -> Probe {
+fn probe_first(bytes: &[u8], side: usize, udp: bool) -> Probe {
     if side != TO_SERVER {
         return Probe::No;
     }
-    if judge(bytes, &measure(bytes)).is_random() {
+    let m = measure(bytes);
+    let judged = if udp {
+        judge_datagram(bytes, &m)
+    } else {
+        judge(bytes, &m)
+    };
+    if judged.is_random() {
         Probe::Maybe
     } else {
         Probe::No
@@ -271,7 +293,7 @@ impl Dissector for FullyEncrypted {
     const PROBING: Probing = Probing::FlowOpening;
 
     fn probe(bytes: &[u8], side: usize) -> Probe {
-        probe_first(bytes, side)
+        probe_first(bytes, side, Self::CARRIER == Carrier::Datagram)
     }
 
     fn start() -> Self {
@@ -300,9 +322,10 @@ impl Dissector for FullyEncrypted {
             Step::NeedMore
         } else if w.client_writes == 0 {
             Step::Refuse
-        } else {
-            w.server_reply(input.bytes, input.packet);
+        } else if w.server_reply(input.bytes, input.packet) {
             w.step()
+        } else {
+            Step::Refuse
         }
     }
 
@@ -320,7 +343,7 @@ impl Dissector for FullyEncryptedUdp {
     const PROBING: Probing = Probing::FlowOpening;
 
     fn probe(bytes: &[u8], side: usize) -> Probe {
-        probe_first(bytes, side)
+        probe_first(bytes, side, Self::CARRIER == Carrier::Datagram)
     }
 
     fn start() -> Self {
@@ -339,7 +362,7 @@ impl Dissector for FullyEncryptedUdp {
                     return Step::Refuse;
                 }
             } else {
-                if shares_field(&w.head16, input.bytes) {
+                if shares_field(&w.head16, input.bytes, 4) {
                     return Step::Refuse;
                 }
                 w.client_writes += 1;
@@ -348,8 +371,8 @@ impl Dissector for FullyEncryptedUdp {
             }
         } else if w.client_writes == 0 {
             return Step::NeedMore;
-        } else if w.server.is_none() {
-            w.server_reply(input.bytes, input.packet);
+        } else if w.server.is_none() && !w.server_reply(input.bytes, input.packet) {
+            return Step::Refuse;
         }
         if w.seen >= MAX_DATAGRAMS {
             return w.step();
@@ -362,8 +385,11 @@ impl Dissector for FullyEncryptedUdp {
     }
 }
 
-/// Does `b` repeat, at the same offset, any 4 bytes of `head` (the first
-/// 16 bytes of an earlier datagram)?
-fn shares_field(head: &[u8; 16], b: &[u8]) -> bool {
-    (0..=12).any(|i| b.get(i..i + 4).is_some_and(|w| *w == head[i..i + 4]))
+/// Does `b` repeat, at the same offset, any `width` bytes of `head` (the
+/// first 16 bytes of the client's opening)?
+fn shares_field(head: &[u8; 16], b: &[u8], width: usize) -> bool {
+    (0..=16 - width).any(|i| {
+        b.get(i..i + width)
+            .is_some_and(|w| head.get(i..i + width) == Some(w))
+    })
 }
