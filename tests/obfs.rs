@@ -52,6 +52,7 @@ fn recorded_obfuscated_proxies() {
     let mut by_capture: HashMap<String, Vec<serde_json::Value>> = HashMap::new();
     // (label, transport) -> (flows, flagged, suspect named)
     let mut tally: BTreeMap<(String, String), (u32, u32, u32)> = BTreeMap::new();
+    let mut mtproto = 0;
     for line in csv.lines().skip(1) {
         let f: Vec<&str> = line.splitn(8, ',').collect();
         let (capture, transport, client_port, server_port, label) = (
@@ -97,6 +98,19 @@ fn recorded_obfuscated_proxies() {
             }
         } else if NOT_FULLY_ENCRYPTED.contains(&label) {
             assert!(!flagged, "{capture} ({label}) flagged: {r}");
+        } else if label.starts_with("mtproto-") {
+            // Every MTProto transport, plain or obfuscated2: a definite verdict.
+            assert_eq!(r["app_proto"], "mtproto", "{capture}: {r}");
+            assert!(!flagged, "{capture}: {r}");
+            let words = r["sift"]["evidence"][0]["what"].as_str().unwrap_or("");
+            let transport = label.rsplit('-').next().unwrap();
+            assert!(words.contains(transport), "{capture}: {words}");
+            assert_eq!(
+                label.contains("obfuscated2"),
+                words.contains("obfuscated2 opening"),
+                "{capture}: {words}"
+            );
+            mtproto += 1;
         } else if label == "random" {
             assert!(flagged, "{capture}: random bytes not flagged: {r}");
             assert_eq!(r["app_proto"], "unknown", "{capture}: {r}");
@@ -108,6 +122,8 @@ fn recorded_obfuscated_proxies() {
         assert_eq!(named, flagged, "{label} {transport}: suspect missing");
     }
     assert_eq!(tally.values().map(|t| t.0).sum::<u32>(), 54);
+    eprintln!("MTProto transports decided mtproto: {mtproto}/18");
+    assert_eq!(mtproto, 18);
 }
 
 /// The TLS, QUIC, HTTP, SSH and DNS flows of the nDPI corpus: at most 1 %

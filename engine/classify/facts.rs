@@ -7,7 +7,7 @@ use std::fmt;
 
 use super::dissector::Confidence;
 use super::summary::{self, HelloSummary, QuicSummary, ServerSummary};
-use super::{dns, fully_encrypted, http, ipsec, obfuscation, openvpn, vpn, wireguard};
+use super::{dns, fully_encrypted, http, ipsec, mtproto, obfuscation, openvpn, vpn, wireguard};
 
 /// One fact a dissector established.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,6 +85,7 @@ pub enum Clue {
     WireGuard(wireguard::Clue),
     Ipsec(ipsec::Clue),
     FullyEncrypted(fully_encrypted::Clue),
+    Mtproto(mtproto::Clue),
 }
 
 impl fmt::Display for Clue {
@@ -126,6 +127,7 @@ impl fmt::Display for Clue {
             Clue::WireGuard(c) => c.fmt(f),
             Clue::Ipsec(c) => c.fmt(f),
             Clue::FullyEncrypted(c) => c.fmt(f),
+            Clue::Mtproto(c) => c.fmt(f),
         }
     }
 }

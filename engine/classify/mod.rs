@@ -22,6 +22,7 @@ pub mod fully_encrypted;
 pub mod http;
 pub mod ipsec;
 pub mod links;
+pub mod mtproto;
 pub mod obfuscation;
 pub mod openvpn;
 pub mod quic;
@@ -51,6 +52,8 @@ pub enum AppProto {
     Ike,
     Esp,
     Ah,
+    /// Telegram's MTProto transports.
+    Mtproto,
 }
 
 impl AppProto {
@@ -66,6 +69,7 @@ impl AppProto {
             AppProto::Ike => "ike",
             AppProto::Esp => "esp",
             AppProto::Ah => "ah",
+            AppProto::Mtproto => "mtproto",
         }
     }
 }

@@ -11,7 +11,7 @@
 //! list; nothing else names a protocol.
 
 use super::dissector::{Carrier, Dissector, Input, Probe, Probing, Step, Verdict};
-use super::{dns, fully_encrypted, http, ipsec, openvpn, quic, tls, wireguard};
+use super::{dns, fully_encrypted, http, ipsec, mtproto, openvpn, quic, tls, wireguard};
 
 /// Declares the registry: [`Kind`] (which dissector), [`Live`] (a running
 /// dissector's state, boxed, dispatched by `match` rather than through a
@@ -127,6 +127,8 @@ registry! {
     OpenVpnTcp => openvpn::OpenVpnTcp,
     /// IKE over TCP (RFC 8229).
     IkeTcp => ipsec::IkeTcp,
+    /// Telegram's MTProto: plain transports, obfuscated2 decrypted.
+    Mtproto => mtproto::Mtproto,
     /// Fully-encrypted streams (a finding, never a protocol): last.
     FullyEncrypted => fully_encrypted::FullyEncrypted,
 
