@@ -53,6 +53,7 @@ fn recorded_obfuscated_proxies() {
     // (label, transport) -> (flows, flagged, suspect named)
     let mut tally: BTreeMap<(String, String), (u32, u32, u32)> = BTreeMap::new();
     let mut mtproto = 0;
+    let mut plain = 0;
     for line in csv.lines().skip(1) {
         let f: Vec<&str> = line.splitn(8, ',').collect();
         let (capture, transport, client_port, server_port, label) = (
@@ -98,6 +99,11 @@ fn recorded_obfuscated_proxies() {
             }
         } else if NOT_FULLY_ENCRYPTED.contains(&label) {
             assert!(!flagged, "{capture} ({label}) flagged: {r}");
+            // Trojan and VLESS without TLS: recognised outright.
+            if let Some(proto) = label.strip_suffix("-plain") {
+                assert_eq!(r["app_proto"], proto, "{capture}: {r}");
+                plain += 1;
+            }
         } else if label.starts_with("mtproto-") {
             // Every MTProto transport, plain or obfuscated2: a definite verdict.
             assert_eq!(r["app_proto"], "mtproto", "{capture}: {r}");
@@ -124,6 +130,8 @@ fn recorded_obfuscated_proxies() {
     assert_eq!(tally.values().map(|t| t.0).sum::<u32>(), 54);
     eprintln!("MTProto transports decided mtproto: {mtproto}/18");
     assert_eq!(mtproto, 18);
+    eprintln!("Trojan and VLESS without TLS recognised: {plain}/8");
+    assert_eq!(plain, 8);
 }
 
 /// The TLS, QUIC, HTTP, SSH and DNS flows of the nDPI corpus: at most 1 %

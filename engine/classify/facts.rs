@@ -7,7 +7,9 @@ use std::fmt;
 
 use super::dissector::Confidence;
 use super::summary::{self, HelloSummary, QuicSummary, ServerSummary};
-use super::{dns, fully_encrypted, http, ipsec, mtproto, obfuscation, openvpn, vpn, wireguard};
+use super::{
+    dns, fully_encrypted, http, ipsec, mtproto, obfuscation, openvpn, plain_proxy, vpn, wireguard,
+};
 
 /// One fact a dissector established.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,6 +88,7 @@ pub enum Clue {
     Ipsec(ipsec::Clue),
     FullyEncrypted(fully_encrypted::Clue),
     Mtproto(mtproto::Clue),
+    PlainProxy(plain_proxy::Clue),
 }
 
 impl fmt::Display for Clue {
@@ -128,6 +131,7 @@ impl fmt::Display for Clue {
             Clue::Ipsec(c) => c.fmt(f),
             Clue::FullyEncrypted(c) => c.fmt(f),
             Clue::Mtproto(c) => c.fmt(f),
+            Clue::PlainProxy(c) => c.fmt(f),
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod links;
 pub mod mtproto;
 pub mod obfuscation;
 pub mod openvpn;
+pub mod plain_proxy;
 pub mod quic;
 pub mod reassembly;
 pub mod registry;
@@ -54,6 +55,9 @@ pub enum AppProto {
     Ah,
     /// Telegram's MTProto transports.
     Mtproto,
+    /// VLESS and Trojan request headers without TLS.
+    Vless,
+    Trojan,
 }
 
 impl AppProto {
@@ -70,6 +74,8 @@ impl AppProto {
             AppProto::Esp => "esp",
             AppProto::Ah => "ah",
             AppProto::Mtproto => "mtproto",
+            AppProto::Vless => "vless",
+            AppProto::Trojan => "trojan",
         }
     }
 }

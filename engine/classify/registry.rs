@@ -11,7 +11,9 @@
 //! list; nothing else names a protocol.
 
 use super::dissector::{Carrier, Dissector, Input, Probe, Probing, Step, Verdict};
-use super::{dns, fully_encrypted, http, ipsec, mtproto, openvpn, quic, tls, wireguard};
+use super::{
+    dns, fully_encrypted, http, ipsec, mtproto, openvpn, plain_proxy, quic, tls, wireguard,
+};
 
 /// Declares the registry: [`Kind`] (which dissector), [`Live`] (a running
 /// dissector's state, boxed, dispatched by `match` rather than through a
@@ -129,6 +131,10 @@ registry! {
     IkeTcp => ipsec::IkeTcp,
     /// Telegram's MTProto: plain transports, obfuscated2 decrypted.
     Mtproto => mtproto::Mtproto,
+    /// Trojan's request header without TLS.
+    Trojan => plain_proxy::Trojan,
+    /// VLESS's request and response headers without TLS.
+    Vless => plain_proxy::Vless,
     /// Fully-encrypted streams (a finding, never a protocol): last.
     FullyEncrypted => fully_encrypted::FullyEncrypted,
 
