@@ -297,3 +297,61 @@ fn random_payloads_get_no_named_protocol() {
     eprintln!("random flows flagged fully encrypted: {flagged}/{flows}");
     assert!(flagged * 100 >= flows as usize * 95, "{flagged}");
 }
+
+/// The default rules alert on fully-encrypted flows (by the `obfuscation`
+/// condition), MTProto and the plain proxies; `obfuscation.suspect`
+/// matches a suspect the finding names.
+#[test]
+fn rules_on_obfuscation() {
+    let rules = project_file("rules/default.rules");
+    let extra = TempFile::new(
+        "obfs.rules",
+        format!(
+            "include \"{}\"\nalert 60 \"VMess suspected\" priority 1 {{ obfuscation.suspect vmess; transport tcp }}\n",
+            rules.display()
+        )
+        .as_bytes(),
+    );
+    let caps = [
+        "vmess-auto-10086.pcap",
+        "mtproto-padded.pcap",
+        "trojan-plain-8080.pcap",
+        "ss2022-aes-128-gcm-8388.pcap",
+    ];
+    let mut args: Vec<String> = vec![
+        "analyze".into(),
+        "--format".into(),
+        "json".into(),
+        "--no-rules-cache".into(),
+        "--rules".into(),
+        extra.path().into(),
+    ];
+    args.extend(caps.iter().map(|c| {
+        project_file(&format!("captures/obfs/{c}"))
+            .display()
+            .to_string()
+    }));
+    let out = sift(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let events = eve(&out.stdout);
+    let mut by_sid: BTreeMap<u64, u32> = BTreeMap::new();
+    for a in events.iter().filter(|e| e["event_type"] == "alert") {
+        *by_sid
+            .entry(a["alert"]["signature_id"].as_u64().unwrap())
+            .or_default() += 1;
+        if a["alert"]["signature_id"] == 1101 {
+            assert_eq!(a["sift"]["matched"][0]["condition"], "obfuscation");
+            assert_eq!(a["sift"]["matched"][0]["value"], "fully_encrypted");
+        }
+        if a["alert"]["signature_id"] == 60 {
+            assert_eq!(a["sift"]["matched"][0]["condition"], "obfuscation.suspect");
+            assert_eq!(a["sift"]["matched"][0]["value"], "vmess");
+        }
+    }
+    // 4 VMess + 5 SS-2022 flows fully encrypted; 3 MTProto; 4 Trojan.
+    assert_eq!(by_sid.get(&1101), Some(&9), "{by_sid:?}");
+    assert_eq!(by_sid.get(&1110), Some(&3), "{by_sid:?}");
+    assert_eq!(by_sid.get(&1111), Some(&4), "{by_sid:?}");
+    // VMess's 38-byte reply: every VMess flow; SS-2022 TCP flows fit its sizes too.
+    assert!(by_sid.get(&60).is_some_and(|n| *n >= 4), "{by_sid:?}");
+}

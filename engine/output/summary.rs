@@ -16,6 +16,8 @@ pub struct FlowTally {
     pub by_transport: BTreeMap<std::borrow::Cow<'static, str>, u64>,
     pub by_app: BTreeMap<&'static str, u64>,
     pub by_reason: BTreeMap<&'static str, u64>,
+    /// Flows with an obfuscation finding, by its class.
+    pub by_obfuscation: BTreeMap<&'static str, u64>,
     /// Flows by the action of their verdict (flows that matched a rule).
     pub by_verdict: BTreeMap<&'static str, u64>,
     /// Alert events written.
@@ -30,6 +32,9 @@ impl FlowTally {
         *self.by_transport.entry(proto_name(r.proto)).or_default() += 1;
         *self.by_app.entry(r.app_proto.as_str()).or_default() += 1;
         *self.by_reason.entry(r.reason.as_str()).or_default() += 1;
+        if let Some(o) = r.names.as_ref().and_then(|n| n.obfuscation.as_ref()) {
+            *self.by_obfuscation.entry(o.class.as_str()).or_default() += 1;
+        }
         if let Some(v) = r.verdict.as_deref() {
             if let Some(a) = v.action() {
                 *self.by_verdict.entry(a.as_str()).or_default() += 1;
@@ -161,6 +166,9 @@ pub fn render_as(command: &str, files: &[String], report: &Report, flows: &FlowT
         let _ = writeln!(o, "    by transport: {}", tally_line(&flows.by_transport));
         let _ = writeln!(o, "    by app_proto: {}", tally_line(&flows.by_app));
         let _ = writeln!(o, "    by end:       {}", tally_line(&flows.by_reason));
+        if !flows.by_obfuscation.is_empty() {
+            let _ = writeln!(o, "    obfuscated:   {}", tally_line(&flows.by_obfuscation));
+        }
     }
     if let Some(rules) = report.rules {
         let _ = writeln!(

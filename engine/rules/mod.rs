@@ -27,6 +27,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::classify::obfuscation::{Class, Suspect};
 use crate::classify::AppProto;
 
 pub use source::{Diagnostic, Diagnostics, Span};
@@ -373,6 +374,10 @@ pub enum Cond {
     /// JA4 fingerprints.
     Ja4(Vec<String>),
     Ech(EchWant),
+    /// An obfuscation finding of one of these classes.
+    Obfuscation(Vec<Class>),
+    /// An obfuscation finding naming one of these suspects.
+    Suspect(Vec<Suspect>),
 }
 
 impl Cond {
@@ -388,6 +393,8 @@ impl Cond {
             Cond::Ja3(_) => "ja3".into(),
             Cond::Ja4(_) => "ja4".into(),
             Cond::Ech(_) => "ech".into(),
+            Cond::Obfuscation(_) => "obfuscation".into(),
+            Cond::Suspect(_) => "obfuscation.suspect".into(),
         }
     }
 
@@ -428,6 +435,8 @@ impl Cond {
                         .all(|(lo, hi)| b.iter().any(|(l2, h2)| l2 <= lo && hi <= h2))
             }
             (Ja3(a), Ja3(b)) | (Ja4(a), Ja4(b)) => a.iter().all(|x| b.contains(x)),
+            (Obfuscation(a), Obfuscation(b)) => a.iter().all(|x| b.contains(x)),
+            (Suspect(a), Suspect(b)) => a.iter().all(|x| b.contains(x)),
             (Ech(a), Ech(b)) => {
                 a == b || *b == EchWant::Present && matches!(a, EchWant::Real | EchWant::Grease)
             }

@@ -17,6 +17,7 @@ use super::source::{Loader, Span};
 use super::{
     names, Action, Cidr, Cond, Dialect, EchWant, NamePattern, Rule, Side, Source, Sources,
 };
+use crate::classify::obfuscation::{Class, Suspect};
 use crate::classify::AppProto;
 
 /// Parses one file of sift rules into `l`, one rule at a time (a rule
@@ -259,7 +260,7 @@ fn err<T>(t: &Token<'_>, msg: impl Into<String>, hint: Option<String>) -> Result
 }
 
 const ACTIONS: &str = "alert, drop, pass or log";
-const FIELDS: [&str; 15] = [
+const FIELDS: [&str; 17] = [
     "name",
     "tls.sni",
     "quic.sni",
@@ -275,8 +276,10 @@ const FIELDS: [&str; 15] = [
     "server.port",
     "ja3",
     "ja4",
+    "obfuscation",
+    "obfuscation.suspect",
 ];
-const APPS: &str = "http, tls, quic, dns, openvpn, wireguard, ike, esp, ah, ipsec (ike, esp, ah), vpn (all five VPN protocols)";
+const APPS: &str = "http, tls, quic, dns, openvpn, wireguard, ike, esp, ah, mtproto, vless, trojan, ipsec (ike, esp, ah), vpn (all five VPN protocols), proxy (vless, trojan)";
 
 struct Parser<'t> {
     toks: &'t [Token<'t>],
@@ -684,6 +687,43 @@ impl<'t> Parser<'t> {
                 }
                 Cond::Ja4(v)
             }
+            "obfuscation" => {
+                let mut classes = Vec::new();
+                for (t, w) in words()? {
+                    match Class::ALL.iter().find(|c| c.as_str() == w) {
+                        Some(c) => classes.push(*c),
+                        None if w == "any" => classes.extend(Class::ALL),
+                        None => {
+                            let names: Vec<&str> = Class::ALL.iter().map(|c| c.as_str()).collect();
+                            return err(
+                                t,
+                                format!("unknown obfuscation class `{w}`"),
+                                suggest(w, &names)
+                                    .or(Some(format!("one of {}, or any", names.join(", ")))),
+                            );
+                        }
+                    }
+                }
+                Cond::Obfuscation(classes)
+            }
+            "obfuscation.suspect" => {
+                let mut suspects = Vec::new();
+                for (t, w) in words()? {
+                    match Suspect::ALL.iter().find(|s| s.as_str() == w) {
+                        Some(s) => suspects.push(*s),
+                        None => {
+                            let names: Vec<&str> =
+                                Suspect::ALL.iter().map(|s| s.as_str()).collect();
+                            return err(
+                                t,
+                                format!("unknown obfuscation suspect `{w}`"),
+                                suggest(w, &names).or(Some(format!("one of {}", names.join(", ")))),
+                            );
+                        }
+                    }
+                }
+                Cond::Suspect(suspects)
+            }
             "ech" => {
                 let w = words()?;
                 if w.len() != 1 {
@@ -800,7 +840,7 @@ impl<'t> Parser<'t> {
 }
 
 /// Every `app` value.
-pub const APP_NAMES: [&str; 11] = [
+pub const APP_NAMES: [&str; 15] = [
     "http",
     "tls",
     "quic",
@@ -810,8 +850,12 @@ pub const APP_NAMES: [&str; 11] = [
     "ike",
     "esp",
     "ah",
+    "mtproto",
+    "vless",
+    "trojan",
     "ipsec",
     "vpn",
+    "proxy",
 ];
 
 /// The protocols an `app` value stands for.
@@ -827,6 +871,10 @@ pub fn app_values(w: &str) -> Option<&'static [AppProto]> {
         "ike" => &[Ike],
         "esp" => &[Esp],
         "ah" => &[Ah],
+        "mtproto" => &[Mtproto],
+        "vless" => &[Vless],
+        "trojan" => &[Trojan],
+        "proxy" => &[Vless, Trojan],
         "ipsec" => &[Ike, Esp, Ah],
         "vpn" => &[OpenVpn, WireGuard, Ike, Esp, Ah],
         _ => return None,
@@ -882,6 +930,8 @@ fn example(field: &str) -> Option<String> {
             "ip" | "client.ip" | "server.ip" => "server.ip 192.0.2.0/24",
             "port" | "client.port" | "server.port" => "server.port 443, 8443, 10000-10100",
             "ech" => "ech present",
+            "obfuscation" => "obfuscation fully_encrypted",
+            "obfuscation.suspect" => "obfuscation.suspect shadowsocks, vmess",
             "ja3" => "ja3 e7d705a3286e19ea42f587b344ee6865",
             "ja4" => "ja4 t13d1516h2_8daaf6152771_b186095e22b6",
             _ => return None,
