@@ -368,7 +368,7 @@ impl Dissector for Mtproto {
             };
             let server_message = unencrypted_message(first, t == Transport::Padded).is_some();
             let message = has_message(&clue) || server_message;
-            if !message && !(exact && client_exact) {
+            if !(message || exact && client_exact) {
                 return Step::Refuse;
             }
             let confidence = if message {

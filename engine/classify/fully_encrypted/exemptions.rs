@@ -388,7 +388,7 @@ mod tests {
     #[test]
     fn measures() {
         let m = measure(&[0xff, 0x00, b'a', b'b']);
-        assert_eq!(m.popcount, (8 + 0 + 3 + 3) * 100 / 4);
+        assert_eq!(m.popcount, (8 + 3 + 3) * 100 / 4);
         assert_eq!(m.printable_pct, 50);
         assert_eq!(m.longest_run, 2);
         assert_eq!(m.printable_prefix, 0);
