@@ -535,4 +535,25 @@ mod tests {
             Step::Refuse
         );
     }
+
+    #[test]
+    fn any_bytes_no_panic() {
+        for n in 0..200usize {
+            let mut tagged = vec![0xef];
+            tagged.extend(noise(n as u64 * 2 + 1, n));
+            for b in [
+                noise(n as u64 * 2 + 3, n),
+                tagged,
+                vec![0xdd; n],
+                vec![0xee; n],
+            ] {
+                let _ = Mtproto::probe(&b, TO_SERVER);
+                let mut d = Mtproto::start();
+                let _ = d.feed(&input(&b, TO_SERVER, true));
+                let _ = d.settle();
+                let _ = d.feed(&input(&b, TO_CLIENT, true));
+                let _ = d.feed(&input(&b, TO_SERVER, false));
+            }
+        }
+    }
 }

@@ -309,4 +309,21 @@ mod tests {
         d.feed(&input(&b, TO_SERVER, true));
         assert_eq!(d.feed(&input(b"\x05\x00", TO_CLIENT, true)), Step::Refuse);
     }
+
+    #[test]
+    fn any_bytes_no_panic() {
+        let base = trojan_request();
+        for n in 0..base.len() {
+            let _ = Trojan::probe(&base[..n], TO_SERVER);
+            let _ = Trojan.feed(&input(&base[..n], TO_SERVER, true));
+            let mut v = Vless::start();
+            let mut b = vec![0u8; n];
+            b.iter_mut()
+                .enumerate()
+                .for_each(|(i, x)| *x = (i * 37) as u8);
+            let _ = Vless::probe(&b, TO_SERVER);
+            let _ = v.feed(&input(&b, TO_SERVER, true));
+            let _ = v.feed(&input(&b, TO_CLIENT, true));
+        }
+    }
 }

@@ -54,6 +54,14 @@ pub const MAX_CLIENT_WRITES: u32 = 8;
 pub const MAX_CLIENT_BYTES: usize = 8192;
 /// Datagrams a UDP flow is watched for.
 pub const MAX_DATAGRAMS: u32 = 4;
+/// Bytes of a payload judged (a packet's worth; a reassembled first chunk
+/// may be longer).
+pub const MAX_JUDGED: usize = 2048;
+
+/// The part of a payload that is judged.
+fn judged(bytes: &[u8]) -> &[u8] {
+    bytes.get(..MAX_JUDGED).unwrap_or(bytes)
+}
 
 /// What a packet showed (EVE `obfuscation.evidence[].what`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,7 +133,8 @@ struct Watch {
 
 impl Watch {
     /// Takes the client's first payload; false if it is not random.
-    fn open(&mut self, bytes: &[u8], packet: u64, udp: bool) -> bool {
+    fn open(&mut self, whole: &[u8], packet: u64, udp: bool) -> bool {
+        let bytes = judged(whole);
         let m = measure(bytes);
         let judged = if udp {
             judge_datagram(bytes, &m)
@@ -139,7 +148,7 @@ impl Watch {
         self.forged = forged;
         self.client_packet = packet;
         self.opening.udp = udp;
-        self.opening.client_first = bytes.len();
+        self.opening.client_first = whole.len();
         for (d, s) in self.opening.head.iter_mut().zip(bytes) {
             *d = *s;
         }
@@ -147,20 +156,21 @@ impl Watch {
             *d = *s;
         }
         self.client_writes = 1;
-        self.opening.client_before_reply = bytes.len();
+        self.opening.client_before_reply = whole.len();
         true
     }
 
     /// Takes the server's first payload; false if it refutes the
     /// finding: plainly structured, or repeating a field of the client's
     /// opening (both sides of one protocol's header).
-    fn server_reply(&mut self, bytes: &[u8], packet: u64) -> bool {
+    fn server_reply(&mut self, whole: &[u8], packet: u64) -> bool {
+        let bytes = judged(whole);
         let m = measure(bytes);
         if plainly_structured(&m) || shares_field(&self.head16, bytes, 3) {
             return false;
         }
         let random = judge(bytes, &m).is_random();
-        self.opening.server_first = Some(bytes.len());
+        self.opening.server_first = Some(whole.len());
         self.server = Some((packet, m, random));
         true
     }
@@ -275,13 +285,14 @@ fn probe_first(bytes: &[u8], side: usize, udp: bool) -> Probe {
     if side != TO_SERVER {
         return Probe::No;
     }
+    let bytes = judged(bytes);
     let m = measure(bytes);
-    let judged = if udp {
+    let verdict = if udp {
         judge_datagram(bytes, &m)
     } else {
         judge(bytes, &m)
     };
-    if judged.is_random() {
+    if verdict.is_random() {
         Probe::Maybe
     } else {
         Probe::No

@@ -94,3 +94,35 @@ fn udp_header_refuses_and_random_reports() {
     d.feed(&input(&a, TO_SERVER, 1, false));
     assert_eq!(d.feed(&input(&b, TO_SERVER, 2, false)), Step::Refuse);
 }
+
+#[test]
+fn any_bytes_any_order_no_panic() {
+    // Every length from 0 to 300 and a few shapes, both sides, both carriers.
+    for n in 0..300usize {
+        for bytes in [noise(n as u64 * 2 + 1, n), vec![0xaa; n], vec![b'a'; n]] {
+            for side in [TO_SERVER, TO_CLIENT] {
+                let _ = FullyEncrypted::probe(&bytes, side);
+                let _ = FullyEncryptedUdp::probe(&bytes, side);
+                let mut t = FullyEncrypted::start();
+                let mut u = FullyEncryptedUdp::start();
+                for (i, first) in [(0u64, true), (1, false), (2, true)] {
+                    let _ = t.feed(&input(&bytes, side, i, first));
+                    let _ = u.feed(&input(&bytes, 1 - side, i, first));
+                }
+                let _ = (t.settle(), u.settle());
+            }
+        }
+    }
+}
+
+#[test]
+fn a_long_first_chunk_is_judged_on_its_first_bytes() {
+    let mut c = noise(21, MAX_JUDGED);
+    c.extend(vec![b'x'; 4_000]);
+    let mut d = FullyEncrypted::start();
+    assert_eq!(d.feed(&input(&c, TO_SERVER, 1, true)), Step::NeedMore);
+    let o = finding(d.feed(&input(&noise(23, 500), TO_CLIENT, 2, true)));
+    assert!(o
+        .features
+        .contains(&("first_payload_bytes", Value::Number(c.len() as u64))));
+}
