@@ -151,8 +151,33 @@ fn ndpi_corpus_false_positives() {
     assert!(out.status.success());
     type Key = (String, String, (String, u64), (String, u64));
     let mut flagged: HashMap<Key, String> = HashMap::new();
+    // Flows given one of this protocols.
+    let mut named: Vec<(Key, String)> = Vec::new();
     for r in eve(&out.stdout) {
-        if r["event_type"] != "flow" || r["obfuscation"]["class"] != "fully_encrypted" {
+        if r["event_type"] != "flow" {
+            continue;
+        }
+        let app = r["app_proto"].as_str().unwrap();
+        if ["mtproto", "vless", "trojan"].contains(&app) {
+            let file = r["pcap_filename"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .to_string();
+            let a = (
+                r["src_ip"].as_str().unwrap().to_string(),
+                r["src_port"].as_u64().unwrap_or(0),
+            );
+            let b = (
+                r["dest_ip"].as_str().unwrap().to_string(),
+                r["dest_port"].as_u64().unwrap_or(0),
+            );
+            let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+            named.push(((file, "tcp".into(), lo, hi), app.to_string()));
+        }
+        if r["obfuscation"]["class"] != "fully_encrypted" {
             continue;
         }
         let file = r["pcap_filename"]
@@ -179,12 +204,9 @@ fn ndpi_corpus_false_positives() {
     }
     let csv = std::fs::read_to_string(corpus.join("expected.csv")).unwrap();
     let (mut total, mut differences) = (0u32, BTreeSet::new());
+    let mut ndpi: HashMap<Key, String> = HashMap::new();
     for line in csv.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
-        if !["tls", "quic", "http", "ssh", "dns"].contains(&f[8]) {
-            continue;
-        }
-        total += 1;
         let norm = |ip: &str| {
             ip.parse::<std::net::IpAddr>()
                 .map_or(ip.to_string(), |a| a.to_string())
@@ -192,7 +214,13 @@ fn ndpi_corpus_false_positives() {
         let a = (norm(f[2]), f[3].parse::<u64>().unwrap());
         let b = (norm(f[4]), f[5].parse::<u64>().unwrap());
         let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-        if let Some(app) = flagged.get(&(f[0].to_string(), f[1].to_string(), lo, hi)) {
+        let key = (f[0].to_string(), f[1].to_string(), lo, hi);
+        ndpi.insert(key.clone(), f[7].to_string());
+        if !["tls", "quic", "http", "ssh", "dns"].contains(&f[8]) {
+            continue;
+        }
+        total += 1;
+        if let Some(app) = flagged.get(&key) {
             assert_eq!(app, "unknown", "{line}: flagged and named");
             differences.insert(format!(
                 "{},{},{},{},{},{}",
@@ -207,6 +235,18 @@ fn ndpi_corpus_false_positives() {
     assert!(total > 2500, "{total}");
     assert!(differences.len() as u32 * 100 <= total, "more than 1 %");
     assert_differences_listed("fully_encrypted_differences.csv", 6, &differences);
+    // MTProto only where nDPI says Telegram (every Telegram TCP flow of the
+    // corpus that carries payload: 7); no VLESS or Trojan in the corpus.
+    for (key, app) in &named {
+        assert_eq!(app, "mtproto", "{key:?}");
+        assert_eq!(
+            ndpi.get(key).map(String::as_str),
+            Some("Telegram"),
+            "{key:?}"
+        );
+    }
+    eprintln!("nDPI Telegram TCP flows decided mtproto: {}", named.len());
+    assert_eq!(named.len(), 7);
 }
 
 /// Seeded xorshift bytes.
