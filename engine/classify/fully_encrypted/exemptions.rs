@@ -234,7 +234,8 @@ fn forged(bytes: &[u8], kind: Forged) -> bool {
     match kind {
         Forged::Tls => {
             let rest = bytes.get(5..).unwrap_or(&[]);
-            rest.len() >= MIN_LEN && statistically_random(&measure(rest)) && !tls_plausible(bytes)
+            // The cheap structural test first: most TLS starts are TLS.
+            rest.len() >= MIN_LEN && !tls_plausible(bytes) && statistically_random(&measure(rest))
         }
         Forged::Http => {
             let method = bytes.iter().position(|&b| b == b' ').unwrap_or(0) + 1;
