@@ -395,3 +395,57 @@ fn rules_on_obfuscation() {
     // VMess's 38-byte reply: every VMess flow; SS-2022 TCP flows fit its sizes too.
     assert!(by_sid.get(&60).is_some_and(|n| *n >= 4), "{by_sid:?}");
 }
+
+/// Random bytes behind a TLS record header or an HTTP method (what a
+/// censor's prefix exemption lets through): flagged, with the forged
+/// prefix named, and no protocol.
+#[test]
+fn forged_prefixes_are_seen_through() {
+    let mut rng = Rng(0xf0_7ced);
+    let mut frames = Vec::new();
+    for k in 0..40u16 {
+        let client = ([10, 91, 0, (k + 1) as u8], 30_000 + k);
+        let server = ([10, 92, 0, 1], if k % 2 == 0 { 443 } else { 80 });
+        let mut first = if k % 2 == 0 {
+            // A record header claiming a 16 KiB ClientHello, then noise.
+            vec![0x16, 0x03, 0x01, 0x40, 0x00, 0x01]
+        } else {
+            b"POST ".to_vec()
+        };
+        first.extend(rng.bytes(200 + usize::from(k) * 7));
+        if k % 2 == 0 {
+            first[9] = 0x99; // no TLS version where a ClientHello has one
+        }
+        let mut seq = [rng.next() as u32, rng.next() as u32];
+        frames.push(Frame {
+            src: client,
+            dst: server,
+            tcp: Some((seq[0], SYN)),
+            payload: vec![],
+        });
+        seq[0] = seq[0].wrapping_add(1);
+        let reply = rng.bytes(300);
+        frames.push(Frame {
+            src: client,
+            dst: server,
+            tcp: Some((seq[0], PSH_ACK)),
+            payload: first,
+        });
+        frames.push(Frame {
+            src: server,
+            dst: client,
+            tcp: Some((seq[1], PSH_ACK)),
+            payload: reply,
+        });
+    }
+    let f = TempFile::new("forged.pcap", &pcap::file(&frames));
+    let recs = records(f.path());
+    assert_eq!(recs.len(), 40);
+    for r in &recs {
+        assert_eq!(r["app_proto"], "unknown", "{r}");
+        let want = if r["dest_port"] == 443 { "tls" } else { "http" };
+        assert_eq!(r["obfuscation"]["features"]["forged_prefix"], want, "{r}");
+        let first = r["obfuscation"]["evidence"][0]["what"].as_str().unwrap();
+        assert!(first.contains("does not parse"), "{first}");
+    }
+}
