@@ -279,7 +279,9 @@ fn every_error_message() {
         ("alert 1 \"x\" { app \"tls\" }", "t.rules:1:19: error: expected a value for `app`", Some("app openvpn, wireguard")),
         ("alert 1 \"x\" { app unknown }", "t.rules:1:19: error: `app unknown` cannot be matched", Some("a flow is unknown only until it is classified; rules match what sift found")),
         ("alert 1 \"x\" { app openvpm }", "t.rules:1:19: error: unknown application protocol `openvpm`", Some("did you mean `openvpn`?")),
-        ("alert 1 \"x\" { app smb }", "t.rules:1:19: error: unknown application protocol `smb`", Some("one of http, tls, quic, dns, openvpn, wireguard, ike, esp, ah, ipsec (ike, esp, ah), vpn (all five VPN protocols)")),
+        ("alert 1 \"x\" { app smb }", "t.rules:1:19: error: unknown application protocol `smb`", Some("one of http, tls, quic, dns, openvpn, wireguard, ike, esp, ah, mtproto, vless, trojan, ipsec (ike, esp, ah), vpn (all five VPN protocols), proxy (vless, trojan)")),
+        ("alert 1 \"x\" { obfuscation fully_encryptd }", "t.rules:1:27: error: unknown obfuscation class `fully_encryptd`", Some("did you mean `fully_encrypted`?")),
+        ("alert 1 \"x\" { obfuscation.suspect wireguard }", "t.rules:1:35: error: unknown obfuscation suspect `wireguard`", Some("one of shadowsocks, shadowsocks-2022, vmess, obfs4, hysteria2-salamander, mtproxy")),
         ("alert 1 \"x\" { transport tpc2 }", "t.rules:1:25: error: unknown transport `tpc2`", Some("tcp, udp, sctp, icmp, icmpv6, esp, ah, gre, or an IP protocol number")),
         ("alert 1 \"x\" { ip 10.0.0 }", "t.rules:1:18: error: `10.0.0` is not an IPv4 or IPv6 address", Some("an address or block: 10.0.0.0/8, 2001:db8::/32, 192.0.2.1")),
         ("alert 1 \"x\" { server.ip ::1/129 }", "t.rules:1:25: error: prefix length `129` is not 0 to 128", Some("an address or block: 10.0.0.0/8, 2001:db8::/32, 192.0.2.1")),
@@ -752,7 +754,7 @@ fn rules_test_on_the_sample_capture() {
         ),
         "{o}"
     );
-    assert!(o.contains("\nrules that never hit: 11\n"), "{o}");
+    assert!(o.contains("\nrules that never hit: 14\n"), "{o}");
     assert!(o.contains("vpn.rules:4:1  OpenVPN tunnel\n"), "{o}");
     // Rule 50 (priority 3) decides before 9002 (priority 5).
     assert!(o.contains("\nflows matched by several rules: 1\n  TCP 10.201.0.1:56302 -> 10.201.0.2:443: rules 50, 9002 (verdict from 50)\n"), "{o}");

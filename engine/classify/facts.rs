@@ -7,7 +7,9 @@ use std::fmt;
 
 use super::dissector::Confidence;
 use super::summary::{self, HelloSummary, QuicSummary, ServerSummary};
-use super::{dns, http, ipsec, obfuscation, openvpn, vpn, wireguard};
+use super::{
+    dns, fully_encrypted, http, ipsec, mtproto, obfuscation, openvpn, plain_proxy, vpn, wireguard,
+};
 
 /// One fact a dissector established.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,6 +90,9 @@ pub enum Clue {
     Shape(super::tls::shapes::Clue),
     /// A WebSocket upgrade in clear and its first frame.
     Websocket(super::websocket::Clue),
+    FullyEncrypted(fully_encrypted::Clue),
+    Mtproto(mtproto::Clue),
+    PlainProxy(plain_proxy::Clue),
 }
 
 impl fmt::Display for Clue {
@@ -130,6 +135,9 @@ impl fmt::Display for Clue {
             Clue::Ipsec(c) => c.fmt(f),
             Clue::Shape(c) => c.fmt(f),
             Clue::Websocket(c) => c.fmt(f),
+            Clue::FullyEncrypted(c) => c.fmt(f),
+            Clue::Mtproto(c) => c.fmt(f),
+            Clue::PlainProxy(c) => c.fmt(f),
         }
     }
 }
@@ -180,10 +188,14 @@ impl Names {
                 self.vpn.get_or_insert(v);
             }
             Fact::Obfuscation(o) => {
-                if self
-                    .obfuscation
-                    .as_ref()
-                    .is_none_or(|have| o.confidence > have.confidence)
+                // A flow with a protocol (a verdict's confidence) keeps no
+                // suspicion that needs none.
+                let decided = self.confidence.is_some() && o.needs_unknown();
+                if !decided
+                    && self
+                        .obfuscation
+                        .as_ref()
+                        .is_none_or(|have| o.confidence > have.confidence)
                 {
                     self.obfuscation = Some(*o);
                 }

@@ -18,11 +18,14 @@
 pub mod dissector;
 pub mod dns;
 pub mod facts;
+pub mod fully_encrypted;
 pub mod http;
 pub mod ipsec;
 pub mod links;
+pub mod mtproto;
 pub mod obfuscation;
 pub mod openvpn;
+pub mod plain_proxy;
 pub mod quic;
 pub mod reassembly;
 pub mod registry;
@@ -51,6 +54,11 @@ pub enum AppProto {
     Ike,
     Esp,
     Ah,
+    /// Telegram's MTProto transports.
+    Mtproto,
+    /// VLESS and Trojan request headers without TLS.
+    Vless,
+    Trojan,
 }
 
 impl AppProto {
@@ -66,6 +74,9 @@ impl AppProto {
             AppProto::Ike => "ike",
             AppProto::Esp => "esp",
             AppProto::Ah => "ah",
+            AppProto::Mtproto => "mtproto",
+            AppProto::Vless => "vless",
+            AppProto::Trojan => "trojan",
         }
     }
 }

@@ -29,6 +29,14 @@ pub enum Class {
 }
 
 impl Class {
+    /// Every class, for rules that name one.
+    pub const ALL: [Class; 4] = [
+        Class::FullyEncrypted,
+        Class::TlsTunnel,
+        Class::BorrowedHandshake,
+        Class::WebsocketTunnel,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Class::FullyEncrypted => "fully_encrypted",
@@ -61,6 +69,16 @@ pub enum Suspect {
 }
 
 impl Suspect {
+    /// Every suspect, for rules that name one.
+    pub const ALL: [Suspect; 6] = [
+        Suspect::ShadowsocksAead,
+        Suspect::Shadowsocks2022,
+        Suspect::Vmess,
+        Suspect::Obfs4,
+        Suspect::Hysteria2Salamander,
+        Suspect::Mtproxy,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Suspect::ShadowsocksAead => "shadowsocks",

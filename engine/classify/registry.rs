@@ -11,7 +11,9 @@
 //! list; nothing else names a protocol.
 
 use super::dissector::{Carrier, Dissector, Input, Probe, Probing, Step, Verdict};
-use super::{dns, http, ipsec, openvpn, quic, tls, wireguard};
+use super::{
+    dns, fully_encrypted, http, ipsec, mtproto, openvpn, plain_proxy, quic, tls, wireguard,
+};
 
 /// Declares the registry: [`Kind`] (which dissector), [`Live`] (a running
 /// dissector's state, boxed, dispatched by `match` rather than through a
@@ -133,6 +135,14 @@ registry! {
     OpenVpnTcp => openvpn::OpenVpnTcp,
     /// IKE over TCP (RFC 8229).
     IkeTcp => ipsec::IkeTcp,
+    /// Telegram's MTProto: plain transports, obfuscated2 decrypted.
+    Mtproto => mtproto::Mtproto,
+    /// Trojan's request header without TLS.
+    Trojan => plain_proxy::Trojan,
+    /// VLESS's request and response headers without TLS.
+    Vless => plain_proxy::Vless,
+    /// Fully-encrypted streams (a finding, never a protocol): last.
+    FullyEncrypted => fully_encrypted::FullyEncrypted,
 
     // UDP datagrams.
     /// DNS: one message per datagram.
@@ -145,6 +155,8 @@ registry! {
     WireGuard => wireguard::WireGuard,
     /// IKE on 500/4500 and ESP-in-UDP (RFC 3948).
     IpsecUdp => ipsec::IpsecUdp,
+    /// Fully-encrypted datagrams (a finding, never a protocol): last.
+    FullyEncryptedUdp => fully_encrypted::FullyEncryptedUdp,
 
     // IP protocols.
     /// ESP (IP protocol 50).

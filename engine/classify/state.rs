@@ -411,10 +411,17 @@ impl AppState {
                 let mut refused = self.refused;
                 work.run.start_deferred(&[], false, &mut refused, &mut out);
             }
-            let settled = work.run.live.iter().filter_map(Live::settle);
+            // A settled "verdict" without a protocol is a finding only
+            // (fully-encrypted traffic): its facts are kept, it decides nothing.
+            let (findings, settled): (Vec<_>, Vec<_>) = work
+                .run
+                .live
+                .iter()
+                .filter_map(Live::settle)
+                .partition(|v| v.proto == AppProto::Unknown);
             if self.probing() {
                 // The strongest; of equals, the last in registry order.
-                if let Some(v) = settled.max_by_key(|v| v.confidence) {
+                if let Some(v) = settled.into_iter().max_by_key(|v| v.confidence) {
                     self.proto = v.proto;
                     self.reopened = false;
                     let mine = self.names.get_or_insert_with(Box::default);
@@ -437,6 +444,14 @@ impl AppState {
                     }
                     mine.evidence.extend(v.found.evidence);
                 }
+            }
+            for v in findings {
+                self.revision = self.revision.wrapping_add(1);
+                let mine = self.names.get_or_insert_with(Box::default);
+                for fact in v.found.facts {
+                    mine.add(fact);
+                }
+                mine.evidence.extend(v.found.evidence);
             }
             for s in work.streams.iter_mut() {
                 self.lost.add(s.lost());

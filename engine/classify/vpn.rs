@@ -66,6 +66,8 @@ pub enum Value {
     Bytes8([u8; 8]),
     /// Names joined by commas (IKE exchanges).
     List(Vec<&'static str>),
+    /// A number in hundredths, written with two decimals (`3.98`).
+    Hundredths(u32),
 }
 
 impl fmt::Display for Value {
@@ -77,6 +79,7 @@ impl fmt::Display for Value {
             Value::Hex64(v) => Hex64(*v).fmt(f),
             Value::Side(s) => f.write_str(side_name(*s)),
             Value::Bytes8(b) => b.iter().try_for_each(|b| write!(f, "{b:02x}")),
+            Value::Hundredths(v) => write!(f, "{}.{:02}", v / 100, v % 100),
             Value::List(names) => {
                 for (i, n) in names.iter().enumerate() {
                     if i > 0 {

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use super::names::{NameScratch, Target};
 use super::{Action, Cond, EchWant, Rule, RuleSet, Source};
+use crate::classify::obfuscation::{Class, Suspect};
 use crate::classify::tls::Ech;
 use crate::classify::{AppProto, Names};
 use crate::flow::key::Endpoint;
@@ -28,7 +29,8 @@ pub struct Facts<'a> {
     pub ja3: Option<&'a str>,
     pub ja4: Option<&'a str>,
     pub ech: Option<Ech>,
-    pub obfuscation: Option<crate::classify::obfuscation::Class>,
+    /// The obfuscation finding: its class and suspects.
+    pub obfuscation: Option<(Class, &'a [Suspect])>,
 }
 
 impl<'a> Facts<'a> {
@@ -53,6 +55,10 @@ impl<'a> Facts<'a> {
             obfuscation: None,
         };
         let Some(n) = names else { return f };
+        f.obfuscation = n
+            .obfuscation
+            .as_ref()
+            .map(|o| (o.class, o.suspects.as_slice()));
         let hello = n
             .tls
             .as_ref()
@@ -71,7 +77,6 @@ impl<'a> Facts<'a> {
                 f.add_name((Source::DnsQuery, &q.rrname));
             }
         }
-        f.obfuscation = n.obfuscation.as_ref().map(|o| o.class);
         if let Some(h) = hello {
             f.ja3 = Some(&h.ja3_hash);
             f.ja4 = Some(&h.ja4);
@@ -266,7 +271,8 @@ enum Seen<'h> {
     Ja3(&'h str),
     Ja4(&'h str),
     Ech,
-    Obfuscation(crate::classify::obfuscation::Class),
+    Obfuscation(Class),
+    Suspect(Suspect),
 }
 
 /// Whether condition `ci` of rule `ri` holds, and on what.
@@ -307,8 +313,12 @@ fn seen<'h>(
             .then_some(Seen::Ech),
         Cond::Obfuscation(classes) => f
             .obfuscation
-            .filter(|c| classes.contains(c))
-            .map(Seen::Obfuscation),
+            .filter(|(c, _)| classes.contains(c))
+            .map(|(c, _)| Seen::Obfuscation(c)),
+        Cond::Suspect(wanted) => f
+            .obfuscation
+            .and_then(|(_, s)| s.iter().find(|x| wanted.contains(x)))
+            .map(|s| Seen::Suspect(*s)),
     }
 }
 
@@ -343,7 +353,8 @@ impl Seen<'_> {
             (Seen::Ja3(h), _) => plain("ja3".into(), (*h).into()),
             (Seen::Ja4(h), _) => plain("ja4".into(), (*h).into()),
             (Seen::Ech, Cond::Ech(want)) => plain("ech".into(), want.as_str().into()),
-            (Seen::Obfuscation(c), _) => plain("obfuscation".into(), c.as_str().into()),
+            (Seen::Obfuscation(class), _) => plain("obfuscation".into(), class.as_str().into()),
+            (Seen::Suspect(s), _) => plain("obfuscation.suspect".into(), s.as_str().into()),
             // `seen` pairs each condition with its own kind.
             _ => plain(c.keyword(), String::new()),
         }

@@ -27,6 +27,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::classify::obfuscation::{Class, Suspect};
 use crate::classify::AppProto;
 
 pub use source::{Diagnostic, Diagnostics, Span};
@@ -373,8 +374,10 @@ pub enum Cond {
     /// JA4 fingerprints.
     Ja4(Vec<String>),
     Ech(EchWant),
-    /// The flow's obfuscation finding is of one of these classes.
-    Obfuscation(Vec<crate::classify::obfuscation::Class>),
+    /// An obfuscation finding of one of these classes.
+    Obfuscation(Vec<Class>),
+    /// An obfuscation finding naming one of these suspects.
+    Suspect(Vec<Suspect>),
 }
 
 impl Cond {
@@ -391,6 +394,7 @@ impl Cond {
             Cond::Ja4(_) => "ja4".into(),
             Cond::Ech(_) => "ech".into(),
             Cond::Obfuscation(_) => "obfuscation".into(),
+            Cond::Suspect(_) => "obfuscation.suspect".into(),
         }
     }
 
@@ -432,6 +436,7 @@ impl Cond {
             }
             (Ja3(a), Ja3(b)) | (Ja4(a), Ja4(b)) => a.iter().all(|x| b.contains(x)),
             (Obfuscation(a), Obfuscation(b)) => a.iter().all(|x| b.contains(x)),
+            (Suspect(a), Suspect(b)) => a.iter().all(|x| b.contains(x)),
             (Ech(a), Ech(b)) => {
                 a == b || *b == EchWant::Present && matches!(a, EchWant::Real | EchWant::Grease)
             }

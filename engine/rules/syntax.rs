@@ -17,6 +17,7 @@ use super::source::{Loader, Span};
 use super::{
     names, Action, Cidr, Cond, Dialect, EchWant, NamePattern, Rule, Side, Source, Sources,
 };
+use crate::classify::obfuscation::{Class, Suspect};
 use crate::classify::AppProto;
 
 /// Parses one file of sift rules into `l`, one rule at a time (a rule
@@ -259,7 +260,7 @@ fn err<T>(t: &Token<'_>, msg: impl Into<String>, hint: Option<String>) -> Result
 }
 
 const ACTIONS: &str = "alert, drop, pass or log";
-const FIELDS: [&str; 15] = [
+const FIELDS: [&str; 17] = [
     "name",
     "tls.sni",
     "quic.sni",
@@ -275,8 +276,10 @@ const FIELDS: [&str; 15] = [
     "server.port",
     "ja3",
     "ja4",
+    "obfuscation",
+    "obfuscation.suspect",
 ];
-const APPS: &str = "http, tls, quic, dns, openvpn, wireguard, ike, esp, ah, ipsec (ike, esp, ah), vpn (all five VPN protocols)";
+const APPS: &str = "http, tls, quic, dns, openvpn, wireguard, ike, esp, ah, mtproto, vless, trojan, ipsec (ike, esp, ah), vpn (all five VPN protocols), proxy (vless, trojan)";
 
 struct Parser<'t> {
     toks: &'t [Token<'t>],
@@ -684,6 +687,43 @@ impl<'t> Parser<'t> {
                 }
                 Cond::Ja4(v)
             }
+            "obfuscation" => {
+                let mut classes = Vec::new();
+                for (t, w) in words()? {
+                    match Class::ALL.iter().find(|c| c.as_str() == w) {
+                        Some(c) => classes.push(*c),
+                        None if w == "any" => classes.extend(Class::ALL),
+                        None => {
+                            let names: Vec<&str> = Class::ALL.iter().map(|c| c.as_str()).collect();
+                            return err(
+                                t,
+                                format!("unknown obfuscation class `{w}`"),
+                                suggest(w, &names)
+                                    .or(Some(format!("one of {}, or any", names.join(", ")))),
+                            );
+                        }
+                    }
+                }
+                Cond::Obfuscation(classes)
+            }
+            "obfuscation.suspect" => {
+                let mut suspects = Vec::new();
+                for (t, w) in words()? {
+                    match Suspect::ALL.iter().find(|s| s.as_str() == w) {
+                        Some(s) => suspects.push(*s),
+                        None => {
+                            let names: Vec<&str> =
+                                Suspect::ALL.iter().map(|s| s.as_str()).collect();
+                            return err(
+                                t,
+                                format!("unknown obfuscation suspect `{w}`"),
+                                suggest(w, &names).or(Some(format!("one of {}", names.join(", ")))),
+                            );
+                        }
+                    }
+                }
+                Cond::Suspect(suspects)
+            }
             "ech" => {
                 let w = words()?;
                 if w.len() != 1 {
@@ -704,42 +744,9 @@ impl<'t> Parser<'t> {
                 };
                 Cond::Ech(want)
             }
-            "obfuscation" => {
-                use crate::classify::obfuscation::Class;
-                let mut v = Vec::new();
-                for (t, w) in words()? {
-                    let classes: &[Class] = match w {
-                        "fully_encrypted" => &[Class::FullyEncrypted],
-                        "tls_tunnel" => &[Class::TlsTunnel],
-                        "borrowed_handshake" => &[Class::BorrowedHandshake],
-                        "websocket_tunnel" => &[Class::WebsocketTunnel],
-                        "any" => &[
-                            Class::FullyEncrypted,
-                            Class::TlsTunnel,
-                            Class::BorrowedHandshake,
-                            Class::WebsocketTunnel,
-                        ],
-                        other => {
-                            return err(
-                                t,
-                                format!("unknown obfuscation class `{other}`"),
-                                suggest(other, OBFUSCATION_CLASSES)
-                                    .or(Some(OBFUSCATION_CLASSES.join(", "))),
-                            )
-                        }
-                    };
-                    for c in classes {
-                        if !v.contains(c) {
-                            v.push(*c);
-                        }
-                    }
-                }
-                Cond::Obfuscation(v)
-            }
             _ => {
                 let mut all: Vec<&str> = FIELDS.to_vec();
                 all.push("ech");
-                all.push("obfuscation");
                 return err(
                     ft,
                     format!("unknown condition `{field}`"),
@@ -833,7 +840,7 @@ impl<'t> Parser<'t> {
 }
 
 /// Every `app` value.
-pub const APP_NAMES: [&str; 11] = [
+pub const APP_NAMES: [&str; 15] = [
     "http",
     "tls",
     "quic",
@@ -843,8 +850,12 @@ pub const APP_NAMES: [&str; 11] = [
     "ike",
     "esp",
     "ah",
+    "mtproto",
+    "vless",
+    "trojan",
     "ipsec",
     "vpn",
+    "proxy",
 ];
 
 /// The protocols an `app` value stands for.
@@ -860,6 +871,10 @@ pub fn app_values(w: &str) -> Option<&'static [AppProto]> {
         "ike" => &[Ike],
         "esp" => &[Esp],
         "ah" => &[Ah],
+        "mtproto" => &[Mtproto],
+        "vless" => &[Vless],
+        "trojan" => &[Trojan],
+        "proxy" => &[Vless, Trojan],
         "ipsec" => &[Ike, Esp, Ah],
         "vpn" => &[OpenVpn, WireGuard, Ike, Esp, Ah],
         _ => return None,
@@ -892,15 +907,6 @@ fn port_range(w: &str) -> Option<(u16, u16)> {
     }
 }
 
-/// The values of the `obfuscation` condition.
-const OBFUSCATION_CLASSES: &[&str] = &[
-    "fully_encrypted",
-    "tls_tunnel",
-    "borrowed_handshake",
-    "websocket_tunnel",
-    "any",
-];
-
 fn is_ja4(w: &str) -> bool {
     let parts: Vec<&str> = w.split('_').collect();
     parts.len() == 3
@@ -924,7 +930,8 @@ fn example(field: &str) -> Option<String> {
             "ip" | "client.ip" | "server.ip" => "server.ip 192.0.2.0/24",
             "port" | "client.port" | "server.port" => "server.port 443, 8443, 10000-10100",
             "ech" => "ech present",
-            "obfuscation" => "obfuscation tls_tunnel, borrowed_handshake",
+            "obfuscation" => "obfuscation fully_encrypted, tls_tunnel",
+            "obfuscation.suspect" => "obfuscation.suspect shadowsocks, vmess",
             "ja3" => "ja3 e7d705a3286e19ea42f587b344ee6865",
             "ja4" => "ja4 t13d1516h2_8daaf6152771_b186095e22b6",
             _ => return None,
