@@ -7,7 +7,7 @@ use std::fmt;
 
 use super::dissector::Confidence;
 use super::summary::{self, HelloSummary, QuicSummary, ServerSummary};
-use super::{dns, http, ipsec, obfuscation, openvpn, vpn, wireguard};
+use super::{amneziawg, dns, http, ipsec, obfuscation, openvpn, vpn, wireguard};
 
 /// One fact a dissector established.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,6 +84,7 @@ pub enum Clue {
     OpenVpn(openvpn::Clue),
     WireGuard(wireguard::Clue),
     Ipsec(ipsec::Clue),
+    AmneziaWg(amneziawg::Clue),
 }
 
 impl fmt::Display for Clue {
@@ -124,6 +125,7 @@ impl fmt::Display for Clue {
             Clue::OpenVpn(c) => c.fmt(f),
             Clue::WireGuard(c) => c.fmt(f),
             Clue::Ipsec(c) => c.fmt(f),
+            Clue::AmneziaWg(c) => c.fmt(f),
         }
     }
 }

@@ -11,7 +11,7 @@
 //! list; nothing else names a protocol.
 
 use super::dissector::{Carrier, Dissector, Input, Probe, Probing, Step, Verdict};
-use super::{dns, http, ipsec, openvpn, quic, tls, wireguard};
+use super::{amneziawg, dns, http, ipsec, openvpn, quic, tls, wireguard};
 
 /// Declares the registry: [`Kind`] (which dissector), [`Live`] (a running
 /// dissector's state, boxed, dispatched by `match` rather than through a
@@ -137,6 +137,9 @@ registry! {
     OpenVpnUdp => openvpn::OpenVpnUdp,
     /// WireGuard.
     WireGuard => wireguard::WireGuard,
+    /// AmneziaWG: WireGuard's handshake behind junk, prefixes and renumbered
+    /// types (after WireGuard, which keeps plain WireGuard).
+    AmneziaWg => amneziawg::AmneziaWg,
     /// IKE on 500/4500 and ESP-in-UDP (RFC 3948).
     IpsecUdp => ipsec::IpsecUdp,
 

@@ -110,6 +110,9 @@ pub enum VpnProtocol {
     Ike,
     Esp,
     Ah,
+    /// AmneziaWG: WireGuard with junk, prefixes and renumbered types
+    /// (its application protocol is `wireguard`).
+    AmneziaWg,
 }
 
 impl VpnProtocol {
@@ -120,6 +123,7 @@ impl VpnProtocol {
             VpnProtocol::Ike => "ike",
             VpnProtocol::Esp => "esp",
             VpnProtocol::Ah => "ah",
+            VpnProtocol::AmneziaWg => "amneziawg",
         }
     }
 
@@ -131,6 +135,7 @@ impl VpnProtocol {
             VpnProtocol::Ike => AppProto::Ike,
             VpnProtocol::Esp => AppProto::Esp,
             VpnProtocol::Ah => AppProto::Ah,
+            VpnProtocol::AmneziaWg => AppProto::WireGuard,
         })
     }
 }
