@@ -82,6 +82,8 @@ pub enum Clue {
         version: u32,
     },
     OpenVpn(openvpn::Clue),
+    /// Scrambled OpenVPN (the XOR patch).
+    OpenVpnXor(openvpn::XorClue),
     WireGuard(wireguard::Clue),
     Ipsec(ipsec::Clue),
     AmneziaWg(amneziawg::Clue),
@@ -123,6 +125,7 @@ impl fmt::Display for Clue {
                 write!(f, "Google QUIC {} CHLO", summary::quic_version_name(*version))
             }
             Clue::OpenVpn(c) => c.fmt(f),
+            Clue::OpenVpnXor(c) => c.fmt(f),
             Clue::WireGuard(c) => c.fmt(f),
             Clue::Ipsec(c) => c.fmt(f),
             Clue::AmneziaWg(c) => c.fmt(f),

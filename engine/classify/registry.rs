@@ -125,6 +125,8 @@ registry! {
     Tls => tls::TlsDissector,
     /// OpenVPN over TCP (2-byte framing).
     OpenVpnTcp => openvpn::OpenVpnTcp,
+    /// OpenVPN with the XOR patch over TCP (after plain OpenVPN).
+    OpenVpnXorTcp => openvpn::OpenVpnXorTcp,
     /// IKE over TCP (RFC 8229).
     IkeTcp => ipsec::IkeTcp,
 
@@ -135,6 +137,8 @@ registry! {
     Quic => quic::QuicDissector,
     /// OpenVPN over UDP.
     OpenVpnUdp => openvpn::OpenVpnUdp,
+    /// OpenVPN with the XOR patch over UDP (after plain OpenVPN).
+    OpenVpnXorUdp => openvpn::OpenVpnXorUdp,
     /// WireGuard.
     WireGuard => wireguard::WireGuard,
     /// AmneziaWG: WireGuard's handshake behind junk, prefixes and renumbered

@@ -64,6 +64,8 @@ pub enum Value {
     Side(usize),
     /// Bytes in hex, no separator (an OpenVPN session id).
     Bytes8([u8; 8]),
+    /// Bytes in hex, no separator, any length (a scramble mask).
+    Bytes(Vec<u8>),
     /// Names joined by commas (IKE exchanges).
     List(Vec<&'static str>),
 }
@@ -77,6 +79,7 @@ impl fmt::Display for Value {
             Value::Hex64(v) => Hex64(*v).fmt(f),
             Value::Side(s) => f.write_str(side_name(*s)),
             Value::Bytes8(b) => b.iter().try_for_each(|b| write!(f, "{b:02x}")),
+            Value::Bytes(b) => b.iter().try_for_each(|b| write!(f, "{b:02x}")),
             Value::List(names) => {
                 for (i, n) in names.iter().enumerate() {
                     if i > 0 {

@@ -1,0 +1,777 @@
+//! OpenVPN with the XOR ("scramble") patch, over UDP and TCP, in its four
+//! modes, recognised without knowing the mask.
+//!
+//! The patch (Tunnelblick's `openvpn_xorpatch`, `socket.c`/`socket.h`)
+//! scrambles every packet just before it is written, and over TCP before
+//! the 2-byte length is put in front (so the framing stays plain):
+//!
+//! | mode | wire = f(plain) |
+//! |---|---|
+//! | `xormask` | `b[i] ^= mask[i % len]` |
+//! | `xorptrpos` | `b[i] ^= i + 1` |
+//! | `reverse` | `b[0]` kept, `b[1..]` reversed |
+//! | `obfuscate` | xorptrpos, reverse, xorptrpos, then xormask |
+//!
+//! What is read ([`XorTracker`]):
+//! - `xorptrpos` and `reverse` need no parameter: each packet is
+//!   unscrambled and read by a full [`OpenVpnTracker`] (opcodes, session
+//!   ids, acks naming the peer's session, packet ids, HMAC layouts), whose
+//!   verdict is taken when it rests on the opcode reading (not static-key).
+//! - `xormask`: the first byte of every packet is its opcode byte XOR one
+//!   constant (the mask's first byte, never 0: the mask is a C string);
+//!   the constant is fixed by the client's first packet being a hard reset
+//!   (`P_CONTROL_HARD_RESET_CLIENT_V2`/`_V3`) and must turn the server's
+//!   first packet into `P_CONTROL_HARD_RESET_SERVER_V2`; every later packet
+//!   must read as an opcode the sending side may send ([`Grammar`]); and
+//!   since every packet is masked from its own byte 0, a side's session id
+//!   (bytes 1..9 of each control packet) shows as the same 8 wire bytes in
+//!   every control packet of that side (64 bits of evidence per repeat),
+//!   different from the other side's.
+//! - `obfuscate`: the opcode constant and grammar as for `xormask`; the
+//!   session id sits at the packet's end, each byte under the position
+//!   terms (known from the length) and one mask byte, whose index depends
+//!   on the length. For every mask length 1..=32 a union-find with XOR
+//!   weights ([`Solver`]) relates mask bytes, the two session ids and the
+//!   data channel's peer id; the mask's first byte is known from the
+//!   opcode. A mask length whose equations hold with [`REDUNDANT`] checks
+//!   to spare (each an 8-bit test) decides, and the mask bytes tied to the
+//!   first one are recovered: the `scramble_mask` detail.
+//!
+//! Verdict: `openvpn`, with the details of the unscrambled reading (or,
+//! for the masked modes, `transport`), `scramble` (the mode), and
+//! `scramble_mask` (hex; for `xormask` its first byte only, which is all
+//! a parameter-free reading proves), `scramble_mask_len` (`obfuscate`).
+//! Confidence: that of the unscrambled reading for `xorptrpos` and
+//! `reverse` (high for a handshake); `medium` for the masked modes, where
+//! the HMAC, acks and packet ids stay under unknown mask bytes.
+//!
+//! Not recognised: static-key mode (`--secret`) has no opcode and no
+//! session id, so scrambled it is random bytes of the same lengths; the
+//! plain OpenVPN dissector reports it from its lengths as it would without
+//! the patch (`static-key`, low), without the scramble mode. Plain OpenVPN
+//! is the plain dissector's (a mode whose constant is 0 and whose session
+//! id is in front is not taken here).
+//!
+//! Limits: [`MAX_PACKETS`] packets; over TCP a record's first
+//! [`TCP_BUFFER_CAP`] bytes are kept (a longer record is passed over by
+//! the tail-reading modes). State is fixed size apart from the two
+//! unscrambling trackers (boxed, made only when the first byte allows
+//! their mode) and the TCP buffers.
+
+use super::*;
+
+/// The scramble mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    XorMask,
+    XorPtrPos,
+    Reverse,
+    Obfuscate,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::XorMask => "xormask",
+            Mode::XorPtrPos => "xorptrpos",
+            Mode::Reverse => "reverse",
+            Mode::Obfuscate => "obfuscate",
+        }
+    }
+}
+
+/// Equations to spare before an `obfuscate` mask length is believed.
+pub const REDUNDANT: u16 = 8;
+/// Longest mask tried.
+pub const MAX_MASK: usize = 32;
+/// Control packets per side, the resets included, before a masked verdict.
+const MASKED_CONTROL: u16 = 2;
+
+/// The position term of xorptrpos at `i`.
+#[inline]
+fn pos(i: usize) -> u8 {
+    (i + 1) as u8
+}
+
+/// Undoes xorptrpos.
+fn unptrpos(w: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    out.extend(w.iter().enumerate().map(|(i, b)| b ^ pos(i)));
+}
+
+/// Undoes reverse (its own inverse).
+fn unreverse(w: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    if let Some((&first, rest)) = w.split_first() {
+        out.push(first);
+        out.extend(rest.iter().rev());
+    }
+}
+
+/// Which opcodes each side may send, from the opening on.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Grammar {
+    packets: [u16; 2],
+    control: [u16; 2],
+}
+
+impl Grammar {
+    /// Takes in one packet's unscrambled first byte; false when it breaks
+    /// the grammar.
+    fn accept(&mut self, first: u8, side: usize) -> bool {
+        let (op, key) = split_first(first);
+        let fits = match (side, self.packets[side]) {
+            (CLIENT, 0) => op.is_client_reset() && key.0 == 0,
+            (_, 0) => op == Opcode::HARD_RESET_SERVER_V2 && key.0 == 0,
+            _ => {
+                (op.is_data() || matches!(op.0, 3..=5 | 7 | 8 | 10 | 11))
+                    && key_fits(op, key)
+                    && (side == CLIENT || !op.is_client_reset() && op != Opcode::CONTROL_WKC_V1)
+                    && (side == SERVER || !op.is_server_reset())
+            }
+        };
+        self.packets[side] = self.packets[side].saturating_add(1);
+        if op.is_control() {
+            self.control[side] = self.control[side].saturating_add(1);
+        }
+        fits
+    }
+
+    fn both_ways(&self, control: u16) -> bool {
+        self.control.iter().all(|&c| c >= control)
+    }
+}
+
+/// Node numbers of the obfuscate solver.
+const ZERO: usize = 0;
+const fn mask_node(r: usize) -> usize {
+    1 + r
+}
+const fn sid_node(side: usize, i: usize) -> usize {
+    1 + MAX_MASK + 8 * side + i
+}
+const fn peer_node(i: usize) -> usize {
+    1 + MAX_MASK + 16 + i
+}
+const NODES: usize = 1 + MAX_MASK + 16 + 3;
+
+/// A union-find with XOR weights over the obfuscate unknowns, for one
+/// mask length.
+#[derive(Clone, Debug)]
+pub struct Solver {
+    len: usize,
+    alive: bool,
+    parent: [u8; NODES],
+    /// Value of the node XOR the value of its parent.
+    diff: [u8; NODES],
+    redundant: u16,
+}
+
+impl Solver {
+    fn new(len: usize) -> Self {
+        let mut parent = [0u8; NODES];
+        for (i, p) in parent.iter_mut().enumerate() {
+            *p = i as u8;
+        }
+        Solver {
+            len,
+            alive: true,
+            parent,
+            diff: [0; NODES],
+            redundant: 0,
+        }
+    }
+
+    /// Root of `x` and `x`'s value XOR the root's.
+    fn find(&self, mut x: usize) -> (usize, u8) {
+        let mut acc = 0;
+        for _ in 0..NODES {
+            let p = usize::from(self.parent[x]);
+            if p == x {
+                break;
+            }
+            acc ^= self.diff[x];
+            x = p;
+        }
+        (x, acc)
+    }
+
+    /// States `value(a) ^ value(b) = w`.
+    fn relate(&mut self, a: usize, b: usize, w: u8) {
+        if !self.alive {
+            return;
+        }
+        let (ra, da) = self.find(a);
+        let (rb, db) = self.find(b);
+        if ra == rb {
+            if da ^ db == w {
+                self.redundant = self.redundant.saturating_add(1);
+            } else {
+                self.alive = false;
+            }
+        } else {
+            // Keep ZERO a root, so that values tied to it are absolute.
+            let (child, root) = if rb == ZERO { (ra, rb) } else { (rb, ra) };
+            self.parent[child] = root as u8;
+            self.diff[child] = da ^ db ^ w;
+        }
+    }
+
+    /// The mask, when every byte of it is tied to the known first one.
+    fn mask(&self) -> Option<Vec<u8>> {
+        (0..self.len)
+            .map(|r| match self.find(mask_node(r)) {
+                (ZERO, v) => Some(v),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// The masked readings: the opcode constant, the grammar, and per mode its
+/// own evidence.
+#[derive(Clone, Debug)]
+struct Masked {
+    /// The mask's first byte.
+    c: u8,
+    grammar: Grammar,
+    /// xormask: each side's session id as it shows on the wire, and how
+    /// many control packets repeated it.
+    wire_sid: [Option<[u8; 8]>; 2],
+    repeats: [u16; 2],
+    /// xormask: the data channel's peer id on the wire.
+    wire_peer: Option<[u8; 3]>,
+    xormask: bool,
+    /// obfuscate: one solver per mask length.
+    solvers: Option<Vec<Solver>>,
+    /// (side, or 2 for data packets; length) of the packets solved.
+    lengths: Vec<(usize, usize)>,
+    first_packet: u64,
+    first_byte: u8,
+    server_packet: Option<u64>,
+}
+
+impl Masked {
+    fn new(c: u8, w0: u8, packet: u64) -> Self {
+        Masked {
+            c,
+            grammar: Grammar::default(),
+            wire_sid: [None; 2],
+            repeats: [0; 2],
+            wire_peer: None,
+            xormask: true,
+            solvers: Some(
+                (1..=MAX_MASK)
+                    .map(|len| {
+                        let mut s = Solver::new(len);
+                        s.relate(ZERO, mask_node(0), c);
+                        s
+                    })
+                    .collect(),
+            ),
+            lengths: Vec::new(),
+            first_packet: packet,
+            first_byte: w0 ^ c,
+            server_packet: None,
+        }
+    }
+
+    fn alive(&self) -> bool {
+        self.xormask || self.solvers.is_some()
+    }
+
+    /// One packet (or its first bytes, `len` long). False when no masked
+    /// reading is left.
+    fn on_packet(&mut self, head: &[u8], len: usize, side: usize, packet: u64) -> bool {
+        let Some(&w0) = head.first() else {
+            return false;
+        };
+        let first = w0 ^ self.c;
+        if !self.grammar.accept(first, side) {
+            return false;
+        }
+        if side == SERVER {
+            self.server_packet.get_or_insert(packet);
+        }
+        let (op, _) = split_first(first);
+        let whole = head.len() == len;
+        if self.xormask {
+            self.xormask = self.xormask_packet(head, op, side);
+        }
+        // A packet as long as an earlier one of its kind gives equations
+        // that hold under every mask length: it is left out, so that the
+        // checks a length passes tell it from the others.
+        let kind = if op.is_control() { side } else { 2 };
+        let fresh = whole && !self.lengths.contains(&(kind, len));
+        if fresh && self.lengths.len() < MAX_PACKETS.into() {
+            self.lengths.push((kind, len));
+        }
+        if let Some(solvers) = self.solvers.as_mut() {
+            if fresh {
+                for s in solvers.iter_mut() {
+                    obfuscate_packet(s, head, op, side);
+                }
+                solvers.retain(|s| s.alive);
+            }
+            if solvers.is_empty() {
+                self.solvers = None;
+            }
+        }
+        self.alive()
+    }
+
+    fn xormask_packet(&mut self, head: &[u8], op: Opcode, side: usize) -> bool {
+        if op.is_control() {
+            let Some(sid) = crate::bytes::array::<8>(head, 1) else {
+                return false;
+            };
+            match self.wire_sid[side] {
+                None => {
+                    if self.wire_sid[1 - side] == Some(sid) {
+                        return false;
+                    }
+                    self.wire_sid[side] = Some(sid);
+                }
+                Some(s) if s == sid => self.repeats[side] = self.repeats[side].saturating_add(1),
+                Some(_) => return false,
+            }
+        } else if op == Opcode::DATA_V2 {
+            let Some(peer) = crate::bytes::array::<3>(head, 1) else {
+                return false;
+            };
+            match self.wire_peer {
+                None => self.wire_peer = Some(peer),
+                Some(p) if p == peer => {}
+                Some(_) => return false,
+            }
+        }
+        true
+    }
+
+    /// The mode proven, if any: the mode, for obfuscate the solver of
+    /// the mask length, and whether the reading is final. An obfuscate
+    /// reading is final when the mask lengths still consistent are exactly
+    /// the multiples of the shortest one; until then a shorter length may
+    /// hold only because the packets so far had lengths alike modulo the
+    /// true one, and no length is claimed (nor when every length holds).
+    fn decided(&self) -> Option<(Mode, Option<&Solver>, bool)> {
+        if !self.grammar.both_ways(MASKED_CONTROL) {
+            return None;
+        }
+        // c = 0 is no mask at all (plain OpenVPN); c = 1 with the session
+        // id in front is xorptrpos, read in full elsewhere.
+        if self.xormask && self.c > 1 && self.repeats.iter().all(|&r| r >= 1) {
+            return Some((Mode::XorMask, None, true));
+        }
+        let solvers = self.solvers.as_ref()?;
+        let shortest = solvers.iter().find(|s| s.redundant >= REDUNDANT)?;
+        let multiples = (shortest.len..MAX_MASK + 1).step_by(shortest.len);
+        // Every length alive (as for a one-byte mask) tells none apart.
+        let clean = solvers.len() < MAX_MASK
+            && solvers.len() == multiples.len()
+            && solvers.iter().zip(multiples).all(|(s, l)| s.len == l);
+        Some((Mode::Obfuscate, clean.then_some(shortest), clean))
+    }
+}
+
+/// The obfuscate equations of one packet, for one mask length.
+fn obfuscate_packet(s: &mut Solver, w: &[u8], op: Opcode, side: usize) {
+    let n = w.len();
+    let l = s.len;
+    let relate_plain = |s: &mut Solver, k: usize, node: usize| {
+        // plain[k] = w[n-k] ^ (n-k+1) ^ (k+1) ^ mask[(n-k) % l]
+        let j = n - k;
+        if let Some(&b) = w.get(j) {
+            s.relate(node, mask_node(j % l), b ^ pos(j) ^ pos(k));
+        }
+    };
+    if op.is_control() && n > 9 {
+        for k in 1..=8 {
+            relate_plain(s, k, sid_node(side, k - 1));
+        }
+    } else if op == Opcode::DATA_V2 && n > 4 {
+        for k in 1..=3 {
+            relate_plain(s, k, peer_node(k - 1));
+        }
+    }
+}
+
+/// One direction's TCP framing.
+#[derive(Clone, Debug, Default)]
+struct Frames {
+    prefix: [u8; 2],
+    prefix_len: usize,
+    want: usize,
+    got: usize,
+    buf: Vec<u8>,
+}
+
+/// The per-flow reader of scrambled OpenVPN; see the module documentation.
+#[derive(Debug)]
+pub struct XorTracker {
+    tcp: bool,
+    examined: u16,
+    done: bool,
+    ptrpos: Option<Box<OpenVpnTracker>>,
+    reverse: Option<Box<OpenVpnTracker>>,
+    /// The masked readings, one per client reset the first packet may be
+    /// (V2, V3).
+    masked: Vec<Masked>,
+    frames: [Frames; 2],
+    scratch: Vec<u8>,
+}
+
+impl XorTracker {
+    pub fn new(tcp: bool) -> Self {
+        XorTracker {
+            tcp,
+            examined: 0,
+            done: false,
+            ptrpos: None,
+            reverse: None,
+            masked: Vec::new(),
+            frames: [Frames::default(), Frames::default()],
+            scratch: Vec::new(),
+        }
+    }
+
+    /// One UDP datagram.
+    pub fn on_datagram(&mut self, b: &[u8], from_client: bool, packet: u64) -> Step {
+        if self.done {
+            return Step::Refuse;
+        }
+        self.on_packet(b, b.len(), side_of(from_client), packet)
+    }
+
+    /// TCP: the next in-order bytes of one side.
+    pub fn on_stream(&mut self, mut rest: &[u8], from_client: bool, packet: u64) -> Step {
+        let side = side_of(from_client);
+        while !rest.is_empty() && !self.done {
+            let fr = &mut self.frames[side];
+            if fr.prefix_len < 2 {
+                fr.prefix[fr.prefix_len] = rest[0];
+                fr.prefix_len += 1;
+                rest = &rest[1..];
+                if fr.prefix_len == 2 {
+                    fr.want = usize::from(u16::from_be_bytes(fr.prefix));
+                    fr.got = 0;
+                    fr.buf.clear();
+                    if fr.want < MIN_CONTROL.min(MIN_DATA_V1) {
+                        return self.refuse();
+                    }
+                }
+                continue;
+            }
+            let take = fr.want.saturating_sub(fr.got).min(rest.len());
+            let (body, r) = rest.split_at(take);
+            rest = r;
+            let room = TCP_BUFFER_CAP.saturating_sub(fr.buf.len());
+            fr.buf.extend_from_slice(&body[..room.min(body.len())]);
+            fr.got += take;
+            if fr.got >= fr.want {
+                fr.prefix_len = 0;
+                let buf = std::mem::take(&mut fr.buf);
+                let want = fr.want;
+                let step = self.on_packet(&buf, want, side, packet);
+                if !self.done {
+                    self.frames[side].buf = buf;
+                }
+                if !matches!(step, Step::NeedMore) {
+                    return step;
+                }
+            }
+        }
+        if self.done {
+            Step::Refuse
+        } else {
+            Step::NeedMore
+        }
+    }
+
+    fn refuse(&mut self) -> Step {
+        self.done = true;
+        self.ptrpos = None;
+        self.reverse = None;
+        self.masked = Vec::new();
+        self.frames = [Frames::default(), Frames::default()];
+        Step::Refuse
+    }
+
+    /// One whole packet (`head`: all of it, or its first bytes of `len`).
+    fn on_packet(&mut self, head: &[u8], len: usize, side: usize, packet: u64) -> Step {
+        let Some(&w0) = head.first() else {
+            return Step::NeedMore;
+        };
+        self.examined = self.examined.saturating_add(1);
+        if self.examined == 1 {
+            if side != CLIENT {
+                return self.refuse();
+            }
+            self.open(w0, packet);
+        }
+        let whole = head.len() == len;
+        let mut verdict = None;
+        if let Some(t) = self.ptrpos.as_mut() {
+            unptrpos(head, &mut self.scratch);
+            match t.on_packet(&self.scratch, len, side, packet) {
+                Progress::NotThis => self.ptrpos = None,
+                Progress::Candidate => {}
+                Progress::Verdict(v) => verdict = Some((Mode::XorPtrPos, v)),
+            }
+        }
+        if let Some(t) = self.reverse.as_mut().filter(|_| verdict.is_none() && whole) {
+            unreverse(head, &mut self.scratch);
+            match t.on_packet(&self.scratch, len, side, packet) {
+                Progress::NotThis => self.reverse = None,
+                Progress::Candidate => {}
+                Progress::Verdict(v) => verdict = Some((Mode::Reverse, v)),
+            }
+        }
+        if let Some((mode, v)) = verdict {
+            if v.detail("mode").as_deref() != Some("static-key")
+                && v.confidence >= Confidence::Medium
+            {
+                return self.decide(mode, v, self.examined);
+            }
+            // The scramble mode must rest on the opcode reading.
+            match mode {
+                Mode::XorPtrPos => self.ptrpos = None,
+                _ => self.reverse = None,
+            }
+        }
+        self.masked
+            .retain_mut(|m| m.on_packet(head, len, side, packet));
+        if let Some((mode, v, true)) = self.masked_reading() {
+            return self.decide(mode, v, self.examined);
+        }
+        if self.examined >= MAX_PACKETS {
+            if let Some((mode, v, _)) = self.masked_reading() {
+                return self.decide(mode, v, self.examined);
+            }
+        }
+        if self.ptrpos.is_none() && self.reverse.is_none() && self.masked.is_empty()
+            || self.examined >= MAX_PACKETS
+        {
+            return self.refuse();
+        }
+        Step::NeedMore
+    }
+
+    /// The first masked reading that decided: mode, verdict, final.
+    fn masked_reading(&self) -> Option<(Mode, VpnVerdict, bool)> {
+        self.masked.iter().find_map(|m| {
+            let (mode, solver, fin) = m.decided()?;
+            // A first byte XOR 1 is also xorptrpos's: that reading, if
+            // still open, is the better one.
+            if m.c == 1 && self.ptrpos.is_some() {
+                return None;
+            }
+            Some((mode, masked_verdict(m, solver, self.tcp), fin))
+        })
+    }
+
+    /// The verdict the evidence supports at the flow's end.
+    pub fn verdict(&self) -> Option<VpnVerdict> {
+        if self.done {
+            return None;
+        }
+        let (mode, mut v, _) = self.masked_reading()?;
+        v.details.push(("scramble", Value::Text(mode.as_str())));
+        Some(v)
+    }
+
+    /// The readings the client's first byte allows.
+    fn open(&mut self, w0: u8, packet: u64) {
+        let reset = |b: u8| {
+            let (op, key) = split_first(b);
+            op.is_client_reset() && key.0 == 0
+        };
+        if reset(w0 ^ 1) {
+            self.ptrpos = Some(Box::new(OpenVpnTracker::new(self.tcp)));
+        }
+        if reset(w0) {
+            self.reverse = Some(Box::new(OpenVpnTracker::new(self.tcp)));
+        }
+        for op in [Opcode::HARD_RESET_CLIENT_V2, Opcode::HARD_RESET_CLIENT_V3] {
+            let c = w0 ^ (op.0 << 3);
+            if c != 0 {
+                self.masked.push(Masked::new(c, w0, packet));
+            }
+        }
+    }
+
+    fn decide(&mut self, mode: Mode, mut v: VpnVerdict, packets: u16) -> Step {
+        v.details.push(("scramble", Value::Text(mode.as_str())));
+        if matches!(mode, Mode::XorPtrPos | Mode::Reverse) {
+            v.evidence.push(Evidence {
+                packet: v.evidence.first().map_or(0, |e| e.packet),
+                what: facts::Clue::OpenVpnXor(XorClue::Unscrambled { mode, packets }),
+            });
+        }
+        self.refuse();
+        Step::Verdict(v.into_verdict())
+    }
+}
+
+/// The verdict of a masked reading.
+fn masked_verdict(m: &Masked, solver: Option<&Solver>, tcp: bool) -> VpnVerdict {
+    let mut details: VpnDetails = vec![("transport", Value::Text(if tcp { "tcp" } else { "udp" }))];
+    let mut evidence = vec![Evidence {
+        packet: m.first_packet,
+        what: facts::Clue::OpenVpnXor(XorClue::Constant {
+            c: m.c,
+            client_reset: split_first(m.first_byte).0,
+        }),
+    }];
+    let mut mask = vec![m.c];
+    match solver {
+        None if m.xormask => {
+            if let (Some(c), Some(s)) = (m.wire_sid[CLIENT], m.wire_sid[SERVER]) {
+                evidence.push(Evidence {
+                    packet: m.server_packet.unwrap_or(m.first_packet),
+                    what: facts::Clue::OpenVpnXor(XorClue::WireSessions {
+                        client: c,
+                        server: s,
+                        repeats: m.repeats,
+                    }),
+                });
+            }
+        }
+        None => {}
+        Some(s) => {
+            if let Some(full) = s.mask() {
+                mask = full;
+            }
+            details.push(("scramble_mask_len", Value::Number(s.len as u64)));
+            evidence.push(Evidence {
+                packet: m.server_packet.unwrap_or(m.first_packet),
+                what: facts::Clue::OpenVpnXor(XorClue::Solved {
+                    len: s.len,
+                    checks: s.redundant,
+                }),
+            });
+        }
+    }
+    details.push(("scramble_mask", Value::Bytes(mask)));
+    VpnVerdict {
+        protocol: VpnProtocol::OpenVpn,
+        confidence: Confidence::Medium,
+        details,
+        evidence,
+    }
+}
+
+/// What a scrambled packet showed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum XorClue {
+    /// The packets, unscrambled, read as OpenVPN (the other clues).
+    Unscrambled { mode: Mode, packets: u16 },
+    /// The first byte is the opcode XOR one constant.
+    Constant { c: u8, client_reset: Opcode },
+    /// Each side's session id, masked, repeated in its control packets.
+    WireSessions {
+        client: [u8; 8],
+        server: [u8; 8],
+        repeats: [u16; 2],
+    },
+    /// The obfuscate equations held for this mask length.
+    Solved { len: usize, checks: u16 },
+}
+
+impl fmt::Display for XorClue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            XorClue::Unscrambled { mode, packets } => write!(
+                f,
+                "scramble {}: the first {packets} packets, unscrambled, read as OpenVPN",
+                mode.as_str()
+            ),
+            XorClue::Constant { c, client_reset } => write!(
+                f,
+                "first byte = opcode byte XOR 0x{c:02x} in every packet of both sides; the client's first is {}",
+                client_reset.name().unwrap_or("?")
+            ),
+            XorClue::WireSessions {
+                client,
+                server,
+                repeats,
+            } => write!(
+                f,
+                "masked session ids constant per side: client {} repeated {}x, server {} repeated {}x",
+                Value::Bytes8(*client),
+                repeats[0],
+                Value::Bytes8(*server),
+                repeats[1]
+            ),
+            XorClue::Solved { len, checks } => write!(
+                f,
+                "obfuscate: session ids at the packets' ends consistent under a {len}-byte mask ({checks} byte checks to spare)"
+            ),
+        }
+    }
+}
+
+/// Scrambled OpenVPN over UDP.
+#[derive(Debug)]
+pub struct OpenVpnXorUdp(XorTracker);
+
+impl Dissector for OpenVpnXorUdp {
+    const CARRIER: Carrier = Carrier::Datagram;
+    const PROBING: Probing = Probing::FlowOpening;
+    const DEFERRED: bool = true;
+
+    /// The smallest packet a client opens with.
+    fn probe(b: &[u8], _side: usize) -> Probe {
+        answer(b.len() >= MIN_CONTROL)
+    }
+
+    fn start() -> Self {
+        OpenVpnXorUdp(XorTracker::new(false))
+    }
+
+    fn feed(&mut self, input: &Input<'_>) -> Step {
+        self.0
+            .on_datagram(input.bytes, input.from_client(), input.packet)
+    }
+
+    fn settle(&self) -> Option<crate::classify::dissector::Verdict> {
+        self.0.verdict().map(VpnVerdict::into_verdict)
+    }
+}
+
+/// Scrambled OpenVPN over TCP (the 2-byte framing stays plain).
+#[derive(Debug)]
+pub struct OpenVpnXorTcp(XorTracker);
+
+impl Dissector for OpenVpnXorTcp {
+    const CARRIER: Carrier = Carrier::Stream;
+    const PROBING: Probing = Probing::FlowOpening;
+
+    /// A plausible first length: a client reset, at most a packet's size.
+    fn probe(b: &[u8], _side: usize) -> Probe {
+        match b {
+            [hi, lo, ..] => answer(
+                (MIN_CONTROL..=MAX_TCP_RECORD)
+                    .contains(&usize::from(u16::from_be_bytes([*hi, *lo]))),
+            ),
+            _ => Probe::Maybe,
+        }
+    }
+
+    fn start() -> Self {
+        OpenVpnXorTcp(XorTracker::new(true))
+    }
+
+    fn feed(&mut self, input: &Input<'_>) -> Step {
+        self.0
+            .on_stream(input.bytes, input.from_client(), input.packet)
+    }
+
+    fn settle(&self) -> Option<crate::classify::dissector::Verdict> {
+        self.0.verdict().map(VpnVerdict::into_verdict)
+    }
+}
+
+/// Largest first record taken for a client reset (a tls-crypt-v2 reset with
+/// its wrapped key is under 1 KiB).
+const MAX_TCP_RECORD: usize = 2048;
