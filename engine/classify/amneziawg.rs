@@ -39,7 +39,10 @@
 //! mimic other protocols) and neither can a 2.0 with S4 = 0, so no version
 //! is claimed then.
 //!
-//! Refused: a handshake with WireGuard's own layout (S1 = S2 = 0, type
+//! Refused: a first datagram from the server that is not a response to
+//! one of the client's (the initiator sends the junk, and the responder
+//! answers nothing but its initiation; a responder under load answering
+//! with a cookie reply is not followed); a handshake with WireGuard's own layout (S1 = S2 = 0, type
 //! words 1 and 2) and nothing sent before it is plain WireGuard, the
 //! [`wireguard`](super::wireguard) dissector's; a flow with no echoed
 //! handshake within [`MAX_DATAGRAMS`] datagrams; a flow whose transport
@@ -165,6 +168,13 @@ impl AwgTracker {
         if self.handshake.is_none() {
             if let Some(step) = self.try_response(b, side, packet) {
                 return step;
+            }
+            if side == 1 {
+                // The responder sends nothing before its response: junk
+                // and signature packets are the initiator's, and the flow's
+                // first sender is the initiator.
+                self.refused = true;
+                return Step::Refuse;
             }
             self.remember(b, side, packet);
             self.sent[side] = self.sent[side].saturating_add(1);
@@ -439,6 +449,8 @@ impl Dissector for AmneziaWg {
     const CARRIER: Carrier = Carrier::Datagram;
     const PROBING: Probing = Probing::EachSide;
     const DEFERRED: bool = true;
+    /// Signature packets imitate DNS queries (and QUIC, SIP, STUN).
+    const OVERTURNS: bool = true;
 
     /// Any datagram may be junk before the handshake: the structure, not
     /// the first bytes, decides.
@@ -608,7 +620,7 @@ mod tests {
     fn zeros_do_not_echo() {
         let mut t = AwgTracker::new();
         assert_eq!(t.on_datagram(&[0; 200], true, 0), Step::NeedMore);
-        assert_eq!(t.on_datagram(&[0; 150], false, 1), Step::NeedMore);
+        assert_eq!(t.on_datagram(&[0; 150], false, 1), Step::Refuse);
         assert!(t.verdict().is_none());
     }
 }

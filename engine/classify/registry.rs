@@ -53,6 +53,15 @@ macro_rules! registry {
                 }
             }
 
+            /// May overturn a one-message verdict (see
+            /// [`Dissector::OVERTURNS`]).
+            #[inline]
+            pub fn overturns(self) -> bool {
+                match self {
+                    $(Kind::$kind => <$ty as Dissector>::OVERTURNS,)+
+                }
+            }
+
             /// Its probe, on the first bytes of a side.
             #[inline]
             pub fn probe(self, bytes: &[u8], side: usize) -> Probe {

@@ -149,6 +149,8 @@ struct Outcome {
     /// The stream was upgraded (the new protocol's verdict, if any, is in
     /// `verdict` after it).
     upgraded: bool,
+    /// A verdict replacing a one-message verdict ([`Kind::overturns`]).
+    overturn: Option<(AppProto, Confidence)>,
 }
 
 /// A packet's view for the dissectors, less its bytes.
@@ -262,13 +264,21 @@ impl AppState {
             Header::Tcp(_) => over || self.exhausted(),
             Header::Udp => {
                 let open = self.work.as_ref().is_some_and(|w| !w.run.live.is_empty());
-                !self.probing() || over || !open && self.data_packets >= IDLE_DATAGRAMS
+                let decided = !self.probing()
+                    && (!self.overturn_pending()
+                        || u32::from(self.data_packets) >= MAX_DATA_PACKETS);
+                decided || over || !open && self.data_packets >= IDLE_DATAGRAMS
             }
             _ => !self.probing(),
         };
         if end {
             self.finish(shared);
         }
+    }
+
+    /// A dissector may still overturn the flow's one-message verdict.
+    fn overturn_pending(&self) -> bool {
+        self.work.as_ref().is_some_and(|w| w.run.overturning())
     }
 
     /// A datagram (or IP payload) for the dissectors of `carrier`.
@@ -336,6 +346,7 @@ impl AppState {
             verdict,
             found,
             upgraded,
+            overturn,
         } = out;
         if let Some((proto, confidence)) = carrier.filter(|_| self.proto == AppProto::Unknown) {
             self.proto = proto;
@@ -356,6 +367,14 @@ impl AppState {
             self.proto = proto;
             self.reopened = false;
         }
+        if let Some((proto, confidence)) = overturn.filter(|_| !first_verdict) {
+            self.proto = proto;
+            let mine = self.names.get_or_insert_with(Box::default);
+            mine.packets_to_verdict = p.flow_packets;
+            mine.confidence = Some(confidence);
+            mine.decided();
+            self.revision = self.revision.wrapping_add(1);
+        }
         // What rules look at: the protocol, the names and the hello.
         if first_verdict || found.facts.iter().any(|f| f.is_rule_visible()) {
             self.revision = self.revision.wrapping_add(1);
@@ -372,7 +391,7 @@ impl AppState {
             }
             mine.evidence.extend(found.evidence);
         }
-        if !first_verdict && !self.probing() {
+        if !first_verdict && !self.probing() && !self.overturn_pending() {
             if let Some(work) = self.work.as_mut() {
                 work.after_verdict += 1;
                 if work.after_verdict > REPLY_PACKETS {
@@ -464,6 +483,14 @@ impl<'a> Seen<'a> {
 }
 
 impl Running {
+    /// An overturning dissector runs, or waits for the second datagram.
+    fn overturning(&self) -> bool {
+        self.live.iter().any(|l| l.kind().overturns())
+            || Kind::ALL
+                .iter()
+                .any(|k| k.overturns() && self.deferred & k.bit() != 0)
+    }
+
     fn has(&self, kind: Kind) -> bool {
         self.live.iter().any(|l| l.kind() == kind) || self.deferred & kind.bit() != 0
     }
@@ -618,12 +645,31 @@ impl Running {
                     out.found.extend(v.found);
                     if !decided && out.verdict.is_none() {
                         out.verdict = Some((v.proto, v.confidence));
+                    } else if decided && kind.overturns() && out.overturn.is_none() {
+                        out.overturn = Some((v.proto, v.confidence));
                     }
                     // The flow is decided: only the deciding dissector
-                    // reads on, and only if it has more to read.
+                    // reads on, and only if it has more to read — and, after
+                    // a one-message verdict, the dissectors that may
+                    // overturn it.
+                    let one_message = !decided && kind.probing() == Probing::EachMessage;
                     let keep = v.more.then(|| self.live.swap_remove(i));
+                    let mut overturners = Vec::new();
+                    if one_message {
+                        overturners.extend(self.live.drain(..).filter(|l| l.kind().overturns()));
+                        self.deferred &= Kind::ALL
+                            .iter()
+                            .filter(|k| k.overturns())
+                            .fold(0, |bits, k| bits | k.bit());
+                    } else {
+                        self.deferred = 0;
+                    }
                     self.live.clear();
                     self.live.extend(keep);
+                    for live in overturners {
+                        let at = self.live.partition_point(|l| l.kind() < live.kind());
+                        self.live.insert(at, live);
+                    }
                     *refused = !kind.bit() | if v.more { 0 } else { kind.bit() };
                     return None;
                 }
