@@ -785,6 +785,13 @@ mod tests {
             app.names.as_ref().unwrap().dns.as_ref().unwrap().rrname,
             "www.test"
         );
+        // AmneziaWG may still overturn the query (its signature packets
+        // imitate DNS) until the server answers.
+        assert!(app.inspecting() && app.is_allocated());
+        let mut response = q;
+        response[2] = 0x81;
+        feed(&mut app, &mut shared, &[(TO_CLIENT, udp(&response))]);
+        assert_eq!(app.proto, AppProto::Dns);
         assert!(!app.inspecting() && !app.is_allocated());
         let mut framed = vec![0, q.len() as u8];
         framed.extend_from_slice(&q);
@@ -798,6 +805,49 @@ mod tests {
             ],
         );
         assert_eq!(app.proto, AppProto::Dns);
+    }
+
+    /// A DNS query opening an AmneziaWG flow (a signature packet), then
+    /// junk, the handshake and transport data: the DNS verdict is
+    /// overturned.
+    #[test]
+    fn amneziawg_overturns_a_dns_lookalike() {
+        let q = [
+            0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3, b'W', b'w', b'w', 4, b't', b'e',
+            b's', b't', 0, 0, 28, 0, 1,
+        ];
+        let (ii, ri) = (0x1a2b_3c4du32.to_le_bytes(), 0x5e6f_7081u32.to_le_bytes());
+        let junk = [0xa5u8; 90];
+        let mut init = vec![0x5cu8; 33 + 148];
+        init[33..37].copy_from_slice(&77_777u32.to_le_bytes());
+        init[37..41].copy_from_slice(&ii);
+        let mut resp = vec![0xc3u8; 17 + 92];
+        resp[17..21].copy_from_slice(&88_888u32.to_le_bytes());
+        resp[21..25].copy_from_slice(&ri);
+        resp[25..29].copy_from_slice(&ii);
+        let mut data = vec![0x3eu8; 64];
+        data[4..8].copy_from_slice(&ri);
+        data[8..16].copy_from_slice(&0u64.to_le_bytes());
+        let mut shared = Shared::new(1 << 20);
+        let mut app = AppState::default();
+        feed(
+            &mut app,
+            &mut shared,
+            &[
+                (TO_SERVER, udp(&q)),
+                (TO_SERVER, udp(&junk)),
+                (TO_SERVER, udp(&init)),
+                (TO_CLIENT, udp(&resp)),
+                (TO_SERVER, udp(&data)),
+            ],
+        );
+        assert_eq!(app.proto, AppProto::WireGuard);
+        let names = app.names.as_ref().unwrap();
+        let vpn = names.vpn.as_ref().unwrap();
+        assert_eq!(vpn.protocol, super::super::vpn::VpnProtocol::AmneziaWg);
+        assert_eq!(names.packets_to_verdict, 5);
+        assert!(names.dns.is_some(), "the imitated query stays on record");
+        assert!(!app.inspecting() && !app.is_allocated());
     }
 
     #[test]

@@ -242,8 +242,12 @@ struct Masked {
     /// xormask: the data channel's peer id on the wire.
     wire_peer: Option<[u8; 3]>,
     xormask: bool,
-    /// obfuscate: one solver per mask length.
+    /// obfuscate: still possible; one solver per mask length, made once
+    /// the server's first packet fits the grammar (random flows rarely
+    /// get there), and until then the client's packet ends.
+    obfuscate: bool,
     solvers: Option<Vec<Solver>>,
+    pending: Vec<Tail>,
     /// (side, or 2 for data packets; length) of the packets solved.
     lengths: Vec<(usize, usize)>,
     first_packet: u64,
@@ -260,15 +264,9 @@ impl Masked {
             repeats: [0; 2],
             wire_peer: None,
             xormask: true,
-            solvers: Some(
-                (1..=MAX_MASK)
-                    .map(|len| {
-                        let mut s = Solver::new(len);
-                        s.relate(ZERO, mask_node(0), c);
-                        s
-                    })
-                    .collect(),
-            ),
+            obfuscate: true,
+            solvers: None,
+            pending: Vec::new(),
             lengths: Vec::new(),
             first_packet: packet,
             first_byte: w0 ^ c,
@@ -277,7 +275,7 @@ impl Masked {
     }
 
     fn alive(&self) -> bool {
-        self.xormask || self.solvers.is_some()
+        self.xormask || self.obfuscate
     }
 
     /// One packet (or its first bytes, `len` long). False when no masked
@@ -306,14 +304,32 @@ impl Masked {
         if fresh && self.lengths.len() < MAX_PACKETS.into() {
             self.lengths.push((kind, len));
         }
-        if let Some(solvers) = self.solvers.as_mut() {
-            if fresh {
-                for s in solvers.iter_mut() {
-                    obfuscate_packet(s, head, op, side);
+        let tail = Tail::of(head, op, side).filter(|_| fresh);
+        if self.obfuscate {
+            if self.solvers.is_none() && side == SERVER {
+                let c = self.c;
+                let mut solvers: Vec<Solver> = (1..=MAX_MASK)
+                    .map(|len| {
+                        let mut s = Solver::new(len);
+                        s.relate(ZERO, mask_node(0), c);
+                        s
+                    })
+                    .collect();
+                for t in self.pending.drain(..) {
+                    solvers.iter_mut().for_each(|s| t.relate(s));
                 }
-                solvers.retain(|s| s.alive);
+                self.solvers = Some(solvers);
             }
-            if solvers.is_empty() {
+            match (self.solvers.as_mut(), tail) {
+                (Some(solvers), Some(t)) => {
+                    solvers.iter_mut().for_each(|s| t.relate(s));
+                    solvers.retain(|s| s.alive);
+                    self.obfuscate = !solvers.is_empty();
+                }
+                (None, Some(t)) if self.pending.len() < PENDING => self.pending.push(t),
+                _ => {}
+            }
+            if !self.obfuscate {
                 self.solvers = None;
             }
         }
@@ -374,24 +390,52 @@ impl Masked {
     }
 }
 
-/// The obfuscate equations of one packet, for one mask length.
-fn obfuscate_packet(s: &mut Solver, w: &[u8], op: Opcode, side: usize) {
-    let n = w.len();
-    let l = s.len;
-    let relate_plain = |s: &mut Solver, k: usize, node: usize| {
-        // plain[k] = w[n-k] ^ (n-k+1) ^ (k+1) ^ mask[(n-k) % l]
-        let j = n - k;
-        if let Some(&b) = w.get(j) {
-            s.relate(node, mask_node(j % l), b ^ pos(j) ^ pos(k));
+/// The last bytes of a packet, where obfuscate puts the first ones.
+#[derive(Clone, Copy, Debug)]
+struct Tail {
+    side: usize,
+    op: Opcode,
+    len: usize,
+    end: [u8; 8],
+}
+
+/// Client packets kept for the solvers until the server speaks.
+const PENDING: usize = 4;
+
+impl Tail {
+    /// For a whole control packet (session id) or `P_DATA_V2` (peer id).
+    fn of(w: &[u8], op: Opcode, side: usize) -> Option<Tail> {
+        let len = w.len();
+        let carries = op.is_control() && len > 9 || op == Opcode::DATA_V2 && len > 4;
+        if !carries || len < 8 {
+            return None;
         }
-    };
-    if op.is_control() && n > 9 {
-        for k in 1..=8 {
-            relate_plain(s, k, sid_node(side, k - 1));
-        }
-    } else if op == Opcode::DATA_V2 && n > 4 {
-        for k in 1..=3 {
-            relate_plain(s, k, peer_node(k - 1));
+        Some(Tail {
+            side,
+            op,
+            len,
+            end: crate::bytes::array::<8>(w, len - 8)?,
+        })
+    }
+
+    /// Its equations, for one mask length: plain byte `k` (1..=8) is
+    /// `w[n-k] ^ (n-k+1) ^ (k+1) ^ mask[(n-k) % l]`.
+    fn relate(&self, s: &mut Solver) {
+        let n = self.len;
+        let l = s.len;
+        let (count, node): (usize, fn(usize, usize) -> usize) = if self.op.is_control() {
+            (8, |side, i| sid_node(side, i))
+        } else {
+            (3, |_, i| peer_node(i))
+        };
+        for k in 1..=count {
+            let j = n - k;
+            let b = self.end[8 - k];
+            s.relate(
+                node(self.side, k - 1),
+                mask_node(j % l),
+                b ^ pos(j) ^ pos(k),
+            );
         }
     }
 }
@@ -775,3 +819,190 @@ impl Dissector for OpenVpnXorTcp {
 /// Largest first record taken for a client reset (a tls-crypt-v2 reset with
 /// its wrapped key is under 1 KiB).
 const MAX_TCP_RECORD: usize = 2048;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The patch's write side, as its source describes it.
+    fn scramble(mode: Mode, mask: &[u8], plain: &[u8]) -> Vec<u8> {
+        let xmask = |b: &[u8]| -> Vec<u8> {
+            b.iter()
+                .enumerate()
+                .map(|(i, x)| x ^ mask[i % mask.len()])
+                .collect()
+        };
+        let ptr = |b: &[u8]| -> Vec<u8> { b.iter().enumerate().map(|(i, x)| x ^ pos(i)).collect() };
+        let rev = |b: &[u8]| -> Vec<u8> {
+            let mut v = b[..1].to_vec();
+            v.extend(b[1..].iter().rev());
+            v
+        };
+        match mode {
+            Mode::XorMask => xmask(plain),
+            Mode::XorPtrPos => ptr(plain),
+            Mode::Reverse => rev(plain),
+            Mode::Obfuscate => xmask(&ptr(&rev(&ptr(plain)))),
+        }
+    }
+
+    /// A plain (no tls-auth) OpenVPN 2.x opening: resets, acks, control
+    /// packets of varied lengths, as `(from client, bytes)`.
+    fn plain_opening() -> Vec<(bool, Vec<u8>)> {
+        let c = [0x37, 0xf8, 0x1e, 0x9d, 0xff, 0x78, 0x95, 0xc6];
+        let s = [0xa4, 0x66, 0x05, 0x6a, 0x4e, 0xcb, 0x5d, 0x9d];
+        let mut v = Vec::new();
+        let control =
+            |op: u8, me: &[u8; 8], peer: &[u8; 8], ack: Option<u32>, msg: u32, body: usize| {
+                let mut p = vec![op];
+                p.extend(me);
+                match ack {
+                    Some(a) => {
+                        p.push(1);
+                        p.extend(a.to_be_bytes());
+                        p.extend(peer);
+                    }
+                    None => p.push(0),
+                }
+                if op != 0x28 {
+                    p.extend(msg.to_be_bytes());
+                }
+                p.extend((0..body).map(|i| (i * 7 + 3) as u8));
+                p
+            };
+        v.push((true, control(0x38, &c, &s, None, 0, 0)));
+        v.push((false, control(0x40, &s, &c, Some(0), 0, 0)));
+        v.push((true, control(0x20, &c, &s, Some(0), 1, 289)));
+        v.push((false, control(0x20, &s, &c, Some(1), 1, 1100)));
+        v.push((false, control(0x20, &s, &c, None, 2, 95)));
+        v.push((true, control(0x28, &c, &s, Some(1), 0, 0)));
+        v.push((true, control(0x20, &c, &s, Some(2), 2, 341)));
+        v.push((false, control(0x20, &s, &c, Some(2), 3, 182)));
+        v.push((true, control(0x28, &c, &s, Some(3), 0, 0)));
+        v.push((true, control(0x20, &c, &s, None, 3, 77)));
+        v.push((false, control(0x28, &s, &c, Some(3), 0, 0)));
+        v
+    }
+
+    fn run(mode: Mode, mask: &[u8], tcp: bool) -> Option<VpnVerdict> {
+        let mut t = XorTracker::new(tcp);
+        for (i, (client, p)) in plain_opening().iter().enumerate() {
+            let w = scramble(mode, mask, p);
+            let step = if tcp {
+                let mut framed = (w.len() as u16).to_be_bytes().to_vec();
+                framed.extend(&w);
+                // Split the record across two feeds.
+                let (a, b) = framed.split_at(framed.len() / 2);
+                match t.on_stream(a, *client, i as u64) {
+                    Step::NeedMore => t.on_stream(b, *client, i as u64),
+                    other => other,
+                }
+            } else {
+                t.on_datagram(&w, *client, i as u64)
+            };
+            match step {
+                Step::Verdict(v) => {
+                    let Some(Fact::Vpn(f)) = v.found.facts.into_iter().next() else {
+                        panic!("no VPN fact");
+                    };
+                    return Some(VpnVerdict {
+                        protocol: f.protocol,
+                        confidence: f.confidence,
+                        details: f.details,
+                        evidence: v.found.evidence,
+                    });
+                }
+                Step::Refuse => return None,
+                _ => {}
+            }
+        }
+        t.verdict()
+    }
+
+    use crate::classify::facts::Fact;
+
+    #[test]
+    fn every_mode_over_udp_and_tcp() {
+        for tcp in [false, true] {
+            for (mode, mask) in [
+                (Mode::XorPtrPos, &b""[..]),
+                (Mode::Reverse, b""),
+                (Mode::XorMask, b"s3cr3t-Mask"),
+                (Mode::XorMask, &[0x9c, 0x01, 0xfe][..]),
+                (Mode::Obfuscate, b"abc"),
+                (Mode::Obfuscate, b"k"),
+            ] {
+                let v =
+                    run(mode, mask, tcp).unwrap_or_else(|| panic!("{mode:?} {mask:?} tcp={tcp}"));
+                assert_eq!(v.protocol, VpnProtocol::OpenVpn);
+                assert_eq!(v.detail("scramble").as_deref(), Some(mode.as_str()));
+                match mode {
+                    Mode::XorPtrPos | Mode::Reverse => {
+                        assert_eq!(v.confidence, Confidence::High, "{mode:?}");
+                        assert_eq!(v.detail("mode").as_deref(), Some("plain"));
+                    }
+                    Mode::XorMask => {
+                        assert_eq!(v.detail("scramble_mask"), Some(format!("{:02x}", mask[0])));
+                    }
+                    Mode::Obfuscate => {
+                        let hex: String = mask.iter().map(|b| format!("{b:02x}")).collect();
+                        let got = v.detail("scramble_mask").unwrap();
+                        assert!(hex.starts_with(&got), "{got} {hex}");
+                        if let Some(len) = v.detail("scramble_mask_len") {
+                            assert_eq!(len, mask.len().to_string());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn plain_openvpn_is_not_taken() {
+        let mut t = XorTracker::new(false);
+        let mut verdict = false;
+        for (i, (client, p)) in plain_opening().iter().enumerate() {
+            verdict |= matches!(t.on_datagram(p, *client, i as u64), Step::Verdict(_));
+        }
+        assert!(!verdict && t.verdict().is_none());
+    }
+
+    #[test]
+    fn random_packets_get_nothing() {
+        let mut x: u64 = 0x1234_5678_9abc_def1;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for flow in 0..2000 {
+            let mut t = XorTracker::new(false);
+            for i in 0..16u64 {
+                let len = 14 + (next() % 1200) as usize;
+                let mut b: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+                if flow % 2 == 0 && i < 2 {
+                    // The opening bytes of a reset under some constant.
+                    b[0] = if i == 0 { 0x38 ^ 0x5a } else { 0x40 ^ 0x5a };
+                }
+                if let Step::Verdict(v) = t.on_datagram(&b, i % 3 != 1, i) {
+                    panic!("random flow {flow} taken: {v:?}");
+                }
+            }
+            assert!(t.verdict().is_none());
+        }
+    }
+
+    #[test]
+    fn solver_finds_contradictions() {
+        let mut s = Solver::new(4);
+        s.relate(ZERO, mask_node(0), 0x11);
+        s.relate(mask_node(0), sid_node(0, 0), 0x22);
+        s.relate(sid_node(0, 0), mask_node(1), 0x44);
+        assert_eq!(s.find(mask_node(1)), (ZERO, 0x11 ^ 0x22 ^ 0x44));
+        s.relate(ZERO, mask_node(1), 0x11 ^ 0x22 ^ 0x44);
+        assert_eq!(s.redundant, 1);
+        s.relate(ZERO, mask_node(1), 0);
+        assert!(!s.alive);
+    }
+}
