@@ -551,7 +551,7 @@ impl XorTracker {
             if side != CLIENT {
                 return self.refuse();
             }
-            self.open(w0, packet);
+            self.open(w0, len, packet);
         }
         let whole = head.len() == len;
         let mut verdict = None;
@@ -625,7 +625,7 @@ impl XorTracker {
     }
 
     /// The readings the client's first byte allows.
-    fn open(&mut self, w0: u8, packet: u64) {
+    fn open(&mut self, w0: u8, len: usize, packet: u64) {
         let reset = |b: u8| {
             let (op, key) = split_first(b);
             op.is_client_reset() && key.0 == 0
@@ -636,7 +636,14 @@ impl XorTracker {
         if reset(w0) {
             self.reverse = Some(Box::new(OpenVpnTracker::new(self.tcp)));
         }
-        for op in [Opcode::HARD_RESET_CLIENT_V2, Opcode::HARD_RESET_CLIENT_V3] {
+        // A V3 reset (tls-crypt-v2) carries the wrapped client key.
+        let v3 = len >= MIN_CONTROL + usize::from(MIN_WKC);
+        let resets: &[Opcode] = if v3 {
+            &[Opcode::HARD_RESET_CLIENT_V2, Opcode::HARD_RESET_CLIENT_V3]
+        } else {
+            &[Opcode::HARD_RESET_CLIENT_V2]
+        };
+        for &op in resets {
             let c = w0 ^ (op.0 << 3);
             if c != 0 {
                 self.masked.push(Masked::new(c, w0, packet));
