@@ -374,9 +374,9 @@ impl Masked {
         if !self.grammar.both_ways(MASKED_CONTROL) {
             return None;
         }
-        // c = 0 is no mask at all (plain OpenVPN); c = 1 with the session
-        // id in front is xorptrpos, read in full elsewhere.
-        if self.xormask && self.c > 1 && self.repeats.iter().all(|&r| r >= 1) {
+        // c = 0 is no mask at all (plain OpenVPN); c = 1 is also
+        // xorptrpos's, which the caller tries first.
+        if self.xormask && self.c != 0 && self.repeats.iter().all(|&r| r >= 1) {
             return Some((Mode::XorMask, None, true));
         }
         let solvers = self.solvers.as_ref()?;
@@ -936,6 +936,7 @@ mod tests {
                 (Mode::Reverse, b""),
                 (Mode::XorMask, b"s3cr3t-Mask"),
                 (Mode::XorMask, &[0x9c, 0x01, 0xfe][..]),
+                (Mode::XorMask, &[0x01, 0x7f, 0x33][..]),
                 (Mode::Obfuscate, b"abc"),
                 (Mode::Obfuscate, b"k"),
             ] {
