@@ -66,6 +66,8 @@ pub enum Value {
     Bytes8([u8; 8]),
     /// Bytes in hex, no separator, any length (a scramble mask).
     Bytes(Vec<u8>),
+    /// Bytes in hex with unknown ones as `??` (a partly recovered mask).
+    PartialBytes(Vec<Option<u8>>),
     /// Names joined by commas (IKE exchanges).
     List(Vec<&'static str>),
 }
@@ -80,6 +82,10 @@ impl fmt::Display for Value {
             Value::Side(s) => f.write_str(side_name(*s)),
             Value::Bytes8(b) => b.iter().try_for_each(|b| write!(f, "{b:02x}")),
             Value::Bytes(b) => b.iter().try_for_each(|b| write!(f, "{b:02x}")),
+            Value::PartialBytes(b) => b.iter().try_for_each(|b| match b {
+                Some(b) => write!(f, "{b:02x}"),
+                None => f.write_str("??"),
+            }),
             Value::List(names) => {
                 for (i, n) in names.iter().enumerate() {
                     if i > 0 {
