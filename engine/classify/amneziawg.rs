@@ -20,8 +20,11 @@
 //! - a datagram of 92 bytes or more from the other side is a response to
 //!   it when, with `S2 = len - 92`, its receiver index (at `len - 84`)
 //!   equals that sender index (a 32-bit echo: chance 2^-32 on random
-//!   bytes per pair looked at), and both indices look like a random
-//!   allocation (not zero, not one byte repeated);
+//!   bytes per pair looked at), its size is not the initiation's
+//!   (AmneziaWG forbids S1 + 56 = S2; equal sizes are a server echoing a
+//!   patterned datagram), and both indices look like a random allocation
+//!   (not zero, not one byte repeated, at least 5 distinct values among
+//!   their 8 bytes);
 //! - after that, transport data from either side names the peer's index
 //!   as receiver at `S4 + 4`, with `S4` searched in `0..=`[`MAX_S4`] and
 //!   then fixed, and a little-endian counter at `S4 + 8` that starts
@@ -155,6 +158,21 @@ fn plausible_index(v: u32) -> bool {
     b.iter().any(|&x| x != b[0])
 }
 
+/// Two indices drawn at random: at least 5 distinct values among their 8
+/// bytes (random bytes fail this about 4 times in 10 million; a periodic
+/// or sparse fill pattern echoed by a server usually does).
+fn random_pair(a: u32, b: u32) -> bool {
+    let mut bytes = [0u8; 8];
+    bytes[..4].copy_from_slice(&a.to_le_bytes());
+    bytes[4..].copy_from_slice(&b.to_le_bytes());
+    let distinct = bytes
+        .iter()
+        .enumerate()
+        .filter(|(i, x)| !bytes[..*i].contains(x))
+        .count();
+    a != b && distinct >= 5
+}
+
 impl AwgTracker {
     pub fn new() -> Self {
         Self::default()
@@ -239,13 +257,16 @@ impl AwgTracker {
         let h2 = le32(b, s2)?;
         let sender = le32(b, s2 + SENDER)?;
         let receiver = le32(b, s2 + RESPONSE_RECEIVER)?;
-        if !plausible_index(sender) || !plausible_index(receiver) || sender == receiver {
+        if !plausible_index(sender) || !plausible_index(receiver) || !random_pair(sender, receiver)
+        {
             return None;
         }
+        // AmneziaWG requires S1 + 56 != S2: its receiver tells the two
+        // messages apart by size. Equal sizes are an echo.
         let init = self.candidates[1 - side]
             .iter()
             .flatten()
-            .find(|c| c.sender == receiver)
+            .find(|c| c.sender == receiver && c.s1 + INITIATION_LEN != len)
             .copied()?;
         if init.s1 == 0 && s2 == 0 && init.h1 == 1 && h2 == 2 && init.before == 0 {
             // WireGuard's own layout: not ours.
@@ -615,6 +636,32 @@ mod tests {
                 let _ = t.on_datagram(&b, rng.next() % 3 != 0, i);
             }
             assert!(t.verdict().is_none());
+        }
+    }
+
+    /// A server echoing a patterned datagram: the bytes at the index
+    /// offsets repeat, but they are no random allocation.
+    #[test]
+    fn echoed_patterns_are_no_handshake() {
+        for period in [4usize, 6, 12, 20] {
+            let pattern: Vec<u8> = (0..200)
+                .map(|i| {
+                    if i % period < 2 {
+                        b'a' + (i % period) as u8
+                    } else {
+                        0
+                    }
+                })
+                .collect();
+            let dense: Vec<u8> = (0..200).map(|i| b'a' + (i % period) as u8).collect();
+            for p in [pattern, dense] {
+                let mut t = AwgTracker::new();
+                let _ = t.on_datagram(&p, true, 0);
+                let _ = t.on_datagram(&p, false, 1);
+                assert!(t.handshake.is_none(), "period {period}");
+                let _ = t.on_datagram(&p, true, 2);
+                assert!(t.verdict().is_none(), "period {period}");
+            }
         }
     }
 
