@@ -189,6 +189,13 @@ pub trait Dissector: Sized {
     /// end, to settle. One-packet flows (scans, floods) then cost a copy
     /// of one datagram, not a tracker per protocol.
     const DEFERRED: bool = false;
+    /// Datagrams only: a verdict reached on one datagram by a dissector
+    /// that judges each message on its own (DNS) does not stop this one.
+    /// It reads the flow on, for at most `MAX_DATA_PACKETS` datagrams, and
+    /// its own verdict replaces that one: the protocol it proves sends a
+    /// first datagram built to imitate another (AmneziaWG's signature
+    /// packets imitate DNS, QUIC, SIP or STUN).
+    const OVERTURNS: bool = false;
 
     /// Can `bytes`, the first of side `side`, start this protocol?
     fn probe(bytes: &[u8], side: usize) -> Probe;

@@ -8,7 +8,8 @@ use std::fmt;
 use super::dissector::Confidence;
 use super::summary::{self, HelloSummary, QuicSummary, ServerSummary};
 use super::{
-    dns, fully_encrypted, http, ipsec, mtproto, obfuscation, openvpn, plain_proxy, vpn, wireguard,
+    amneziawg, dns, fully_encrypted, http, ipsec, mtproto, obfuscation, openvpn, plain_proxy, vpn,
+    wireguard,
 };
 
 /// One fact a dissector established.
@@ -84,6 +85,8 @@ pub enum Clue {
         version: u32,
     },
     OpenVpn(openvpn::Clue),
+    /// Scrambled OpenVPN (the XOR patch).
+    OpenVpnXor(openvpn::XorClue),
     WireGuard(wireguard::Clue),
     Ipsec(ipsec::Clue),
     /// TLS record shapes after the handshake (tunnels, borrowed handshakes).
@@ -93,6 +96,7 @@ pub enum Clue {
     FullyEncrypted(fully_encrypted::Clue),
     Mtproto(mtproto::Clue),
     PlainProxy(plain_proxy::Clue),
+    AmneziaWg(amneziawg::Clue),
 }
 
 impl fmt::Display for Clue {
@@ -131,6 +135,7 @@ impl fmt::Display for Clue {
                 write!(f, "Google QUIC {} CHLO", summary::quic_version_name(*version))
             }
             Clue::OpenVpn(c) => c.fmt(f),
+            Clue::OpenVpnXor(c) => c.fmt(f),
             Clue::WireGuard(c) => c.fmt(f),
             Clue::Ipsec(c) => c.fmt(f),
             Clue::Shape(c) => c.fmt(f),
@@ -138,6 +143,7 @@ impl fmt::Display for Clue {
             Clue::FullyEncrypted(c) => c.fmt(f),
             Clue::Mtproto(c) => c.fmt(f),
             Clue::PlainProxy(c) => c.fmt(f),
+            Clue::AmneziaWg(c) => c.fmt(f),
         }
     }
 }

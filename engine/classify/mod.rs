@@ -15,6 +15,7 @@
 //! small state machines over bytes, with no knowledge of flows, so they are
 //! tested and fuzzed alone. How to add one: `engine/classify/README.md`.
 
+pub mod amneziawg;
 pub mod dissector;
 pub mod dns;
 pub mod facts;

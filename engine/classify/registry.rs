@@ -12,7 +12,8 @@
 
 use super::dissector::{Carrier, Dissector, Input, Probe, Probing, Step, Verdict};
 use super::{
-    dns, fully_encrypted, http, ipsec, mtproto, openvpn, plain_proxy, quic, tls, wireguard,
+    amneziawg, dns, fully_encrypted, http, ipsec, mtproto, openvpn, plain_proxy, quic, tls,
+    wireguard,
 };
 
 /// Declares the registry: [`Kind`] (which dissector), [`Live`] (a running
@@ -52,6 +53,15 @@ macro_rules! registry {
             pub fn deferred(self) -> bool {
                 match self {
                     $(Kind::$kind => <$ty as Dissector>::DEFERRED,)+
+                }
+            }
+
+            /// May overturn a one-message verdict (see
+            /// [`Dissector::OVERTURNS`]).
+            #[inline]
+            pub fn overturns(self) -> bool {
+                match self {
+                    $(Kind::$kind => <$ty as Dissector>::OVERTURNS,)+
                 }
             }
 
@@ -133,6 +143,8 @@ registry! {
     Tls => tls::TlsDissector,
     /// OpenVPN over TCP (2-byte framing).
     OpenVpnTcp => openvpn::OpenVpnTcp,
+    /// OpenVPN with the XOR patch over TCP (after plain OpenVPN).
+    OpenVpnXorTcp => openvpn::OpenVpnXorTcp,
     /// IKE over TCP (RFC 8229).
     IkeTcp => ipsec::IkeTcp,
     /// Telegram's MTProto: plain transports, obfuscated2 decrypted.
@@ -151,8 +163,13 @@ registry! {
     Quic => quic::QuicDissector,
     /// OpenVPN over UDP.
     OpenVpnUdp => openvpn::OpenVpnUdp,
+    /// OpenVPN with the XOR patch over UDP (after plain OpenVPN).
+    OpenVpnXorUdp => openvpn::OpenVpnXorUdp,
     /// WireGuard.
     WireGuard => wireguard::WireGuard,
+    /// AmneziaWG: WireGuard's handshake behind junk, prefixes and renumbered
+    /// types (after WireGuard, which keeps plain WireGuard).
+    AmneziaWg => amneziawg::AmneziaWg,
     /// IKE on 500/4500 and ESP-in-UDP (RFC 3948).
     IpsecUdp => ipsec::IpsecUdp,
     /// Fully-encrypted datagrams (a finding, never a protocol): last.

@@ -155,6 +155,8 @@ struct Outcome {
     /// The stream was upgraded (the new protocol's verdict, if any, is in
     /// `verdict` after it).
     upgraded: bool,
+    /// A verdict replacing a one-message verdict ([`Kind::overturns`]).
+    overturn: Option<(AppProto, Confidence)>,
 }
 
 /// A packet's view for the dissectors, less its bytes.
@@ -268,13 +270,21 @@ impl AppState {
             Header::Tcp(_) => over || self.exhausted(),
             Header::Udp => {
                 let open = self.work.as_ref().is_some_and(|w| !w.run.live.is_empty());
-                !self.probing() || over || !open && self.data_packets >= IDLE_DATAGRAMS
+                let decided = !self.probing()
+                    && (!self.overturn_pending()
+                        || u32::from(self.data_packets) >= MAX_DATA_PACKETS);
+                decided || over || !open && self.data_packets >= IDLE_DATAGRAMS
             }
             _ => !self.probing(),
         };
         if end {
             self.finish(shared);
         }
+    }
+
+    /// A dissector may still overturn the flow's one-message verdict.
+    fn overturn_pending(&self) -> bool {
+        self.work.as_ref().is_some_and(|w| w.run.overturning())
     }
 
     /// A datagram (or IP payload) for the dissectors of `carrier`.
@@ -342,6 +352,7 @@ impl AppState {
             verdict,
             found,
             upgraded,
+            overturn,
         } = out;
         if let Some((proto, confidence)) = carrier.filter(|_| self.proto == AppProto::Unknown) {
             self.proto = proto;
@@ -362,6 +373,14 @@ impl AppState {
             self.proto = proto;
             self.reopened = false;
         }
+        if let Some((proto, confidence)) = overturn.filter(|_| !first_verdict) {
+            self.proto = proto;
+            let mine = self.names.get_or_insert_with(Box::default);
+            mine.packets_to_verdict = p.flow_packets;
+            mine.confidence = Some(confidence);
+            mine.decided();
+            self.revision = self.revision.wrapping_add(1);
+        }
         // What rules look at: the protocol, the names and the hello.
         if first_verdict || found.facts.iter().any(|f| f.is_rule_visible()) {
             self.revision = self.revision.wrapping_add(1);
@@ -378,7 +397,7 @@ impl AppState {
             }
             mine.evidence.extend(found.evidence);
         }
-        if !first_verdict && !self.probing() {
+        if !first_verdict && !self.probing() && !self.overturn_pending() {
             if let Some(work) = self.work.as_mut() {
                 work.after_verdict += 1;
                 if work.after_verdict > work.reply_limit() {
@@ -496,6 +515,14 @@ impl Work {
 }
 
 impl Running {
+    /// An overturning dissector runs, or waits for the second datagram.
+    fn overturning(&self) -> bool {
+        self.live.iter().any(|l| l.kind().overturns())
+            || Kind::ALL
+                .iter()
+                .any(|k| k.overturns() && self.deferred & k.bit() != 0)
+    }
+
     fn has(&self, kind: Kind) -> bool {
         self.live.iter().any(|l| l.kind() == kind) || self.deferred & kind.bit() != 0
     }
@@ -650,12 +677,31 @@ impl Running {
                     out.found.extend(v.found);
                     if !decided && out.verdict.is_none() {
                         out.verdict = Some((v.proto, v.confidence));
+                    } else if decided && kind.overturns() && out.overturn.is_none() {
+                        out.overturn = Some((v.proto, v.confidence));
                     }
                     // The flow is decided: only the deciding dissector
-                    // reads on, and only if it has more to read.
+                    // reads on, and only if it has more to read — and, after
+                    // a one-message verdict, the dissectors that may
+                    // overturn it.
+                    let one_message = !decided && kind.probing() == Probing::EachMessage;
                     let keep = v.more.then(|| self.live.swap_remove(i));
+                    let mut overturners = Vec::new();
+                    if one_message {
+                        overturners.extend(self.live.drain(..).filter(|l| l.kind().overturns()));
+                        self.deferred &= Kind::ALL
+                            .iter()
+                            .filter(|k| k.overturns())
+                            .fold(0, |bits, k| bits | k.bit());
+                    } else {
+                        self.deferred = 0;
+                    }
                     self.live.clear();
                     self.live.extend(keep);
+                    for live in overturners {
+                        let at = self.live.partition_point(|l| l.kind() < live.kind());
+                        self.live.insert(at, live);
+                    }
                     *refused = !kind.bit() | if v.more { 0 } else { kind.bit() };
                     return None;
                 }
@@ -771,6 +817,13 @@ mod tests {
             app.names.as_ref().unwrap().dns.as_ref().unwrap().rrname,
             "www.test"
         );
+        // AmneziaWG may still overturn the query (its signature packets
+        // imitate DNS) until the server answers.
+        assert!(app.inspecting() && app.is_allocated());
+        let mut response = q;
+        response[2] = 0x81;
+        feed(&mut app, &mut shared, &[(TO_CLIENT, udp(&response))]);
+        assert_eq!(app.proto, AppProto::Dns);
         assert!(!app.inspecting() && !app.is_allocated());
         let mut framed = vec![0, q.len() as u8];
         framed.extend_from_slice(&q);
@@ -784,6 +837,49 @@ mod tests {
             ],
         );
         assert_eq!(app.proto, AppProto::Dns);
+    }
+
+    /// A DNS query opening an AmneziaWG flow (a signature packet), then
+    /// junk, the handshake and transport data: the DNS verdict is
+    /// overturned.
+    #[test]
+    fn amneziawg_overturns_a_dns_lookalike() {
+        let q = [
+            0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0, 3, b'W', b'w', b'w', 4, b't', b'e',
+            b's', b't', 0, 0, 28, 0, 1,
+        ];
+        let (ii, ri) = (0x1a2b_3c4du32.to_le_bytes(), 0x5e6f_7081u32.to_le_bytes());
+        let junk = [0xa5u8; 90];
+        let mut init = vec![0x5cu8; 33 + 148];
+        init[33..37].copy_from_slice(&77_777u32.to_le_bytes());
+        init[37..41].copy_from_slice(&ii);
+        let mut resp = vec![0xc3u8; 17 + 92];
+        resp[17..21].copy_from_slice(&88_888u32.to_le_bytes());
+        resp[21..25].copy_from_slice(&ri);
+        resp[25..29].copy_from_slice(&ii);
+        let mut data = vec![0x3eu8; 64];
+        data[4..8].copy_from_slice(&ri);
+        data[8..16].copy_from_slice(&0u64.to_le_bytes());
+        let mut shared = Shared::new(1 << 20);
+        let mut app = AppState::default();
+        feed(
+            &mut app,
+            &mut shared,
+            &[
+                (TO_SERVER, udp(&q)),
+                (TO_SERVER, udp(&junk)),
+                (TO_SERVER, udp(&init)),
+                (TO_CLIENT, udp(&resp)),
+                (TO_SERVER, udp(&data)),
+            ],
+        );
+        assert_eq!(app.proto, AppProto::WireGuard);
+        let names = app.names.as_ref().unwrap();
+        let vpn = names.vpn.as_ref().unwrap();
+        assert_eq!(vpn.protocol, super::super::vpn::VpnProtocol::AmneziaWg);
+        assert_eq!(names.packets_to_verdict, 5);
+        assert!(names.dns.is_some(), "the imitated query stays on record");
+        assert!(!app.inspecting() && !app.is_allocated());
     }
 
     #[test]

@@ -64,6 +64,10 @@ pub enum Value {
     Side(usize),
     /// Bytes in hex, no separator (an OpenVPN session id).
     Bytes8([u8; 8]),
+    /// Bytes in hex, no separator, any length (a scramble mask).
+    Bytes(Vec<u8>),
+    /// Bytes in hex with unknown ones as `??` (a partly recovered mask).
+    PartialBytes(Vec<Option<u8>>),
     /// Names joined by commas (IKE exchanges).
     List(Vec<&'static str>),
     /// A number in hundredths, written with two decimals (`3.98`).
@@ -80,6 +84,11 @@ impl fmt::Display for Value {
             Value::Side(s) => f.write_str(side_name(*s)),
             Value::Bytes8(b) => b.iter().try_for_each(|b| write!(f, "{b:02x}")),
             Value::Hundredths(v) => write!(f, "{}.{:02}", v / 100, v % 100),
+            Value::Bytes(b) => b.iter().try_for_each(|b| write!(f, "{b:02x}")),
+            Value::PartialBytes(b) => b.iter().try_for_each(|b| match b {
+                Some(b) => write!(f, "{b:02x}"),
+                None => f.write_str("??"),
+            }),
             Value::List(names) => {
                 for (i, n) in names.iter().enumerate() {
                     if i > 0 {
@@ -113,6 +122,9 @@ pub enum VpnProtocol {
     Ike,
     Esp,
     Ah,
+    /// AmneziaWG: WireGuard with junk, prefixes and renumbered types
+    /// (its application protocol is `wireguard`).
+    AmneziaWg,
 }
 
 impl VpnProtocol {
@@ -123,6 +135,7 @@ impl VpnProtocol {
             VpnProtocol::Ike => "ike",
             VpnProtocol::Esp => "esp",
             VpnProtocol::Ah => "ah",
+            VpnProtocol::AmneziaWg => "amneziawg",
         }
     }
 
@@ -134,6 +147,7 @@ impl VpnProtocol {
             VpnProtocol::Ike => AppProto::Ike,
             VpnProtocol::Esp => AppProto::Esp,
             VpnProtocol::Ah => AppProto::Ah,
+            VpnProtocol::AmneziaWg => AppProto::WireGuard,
         })
     }
 }

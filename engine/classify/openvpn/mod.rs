@@ -113,12 +113,14 @@ mod state;
 #[cfg(test)]
 mod tests;
 mod tracker;
+pub mod xor;
 
 pub use dissector::*;
 pub use evidence::*;
 pub use packet::*;
 use state::*;
 pub use tracker::*;
+pub use xor::{OpenVpnXorTcp, OpenVpnXorUdp, XorClue};
 
 /// OpenVPN packets examined before an undecided flow is refused.
 pub const MAX_PACKETS: u16 = 32;
