@@ -17,6 +17,7 @@
 
 pub mod dissector;
 pub mod dns;
+pub mod evasion;
 pub mod facts;
 pub mod http;
 pub mod ipsec;
@@ -33,6 +34,7 @@ pub mod vpn;
 pub mod wireguard;
 
 pub use dissector::Confidence;
+pub use evasion::Evasion;
 pub use facts::{Clue, Evidence, Fact, Names};
 pub use state::{AppState, Packet, MAX_DATA_PACKETS};
 

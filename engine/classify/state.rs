@@ -29,18 +29,23 @@
 //! packets cost one branch.
 
 use super::dissector::{Carrier, Confidence, Findings, Input, Probe, Probing, Step};
+use super::evasion::watch::{SynData, MAX_SYN_DATA};
+use super::evasion::{self, Guard, Technique, Watch};
 use super::facts::Names;
 use super::links::Links;
-use super::reassembly::{Budget, Lost, Stream};
+use super::reassembly::{Budget, Lost, Placed, Stream};
 use super::registry::{Kind, Live};
 use super::AppProto;
 use crate::capture::Timestamp;
-use crate::decode::transport::{tcp_flags, Header};
+use crate::decode::transport::{tcp_flags, Header, TcpHeader};
 use crate::decode::Decoded;
 use crate::flow::{TO_CLIENT, TO_SERVER};
 
-/// Payload packets a flow may take to be classified.
+/// Payload packets a flow may take to be classified...
 pub const MAX_DATA_PACKETS: u32 = 24;
+/// ...unless they carried fewer bytes than this: the window is counted in
+/// bytes too, so a hello cut into hundreds of small pieces is still read.
+pub const WINDOW_BYTES: u32 = 8 * 1024;
 /// Packets after a verdict during which the deciding dissector is still
 /// fed (the TLS ServerHello).
 pub const REPLY_PACKETS: u32 = 12;
@@ -101,6 +106,13 @@ pub struct AppState {
     revision: u32,
     /// What reassembly could not buffer, of streams already released.
     lost: Lost,
+    /// Payload bytes inspected (since the last upgrade).
+    data_bytes: u32,
+    /// The receiver's judge of each copy (learns without allocating).
+    guard: Guard,
+    /// The client's latest SYN sequence number (several SYNs: the one the
+    /// SYN-ACK acknowledges counts).
+    syn_last: Option<u32>,
 }
 
 /// What a flow needs while it is classified.
@@ -111,6 +123,8 @@ struct Work {
     run: Running,
     /// Packets since the verdict, while the deciding dissector reads on.
     after_verdict: u32,
+    /// Evasion evidence.
+    watch: Watch,
 }
 
 /// The dissectors running on a flow.
@@ -207,37 +221,26 @@ impl AppState {
         };
         let mut out = Outcome::default();
         match p.decoded.transport.header {
-            Header::Tcp(h) => {
-                if h.has(tcp_flags::SYN) {
-                    self.syn[p.side].get_or_insert(h.seq);
-                }
-                if payload.is_empty() {
+            Header::Tcp(h) => match self.tcp(p, &h, &seen, &mut shared.budget, &mut out) {
+                Next::Go => {}
+                Next::Tick => {
                     self.tick(shared);
                     return;
                 }
-                let started = self
-                    .work
-                    .as_ref()
-                    .is_some_and(|w| w.streams[p.side].delivered() > 0);
-                if is_padding(h.flags, payload) && !started {
-                    return;
-                }
-                self.data_packets = self.data_packets.saturating_add(1);
-                let decided = !self.probing();
-                let work = self.work.get_or_insert_with(Box::default);
-                let Work { streams, run, .. } = &mut **work;
-                let stream = &mut streams[p.side];
-                if let Some(isn) = self.syn[p.side] {
-                    stream.syn(isn);
-                }
-                let refused = &mut self.refused;
-                stream.segment(h.seq, payload, &mut shared.budget, &mut |bytes| {
-                    run.stream(bytes, &seen, decided, refused, &mut out);
-                });
-            }
+                Next::Stop => return,
+            },
             Header::Udp => {
                 if payload.is_empty() {
                     return;
+                }
+                if self.probing() {
+                    let fooling = self.judge_datagram(p);
+                    if fooling != 0 {
+                        let work = self.work.get_or_insert_with(Box::default);
+                        work.watch.fake(fooling, &[], p.index);
+                        self.data_packets = self.data_packets.saturating_add(1);
+                        return;
+                    }
                 }
                 self.datagram(Carrier::Datagram, payload, &seen, &mut out);
             }
@@ -257,10 +260,13 @@ impl AppState {
         if self.done {
             return;
         }
-        let over = u32::from(self.data_packets) >= MAX_DATA_PACKETS && self.probing();
+        let over = u32::from(self.data_packets) >= MAX_DATA_PACKETS
+            && self.data_bytes >= WINDOW_BYTES
+            && self.probing();
         let end = match p.decoded.transport.header {
             Header::Tcp(_) => over || self.exhausted(),
             Header::Udp => {
+                let over = u32::from(self.data_packets) >= MAX_DATA_PACKETS && self.probing();
                 let open = self.work.as_ref().is_some_and(|w| !w.run.live.is_empty());
                 !self.probing() || over || !open && self.data_packets >= IDLE_DATAGRAMS
             }
@@ -269,6 +275,234 @@ impl AppState {
         if end {
             self.finish(shared);
         }
+    }
+
+    /// A TCP packet: judged as its receiver would judge it, then, if the
+    /// receiver takes it, its bytes into the side's stream.
+    fn tcp(
+        &mut self,
+        p: &Packet<'_, '_>,
+        h: &TcpHeader,
+        seen: &Seen<'_>,
+        budget: &mut Budget,
+        out: &mut Outcome,
+    ) -> Next {
+        let payload = p.decoded.transport.payload;
+        let copy = self.guard.tcp(p.decoded, h, p.side);
+        if h.has(tcp_flags::SYN) {
+            if copy.fooling != 0 {
+                if !payload.is_empty() && self.probing() {
+                    let work = self.work.get_or_insert_with(Box::default);
+                    work.watch.fake(copy.fooling, payload, p.index);
+                }
+                return Next::Stop;
+            }
+            self.syn[p.side].get_or_insert(h.seq);
+            if p.side == TO_SERVER {
+                self.syn_last = Some(h.seq);
+                if !payload.is_empty() {
+                    // Data in a SYN: held until the SYN-ACK tells whether
+                    // the server took it.
+                    let work = self.work.get_or_insert_with(Box::default);
+                    work.watch.syn_data.get_or_insert_with(|| SynData {
+                        seq: h.seq,
+                        bytes: payload[..payload.len().min(MAX_SYN_DATA)].to_vec(),
+                        packet: p.index,
+                    });
+                    return Next::Stop;
+                }
+            } else if h.has(tcp_flags::ACK) {
+                self.syn_acked(h.ack, seen, budget, out);
+            }
+            if payload.is_empty() {
+                return Next::Tick;
+            }
+            // A SYN-ACK's data starts after its SYN.
+            self.data_packets = self.data_packets.saturating_add(1);
+            self.feed(
+                p.side,
+                h.seq.wrapping_add(1),
+                payload,
+                None,
+                seen,
+                budget,
+                out,
+            );
+            return Next::Go;
+        }
+        if payload.is_empty() {
+            return Next::Tick;
+        }
+        let started = self
+            .work
+            .as_ref()
+            .is_some_and(|w| w.streams[p.side].delivered() > 0);
+        if is_padding(h.flags, payload) && !started {
+            return Next::Stop;
+        }
+        self.data_packets = self.data_packets.saturating_add(1);
+        self.data_bytes = self.data_bytes.saturating_add(payload.len() as u32);
+        if p.side == TO_SERVER {
+            self.syn_data_resent(h.seq, seen, budget, out);
+        }
+        let probing = self.probing();
+        if copy.fooling != 0 {
+            let work = self.work.get_or_insert_with(Box::default);
+            work.watch.fake(copy.fooling, payload, p.index);
+            return Next::Go;
+        }
+        let placed = self.feed(p.side, h.seq, payload, copy.urgent, seen, budget, out);
+        if placed.in_order {
+            self.guard.in_order(p.side, &copy);
+        }
+        let Some(work) = self.work.as_mut() else {
+            return Next::Go;
+        };
+        let watch = &mut work.watch;
+        if placed.off_sequence {
+            watch.fake(evasion::fooling::BADSEQ, payload, p.index);
+            return Next::Go;
+        }
+        if probing {
+            watch.ip(&p.decoded.ip, p.index);
+            if placed.overlapped_start {
+                watch.found.note(Technique::SeqOvl, 0, Some(p.index));
+            }
+            if copy.urgent.is_some_and(|u| u > 0) {
+                watch.found.note(Technique::Oob, 0, Some(p.index));
+                if placed.held {
+                    watch.found.note(Technique::Disorder, 0, Some(p.index));
+                }
+            }
+            if p.side == TO_SERVER {
+                watch.piece(placed.at, placed.len, p.index, placed.held);
+            }
+        }
+        Next::Go
+    }
+
+    /// Valid bytes of `side` at sequence number `seq` into its stream, and
+    /// what becomes contiguous to the dissectors. `urgent`: the segment's
+    /// urgent pointer (the byte it marks is removed).
+    #[allow(clippy::too_many_arguments)]
+    fn feed(
+        &mut self,
+        side: usize,
+        seq: u32,
+        bytes: &[u8],
+        urgent: Option<u16>,
+        seen: &Seen<'_>,
+        budget: &mut Budget,
+        out: &mut Outcome,
+    ) -> Placed {
+        let decided = !self.probing();
+        let work = self.work.get_or_insert_with(Box::default);
+        let Work {
+            streams,
+            run,
+            watch,
+            ..
+        } = &mut **work;
+        let stream = &mut streams[side];
+        if let Some(isn) = self.syn[side] {
+            stream.rebase(isn, budget);
+        }
+        if let Some(u) = urgent.filter(|&u| u > 0) {
+            stream.urgent(seq.wrapping_add(u32::from(u) - 1));
+        }
+        let refused = &mut self.refused;
+        let client = side == TO_SERVER && !decided;
+        stream.segment(seq, bytes, budget, &mut |b| {
+            if client {
+                watch.client_bytes(b);
+            }
+            run.stream(b, seen, decided, refused, out);
+        })
+    }
+
+    /// The SYN-ACK acknowledges `ack`: the client SYN it answers gives the
+    /// client stream's start (of several SYNs, that one), and SYN data it
+    /// covers was taken; SYN data it does not cover was not.
+    fn syn_acked(&mut self, ack: u32, seen: &Seen<'_>, budget: &mut Budget, out: &mut Outcome) {
+        let isn = ack.wrapping_sub(1);
+        if let Some(d) = self.work.as_mut().and_then(|w| w.watch.syn_data.take()) {
+            if ack == d.seq.wrapping_add(1).wrapping_add(d.bytes.len() as u32) {
+                self.syn[TO_SERVER] = Some(d.seq);
+                self.take_syn_data(d, seen, budget, out);
+                return;
+            }
+            if let Some(w) = self.work.as_mut() {
+                w.watch.syn_refused(&d);
+            }
+        }
+        if self.syn_last == Some(isn) {
+            self.syn[TO_SERVER] = Some(isn);
+        }
+    }
+
+    /// A client data segment at `seq` while SYN data waits: at the SYN's
+    /// sequence number + 1 it is the data sent again (the server did not
+    /// take it); anywhere else, the SYN data was taken.
+    fn syn_data_resent(
+        &mut self,
+        seq: u32,
+        seen: &Seen<'_>,
+        budget: &mut Budget,
+        out: &mut Outcome,
+    ) {
+        let Some(d) = self.work.as_mut().and_then(|w| w.watch.syn_data.take()) else {
+            return;
+        };
+        if seq == d.seq.wrapping_add(1) {
+            if let Some(w) = self.work.as_mut() {
+                w.watch.syn_refused(&d);
+            }
+        } else {
+            self.take_syn_data(d, seen, budget, out);
+        }
+    }
+
+    /// SYN data the server took: the stream's first bytes.
+    fn take_syn_data(
+        &mut self,
+        d: SynData,
+        seen: &Seen<'_>,
+        budget: &mut Budget,
+        out: &mut Outcome,
+    ) {
+        let at = Seen {
+            side: TO_SERVER,
+            packet: d.packet,
+            ..*seen
+        };
+        self.data_packets = self.data_packets.saturating_add(1);
+        self.data_bytes = self.data_bytes.saturating_add(d.bytes.len() as u32);
+        self.feed(
+            TO_SERVER,
+            d.seq.wrapping_add(1),
+            &d.bytes,
+            None,
+            &at,
+            budget,
+            out,
+        );
+    }
+
+    /// A UDP datagram as its receiver judges it (checksum, TTL, IPv6
+    /// headers; a QUIC client Initial under 1,200 bytes): the fooling bits
+    /// of a decoy, or 0.
+    fn judge_datagram(&mut self, p: &Packet<'_, '_>) -> u16 {
+        let payload = p.decoded.transport.payload;
+        // Only a datagram that could be a QUIC long header is judged: the
+        // decoys desync tools send are QUIC Initials.
+        if payload.first().is_none_or(|b| b & 0x80 == 0) {
+            return 0;
+        }
+        let mut f = self.guard.udp(p.decoded, p.side);
+        if p.side == TO_SERVER && quic_initial(payload) && payload.len() < 1200 {
+            f |= evasion::fooling::SHORT_INITIAL;
+        }
+        f
     }
 
     /// A datagram (or IP payload) for the dissectors of `carrier`.
@@ -347,6 +581,7 @@ impl AppState {
         if upgraded {
             self.reopened = true;
             self.data_packets = 0;
+            self.data_bytes = 0;
             if let Some(work) = self.work.as_mut() {
                 work.after_verdict = 0;
             }
@@ -355,6 +590,12 @@ impl AppState {
         if let Some((proto, _)) = verdict.filter(|_| first_verdict) {
             self.proto = proto;
             self.reopened = false;
+            // The client's first message is complete: judge its shape.
+            let mss = self.guard.mss(TO_CLIENT);
+            if let Some(w) = self.work.as_mut() {
+                let end = w.streams[TO_SERVER].delivered();
+                w.watch.close(end, mss);
+            }
         }
         // What rules look at: the protocol, the names and the hello.
         if first_verdict || found.facts.iter().any(|f| f.is_rule_visible()) {
@@ -435,6 +676,21 @@ impl AppState {
             for s in work.streams.iter_mut() {
                 self.lost.add(s.lost());
                 s.release(&mut shared.budget);
+            }
+            // SYN data no SYN-ACK or later segment ruled on: taken only if
+            // the SYN asked for TCP Fast Open.
+            if let Some(d) = work.watch.syn_data.take() {
+                if !self.guard.tfo(TO_SERVER) {
+                    work.watch.syn_refused(&d);
+                }
+            }
+            if !work.watch.found.is_empty() {
+                let mine = self.names.get_or_insert_with(Box::default);
+                match mine.evasion.as_mut() {
+                    Some(e) => e.merge(&work.watch.found),
+                    None => mine.evasion = Some(Box::new(work.watch.found)),
+                }
+                self.revision = self.revision.wrapping_add(1);
             }
         }
         self.done = true;
@@ -642,6 +898,30 @@ impl Running {
     }
 }
 
+/// What to do after a TCP packet's judgement.
+enum Next {
+    /// Its bytes were taken (or judged): go on.
+    Go,
+    /// No payload: a tick after a verdict.
+    Tick,
+    /// Nothing to do.
+    Stop,
+}
+
+/// True for a QUIC v1 or v2 long-header Initial packet.
+fn quic_initial(b: &[u8]) -> bool {
+    let (Some(&first), Some(version)) = (b.first(), crate::bytes::be32(b, 1)) else {
+        return false;
+    };
+    let ty = (first >> 4) & 3;
+    first & 0xc0 == 0xc0
+        && match version {
+            1 => ty == 0,
+            0x6b33_43cf => ty == 1,
+            _ => false,
+        }
+}
+
 /// A few zero bytes on a bare ACK before a stream has started: Ethernet
 /// padding counted into the IP length by a broken sender or middlebox, not
 /// data (the peer goes on as if it had not received them). Taking them as
@@ -675,6 +955,7 @@ mod tests {
             },
             tunnels: 0,
             truncated: false,
+            ip: Default::default(),
         }
     }
 

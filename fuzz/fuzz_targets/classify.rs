@@ -45,6 +45,7 @@ fn packet(kind: u8, seq: u32, payload: &[u8]) -> Decoded<'_> {
         },
         tunnels: 0,
         truncated: false,
+        ip: Default::default(),
     }
 }
 

@@ -1,0 +1,328 @@
+//! The receiver's judgement of one copy: would the host it is sent to take
+//! this segment or datagram into its stream?
+//!
+//! A [`Guard`] per flow learns, from the packets before, what each side
+//! normally does — its TTL, whether its checksums validate, its SYN's
+//! options, its latest timestamp — and a copy that breaks what the
+//! receiver enforces is invalid, with the reason as a [`fooling`] bit:
+//!
+//! - **checksum** wrong, but only when an earlier packet of the same
+//!   direction validated (a capture on the sending host shows offloaded
+//!   checksums as wrong on every packet);
+//! - **TTL / hop limit** at least [`TTL_MARGIN`] below the side's first
+//!   packet (the SYN): a decoy set to die between the DPI and the server;
+//! - **MD5 signature** option (RFC 2385) the SYN did not carry;
+//! - **timestamp** older than the side's latest in-order one by more than
+//!   one tick (PAWS, RFC 7323);
+//! - **no ACK flag** on data once the handshake was seen;
+//! - **IPv6** Hop-by-Hop header not first, or twice (RFC 8200).
+//!
+//! Sequence numbers outside the window are judged by reassembly, which
+//! knows the window ([`crate::classify::reassembly`]). The guard lives in
+//! each flow's state without allocating (20 bytes); checksums are computed
+//! only while a flow is classified, so a decided flow costs nothing.
+
+use super::fooling;
+use crate::decode::ip::{ext, proto};
+use crate::decode::transport::{tcp_flags, TcpHeader};
+use crate::decode::Decoded;
+use crate::flow::TO_CLIENT;
+
+/// TCP URG flag.
+pub const URG: u8 = 0x20;
+/// How far below a side's usual TTL a copy must be to be taken for one that
+/// cannot arrive (route changes move it by one or two).
+pub const TTL_MARGIN: u8 = 8;
+
+/// What one side of the flow does, as learnt so far.
+#[derive(Clone, Copy, Debug, Default)]
+struct Side {
+    /// TTL of the side's SYN (or first packet); 0 unknown.
+    ttl: u8,
+    flags: u8,
+    /// The MSS its SYN announced (the most the other side sends).
+    mss: u16,
+    /// Latest timestamp value of an accepted in-order segment.
+    ts_recent: u32,
+}
+
+const SYN_SEEN: u8 = 1;
+const MD5: u8 = 2;
+const TFO: u8 = 4;
+const SUM_GOOD: u8 = 8;
+const TS_SEEN: u8 = 16;
+
+/// The per-flow judge of TCP copies.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Guard {
+    sides: [Side; 2],
+    /// A SYN-ACK was seen: data must carry ACK.
+    established: bool,
+}
+
+/// The TCP options the judge reads from one segment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TcpOptions {
+    pub mss: Option<u16>,
+    pub md5: bool,
+    /// TCP Fast Open (kind 34, or the experimental 254 with magic 0xF989).
+    pub tfo: bool,
+    pub tsval: Option<u32>,
+}
+
+/// Reads the options of the TCP header at the start of `segment`.
+pub fn tcp_options(segment: &[u8]) -> TcpOptions {
+    let mut o = TcpOptions::default();
+    let Some(&off) = segment.get(12) else {
+        return o;
+    };
+    let end = (usize::from(off >> 4) * 4).min(segment.len());
+    let mut i = 20;
+    while i < end {
+        let kind = segment[i];
+        match kind {
+            0 => break,
+            1 => {
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let Some(&len) = segment.get(i + 1) else {
+            break;
+        };
+        let len = usize::from(len);
+        if len < 2 || i + len > end {
+            break;
+        }
+        let body = &segment[i + 2..i + len];
+        match (kind, body.len()) {
+            (2, 2) => o.mss = Some(u16::from_be_bytes([body[0], body[1]])),
+            (8, 8) => o.tsval = Some(u32::from_be_bytes([body[0], body[1], body[2], body[3]])),
+            (19, _) => o.md5 = true,
+            (34, _) => o.tfo = true,
+            (254, n) if n >= 2 && body[..2] == [0xf9, 0x89] => o.tfo = true,
+            _ => {}
+        }
+        i += len;
+    }
+    o
+}
+
+/// The urgent pointer of the TCP header at the start of `segment`.
+pub fn urgent_pointer(segment: &[u8]) -> u16 {
+    crate::bytes::be16(segment, 18).unwrap_or(0)
+}
+
+/// Is the TCP or UDP checksum right? `None` when it cannot be told: the
+/// packet was cut by the snaplen, or an IPv4 UDP datagram without one.
+pub fn checksum_ok(d: &Decoded<'_>) -> Option<bool> {
+    let seg = d.ip.segment;
+    if d.truncated || seg.is_empty() {
+        return None;
+    }
+    let at = match d.proto {
+        proto::TCP => 16,
+        proto::UDP => 6,
+        _ => return None,
+    };
+    let stored = crate::bytes::be16(seg, at)?;
+    if d.proto == proto::UDP && stored == 0 && d.src.is_ipv4() {
+        return None;
+    }
+    let len = seg.len() as u32;
+    let mut sum: u64 = 0;
+    match (d.src, d.dst) {
+        (std::net::IpAddr::V4(s), std::net::IpAddr::V4(t)) => {
+            sum += add_bytes(&s.octets()) + add_bytes(&t.octets());
+        }
+        (std::net::IpAddr::V6(s), std::net::IpAddr::V6(t)) => {
+            sum += add_bytes(&s.octets()) + add_bytes(&t.octets());
+        }
+        _ => return None,
+    }
+    sum += u64::from(d.proto) + u64::from(len >> 16) + u64::from(len & 0xffff);
+    sum += add_bytes(seg);
+    while sum >> 16 != 0 {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    Some(sum == 0xffff)
+}
+
+/// The 16-bit big-endian words of `b` added (an odd last byte padded).
+fn add_bytes(b: &[u8]) -> u64 {
+    let mut sum = 0u64;
+    let mut chunks = b.chunks_exact(2);
+    for c in &mut chunks {
+        sum += u64::from(u16::from_be_bytes([c[0], c[1]]));
+    }
+    if let [last] = chunks.remainder() {
+        sum += u64::from(*last) << 8;
+    }
+    sum
+}
+
+/// A TCP copy as its receiver judges it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TcpCopy {
+    /// [`fooling`] bits: why the receiver drops it (0: it takes it).
+    pub fooling: u16,
+    pub options: TcpOptions,
+    /// The urgent pointer, when the URG flag is set.
+    pub urgent: Option<u16>,
+}
+
+impl Guard {
+    /// The MSS side `side`'s SYN announced (what the other side may send).
+    pub fn mss(&self, side: usize) -> Option<u16> {
+        Some(self.sides[side].mss).filter(|&m| m != 0)
+    }
+
+    /// True when side `side`'s SYN asked for TCP Fast Open.
+    pub fn tfo(&self, side: usize) -> bool {
+        self.sides[side].flags & TFO != 0
+    }
+
+    /// True once the handshake's SYN-ACK was seen.
+    pub fn established(&self) -> bool {
+        self.established
+    }
+
+    /// Judges a TCP packet of `side`; learns from it if it is valid.
+    pub fn tcp(&mut self, d: &Decoded<'_>, h: &TcpHeader, side: usize) -> TcpCopy {
+        let seg = d.ip.segment;
+        let options = tcp_options(seg);
+        let urgent = (h.flags & URG != 0).then(|| urgent_pointer(seg));
+        let s = &mut self.sides[side];
+        let data = !d.transport.payload.is_empty();
+        let syn = h.has(tcp_flags::SYN);
+        let mut f = 0;
+        // Checksums: once one validates, later ones are evidence.
+        if data || syn || s.flags & SUM_GOOD == 0 {
+            match checksum_ok(d) {
+                Some(true) => s.flags |= SUM_GOOD,
+                Some(false) if s.flags & SUM_GOOD != 0 => f |= fooling::BADSUM,
+                _ => {}
+            }
+        }
+        if syn {
+            if f == 0 {
+                s.ttl = d.ip.ttl;
+                s.flags |= SYN_SEEN;
+                if options.md5 {
+                    s.flags |= MD5;
+                }
+                if options.tfo {
+                    s.flags |= TFO;
+                }
+                if let Some(m) = options.mss {
+                    s.mss = m;
+                }
+                if let Some(t) = options.tsval {
+                    s.ts_recent = t;
+                    s.flags |= TS_SEEN;
+                }
+                if side == TO_CLIENT && h.has(tcp_flags::ACK) {
+                    self.established = true;
+                }
+            }
+            return TcpCopy {
+                fooling: f,
+                options,
+                urgent,
+            };
+        }
+        if s.ttl == 0 {
+            s.ttl = d.ip.ttl;
+        }
+        if data {
+            if d.ip.ttl != 0 && d.ip.ttl.saturating_add(TTL_MARGIN) <= s.ttl {
+                f |= fooling::TTL;
+            }
+            if options.md5 && s.flags & (SYN_SEEN | MD5) == SYN_SEEN {
+                f |= fooling::MD5SIG;
+            }
+            if let Some(t) = options.tsval {
+                if s.flags & TS_SEEN != 0 && s.ts_recent.wrapping_sub(t) as i32 > 1 {
+                    f |= fooling::TS;
+                }
+            }
+            if !h.has(tcp_flags::ACK) && self.established {
+                f |= fooling::DATANOACK;
+            }
+            if d.ip.ext & ext::MISPLACED_HBH != 0 {
+                f |= fooling::IPV6_EXT;
+            }
+        }
+        TcpCopy {
+            fooling: f,
+            options,
+            urgent,
+        }
+    }
+
+    /// A valid segment of `side` was taken in order: its timestamp is the
+    /// side's latest.
+    pub fn in_order(&mut self, side: usize, copy: &TcpCopy) {
+        if let Some(t) = copy.options.tsval {
+            let s = &mut self.sides[side];
+            if s.flags & TS_SEEN == 0 || t.wrapping_sub(s.ts_recent) as i32 > 0 {
+                s.ts_recent = t;
+                s.flags |= TS_SEEN;
+            }
+        }
+    }
+
+    /// Judges a UDP datagram of `side` (checksum and TTL); learns from it.
+    pub fn udp(&mut self, d: &Decoded<'_>, side: usize) -> u16 {
+        let s = &mut self.sides[side];
+        let mut f = 0;
+        match checksum_ok(d) {
+            Some(true) => s.flags |= SUM_GOOD,
+            Some(false) if s.flags & SUM_GOOD != 0 => f |= fooling::BAD_UDP_CHECKSUM,
+            _ => {}
+        }
+        if s.ttl == 0 {
+            s.ttl = d.ip.ttl;
+        } else if d.ip.ttl != 0 && d.ip.ttl.saturating_add(TTL_MARGIN) <= s.ttl {
+            f |= fooling::TTL;
+        }
+        if d.ip.ext & ext::MISPLACED_HBH != 0 {
+            f |= fooling::IPV6_EXT;
+        }
+        f
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_of_a_real_syn() {
+        // The TCP header of frame 1 of the nDPI corpus' 443-curl.pcap.
+        const SYN: [u8; 44] = [
+            0xd8, 0xe3, 0x01, 0xbb, 0xcc, 0x77, 0x76, 0x95, 0x00, 0x00, 0x00, 0x00, 0xb0, 0x02,
+            0xff, 0xff, 0x7b, 0xc1, 0x00, 0x00, 0x02, 0x04, 0x05, 0xb4, 0x01, 0x03, 0x03, 0x05,
+            0x01, 0x01, 0x08, 0x0a, 0x1e, 0x62, 0x45, 0xb7, 0x00, 0x00, 0x00, 0x00, 0x04, 0x02,
+            0x00, 0x00,
+        ];
+        let o = tcp_options(&SYN);
+        assert_eq!(o.mss, Some(1460));
+        assert_eq!(o.tsval, Some(0x1e6245b7));
+        assert!(!o.md5 && !o.tfo);
+        // Cut anywhere: no panic, what is whole is read.
+        for n in 0..SYN.len() {
+            let _ = tcp_options(&SYN[..n]);
+        }
+        let mut md5 = SYN.to_vec();
+        md5[40] = 19;
+        md5[41] = 2;
+        assert!(tcp_options(&md5).md5);
+    }
+
+    #[test]
+    fn ones_complement() {
+        assert_eq!(add_bytes(&[0x12, 0x34, 0x56]), 0x1234 + 0x5600);
+    }
+}
