@@ -41,9 +41,10 @@
 pub const DEPTH: u32 = 64 * 1024;
 /// Out-of-order bytes buffered per direction.
 pub const MAX_PENDING: usize = 32 * 1024;
-/// Out-of-order segments buffered per direction (adjacent ones are
-/// merged, so a message in hundreds of pieces in any order fits).
-const MAX_SEGMENTS: usize = 64;
+/// Out-of-order segments buffered per direction. Adjacent ones are joined,
+/// so a message in N pieces in any order holds at most N/2 runs: a hello in
+/// 300 pieces fits (the bytes stay under [`MAX_PENDING`] and the budget).
+const MAX_SEGMENTS: usize = 256;
 /// A segment further ahead than this is outside any window a receiver
 /// offers at a connection's start.
 pub const WINDOW: u32 = 1 << 20;

@@ -223,10 +223,11 @@ impl AppState {
         match p.decoded.transport.header {
             Header::Tcp(h) => match self.tcp(p, &h, &seen, &mut shared.budget, &mut out) {
                 Next::Go => {}
-                Next::Tick => {
+                Next::Tick if out.is_empty() => {
                     self.tick(shared);
                     return;
                 }
+                Next::Tick => {}
                 Next::Stop => return,
             },
             Header::Udp => {
@@ -240,6 +241,10 @@ impl AppState {
                         work.watch.fake(fooling, &[], p.index);
                         self.data_packets = self.data_packets.saturating_add(1);
                         return;
+                    }
+                    if p.decoded.ip.ext != 0 || p.decoded.ip.fragments > 1 {
+                        let work = self.work.get_or_insert_with(Box::default);
+                        work.watch.ip(&p.decoded.ip, p.index);
                     }
                 }
                 self.datagram(Carrier::Datagram, payload, &seen, &mut out);
@@ -289,6 +294,9 @@ impl AppState {
     ) -> Next {
         let payload = p.decoded.transport.payload;
         let copy = self.guard.tcp(p.decoded, h, p.side);
+        if p.side == TO_CLIENT && h.has(tcp_flags::ACK) {
+            self.server_acked(h.ack, seen, budget, out);
+        }
         if h.has(tcp_flags::SYN) {
             if copy.fooling != 0 {
                 if !payload.is_empty() && self.probing() {
@@ -314,21 +322,9 @@ impl AppState {
             } else if h.has(tcp_flags::ACK) {
                 self.syn_acked(h.ack, seen, budget, out);
             }
-            if payload.is_empty() {
-                return Next::Tick;
-            }
-            // A SYN-ACK's data starts after its SYN.
-            self.data_packets = self.data_packets.saturating_add(1);
-            self.feed(
-                p.side,
-                h.seq.wrapping_add(1),
-                payload,
-                None,
-                seen,
-                budget,
-                out,
-            );
-            return Next::Go;
+            // Data on a SYN-ACK is not taken by a client that did not ask
+            // for Fast Open (and is junk in the captures that show it).
+            return Next::Tick;
         }
         if payload.is_empty() {
             return Next::Tick;
@@ -351,6 +347,23 @@ impl AppState {
             work.watch.fake(copy.fooling, payload, p.index);
             return Next::Go;
         }
+        if p.side == TO_SERVER {
+            let work = self.work.get_or_insert_with(Box::default);
+            if copy.suspect != 0 {
+                let (real, held) = work.watch.suspect(copy.suspect, h.seq, payload, p.index);
+                self.take_suspects(real, seen, budget, out);
+                if held {
+                    return Next::Go;
+                }
+            }
+            let Some(work) = self.work.as_mut() else {
+                return Next::Go;
+            };
+            if !work.watch.suspects.is_empty() {
+                let real = work.watch.rule_suspects(h.seq, payload);
+                self.take_suspects(real, seen, budget, out);
+            }
+        }
         let placed = self.feed(p.side, h.seq, payload, copy.urgent, seen, budget, out);
         if placed.in_order {
             self.guard.in_order(p.side, &copy);
@@ -359,7 +372,7 @@ impl AppState {
             return Next::Go;
         };
         let watch = &mut work.watch;
-        if placed.off_sequence {
+        if placed.off_sequence && p.side == TO_SERVER {
             watch.fake(evasion::fooling::BADSEQ, payload, p.index);
             return Next::Go;
         }
@@ -418,6 +431,48 @@ impl AppState {
             }
             run.stream(b, seen, decided, refused, out);
         })
+    }
+
+    /// The server acknowledged client bytes up to `ack`: suspect copies it
+    /// covers were taken (the capture shows offloaded checksums).
+    fn server_acked(&mut self, ack: u32, seen: &Seen<'_>, budget: &mut Budget, out: &mut Outcome) {
+        let Some(w) = self.work.as_mut().filter(|w| !w.watch.suspects.is_empty()) else {
+            return;
+        };
+        let taken = w.watch.acked_suspects(ack);
+        if !taken.is_empty() {
+            if taken
+                .iter()
+                .any(|s| s.fooling & evasion::fooling::BADSUM != 0)
+            {
+                self.guard.offload(TO_SERVER);
+            }
+            self.take_suspects(taken, seen, budget, out);
+        }
+    }
+
+    /// Suspect client copies found real: into the stream.
+    fn take_suspects(
+        &mut self,
+        real: Vec<evasion::watch::Suspect>,
+        seen: &Seen<'_>,
+        budget: &mut Budget,
+        out: &mut Outcome,
+    ) {
+        for s in real {
+            let at = Seen {
+                side: TO_SERVER,
+                packet: s.packet,
+                ..*seen
+            };
+            let placed = self.feed(TO_SERVER, s.seq, &s.bytes, None, &at, budget, out);
+            if placed.off_sequence {
+                if let Some(w) = self.work.as_mut() {
+                    w.watch
+                        .fake(s.fooling | evasion::fooling::BADSEQ, &s.bytes, s.packet);
+                }
+            }
+        }
     }
 
     /// The SYN-ACK acknowledges `ack`: the client SYN it answers gives the
@@ -498,11 +553,15 @@ impl AppState {
         if payload.first().is_none_or(|b| b & 0x80 == 0) {
             return 0;
         }
-        let mut f = self.guard.udp(p.decoded, p.side);
-        if p.side == TO_SERVER && quic_initial(payload) && payload.len() < 1200 {
-            f |= evasion::fooling::SHORT_INITIAL;
+        let f = self.guard.udp(p.decoded, p.side);
+        if p.side != TO_SERVER || !quic_initial(payload) {
+            return 0;
         }
-        f
+        f | if payload.len() < 1200 {
+            evasion::fooling::SHORT_INITIAL
+        } else {
+            0
+        }
     }
 
     /// A datagram (or IP payload) for the dissectors of `carrier`.
@@ -590,12 +649,6 @@ impl AppState {
         if let Some((proto, _)) = verdict.filter(|_| first_verdict) {
             self.proto = proto;
             self.reopened = false;
-            // The client's first message is complete: judge its shape.
-            let mss = self.guard.mss(TO_CLIENT);
-            if let Some(w) = self.work.as_mut() {
-                let end = w.streams[TO_SERVER].delivered();
-                w.watch.close(end, mss);
-            }
         }
         // What rules look at: the protocol, the names and the hello.
         if first_verdict || found.facts.iter().any(|f| f.is_rule_visible()) {
@@ -612,6 +665,18 @@ impl AppState {
                 mine.add(fact);
             }
             mine.evidence.extend(found.evidence);
+        }
+        if first_verdict {
+            // The client's first message is complete: judge its shape.
+            let mss = self.guard.mss(TO_CLIENT);
+            let name = self.names.as_ref().and_then(|n| {
+                let tls = n.tls.as_ref().and_then(|t| t.sni.as_deref());
+                tls.or(n.http.as_ref().and_then(|h| h.hostname.as_deref()))
+            });
+            if let Some(w) = self.work.as_mut() {
+                let end = w.streams[TO_SERVER].delivered();
+                w.watch.close(end, mss, name);
+            }
         }
         if !first_verdict && !self.probing() {
             if let Some(work) = self.work.as_mut() {
@@ -699,6 +764,12 @@ impl AppState {
     /// The flow ends: frees what is held.
     pub fn close(&mut self, shared: &mut Shared) {
         self.finish(shared);
+    }
+}
+
+impl Outcome {
+    fn is_empty(&self) -> bool {
+        self.carrier.is_none() && self.verdict.is_none() && self.found.is_empty() && !self.upgraded
     }
 }
 

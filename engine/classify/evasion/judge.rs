@@ -8,14 +8,20 @@
 //!
 //! - **checksum** wrong, but only when an earlier packet of the same
 //!   direction validated (a capture on the sending host shows offloaded
-//!   checksums as wrong on every packet);
+//!   checksums as wrong), and then only a *suspect*: it is a fake when a
+//!   valid copy of the same bytes follows, real when the peer acknowledges
+//!   it (some hosts offload checksums of data segments only);
 //! - **TTL / hop limit** at least [`TTL_MARGIN`] below the side's first
-//!   packet (the SYN): a decoy set to die between the DPI and the server;
+//!   packet (the SYN): a decoy set to die between the DPI and the server —
+//!   a suspect too, as honest paths change;
 //! - **MD5 signature** option (RFC 2385) the SYN did not carry;
 //! - **timestamp** older than the side's latest in-order one by more than
 //!   one tick (PAWS, RFC 7323);
 //! - **no ACK flag** on data once the handshake was seen;
 //! - **IPv6** Hop-by-Hop header not first, or twice (RFC 8200).
+//!
+//! Only the client's copies are judged: desync tools run on the client, and
+//! a server's side varies for honest reasons (a SYN proxy's TTL).
 //!
 //! Sequence numbers outside the window are judged by reassembly, which
 //! knows the window ([`crate::classify::reassembly`]). The guard lives in
@@ -26,7 +32,7 @@ use super::fooling;
 use crate::decode::ip::{ext, proto};
 use crate::decode::transport::{tcp_flags, TcpHeader};
 use crate::decode::Decoded;
-use crate::flow::TO_CLIENT;
+use crate::flow::{TO_CLIENT, TO_SERVER};
 
 /// TCP URG flag.
 pub const URG: u8 = 0x20;
@@ -51,6 +57,7 @@ const MD5: u8 = 2;
 const TFO: u8 = 4;
 const SUM_GOOD: u8 = 8;
 const TS_SEEN: u8 = 16;
+const OFFLOAD: u8 = 32;
 
 /// The per-flow judge of TCP copies.
 #[derive(Clone, Copy, Debug, Default)]
@@ -167,6 +174,13 @@ fn add_bytes(b: &[u8]) -> u64 {
 pub struct TcpCopy {
     /// [`fooling`] bits: why the receiver drops it (0: it takes it).
     pub fooling: u16,
+    /// [`fooling`] bits (BADSUM, TTL) that make it *suspect*: its checksum
+    /// is wrong although earlier packets of the side validated (a decoy, or
+    /// a host that offloads checksums of some packets only), or its TTL is
+    /// far below the SYN's (a decoy, or a path that changed). Its bytes
+    /// wait: a valid copy of the same range makes it a fake, the peer
+    /// acknowledging it makes it real.
+    pub suspect: u16,
     pub options: TcpOptions,
     /// The urgent pointer, when the URG flag is set.
     pub urgent: Option<u16>,
@@ -197,11 +211,15 @@ impl Guard {
         let data = !d.transport.payload.is_empty();
         let syn = h.has(tcp_flags::SYN);
         let mut f = 0;
-        // Checksums: once one validates, later ones are evidence.
+        let mut suspect = 0;
+        // Checksums: once one validates, a wrong one makes its data suspect
+        // (see [`TcpCopy::suspect`]).
         if data || syn || s.flags & SUM_GOOD == 0 {
             match checksum_ok(d) {
                 Some(true) => s.flags |= SUM_GOOD,
-                Some(false) if s.flags & SUM_GOOD != 0 => f |= fooling::BADSUM,
+                Some(false) if s.flags & (SUM_GOOD | OFFLOAD) == SUM_GOOD => {
+                    suspect |= fooling::BADSUM;
+                }
                 _ => {}
             }
         }
@@ -228,6 +246,7 @@ impl Guard {
             }
             return TcpCopy {
                 fooling: f,
+                suspect: 0,
                 options,
                 urgent,
             };
@@ -235,9 +254,11 @@ impl Guard {
         if s.ttl == 0 {
             s.ttl = d.ip.ttl;
         }
-        if data {
+        // Desync tools run on the client: only its copies are judged (a
+        // server's SYN-ACK may come from a SYN proxy with another TTL).
+        if data && side == TO_SERVER {
             if d.ip.ttl != 0 && d.ip.ttl.saturating_add(TTL_MARGIN) <= s.ttl {
-                f |= fooling::TTL;
+                suspect |= fooling::TTL;
             }
             if options.md5 && s.flags & (SYN_SEEN | MD5) == SYN_SEEN {
                 f |= fooling::MD5SIG;
@@ -254,11 +275,22 @@ impl Guard {
                 f |= fooling::IPV6_EXT;
             }
         }
+        if side != TO_SERVER || f != 0 {
+            suspect = 0;
+        }
         TcpCopy {
             fooling: f,
+            suspect,
             options,
             urgent,
         }
+    }
+
+    /// A copy of `side` with a wrong checksum was taken by its receiver (the
+    /// peer acknowledged it): the capture shows checksum offload, wrong
+    /// checksums of that side are no evidence any more.
+    pub fn offload(&mut self, side: usize) {
+        self.sides[side].flags |= OFFLOAD;
     }
 
     /// A valid segment of `side` was taken in order: its timestamp is the
@@ -282,7 +314,7 @@ impl Guard {
             Some(false) if s.flags & SUM_GOOD != 0 => f |= fooling::BAD_UDP_CHECKSUM,
             _ => {}
         }
-        if s.ttl == 0 {
+        if s.ttl == 0 || d.ip.ttl > s.ttl {
             s.ttl = d.ip.ttl;
         } else if d.ip.ttl != 0 && d.ip.ttl.saturating_add(TTL_MARGIN) <= s.ttl {
             f |= fooling::TTL;

@@ -11,6 +11,7 @@
 //! the message was split is **disorder**. Full-size pieces (a small MSS) and
 //! a lost segment retransmitted are neither.
 
+use super::fooling::{BADSUM, TTL};
 use super::{decoy_name, Evasion, Technique};
 use crate::decode::ip::ext;
 use crate::decode::IpFacts;
@@ -24,12 +25,29 @@ const MAX_PIECES: usize = 64;
 /// A first IP fragment carrying fewer bytes than this is not the path MTU
 /// at work (IPv4's minimum MTU is 576, IPv6's 1280).
 pub const SMALL_FRAGMENT: u32 = 512;
+/// Client bytes kept until the first message is complete, to find the
+/// server name's place in it.
+const MAX_HEAD: usize = 4096;
 /// SYN data held until the SYN-ACK tells whether the server took it.
 pub const MAX_SYN_DATA: usize = 4096;
 
 /// Data a SYN carried, waiting for the server's verdict on it.
 #[derive(Debug)]
 pub struct SynData {
+    pub seq: u32,
+    pub bytes: Vec<u8>,
+    pub packet: u64,
+}
+
+/// Bytes of suspect copies (wrong checksum) held per flow, and how many.
+pub const MAX_SUSPECT_BYTES: usize = 8192;
+const MAX_SUSPECTS: usize = 8;
+
+/// A client copy with a wrong checksum, waiting for a ruling.
+#[derive(Debug)]
+pub struct Suspect {
+    /// [`super::fooling`] bits: BADSUM, TTL.
+    pub fooling: u16,
     pub seq: u32,
     pub bytes: Vec<u8>,
     pub packet: u64,
@@ -49,6 +67,8 @@ pub struct Watch {
     /// The client stream's first bytes, for the TLS record check.
     head: Vec<u8>,
     pub syn_data: Option<SynData>,
+    /// Client copies with a wrong checksum, in arrival order.
+    pub suspects: Vec<Suspect>,
 }
 
 impl Watch {
@@ -59,6 +79,88 @@ impl Watch {
         if let Some(name) = decoy_name(bytes) {
             self.found.decoy(Technique::Fake, name);
         }
+    }
+
+    /// Holds a suspect copy at `seq`. Returns the suspects held before that
+    /// it shows were real (they end at or before it: the sender went on),
+    /// and false when there is no room (the copy is then taken at once).
+    pub fn suspect(
+        &mut self,
+        fooling: u16,
+        seq: u32,
+        bytes: &[u8],
+        packet: u64,
+    ) -> (Vec<Suspect>, bool) {
+        let (real, wait): (Vec<Suspect>, Vec<Suspect>) = std::mem::take(&mut self.suspects)
+            .into_iter()
+            .partition(|s| s.fooling == BADSUM && ends_by(s, seq));
+        self.suspects = wait;
+        let held: usize = self.suspects.iter().map(|s| s.bytes.len()).sum();
+        if self.suspects.len() >= MAX_SUSPECTS || held + bytes.len() > MAX_SUSPECT_BYTES {
+            return (real, false);
+        }
+        self.suspects.push(Suspect {
+            fooling,
+            seq,
+            bytes: bytes.to_vec(),
+            packet,
+        });
+        (real, true)
+    }
+
+    /// A valid client copy of `bytes` at `seq` arrived: suspects it
+    /// overlaps with other bytes were fakes (with the same bytes, plain
+    /// retransmissions, dropped); suspects wholly before it were real (the
+    /// sender went on without sending them again) and are returned, to be
+    /// taken.
+    pub fn rule_suspects(&mut self, seq: u32, bytes: &[u8]) -> Vec<Suspect> {
+        let mut real = Vec::new();
+        let end = seq.wrapping_add(bytes.len() as u32);
+        for s in std::mem::take(&mut self.suspects) {
+            let s_end = s.seq.wrapping_add(s.bytes.len() as u32);
+            let overlap_from = if (seq.wrapping_sub(s.seq) as i32) > 0 {
+                seq
+            } else {
+                s.seq
+            };
+            let overlap_to = if (end.wrapping_sub(s_end) as i32) < 0 {
+                end
+            } else {
+                s_end
+            };
+            if (overlap_to.wrapping_sub(overlap_from) as i32) > 0 {
+                let a = &s.bytes[overlap_from.wrapping_sub(s.seq) as usize..];
+                let b = &bytes[overlap_from.wrapping_sub(seq) as usize..];
+                let n = overlap_to.wrapping_sub(overlap_from) as usize;
+                if a[..n] != b[..n] {
+                    self.fake(s.fooling, &s.bytes, s.packet);
+                } else if overlap_to != s_end {
+                    // The same bytes so far: what follows decides.
+                    self.suspects.push(s);
+                } else if s.fooling & TTL != 0 {
+                    // The same bytes again at full TTL: the first copy was
+                    // sent to die on the way (ByeDPI's disorder).
+                    self.found.note(Technique::Disorder, TTL, Some(s.packet));
+                }
+            } else if s.fooling == BADSUM && ends_by(&s, seq) {
+                real.push(s);
+            } else {
+                self.suspects.push(s);
+            }
+        }
+        real
+    }
+
+    /// The server acknowledged up to `ack`: suspects it covers were taken.
+    pub fn acked_suspects(&mut self, ack: u32) -> Vec<Suspect> {
+        let (taken, wait): (Vec<Suspect>, Vec<Suspect>) = std::mem::take(&mut self.suspects)
+            .into_iter()
+            .partition(|s| {
+                let s_end = s.seq.wrapping_add(s.bytes.len() as u32);
+                (ack.wrapping_sub(s_end) as i32) >= 0
+            });
+        self.suspects = wait;
+        taken
     }
 
     /// SYN data the server did not take.
@@ -102,14 +204,16 @@ impl Watch {
     }
 
     /// The client stream's bytes, in order: the first nine tell whether
-    /// the ClientHello spans TLS records.
+    /// the ClientHello spans TLS records; the first [`MAX_HEAD`] where the
+    /// server name lies (see [`close`](Self::close)).
     pub fn client_bytes(&mut self, bytes: &[u8]) {
-        if self.head.len() >= 9 {
+        if self.closed || self.head.len() >= MAX_HEAD {
             return;
         }
-        let take = (9 - self.head.len()).min(bytes.len());
+        let had = self.head.len();
+        let take = (MAX_HEAD - had).min(bytes.len());
         self.head.extend_from_slice(&bytes[..take]);
-        if self.head.len() < 9 {
+        if had >= 9 || self.head.len() < 9 {
             return;
         }
         let h = &self.head;
@@ -123,23 +227,43 @@ impl Watch {
     }
 
     /// The client's first message ends at stream offset `end`; the server
-    /// allowed segments of `mss` bytes (if its SYN-ACK was seen).
-    pub fn close(&mut self, end: u32, mss: Option<u16>) {
+    /// allowed segments of `mss` bytes (if its SYN-ACK was seen); the
+    /// message named `name` (SNI, Host).
+    pub fn close(&mut self, end: u32, mss: Option<u16>, name: Option<&str>) {
         if self.closed {
             return;
         }
         self.closed = true;
-        let limit = mss.map_or_else(
-            || self.pieces.iter().map(|p| p.1).max().unwrap_or(0),
-            u32::from,
-        );
+        let head = std::mem::take(&mut self.head);
+        // Where the name lies in the message: desync tools cut at the first
+        // bytes, inside the name or around it; honest writers cut where
+        // their buffers end.
+        let find = |n: &[u8]| {
+            head.windows(n.len())
+                .position(|w| w.eq_ignore_ascii_case(n))
+                .map(|p| (p as u32, p as u32))
+        };
+        // A name cut by an inserted TLS record header: its first bytes.
+        let place = name.filter(|n| n.len() >= 4).and_then(|n| {
+            let n = n.as_bytes();
+            let len = n.len() as u32;
+            find(n).or_else(|| find(&n[..4])).map(|(s, _)| (s, s + len))
+        });
+        // Without the handshake there is no segment size to judge by.
+        let Some(limit) = mss.map(u32::from) else {
+            self.pieces = Vec::new();
+            return;
+        };
+        let telling =
+            |cut: u32| cut <= 3 || place.is_some_and(|(s, e)| cut + 4 >= s && cut <= e + 4);
         let small: Vec<u64> = self
             .pieces
             .iter()
-            .filter(|(at, len, _)| at + len < end && len + SMALL_BY < limit)
+            .filter(|(at, len, _)| at + len < end && len + SMALL_BY < limit && telling(at + len))
             .map(|p| p.2)
             .collect();
-        let split = self.crowded || !small.is_empty();
+        let crowded = self.crowded && place.is_some();
+        let split = crowded || !small.is_empty();
         if split {
             for p in small {
                 self.found.note(Technique::Split, 0, Some(p));
@@ -154,6 +278,12 @@ impl Watch {
     }
 }
 
+/// True when suspect `s` ends at or before sequence number `seq`.
+fn ends_by(s: &Suspect, seq: u32) -> bool {
+    let s_end = s.seq.wrapping_add(s.bytes.len() as u32);
+    (seq.wrapping_sub(s_end) as i32) >= 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,22 +296,25 @@ mod tests {
             w.piece(i * 76, 76, i as u64, false);
         }
         w.piece(456, 61, 6, false);
-        w.close(517, Some(88));
+        w.close(517, Some(88), None);
         assert!(w.found.is_empty());
         // A lost full-size segment retransmitted after the last one.
         let mut w = Watch::default();
         w.piece(1448, 512, 1, true);
         w.piece(0, 1448, 2, false);
-        w.close(1960, Some(1460));
+        w.close(1960, Some(1460), None);
         assert!(w.found.is_empty());
     }
 
     #[test]
     fn small_pieces_out_of_order() {
         let mut w = Watch::default();
+        let mut hello = vec![0u8; 517];
+        hello[100..120].copy_from_slice(b"blocked.example.test");
+        w.client_bytes(&hello);
         w.piece(110, 407, 4, true);
         w.piece(0, 110, 5, false);
-        w.close(517, Some(1460));
+        w.close(517, Some(1460), Some("blocked.example.test"));
         assert!(w.found.has(Technique::Split) && w.found.has(Technique::Disorder));
     }
 
