@@ -247,7 +247,9 @@ impl AppState {
                         work.watch.ip(&p.decoded.ip, p.index);
                     }
                 }
-                self.datagram(Carrier::Datagram, payload, &seen, &mut out);
+                if !self.quic_aside(p, &seen) {
+                    self.datagram(Carrier::Datagram, payload, &seen, &mut out);
+                }
             }
             Header::Ipsec { .. } => {
                 self.datagram(Carrier::Ip(p.decoded.proto), payload, &seen, &mut out);
@@ -273,7 +275,13 @@ impl AppState {
             Header::Udp => {
                 let over = u32::from(self.data_packets) >= MAX_DATA_PACKETS && self.probing();
                 let open = self.work.as_ref().is_some_and(|w| !w.run.live.is_empty());
-                !self.probing() || over || !open && self.data_packets >= IDLE_DATAGRAMS
+                // A QUIC flow whose client opened several connections waits
+                // for the server's answer to tell the real one.
+                let contested = self.work.as_ref().is_some_and(|w| w.watch.quic.waiting())
+                    && self.data_packets < evasion::quic::WATCH_DATAGRAMS;
+                (!self.probing() && !contested)
+                    || over
+                    || !open && self.data_packets >= IDLE_DATAGRAMS
             }
             _ => !self.probing(),
         };
@@ -303,6 +311,10 @@ impl AppState {
                     let work = self.work.get_or_insert_with(Box::default);
                     work.watch.fake(copy.fooling, payload, p.index);
                 }
+                return Next::Stop;
+            }
+            if h.has(tcp_flags::RST) {
+                // SYN and RST together: no host takes it.
                 return Next::Stop;
             }
             self.syn[p.side].get_or_insert(h.seq);
@@ -543,6 +555,50 @@ impl AppState {
         );
     }
 
+    /// QUIC decoys ([`evasion::quic`]): a client Initial of another
+    /// connection is read aside (true: the caller goes on without it); the
+    /// server's answer tells which connection was real.
+    fn quic_aside(&mut self, p: &Packet<'_, '_>, seen: &Seen<'_>) -> bool {
+        let payload = p.decoded.transport.payload;
+        if p.side == TO_SERVER {
+            if !quic_initial(payload) {
+                return false;
+            }
+            let work = self.work.get_or_insert_with(Box::default);
+            let input = seen.input(payload, false, None);
+            return work.watch.quic.client_initial(p.decoded, &input);
+        }
+        let waiting = self.work.as_ref().is_some_and(|w| w.watch.quic.waiting());
+        if waiting && evasion::quic::answers(payload) {
+            self.quic_resolve(Some(payload));
+        }
+        false
+    }
+
+    /// Tells the real QUIC connection from decoys (`server`: the answer, or
+    /// none at the flow's end); the flow's name becomes the real one's.
+    fn quic_resolve(&mut self, server: Option<&[u8]>) {
+        let Some(work) = self.work.as_mut() else {
+            return;
+        };
+        let first = self.names.as_ref().and_then(|n| {
+            let q = n.quic.as_ref()?;
+            q.hello
+                .as_ref()
+                .and_then(|h| h.sni.clone())
+                .or_else(|| q.gquic_sni.clone())
+        });
+        let real = work
+            .watch
+            .quic
+            .resolve(server, first.as_deref(), &mut work.watch.found);
+        if let Some(real) = real {
+            let mine = self.names.get_or_insert_with(Box::default);
+            mine.quic = Some(*real);
+            self.revision = self.revision.wrapping_add(1);
+        }
+    }
+
     /// A UDP datagram as its receiver judges it (checksum, TTL, IPv6
     /// headers; a QUIC client Initial under 1,200 bytes): the fooling bits
     /// of a decoy, or 0.
@@ -742,6 +798,11 @@ impl AppState {
                 self.lost.add(s.lost());
                 s.release(&mut shared.budget);
             }
+            if work.watch.quic.waiting() {
+                self.work = Some(work);
+                self.quic_resolve(None);
+                work = self.work.take().expect("put back above");
+            }
             // SYN data no SYN-ACK or later segment ruled on: taken only if
             // the SYN asked for TCP Fast Open.
             if let Some(d) = work.watch.syn_data.take() {
@@ -751,6 +812,20 @@ impl AppState {
             }
             if !work.watch.found.is_empty() {
                 let mine = self.names.get_or_insert_with(Box::default);
+                // A copy that carried the flow's own name is no decoy.
+                let real = [
+                    mine.tls.as_ref().and_then(|t| t.sni.clone()),
+                    mine.http.as_ref().and_then(|h| h.hostname.clone()),
+                    mine.quic
+                        .as_ref()
+                        .and_then(|q| q.hello.as_ref())
+                        .and_then(|h| h.sni.clone()),
+                ];
+                for e in work.watch.found.entries.iter_mut() {
+                    if e.decoy.is_some() && real.contains(&e.decoy) {
+                        e.decoy = None;
+                    }
+                }
                 match mine.evasion.as_mut() {
                     Some(e) => e.merge(&work.watch.found),
                     None => mine.evasion = Some(Box::new(work.watch.found)),

@@ -18,6 +18,7 @@
 //! a retransmission of the same bytes, fragments of path-MTU size.
 
 pub mod judge;
+pub mod quic;
 pub mod watch;
 
 pub use judge::Guard;

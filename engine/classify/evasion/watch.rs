@@ -69,6 +69,8 @@ pub struct Watch {
     pub syn_data: Option<SynData>,
     /// Client copies with a wrong checksum, in arrival order.
     pub suspects: Vec<Suspect>,
+    /// QUIC: the client's connections, until the server answers one.
+    pub quic: super::quic::QuicWatch,
 }
 
 impl Watch {
