@@ -1105,6 +1105,115 @@ mod tests {
         }
     }
 
+    fn tcp_ack(seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Decoded<'_> {
+        let mut d = tcp(seq, flags, payload);
+        if let Header::Tcp(h) = &mut d.transport.header {
+            h.ack = ack;
+        }
+        d
+    }
+
+    const SYN_ACK: u8 = tcp_flags::SYN | tcp_flags::ACK;
+
+    /// Issue 13, bug 1: data in a SYN starts at the SYN's sequence number
+    /// + 1. Taken when the SYN-ACK acknowledges it (TCP Fast Open): `GET`
+    /// stays whole. Not taken when the SYN-ACK acknowledges only the SYN:
+    /// the data sent again is read, the SYN's is reported (syndata).
+    #[test]
+    fn syn_data_starts_after_the_syn() {
+        let mut shared = Shared::new(1 << 20);
+        let mut app = AppState::default();
+        feed(
+            &mut app,
+            &mut shared,
+            &[
+                (TO_SERVER, tcp(999, tcp_flags::SYN, REQ)),
+                (TO_CLIENT, tcp_ack(5000, 1000 + REQ.len() as u32, SYN_ACK, &[])),
+            ],
+        );
+        assert_eq!(app.proto, AppProto::Http);
+        let names = app.names.as_ref().unwrap();
+        assert_eq!(names.http.as_ref().unwrap().method, "GET");
+        assert!(names.evasion.is_none());
+
+        let decoy = b"GET / HTTP/1.1\r\nHost: www.decoy.test\r\n\r\n";
+        let mut app = AppState::default();
+        feed(
+            &mut app,
+            &mut shared,
+            &[
+                (TO_SERVER, tcp(999, tcp_flags::SYN, decoy)),
+                (TO_CLIENT, tcp_ack(5000, 1000, SYN_ACK, &[])),
+                (TO_SERVER, tcp(1000, tcp_flags::ACK, REQ)),
+            ],
+        );
+        app.close(&mut shared);
+        let names = app.names.as_ref().unwrap();
+        assert_eq!(
+            names.http.as_ref().unwrap().hostname.as_deref(),
+            Some("example.org")
+        );
+        let e = names.evasion.as_ref().unwrap();
+        assert_eq!(e.entries[0].technique, Technique::SynData);
+        assert_eq!(e.entries[0].decoy.as_deref(), Some("www.decoy.test"));
+        assert_eq!(shared.budget.used, 0);
+    }
+
+    /// Issue 13, bug 2: a burst of SYNs with random sequence numbers, then
+    /// the handshake of the last; the SYN-ACK acknowledges that one, and
+    /// the stream starts after it.
+    #[test]
+    fn the_acknowledged_syn_counts() {
+        let mut shared = Shared::new(1 << 20);
+        let mut app = AppState::default();
+        let mut packets: Vec<(usize, Decoded<'_>)> = [17u32, 123_456, 0x8000_0000, 42]
+            .iter()
+            .map(|&isn| (TO_SERVER, tcp(isn, tcp_flags::SYN, &[])))
+            .collect();
+        packets.push((TO_SERVER, tcp(7777, tcp_flags::SYN, &[])));
+        packets.push((TO_CLIENT, tcp_ack(5000, 7778, SYN_ACK, &[])));
+        packets.push((TO_SERVER, tcp_ack(7778, 5001, tcp_flags::ACK, REQ)));
+        feed(&mut app, &mut shared, &packets);
+        assert_eq!(app.proto, AppProto::Http);
+        assert_eq!(
+            app.names.as_ref().unwrap().http.as_ref().unwrap().hostname.as_deref(),
+            Some("example.org")
+        );
+    }
+
+    /// An urgent byte inside the request is removed, as the receiving
+    /// socket does; the flow says oob.
+    #[test]
+    fn urgent_byte_removed() {
+        let mut shared = Shared::new(1 << 20);
+        let mut app = AppState::default();
+        let (a, b) = REQ.split_at(26);
+        let mut first = a.to_vec();
+        first.push(b'a');
+        let mut seg = [0u8; 20];
+        seg[12] = 0x50;
+        seg[18..20].copy_from_slice(&(first.len() as u16).to_be_bytes());
+        let mut urg = tcp(1000, tcp_flags::ACK | evasion::judge::URG, &first);
+        urg.ip.segment = &seg;
+        feed(
+            &mut app,
+            &mut shared,
+            &[
+                (TO_SERVER, tcp(999, tcp_flags::SYN, &[])),
+                (TO_SERVER, urg),
+                (TO_SERVER, tcp(1000 + first.len() as u32, tcp_flags::ACK, b)),
+            ],
+        );
+        let names = app.names.as_ref().unwrap();
+        assert_eq!(
+            names.http.as_ref().unwrap().hostname.as_deref(),
+            Some("example.org")
+        );
+        app.close(&mut shared);
+        let e = app.names.as_ref().unwrap().evasion.as_ref().unwrap();
+        assert!(e.has(Technique::Oob));
+    }
+
     fn udp(payload: &[u8]) -> Decoded<'_> {
         let mut d = tcp(0, 0, payload);
         d.proto = 17;
