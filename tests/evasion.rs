@@ -315,3 +315,69 @@ fn other_captures_have_no_evasion() {
         .collect();
     assert!(alarms.is_empty(), "{alarms:#?}");
 }
+
+/// The rule condition: `evasion present` on any flow with a record,
+/// `evasion fake` only where a decoy was sent; the summary counts them.
+#[test]
+fn rule_condition_and_summary_line() {
+    let dir = std::env::temp_dir().join(format!("sift-evasion-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rules = dir.join("evasion.rules");
+    std::fs::write(
+        &rules,
+        "alert 9001 \"decoy sent\" { evasion fake }\nalert 9002 \"any evasion\" { evasion present }\n",
+    )
+    .unwrap();
+    let files = [
+        "captures/evasion/emu-fake-badsum-tls13-v4.pcap",
+        "captures/evasion/emu-split-1-tls13-v4.pcap",
+        "captures/evasion/base-tls13-v4.pcap",
+    ];
+    let mut args: Vec<String> = vec![
+        "analyze".into(),
+        "--format".into(),
+        "json".into(),
+        "--no-rules-cache".into(),
+        "--rules".into(),
+        rules.display().to_string(),
+    ];
+    args.extend(files.iter().map(|f| project_file(f).display().to_string()));
+    let out = sift(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut alerts: Vec<(String, u64)> = eve(&out.stdout)
+        .iter()
+        .filter(|r| r["event_type"] == "alert")
+        .map(|r| {
+            (
+                r["pcap_filename"]
+                    .as_str()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+                r["alert"]["signature_id"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    alerts.sort();
+    assert_eq!(
+        alerts,
+        [
+            ("emu-fake-badsum-tls13-v4.pcap".to_string(), 9001),
+            ("emu-fake-badsum-tls13-v4.pcap".to_string(), 9002),
+            ("emu-split-1-tls13-v4.pcap".to_string(), 9002),
+        ]
+    );
+    let summary = text(&out.stderr);
+    assert!(
+        summary.contains("evasion:      2 flows (fake 1, split 1)"),
+        "{summary}"
+    );
+    let bad = dir.join("bad.rules");
+    std::fs::write(&bad, "alert 1 \"x\" { evasion fak }\n").unwrap();
+    let out = sift(["rules", "check", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("did you mean `fake`?"));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1128,7 +1128,10 @@ mod tests {
             &mut shared,
             &[
                 (TO_SERVER, tcp(999, tcp_flags::SYN, REQ)),
-                (TO_CLIENT, tcp_ack(5000, 1000 + REQ.len() as u32, SYN_ACK, &[])),
+                (
+                    TO_CLIENT,
+                    tcp_ack(5000, 1000 + REQ.len() as u32, SYN_ACK, &[]),
+                ),
             ],
         );
         assert_eq!(app.proto, AppProto::Http);
@@ -1176,7 +1179,14 @@ mod tests {
         feed(&mut app, &mut shared, &packets);
         assert_eq!(app.proto, AppProto::Http);
         assert_eq!(
-            app.names.as_ref().unwrap().http.as_ref().unwrap().hostname.as_deref(),
+            app.names
+                .as_ref()
+                .unwrap()
+                .http
+                .as_ref()
+                .unwrap()
+                .hostname
+                .as_deref(),
             Some("example.org")
         );
     }

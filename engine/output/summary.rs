@@ -22,6 +22,9 @@ pub struct FlowTally {
     pub alerts: u64,
     /// Flows each rule matched: id → (flows, message).
     pub rule_flows: BTreeMap<u32, (u64, String)>,
+    /// Flows with an `evasion` record, and flows by technique.
+    pub evasion: u64,
+    pub by_evasion: BTreeMap<&'static str, u64>,
 }
 
 impl FlowTally {
@@ -30,6 +33,12 @@ impl FlowTally {
         *self.by_transport.entry(proto_name(r.proto)).or_default() += 1;
         *self.by_app.entry(r.app_proto.as_str()).or_default() += 1;
         *self.by_reason.entry(r.reason.as_str()).or_default() += 1;
+        if let Some(e) = r.names.as_ref().and_then(|n| n.evasion.as_deref()) {
+            self.evasion += 1;
+            for t in &e.entries {
+                *self.by_evasion.entry(t.technique.as_str()).or_default() += 1;
+            }
+        }
         if let Some(v) = r.verdict.as_deref() {
             if let Some(a) = v.action() {
                 *self.by_verdict.entry(a.as_str()).or_default() += 1;
@@ -161,6 +170,14 @@ pub fn render_as(command: &str, files: &[String], report: &Report, flows: &FlowT
         let _ = writeln!(o, "    by transport: {}", tally_line(&flows.by_transport));
         let _ = writeln!(o, "    by app_proto: {}", tally_line(&flows.by_app));
         let _ = writeln!(o, "    by end:       {}", tally_line(&flows.by_reason));
+        if flows.evasion > 0 {
+            let _ = writeln!(
+                o,
+                "    evasion:      {} flows ({})",
+                thousands(flows.evasion),
+                tally_line(&flows.by_evasion)
+            );
+        }
     }
     if let Some(rules) = report.rules {
         let _ = writeln!(

@@ -28,6 +28,8 @@ pub struct Facts<'a> {
     pub ja3: Option<&'a str>,
     pub ja4: Option<&'a str>,
     pub ech: Option<Ech>,
+    /// Evasion techniques seen ([`Technique::bit`]).
+    pub evasion: u16,
 }
 
 impl<'a> Facts<'a> {
@@ -49,6 +51,7 @@ impl<'a> Facts<'a> {
             ja3: None,
             ja4: None,
             ech: None,
+            evasion: 0,
         };
         let Some(n) = names else { return f };
         let hello = n
@@ -68,6 +71,9 @@ impl<'a> Facts<'a> {
             if !q.rrname.is_empty() {
                 f.add_name((Source::DnsQuery, &q.rrname));
             }
+        }
+        if let Some(e) = n.evasion.as_deref() {
+            f.evasion = e.entries.iter().fold(0, |b, e| b | e.technique.bit());
         }
         if let Some(h) = hello {
             f.ja3 = Some(&h.ja3_hash);
@@ -263,6 +269,7 @@ enum Seen<'h> {
     Ja3(&'h str),
     Ja4(&'h str),
     Ech,
+    Evasion,
 }
 
 /// Whether condition `ci` of rule `ri` holds, and on what.
@@ -301,6 +308,9 @@ fn seen<'h>(
             .ech
             .is_some_and(|ech| ech_is(*want, ech))
             .then_some(Seen::Ech),
+        Cond::Evasion(want) => (f.evasion != 0
+            && (want.is_empty() || want.iter().any(|t| f.evasion & t.bit() != 0)))
+        .then_some(Seen::Evasion),
     }
 }
 
@@ -335,6 +345,15 @@ impl Seen<'_> {
             (Seen::Ja3(h), _) => plain("ja3".into(), (*h).into()),
             (Seen::Ja4(h), _) => plain("ja4".into(), (*h).into()),
             (Seen::Ech, Cond::Ech(want)) => plain("ech".into(), want.as_str().into()),
+            (Seen::Evasion, _) => plain(
+                "evasion".into(),
+                crate::classify::evasion::Technique::ALL
+                    .iter()
+                    .filter(|t| f.evasion & t.bit() != 0)
+                    .map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
             // `seen` pairs each condition with its own kind.
             _ => plain(c.keyword(), String::new()),
         }

@@ -373,6 +373,9 @@ pub enum Cond {
     /// JA4 fingerprints.
     Ja4(Vec<String>),
     Ech(EchWant),
+    /// The flow's `evasion` record names one of these techniques (empty:
+    /// any).
+    Evasion(Vec<crate::classify::evasion::Technique>),
 }
 
 impl Cond {
@@ -388,6 +391,7 @@ impl Cond {
             Cond::Ja3(_) => "ja3".into(),
             Cond::Ja4(_) => "ja4".into(),
             Cond::Ech(_) => "ech".into(),
+            Cond::Evasion(_) => "evasion".into(),
         }
     }
 
@@ -428,6 +432,9 @@ impl Cond {
                         .all(|(lo, hi)| b.iter().any(|(l2, h2)| l2 <= lo && hi <= h2))
             }
             (Ja3(a), Ja3(b)) | (Ja4(a), Ja4(b)) => a.iter().all(|x| b.contains(x)),
+            (Evasion(a), Evasion(b)) => {
+                b.is_empty() || !a.is_empty() && a.iter().all(|x| b.contains(x))
+            }
             (Ech(a), Ech(b)) => {
                 a == b || *b == EchWant::Present && matches!(a, EchWant::Real | EchWant::Grease)
             }

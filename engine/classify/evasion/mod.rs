@@ -101,6 +101,24 @@ pub enum Technique {
 }
 
 impl Technique {
+    pub const ALL: [Technique; 10] = [
+        Technique::Fake,
+        Technique::Split,
+        Technique::Disorder,
+        Technique::TlsRec,
+        Technique::Oob,
+        Technique::SynData,
+        Technique::SeqOvl,
+        Technique::IpFragments,
+        Technique::Ipv6Ext,
+        Technique::HostHeader,
+    ];
+
+    /// A bit of its own, for sets of techniques.
+    pub fn bit(self) -> u16 {
+        1 << self as u16
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Technique::Fake => "fake",
@@ -117,21 +135,7 @@ impl Technique {
     }
 
     pub fn from_name(s: &str) -> Option<Technique> {
-        use Technique::*;
-        [
-            Fake,
-            Split,
-            Disorder,
-            TlsRec,
-            Oob,
-            SynData,
-            SeqOvl,
-            IpFragments,
-            Ipv6Ext,
-            HostHeader,
-        ]
-        .into_iter()
-        .find(|t| t.as_str() == s)
+        Technique::ALL.into_iter().find(|t| t.as_str() == s)
     }
 }
 
