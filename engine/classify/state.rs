@@ -798,6 +798,7 @@ impl AppState {
                 self.lost.add(s.lost());
                 s.release(&mut shared.budget);
             }
+            work.watch.unjudged();
             if work.watch.quic.waiting() {
                 self.work = Some(work);
                 self.quic_resolve(None);

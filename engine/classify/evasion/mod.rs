@@ -17,6 +17,7 @@
 //! bad (offload on the capturing host), full-size segments (a small MSS),
 //! a retransmission of the same bytes, fragments of path-MTU size.
 
+pub mod host;
 pub mod judge;
 pub mod quic;
 pub mod watch;

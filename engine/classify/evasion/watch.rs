@@ -165,6 +165,26 @@ impl Watch {
         taken
     }
 
+    /// The flow ends before its first message was judged (no verdict):
+    /// what the bytes show alone (an HTTP head with Host tricks the HTTP
+    /// reader refused).
+    pub fn unjudged(&mut self) {
+        if !self.closed {
+            let head = std::mem::take(&mut self.head);
+            self.host_check(&head);
+        }
+    }
+
+    fn host_check(&mut self, head: &[u8]) {
+        let plausible = head
+            .first()
+            .is_some_and(|b| b.is_ascii_uppercase() || *b == b'\r' || *b == b'\n');
+        if plausible && super::host::host_tricks(head) {
+            let packet = self.pieces.first().map(|p| p.2);
+            self.found.note(Technique::HostHeader, 0, packet);
+        }
+    }
+
     /// SYN data the server did not take.
     pub fn syn_refused(&mut self, d: &SynData) {
         self.found.note(Technique::SynData, 0, Some(d.packet));
@@ -237,6 +257,7 @@ impl Watch {
         }
         self.closed = true;
         let head = std::mem::take(&mut self.head);
+        self.host_check(&head);
         // Where the name lies in the message: desync tools cut at the first
         // bytes, inside the name or around it; honest writers cut where
         // their buffers end.
