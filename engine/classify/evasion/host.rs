@@ -7,7 +7,7 @@
 //! (or a tab) after the method, a Host header name in mixed case (`hOsT`;
 //! `Host`, `host` and `HOST` are what clients write), no space or more than
 //! one (or a tab) after its colon, whitespace after the value, and a value
-//! in mixed case (`bLoCkEd.ExAmPlE.tEsT`).
+//! whose case alternates inside a label (`bLoCkEd.ExAmPlE.tEsT`).
 
 /// True when the request head `head` shows a Host header trick.
 pub fn host_tricks(head: &[u8]) -> bool {
@@ -57,11 +57,13 @@ pub fn host_tricks(head: &[u8]) -> bool {
             || value.starts_with(b"  ")
             || value.contains(&b'\t')
             || value.ends_with(b" ");
-        let letters = value.iter().filter(|b| b.is_ascii_alphabetic());
-        let (upper, lower) = letters.fold((false, false), |(u, l), b| {
-            (u || b.is_ascii_uppercase(), l || b.is_ascii_lowercase())
-        });
-        return !usual_name || spacing || upper && lower;
+        // domcase: a capital right after a small letter (`bLoCkEd`); a
+        // capital first letter or a capitalised label (`Example.ORG`) is
+        // how people type names.
+        let domcase = value
+            .windows(2)
+            .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase());
+        return !usual_name || spacing || domcase;
     }
     false
 }
@@ -76,7 +78,8 @@ mod tests {
 
     #[test]
     fn tricks_and_honest_heads() {
-        let honest: [&[u8]; 4] = [
+        let honest: [&[u8]; 5] = [
+            b"GET /x HTTP/1.1\r\nHost: Example.ORG\r\n\r\n",
             b"GET / HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: x\r\n\r\n",
             b"GET / HTTP/1.1\r\nhost: www.example.com:8080\r\n\r\n",
             b"POST /a HTTP/1.0\r\nHOST: 10.0.0.1\r\n\r\n",
