@@ -205,10 +205,12 @@ impl Stream {
     pub fn urgent(&mut self, seq: u32) {
         let Some(base) = self.base else { return };
         let at = seq.wrapping_sub(base);
-        if at < DEPTH && at >= self.next && self.urgent.len() < MAX_URGENT {
-            if !self.urgent.contains(&at) {
-                self.urgent.push(at);
-            }
+        if at < DEPTH
+            && at >= self.next
+            && self.urgent.len() < MAX_URGENT
+            && !self.urgent.contains(&at)
+        {
+            self.urgent.push(at);
         }
     }
 

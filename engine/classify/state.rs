@@ -1116,8 +1116,8 @@ mod tests {
 
     const SYN_ACK: u8 = tcp_flags::SYN | tcp_flags::ACK;
 
-    /// Issue 13, bug 1: data in a SYN starts at the SYN's sequence number
-    /// + 1. Taken when the SYN-ACK acknowledges it (TCP Fast Open): `GET`
+    /// Issue 13, bug 1: data in a SYN starts after the SYN's sequence
+    /// number. Taken when the SYN-ACK acknowledges it (TCP Fast Open): `GET`
     /// stays whole. Not taken when the SYN-ACK acknowledges only the SYN:
     /// the data sent again is read, the SYN's is reported (syndata).
     #[test]
