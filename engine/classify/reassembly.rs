@@ -511,6 +511,85 @@ mod tests {
         assert_eq!(out, d);
     }
 
+    /// A message in 300 pieces of 1 to 8 bytes, in a shuffled order: held
+    /// runs are joined, so it fits and comes out whole.
+    #[test]
+    fn three_hundred_pieces_any_order() {
+        let d = data(1500);
+        let mut cuts = vec![0usize];
+        let mut x = 7u32;
+        while *cuts.last().unwrap() < d.len() {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let step = 1 + (x >> 16) as usize % 8;
+            cuts.push((cuts.last().unwrap() + step).min(d.len()));
+        }
+        let mut pieces: Vec<(u32, &[u8])> = cuts
+            .windows(2)
+            .map(|w| (1 + w[0] as u32, &d[w[0]..w[1]]))
+            .collect();
+        assert!(pieces.len() >= 300);
+        for i in (1..pieces.len()).rev() {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            pieces.swap(i, (x >> 8) as usize % (i + 1));
+        }
+        let (out, b) = stream_of(&pieces, Some(0));
+        assert_eq!(out, d);
+        assert_eq!((b.used, b.refused_segments), (0, 0));
+    }
+
+    /// The urgent byte is removed wherever it falls, in order or not; the
+    /// stream offsets after it are unchanged.
+    #[test]
+    fn urgent_byte_removed() {
+        let d = data(100);
+        for order in [[0usize, 1], [1, 0]] {
+            let mut s = Stream::default();
+            let mut b = Budget::new(1 << 20);
+            s.syn(0);
+            s.urgent(1 + 40);
+            let segs = [(1u32, &d[..50]), (51, &d[50..])];
+            let mut out = Vec::new();
+            for i in order {
+                let (seq, bytes) = segs[i];
+                s.segment(seq, bytes, &mut b, &mut |x| out.extend_from_slice(x));
+            }
+            let mut want = d.clone();
+            want.remove(40);
+            assert_eq!(out, want, "{order:?}");
+        }
+    }
+
+    /// Of several SYNs, the one acknowledged starts the stream; where data
+    /// lay against another start tells what the placement says.
+    #[test]
+    fn rebase_and_placement() {
+        let d = data(80);
+        let mut s = Stream::default();
+        let mut b = Budget::new(1 << 20);
+        s.syn(5000);
+        // Data of the acknowledged SYN (ISN 9000) arrives before the
+        // rebase: held far ahead of the first start, then dropped by it.
+        let p = s.segment(9001 + 40, &d[40..], &mut b, &mut |_| {});
+        assert!(p.held);
+        s.rebase(9000, &mut b);
+        assert_eq!(b.used, 0);
+        let mut out = Vec::new();
+        let p = s.segment(9001, &d, &mut b, &mut |x| out.extend_from_slice(x));
+        assert!(p.in_order && !p.off_sequence);
+        assert_eq!(out, d);
+        // Wholly before the start: off-sequence; partly: an overlap.
+        let mut s = Stream::default();
+        s.syn(1000);
+        let p = s.segment(1001 - 500, &d, &mut b, &mut |_| {});
+        assert!(p.off_sequence);
+        let mut out = Vec::new();
+        let p = s.segment(1001 - 30, &d, &mut b, &mut |x| out.extend_from_slice(x));
+        assert!(p.overlapped_start && p.in_order);
+        assert_eq!(out, &d[30..]);
+        let p = s.segment(1001 + WINDOW + 100_000, &d, &mut b, &mut |_| {});
+        assert!(p.off_sequence);
+    }
+
     #[test]
     fn sequence_wrap() {
         let d = data(200);

@@ -353,6 +353,105 @@ mod tests {
         assert!(tcp_options(&md5).md5);
     }
 
+    /// A client data segment 10.0.0.1:40000 -> 10.0.0.2:443 with `options`
+    /// (raw, a multiple of 4 bytes), its checksum right or wrong.
+    fn segment(seq: u32, ack: bool, options: &[u8], payload: &[u8], good: bool) -> Vec<u8> {
+        let mut h = etherparse::TcpHeader::new(40000, 443, seq, 65535);
+        h.ack = ack;
+        h.psh = true;
+        h.set_options_raw(options).unwrap();
+        h.checksum = h
+            .calc_checksum_ipv4_raw([10, 0, 0, 1], [10, 0, 0, 2], payload)
+            .unwrap()
+            ^ if good { 0 } else { 0x5a5a };
+        let mut v = h.to_bytes().to_vec();
+        v.extend_from_slice(payload);
+        v
+    }
+
+    fn judge(g: &mut Guard, seg: &[u8], ttl: u8, side: usize) -> TcpCopy {
+        use crate::decode::transport::parse;
+        let t = parse(proto::TCP, seg).unwrap();
+        let crate::decode::transport::Header::Tcp(h) = t.header else {
+            panic!()
+        };
+        let d = Decoded {
+            src: "10.0.0.1".parse().unwrap(),
+            dst: "10.0.0.2".parse().unwrap(),
+            proto: proto::TCP,
+            transport: t,
+            tunnels: 0,
+            truncated: false,
+            ip: crate::decode::IpFacts {
+                ttl,
+                segment: seg,
+                ..Default::default()
+            },
+        };
+        g.tcp(&d, &h, side)
+    }
+
+    const TS: fn(u32) -> [u8; 12] = |v| {
+        let mut o = [1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0];
+        o[4..8].copy_from_slice(&v.to_be_bytes());
+        o
+    };
+
+    /// The foolings desync tools use, each judged on its own, and an honest
+    /// segment that passes.
+    #[test]
+    fn foolings() {
+        let fresh = || {
+            let mut g = Guard::default();
+            let mut syn = segment(1000, false, &TS(5000), &[], true);
+            syn[13] = 0x02; // SYN only
+            let sum = etherparse::TcpHeader::from_slice(&syn).unwrap().0;
+            let fixed = sum
+                .calc_checksum_ipv4_raw([10, 0, 0, 1], [10, 0, 0, 2], &[])
+                .unwrap();
+            syn[16..18].copy_from_slice(&fixed.to_be_bytes());
+            assert_eq!(judge(&mut g, &syn, 64, TO_SERVER).fooling, 0);
+            g.established = true;
+            g
+        };
+        let data = b"hello";
+        let ok = segment(1001, true, &TS(5001), data, true);
+        let c = judge(&mut fresh(), &ok, 64, TO_SERVER);
+        assert_eq!((c.fooling, c.suspect), (0, 0));
+        let mut md5 = TS(5001).to_vec();
+        md5.extend_from_slice(&[19, 18, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]);
+        let c = judge(
+            &mut fresh(),
+            &segment(1001, true, &md5, data, true),
+            64,
+            TO_SERVER,
+        );
+        assert_eq!(c.fooling, fooling::MD5SIG);
+        let old = segment(1001, true, &TS(5000u32.wrapping_sub(600_000)), data, true);
+        assert_eq!(
+            judge(&mut fresh(), &old, 64, TO_SERVER).fooling,
+            fooling::TS
+        );
+        let noack = segment(1001, false, &TS(5001), data, true);
+        assert_eq!(
+            judge(&mut fresh(), &noack, 64, TO_SERVER).fooling,
+            fooling::DATANOACK
+        );
+        let bad = segment(1001, true, &TS(5001), data, false);
+        let c = judge(&mut fresh(), &bad, 64, TO_SERVER);
+        assert_eq!((c.fooling, c.suspect), (0, fooling::BADSUM));
+        let c = judge(&mut fresh(), &ok, 4, TO_SERVER);
+        assert_eq!((c.fooling, c.suspect), (0, fooling::TTL));
+        // The server's copies are not judged.
+        let c = judge(&mut fresh(), &noack, 4, TO_CLIENT);
+        assert_eq!((c.fooling, c.suspect), (0, 0));
+        // Offload: once the side is known to offload, a wrong checksum is
+        // no evidence.
+        let mut g = fresh();
+        g.offload(TO_SERVER);
+        assert_eq!(judge(&mut g, &bad, 64, TO_SERVER).suspect, 0);
+    }
+
     #[test]
     fn ones_complement() {
         assert_eq!(add_bytes(&[0x12, 0x34, 0x56]), 0x1234 + 0x5600);
