@@ -129,12 +129,6 @@ const NAME_MISSES: &[(&str, u64, &str)] = &[
 /// Techniques expected.csv names that the `evasion` record does not show
 /// yet, with the reason.
 const TECHNIQUE_MISSES: &[(&str, u64, &str, &str)] = &[
-    (
-        "emu-seqovl-disorder-tls13-v4.pcap",
-        54038,
-        "seqovl",
-        "the decoy prefix overlaps held bytes, not the start",
-    ),
     // Host as the last header is what some honest clients write too.
     (
         "emu-host-tricks-http-v4.pcap",

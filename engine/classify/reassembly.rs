@@ -67,6 +67,9 @@ pub struct Placed {
     pub held: bool,
     /// It reached the next byte to deliver (in order).
     pub in_order: bool,
+    /// A held copy of some of its bytes said otherwise (trimmed: the copy
+    /// that came in order wins, as the receiving stack's does).
+    pub rewrote: bool,
 }
 /// A direction's first bytes, where the hellos and handshakes classifiers
 /// read are (a post-quantum ClientHello is about 2 KB, a certificate chain
@@ -267,7 +270,7 @@ impl Stream {
                 deliver,
             );
             self.next = end;
-            self.drain(budget, deliver);
+            placed.rewrote = self.drain(budget, deliver, (start, data));
         } else {
             placed.held = true;
             self.hold(start, data, budget);
@@ -347,13 +350,30 @@ impl Stream {
     }
 
     /// Delivers held segments that have become contiguous.
-    fn drain(&mut self, budget: &mut Budget, deliver: &mut dyn FnMut(&[u8])) {
+    /// `recent`: the in-order segment just delivered (stream offset,
+    /// bytes); returns true when a held segment disagreed with it where
+    /// they overlap (it is trimmed: the in-order copy wins).
+    fn drain(
+        &mut self,
+        budget: &mut Budget,
+        deliver: &mut dyn FnMut(&[u8]),
+        recent: (u32, &[u8]),
+    ) -> bool {
         let mut taken = 0;
+        let mut rewrote = false;
+        let (r_start, r) = recent;
+        let r_end = r_start + r.len() as u32;
         for (s, bytes) in &self.pending {
             if *s > self.next {
                 break;
             }
             let e = s + bytes.len() as u32;
+            // Where the held copy overlaps what just came in order.
+            let (from, to) = ((*s).max(r_start), e.min(r_end));
+            if from < to {
+                let held = &bytes[(from - s) as usize..(to - s) as usize];
+                rewrote |= held != &r[(from - r_start) as usize..(to - r_start) as usize];
+            }
             if e > self.next {
                 emit(
                     &self.urgent,
@@ -369,6 +389,7 @@ impl Stream {
             self.pending_bytes -= bytes.len();
             budget.give(at, bytes.len());
         }
+        rewrote
     }
 
     /// Frees what is held (the flow is done with reassembly).
@@ -588,6 +609,31 @@ mod tests {
         assert_eq!(out, &d[30..]);
         let p = s.segment(1001 + WINDOW + 100_000, &d, &mut b, &mut |_| {});
         assert!(p.off_sequence);
+    }
+
+    /// A held segment whose first bytes disagree with the in-order copy
+    /// that then covers them (seqovl with disorder): the in-order copy
+    /// wins, and the placement says so; honest overlaps do not.
+    #[test]
+    fn rewrite_by_the_in_order_copy() {
+        let d = data(200);
+        let mut decoyed = d[80..].to_vec();
+        decoyed[..20].iter_mut().for_each(|b| *b ^= 0x55);
+        let mut s = Stream::default();
+        let mut b = Budget::new(1 << 20);
+        s.syn(0);
+        let mut out = Vec::new();
+        let p = s.segment(81, &decoyed, &mut b, &mut |x| out.extend_from_slice(x));
+        assert!(p.held && !p.rewrote);
+        let p = s.segment(1, &d[..100], &mut b, &mut |x| out.extend_from_slice(x));
+        assert!(p.in_order && p.rewrote);
+        assert_eq!(out, d);
+        let (mut s, mut out) = (Stream::default(), Vec::new());
+        s.syn(0);
+        s.segment(81, &d[80..], &mut b, &mut |x| out.extend_from_slice(x));
+        let p = s.segment(1, &d[..100], &mut b, &mut |x| out.extend_from_slice(x));
+        assert!(!p.rewrote);
+        assert_eq!(out, d);
     }
 
     #[test]

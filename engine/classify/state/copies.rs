@@ -114,7 +114,7 @@ impl AppState {
         }
         if probing {
             watch.ip(&p.decoded.ip, p.index);
-            if placed.overlapped_start {
+            if placed.overlapped_start || placed.rewrote && p.side == TO_SERVER {
                 watch.found.note(Technique::SeqOvl, 0, Some(p.index));
             }
             if copy.urgent.is_some_and(|u| u > 0) {
