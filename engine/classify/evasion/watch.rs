@@ -64,8 +64,11 @@ pub struct Watch {
     held: Option<(u32, u64)>,
     /// The first message was judged.
     closed: bool,
-    /// The client stream's first bytes, for the TLS record check.
+    /// The client stream's first bytes, for the TLS record check, the
+    /// name's place and the Host header; not kept when they start neither
+    /// a TLS record nor an HTTP request (`closed_head`).
     head: Vec<u8>,
+    closed_head: bool,
     pub syn_data: Option<SynData>,
     /// Client copies with a wrong checksum, in arrival order.
     pub suspects: Vec<Suspect>,
@@ -232,6 +235,16 @@ impl Watch {
         if self.closed || self.head.len() >= MAX_HEAD {
             return;
         }
+        // Only a TLS record or an HTTP request is kept (the checks read
+        // nothing else).
+        let keep = |b: u8| b == 0x16 || b.is_ascii_uppercase() || b == b'\r' || b == b'\n';
+        if self.head.is_empty() && !bytes.first().is_some_and(|&b| keep(b)) {
+            self.head = Vec::new();
+            self.closed_head = true;
+        }
+        if self.closed_head {
+            return;
+        }
         let had = self.head.len();
         let take = (MAX_HEAD - had).min(bytes.len());
         self.head.extend_from_slice(&bytes[..take]);
@@ -333,6 +346,7 @@ mod tests {
     fn small_pieces_out_of_order() {
         let mut w = Watch::default();
         let mut hello = vec![0u8; 517];
+        hello[..6].copy_from_slice(&[0x16, 3, 1, 2, 0, 1]);
         hello[100..120].copy_from_slice(b"blocked.example.test");
         w.client_bytes(&hello);
         w.piece(110, 407, 4, true);
