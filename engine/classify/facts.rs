@@ -164,6 +164,8 @@ pub struct Names {
     pub dns: Option<dns::DnsQuestion>,
     /// The strongest suspicion of hiding.
     pub obfuscation: Option<obfuscation::Obfuscation>,
+    /// What the client did to fool DPI (decoys, pieces, ...).
+    pub evasion: Option<Box<super::evasion::Evasion>>,
     pub evidence: Vec<Evidence>,
     /// How sure the flow's verdict is.
     pub confidence: Option<Confidence>,

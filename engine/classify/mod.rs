@@ -18,6 +18,7 @@
 pub mod amneziawg;
 pub mod dissector;
 pub mod dns;
+pub mod evasion;
 pub mod facts;
 pub mod fully_encrypted;
 pub mod http;
@@ -38,6 +39,7 @@ pub mod websocket;
 pub mod wireguard;
 
 pub use dissector::Confidence;
+pub use evasion::Evasion;
 pub use facts::{Clue, Evidence, Fact, Names};
 pub use state::{AppState, Packet, MAX_DATA_PACKETS};
 

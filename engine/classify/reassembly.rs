@@ -9,10 +9,22 @@
 //! - **Start.** After a SYN the stream starts at its sequence number + 1.
 //!   Without one (a capture that starts mid-connection) it starts at the
 //!   first data segment seen; data before that point is ignored.
-//! - **Overlap: the first copy wins.** Bytes already delivered or buffered
-//!   are never replaced by a later copy. A classifier may already have acted
-//!   on the first copy, and rewriting bytes under it is how evasion tricks
-//!   work; retransmissions in honest traffic are identical anyway.
+//! - **Overlap: validity first, then the first copy wins.** Copies the
+//!   receiver would drop (bad checksum, TTL, MD5, PAWS, ...) never get here:
+//!   the evasion judge ([`crate::classify::evasion`]) throws them out
+//!   before. Of valid copies, bytes already delivered or buffered are never
+//!   replaced by a later one — the receiving stack's order too: in-order
+//!   data is taken at once, and a buffered segment's bytes that in-order
+//!   data already covered are trimmed when it is drained. A classifier may
+//!   already have acted on the first copy; retransmissions in honest
+//!   traffic are identical anyway.
+//! - **Before the start, beyond the window.** Bytes before the initial
+//!   sequence number + 1 are cut off (a segment partly before it is a
+//!   sequence overlap); a segment wholly before it, or more than
+//!   [`WINDOW`] ahead, is reported as off-sequence ([`Placed`]).
+//! - **Urgent data.** The byte an urgent pointer marks is removed, as a
+//!   receiving socket without `SO_OOBINLINE` does; it keeps its sequence
+//!   number.
 //! - **Depth.** Only the first [`DEPTH`] bytes of a direction are
 //!   reassembled (enough for any ClientHello, post-quantum ones included,
 //!   and for VPN handshakes); later data is ignored.
@@ -29,8 +41,36 @@
 pub const DEPTH: u32 = 64 * 1024;
 /// Out-of-order bytes buffered per direction.
 pub const MAX_PENDING: usize = 32 * 1024;
-/// Out-of-order segments buffered per direction.
-const MAX_SEGMENTS: usize = 64;
+/// Out-of-order segments buffered per direction. Adjacent ones are joined,
+/// so a message in N pieces in any order holds at most N/2 runs: a hello in
+/// 300 pieces fits (the bytes stay under [`MAX_PENDING`] and the budget).
+const MAX_SEGMENTS: usize = 256;
+/// A segment further ahead than this is outside any window a receiver
+/// offers at a connection's start.
+pub const WINDOW: u32 = 1 << 20;
+/// Urgent bytes removed per direction.
+const MAX_URGENT: usize = 4;
+
+/// Where a segment fell in its stream.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Placed {
+    /// Stream offset of its first byte inside the stream, and how many of
+    /// its bytes lie inside.
+    pub at: u32,
+    pub len: u32,
+    /// Wholly before the stream's start (its SYN known), or beyond the
+    /// window: off-sequence.
+    pub off_sequence: bool,
+    /// It began before the stream's start and reached into it.
+    pub overlapped_start: bool,
+    /// Held ahead of a gap.
+    pub held: bool,
+    /// It reached the next byte to deliver (in order).
+    pub in_order: bool,
+    /// A held copy of some of its bytes said otherwise (trimmed: the copy
+    /// that came in order wins, as the receiving stack's does).
+    pub rewrote: bool,
+}
 /// A direction's first bytes, where the hellos and handshakes classifiers
 /// read are (a post-quantum ClientHello is about 2 KB, a certificate chain
 /// can be 10 KB): out-of-order bytes below this offset may take the whole
@@ -108,6 +148,10 @@ pub struct Stream {
     pending_bytes: usize,
     /// What was refused.
     lost: Lost,
+    /// The start came from a SYN.
+    from_syn: bool,
+    /// Stream offsets of urgent bytes to remove.
+    urgent: Vec<u32>,
 }
 
 impl Stream {
@@ -135,20 +179,57 @@ impl Stream {
     pub fn syn(&mut self, seq: u32) {
         if self.base.is_none() {
             self.base = Some(seq.wrapping_add(1));
+            self.from_syn = true;
+        }
+    }
+
+    /// The SYN the peer acknowledged (of several) has sequence number
+    /// `seq`: the stream starts after it. A start taken from data, or from
+    /// another SYN, moves while nothing was delivered (what was held is
+    /// dropped).
+    pub fn rebase(&mut self, seq: u32, budget: &mut Budget) {
+        let base = seq.wrapping_add(1);
+        if self.base == Some(base) {
+            self.from_syn = true;
+            return;
+        }
+        if self.base.is_none() || self.next == 0 {
+            for (at, bytes) in self.pending.drain(..) {
+                budget.give(at, bytes.len());
+            }
+            self.pending_bytes = 0;
+            self.base = Some(base);
+            self.from_syn = true;
+        }
+    }
+
+    /// The byte at sequence number `seq` is urgent data: it is removed from
+    /// the stream (its sequence number stays).
+    pub fn urgent(&mut self, seq: u32) {
+        let Some(base) = self.base else { return };
+        let at = seq.wrapping_sub(base);
+        if at < DEPTH
+            && at >= self.next
+            && self.urgent.len() < MAX_URGENT
+            && !self.urgent.contains(&at)
+        {
+            self.urgent.push(at);
         }
     }
 
     /// Adds a segment carrying `data` at sequence number `seq`; `deliver` is
     /// called with each newly contiguous run of bytes, in stream order.
+    /// Says where the segment fell.
     pub fn segment(
         &mut self,
         seq: u32,
         data: &[u8],
         budget: &mut Budget,
         deliver: &mut dyn FnMut(&[u8]),
-    ) {
+    ) -> Placed {
+        let mut placed = Placed::default();
         if data.is_empty() || self.is_full() {
-            return;
+            return placed;
         }
         let base = *self.base.get_or_insert(seq);
         let rel = seq.wrapping_sub(base);
@@ -157,30 +238,44 @@ impl Stream {
         let (start, data) = if rel > u32::MAX / 2 {
             let skip = (base.wrapping_sub(seq)) as usize;
             if skip >= data.len() {
-                return;
+                placed.off_sequence = self.from_syn;
+                return placed;
             }
+            placed.overlapped_start = self.from_syn;
             (0u32, &data[skip..])
         } else {
+            placed.off_sequence = self.from_syn && rel > self.next.saturating_add(WINDOW);
             (rel, data)
         };
+        placed.at = start;
+        placed.len = data.len() as u32;
         // Never look past the depth.
         let room = DEPTH.saturating_sub(start) as usize;
         let data = &data[..data.len().min(room)];
         if data.is_empty() {
-            return;
+            return placed;
         }
         let end = start + data.len() as u32;
         if end <= self.next {
-            return; // all delivered already: a retransmission
+            return placed; // all delivered already: a retransmission
         }
         if start <= self.next {
             // Contiguous: pass through the new part without copying.
-            deliver(&data[(self.next - start) as usize..]);
+            placed.in_order = true;
+            let from = self.next;
+            emit(
+                &self.urgent,
+                from,
+                &data[(from - start) as usize..],
+                deliver,
+            );
             self.next = end;
-            self.drain(budget, deliver);
+            placed.rewrote = self.drain(budget, deliver, (start, data));
         } else {
+            placed.held = true;
             self.hold(start, data, budget);
         }
+        placed
     }
 
     /// Buffers the parts of a segment at `start` not already held.
@@ -207,7 +302,25 @@ impl Stream {
         }
         for (s, e) in gaps {
             let len = (e - s) as usize;
-            if self.pending.len() >= MAX_SEGMENTS
+            let at = self.pending.partition_point(|(o, _)| *o < s);
+            // A held segment that ends where this one starts, or starts
+            // where it ends, is joined (on the same side of
+            // PRIORITY_BYTES, which the budget counts by segment start).
+            let deep = |o: u32| o >= PRIORITY_BYTES;
+            let joins_prev = at > 0 && {
+                let (ps, pb) = &self.pending[at - 1];
+                ps + pb.len() as u32 == s && deep(*ps) == deep(s)
+            };
+            let first = if joins_prev {
+                self.pending[at - 1].0
+            } else {
+                s
+            };
+            let joins_next = self
+                .pending
+                .get(at)
+                .is_some_and(|(ns, _)| *ns == e && deep(*ns) == deep(first));
+            if (self.pending.len() >= MAX_SEGMENTS && !joins_prev && !joins_next)
                 || self.pending_bytes + len > MAX_PENDING
                 || !budget.admits(s, len)
             {
@@ -219,24 +332,55 @@ impl Stream {
                 });
                 continue;
             }
-            let bytes = data[(s - start) as usize..(e - start) as usize].to_vec();
-            let at = self.pending.partition_point(|(o, _)| *o < s);
-            self.pending.insert(at, (s, bytes));
+            let bytes = &data[(s - start) as usize..(e - start) as usize];
+            let at = if joins_prev {
+                self.pending[at - 1].1.extend_from_slice(bytes);
+                at - 1
+            } else {
+                self.pending.insert(at, (s, bytes.to_vec()));
+                at
+            };
+            if joins_next {
+                let (_, next) = self.pending.remove(at + 1);
+                self.pending[at].1.extend_from_slice(&next);
+            }
             self.pending_bytes += len;
             budget.take(s, len);
         }
     }
 
     /// Delivers held segments that have become contiguous.
-    fn drain(&mut self, budget: &mut Budget, deliver: &mut dyn FnMut(&[u8])) {
+    /// `recent`: the in-order segment just delivered (stream offset,
+    /// bytes); returns true when a held segment disagreed with it where
+    /// they overlap (it is trimmed: the in-order copy wins).
+    fn drain(
+        &mut self,
+        budget: &mut Budget,
+        deliver: &mut dyn FnMut(&[u8]),
+        recent: (u32, &[u8]),
+    ) -> bool {
         let mut taken = 0;
+        let mut rewrote = false;
+        let (r_start, r) = recent;
+        let r_end = r_start + r.len() as u32;
         for (s, bytes) in &self.pending {
             if *s > self.next {
                 break;
             }
             let e = s + bytes.len() as u32;
+            // Where the held copy overlaps what just came in order.
+            let (from, to) = ((*s).max(r_start), e.min(r_end));
+            if from < to {
+                let held = &bytes[(from - s) as usize..(to - s) as usize];
+                rewrote |= held != &r[(from - r_start) as usize..(to - r_start) as usize];
+            }
             if e > self.next {
-                deliver(&bytes[(self.next - s) as usize..]);
+                emit(
+                    &self.urgent,
+                    self.next,
+                    &bytes[(self.next - s) as usize..],
+                    deliver,
+                );
                 self.next = e;
             }
             taken += 1;
@@ -245,6 +389,7 @@ impl Stream {
             self.pending_bytes -= bytes.len();
             budget.give(at, bytes.len());
         }
+        rewrote
     }
 
     /// Frees what is held (the flow is done with reassembly).
@@ -255,6 +400,33 @@ impl Stream {
         self.pending_bytes = 0;
         self.pending = Vec::new();
         self.next = DEPTH;
+    }
+}
+
+/// Delivers `bytes`, which start at stream offset `at`, less the urgent
+/// bytes among them.
+fn emit(urgent: &[u32], at: u32, bytes: &[u8], deliver: &mut dyn FnMut(&[u8])) {
+    let end = at + bytes.len() as u32;
+    let mut cuts: Vec<u32> = urgent
+        .iter()
+        .copied()
+        .filter(|&u| u >= at && u < end)
+        .collect();
+    if cuts.is_empty() {
+        deliver(bytes);
+        return;
+    }
+    cuts.sort_unstable();
+    let mut from = 0usize;
+    for u in cuts {
+        let cut = (u - at) as usize;
+        if cut > from {
+            deliver(&bytes[from..cut]);
+        }
+        from = cut + 1;
+    }
+    if from < bytes.len() {
+        deliver(&bytes[from..]);
     }
 }
 
@@ -357,6 +529,110 @@ mod tests {
             &[(1, &d[..50]), (1, &d[..50]), (51, &d[50..]), (51, &d[50..])],
             Some(0),
         );
+        assert_eq!(out, d);
+    }
+
+    /// A message in 300 pieces of 1 to 8 bytes, in a shuffled order: held
+    /// runs are joined, so it fits and comes out whole.
+    #[test]
+    fn three_hundred_pieces_any_order() {
+        let d = data(1500);
+        let mut cuts = vec![0usize];
+        let mut x = 7u32;
+        while *cuts.last().unwrap() < d.len() {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let step = 1 + (x >> 16) as usize % 8;
+            cuts.push((cuts.last().unwrap() + step).min(d.len()));
+        }
+        let mut pieces: Vec<(u32, &[u8])> = cuts
+            .windows(2)
+            .map(|w| (1 + w[0] as u32, &d[w[0]..w[1]]))
+            .collect();
+        assert!(pieces.len() >= 300);
+        for i in (1..pieces.len()).rev() {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            pieces.swap(i, (x >> 8) as usize % (i + 1));
+        }
+        let (out, b) = stream_of(&pieces, Some(0));
+        assert_eq!(out, d);
+        assert_eq!((b.used, b.refused_segments), (0, 0));
+    }
+
+    /// The urgent byte is removed wherever it falls, in order or not; the
+    /// stream offsets after it are unchanged.
+    #[test]
+    fn urgent_byte_removed() {
+        let d = data(100);
+        for order in [[0usize, 1], [1, 0]] {
+            let mut s = Stream::default();
+            let mut b = Budget::new(1 << 20);
+            s.syn(0);
+            s.urgent(1 + 40);
+            let segs = [(1u32, &d[..50]), (51, &d[50..])];
+            let mut out = Vec::new();
+            for i in order {
+                let (seq, bytes) = segs[i];
+                s.segment(seq, bytes, &mut b, &mut |x| out.extend_from_slice(x));
+            }
+            let mut want = d.clone();
+            want.remove(40);
+            assert_eq!(out, want, "{order:?}");
+        }
+    }
+
+    /// Of several SYNs, the one acknowledged starts the stream; where data
+    /// lay against another start tells what the placement says.
+    #[test]
+    fn rebase_and_placement() {
+        let d = data(80);
+        let mut s = Stream::default();
+        let mut b = Budget::new(1 << 20);
+        s.syn(5000);
+        // Data of the acknowledged SYN (ISN 9000) arrives before the
+        // rebase: held far ahead of the first start, then dropped by it.
+        let p = s.segment(9001 + 40, &d[40..], &mut b, &mut |_| {});
+        assert!(p.held);
+        s.rebase(9000, &mut b);
+        assert_eq!(b.used, 0);
+        let mut out = Vec::new();
+        let p = s.segment(9001, &d, &mut b, &mut |x| out.extend_from_slice(x));
+        assert!(p.in_order && !p.off_sequence);
+        assert_eq!(out, d);
+        // Wholly before the start: off-sequence; partly: an overlap.
+        let mut s = Stream::default();
+        s.syn(1000);
+        let p = s.segment(1001 - 500, &d, &mut b, &mut |_| {});
+        assert!(p.off_sequence);
+        let mut out = Vec::new();
+        let p = s.segment(1001 - 30, &d, &mut b, &mut |x| out.extend_from_slice(x));
+        assert!(p.overlapped_start && p.in_order);
+        assert_eq!(out, &d[30..]);
+        let p = s.segment(1001 + WINDOW + 100_000, &d, &mut b, &mut |_| {});
+        assert!(p.off_sequence);
+    }
+
+    /// A held segment whose first bytes disagree with the in-order copy
+    /// that then covers them (seqovl with disorder): the in-order copy
+    /// wins, and the placement says so; honest overlaps do not.
+    #[test]
+    fn rewrite_by_the_in_order_copy() {
+        let d = data(200);
+        let mut decoyed = d[80..].to_vec();
+        decoyed[..20].iter_mut().for_each(|b| *b ^= 0x55);
+        let mut s = Stream::default();
+        let mut b = Budget::new(1 << 20);
+        s.syn(0);
+        let mut out = Vec::new();
+        let p = s.segment(81, &decoyed, &mut b, &mut |x| out.extend_from_slice(x));
+        assert!(p.held && !p.rewrote);
+        let p = s.segment(1, &d[..100], &mut b, &mut |x| out.extend_from_slice(x));
+        assert!(p.in_order && p.rewrote);
+        assert_eq!(out, d);
+        let (mut s, mut out) = (Stream::default(), Vec::new());
+        s.syn(0);
+        s.segment(81, &d[80..], &mut b, &mut |x| out.extend_from_slice(x));
+        let p = s.segment(1, &d[..100], &mut b, &mut |x| out.extend_from_slice(x));
+        assert!(!p.rewrote);
         assert_eq!(out, d);
     }
 

@@ -29,6 +29,9 @@
 //! packets cost one branch.
 
 use super::dissector::{Carrier, Confidence, Findings, Input, Probe, Probing, Step};
+use super::evasion::{self, Guard, Watch};
+
+mod copies;
 use super::facts::Names;
 use super::links::Links;
 use super::reassembly::{Budget, Lost, Stream};
@@ -38,9 +41,13 @@ use crate::capture::Timestamp;
 use crate::decode::transport::{tcp_flags, Header};
 use crate::decode::Decoded;
 use crate::flow::{TO_CLIENT, TO_SERVER};
+use copies::Next;
 
-/// Payload packets a flow may take to be classified.
+/// Payload packets a flow may take to be classified...
 pub const MAX_DATA_PACKETS: u32 = 24;
+/// ...unless they carried fewer bytes than this: the window is counted in
+/// bytes too, so a hello cut into hundreds of small pieces is still read.
+pub const WINDOW_BYTES: u32 = 8 * 1024;
 /// Packets after a verdict during which the deciding dissector is still
 /// fed (the TLS ServerHello).
 pub const REPLY_PACKETS: u32 = 12;
@@ -107,6 +114,13 @@ pub struct AppState {
     revision: u32,
     /// What reassembly could not buffer, of streams already released.
     lost: Lost,
+    /// Payload bytes inspected (since the last upgrade).
+    data_bytes: u32,
+    /// The receiver's judge of each copy (learns without allocating).
+    guard: Guard,
+    /// The client's latest SYN sequence number (several SYNs: the one the
+    /// SYN-ACK acknowledges counts).
+    syn_last: Option<u32>,
 }
 
 /// What a flow needs while it is classified.
@@ -117,6 +131,8 @@ struct Work {
     run: Running,
     /// Packets since the verdict, while the deciding dissector reads on.
     after_verdict: u32,
+    /// Evasion evidence.
+    watch: Watch,
 }
 
 /// The dissectors running on a flow.
@@ -215,39 +231,35 @@ impl AppState {
         };
         let mut out = Outcome::default();
         match p.decoded.transport.header {
-            Header::Tcp(h) => {
-                if h.has(tcp_flags::SYN) {
-                    self.syn[p.side].get_or_insert(h.seq);
-                }
-                if payload.is_empty() {
+            Header::Tcp(h) => match self.tcp(p, &h, &seen, &mut shared.budget, &mut out) {
+                Next::Go => {}
+                Next::Tick if out.is_empty() => {
                     self.tick(shared);
                     return;
                 }
-                let started = self
-                    .work
-                    .as_ref()
-                    .is_some_and(|w| w.streams[p.side].delivered() > 0);
-                if is_padding(h.flags, payload) && !started {
-                    return;
-                }
-                self.data_packets = self.data_packets.saturating_add(1);
-                let decided = !self.probing();
-                let work = self.work.get_or_insert_with(Box::default);
-                let Work { streams, run, .. } = &mut **work;
-                let stream = &mut streams[p.side];
-                if let Some(isn) = self.syn[p.side] {
-                    stream.syn(isn);
-                }
-                let refused = &mut self.refused;
-                stream.segment(h.seq, payload, &mut shared.budget, &mut |bytes| {
-                    run.stream(bytes, &seen, decided, refused, &mut out);
-                });
-            }
+                Next::Tick => {}
+                Next::Stop => return,
+            },
             Header::Udp => {
                 if payload.is_empty() {
                     return;
                 }
-                self.datagram(Carrier::Datagram, payload, &seen, &mut out);
+                if self.probing() {
+                    let fooling = self.judge_datagram(p);
+                    if fooling != 0 {
+                        let work = self.work.get_or_insert_with(Box::default);
+                        work.watch.fake(fooling, &[], p.index);
+                        self.data_packets = self.data_packets.saturating_add(1);
+                        return;
+                    }
+                    if p.decoded.ip.ext != 0 || p.decoded.ip.fragments > 1 {
+                        let work = self.work.get_or_insert_with(Box::default);
+                        work.watch.ip(&p.decoded.ip, p.index);
+                    }
+                }
+                if !self.quic_aside(p, &seen) {
+                    self.datagram(Carrier::Datagram, payload, &seen, &mut out);
+                }
             }
             Header::Ipsec { .. } => {
                 self.datagram(Carrier::Ip(p.decoded.proto), payload, &seen, &mut out);
@@ -265,12 +277,20 @@ impl AppState {
         if self.done {
             return;
         }
-        let over = u32::from(self.data_packets) >= MAX_DATA_PACKETS && self.probing();
+        let over = u32::from(self.data_packets) >= MAX_DATA_PACKETS
+            && self.data_bytes >= WINDOW_BYTES
+            && self.probing();
         let end = match p.decoded.transport.header {
             Header::Tcp(_) => over || self.exhausted(),
             Header::Udp => {
+                let over = u32::from(self.data_packets) >= MAX_DATA_PACKETS && self.probing();
                 let open = self.work.as_ref().is_some_and(|w| !w.run.live.is_empty());
+                // A QUIC flow whose client opened several connections waits
+                // for the server's answer to tell the real one.
+                let contested = self.work.as_ref().is_some_and(|w| w.watch.quic.waiting())
+                    && self.data_packets < evasion::quic::WATCH_DATAGRAMS;
                 let decided = !self.probing()
+                    && !contested
                     && (!self.overturn_pending()
                         || u32::from(self.data_packets) >= MAX_DATA_PACKETS);
                 decided || over || !open && self.data_packets >= IDLE_DATAGRAMS
@@ -364,6 +384,7 @@ impl AppState {
         if upgraded {
             self.reopened = true;
             self.data_packets = 0;
+            self.data_bytes = 0;
             if let Some(work) = self.work.as_mut() {
                 work.after_verdict = 0;
             }
@@ -396,6 +417,18 @@ impl AppState {
                 mine.add(fact);
             }
             mine.evidence.extend(found.evidence);
+        }
+        if first_verdict {
+            // The client's first message is complete: judge its shape.
+            let mss = self.guard.mss(TO_CLIENT);
+            let name = self.names.as_ref().and_then(|n| {
+                let tls = n.tls.as_ref().and_then(|t| t.sni.as_deref());
+                tls.or(n.http.as_ref().and_then(|h| h.hostname.as_deref()))
+            });
+            if let Some(w) = self.work.as_mut() {
+                let end = w.streams[TO_SERVER].delivered();
+                w.watch.close(end, mss, name);
+            }
         }
         if !first_verdict && !self.probing() && !self.overturn_pending() {
             if let Some(work) = self.work.as_mut() {
@@ -476,6 +509,41 @@ impl AppState {
                 self.lost.add(s.lost());
                 s.release(&mut shared.budget);
             }
+            work.watch.unjudged();
+            if work.watch.quic.waiting() {
+                self.work = Some(work);
+                self.quic_resolve(None);
+                work = self.work.take().expect("put back above");
+            }
+            // SYN data no SYN-ACK or later segment ruled on: taken only if
+            // the SYN asked for TCP Fast Open.
+            if let Some(d) = work.watch.syn_data.take() {
+                if !self.guard.tfo(TO_SERVER) {
+                    work.watch.syn_refused(&d);
+                }
+            }
+            if !work.watch.found.is_empty() {
+                let mine = self.names.get_or_insert_with(Box::default);
+                // A copy that carried the flow's own name is no decoy.
+                let real = [
+                    mine.tls.as_ref().and_then(|t| t.sni.clone()),
+                    mine.http.as_ref().and_then(|h| h.hostname.clone()),
+                    mine.quic
+                        .as_ref()
+                        .and_then(|q| q.hello.as_ref())
+                        .and_then(|h| h.sni.clone()),
+                ];
+                for e in work.watch.found.entries.iter_mut() {
+                    if e.decoy.is_some() && real.contains(&e.decoy) {
+                        e.decoy = None;
+                    }
+                }
+                match mine.evasion.as_mut() {
+                    Some(e) => e.merge(&work.watch.found),
+                    None => mine.evasion = Some(Box::new(work.watch.found)),
+                }
+                self.revision = self.revision.wrapping_add(1);
+            }
         }
         self.done = true;
     }
@@ -483,6 +551,12 @@ impl AppState {
     /// The flow ends: frees what is held.
     pub fn close(&mut self, shared: &mut Shared) {
         self.finish(shared);
+    }
+}
+
+impl Outcome {
+    fn is_empty(&self) -> bool {
+        self.carrier.is_none() && self.verdict.is_none() && self.found.is_empty() && !self.upgraded
     }
 }
 
@@ -732,6 +806,7 @@ fn is_padding(flags: u8, payload: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::evasion::Technique;
     use crate::decode::transport::{TcpHeader, Transport};
 
     fn tcp(seq: u32, flags: u8, payload: &[u8]) -> Decoded<'_> {
@@ -753,7 +828,127 @@ mod tests {
             },
             tunnels: 0,
             truncated: false,
+            ip: Default::default(),
         }
+    }
+
+    fn tcp_ack(seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Decoded<'_> {
+        let mut d = tcp(seq, flags, payload);
+        if let Header::Tcp(h) = &mut d.transport.header {
+            h.ack = ack;
+        }
+        d
+    }
+
+    const SYN_ACK: u8 = tcp_flags::SYN | tcp_flags::ACK;
+
+    /// Issue 13, bug 1: data in a SYN starts after the SYN's sequence
+    /// number. Taken when the SYN-ACK acknowledges it (TCP Fast Open): `GET`
+    /// stays whole. Not taken when the SYN-ACK acknowledges only the SYN:
+    /// the data sent again is read, the SYN's is reported (syndata).
+    #[test]
+    fn syn_data_starts_after_the_syn() {
+        let mut shared = Shared::new(1 << 20);
+        let mut app = AppState::default();
+        feed(
+            &mut app,
+            &mut shared,
+            &[
+                (TO_SERVER, tcp(999, tcp_flags::SYN, REQ)),
+                (
+                    TO_CLIENT,
+                    tcp_ack(5000, 1000 + REQ.len() as u32, SYN_ACK, &[]),
+                ),
+            ],
+        );
+        assert_eq!(app.proto, AppProto::Http);
+        let names = app.names.as_ref().unwrap();
+        assert_eq!(names.http.as_ref().unwrap().method, "GET");
+        assert!(names.evasion.is_none());
+
+        let decoy = b"GET / HTTP/1.1\r\nHost: www.decoy.test\r\n\r\n";
+        let mut app = AppState::default();
+        feed(
+            &mut app,
+            &mut shared,
+            &[
+                (TO_SERVER, tcp(999, tcp_flags::SYN, decoy)),
+                (TO_CLIENT, tcp_ack(5000, 1000, SYN_ACK, &[])),
+                (TO_SERVER, tcp(1000, tcp_flags::ACK, REQ)),
+            ],
+        );
+        app.close(&mut shared);
+        let names = app.names.as_ref().unwrap();
+        assert_eq!(
+            names.http.as_ref().unwrap().hostname.as_deref(),
+            Some("example.org")
+        );
+        let e = names.evasion.as_ref().unwrap();
+        assert_eq!(e.entries[0].technique, Technique::SynData);
+        assert_eq!(e.entries[0].decoy.as_deref(), Some("www.decoy.test"));
+        assert_eq!(shared.budget.used, 0);
+    }
+
+    /// Issue 13, bug 2: a burst of SYNs with random sequence numbers, then
+    /// the handshake of the last; the SYN-ACK acknowledges that one, and
+    /// the stream starts after it.
+    #[test]
+    fn the_acknowledged_syn_counts() {
+        let mut shared = Shared::new(1 << 20);
+        let mut app = AppState::default();
+        let mut packets: Vec<(usize, Decoded<'_>)> = [17u32, 123_456, 0x8000_0000, 42]
+            .iter()
+            .map(|&isn| (TO_SERVER, tcp(isn, tcp_flags::SYN, &[])))
+            .collect();
+        packets.push((TO_SERVER, tcp(7777, tcp_flags::SYN, &[])));
+        packets.push((TO_CLIENT, tcp_ack(5000, 7778, SYN_ACK, &[])));
+        packets.push((TO_SERVER, tcp_ack(7778, 5001, tcp_flags::ACK, REQ)));
+        feed(&mut app, &mut shared, &packets);
+        assert_eq!(app.proto, AppProto::Http);
+        assert_eq!(
+            app.names
+                .as_ref()
+                .unwrap()
+                .http
+                .as_ref()
+                .unwrap()
+                .hostname
+                .as_deref(),
+            Some("example.org")
+        );
+    }
+
+    /// An urgent byte inside the request is removed, as the receiving
+    /// socket does; the flow says oob.
+    #[test]
+    fn urgent_byte_removed() {
+        let mut shared = Shared::new(1 << 20);
+        let mut app = AppState::default();
+        let (a, b) = REQ.split_at(26);
+        let mut first = a.to_vec();
+        first.push(b'a');
+        let mut seg = [0u8; 20];
+        seg[12] = 0x50;
+        seg[18..20].copy_from_slice(&(first.len() as u16).to_be_bytes());
+        let mut urg = tcp(1000, tcp_flags::ACK | evasion::judge::URG, &first);
+        urg.ip.segment = &seg;
+        feed(
+            &mut app,
+            &mut shared,
+            &[
+                (TO_SERVER, tcp(999, tcp_flags::SYN, &[])),
+                (TO_SERVER, urg),
+                (TO_SERVER, tcp(1000 + first.len() as u32, tcp_flags::ACK, b)),
+            ],
+        );
+        let names = app.names.as_ref().unwrap();
+        assert_eq!(
+            names.http.as_ref().unwrap().hostname.as_deref(),
+            Some("example.org")
+        );
+        app.close(&mut shared);
+        let e = app.names.as_ref().unwrap().evasion.as_ref().unwrap();
+        assert!(e.has(Technique::Oob));
     }
 
     fn udp(payload: &[u8]) -> Decoded<'_> {

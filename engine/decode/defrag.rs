@@ -83,6 +83,10 @@ struct Pending {
     total: Option<u32>,
     fragments: u16,
     wire_bytes: u64,
+    /// End of the highest fragment so far, and whether one arrived below
+    /// it (fragments out of order).
+    high: u32,
+    reordered: bool,
     /// Given up (and counted): later fragments are ignored until the
     /// timeout.
     dead: bool,
@@ -148,6 +152,12 @@ pub struct Reassembled {
     pub payload: Vec<u8>,
     /// Sum of the wire lengths given with each fragment.
     pub wire_bytes: u64,
+    /// Fragments received, the bytes the piece at offset 0 brought, and
+    /// whether a fragment arrived below one already held (evidence for the
+    /// evasion judge: honest fragments are path-MTU sized).
+    pub fragments: u16,
+    pub first_len: u32,
+    pub reordered: bool,
 }
 
 /// Maximum size of an IP payload.
@@ -312,6 +322,8 @@ impl Defragmenter {
                     total: None,
                     fragments: 0,
                     wire_bytes: 0,
+                    high: 0,
+                    reordered: false,
                     dead: false,
                 },
             );
@@ -328,6 +340,8 @@ impl Defragmenter {
         let p = self.pending.get_mut(&key).expect("inserted above");
         p.fragments += 1;
         p.wire_bytes += u64::from(wire_len);
+        p.reordered |= start < p.high;
+        p.high = p.high.max(end);
         let mut bad = p.fragments > max_fragments;
         if !frag.more {
             match p.total {
@@ -376,6 +390,7 @@ impl Defragmenter {
         let p = self.remove(&key).expect("present");
         self.stats.reassembled += 1;
         let mut payload = Vec::with_capacity(p.total.unwrap_or(0) as usize);
+        let first_len = p.pieces.first().map_or(0, |(_, b)| b.len() as u32);
         for (_, b) in p.pieces {
             payload.extend_from_slice(&b);
         }
@@ -383,6 +398,9 @@ impl Defragmenter {
             proto,
             payload,
             wire_bytes: p.wire_bytes,
+            fragments: p.fragments,
+            first_len,
+            reordered: p.reordered,
         })
     }
 }
@@ -415,6 +433,7 @@ mod tests {
             fragment: Some(f),
             truncated: false,
             ttl: 64,
+            ext: 0,
         }
     }
 

@@ -102,6 +102,23 @@ pub struct IpPacket<'a> {
     /// The capture holds fewer bytes than the IP header announces.
     pub truncated: bool,
     pub ttl: u8,
+    /// IPv6 extension headers seen ([`ext`] bits; 0 for IPv4).
+    pub ext: u8,
+}
+
+/// What the IPv6 extension header chain held, as bits: evidence for the
+/// evasion judge (a receiver drops a packet whose Hop-by-Hop header is not
+/// first; desync tools add headers a DPI may not walk).
+pub mod ext {
+    /// A Hop-by-Hop Options header (first, as RFC 8200 allows).
+    pub const HOP_BY_HOP: u8 = 0x01;
+    /// A Destination Options header.
+    pub const DEST_OPTS: u8 = 0x02;
+    /// A Hop-by-Hop header that is not the first header, or a second one:
+    /// every receiver discards the packet.
+    pub const MISPLACED_HBH: u8 = 0x04;
+    /// An atomic Fragment header (offset 0, no more fragments).
+    pub const ATOMIC_FRAGMENT: u8 = 0x08;
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -184,6 +201,7 @@ pub fn parse_v4(b: &[u8]) -> Result<IpPacket<'_>, IpError> {
         fragment,
         truncated,
         ttl: b[field::V4_TTL],
+        ext: 0,
     })
 }
 
@@ -221,6 +239,7 @@ pub fn parse_v6(b: &[u8]) -> Result<IpPacket<'_>, IpError> {
         fragment: ext.fragment,
         truncated,
         ttl: b[field::V6_HOP_LIMIT],
+        ext: ext.ext,
     })
 }
 
@@ -230,14 +249,25 @@ pub struct UpperLayer<'a> {
     pub proto: u8,
     pub payload: &'a [u8],
     pub fragment: Option<Fragment>,
+    /// [`ext`] bits of the headers walked.
+    pub ext: u8,
 }
 
 /// Walks IPv6 extension headers starting with `next`, stopping at the first
 /// upper-layer protocol or at a fragment header (whose data is the rest).
 /// Also used on a reassembled IPv6 payload, which may begin with headers.
 pub fn walk_extensions(mut next: u8, mut b: &[u8]) -> Result<UpperLayer<'_>, IpError> {
+    let mut seen = 0u8;
     // More than this many extension headers is an attack, not a packet.
-    for _ in 0..16 {
+    for i in 0..16 {
+        match next {
+            proto::HOPOPT if i > 0 || seen & ext::HOP_BY_HOP != 0 => {
+                seen |= ext::MISPLACED_HBH;
+            }
+            proto::HOPOPT => seen |= ext::HOP_BY_HOP,
+            proto::DSTOPTS => seen |= ext::DEST_OPTS,
+            _ => {}
+        }
         match next {
             proto::HOPOPT
             | proto::ROUTING
@@ -268,6 +298,7 @@ pub fn walk_extensions(mut next: u8, mut b: &[u8]) -> Result<UpperLayer<'_>, IpE
                 // An atomic fragment (offset 0, no more) is a whole datagram.
                 let atomic = fragment.offset == 0 && !fragment.more;
                 if atomic {
+                    seen |= ext::ATOMIC_FRAGMENT;
                     next = b[0];
                     b = &b[8..];
                     continue;
@@ -276,6 +307,7 @@ pub fn walk_extensions(mut next: u8, mut b: &[u8]) -> Result<UpperLayer<'_>, IpE
                     proto: b[0],
                     payload: &b[8..],
                     fragment: Some(fragment),
+                    ext: seen,
                 });
             }
             _ => {
@@ -283,6 +315,7 @@ pub fn walk_extensions(mut next: u8, mut b: &[u8]) -> Result<UpperLayer<'_>, IpE
                     proto: next,
                     payload: b,
                     fragment: None,
+                    ext: seen,
                 })
             }
         }

@@ -34,6 +34,26 @@ pub struct Decoded<'a> {
     pub tunnels: u8,
     /// Some layer announced more bytes than the capture kept.
     pub truncated: bool,
+    /// What the innermost IP layer said, for the evasion judge.
+    pub ip: IpFacts<'a>,
+}
+
+/// The innermost IP layer's facts a receiver judges a packet by, and the
+/// transport bytes (header and payload) for checksums and TCP options.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IpFacts<'a> {
+    /// TTL or hop limit (0: unknown).
+    pub ttl: u8,
+    /// IPv6 extension headers ([`ip::ext`] bits).
+    pub ext: u8,
+    /// The datagram came in this many IP fragments (0: not fragmented).
+    pub fragments: u16,
+    /// Bytes of the fragment at offset 0, and whether fragments arrived out
+    /// of order.
+    pub first_fragment: u32,
+    pub fragments_reordered: bool,
+    /// The transport header and payload as captured.
+    pub segment: &'a [u8],
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -58,8 +78,25 @@ pub fn upper<'a>(
     payload: &'a [u8],
     truncated: bool,
 ) -> Result<Decoded<'a>, DecodeError> {
+    upper_with(src, dst, ip_proto, payload, truncated, IpFacts::default())
+}
+
+/// [`upper`], with what the outer IP layer said (`facts`, its `segment`
+/// ignored); an opened tunnel's inner header replaces it.
+pub fn upper_with<'a>(
+    src: IpAddr,
+    dst: IpAddr,
+    ip_proto: u8,
+    payload: &'a [u8],
+    truncated: bool,
+    facts: IpFacts<'_>,
+) -> Result<Decoded<'a>, DecodeError> {
     let (mut src, mut dst, mut ip_proto, mut payload, mut truncated) =
         (src, dst, ip_proto, payload, truncated);
+    let mut facts = IpFacts {
+        segment: &[],
+        ..facts
+    };
     let mut tunnels = 0;
     loop {
         let inner = if tunnels >= MAX_TUNNEL_DEPTH {
@@ -79,6 +116,11 @@ pub fn upper<'a>(
                 tunnels += 1;
                 (src, dst, ip_proto, payload) = (ip.src, ip.dst, ip.proto, ip.payload);
                 truncated |= ip.truncated;
+                facts = IpFacts {
+                    ttl: ip.ttl,
+                    ext: ip.ext,
+                    ..IpFacts::default()
+                };
             }
             // Not a tunnel, or an inner packet too broken to open: the outer
             // datagram is the flow.
@@ -91,6 +133,10 @@ pub fn upper<'a>(
                     transport,
                     tunnels,
                     truncated,
+                    ip: IpFacts {
+                        segment: payload,
+                        ..facts
+                    },
                 });
             }
         }
@@ -99,7 +145,12 @@ pub fn upper<'a>(
 
 /// Decodes an unfragmented IP packet's upper layers.
 pub fn datagram<'a>(ip: &IpPacket<'a>) -> Result<Decoded<'a>, DecodeError> {
-    upper(ip.src, ip.dst, ip.proto, ip.payload, ip.truncated)
+    let facts = IpFacts {
+        ttl: ip.ttl,
+        ext: ip.ext,
+        ..IpFacts::default()
+    };
+    upper_with(ip.src, ip.dst, ip.proto, ip.payload, ip.truncated, facts)
 }
 
 #[cfg(test)]

@@ -267,6 +267,7 @@ mod tests {
             },
             tunnels: 0,
             truncated: false,
+            ip: Default::default(),
         }
     }
 

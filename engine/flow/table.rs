@@ -262,6 +262,7 @@ mod tests {
             },
             tunnels: 0,
             truncated: false,
+            ip: Default::default(),
         };
         let (k, dir) = FlowKey::new(
             17,

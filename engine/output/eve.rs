@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::record::{AlertRecord, Event, FlowRecord};
 use super::time::EveTime;
+use crate::classify::evasion::{fooling, Evasion};
 use crate::classify::obfuscation::Obfuscation;
 use crate::classify::summary::{
     quic_version_name, tls_version_name, HelloSummary, QuicSummary, ServerSummary,
@@ -74,6 +75,9 @@ struct AppLayer<'a> {
     dns: Option<EveDns<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     obfuscation: Option<EveObfuscation<'a>>,
+    /// sift-only: what the client did to fool DPI.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evasion: Option<EveEvasion<'a>>,
 }
 
 impl<'a> AppLayer<'a> {
@@ -85,6 +89,7 @@ impl<'a> AppLayer<'a> {
             obfuscation: names
                 .and_then(|n| n.obfuscation.as_ref())
                 .map(EveObfuscation),
+            evasion: names.and_then(|n| n.evasion.as_deref()).map(EveEvasion),
             http: names.and_then(|n| n.http.as_ref()).map(|h| EveHttp {
                 hostname: h.hostname.as_deref(),
                 url: &h.url,
@@ -273,6 +278,38 @@ impl Serialize for EveObfuscation<'_> {
         m.serialize_entry("features", &features)?;
         m.serialize_entry("evidence", &evidence(&o.evidence))?;
         m.end()
+    }
+}
+
+/// `evasion: [{technique, fooling: [...], decoy, packets: [...]}]`, one
+/// object per technique; `fooling` and `decoy` only when known.
+struct EveEvasion<'a>(&'a Evasion);
+
+impl Serialize for EveEvasion<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        struct One<'a>(&'a crate::classify::evasion::Entry);
+        impl Serialize for One<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let e = self.0;
+                let mut m = s.serialize_map(None)?;
+                m.serialize_entry("technique", e.technique.as_str())?;
+                if e.fooling != 0 {
+                    let f: Vec<&str> = fooling::names(e.fooling).collect();
+                    m.serialize_entry("fooling", &f)?;
+                }
+                if let Some(d) = &e.decoy {
+                    m.serialize_entry("decoy", d)?;
+                }
+                m.serialize_entry("packets", &e.packets)?;
+                m.end()
+            }
+        }
+        let mut seq = s.serialize_seq(Some(self.0.entries.len()))?;
+        for e in &self.0.entries {
+            seq.serialize_element(&One(e))?;
+        }
+        seq.end()
     }
 }
 

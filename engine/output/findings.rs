@@ -58,12 +58,20 @@ pub fn findings(n: &Names) -> Vec<Finding> {
             confidence: Some(o.confidence.as_str()),
         });
     }
-    // ADDITION POINT for evasion (`evasion: [{technique, fooling, decoy,
-    // packets}]`), once `Names` carries it: one finding per technique,
-    //     out.push(Finding { kind: "evasion", label: <technique>,
-    //         detail: Some(<fooling, decoy>), confidence: None });
-    // The report (table, timeline, totals), IPFIX (siftEvasion) and the
-    // metrics (sift_findings_total{kind="evasion"}) then show it; EVE input
-    // is already read (html/rows.rs FINDING_KINDS).
+    // Evasion: one finding per technique, its fooling and decoy as detail.
+    for e in n.evasion.iter().flat_map(|e| e.entries.iter()) {
+        let mut detail: Vec<String> = crate::classify::evasion::fooling::names(e.fooling)
+            .map(str::to_string)
+            .collect();
+        if let Some(d) = &e.decoy {
+            detail.push(format!("decoy {d}"));
+        }
+        out.push(Finding {
+            kind: "evasion",
+            label: e.technique.as_str().to_string(),
+            detail: (!detail.is_empty()).then(|| detail.join(", ")),
+            confidence: None,
+        });
+    }
     out
 }

@@ -25,6 +25,9 @@ pub struct FlowTally {
     pub alerts: u64,
     /// Flows each rule matched: id → (flows, message).
     pub rule_flows: BTreeMap<u32, (u64, String)>,
+    /// Flows with an `evasion` record, and flows by technique.
+    pub evasion: u64,
+    pub by_evasion: BTreeMap<&'static str, u64>,
 }
 
 impl FlowTally {
@@ -35,6 +38,12 @@ impl FlowTally {
         *self.by_reason.entry(r.reason.as_str()).or_default() += 1;
         if let Some(o) = r.names.as_ref().and_then(|n| n.obfuscation.as_ref()) {
             *self.by_obfuscation.entry(o.class.as_str()).or_default() += 1;
+        }
+        if let Some(e) = r.names.as_ref().and_then(|n| n.evasion.as_deref()) {
+            self.evasion += 1;
+            for t in &e.entries {
+                *self.by_evasion.entry(t.technique.as_str()).or_default() += 1;
+            }
         }
         if let Some(v) = r.verdict.as_deref() {
             if let Some(a) = v.action() {
@@ -172,6 +181,14 @@ pub fn render_as(command: &str, files: &[String], report: &Report, flows: &FlowT
                 o,
                 "    obfuscation:  {} (suspected)",
                 tally_line(&flows.by_obfuscation)
+            );
+        }
+        if flows.evasion > 0 {
+            let _ = writeln!(
+                o,
+                "    evasion:      {} flows ({})",
+                thousands(flows.evasion),
+                tally_line(&flows.by_evasion)
             );
         }
     }

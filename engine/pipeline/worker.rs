@@ -239,14 +239,40 @@ impl Worker {
             let Some(whole) = self.defrag.add(raw.ts, ipp, raw.wire_len) else {
                 return;
             };
+            let facts = decode::IpFacts {
+                ttl: ipp.ttl,
+                ext: ipp.ext,
+                fragments: whole.fragments,
+                first_fragment: whole.first_len,
+                fragments_reordered: whole.reordered,
+                segment: &[],
+            };
             let decoded = if ipp.src.is_ipv6() {
                 ip::walk_extensions(whole.proto, &whole.payload)
                     .map_err(DecodeError::from)
                     .and_then(|u| {
-                        decode::upper(ipp.src, ipp.dst, u.proto, u.payload, ipp.truncated)
+                        let facts = decode::IpFacts {
+                            ext: facts.ext | u.ext,
+                            ..facts
+                        };
+                        decode::upper_with(
+                            ipp.src,
+                            ipp.dst,
+                            u.proto,
+                            u.payload,
+                            ipp.truncated,
+                            facts,
+                        )
                     })
             } else {
-                decode::upper(ipp.src, ipp.dst, whole.proto, &whole.payload, ipp.truncated)
+                decode::upper_with(
+                    ipp.src,
+                    ipp.dst,
+                    whole.proto,
+                    &whole.payload,
+                    ipp.truncated,
+                    facts,
+                )
             };
             self.decoded(decoded, index, file, raw.ts, whole.wire_bytes);
         } else {

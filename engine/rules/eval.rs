@@ -31,6 +31,8 @@ pub struct Facts<'a> {
     pub ech: Option<Ech>,
     /// The obfuscation finding: its class and suspects.
     pub obfuscation: Option<(Class, &'a [Suspect])>,
+    /// Evasion techniques seen ([`Technique::bit`]).
+    pub evasion: u16,
 }
 
 impl<'a> Facts<'a> {
@@ -53,6 +55,7 @@ impl<'a> Facts<'a> {
             ja4: None,
             ech: None,
             obfuscation: None,
+            evasion: 0,
         };
         let Some(n) = names else { return f };
         f.obfuscation = n
@@ -76,6 +79,9 @@ impl<'a> Facts<'a> {
             if !q.rrname.is_empty() {
                 f.add_name((Source::DnsQuery, &q.rrname));
             }
+        }
+        if let Some(e) = n.evasion.as_deref() {
+            f.evasion = e.entries.iter().fold(0, |b, e| b | e.technique.bit());
         }
         if let Some(h) = hello {
             f.ja3 = Some(&h.ja3_hash);
@@ -273,6 +279,7 @@ enum Seen<'h> {
     Ech,
     Obfuscation(Class),
     Suspect(Suspect),
+    Evasion,
 }
 
 /// Whether condition `ci` of rule `ri` holds, and on what.
@@ -319,6 +326,9 @@ fn seen<'h>(
             .obfuscation
             .and_then(|(_, s)| s.iter().find(|x| wanted.contains(x)))
             .map(|s| Seen::Suspect(*s)),
+        Cond::Evasion(want) => (f.evasion != 0
+            && (want.is_empty() || want.iter().any(|t| f.evasion & t.bit() != 0)))
+        .then_some(Seen::Evasion),
     }
 }
 
@@ -355,6 +365,15 @@ impl Seen<'_> {
             (Seen::Ech, Cond::Ech(want)) => plain("ech".into(), want.as_str().into()),
             (Seen::Obfuscation(class), _) => plain("obfuscation".into(), class.as_str().into()),
             (Seen::Suspect(s), _) => plain("obfuscation.suspect".into(), s.as_str().into()),
+            (Seen::Evasion, _) => plain(
+                "evasion".into(),
+                crate::classify::evasion::Technique::ALL
+                    .iter()
+                    .filter(|t| f.evasion & t.bit() != 0)
+                    .map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
             // `seen` pairs each condition with its own kind.
             _ => plain(c.keyword(), String::new()),
         }

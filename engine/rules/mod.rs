@@ -378,6 +378,9 @@ pub enum Cond {
     Obfuscation(Vec<Class>),
     /// An obfuscation finding naming one of these suspects.
     Suspect(Vec<Suspect>),
+    /// The flow's `evasion` record names one of these techniques (empty:
+    /// any).
+    Evasion(Vec<crate::classify::evasion::Technique>),
 }
 
 impl Cond {
@@ -395,6 +398,7 @@ impl Cond {
             Cond::Ech(_) => "ech".into(),
             Cond::Obfuscation(_) => "obfuscation".into(),
             Cond::Suspect(_) => "obfuscation.suspect".into(),
+            Cond::Evasion(_) => "evasion".into(),
         }
     }
 
@@ -437,6 +441,9 @@ impl Cond {
             (Ja3(a), Ja3(b)) | (Ja4(a), Ja4(b)) => a.iter().all(|x| b.contains(x)),
             (Obfuscation(a), Obfuscation(b)) => a.iter().all(|x| b.contains(x)),
             (Suspect(a), Suspect(b)) => a.iter().all(|x| b.contains(x)),
+            (Evasion(a), Evasion(b)) => {
+                b.is_empty() || !a.is_empty() && a.iter().all(|x| b.contains(x))
+            }
             (Ech(a), Ech(b)) => {
                 a == b || *b == EchWant::Present && matches!(a, EchWant::Real | EchWant::Grease)
             }

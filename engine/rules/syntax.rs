@@ -744,9 +744,33 @@ impl<'t> Parser<'t> {
                 };
                 Cond::Ech(want)
             }
+            "evasion" => {
+                use crate::classify::evasion::Technique;
+                let mut v = Vec::new();
+                for (t, w) in words()? {
+                    if matches!(w, "present" | "yes" | "any") {
+                        continue;
+                    }
+                    match Technique::from_name(w) {
+                        Some(tech) => v.push(tech),
+                        None => {
+                            let names: Vec<&str> =
+                                Technique::ALL.iter().map(|t| t.as_str()).collect();
+                            return err(
+                                t,
+                                format!("unknown evasion technique `{w}`"),
+                                suggest(w, &names)
+                                    .or(Some(format!("present, or {}", names.join(", ")))),
+                            );
+                        }
+                    }
+                }
+                Cond::Evasion(v)
+            }
             _ => {
                 let mut all: Vec<&str> = FIELDS.to_vec();
                 all.push("ech");
+                all.push("evasion");
                 return err(
                     ft,
                     format!("unknown condition `{field}`"),
@@ -932,6 +956,7 @@ fn example(field: &str) -> Option<String> {
             "ech" => "ech present",
             "obfuscation" => "obfuscation fully_encrypted, tls_tunnel",
             "obfuscation.suspect" => "obfuscation.suspect shadowsocks, vmess",
+            "evasion" => "evasion fake, split",
             "ja3" => "ja3 e7d705a3286e19ea42f587b344ee6865",
             "ja4" => "ja4 t13d1516h2_8daaf6152771_b186095e22b6",
             _ => return None,

@@ -4,7 +4,10 @@
 //! Input: [kind and side][seq step][length hi][length lo][bytes]... repeated;
 //! kind = byte % 4: TCP segment, UDP datagram, ESP packet, AH packet
 //! (one flow per kind); side = bit 7; the TCP segment's sequence number
-//! moves by the signed seq step before it.
+//! moves by the signed seq step before it. The seq step also picks the
+//! segment's flags (0: SYN, odd: URG added) and its TTL, and the bytes
+//! double as the transport header the evasion judge reads (options, urgent
+//! pointer, checksum).
 
 #![no_main]
 
@@ -15,14 +18,19 @@ use sift::decode::ip::proto;
 use sift::decode::transport::{tcp_flags, Header, TcpHeader, Transport};
 use sift::decode::Decoded;
 
-fn packet(kind: u8, seq: u32, payload: &[u8]) -> Decoded<'_> {
+fn packet(kind: u8, seq: u32, step: i8, payload: &[u8]) -> Decoded<'_> {
+    let flags = match step {
+        0 => tcp_flags::SYN,
+        s if s & 1 != 0 => tcp_flags::ACK | tcp_flags::PSH | 0x20,
+        _ => tcp_flags::ACK | tcp_flags::PSH,
+    };
     let (p, header) = match kind {
         0 => (
             proto::TCP,
             Header::Tcp(TcpHeader {
                 seq,
                 ack: 0,
-                flags: tcp_flags::ACK | tcp_flags::PSH,
+                flags,
                 window: 0,
             }),
         ),
@@ -45,6 +53,11 @@ fn packet(kind: u8, seq: u32, payload: &[u8]) -> Decoded<'_> {
         },
         tunnels: 0,
         truncated: false,
+        ip: sift::decode::IpFacts {
+            ttl: step as u8,
+            segment: payload,
+            ..Default::default()
+        },
     }
 }
 
@@ -62,7 +75,7 @@ fuzz_target!(|data: &[u8]| {
         let bytes = &rest[4..4 + len];
         rest = &rest[4 + len..];
         seqs[side] = seqs[side].wrapping_add_signed(i32::from(step));
-        let d = packet(kind, seqs[side], bytes);
+        let d = packet(kind, seqs[side], step, bytes);
         if kind == 0 {
             seqs[side] = seqs[side].wrapping_add(len as u32);
         }
