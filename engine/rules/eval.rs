@@ -9,8 +9,12 @@
 
 use std::sync::Arc;
 
+use super::blocklist::{Blocklist, ListKind};
+use super::iplist::Prefix;
 use super::names::{NameScratch, Target};
+use super::urls::{self, UrlEntry};
 use super::{Action, Cond, EchWant, Rule, RuleSet, Source};
+use crate::classify::http::HttpRequest;
 use crate::classify::tls::Ech;
 use crate::classify::{AppProto, Names};
 use crate::flow::key::Endpoint;
@@ -28,6 +32,8 @@ pub struct Facts<'a> {
     pub ja3: Option<&'a str>,
     pub ja4: Option<&'a str>,
     pub ech: Option<Ech>,
+    /// The HTTP request, for URL conditions.
+    pub http: Option<&'a HttpRequest>,
 }
 
 impl<'a> Facts<'a> {
@@ -49,6 +55,7 @@ impl<'a> Facts<'a> {
             ja3: None,
             ja4: None,
             ech: None,
+            http: None,
         };
         let Some(n) = names else { return f };
         let hello = n
@@ -64,6 +71,7 @@ impl<'a> Facts<'a> {
         if let Some(host) = n.http.as_ref().and_then(|h| h.hostname.as_deref()) {
             f.add_name((Source::HttpHost, host));
         }
+        f.http = n.http.as_ref();
         if let Some(q) = n.dns.as_ref() {
             if !q.rrname.is_empty() {
                 f.add_name((Source::DnsQuery, &q.rrname));
@@ -99,8 +107,14 @@ pub struct Why {
     /// The condition's keyword (`tls.sni`, `app`, `server.port`, ...).
     pub condition: String,
     pub value: String,
-    /// The name pattern that matched (names only).
+    /// The name pattern that matched (names only), or the list entry
+    /// (an address block, a URL).
     pub pattern: Option<String>,
+    /// `file:line` of the list entry that matched (address lists, URL
+    /// lists, registries).
+    pub entry: Option<String>,
+    /// The registry decision that listed it: (number, date).
+    pub decision: Option<(String, String)>,
 }
 
 /// A rule a flow matched, self-contained (the rule set may be reloaded
@@ -154,6 +168,9 @@ pub struct Matcher {
     /// Name pattern hits of the current check: (target, source, name).
     hits: Vec<(Target, Source, usize)>,
     candidates: Vec<u32>,
+    /// The current check's HTTP request URL (canonical), when a rule
+    /// looks at URLs.
+    url: Option<String>,
 }
 
 impl Matcher {
@@ -164,6 +181,7 @@ impl Matcher {
             scratch,
             hits: Vec::new(),
             candidates: Vec::new(),
+            url: None,
         }
     }
 
@@ -180,18 +198,24 @@ impl Matcher {
         if facts.names().is_empty() && set.unindexed.is_empty() {
             return; // only name rules, and no name yet
         }
+        self.url = None;
+        if set.has_urls {
+            if let (Some(h), Some(server)) = (facts.http, facts.server) {
+                self.url = urls::request_url(&h.url, h.hostname.as_deref(), server.port);
+            }
+        }
         for (i, (source, name)) in facts.names().iter().enumerate() {
             let hits = &mut self.hits;
             let candidates = &mut self.candidates;
             set.names.scan(&mut self.scratch, name, &mut |t| {
-                let Some(Cond::Name { sources, .. }) = set
+                let Some(c) = set
                     .rules
                     .get(t.rule as usize)
                     .and_then(|r| r.conds.get(usize::from(t.cond)))
                 else {
                     return;
                 };
-                if sources.contains(*source) {
+                if c.name_sources().contains(*source) {
                     hits.push((t, *source, i));
                     candidates.push(t.rule);
                 }
@@ -212,7 +236,12 @@ impl Matcher {
             if verdict.has(rule.id) {
                 continue;
             }
-            if let Some(why) = explain(rule, ri, facts, &self.hits) {
+            let ctx = Ctx {
+                f: facts,
+                hits: &self.hits,
+                url: self.url.as_deref(),
+            };
+            if let Some(why) = explain(rule, ri, &ctx) {
                 out.push(Hit {
                     id: rule.id,
                     rev: rule.rev,
@@ -228,28 +257,32 @@ impl Matcher {
     }
 }
 
+/// What a check looks at.
+struct Ctx<'c, 'a> {
+    f: &'c Facts<'a>,
+    /// Name pattern hits: (pattern, source, index into the names).
+    hits: &'c [(Target, Source, usize)],
+    /// The request URL, canonical.
+    url: Option<&'c str>,
+}
+
 /// Why `rule` matches, condition by condition; None if one fails.
-fn explain(
-    rule: &Rule,
-    ri: u32,
-    f: &Facts<'_>,
-    hits: &[(Target, Source, usize)],
-) -> Option<Vec<Why>> {
+fn explain(rule: &Rule, ri: u32, ctx: &Ctx<'_, '_>) -> Option<Vec<Why>> {
     // Most checks fail: decide first, without allocating; only a rule that
     // matched is looked at again and put into words.
     let all = rule
         .conds
         .iter()
         .enumerate()
-        .all(|(ci, c)| seen(c, ri, ci as u16, f, hits).is_some());
+        .all(|(ci, c)| seen(c, ri, ci as u16, ctx).is_some());
     if !all {
         return None;
     }
-    rule.conds
-        .iter()
-        .enumerate()
-        .map(|(ci, c)| seen(c, ri, ci as u16, f, hits).map(|s| s.why(c, f)))
-        .collect()
+    let mut out = Vec::with_capacity(rule.conds.len());
+    for (ci, c) in rule.conds.iter().enumerate() {
+        seen(c, ri, ci as u16, ctx)?.why(c, ctx.f, &mut out);
+    }
+    Some(out)
 }
 
 /// What made a condition hold, borrowed from the facts.
@@ -263,16 +296,19 @@ enum Seen<'h> {
     Ja3(&'h str),
     Ja4(&'h str),
     Ech,
+    /// A list's entries that matched (at least one).
+    Listed {
+        name: Option<&'h (Target, Source, usize)>,
+        /// `client.` or `server.`, the address and its entry.
+        addr: Option<(&'static str, Endpoint, &'h Prefix)>,
+        url: Option<(&'h str, &'h UrlEntry)>,
+    },
 }
 
 /// Whether condition `ci` of rule `ri` holds, and on what.
-fn seen<'h>(
-    c: &Cond,
-    ri: u32,
-    ci: u16,
-    f: &Facts<'h>,
-    hits: &'h [(Target, Source, usize)],
-) -> Option<Seen<'h>> {
+fn seen<'h>(c: &'h Cond, ri: u32, ci: u16, ctx: &Ctx<'h, '_>) -> Option<Seen<'h>> {
+    let f = ctx.f;
+    let hits = ctx.hits;
     match c {
         Cond::Name { .. } => hits
             .iter()
@@ -301,23 +337,102 @@ fn seen<'h>(
             .ech
             .is_some_and(|ech| ech_is(*want, ech))
             .then_some(Seen::Ech),
+        Cond::List(b) => listed(b, ri, ci, ctx),
     }
 }
 
+/// The entries of list `b` (condition `ci` of rule `ri`) the flow
+/// matches; None if none.
+fn listed<'h>(b: &'h Blocklist, ri: u32, ci: u16, ctx: &Ctx<'h, '_>) -> Option<Seen<'h>> {
+    let name = if b.names.is_empty() {
+        None
+    } else {
+        ctx.hits
+            .iter()
+            .find(|(t, _, _)| t.rule == ri && t.cond == ci)
+    };
+    let addr = if b.ips.is_empty() {
+        None
+    } else {
+        let side = b.side();
+        let ends = [
+            (super::Side::Client, "client.", ctx.f.client),
+            (super::Side::Server, "server.", ctx.f.server),
+        ];
+        ends.into_iter()
+            .filter(|(s, _, _)| side == super::Side::Either || side == *s)
+            .find_map(|(_, label, e)| {
+                let e = e?;
+                b.ips.lookup(e.addr).map(|p| (label, e, p))
+            })
+    };
+    let url = if b.urls.is_empty() {
+        None
+    } else {
+        ctx.url.and_then(|u| b.urls.lookup(u).map(|e| (u, e)))
+    };
+    (name.is_some() || addr.is_some() || url.is_some()).then_some(Seen::Listed { name, addr, url })
+}
+
+/// (number, date) of a registry record.
+fn decision_of(b: &Blocklist, record: u32) -> Option<(String, String)> {
+    b.decision(record)
+        .map(|d| (d.number.clone(), d.date.clone()))
+}
+
 impl Seen<'_> {
-    /// In words, for condition `c`.
-    fn why(&self, c: &Cond, f: &Facts<'_>) -> Why {
+    /// In words, for condition `c`: one [`Why`], or for a list one per
+    /// kind of entry that matched.
+    fn why(&self, c: &Cond, f: &Facts<'_>, out: &mut Vec<Why>) {
         let plain = |condition: String, value: String| Why {
             condition,
             value,
             pattern: None,
+            entry: None,
+            decision: None,
         };
-        match (self, c) {
+        out.push(match (self, c) {
             (Seen::Name((t, source, name)), Cond::Name { patterns, .. }) => Why {
                 condition: source.as_str().to_string(),
                 value: f.names()[*name].1.to_string(),
                 pattern: patterns.get(t.pattern as usize).map(|p| p.describe()),
+                entry: None,
+                decision: None,
             },
+            (Seen::Listed { name, addr, url }, Cond::List(b)) => {
+                let registry = b.kind == ListKind::Registry;
+                if let Some((t, source, n)) = name {
+                    let origin = b.name_origin(t.pattern as usize);
+                    out.push(Why {
+                        condition: source.as_str().to_string(),
+                        value: f.names()[*n].1.to_string(),
+                        pattern: b.names.get(t.pattern as usize).map(|p| p.describe()),
+                        entry: origin.as_ref().map(|o| o.0.clone()),
+                        decision: origin
+                            .and_then(|o| o.1)
+                            .map(|d| (d.number.clone(), d.date.clone())),
+                    });
+                }
+                if let Some((side, e, p)) = addr {
+                    out.push(Why {
+                        condition: format!("{side}ip"),
+                        value: e.addr.to_string(),
+                        pattern: Some(p.cidr.to_string()),
+                        entry: Some(b.origin(p.source, p.line)),
+                        decision: if registry { decision_of(b, p.record) } else { None },
+                    });
+                }
+                if let Some((u, e)) = url {
+                    out.push(Why {
+                        condition: "http.url".into(),
+                        value: (*u).to_string(),
+                        pattern: Some(e.describe()),
+                        entry: Some(b.origin(e.source, e.line)),
+                        decision: if registry { decision_of(b, e.record) } else { None },
+                    });
+                }
+                return;
+            }
             (Seen::NameLength(s, len), _) => {
                 plain(format!("{} length", s.as_str()), len.to_string())
             }
@@ -337,7 +452,7 @@ impl Seen<'_> {
             (Seen::Ech, Cond::Ech(want)) => plain("ech".into(), want.as_str().into()),
             // `seen` pairs each condition with its own kind.
             _ => plain(c.keyword(), String::new()),
-        }
+        });
     }
 }
 

@@ -13,9 +13,12 @@
 //! { CONDITION ... }`; conditions are separated by newlines or `;` and are
 //! ANDed; the values of one condition are alternatives (ORed).
 
+use std::sync::Arc;
+
+use super::blocklist::{self, Named, UrlValue};
 use super::source::{Loader, Span};
 use super::{
-    names, Action, Cidr, Cond, Dialect, EchWant, NamePattern, Rule, Side, Source, Sources,
+    idn, names, Action, Cidr, Cond, Dialect, EchWant, NamePattern, Rule, Side, Source, Sources,
 };
 use crate::classify::AppProto;
 
@@ -78,7 +81,13 @@ pub fn name_pattern(s: &str) -> Result<NamePattern, (String, Option<String>)> {
     } else {
         (NamePattern::Exact, s)
     };
-    let name = rest.strip_suffix('.').unwrap_or(rest).to_ascii_lowercase();
+    let name = rest.strip_suffix('.').unwrap_or(rest);
+    // A Unicode name is matched in its xn-- form, as clients send it.
+    let name = if name.is_ascii() {
+        name.to_ascii_lowercase()
+    } else {
+        idn::to_ascii(name).map_err(|why| (why, None))?
+    };
     if name.is_empty() {
         return Err((format!("`{s}` has no name"), None));
     }
@@ -259,7 +268,7 @@ fn err<T>(t: &Token<'_>, msg: impl Into<String>, hint: Option<String>) -> Result
 }
 
 const ACTIONS: &str = "alert, drop, pass or log";
-const FIELDS: [&str; 15] = [
+const FIELDS: [&str; 17] = [
     "name",
     "tls.sni",
     "quic.sni",
@@ -275,6 +284,8 @@ const FIELDS: [&str; 15] = [
     "server.port",
     "ja3",
     "ja4",
+    "http.url",
+    "list",
 ];
 const APPS: &str = "http, tls, quic, dns, openvpn, wireguard, ike, esp, ah, ipsec (ike, esp, ah), vpn (all five VPN protocols)";
 
@@ -587,6 +598,9 @@ impl<'t> Parser<'t> {
         if let Some(sources) = sources {
             return self.name_condition(l, field, sources, &values);
         }
+        let has_list = values
+            .iter()
+            .any(|t| matches!(t.tok, Tok::Word("list")));
         let side = |f: &str| match f.split_once('.') {
             Some(("client", _)) => Side::Client,
             Some(("server", _)) => Side::Server,
@@ -613,6 +627,59 @@ impl<'t> Parser<'t> {
                     }
                 }
                 Cond::Transport(protos)
+            }
+            "ip" | "client.ip" | "server.ip" if has_list => {
+                let lists = list_files(field, &values)?;
+                match blocklist::address_lists(l, self.file, side(field), &lists) {
+                    Some(b) => Cond::List(Arc::new(b)),
+                    // Reported; an empty list keeps the rule's shape.
+                    None => Cond::Ip { side: side(field), nets: Vec::new() },
+                }
+            }
+            "http.url" => {
+                let mut v = Vec::new();
+                let mut i = 0;
+                while i < values.len() {
+                    let t = values[i];
+                    match &t.tok {
+                        Tok::Word("list") => {
+                            let mut one = list_files(field, &values[i..(i + 2).min(values.len())])?;
+                            v.push(UrlValue::List(one.remove(0)));
+                            i += 2;
+                            continue;
+                        }
+                        Tok::Word(w) => v.push(UrlValue::Inline(w, t.span, t.len)),
+                        Tok::Str(s) => v.push(UrlValue::Inline(s, t.span, t.len)),
+                        _ => return err(t, "expected a URL", example(field)),
+                    }
+                    i += 1;
+                }
+                match blocklist::url_condition(l, self.file, &v) {
+                    Some(b) => Cond::List(Arc::new(b)),
+                    None => Cond::Ip { side: Side::Either, nets: Vec::new() },
+                }
+            }
+            "list" => {
+                let (kind, rest) = values.split_first().unwrap_or((&values[0], &[]));
+                if !matches!(kind.tok, Tok::Word("registry")) || rest.len() != 1 {
+                    return err(
+                        kind,
+                        "`list` takes `registry \"file\"`",
+                        Some("list registry \"dump.csv\": a registry dump's addresses, names and URLs".into()),
+                    );
+                }
+                let Tok::Str(name) = &rest[0].tok else {
+                    return err(rest[0], "expected the dump's file name in double quotes", example(field));
+                };
+                let n = Named {
+                    name,
+                    span: rest[0].span,
+                    len: rest[0].len,
+                };
+                match blocklist::registry_dump(l, self.file, &n) {
+                    Some(b) => Cond::List(Arc::new(b)),
+                    None => Cond::Ip { side: Side::Either, nets: Vec::new() },
+                }
             }
             "ip" | "client.ip" | "server.ip" => {
                 let mut nets = Vec::new();
@@ -849,6 +916,33 @@ pub fn transport_number(w: &str) -> Option<u8> {
     })
 }
 
+/// The files of `list "file"` values; every value must be one.
+fn list_files<'t>(field: &str, values: &[&'t Token<'t>]) -> Result<Vec<Named<'t>>, ParseError> {
+    let mut out = Vec::new();
+    let mut it = values.iter();
+    while let Some(t) = it.next() {
+        if !matches!(t.tok, Tok::Word("list")) {
+            return err(
+                t,
+                format!("`{field}` takes either values or `list \"file\"`, not both"),
+                Some("put the values in the list file, or write two conditions in two rules".into()),
+            );
+        }
+        let Some(f) = it.next() else {
+            return err(t, "expected a quoted list file after `list`", example(field));
+        };
+        let Tok::Str(name) = &f.tok else {
+            return err(f, "expected a quoted list file after `list`", example(field));
+        };
+        out.push(Named {
+            name,
+            span: f.span,
+            len: f.len,
+        });
+    }
+    Ok(out)
+}
+
 fn port_range(w: &str) -> Option<(u16, u16)> {
     match w.split_once('-') {
         Some((a, b)) => {
@@ -879,7 +973,9 @@ fn example(field: &str) -> Option<String> {
             }
             "app" => "app openvpn, wireguard",
             "transport" => "transport tcp",
-            "ip" | "client.ip" | "server.ip" => "server.ip 192.0.2.0/24",
+            "ip" | "client.ip" | "server.ip" => "server.ip 192.0.2.0/24, or ip list \"addresses.list\"",
+            "http.url" => "http.url http://example.com/page http://example.com/dir/* list \"urls.list\"",
+            "list" => "list registry \"dump.csv\"",
             "port" | "client.port" | "server.port" => "server.port 443, 8443, 10000-10100",
             "ech" => "ech present",
             "ja3" => "ja3 e7d705a3286e19ea42f587b344ee6865",
