@@ -292,7 +292,8 @@ pub fn generate(w: &mut impl Write, spec: &GenSpec) -> io::Result<GenStats> {
     const WORDS: [&str; 8] = ["casino", "mirror", "proxy", "stream", "files", "news", "shop", "bet"];
     const CYR: [&str; 4] = ["зеркало", "казино", "новости", "файлы"];
     let mut line = String::with_capacity(256);
-    for i in 0..records {
+    let mut i = 0u64;
+    while st.addresses < spec.addresses || st.names < spec.names || st.urls < spec.urls {
         line.clear();
         let r = rnd();
         // Addresses: mostly one IPv4; some blocks, some IPv6, some pairs.
@@ -331,7 +332,8 @@ pub fn generate(w: &mut impl Write, spec: &GenSpec) -> io::Result<GenStats> {
         }
         line.push(';');
         // URLs spread over the records.
-        if st.urls < spec.urls && i * spec.urls / records.max(1) >= st.urls {
+        let only_urls_left = st.addresses >= spec.addresses && st.names >= spec.names;
+        if st.urls < spec.urls && (i * spec.urls / records.max(1) >= st.urls || only_urls_left) {
             line.push_str(&format!("http://{host}/page/{}?id={}", r % 1000, i));
             st.urls += 1;
         }
@@ -353,6 +355,7 @@ pub fn generate(w: &mut impl Write, spec: &GenSpec) -> io::Result<GenStats> {
             st.broken += 1;
             st.lines += 1;
         }
+        i += 1;
     }
     while st.broken < spec.broken {
         writeln!(w, "{}", BROKEN[st.broken as usize % BROKEN.len()])?;
@@ -388,7 +391,7 @@ mod tests {
             ["http://example.com/page", "https://example.com/x", "http://ok.example/"]
         );
         // Decisions are shared and carried per record.
-        assert_eq!(d.decisions.len(), 3);
+        assert_eq!(d.decisions.len(), 4);
         let (line, dec) = d.decision_of(d.prefixes[0].record).unwrap();
         assert_eq!(line, 2);
         assert_eq!((dec.number.as_str(), dec.date.as_str()), ("27-31-2020/Ид2971-20", "2020-03-03"));
@@ -422,8 +425,8 @@ mod tests {
         let d = parse(std::str::from_utf8(&out).unwrap(), 0);
         // Every broken line is reported; the good ones all read. Broken
         // lines holding a good address or name keep it.
+        assert_eq!(d.problems.len(), 12, "{:?}", &d.problems);
         assert_eq!(d.malformed_lines, 12);
-        assert_eq!(d.problems.len(), 12);
         let kept_from_broken = d.prefixes.iter().filter(|p| p.cidr.to_string().starts_with("192.0.2.")).count();
         assert_eq!(d.prefixes.len() as u64, 3000 + kept_from_broken as u64);
         assert!(d.names.len() as u64 >= 2000);

@@ -358,7 +358,7 @@ mod tests {
     #[test]
     fn dot_segments() {
         assert_eq!(n("http://e.com/a/./b/../c"), "http://e.com/a/c");
-        assert_eq!(n("http://e.com/a/.."), "http://e.com/a/");
+        assert_eq!(n("http://e.com/a/.."), "http://e.com/");
         assert_eq!(n("http://e.com/../../x"), "http://e.com/x");
         assert_eq!(n("http://e.com/a/%2e%2E/b"), "http://e.com/b");
     }
