@@ -250,6 +250,19 @@ pub fn explain(r: &FlowRecord) -> Option<String> {
         );
         for w in &h.why {
             match &w.pattern {
+                Some(p) if w.entry.is_some() => {
+                    let decision = w
+                        .decision
+                        .as_ref()
+                        .map(|(n, d)| format!(", decision {n} of {d}"))
+                        .unwrap_or_default();
+                    let e = w.entry.as_deref().unwrap_or_default();
+                    let _ = writeln!(
+                        o,
+                        "    {} {} matched {p} ({e}{decision})",
+                        w.condition, w.value
+                    );
+                }
                 Some(p) => {
                     let _ = writeln!(o, "    {} {} matched {p}", w.condition, w.value);
                 }
