@@ -169,7 +169,10 @@ fn whys(h: &Hit) -> Vec<EveWhy<'_>> {
             value: &w.value,
             pattern: w.pattern.as_deref(),
             entry: w.entry.as_deref(),
-            decision: w.decision.as_ref().map(|(number, date)| EveDecision { number, date }),
+            decision: w
+                .decision
+                .as_ref()
+                .map(|(number, date)| EveDecision { number, date }),
         })
         .collect()
 }

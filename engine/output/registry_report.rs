@@ -161,7 +161,10 @@ impl RegistryReport {
     /// The report, `top` entries at most.
     pub fn render(&self, top: usize) -> String {
         let mut o = String::new();
-        let _ = writeln!(o, "\nregistry report (flows caught by a list entry, per class):");
+        let _ = writeln!(
+            o,
+            "\nregistry report (flows caught by a list entry, per class):"
+        );
         let _ = writeln!(
             o,
             "  {:<11} {:>8} {:>8} {:>10} {:>8} {:>8} {:>10}",

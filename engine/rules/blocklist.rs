@@ -184,7 +184,12 @@ fn cached_table(
 
 /// `ip list "a" list "b"`: address lists, one address or block per line.
 /// None if a file cannot be read or has errors (reported).
-pub fn address_lists(l: &mut Loader, file: u32, side: Side, lists: &[Named<'_>]) -> Option<Blocklist> {
+pub fn address_lists(
+    l: &mut Loader,
+    file: u32,
+    side: Side,
+    lists: &[Named<'_>],
+) -> Option<Blocklist> {
     let mut b = Blocklist::empty(ListKind::Addresses(side));
     let mut read = Vec::new();
     for n in lists {
@@ -232,7 +237,12 @@ pub fn address_lists(l: &mut Loader, file: u32, side: Side, lists: &[Named<'_>])
         (l.error_count() == before).then_some(out)
     })?;
     if table.is_empty() {
-        l.warn(first.span, first.len, "the address list holds no addresses".into(), None);
+        l.warn(
+            first.span,
+            first.len,
+            "the address list holds no addresses".into(),
+            None,
+        );
     }
     b.ips = table;
     b.ips_from_cache = cached;
@@ -274,7 +284,10 @@ pub fn url_condition(l: &mut Loader, file: u32, values: &[UrlValue<'_>]) -> Opti
                     *span,
                     *len,
                     why,
-                    Some("http.url http://example.com/page, or a prefix http://example.com/dir/*".into()),
+                    Some(
+                        "http.url http://example.com/page, or a prefix http://example.com/dir/*"
+                            .into(),
+                    ),
                 ),
             },
             UrlValue::List(n) => {
@@ -300,7 +313,12 @@ pub fn url_condition(l: &mut Loader, file: u32, values: &[UrlValue<'_>]) -> Opti
                                 line: i as u32 + 1,
                                 col: super::source::column_of(raw, t),
                             };
-                            l.error(at, t.chars().count(), why, Some("one URL per line; a trailing `*` makes a prefix".into()));
+                            l.error(
+                                at,
+                                t.chars().count(),
+                                why,
+                                Some("one URL per line; a trailing `*` makes a prefix".into()),
+                            );
                             if l.error_count() - before >= 20 {
                                 return None;
                             }
@@ -335,7 +353,12 @@ pub fn registry_dump(l: &mut Loader, file: u32, n: &Named<'_>) -> Option<Blockli
             line: p.line,
             col: p.col,
         };
-        l.warn_on_line(at, p.len, format!("malformed registry line: {}", p.message), &p.text);
+        l.warn_on_line(
+            at,
+            p.len,
+            format!("malformed registry line: {}", p.message),
+            &p.text,
+        );
     }
     if dump.malformed_lines > 0 {
         let shown = dump.problems.len();

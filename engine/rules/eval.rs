@@ -419,7 +419,11 @@ impl Seen<'_> {
                         value: e.addr.to_string(),
                         pattern: Some(p.cidr.to_string()),
                         entry: Some(b.origin(p.source, p.line)),
-                        decision: if registry { decision_of(b, p.record) } else { None },
+                        decision: if registry {
+                            decision_of(b, p.record)
+                        } else {
+                            None
+                        },
                     });
                 }
                 if let Some((u, e)) = url {
@@ -428,7 +432,11 @@ impl Seen<'_> {
                         value: (*u).to_string(),
                         pattern: Some(e.describe()),
                         entry: Some(b.origin(e.source, e.line)),
-                        decision: if registry { decision_of(b, e.record) } else { None },
+                        decision: if registry {
+                            decision_of(b, e.record)
+                        } else {
+                            None
+                        },
                     });
                 }
                 return;

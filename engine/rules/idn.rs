@@ -150,7 +150,10 @@ mod tests {
         assert_eq!(to_ascii("ПРИМЕР.РФ").unwrap(), "xn--e1afmkfd.xn--p1ai");
         assert_eq!(to_ascii("www.Bücher.de").unwrap(), "www.xn--bcher-kva.de");
         assert_eq!(to_ascii("Example.COM").unwrap(), "example.com");
-        assert_eq!(to_ascii("xn--e1afmkfd.xn--p1ai").unwrap(), "xn--e1afmkfd.xn--p1ai");
+        assert_eq!(
+            to_ascii("xn--e1afmkfd.xn--p1ai").unwrap(),
+            "xn--e1afmkfd.xn--p1ai"
+        );
         assert!(to_ascii(&"ж".repeat(60)).is_err());
     }
 }

@@ -464,7 +464,12 @@ mod tests {
         assert_eq!(hit(&t, "0.0.0.1").as_deref(), Some("0.0.0.0/0"));
         // IPv4 /0 says nothing about IPv6.
         assert_eq!(hit(&t, "2001:db8::1"), None);
-        let t = table(&["::/0", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", "2001:db8::/32", "2001:db8::1/128"]);
+        let t = table(&[
+            "::/0",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128",
+            "2001:db8::/32",
+            "2001:db8::1/128",
+        ]);
         assert_eq!(hit(&t, "2001:db8::1").as_deref(), Some("2001:db8::1"));
         assert_eq!(hit(&t, "2001:db8::2").as_deref(), Some("2001:db8::/32"));
         assert_eq!(hit(&t, "2001:db9::").as_deref(), Some("::/0"));
@@ -480,7 +485,10 @@ mod tests {
         let t = table(&["::ffff:192.0.2.0/120", "198.51.100.7"]);
         assert_eq!(hit(&t, "192.0.2.9").as_deref(), Some("192.0.2.0/24"));
         assert_eq!(hit(&t, "::ffff:192.0.2.9").as_deref(), Some("192.0.2.0/24"));
-        assert_eq!(hit(&t, "::ffff:198.51.100.7").as_deref(), Some("198.51.100.7"));
+        assert_eq!(
+            hit(&t, "::ffff:198.51.100.7").as_deref(),
+            Some("198.51.100.7")
+        );
         assert_eq!(hit(&t, "::ffff:198.51.100.8"), None);
         // Not mapped: the IPv4-compatible form is plain IPv6.
         assert_eq!(hit(&t, "::192.0.2.9"), None);
@@ -556,7 +564,10 @@ mod tests {
         assert_eq!(parse_line("  # c").unwrap(), None);
         assert_eq!(parse_line("").unwrap(), None);
         let (c, w) = parse_line("192.0.2.1/24 # x").unwrap().unwrap();
-        assert_eq!((c.to_string().as_str(), w), ("192.0.2.0/24", "192.0.2.1/24"));
+        assert_eq!(
+            (c.to_string().as_str(), w),
+            ("192.0.2.0/24", "192.0.2.1/24")
+        );
         assert!(parse_line("192.0.2.1 192.0.2.2").is_err());
         assert!(parse_line("192.0.2.300").is_err());
     }

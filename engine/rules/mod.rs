@@ -587,9 +587,11 @@ impl RuleSet {
             .filter(|(_, r)| !r.conds.iter().any(|c| matches!(c, Cond::Name { .. })))
             .map(|(i, _)| i as u32)
             .collect();
-        let has_urls = parsed.rules.iter().flat_map(|r| &r.conds).any(|c| {
-            matches!(c, Cond::List(b) if !b.urls.is_empty())
-        });
+        let has_urls = parsed
+            .rules
+            .iter()
+            .flat_map(|r| &r.conds)
+            .any(|c| matches!(c, Cond::List(b) if !b.urls.is_empty()));
         Ok(Arc::new(RuleSet {
             has_urls,
             rules: parsed.rules,

@@ -158,7 +158,12 @@ pub fn parse(text: &str, source: u16) -> Dump {
         let (number, date) = (fields[n - 2].trim(), fields[n - 1].trim());
         let org = fields[3..n - 2].join(";").trim().to_string();
         if number.is_empty() {
-            d.problem(line, raw, fields[n - 2], "expected the decision's number in field 5".into());
+            d.problem(
+                line,
+                raw,
+                fields[n - 2],
+                "expected the decision's number in field 5".into(),
+            );
             d.malformed_lines += 1;
             continue;
         }
@@ -173,9 +178,13 @@ pub fn parse(text: &str, source: u16) -> Dump {
             continue;
         }
         let (addrs, domain, url_field) = (fields[0], fields[1].trim(), fields[2]);
-        if items(addrs).next().is_none() && domain.is_empty() && items(url_field).next().is_none()
-        {
-            d.problem(line, raw, t, "a record with no address, domain or URL".into());
+        if items(addrs).next().is_none() && domain.is_empty() && items(url_field).next().is_none() {
+            d.problem(
+                line,
+                raw,
+                t,
+                "a record with no address, domain or URL".into(),
+            );
             d.malformed_lines += 1;
             continue;
         }
@@ -214,7 +223,11 @@ pub fn parse(text: &str, source: u16) -> Dump {
                 }
             }
         }
-        for u in url_field.split(" | ").map(str::trim).filter(|s| !s.is_empty()) {
+        for u in url_field
+            .split(" | ")
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             match urls::normalize(u) {
                 Ok(url) => d.urls.push(UrlEntry {
                     url,
@@ -289,7 +302,9 @@ pub fn generate(w: &mut impl Write, spec: &GenSpec) -> io::Result<GenStats> {
     } else {
         u64::MAX
     };
-    const WORDS: [&str; 8] = ["casino", "mirror", "proxy", "stream", "files", "news", "shop", "bet"];
+    const WORDS: [&str; 8] = [
+        "casino", "mirror", "proxy", "stream", "files", "news", "shop", "bet",
+    ];
     const CYR: [&str; 4] = ["зеркало", "казино", "новости", "файлы"];
     let mut line = String::with_capacity(256);
     let mut i = 0u64;
@@ -382,19 +397,32 @@ mod tests {
     fn reads_records_and_reports_problems() {
         let d = parse(DUMP, 0);
         let cidrs: Vec<String> = d.prefixes.iter().map(|p| p.cidr.to_string()).collect();
-        assert_eq!(cidrs, ["192.0.2.1", "198.51.100.0/24", "2001:db8::7", "192.0.2.9"]);
+        assert_eq!(
+            cidrs,
+            ["192.0.2.1", "198.51.100.0/24", "2001:db8::7", "192.0.2.9"]
+        );
         let names: Vec<String> = d.names.iter().map(|(p, _)| p.describe()).collect();
-        assert_eq!(names, ["example.com", ".example.net", "xn--e1afmkfd.xn--p1ai"]);
+        assert_eq!(
+            names,
+            ["example.com", ".example.net", "xn--e1afmkfd.xn--p1ai"]
+        );
         let urls: Vec<&str> = d.urls.iter().map(|u| u.url.as_str()).collect();
         assert_eq!(
             urls,
-            ["http://example.com/page", "https://example.com/x", "http://ok.example/"]
+            [
+                "http://example.com/page",
+                "https://example.com/x",
+                "http://ok.example/"
+            ]
         );
         // Decisions are shared and carried per record.
         assert_eq!(d.decisions.len(), 4);
         let (line, dec) = d.decision_of(d.prefixes[0].record).unwrap();
         assert_eq!(line, 2);
-        assert_eq!((dec.number.as_str(), dec.date.as_str()), ("27-31-2020/Ид2971-20", "2020-03-03"));
+        assert_eq!(
+            (dec.number.as_str(), dec.date.as_str()),
+            ("27-31-2020/Ид2971-20", "2020-03-03")
+        );
         let (_, dec) = d.decision_of(d.names[1].1).unwrap();
         assert_eq!(dec.org, "Org; with a semicolon");
         // Three malformed lines: two bad items on line 6, a bad date on 7,
@@ -402,7 +430,11 @@ mod tests {
         assert_eq!(d.malformed_lines, 3);
         let where_: Vec<(u32, u32)> = d.problems.iter().map(|p| (p.line, p.col)).collect();
         assert_eq!(where_, [(6, 1), (6, 25), (7, 34), (8, 1)]);
-        assert!(d.problems[0].message.contains("192.0.2.300"), "{:?}", d.problems[0]);
+        assert!(
+            d.problems[0].message.contains("192.0.2.300"),
+            "{:?}",
+            d.problems[0]
+        );
         assert!(d.problems[2].message.contains("YYYY-MM-DD"));
         assert!(d.problems[3].message.contains("expected 6 fields"));
     }
@@ -418,7 +450,10 @@ mod tests {
         };
         let mut out = Vec::new();
         let st = generate(&mut out, &spec).unwrap();
-        assert_eq!((st.addresses, st.names, st.urls, st.broken), (3000, 2000, 500, 12));
+        assert_eq!(
+            (st.addresses, st.names, st.urls, st.broken),
+            (3000, 2000, 500, 12)
+        );
         let mut again = Vec::new();
         generate(&mut again, &spec).unwrap();
         assert_eq!(out, again, "the same spec writes the same bytes");
@@ -427,7 +462,11 @@ mod tests {
         // lines holding a good address or name keep it.
         assert_eq!(d.problems.len(), 12, "{:?}", &d.problems);
         assert_eq!(d.malformed_lines, 12);
-        let kept_from_broken = d.prefixes.iter().filter(|p| p.cidr.to_string().starts_with("192.0.2.")).count();
+        let kept_from_broken = d
+            .prefixes
+            .iter()
+            .filter(|p| p.cidr.to_string().starts_with("192.0.2."))
+            .count();
         assert_eq!(d.prefixes.len() as u64, 3000 + kept_from_broken as u64);
         assert!(d.names.len() as u64 >= 2000);
         assert_eq!(d.urls.len(), 500);

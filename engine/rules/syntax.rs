@@ -598,9 +598,7 @@ impl<'t> Parser<'t> {
         if let Some(sources) = sources {
             return self.name_condition(l, field, sources, &values);
         }
-        let has_list = values
-            .iter()
-            .any(|t| matches!(t.tok, Tok::Word("list")));
+        let has_list = values.iter().any(|t| matches!(t.tok, Tok::Word("list")));
         let side = |f: &str| match f.split_once('.') {
             Some(("client", _)) => Side::Client,
             Some(("server", _)) => Side::Server,
@@ -633,7 +631,10 @@ impl<'t> Parser<'t> {
                 match blocklist::address_lists(l, self.file, side(field), &lists) {
                     Some(b) => Cond::List(Arc::new(b)),
                     // Reported; an empty list keeps the rule's shape.
-                    None => Cond::Ip { side: side(field), nets: Vec::new() },
+                    None => Cond::Ip {
+                        side: side(field),
+                        nets: Vec::new(),
+                    },
                 }
             }
             "http.url" => {
@@ -656,7 +657,10 @@ impl<'t> Parser<'t> {
                 }
                 match blocklist::url_condition(l, self.file, &v) {
                     Some(b) => Cond::List(Arc::new(b)),
-                    None => Cond::Ip { side: Side::Either, nets: Vec::new() },
+                    None => Cond::Ip {
+                        side: Side::Either,
+                        nets: Vec::new(),
+                    },
                 }
             }
             "list" => {
@@ -669,7 +673,11 @@ impl<'t> Parser<'t> {
                     );
                 }
                 let Tok::Str(name) = &rest[0].tok else {
-                    return err(rest[0], "expected the dump's file name in double quotes", example(field));
+                    return err(
+                        rest[0],
+                        "expected the dump's file name in double quotes",
+                        example(field),
+                    );
                 };
                 let n = Named {
                     name,
@@ -678,7 +686,10 @@ impl<'t> Parser<'t> {
                 };
                 match blocklist::registry_dump(l, self.file, &n) {
                     Some(b) => Cond::List(Arc::new(b)),
-                    None => Cond::Ip { side: Side::Either, nets: Vec::new() },
+                    None => Cond::Ip {
+                        side: Side::Either,
+                        nets: Vec::new(),
+                    },
                 }
             }
             "ip" | "client.ip" | "server.ip" => {
@@ -925,14 +936,24 @@ fn list_files<'t>(field: &str, values: &[&'t Token<'t>]) -> Result<Vec<Named<'t>
             return err(
                 t,
                 format!("`{field}` takes either values or `list \"file\"`, not both"),
-                Some("put the values in the list file, or write two conditions in two rules".into()),
+                Some(
+                    "put the values in the list file, or write two conditions in two rules".into(),
+                ),
             );
         }
         let Some(f) = it.next() else {
-            return err(t, "expected a quoted list file after `list`", example(field));
+            return err(
+                t,
+                "expected a quoted list file after `list`",
+                example(field),
+            );
         };
         let Tok::Str(name) = &f.tok else {
-            return err(f, "expected a quoted list file after `list`", example(field));
+            return err(
+                f,
+                "expected a quoted list file after `list`",
+                example(field),
+            );
         };
         out.push(Named {
             name,
@@ -973,8 +994,12 @@ fn example(field: &str) -> Option<String> {
             }
             "app" => "app openvpn, wireguard",
             "transport" => "transport tcp",
-            "ip" | "client.ip" | "server.ip" => "server.ip 192.0.2.0/24, or ip list \"addresses.list\"",
-            "http.url" => "http.url http://example.com/page http://example.com/dir/* list \"urls.list\"",
+            "ip" | "client.ip" | "server.ip" => {
+                "server.ip 192.0.2.0/24, or ip list \"addresses.list\""
+            }
+            "http.url" => {
+                "http.url http://example.com/page http://example.com/dir/* list \"urls.list\""
+            }
             "list" => "list registry \"dump.csv\"",
             "port" | "client.port" | "server.port" => "server.port 443, 8443, 10000-10100",
             "ech" => "ech present",

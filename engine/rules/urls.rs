@@ -34,7 +34,11 @@ pub fn normalize(url: &str) -> Result<String, String> {
     let default_port = match scheme.as_str() {
         "http" => 80,
         "https" => 443,
-        _ => return Err(format!("`{scheme}` URLs cannot be matched: only http and https")),
+        _ => {
+            return Err(format!(
+                "`{scheme}` URLs cannot be matched: only http and https"
+            ))
+        }
     };
     let rest = rest.split('#').next().unwrap_or("");
     let split = rest.find(['/', '?']).unwrap_or(rest.len());
@@ -50,7 +54,10 @@ pub fn normalize(url: &str) -> Result<String, String> {
     } else {
         idn::to_ascii(host)?
     };
-    if host.bytes().any(|b| !(b.is_ascii_alphanumeric() || b"-_.[]:".contains(&b))) {
+    if host
+        .bytes()
+        .any(|b| !(b.is_ascii_alphanumeric() || b"-_.[]:".contains(&b)))
+    {
         return Err(format!("`{host}` is not a host name or address"));
     }
     let mut out = String::with_capacity(url.len() + 8);
@@ -326,7 +333,10 @@ mod tests {
     #[test]
     fn canonical_form() {
         assert_eq!(n("HTTP://WWW.Example.COM"), "http://www.example.com/");
-        assert_eq!(n("http://www.example.com.:80/a"), "http://www.example.com/a");
+        assert_eq!(
+            n("http://www.example.com.:80/a"),
+            "http://www.example.com/a"
+        );
         assert_eq!(n("https://example.com:443/"), "https://example.com/");
         assert_eq!(n("http://example.com:8080/"), "http://example.com:8080/");
         assert_eq!(n("https://example.com:80/"), "https://example.com:80/");
@@ -334,7 +344,10 @@ mod tests {
         assert_eq!(n("http://example.com/a#frag"), "http://example.com/a");
         assert_eq!(n("http://example.com?q=1"), "http://example.com/?q=1");
         assert_eq!(n("http://[2001:DB8::1]:80/"), "http://[2001:db8::1]/");
-        assert_eq!(n("http://[2001:db8::1]:8080/"), "http://[2001:db8::1]:8080/");
+        assert_eq!(
+            n("http://[2001:db8::1]:8080/"),
+            "http://[2001:db8::1]:8080/"
+        );
     }
 
     #[test]
@@ -345,7 +358,10 @@ mod tests {
         assert_eq!(n("http://e.com/a%2Fb"), "http://e.com/a%2Fb");
         // What a browser escapes.
         assert_eq!(n("http://e.com/a b"), "http://e.com/a%20b");
-        assert_eq!(n("http://e.com/файл"), "http://e.com/%D1%84%D0%B0%D0%B9%D0%BB");
+        assert_eq!(
+            n("http://e.com/файл"),
+            "http://e.com/%D1%84%D0%B0%D0%B9%D0%BB"
+        );
         assert_eq!(
             n("http://e.com/%d1%84%D0%B0%D0%B9%D0%BB"),
             "http://e.com/%D1%84%D0%B0%D0%B9%D0%BB"
@@ -365,8 +381,14 @@ mod tests {
 
     #[test]
     fn idn_hosts() {
-        assert_eq!(n("http://Пример.РФ/путь"), "http://xn--e1afmkfd.xn--p1ai/%D0%BF%D1%83%D1%82%D1%8C");
-        assert_eq!(n("http://xn--e1afmkfd.xn--p1ai/"), "http://xn--e1afmkfd.xn--p1ai/");
+        assert_eq!(
+            n("http://Пример.РФ/путь"),
+            "http://xn--e1afmkfd.xn--p1ai/%D0%BF%D1%83%D1%82%D1%8C"
+        );
+        assert_eq!(
+            n("http://xn--e1afmkfd.xn--p1ai/"),
+            "http://xn--e1afmkfd.xn--p1ai/"
+        );
     }
 
     #[test]
