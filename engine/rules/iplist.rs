@@ -58,6 +58,11 @@ impl<T: Copy + Ord> Ranges<T> {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct IpTable {
     v4: Ranges<u32>,
+    /// For each /16 (the top 16 bits), the first IPv4 range starting in
+    /// it or later, and a last entry = the number of ranges: a lookup
+    /// searches only its /16's ranges (a few cache lines instead of the
+    /// whole array). Rebuilt from `v4`, never stored.
+    v4_index: Vec<u32>,
     v6: Ranges<u128>,
     /// The prefixes kept (duplicates dropped), in input order.
     pub entries: Vec<Prefix>,
@@ -233,20 +238,50 @@ impl IpTable {
                 starts: r4.starts.iter().map(|s| *s as u32).collect(),
                 entries: r4.entries,
             },
+            v4_index: Vec::new(),
             v6: r6,
             entries: prefixes,
             duplicates,
         }
+        .index()
     }
 
     /// The longest prefix holding `a` (IPv4-mapped IPv6 looked up as
     /// IPv4).
     pub fn lookup(&self, a: IpAddr) -> Option<&Prefix> {
         let e = match unmap(a) {
-            IpAddr::V4(v) => self.v4.lookup(u32::from(v)),
+            IpAddr::V4(v) => self.lookup_v4(u32::from(v)),
             IpAddr::V6(v) => self.v6.lookup(u128::from(v)),
         }?;
         self.entries.get(e as usize)
+    }
+
+    fn lookup_v4(&self, a: u32) -> Option<u32> {
+        let h = (a >> 16) as usize;
+        let (Some(&lo), Some(&hi)) = (self.v4_index.get(h), self.v4_index.get(h + 1)) else {
+            return self.v4.lookup(a);
+        };
+        // Every start before `lo` is below this /16 (so <= a), every start
+        // from `hi` on is above it: the answer lies in lo..=hi.
+        let (lo, hi) = (lo as usize, hi as usize);
+        let p = lo + self.v4.starts.get(lo..hi)?.partition_point(|s| *s <= a);
+        let e = *self.v4.entries.get(p.checked_sub(1)?)?;
+        (e != NONE).then_some(e)
+    }
+
+    /// Builds [`IpTable::v4_index`].
+    fn index(mut self) -> IpTable {
+        let mut idx = Vec::with_capacity((1 << 16) + 1);
+        let mut i = 0usize;
+        for h in 0u32..(1 << 16) {
+            while i < self.v4.starts.len() && self.v4.starts[i] < h << 16 {
+                i += 1;
+            }
+            idx.push(i as u32);
+        }
+        idx.push(self.v4.starts.len() as u32);
+        self.v4_index = idx;
+        self
     }
 
     pub fn len(&self) -> usize {
@@ -401,7 +436,7 @@ pub fn load(path: &Path) -> Option<IpTable> {
     let sorted4 = t.v4.starts.windows(2).all(|w| w[0] < w[1]);
     let sorted6 = t.v6.starts.windows(2).all(|w| w[0] < w[1]);
     (r.0.is_empty() && ok_entries(&t.v4.entries) && ok_entries(&t.v6.entries) && sorted4 && sorted6)
-        .then_some(t)
+        .then(|| t.index())
 }
 
 #[cfg(test)]
@@ -524,6 +559,8 @@ mod tests {
             x
         };
         let mut lines = Vec::new();
+        lines.push("0.0.0.0/1".to_string());
+        lines.push("255.255.0.0/16".to_string());
         for _ in 0..2000 {
             let r = next();
             let a = Ipv4Addr::from(0x0a00_0000 | (r as u32 & 0x00ff_ffff));
@@ -534,13 +571,22 @@ mod tests {
         let t = table(&refs);
         let cidrs: Vec<Cidr> = refs.iter().map(|s| Cidr::parse(s).unwrap()).collect();
         for _ in 0..5000 {
-            let a = IpAddr::V4(Ipv4Addr::from(0x0a00_0000 | (next() as u32 & 0x00ff_ffff)));
+            let r = next();
+            let bits = if r % 4 == 0 {
+                (r >> 8) as u32
+            } else {
+                0x0a00_0000 | ((r >> 8) as u32 & 0x00ff_ffff)
+            };
+            let a = IpAddr::V4(Ipv4Addr::from(bits));
             let want = cidrs
                 .iter()
                 .filter(|c| c.contains(a))
                 .max_by_key(|c| c.len)
                 .copied();
             assert_eq!(t.lookup(a).map(|p| p.cidr), want, "{a}");
+            // The /16 index and a search of the whole array agree.
+            let IpAddr::V4(v) = a else { unreachable!() };
+            assert_eq!(t.lookup_v4(u32::from(v)), t.v4.lookup(u32::from(v)));
         }
     }
 
