@@ -7,6 +7,8 @@
 //! to, and the rules without a name condition, are then checked condition
 //! by condition. A rule matches a flow at most once.
 
+use std::cell::RefCell;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::blocklist::{Blocklist, ListKind};
@@ -171,6 +173,47 @@ pub struct Matcher {
     /// The current check's HTTP request URL (canonical), when a rule
     /// looks at URLs.
     url: Option<String>,
+    /// Recent address-list lookups.
+    memo: RefCell<AddrMemo>,
+}
+
+/// Slots of [`AddrMemo`].
+const MEMO_SLOTS: usize = 4096;
+
+/// The last answers of address lists, direct-mapped by (list, address):
+/// a flow is checked several times (each time its classification
+/// changes) and flows share addresses, so most lookups are answered here
+/// instead of by a search of a table of millions of ranges.
+struct AddrMemo {
+    /// (list, address, entry or `u32::MAX`).
+    slots: Vec<Option<(usize, IpAddr, u32)>>,
+}
+
+impl AddrMemo {
+    fn new() -> AddrMemo {
+        AddrMemo {
+            slots: vec![None; MEMO_SLOTS],
+        }
+    }
+
+    /// The entry of list `b` holding `a`, by index.
+    fn lookup(&mut self, b: &Blocklist, a: IpAddr) -> Option<u32> {
+        let id = b as *const Blocklist as usize;
+        let bits = match a {
+            IpAddr::V4(v) => u128::from(u32::from(v)),
+            IpAddr::V6(v) => u128::from(v),
+        };
+        let folded = (bits as u64) ^ ((bits >> 64) as u64) ^ (id as u64);
+        let slot = (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 52) as usize % MEMO_SLOTS;
+        if let Some((i, x, e)) = self.slots[slot] {
+            if i == id && x == a {
+                return (e != u32::MAX).then_some(e);
+            }
+        }
+        let e = b.ips.lookup_index(a);
+        self.slots[slot] = Some((id, a, e.unwrap_or(u32::MAX)));
+        e
+    }
 }
 
 impl Matcher {
@@ -182,6 +225,7 @@ impl Matcher {
             hits: Vec::new(),
             candidates: Vec::new(),
             url: None,
+            memo: RefCell::new(AddrMemo::new()),
         }
     }
 
@@ -240,6 +284,7 @@ impl Matcher {
                 f: facts,
                 hits: &self.hits,
                 url: self.url.as_deref(),
+                memo: &self.memo,
             };
             if let Some(why) = explain(rule, ri, &ctx) {
                 out.push(Hit {
@@ -264,6 +309,7 @@ struct Ctx<'c, 'a> {
     hits: &'c [(Target, Source, usize)],
     /// The request URL, canonical.
     url: Option<&'c str>,
+    memo: &'c RefCell<AddrMemo>,
 }
 
 /// Why `rule` matches, condition by condition; None if one fails.
@@ -363,7 +409,8 @@ fn listed<'h>(b: &'h Blocklist, ri: u32, ci: u16, ctx: &Ctx<'h, '_>) -> Option<S
             .filter(|(s, _, _)| side == super::Side::Either || side == *s)
             .find_map(|(_, label, e)| {
                 let e = e?;
-                b.ips.lookup(e.addr).map(|p| (label, e, p))
+                let i = ctx.memo.borrow_mut().lookup(b, e.addr)?;
+                b.ips.entries.get(i as usize).map(|p| (label, e, p))
             })
     };
     let url = if b.urls.is_empty() {
@@ -485,4 +532,48 @@ fn endpoints(side: super::Side, f: &Facts<'_>) -> [Option<Endpoint>; 2] {
 /// Whether a verdict lets alerts out: nothing after a `pass`.
 pub fn alerts_allowed(v: &Verdict) -> bool {
     v.action() != Some(Action::Pass)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::LoadOptions;
+
+    #[test]
+    fn memo_keeps_lists_and_addresses_apart() {
+        let dir = std::env::temp_dir().join(format!("sift-memo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.list"), "10.0.0.0/8\n").unwrap();
+        std::fs::write(dir.join("b.list"), "10.1.0.0/16\n192.0.2.1\n").unwrap();
+        std::fs::write(
+            dir.join("t.rules"),
+            "alert 1 \"a\" { ip list \"a.list\" }\nalert 2 \"b\" { ip list \"b.list\" }\n",
+        )
+        .unwrap();
+        let set = RuleSet::load(&[dir.join("t.rules")], &LoadOptions::default()).unwrap();
+        let list = |i: usize| match &set.rules[i].conds[0] {
+            Cond::List(b) => b.clone(),
+            _ => unreachable!(),
+        };
+        let (a, b) = (list(0), list(1));
+        let mut m = AddrMemo::new();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        // Twice each: the second answer comes from the memo.
+        for _ in 0..2 {
+            assert_eq!(m.lookup(&a, ip("10.1.2.3")), Some(0));
+            assert_eq!(m.lookup(&b, ip("10.1.2.3")), Some(0));
+            assert_eq!(m.lookup(&a, ip("192.0.2.1")), None);
+            assert_eq!(m.lookup(&b, ip("192.0.2.1")), Some(1));
+            assert_eq!(m.lookup(&b, ip("10.2.0.0")), None);
+            assert_eq!(m.lookup(&a, ip("::ffff:10.2.0.0")), Some(0));
+        }
+        // Many addresses through the same slots: answers stay right.
+        for i in 0..20_000u32 {
+            let x = IpAddr::V4((0x0a01_0000 + i * 7).into());
+            let want = b.ips.lookup(x).map(|p| p.line);
+            let got = m.lookup(&b, x).map(|e| b.ips.entries[e as usize].line);
+            assert_eq!(got, want, "{x}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -249,11 +249,15 @@ impl IpTable {
     /// The longest prefix holding `a` (IPv4-mapped IPv6 looked up as
     /// IPv4).
     pub fn lookup(&self, a: IpAddr) -> Option<&Prefix> {
-        let e = match unmap(a) {
+        self.entries.get(self.lookup_index(a)? as usize)
+    }
+
+    /// [`IpTable::lookup`], as an index into [`IpTable::entries`].
+    pub fn lookup_index(&self, a: IpAddr) -> Option<u32> {
+        match unmap(a) {
             IpAddr::V4(v) => self.lookup_v4(u32::from(v)),
             IpAddr::V6(v) => self.v6.lookup(u128::from(v)),
-        }?;
-        self.entries.get(e as usize)
+        }
     }
 
     fn lookup_v4(&self, a: u32) -> Option<u32> {
