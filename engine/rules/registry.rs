@@ -306,6 +306,7 @@ pub fn generate(w: &mut impl Write, spec: &GenSpec) -> io::Result<GenStats> {
         "casino", "mirror", "proxy", "stream", "files", "news", "shop", "bet",
     ];
     const CYR: [&str; 4] = ["зеркало", "казино", "новости", "файлы"];
+    const TLDS: [&str; 10] = ["ru", "com", "net", "org", "info", "su", "xyz", "io", "me", "top"];
     let mut line = String::with_capacity(256);
     let mut i = 0u64;
     while st.addresses < spec.addresses || st.names < spec.names || st.urls < spec.urls {
@@ -336,7 +337,17 @@ pub fn generate(w: &mut impl Write, spec: &GenSpec) -> io::Result<GenStats> {
             }
         }
         line.push(';');
-        let host = format!("{}{i}.example", WORDS[(r >> 3) as usize % WORDS.len()]);
+        // Varied labels and TLDs, as in real lists (and unique: the record
+        // number is in the name).
+        let r2 = rnd();
+        let label: String = (0..4 + r2 % 8)
+            .map(|k| char::from(b'a' + ((r2 >> (8 + 5 * k)) % 26) as u8))
+            .collect();
+        let host = format!(
+            "{}{label}{i:x}.{}",
+            WORDS[(r >> 3) as usize % WORDS.len()],
+            TLDS[(r2 >> 4) as usize % TLDS.len()]
+        );
         if st.names < spec.names {
             match (r >> 20) % 25 {
                 0 => line.push_str(&format!("*.{host}")),
