@@ -130,7 +130,9 @@ pub fn domain_pattern(d: &str) -> Result<NamePattern, String> {
 /// Reads a dump. `source` is stored in the entries it makes.
 pub fn parse(text: &str, source: u16) -> Dump {
     let mut d = Dump::default();
-    let mut interned: HashMap<Decision, u32> = HashMap::new();
+    // Decisions by "number\0date\0org": most records share one.
+    let mut interned: HashMap<String, u32> = HashMap::new();
+    let mut key = String::new();
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (i, raw) in text.lines().enumerate() {
         let line = i as u32 + 1;
@@ -156,7 +158,7 @@ pub fn parse(text: &str, source: u16) -> Dump {
         }
         let n = fields.len();
         let (number, date) = (fields[n - 2].trim(), fields[n - 1].trim());
-        let org = fields[3..n - 2].join(";").trim().to_string();
+        let org = &fields[3..n - 2];
         if number.is_empty() {
             d.problem(
                 line,
@@ -188,16 +190,27 @@ pub fn parse(text: &str, source: u16) -> Dump {
             d.malformed_lines += 1;
             continue;
         }
-        let dec = Decision {
-            number: number.to_string(),
-            date: date.to_string(),
-            org,
-        };
-        let next = d.decisions.len() as u32;
-        let di = *interned.entry(dec.clone()).or_insert(next);
-        if di == next {
-            d.decisions.push(dec);
+        key.clear();
+        key.push_str(number);
+        key.push('\0');
+        key.push_str(date);
+        for (k, part) in org.iter().enumerate() {
+            key.push(if k == 0 { '\0' } else { ';' });
+            key.push_str(part);
         }
+        let di = match interned.get(key.as_str()) {
+            Some(di) => *di,
+            None => {
+                let di = d.decisions.len() as u32;
+                interned.insert(key.clone(), di);
+                d.decisions.push(Decision {
+                    number: number.to_string(),
+                    date: date.to_string(),
+                    org: org.join(";").trim().to_string(),
+                });
+                di
+            }
+        };
         let record = d.records.len() as u32;
         d.records.push((line, di));
         for a in items(addrs) {
@@ -306,7 +319,9 @@ pub fn generate(w: &mut impl Write, spec: &GenSpec) -> io::Result<GenStats> {
         "casino", "mirror", "proxy", "stream", "files", "news", "shop", "bet",
     ];
     const CYR: [&str; 4] = ["зеркало", "казино", "новости", "файлы"];
-    const TLDS: [&str; 10] = ["ru", "com", "net", "org", "info", "su", "xyz", "io", "me", "top"];
+    const TLDS: [&str; 10] = [
+        "ru", "com", "net", "org", "info", "su", "xyz", "io", "me", "top",
+    ];
     let mut line = String::with_capacity(256);
     let mut i = 0u64;
     while st.addresses < spec.addresses || st.names < spec.names || st.urls < spec.urls {
