@@ -310,11 +310,9 @@ pub fn generate(w: &mut impl Write, spec: &GenSpec) -> io::Result<GenStats> {
     writeln!(w, "Updated: 2026-12-01 00:00:00 +0000")?;
     st.lines += 1;
     let records = spec.addresses.max(spec.names).max(spec.urls);
-    let every_broken = if spec.broken > 0 {
-        (records / spec.broken).max(1)
-    } else {
-        u64::MAX
-    };
+    let every_broken = records
+        .checked_div(spec.broken)
+        .map_or(u64::MAX, |n| n.max(1));
     const WORDS: [&str; 8] = [
         "casino", "mirror", "proxy", "stream", "files", "news", "shop", "bet",
     ];
