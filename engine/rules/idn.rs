@@ -106,6 +106,16 @@ pub fn to_ascii(name: &str) -> Result<String, String> {
             out.push_str(&label.to_ascii_lowercase());
             continue;
         }
+        // Punycode's cost grows with the square of a label's length: a
+        // label that cannot fit 63 bytes anyway (each character takes at
+        // least one output byte) is refused before encoding — HTTP hosts
+        // reach here from packets.
+        if label.chars().count() > MAX_LABEL {
+            return Err(format!(
+                "the label `{}…` is longer than a DNS label can be",
+                label.chars().take(20).collect::<String>()
+            ));
+        }
         let lower = label.to_lowercase();
         let enc = punycode(&lower).ok_or_else(|| format!("cannot encode the label `{label}`"))?;
         if enc.len() + 4 > MAX_LABEL {
@@ -155,5 +165,13 @@ mod tests {
             "xn--e1afmkfd.xn--p1ai"
         );
         assert!(to_ascii(&"ж".repeat(60)).is_err());
+        // Long labels are refused without being encoded (a request's Host
+        // can hold 16 KiB of anything).
+        let long: String = (0..16_000u32)
+            .filter_map(|i| char::from_u32(0x4e00 + i % 20_000))
+            .collect();
+        let t = std::time::Instant::now();
+        assert!(to_ascii(&long).is_err());
+        assert!(t.elapsed() < std::time::Duration::from_millis(100));
     }
 }
