@@ -13,9 +13,9 @@
 //! { CONDITION ... }`; conditions are separated by newlines or `;` and are
 //! ANDed; the values of one condition are alternatives (ORed).
 
-use std::sync::Arc;
+#[path = "syntax_lists.rs"]
+mod lists;
 
-use super::blocklist::{self, Named, UrlValue};
 use super::source::{Loader, Span};
 use super::{
     idn, names, Action, Cidr, Cond, Dialect, EchWant, NamePattern, Rule, Side, Source, Sources,
@@ -627,71 +627,9 @@ impl<'t> Parser<'t> {
                 Cond::Transport(protos)
             }
             "ip" | "client.ip" | "server.ip" if has_list => {
-                let lists = list_files(field, &values)?;
-                match blocklist::address_lists(l, self.file, side(field), &lists) {
-                    Some(b) => Cond::List(Arc::new(b)),
-                    // Reported; an empty list keeps the rule's shape.
-                    None => Cond::Ip {
-                        side: side(field),
-                        nets: Vec::new(),
-                    },
-                }
+                lists::condition(l, self.file, field, side(field), &values)?
             }
-            "http.url" => {
-                let mut v = Vec::new();
-                let mut i = 0;
-                while i < values.len() {
-                    let t = values[i];
-                    match &t.tok {
-                        Tok::Word("list") => {
-                            let mut one = list_files(field, &values[i..(i + 2).min(values.len())])?;
-                            v.push(UrlValue::List(one.remove(0)));
-                            i += 2;
-                            continue;
-                        }
-                        Tok::Word(w) => v.push(UrlValue::Inline(w, t.span, t.len)),
-                        Tok::Str(s) => v.push(UrlValue::Inline(s, t.span, t.len)),
-                        _ => return err(t, "expected a URL", example(field)),
-                    }
-                    i += 1;
-                }
-                match blocklist::url_condition(l, self.file, &v) {
-                    Some(b) => Cond::List(Arc::new(b)),
-                    None => Cond::Ip {
-                        side: Side::Either,
-                        nets: Vec::new(),
-                    },
-                }
-            }
-            "list" => {
-                let (kind, rest) = values.split_first().unwrap_or((&values[0], &[]));
-                if !matches!(kind.tok, Tok::Word("registry")) || rest.len() != 1 {
-                    return err(
-                        kind,
-                        "`list` takes `registry \"file\"`",
-                        Some("list registry \"dump.csv\": a registry dump's addresses, names and URLs".into()),
-                    );
-                }
-                let Tok::Str(name) = &rest[0].tok else {
-                    return err(
-                        rest[0],
-                        "expected the dump's file name in double quotes",
-                        example(field),
-                    );
-                };
-                let n = Named {
-                    name,
-                    span: rest[0].span,
-                    len: rest[0].len,
-                };
-                match blocklist::registry_dump(l, self.file, &n) {
-                    Some(b) => Cond::List(Arc::new(b)),
-                    None => Cond::Ip {
-                        side: Side::Either,
-                        nets: Vec::new(),
-                    },
-                }
-            }
+            "http.url" | "list" => lists::condition(l, self.file, field, Side::Either, &values)?,
             "ip" | "client.ip" | "server.ip" => {
                 let mut nets = Vec::new();
                 for (t, w) in words()? {
@@ -925,43 +863,6 @@ pub fn transport_number(w: &str) -> Option<u8> {
         "gre" => proto::GRE,
         n => return n.parse().ok(),
     })
-}
-
-/// The files of `list "file"` values; every value must be one.
-fn list_files<'t>(field: &str, values: &[&'t Token<'t>]) -> Result<Vec<Named<'t>>, ParseError> {
-    let mut out = Vec::new();
-    let mut it = values.iter();
-    while let Some(t) = it.next() {
-        if !matches!(t.tok, Tok::Word("list")) {
-            return err(
-                t,
-                format!("`{field}` takes either values or `list \"file\"`, not both"),
-                Some(
-                    "put the values in the list file, or write two conditions in two rules".into(),
-                ),
-            );
-        }
-        let Some(f) = it.next() else {
-            return err(
-                t,
-                "expected a quoted list file after `list`",
-                example(field),
-            );
-        };
-        let Tok::Str(name) = &f.tok else {
-            return err(
-                f,
-                "expected a quoted list file after `list`",
-                example(field),
-            );
-        };
-        out.push(Named {
-            name,
-            span: f.span,
-            len: f.len,
-        });
-    }
-    Ok(out)
 }
 
 fn port_range(w: &str) -> Option<(u16, u16)> {
