@@ -468,6 +468,28 @@ mod tests {
     }
 
     #[test]
+    fn any_text_reads_without_panic() {
+        let alphabet: Vec<char> = ";|.*-/: 0123456789abcdef\nрф\u{0}x:ffff".chars().collect();
+        let mut x: u64 = 0x1234_5678_9abc_def1;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..300 {
+            let text: String = (0..(next() % 400))
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let d = parse(&text, 0);
+            assert!(d.problems.len() <= MAX_PROBLEMS);
+            for (_, rec) in &d.names {
+                assert!(d.decision_of(*rec).is_some());
+            }
+        }
+    }
+
+    #[test]
     fn generated_dump_holds_what_was_asked() {
         let spec = GenSpec {
             addresses: 3000,

@@ -420,6 +420,36 @@ mod tests {
     }
 
     #[test]
+    fn hostile_requests_never_panic() {
+        // Targets and hosts as packets may carry them: any bytes (read
+        // lossily as UTF-8), brackets, colons, percent signs, long runs.
+        let alphabet: Vec<char> = "/%:[]@?#.aZ9-~ \u{0}\u{7f}é\u{4e00}\u{10ffff}*"
+            .chars()
+            .collect();
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..20_000 {
+            let len = (next() % 40) as usize;
+            let s: String = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let host: String = s.chars().rev().collect();
+            let _ = normalize(&s);
+            let _ = normalize(&format!("http://{s}"));
+            let _ = request_url(&format!("/{s}"), Some(&host), (next() % 65536) as u16);
+            let _ = request_url(&s, Some(&s), 80);
+            let _ = parse_pattern(&format!("https://{s}*"));
+        }
+        let long = format!("/{}", "%zz/../".repeat(3000));
+        assert!(request_url(&long, Some("e.test"), 80).is_some());
+    }
+
+    #[test]
     fn lists() {
         let e = |s: &str, line| {
             let (url, prefix) = parse_pattern(s).unwrap();
