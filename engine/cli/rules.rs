@@ -23,6 +23,28 @@ pub enum RulesCommand {
     /// Run rule files over captures: hits per rule, rules that never hit,
     /// flows matched by several rules, the names no rule matched.
     Test(TestArgs),
+    /// Write a registry dump (the format `list registry` reads) of
+    /// generated records to standard output, for tests and benchmarks.
+    MakeRegistry(MakeRegistryArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MakeRegistryArgs {
+    /// Addresses and blocks (IPv4 and IPv6).
+    #[arg(long, default_value_t = 1000)]
+    pub addresses: u64,
+    /// Domains (some `*.` masks, some Unicode).
+    #[arg(long, default_value_t = 1000)]
+    pub names: u64,
+    /// URLs.
+    #[arg(long, default_value_t = 100)]
+    pub urls: u64,
+    /// Deliberately malformed lines, spread over the dump.
+    #[arg(long, default_value_t = 0)]
+    pub broken: u64,
+    /// Seed: the same arguments write the same dump.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Args, Debug)]
@@ -58,6 +80,13 @@ pub struct TestArgs {
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 
+    /// Also report what the block lists (`list registry`, `ip list`,
+    /// `http.url`) catch per class of flow (plain, VPN, obfuscated,
+    /// evasion): by address, name and URL, the entries that hit, and the
+    /// flows that pass inside a VPN or behind an evasion.
+    #[arg(long)]
+    pub registry_report: bool,
+
     #[command(flatten)]
     pub cache: CacheArgs,
 }
@@ -71,6 +100,24 @@ pub fn run(cmd: RulesCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         RulesCommand::Test(a) => test(a),
+        RulesCommand::MakeRegistry(a) => {
+            let spec = crate::rules::registry::GenSpec {
+                addresses: a.addresses,
+                names: a.names,
+                urls: a.urls,
+                broken: a.broken,
+                seed: a.seed,
+            };
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let st = crate::rules::registry::generate(&mut out, &spec)
+                .and_then(|st| std::io::Write::flush(&mut out).map(|()| st))
+                .context("cannot write the dump")?;
+            eprintln!(
+                "sift: wrote {} lines: {} addresses, {} names, {} URLs, {} malformed",
+                st.lines, st.addresses, st.names, st.urls, st.broken
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -83,6 +130,9 @@ fn test(a: TestArgs) -> Result<ExitCode> {
         ..Options::default()
     };
     let mut report = rules_report::TestReport::default();
+    let mut registry = a
+        .registry_report
+        .then(|| crate::output::registry_report::RegistryReport::new(&set));
     let stop = AtomicBool::new(false);
     let mut explained = String::new();
     let mut tally = |ev: &Event, _: Option<&[u8]>| -> Result<(), ()> {
@@ -94,6 +144,9 @@ fn test(a: TestArgs) -> Result<ExitCode> {
                     }
                 }
                 report.add(r);
+                if let Some(reg) = registry.as_mut() {
+                    reg.add(r);
+                }
             }
             Event::Alert(_) => report.alerts += 1,
         }
@@ -117,6 +170,9 @@ fn test(a: TestArgs) -> Result<ExitCode> {
         }
     }
     print!("{}", report.render(&set, a.top));
+    if let Some(reg) = &registry {
+        print!("{}", reg.render(a.top));
+    }
     std::io::Write::flush(&mut std::io::stdout()).context("cannot write the report")?;
     Ok(ExitCode::SUCCESS)
 }

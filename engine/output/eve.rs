@@ -152,6 +152,18 @@ struct EveWhy<'a> {
     value: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pattern: Option<&'a str>,
+    /// `file:line` of the list entry (address, URL and registry lists).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entry: Option<&'a str>,
+    /// The registry decision that listed the entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    decision: Option<EveDecision<'a>>,
+}
+
+#[derive(Serialize)]
+struct EveDecision<'a> {
+    number: &'a str,
+    date: &'a str,
 }
 
 fn whys(h: &Hit) -> Vec<EveWhy<'_>> {
@@ -161,6 +173,11 @@ fn whys(h: &Hit) -> Vec<EveWhy<'_>> {
             condition: &w.condition,
             value: &w.value,
             pattern: w.pattern.as_deref(),
+            entry: w.entry.as_deref(),
+            decision: w
+                .decision
+                .as_ref()
+                .map(|(number, date)| EveDecision { number, date }),
         })
         .collect()
 }

@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod record;
 pub mod recorder;
 pub mod redis;
+pub mod registry_report;
 pub mod report;
 pub mod rules_report;
 pub mod sink;

@@ -60,6 +60,9 @@ pub fn render_check(set: &RuleSet, report: &CheckReport) -> String {
         },
         b.time.as_secs_f64() * 1e3
     );
+    if let Some(line) = lists_line(set) {
+        let _ = writeln!(o, "{line}");
+    }
     if report.duplicates.is_empty() && report.shadowed.is_empty() {
         let _ = writeln!(o, "no duplicate or shadowed rules");
     }
@@ -86,6 +89,49 @@ pub fn render_check(set: &RuleSet, report: &CheckReport) -> String {
         );
     }
     o
+}
+
+/// `block lists: …` of `rules check`: entries of the address, URL and
+/// registry conditions, and whether their address tables were cached.
+/// None without such conditions.
+fn lists_line(set: &RuleSet) -> Option<String> {
+    let lists: Vec<&crate::rules::blocklist::Blocklist> = set
+        .rules
+        .iter()
+        .flat_map(|r| &r.conds)
+        .filter_map(|c| match c {
+            crate::rules::Cond::List(b) => Some(&**b),
+            _ => None,
+        })
+        .collect();
+    if lists.is_empty() {
+        return None;
+    }
+    let sum = |f: &dyn Fn(&crate::rules::blocklist::Blocklist) -> usize| -> u64 {
+        lists.iter().map(|b| f(b) as u64).sum()
+    };
+    let with_ips: Vec<_> = lists.iter().filter(|b| !b.ips.is_empty()).collect();
+    let cached = with_ips.iter().filter(|b| b.ips_from_cache).count();
+    let how = if with_ips.is_empty() || cached == 0 {
+        "built"
+    } else if cached == with_ips.len() {
+        "loaded from the cache"
+    } else {
+        "partly from the cache"
+    };
+    let malformed = sum(&|b| b.malformed_lines as usize);
+    Some(format!(
+        "block lists: {} addresses ({} ranges, {how}), {} names, {} URLs{}",
+        thousands(sum(&|b| b.ips.len())),
+        thousands(sum(&|b| b.ips.ranges())),
+        thousands(sum(&|b| b.names.len())),
+        thousands(sum(&|b| b.urls.len())),
+        if malformed > 0 {
+            format!(", {} malformed registry lines", thousands(malformed))
+        } else {
+            String::new()
+        }
+    ))
 }
 
 /// What `sift rules test` gathers from the flows of a capture.
@@ -250,6 +296,19 @@ pub fn explain(r: &FlowRecord) -> Option<String> {
         );
         for w in &h.why {
             match &w.pattern {
+                Some(p) if w.entry.is_some() => {
+                    let decision = w
+                        .decision
+                        .as_ref()
+                        .map(|(n, d)| format!(", decision {n} of {d}"))
+                        .unwrap_or_default();
+                    let e = w.entry.as_deref().unwrap_or_default();
+                    let _ = writeln!(
+                        o,
+                        "    {} {} matched {p} ({e}{decision})",
+                        w.condition, w.value
+                    );
+                }
                 Some(p) => {
                     let _ = writeln!(o, "    {} {} matched {p}", w.condition, w.value);
                 }

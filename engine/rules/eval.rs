@@ -7,10 +7,16 @@
 //! to, and the rules without a name condition, are then checked condition
 //! by condition. A rule matches a flow at most once.
 
+use std::cell::RefCell;
+use std::net::IpAddr;
 use std::sync::Arc;
 
+use super::blocklist::{Blocklist, ListKind};
+use super::iplist::Prefix;
 use super::names::{NameScratch, Target};
+use super::urls::{self, UrlEntry};
 use super::{Action, Cond, EchWant, Rule, RuleSet, Source};
+use crate::classify::http::HttpRequest;
 use crate::classify::obfuscation::{Class, Suspect};
 use crate::classify::tls::Ech;
 use crate::classify::{AppProto, Names};
@@ -33,6 +39,8 @@ pub struct Facts<'a> {
     pub obfuscation: Option<(Class, &'a [Suspect])>,
     /// Evasion techniques seen ([`Technique::bit`]).
     pub evasion: u16,
+    /// The HTTP request, for URL conditions.
+    pub http: Option<&'a HttpRequest>,
 }
 
 impl<'a> Facts<'a> {
@@ -56,6 +64,7 @@ impl<'a> Facts<'a> {
             ech: None,
             obfuscation: None,
             evasion: 0,
+            http: None,
         };
         let Some(n) = names else { return f };
         f.obfuscation = n
@@ -75,6 +84,7 @@ impl<'a> Facts<'a> {
         if let Some(host) = n.http.as_ref().and_then(|h| h.hostname.as_deref()) {
             f.add_name((Source::HttpHost, host));
         }
+        f.http = n.http.as_ref();
         if let Some(q) = n.dns.as_ref() {
             if !q.rrname.is_empty() {
                 f.add_name((Source::DnsQuery, &q.rrname));
@@ -113,8 +123,14 @@ pub struct Why {
     /// The condition's keyword (`tls.sni`, `app`, `server.port`, ...).
     pub condition: String,
     pub value: String,
-    /// The name pattern that matched (names only).
+    /// The name pattern that matched (names only), or the list entry
+    /// (an address block, a URL).
     pub pattern: Option<String>,
+    /// `file:line` of the list entry that matched (address lists, URL
+    /// lists, registries).
+    pub entry: Option<String>,
+    /// The registry decision that listed it: (number, date).
+    pub decision: Option<(String, String)>,
 }
 
 /// A rule a flow matched, self-contained (the rule set may be reloaded
@@ -168,6 +184,50 @@ pub struct Matcher {
     /// Name pattern hits of the current check: (target, source, name).
     hits: Vec<(Target, Source, usize)>,
     candidates: Vec<u32>,
+    /// The current check's HTTP request URL (canonical), when a rule
+    /// looks at URLs.
+    url: Option<String>,
+    /// Recent address-list lookups.
+    memo: RefCell<AddrMemo>,
+}
+
+/// Slots of [`AddrMemo`].
+const MEMO_SLOTS: usize = 4096;
+
+/// The last answers of address lists, direct-mapped by (list, address):
+/// a flow is checked several times (each time its classification
+/// changes) and flows share addresses, so most lookups are answered here
+/// instead of by a search of a table of millions of ranges.
+struct AddrMemo {
+    /// (list, address, entry or `u32::MAX`).
+    slots: Vec<Option<(usize, IpAddr, u32)>>,
+}
+
+impl AddrMemo {
+    fn new() -> AddrMemo {
+        AddrMemo {
+            slots: vec![None; MEMO_SLOTS],
+        }
+    }
+
+    /// The entry of list `b` holding `a`, by index.
+    fn lookup(&mut self, b: &Blocklist, a: IpAddr) -> Option<u32> {
+        let id = b as *const Blocklist as usize;
+        let bits = match a {
+            IpAddr::V4(v) => u128::from(u32::from(v)),
+            IpAddr::V6(v) => u128::from(v),
+        };
+        let folded = (bits as u64) ^ ((bits >> 64) as u64) ^ (id as u64);
+        let slot = (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 52) as usize % MEMO_SLOTS;
+        if let Some((i, x, e)) = self.slots[slot] {
+            if i == id && x == a {
+                return (e != u32::MAX).then_some(e);
+            }
+        }
+        let e = b.ips.lookup_index(a);
+        self.slots[slot] = Some((id, a, e.unwrap_or(u32::MAX)));
+        e
+    }
 }
 
 impl Matcher {
@@ -178,6 +238,8 @@ impl Matcher {
             scratch,
             hits: Vec::new(),
             candidates: Vec::new(),
+            url: None,
+            memo: RefCell::new(AddrMemo::new()),
         }
     }
 
@@ -194,18 +256,24 @@ impl Matcher {
         if facts.names().is_empty() && set.unindexed.is_empty() {
             return; // only name rules, and no name yet
         }
+        self.url = None;
+        if set.has_urls {
+            if let (Some(h), Some(server)) = (facts.http, facts.server) {
+                self.url = urls::request_url(&h.url, h.hostname.as_deref(), server.port);
+            }
+        }
         for (i, (source, name)) in facts.names().iter().enumerate() {
             let hits = &mut self.hits;
             let candidates = &mut self.candidates;
             set.names.scan(&mut self.scratch, name, &mut |t| {
-                let Some(Cond::Name { sources, .. }) = set
+                let Some(c) = set
                     .rules
                     .get(t.rule as usize)
                     .and_then(|r| r.conds.get(usize::from(t.cond)))
                 else {
                     return;
                 };
-                if sources.contains(*source) {
+                if c.name_sources().contains(*source) {
                     hits.push((t, *source, i));
                     candidates.push(t.rule);
                 }
@@ -226,7 +294,13 @@ impl Matcher {
             if verdict.has(rule.id) {
                 continue;
             }
-            if let Some(why) = explain(rule, ri, facts, &self.hits) {
+            let ctx = Ctx {
+                f: facts,
+                hits: &self.hits,
+                url: self.url.as_deref(),
+                memo: &self.memo,
+            };
+            if let Some(why) = explain(rule, ri, &ctx) {
                 out.push(Hit {
                     id: rule.id,
                     rev: rule.rev,
@@ -242,28 +316,33 @@ impl Matcher {
     }
 }
 
+/// What a check looks at.
+struct Ctx<'c, 'a> {
+    f: &'c Facts<'a>,
+    /// Name pattern hits: (pattern, source, index into the names).
+    hits: &'c [(Target, Source, usize)],
+    /// The request URL, canonical.
+    url: Option<&'c str>,
+    memo: &'c RefCell<AddrMemo>,
+}
+
 /// Why `rule` matches, condition by condition; None if one fails.
-fn explain(
-    rule: &Rule,
-    ri: u32,
-    f: &Facts<'_>,
-    hits: &[(Target, Source, usize)],
-) -> Option<Vec<Why>> {
+fn explain(rule: &Rule, ri: u32, ctx: &Ctx<'_, '_>) -> Option<Vec<Why>> {
     // Most checks fail: decide first, without allocating; only a rule that
     // matched is looked at again and put into words.
     let all = rule
         .conds
         .iter()
         .enumerate()
-        .all(|(ci, c)| seen(c, ri, ci as u16, f, hits).is_some());
+        .all(|(ci, c)| seen(c, ri, ci as u16, ctx).is_some());
     if !all {
         return None;
     }
-    rule.conds
-        .iter()
-        .enumerate()
-        .map(|(ci, c)| seen(c, ri, ci as u16, f, hits).map(|s| s.why(c, f)))
-        .collect()
+    let mut out = Vec::with_capacity(rule.conds.len());
+    for (ci, c) in rule.conds.iter().enumerate() {
+        seen(c, ri, ci as u16, ctx)?.why(c, ctx.f, &mut out);
+    }
+    Some(out)
 }
 
 /// What made a condition hold, borrowed from the facts.
@@ -280,16 +359,19 @@ enum Seen<'h> {
     Obfuscation(Class),
     Suspect(Suspect),
     Evasion,
+    /// A list's entries that matched (at least one).
+    Listed {
+        name: Option<&'h (Target, Source, usize)>,
+        /// `client.` or `server.`, the address and its entry.
+        addr: Option<(&'static str, Endpoint, &'h Prefix)>,
+        url: Option<(&'h str, &'h UrlEntry)>,
+    },
 }
 
 /// Whether condition `ci` of rule `ri` holds, and on what.
-fn seen<'h>(
-    c: &Cond,
-    ri: u32,
-    ci: u16,
-    f: &Facts<'h>,
-    hits: &'h [(Target, Source, usize)],
-) -> Option<Seen<'h>> {
+fn seen<'h>(c: &'h Cond, ri: u32, ci: u16, ctx: &Ctx<'h, '_>) -> Option<Seen<'h>> {
+    let f = ctx.f;
+    let hits = ctx.hits;
     match c {
         Cond::Name { .. } => hits
             .iter()
@@ -329,23 +411,111 @@ fn seen<'h>(
         Cond::Evasion(want) => (f.evasion != 0
             && (want.is_empty() || want.iter().any(|t| f.evasion & t.bit() != 0)))
         .then_some(Seen::Evasion),
+        Cond::List(b) => listed(b, ri, ci, ctx),
     }
 }
 
+/// The entries of list `b` (condition `ci` of rule `ri`) the flow
+/// matches; None if none.
+fn listed<'h>(b: &'h Blocklist, ri: u32, ci: u16, ctx: &Ctx<'h, '_>) -> Option<Seen<'h>> {
+    let name = if b.names.is_empty() {
+        None
+    } else {
+        ctx.hits
+            .iter()
+            .find(|(t, _, _)| t.rule == ri && t.cond == ci)
+    };
+    let addr = if b.ips.is_empty() {
+        None
+    } else {
+        let side = b.side();
+        let ends = [
+            (super::Side::Client, "client.", ctx.f.client),
+            (super::Side::Server, "server.", ctx.f.server),
+        ];
+        ends.into_iter()
+            .filter(|(s, _, _)| side == super::Side::Either || side == *s)
+            .find_map(|(_, label, e)| {
+                let e = e?;
+                let i = ctx.memo.borrow_mut().lookup(b, e.addr)?;
+                b.ips.entries.get(i as usize).map(|p| (label, e, p))
+            })
+    };
+    let url = if b.urls.is_empty() {
+        None
+    } else {
+        ctx.url.and_then(|u| b.urls.lookup(u).map(|e| (u, e)))
+    };
+    (name.is_some() || addr.is_some() || url.is_some()).then_some(Seen::Listed { name, addr, url })
+}
+
+/// (number, date) of a registry record.
+fn decision_of(b: &Blocklist, record: u32) -> Option<(String, String)> {
+    b.decision(record)
+        .map(|d| (d.number.clone(), d.date.clone()))
+}
+
 impl Seen<'_> {
-    /// In words, for condition `c`.
-    fn why(&self, c: &Cond, f: &Facts<'_>) -> Why {
+    /// In words, for condition `c`: one [`Why`], or for a list one per
+    /// kind of entry that matched.
+    fn why(&self, c: &Cond, f: &Facts<'_>, out: &mut Vec<Why>) {
         let plain = |condition: String, value: String| Why {
             condition,
             value,
             pattern: None,
+            entry: None,
+            decision: None,
         };
-        match (self, c) {
+        out.push(match (self, c) {
             (Seen::Name((t, source, name)), Cond::Name { patterns, .. }) => Why {
                 condition: source.as_str().to_string(),
                 value: f.names()[*name].1.to_string(),
                 pattern: patterns.get(t.pattern as usize).map(|p| p.describe()),
+                entry: None,
+                decision: None,
             },
+            (Seen::Listed { name, addr, url }, Cond::List(b)) => {
+                let registry = b.kind == ListKind::Registry;
+                if let Some((t, source, n)) = name {
+                    let origin = b.name_origin(t.pattern as usize);
+                    out.push(Why {
+                        condition: source.as_str().to_string(),
+                        value: f.names()[*n].1.to_string(),
+                        pattern: b.names.get(t.pattern as usize).map(|p| p.describe()),
+                        entry: origin.as_ref().map(|o| o.0.clone()),
+                        decision: origin
+                            .and_then(|o| o.1)
+                            .map(|d| (d.number.clone(), d.date.clone())),
+                    });
+                }
+                if let Some((side, e, p)) = addr {
+                    out.push(Why {
+                        condition: format!("{side}ip"),
+                        value: e.addr.to_string(),
+                        pattern: Some(p.cidr.to_string()),
+                        entry: Some(b.origin(p.source, p.line)),
+                        decision: if registry {
+                            decision_of(b, p.record)
+                        } else {
+                            None
+                        },
+                    });
+                }
+                if let Some((u, e)) = url {
+                    out.push(Why {
+                        condition: "http.url".into(),
+                        value: (*u).to_string(),
+                        pattern: Some(e.describe()),
+                        entry: Some(b.origin(e.source, e.line)),
+                        decision: if registry {
+                            decision_of(b, e.record)
+                        } else {
+                            None
+                        },
+                    });
+                }
+                return;
+            }
             (Seen::NameLength(s, len), _) => {
                 plain(format!("{} length", s.as_str()), len.to_string())
             }
@@ -376,7 +546,7 @@ impl Seen<'_> {
             ),
             // `seen` pairs each condition with its own kind.
             _ => plain(c.keyword(), String::new()),
-        }
+        });
     }
 }
 
@@ -401,4 +571,48 @@ fn endpoints(side: super::Side, f: &Facts<'_>) -> [Option<Endpoint>; 2] {
 /// Whether a verdict lets alerts out: nothing after a `pass`.
 pub fn alerts_allowed(v: &Verdict) -> bool {
     v.action() != Some(Action::Pass)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::LoadOptions;
+
+    #[test]
+    fn memo_keeps_lists_and_addresses_apart() {
+        let dir = std::env::temp_dir().join(format!("sift-memo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.list"), "10.0.0.0/8\n").unwrap();
+        std::fs::write(dir.join("b.list"), "10.1.0.0/16\n192.0.2.1\n").unwrap();
+        std::fs::write(
+            dir.join("t.rules"),
+            "alert 1 \"a\" { ip list \"a.list\" }\nalert 2 \"b\" { ip list \"b.list\" }\n",
+        )
+        .unwrap();
+        let set = RuleSet::load(&[dir.join("t.rules")], &LoadOptions::default()).unwrap();
+        let list = |i: usize| match &set.rules[i].conds[0] {
+            Cond::List(b) => b.clone(),
+            _ => unreachable!(),
+        };
+        let (a, b) = (list(0), list(1));
+        let mut m = AddrMemo::new();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        // Twice each: the second answer comes from the memo.
+        for _ in 0..2 {
+            assert_eq!(m.lookup(&a, ip("10.1.2.3")), Some(0));
+            assert_eq!(m.lookup(&b, ip("10.1.2.3")), Some(0));
+            assert_eq!(m.lookup(&a, ip("192.0.2.1")), None);
+            assert_eq!(m.lookup(&b, ip("192.0.2.1")), Some(1));
+            assert_eq!(m.lookup(&b, ip("10.2.0.0")), None);
+            assert_eq!(m.lookup(&a, ip("::ffff:10.2.0.0")), Some(0));
+        }
+        // Many addresses through the same slots: answers stay right.
+        for i in 0..20_000u32 {
+            let x = IpAddr::V4((0x0a01_0000 + i * 7).into());
+            let want = b.ips.lookup(x).map(|p| p.line);
+            let got = m.lookup(&b, x).map(|e| b.ips.entries[e as usize].line);
+            assert_eq!(got, want, "{x}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -14,13 +14,18 @@
 //! (`pass` before `drop` before `alert` before `log`), then the priority
 //! (1 first), then the id (lowest first). See [`Rule::precedence`].
 
+pub mod blocklist;
 pub mod cache;
 pub mod eval;
+pub mod idn;
+pub mod iplist;
 pub mod names;
+pub mod registry;
 pub mod source;
 pub mod suricata;
 pub mod syntax;
 pub mod tune;
+pub mod urls;
 
 use std::fmt;
 use std::net::IpAddr;
@@ -381,9 +386,31 @@ pub enum Cond {
     /// The flow's `evasion` record names one of these techniques (empty:
     /// any).
     Evasion(Vec<crate::classify::evasion::Technique>),
+    /// An address list, URLs, or a registry dump (addresses, names and
+    /// URLs: any of them).
+    List(Arc<blocklist::Blocklist>),
 }
 
 impl Cond {
+    /// The name patterns compiled for this condition (a name condition's,
+    /// a registry's).
+    pub fn name_patterns(&self) -> &[NamePattern] {
+        match self {
+            Cond::Name { patterns, .. } => patterns,
+            Cond::List(b) => &b.names,
+            _ => &[],
+        }
+    }
+
+    /// The sources whose names this condition's patterns match.
+    pub fn name_sources(&self) -> Sources {
+        match self {
+            Cond::Name { sources, .. } => *sources,
+            Cond::List(_) => Sources::ANY,
+            _ => Sources::NONE,
+        }
+    }
+
     /// The condition's keyword, as `--explain` and the reports name it.
     pub fn keyword(&self) -> String {
         match self {
@@ -399,6 +426,11 @@ impl Cond {
             Cond::Obfuscation(_) => "obfuscation".into(),
             Cond::Suspect(_) => "obfuscation.suspect".into(),
             Cond::Evasion(_) => "evasion".into(),
+            Cond::List(b) => match b.kind {
+                blocklist::ListKind::Addresses(side) => format!("{}ip list", side.prefix()),
+                blocklist::ListKind::Urls => "http.url".into(),
+                blocklist::ListKind::Registry => "list registry".into(),
+            },
         }
     }
 
@@ -459,6 +491,7 @@ impl Cond {
                     max: b2,
                 },
             ) => s1 == s2 && a2 <= a1 && b1 <= b2,
+            (List(a), List(b)) => a == b,
             _ => false,
         }
     }
@@ -549,6 +582,8 @@ pub struct RuleSet {
     pub warnings: Vec<Diagnostic>,
     /// How the name databases were obtained.
     pub build: names::BuildInfo,
+    /// Whether a rule looks at HTTP request URLs.
+    pub(crate) has_urls: bool,
 }
 
 impl fmt::Debug for RuleSet {
@@ -565,7 +600,7 @@ impl RuleSet {
     /// in sift's language or the Suricata subset). A set with any error is
     /// refused whole: every error found is returned.
     pub fn load(paths: &[PathBuf], opts: &LoadOptions) -> Result<Arc<RuleSet>, Diagnostics> {
-        let parsed = source::read_all(paths, opts.privileged)?;
+        let parsed = source::read_all_cached(paths, opts.cache_dir.as_deref(), opts.privileged)?;
         let (index, build) = names::NameIndex::build(&parsed.rules, &parsed.files, opts)?;
         let unindexed = parsed
             .rules
@@ -574,7 +609,13 @@ impl RuleSet {
             .filter(|(_, r)| !r.conds.iter().any(|c| matches!(c, Cond::Name { .. })))
             .map(|(i, _)| i as u32)
             .collect();
+        let has_urls = parsed
+            .rules
+            .iter()
+            .flat_map(|r| &r.conds)
+            .any(|c| matches!(c, Cond::List(b) if !b.urls.is_empty()));
         Ok(Arc::new(RuleSet {
+            has_urls,
             rules: parsed.rules,
             files: parsed.files,
             names: index,

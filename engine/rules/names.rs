@@ -18,7 +18,7 @@ use hyperscan::{BlockMode, HsError, Literal, LiteralFlags, Literals};
 use sha2::{Digest, Sha256};
 
 use super::source::{self, Diagnostic, Diagnostics, Files, Span};
-use super::{cache, is_under, Cond, LoadOptions, NamePattern, Rule};
+use super::{cache, is_under, LoadOptions, NamePattern, Rule};
 
 /// Which rule condition a compiled pattern belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -351,10 +351,7 @@ fn one_error(span: Span, files: &Files, message: String) -> Diagnostics {
 fn for_each_pattern(rules: &[Rule], mut f: impl FnMut(Target, &NamePattern, Span)) {
     for (ri, r) in rules.iter().enumerate() {
         for (ci, c) in r.conds.iter().enumerate() {
-            let Cond::Name { patterns, .. } = c else {
-                continue;
-            };
-            for (pi, p) in patterns.iter().enumerate() {
+            for (pi, p) in c.name_patterns().iter().enumerate() {
                 let t = Target {
                     rule: ri as u32,
                     cond: ci as u16,

@@ -209,8 +209,18 @@ const MAX_INCLUDE_DEPTH: usize = 32;
 /// Reads the rule files at `paths` and everything they include. All errors
 /// are collected; any error refuses the whole set.
 pub fn read_all(paths: &[PathBuf], privileged: bool) -> Result<Parsed, Diagnostics> {
+    read_all_cached(paths, None, privileged)
+}
+
+/// [`read_all`], keeping compiled address tables in `cache_dir`.
+pub fn read_all_cached(
+    paths: &[PathBuf],
+    cache_dir: Option<&Path>,
+    privileged: bool,
+) -> Result<Parsed, Diagnostics> {
     let mut l = Loader {
         privileged,
+        cache_dir: cache_dir.map(Path::to_path_buf),
         ..Loader::default()
     };
     for p in paths {
@@ -243,6 +253,8 @@ pub struct Loader {
     stack: Vec<PathBuf>,
     /// Running as root: only files that only root can change are read.
     privileged: bool,
+    /// Where compiled address tables are kept, if anywhere.
+    cache_dir: Option<PathBuf>,
 }
 
 impl Loader {
@@ -388,6 +400,40 @@ impl Loader {
         (self.diags.errors() == before).then_some((path, out))
     }
 
+    /// Reads a list file named at `span` of `file` and registers it (for
+    /// messages placed in it): its file number, path and text. None if it
+    /// cannot be read (reported).
+    pub fn read_source(
+        &mut self,
+        file: u32,
+        name: &str,
+        span: Span,
+        len: usize,
+    ) -> Option<(u32, PathBuf, Arc<str>)> {
+        let path = self.resolve(file, name);
+        match read_text_file(&path) {
+            Ok(t) => {
+                let text: Arc<str> = Arc::from(t);
+                let id = self.register(&path, text.clone());
+                Some((id, path, text))
+            }
+            Err(why) => {
+                self.error(span, len, why, None);
+                None
+            }
+        }
+    }
+
+    /// The path of file `file`.
+    pub fn path_of(&self, file: u32) -> PathBuf {
+        self.files.path(file).to_path_buf()
+    }
+
+    /// Where compiled address tables are kept.
+    pub fn cache_dir(&self) -> Option<&Path> {
+        self.cache_dir.as_deref()
+    }
+
     pub fn push_rule(&mut self, mut r: Rule) {
         // A vector that grew by pushes holds room for four or more: with a
         // million one-name rules that slack was a third of the memory.
@@ -503,6 +549,16 @@ impl Loader {
         if self.diags.has_room() {
             d = self.place(d, len);
         }
+        self.diags.push(d);
+    }
+
+    /// A warning at `span` whose source line the caller already holds
+    /// (placing it would otherwise look the line up in a file that may be
+    /// millions of lines long).
+    pub fn warn_on_line(&mut self, span: Span, len: usize, message: String, line: &str) {
+        let mut d = Diagnostic::warning(span, message, None);
+        d.location = self.files.locate(span);
+        d.source_line = Some((line.trim_end().to_string(), len));
         self.diags.push(d);
     }
 

@@ -13,9 +13,12 @@
 //! { CONDITION ... }`; conditions are separated by newlines or `;` and are
 //! ANDed; the values of one condition are alternatives (ORed).
 
+#[path = "syntax_lists.rs"]
+mod lists;
+
 use super::source::{Loader, Span};
 use super::{
-    names, Action, Cidr, Cond, Dialect, EchWant, NamePattern, Rule, Side, Source, Sources,
+    idn, names, Action, Cidr, Cond, Dialect, EchWant, NamePattern, Rule, Side, Source, Sources,
 };
 use crate::classify::obfuscation::{Class, Suspect};
 use crate::classify::AppProto;
@@ -79,7 +82,13 @@ pub fn name_pattern(s: &str) -> Result<NamePattern, (String, Option<String>)> {
     } else {
         (NamePattern::Exact, s)
     };
-    let name = rest.strip_suffix('.').unwrap_or(rest).to_ascii_lowercase();
+    let name = rest.strip_suffix('.').unwrap_or(rest);
+    // A Unicode name is matched in its xn-- form, as clients send it.
+    let name = if name.is_ascii() {
+        name.to_ascii_lowercase()
+    } else {
+        idn::to_ascii(name).map_err(|why| (why, None))?
+    };
     if name.is_empty() {
         return Err((format!("`{s}` has no name"), None));
     }
@@ -260,7 +269,7 @@ fn err<T>(t: &Token<'_>, msg: impl Into<String>, hint: Option<String>) -> Result
 }
 
 const ACTIONS: &str = "alert, drop, pass or log";
-const FIELDS: [&str; 17] = [
+const FIELDS: [&str; 19] = [
     "name",
     "tls.sni",
     "quic.sni",
@@ -278,6 +287,8 @@ const FIELDS: [&str; 17] = [
     "ja4",
     "obfuscation",
     "obfuscation.suspect",
+    "http.url",
+    "list",
 ];
 const APPS: &str = "http, tls, quic, dns, openvpn, wireguard, ike, esp, ah, mtproto, vless, trojan, ipsec (ike, esp, ah), vpn (all five VPN protocols), proxy (vless, trojan)";
 
@@ -590,6 +601,7 @@ impl<'t> Parser<'t> {
         if let Some(sources) = sources {
             return self.name_condition(l, field, sources, &values);
         }
+        let has_list = values.iter().any(|t| matches!(t.tok, Tok::Word("list")));
         let side = |f: &str| match f.split_once('.') {
             Some(("client", _)) => Side::Client,
             Some(("server", _)) => Side::Server,
@@ -617,6 +629,10 @@ impl<'t> Parser<'t> {
                 }
                 Cond::Transport(protos)
             }
+            "ip" | "client.ip" | "server.ip" if has_list => {
+                lists::condition(l, self.file, field, side(field), &values)?
+            }
+            "http.url" | "list" => lists::condition(l, self.file, field, Side::Either, &values)?,
             "ip" | "client.ip" | "server.ip" => {
                 let mut nets = Vec::new();
                 for (t, w) in words()? {
@@ -951,7 +967,13 @@ fn example(field: &str) -> Option<String> {
             }
             "app" => "app openvpn, wireguard",
             "transport" => "transport tcp",
-            "ip" | "client.ip" | "server.ip" => "server.ip 192.0.2.0/24",
+            "ip" | "client.ip" | "server.ip" => {
+                "server.ip 192.0.2.0/24, or ip list \"addresses.list\""
+            }
+            "http.url" => {
+                "http.url http://example.com/page http://example.com/dir/* list \"urls.list\""
+            }
+            "list" => "list registry \"dump.csv\"",
             "port" | "client.port" | "server.port" => "server.port 443, 8443, 10000-10100",
             "ech" => "ech present",
             "obfuscation" => "obfuscation fully_encrypted, tls_tunnel",
