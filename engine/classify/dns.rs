@@ -130,34 +130,109 @@ fn read_name(msg: &[u8], mut at: usize) -> Option<(String, usize)> {
     }
 }
 
-/// The mnemonic of a record type, as EVE writes it ("A", "AAAA", ...);
-/// `None` for types without one here (EVE then gets the number).
+/// The mnemonic of a record type, as IANA's "Resource Record (RR) TYPEs"
+/// registry spells it ("A", "AAAA", "NULL", "SSHFP", ...; 255 as "ANY",
+/// the way EVE writes it); `None` for unassigned and private-use numbers
+/// (EVE then gets the number).
 pub fn type_name(t: u16) -> Option<&'static str> {
     Some(match t {
         1 => "A",
         2 => "NS",
+        3 => "MD",
+        4 => "MF",
         5 => "CNAME",
         6 => "SOA",
+        7 => "MB",
+        8 => "MG",
+        9 => "MR",
+        10 => "NULL",
+        11 => "WKS",
         12 => "PTR",
         13 => "HINFO",
+        14 => "MINFO",
         15 => "MX",
         16 => "TXT",
+        17 => "RP",
+        18 => "AFSDB",
+        19 => "X25",
+        20 => "ISDN",
+        21 => "RT",
+        22 => "NSAP",
+        23 => "NSAP-PTR",
+        24 => "SIG",
+        25 => "KEY",
+        26 => "PX",
+        27 => "GPOS",
         28 => "AAAA",
+        29 => "LOC",
+        30 => "NXT",
+        31 => "EID",
+        32 => "NIMLOC",
         33 => "SRV",
+        34 => "ATMA",
         35 => "NAPTR",
+        36 => "KX",
+        37 => "CERT",
+        38 => "A6",
+        39 => "DNAME",
+        40 => "SINK",
         41 => "OPT",
+        42 => "APL",
         43 => "DS",
+        44 => "SSHFP",
+        45 => "IPSECKEY",
         46 => "RRSIG",
         47 => "NSEC",
         48 => "DNSKEY",
+        49 => "DHCID",
         50 => "NSEC3",
+        51 => "NSEC3PARAM",
         52 => "TLSA",
+        53 => "SMIMEA",
+        55 => "HIP",
+        56 => "NINFO",
+        57 => "RKEY",
+        58 => "TALINK",
+        59 => "CDS",
+        60 => "CDNSKEY",
+        61 => "OPENPGPKEY",
+        62 => "CSYNC",
+        63 => "ZONEMD",
         64 => "SVCB",
         65 => "HTTPS",
+        66 => "DSYNC",
+        67 => "HHIT",
+        68 => "BRID",
         99 => "SPF",
+        100 => "UINFO",
+        101 => "UID",
+        102 => "GID",
+        103 => "UNSPEC",
+        104 => "NID",
+        105 => "L32",
+        106 => "L64",
+        107 => "LP",
+        108 => "EUI48",
+        109 => "EUI64",
+        128 => "NXNAME",
+        249 => "TKEY",
+        250 => "TSIG",
+        251 => "IXFR",
         252 => "AXFR",
+        253 => "MAILB",
+        254 => "MAILA",
         255 => "ANY",
+        256 => "URI",
         257 => "CAA",
+        258 => "AVC",
+        259 => "DOA",
+        260 => "AMTRELAY",
+        261 => "RESINFO",
+        262 => "WALLET",
+        263 => "CLA",
+        264 => "IPN",
+        32768 => "TA",
+        32769 => "DLV",
         _ => return None,
     })
 }
@@ -223,10 +298,13 @@ impl Dissector for DnsUdp {
 /// Largest DNS-over-TCP message read (length prefix included).
 const TCP_MESSAGE: usize = 4096;
 
-/// DNS over TCP: the client's first message, behind its 2-byte length.
+/// DNS over TCP: the client's first message, behind its 2-byte length, or
+/// the server's when the client's side was not seen (a capture holding only
+/// the responses).
 #[derive(Debug, Default)]
 pub struct DnsTcp {
-    buf: Vec<u8>,
+    /// Each side's first bytes, up to [`TCP_MESSAGE`].
+    bufs: [Vec<u8>; 2],
 }
 
 impl DnsTcp {
@@ -242,7 +320,10 @@ impl Dissector for DnsTcp {
     const PROBING: Probing = Probing::EachSide;
 
     fn probe(bytes: &[u8], side: usize) -> Probe {
-        if side == TO_SERVER && Self::length_fits(bytes) != Some(false) {
+        // A server's first message must be a response (QR set).
+        let fits = Self::length_fits(bytes) != Some(false)
+            && (side == TO_SERVER || bytes.get(4).is_none_or(|f| f & 0x80 != 0));
+        if fits {
             Probe::Maybe
         } else {
             Probe::No
@@ -254,23 +335,47 @@ impl Dissector for DnsTcp {
     }
 
     fn feed(&mut self, input: &Input<'_>) -> Step {
-        if !input.from_client() {
+        // The server's message decides only when the client sent nothing.
+        if !input.from_client() && input.client_from.is_some() {
+            return if self.bufs[TO_SERVER].is_empty() {
+                Step::Refuse
+            } else {
+                Step::NeedMore
+            };
+        }
+        let buf = &mut self.bufs[input.side];
+        if input.first {
+            buf.clear();
+        } else if buf.is_empty() {
+            // This side did not open with DNS.
             return Step::NeedMore;
         }
-        let room = TCP_MESSAGE.saturating_sub(self.buf.len());
-        self.buf
-            .extend_from_slice(&input.bytes[..input.bytes.len().min(room)]);
-        match Self::length_fits(&self.buf) {
+        let room = TCP_MESSAGE.saturating_sub(buf.len());
+        buf.extend_from_slice(&input.bytes[..input.bytes.len().min(room)]);
+        match Self::length_fits(buf) {
             None => Step::NeedMore,
-            Some(false) => Step::Refuse,
+            Some(false) if input.from_client() => Step::Refuse,
+            Some(false) => {
+                buf.clear();
+                Step::NeedMore
+            }
             Some(true) => {
-                let len = usize::from(be16(&self.buf, 0).unwrap_or(0));
-                let Some(msg) = self.buf.get(2..2 + len) else {
+                let len = usize::from(be16(buf, 0).unwrap_or(0));
+                let Some(msg) = buf.get(2..2 + len) else {
                     return Step::NeedMore;
                 };
                 match parse(msg) {
-                    Some(q) => verdict(q, input.packet, Clue::DnsOverTcp { len: 2 + len }),
-                    None => Step::Refuse,
+                    Some(q) if input.from_client() => {
+                        verdict(q, input.packet, Clue::DnsOverTcp { len: 2 + len })
+                    }
+                    Some(q) if q.response => {
+                        verdict(q, input.packet, Clue::DnsOverTcpResponse { len: 2 + len })
+                    }
+                    _ if input.from_client() => Step::Refuse,
+                    _ => {
+                        buf.clear();
+                        Step::NeedMore
+                    }
                 }
             }
         }
@@ -342,5 +447,25 @@ mod tests {
             let _ = parse(&QUERY[..n]);
         }
         assert_eq!(type_name(28), Some("AAAA"));
+    }
+
+    #[test]
+    fn iana_type_names() {
+        let named = [
+            (10, "NULL"),
+            (44, "SSHFP"),
+            (23, "NSAP-PTR"),
+            (99, "SPF"),
+            (251, "IXFR"),
+            (256, "URI"),
+            (32769, "DLV"),
+        ];
+        for (t, name) in named {
+            assert_eq!(type_name(t), Some(name), "type {t}");
+        }
+        // Unassigned and private use: the number.
+        for t in [54, 69, 98, 110, 248, 265, 65280, 65535] {
+            assert_eq!(type_name(t), None, "type {t}");
+        }
     }
 }

@@ -52,6 +52,11 @@ pub enum Clue {
     DnsOverTcp {
         len: usize,
     },
+    /// A DNS response of `len` bytes (length prefix included) at the start
+    /// of the server stream, the client's side not seen.
+    DnsOverTcpResponse {
+        len: usize,
+    },
     /// An HTTP request head of `len` bytes in the client stream, which
     /// started at packet `from`.
     HttpRequest {
@@ -59,6 +64,12 @@ pub enum Clue {
         from: u64,
     },
     HttpStatusLine,
+    /// An HTTP request line and headers in client stream bytes 0..`len`
+    /// without the blank line that ends a head (the flow stopped first).
+    HttpRequestCut {
+        len: usize,
+        from: u64,
+    },
     /// A TLS ClientHello of `len` bytes completed, the client stream having
     /// started at packet `from`.
     TlsClientHello {
@@ -93,9 +104,17 @@ impl fmt::Display for Clue {
                 write!(f, "DNS {} in one datagram", if *response { "response" } else { "query" })
             }
             Clue::DnsOverTcp { len } => write!(f, "DNS message in client stream bytes 0..{len}"),
+            Clue::DnsOverTcpResponse { len } => write!(
+                f,
+                "DNS response in server stream bytes 0..{len}, client side not seen"
+            ),
             Clue::HttpRequest { len, from } => write!(
                 f,
                 "HTTP request line and headers in client stream bytes 0..{len} (stream from packet {from})"
+            ),
+            Clue::HttpRequestCut { len, from } => write!(
+                f,
+                "HTTP request line and headers in client stream bytes 0..{len}, cut before the blank line (stream from packet {from})"
             ),
             Clue::HttpStatusLine => f.write_str("HTTP/1.x status line at the start of the server stream"),
             Clue::TlsClientHello { len, from } => write!(

