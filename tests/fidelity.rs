@@ -239,3 +239,119 @@ fn bug7_dns_type_names_from_the_iana_table() {
     let records = analyze("bug7.pcap", &[udp((CLIENT, 40_000), (SERVER, 53), &q)], &[]);
     assert_eq!(only_flow(&records)["dns"]["rrtype"], "54");
 }
+
+/// A NetBIOS name, first-level encoded (RFC 1001 §14.1): padded with
+/// spaces to 15 characters, the suffix byte, each half-byte plus `A`.
+fn netbios_name(name: &str, suffix: u8) -> Vec<u8> {
+    let mut raw = format!("{name:<15}").into_bytes();
+    raw.push(suffix);
+    let mut v = vec![32u8];
+    for b in raw {
+        v.push(b'A' + (b >> 4));
+        v.push(b'A' + (b & 15));
+    }
+    v.push(0);
+    v
+}
+
+#[test]
+fn bug8_nbns_llmnr_mdns_are_named_with_their_question() {
+    // NBNS: a broadcast name query for WORKGROUP<1d>, then a registration
+    // on another port: the encoded name decides, not the port.
+    let mut q = vec![0x82, 0x28, 0x01, 0x10, 0, 1, 0, 0, 0, 0, 0, 0];
+    q.extend_from_slice(&netbios_name("WORKGROUP", 0x1d));
+    q.extend_from_slice(&[0, 0x20, 0, 1]);
+    let bcast = [10, 13, 0, 255];
+    let records = analyze(
+        "bug8-nbns.pcap",
+        &[
+            udp((CLIENT, 137), (bcast, 137), &q),
+            udp((CLIENT, 41_137), (SERVER, 1137), &q),
+        ],
+        &[],
+    );
+    let flows: Vec<_> = records
+        .iter()
+        .filter(|r| r["event_type"] == "flow")
+        .collect();
+    assert_eq!(flows.len(), 2);
+    for f in flows {
+        assert_eq!(f["app_proto"], "nbns", "{f:#}");
+        assert_eq!(f["dns"]["rrname"], "workgroup<1d>");
+        assert_eq!(f["dns"]["rrtype"], "NB");
+    }
+    // mDNS: a query from 5353 to the group; an announcement (no question).
+    let group = [224, 0, 0, 251];
+    // Header: id 0, QR and AA, no question, one answer.
+    let mut announce = vec![0, 0, 0x84, 0, 0, 0, 0, 1, 0, 0, 0, 0];
+    announce.extend_from_slice(&wire_name("printer.local"));
+    // A, IN with the cache-flush bit, TTL 120, 192.0.2.9.
+    announce.extend_from_slice(&[0, 1, 0x80, 1, 0, 0, 0, 120, 0, 4, 192, 0, 2, 9]);
+    let records = analyze(
+        "bug8-mdns.pcap",
+        &[
+            udp(
+                (CLIENT, 5353),
+                (group, 5353),
+                &dns_message(0, false, "_ipp._tcp.local", 12, 0),
+            ),
+            udp((SERVER, 5353), (group, 5353), &announce),
+        ],
+        &[],
+    );
+    let flows: Vec<_> = records
+        .iter()
+        .filter(|r| r["event_type"] == "flow")
+        .collect();
+    assert_eq!(flows.len(), 2);
+    assert_eq!(flows[0]["app_proto"], "mdns", "{:#}", flows[0]);
+    assert_eq!(flows[0]["dns"]["rrname"], "_ipp._tcp.local");
+    assert_eq!(flows[0]["dns"]["rrtype"], "PTR");
+    assert_eq!(flows[1]["app_proto"], "mdns", "{:#}", flows[1]);
+    assert_eq!(flows[1]["dns"]["rrname"], "printer.local");
+    assert_eq!(flows[1]["dns"]["type"], "answer");
+    // LLMNR: a query to the group on 5355.
+    let records = analyze(
+        "bug8-llmnr.pcap",
+        &[udp(
+            (CLIENT, 50_000),
+            ([224, 0, 0, 252], 5355),
+            &dns_message(0x77, false, "fileserver", 28, 0),
+        )],
+        &[],
+    );
+    let f = only_flow(&records);
+    assert_eq!(f["app_proto"], "llmnr", "{f:#}");
+    assert_eq!(f["dns"]["rrname"], "fileserver");
+    // Random bytes on the three ports get no verdict.
+    let mut x: u32 = 7;
+    let mut frames = Vec::new();
+    for port in [137u16, 5353, 5355] {
+        for i in 0..20u16 {
+            let junk: Vec<u8> = (0..60 + i)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 17;
+                    x ^= x << 5;
+                    x as u8
+                })
+                .collect();
+            frames.push(udp((CLIENT, 30_000 + i), (SERVER, port), &junk));
+        }
+    }
+    let records = analyze("bug8-random.pcap", &frames, &[]);
+    for f in records.iter().filter(|r| r["event_type"] == "flow") {
+        assert_eq!(f["app_proto"], "unknown", "{f:#}");
+    }
+}
+
+/// A DNS name in wire form, uncompressed.
+fn wire_name(name: &str) -> Vec<u8> {
+    let mut v = Vec::new();
+    for label in name.split('.') {
+        v.push(label.len() as u8);
+        v.extend_from_slice(label.as_bytes());
+    }
+    v.push(0);
+    v
+}

@@ -19,6 +19,57 @@ use super::AppProto;
 use crate::bytes::be16;
 use crate::flow::TO_SERVER;
 
+/// Which protocol of the DNS message format a message belongs to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    #[default]
+    Dns,
+    /// Multicast DNS: DNS messages on UDP port 5353 (RFC 6762).
+    Mdns,
+    /// LLMNR: DNS messages on port 5355 (RFC 4795).
+    Llmnr,
+    /// NetBIOS Name Service: RFC 1002's variant of the format, names
+    /// first-level encoded ([`super::nbns`]).
+    Nbns,
+}
+
+impl Dialect {
+    /// The dialect of a DNS message on a flow with these ports (the
+    /// client's, the server's): the port a protocol is defined on names it.
+    pub fn of_ports(ports: [u16; 2]) -> Dialect {
+        if ports.contains(&MDNS_PORT) {
+            Dialect::Mdns
+        } else if ports.contains(&LLMNR_PORT) {
+            Dialect::Llmnr
+        } else {
+            Dialect::Dns
+        }
+    }
+
+    pub fn proto(self) -> AppProto {
+        match self {
+            Dialect::Dns => AppProto::Dns,
+            Dialect::Mdns => AppProto::Mdns,
+            Dialect::Llmnr => AppProto::Llmnr,
+            Dialect::Nbns => AppProto::Nbns,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Dns => "DNS",
+            Dialect::Mdns => "mDNS",
+            Dialect::Llmnr => "LLMNR",
+            Dialect::Nbns => "NetBIOS name service",
+        }
+    }
+}
+
+/// mDNS's port (RFC 6762 §3).
+pub const MDNS_PORT: u16 = 5353;
+/// LLMNR's port (RFC 4795 §2.5).
+pub const LLMNR_PORT: u16 = 5355;
+
 /// What a DNS message asks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DnsQuestion {
@@ -31,6 +82,18 @@ pub struct DnsQuestion {
     pub rrtype: u16,
     pub rrclass: u16,
     pub answers: u16,
+    pub dialect: Dialect,
+}
+
+impl DnsQuestion {
+    /// The record type's mnemonic in this dialect ([`type_name`], or
+    /// NetBIOS's own); `None`: EVE gets the number.
+    pub fn type_name(&self) -> Option<&'static str> {
+        match self.dialect {
+            Dialect::Nbns => super::nbns::type_name(self.rrtype),
+            _ => type_name(self.rrtype),
+        }
+    }
 }
 
 /// Largest DNS message considered (TCP allows 65,535; EDNS UDP rarely 4,096).
@@ -38,6 +101,15 @@ const MAX_MESSAGE: usize = 65_535;
 
 /// Parses a DNS message (UDP payload, or a TCP message after its length).
 pub fn parse(msg: &[u8]) -> Option<DnsQuestion> {
+    parse_questions(msg, 4)
+}
+
+/// Questions an mDNS or LLMNR message may carry (a browser asks for
+/// several services at once; RFC 6762 §5.3).
+const MAX_LOCAL_QUESTIONS: u16 = 64;
+
+/// [`parse`], with up to `max_qd` questions (the first is read).
+fn parse_questions(msg: &[u8], max_qd: u16) -> Option<DnsQuestion> {
     if msg.len() < 17 || msg.len() > MAX_MESSAGE {
         return None;
     }
@@ -54,7 +126,7 @@ pub fn parse(msg: &[u8]) -> Option<DnsQuestion> {
     let an = be16(msg, 6)?;
     let ns = be16(msg, 8)?;
     let ar = be16(msg, 10)?;
-    if !(1..=4).contains(&qd) {
+    if !(1..=max_qd).contains(&qd) {
         return None;
     }
     // Every record takes at least 11 bytes (root name, type, class, TTL, length).
@@ -80,6 +152,41 @@ pub fn parse(msg: &[u8]) -> Option<DnsQuestion> {
         rrtype,
         rrclass,
         answers: an,
+        dialect: Dialect::Dns,
+    })
+}
+
+/// Parses a response without a question, as mDNS announces (RFC 6762
+/// §6): the first answer's name, type and class stand for the question.
+/// The header is held to what a response must be (QR set, opcode QUERY,
+/// no question, one to 255 answers), the record to a well-formed name,
+/// class IN (cache-flush bit allowed) and an rdata inside the message.
+pub fn parse_announcement(msg: &[u8]) -> Option<DnsQuestion> {
+    if msg.len() < 12 + 11 || msg.len() > MAX_MESSAGE {
+        return None;
+    }
+    let flags = be16(msg, 2)?;
+    let (qd, an) = (be16(msg, 4)?, be16(msg, 6)?);
+    if flags & 0xf840 != 0x8000 || qd != 0 || !(1..=255).contains(&an) {
+        return None;
+    }
+    let (rrname, end) = read_name(msg, 12)?;
+    let rrtype = be16(msg, end)?;
+    let rrclass = be16(msg, end + 2)?;
+    let rdlen = usize::from(be16(msg, end + 8)?);
+    if rrclass & 0x7fff != 1 || end + 10 + rdlen > msg.len() {
+        return None;
+    }
+    Some(DnsQuestion {
+        id: be16(msg, 0)?,
+        response: true,
+        opcode: 0,
+        rcode: (flags & 0x000f) as u8,
+        rrname,
+        rrtype,
+        rrclass,
+        answers: an,
+        dialect: Dialect::Dns,
     })
 }
 
@@ -238,7 +345,8 @@ pub fn type_name(t: u16) -> Option<&'static str> {
 }
 
 /// Can `msg` start a DNS message: a header with a known opcode, the Z bit
-/// clear and one to four questions? (The first look; [`parse`] decides.)
+/// clear and one to 64 questions (four for DNS, more for mDNS)? (The first
+/// look; [`parse`] decides.)
 fn header_fits(msg: &[u8]) -> bool {
     let Some(flags) = be16(msg, 2) else {
         return false;
@@ -247,13 +355,14 @@ fn header_fits(msg: &[u8]) -> bool {
     msg.len() >= 17
         && flags & 0x0040 == 0
         && matches!(opcode, 0 | 1 | 2 | 4 | 5)
-        && be16(msg, 4).is_some_and(|qd| (1..=4).contains(&qd))
+        && be16(msg, 4).is_some_and(|qd| (1..=MAX_LOCAL_QUESTIONS).contains(&qd))
 }
 
-/// A DNS verdict on `q`, shown by `clue` in packet `packet`.
-fn verdict(q: DnsQuestion, packet: u64, clue: Clue) -> Step {
+/// A DNS verdict on `q` (in its dialect), shown by `clue` in packet
+/// `packet`.
+pub(super) fn verdict(q: DnsQuestion, packet: u64, clue: Clue) -> Step {
     Step::Verdict(Verdict {
-        proto: AppProto::Dns,
+        proto: q.dialect.proto(),
         confidence: Confidence::High,
         found: Findings {
             facts: vec![Fact::Dns(Box::new(q))],
@@ -273,7 +382,13 @@ impl Dissector for DnsUdp {
     const PROBING: Probing = Probing::EachMessage;
 
     fn probe(bytes: &[u8], _side: usize) -> Probe {
-        if header_fits(bytes) {
+        // Or an answer without a question (mDNS announces so).
+        let announcement = || {
+            be16(bytes, 2).is_some_and(|f| f & 0xf840 == 0x8000)
+                && be16(bytes, 4) == Some(0)
+                && be16(bytes, 6).is_some_and(|an| (1..=255).contains(&an))
+        };
+        if header_fits(bytes) || announcement() {
             Probe::Maybe
         } else {
             Probe::No
@@ -285,10 +400,24 @@ impl Dissector for DnsUdp {
     }
 
     fn feed(&mut self, input: &Input<'_>) -> Step {
-        match parse(input.bytes) {
-            Some(q) => {
+        let dialect = Dialect::of_ports(input.ports);
+        let q = match dialect {
+            Dialect::Dns => parse(input.bytes),
+            _ => parse_questions(input.bytes, MAX_LOCAL_QUESTIONS)
+                .or_else(|| parse_announcement(input.bytes)),
+        };
+        match q {
+            Some(q) if dialect == Dialect::Dns => {
                 let response = q.response;
                 verdict(q, input.packet, Clue::DnsDatagram { response })
+            }
+            Some(mut q) => {
+                q.dialect = dialect;
+                let clue = Clue::DnsDialect {
+                    dialect,
+                    response: q.response,
+                };
+                verdict(q, input.packet, clue)
             }
             None => Step::Refuse,
         }

@@ -48,6 +48,13 @@ pub enum Clue {
     DnsDatagram {
         response: bool,
     },
+    /// A message of the DNS format in one datagram, of another protocol
+    /// than DNS: mDNS or LLMNR (on its port), NetBIOS name service (its
+    /// encoded name).
+    DnsDialect {
+        dialect: dns::Dialect,
+        response: bool,
+    },
     /// A DNS message of `len` bytes (length prefix included) in the client stream.
     DnsOverTcp {
         len: usize,
@@ -102,6 +109,16 @@ impl fmt::Display for Clue {
         match self {
             Clue::DnsDatagram { response } => {
                 write!(f, "DNS {} in one datagram", if *response { "response" } else { "query" })
+            }
+            Clue::DnsDialect { dialect, response } => {
+                let what = if *response { "response" } else { "query" };
+                let name = dialect.as_str();
+                match dialect {
+                    dns::Dialect::Mdns => write!(f, "{name} {what} in one datagram (a DNS message on UDP port {})", dns::MDNS_PORT),
+                    dns::Dialect::Llmnr => write!(f, "{name} {what} in one datagram (a DNS message on UDP port {})", dns::LLMNR_PORT),
+                    dns::Dialect::Nbns => write!(f, "{name} {what} in one datagram (a first-level encoded NetBIOS name)"),
+                    dns::Dialect::Dns => write!(f, "{name} {what} in one datagram"),
+                }
             }
             Clue::DnsOverTcp { len } => write!(f, "DNS message in client stream bytes 0..{len}"),
             Clue::DnsOverTcpResponse { len } => write!(

@@ -493,6 +493,7 @@ mod tests {
             client_from: Some(7),
             ts: 0,
             links: &[],
+            ports: [40000, 80],
         };
         assert_eq!(d.feed(&input), Step::NeedMore);
         let v = d.settle().unwrap();

@@ -21,6 +21,7 @@ pub mod facts;
 pub mod http;
 pub mod ipsec;
 pub mod links;
+pub mod nbns;
 pub mod obfuscation;
 pub mod openvpn;
 pub mod quic;
@@ -50,6 +51,12 @@ pub enum AppProto {
     Ike,
     Esp,
     Ah,
+    /// Multicast DNS (RFC 6762).
+    Mdns,
+    /// Link-Local Multicast Name Resolution (RFC 4795).
+    Llmnr,
+    /// NetBIOS Name Service (RFC 1002).
+    Nbns,
 }
 
 impl AppProto {
@@ -65,6 +72,9 @@ impl AppProto {
             AppProto::Ike => "ike",
             AppProto::Esp => "esp",
             AppProto::Ah => "ah",
+            AppProto::Mdns => "mdns",
+            AppProto::Llmnr => "llmnr",
+            AppProto::Nbns => "nbns",
         }
     }
 }

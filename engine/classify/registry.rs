@@ -11,7 +11,7 @@
 //! list; nothing else names a protocol.
 
 use super::dissector::{Carrier, Dissector, Input, Probe, Probing, Step, Verdict};
-use super::{dns, http, ipsec, openvpn, quic, tls, wireguard};
+use super::{dns, http, ipsec, nbns, openvpn, quic, tls, wireguard};
 
 /// Declares the registry: [`Kind`] (which dissector), [`Live`] (a running
 /// dissector's state, boxed, dispatched by `match` rather than through a
@@ -129,6 +129,9 @@ registry! {
     IkeTcp => ipsec::IkeTcp,
 
     // UDP datagrams.
+    /// NetBIOS name service: DNS's layout with an encoded NetBIOS name
+    /// (before DNS, which would take it).
+    Nbns => nbns::Nbns,
     /// DNS: one message per datagram.
     Dns => dns::DnsUdp,
     /// QUIC and Google QUIC client Initials.

@@ -136,6 +136,7 @@ struct FirstDatagram {
     side: usize,
     packet: u64,
     ts: Timestamp,
+    ports: [u16; 2],
 }
 
 /// What one packet's bytes gave.
@@ -158,6 +159,8 @@ struct Seen<'a> {
     packet: u64,
     ts: Timestamp,
     links: &'a [super::links::Link],
+    /// The client's port, then the server's.
+    ports: [u16; 2],
 }
 
 impl AppState {
@@ -204,6 +207,14 @@ impl AppState {
             packet: p.index,
             ts: p.ts,
             links: shared.links.between(p.decoded.src, p.decoded.dst),
+            ports: {
+                let t = &p.decoded.transport;
+                if p.side == TO_SERVER {
+                    [t.src_port, t.dst_port]
+                } else {
+                    [t.dst_port, t.src_port]
+                }
+            },
         };
         let mut out = Outcome::default();
         match p.decoded.transport.header {
@@ -459,6 +470,7 @@ impl<'a> Seen<'a> {
             client_from,
             ts: self.ts,
             links: self.links,
+            ports: self.ports,
         }
     }
 }
@@ -477,6 +489,7 @@ impl Running {
                 side: seen.side,
                 packet: seen.packet,
                 ts: seen.ts,
+                ports: seen.ports,
             })
         });
     }
@@ -507,6 +520,7 @@ impl Running {
             client_from: None,
             ts: first.ts,
             links,
+            ports: first.ports,
         };
         let mut fresh = Running {
             live: started,

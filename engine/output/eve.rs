@@ -17,7 +17,7 @@ use crate::classify::summary::{
 };
 use crate::classify::tls::Ech;
 use crate::classify::vpn::VpnFacts;
-use crate::classify::{dns, AppProto, Evidence, Names};
+use crate::classify::{AppProto, Evidence, Names};
 use crate::decode::ip::proto;
 use crate::flow::key::Endpoint;
 use crate::rules::eval::{Hit, Verdict};
@@ -96,7 +96,8 @@ impl<'a> AppLayer<'a> {
                 kind: if d.response { "answer" } else { "query" },
                 id: d.id,
                 rrname: &d.rrname,
-                rrtype: dns::type_name(d.rrtype)
+                rrtype: d
+                    .type_name()
                     .map_or_else(|| d.rrtype.to_string(), str::to_string),
                 rcode: d.response.then_some(d.rcode),
             }),
