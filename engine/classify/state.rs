@@ -688,6 +688,7 @@ mod tests {
                 malformed: false,
             },
             tunnels: 0,
+            tunnel_kinds: 0,
             truncated: false,
         }
     }

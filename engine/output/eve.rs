@@ -384,6 +384,9 @@ struct SiftInfo<'a> {
     part: u32,
     #[serde(skip_serializing_if = "is_zero_u8")]
     tunnels: u8,
+    /// Which kinds of tunnel were opened (`gre`, `vxlan`, `gtpu`, ...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tunnel_types: Vec<&'static str>,
     #[serde(skip_serializing_if = "is_zero_u32")]
     truncated_pkts: u32,
     /// Out-of-order TCP segments and bytes reassembly could not buffer.
@@ -625,6 +628,7 @@ impl EveFormat {
                 evidence: names.map(|n| evidence(&n.evidence)).unwrap_or_default(),
                 part: r.part,
                 tunnels: r.tunnels,
+                tunnel_types: crate::decode::udp_tunnel::Kind::names(r.tunnel_kinds).collect(),
                 truncated_pkts: r.truncated_pkts,
                 reassembly_lost: (r.lost.segments > 0).then_some(EveLost {
                     segments: r.lost.segments,

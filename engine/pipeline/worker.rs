@@ -190,10 +190,10 @@ impl Worker {
     ) -> Option<(usize, IpPacket<'a>)> {
         let ipp = self.network(raw)?;
         let tunnel = ipp.fragment.is_none()
-            && matches!(
+            && (matches!(
                 ipp.proto,
                 ip::proto::IPIP | ip::proto::IPV6 | ip::proto::GRE
-            );
+            ) || ipp.proto == ip::proto::UDP && decode::udp_tunnel::on_port(ipp.payload));
         if tunnel {
             if let Ok(d) = decode::datagram(&ipp) {
                 return Some((shards.owner(d.src, d.dst), ipp));
