@@ -578,3 +578,98 @@ fn tunnel_inner_flows_agree_with_ndpi() {
     );
     assert!(missing.is_empty(), "{missing:#?}");
 }
+
+// ---- STARTTLS -----------------------------------------------------------
+
+/// Segments of a plaintext dialogue: (sent by the client, bytes).
+type Dialogue = Vec<(bool, &'static [u8])>;
+
+/// A plaintext dialogue on `port` (alternating as given), then the
+/// client's ClientHello for `sni`, each in its own segment.
+fn upgrade_conversation(port: u16, dialogue: &[(bool, &[u8])], sni: &str) -> Vec<Frame> {
+    let mut frames = vec![
+        tcp(true, port, 1000, SYN, &[]),
+        tcp(false, port, 5000, SYN_ACK, &[]),
+        tcp(true, port, 1001, ACK, &[]),
+    ];
+    let (mut cseq, mut sseq) = (1001u32, 5001u32);
+    for (from_client, bytes) in dialogue {
+        if *from_client {
+            frames.push(tcp(true, port, cseq, PSH_ACK, bytes));
+            cseq += bytes.len() as u32;
+        } else {
+            frames.push(tcp(false, port, sseq, PSH_ACK, bytes));
+            sseq += bytes.len() as u32;
+        }
+    }
+    frames.push(tcp(
+        true,
+        port,
+        cseq,
+        PSH_ACK,
+        &draft_client_hello(0x17, sni),
+    ));
+    frames
+}
+
+#[test]
+fn starttls_upgrades_are_read_as_tls() {
+    let cases: [(&str, u16, Dialogue); 3] = [
+        (
+            "SMTP STARTTLS",
+            25,
+            vec![
+                (false, b"220 mail.example ESMTP\r\n"),
+                (true, b"EHLO client.example\r\n"),
+                (false, b"250-mail.example\r\n250 STARTTLS\r\n"),
+                (true, b"STARTTLS\r\n"),
+                (false, b"220 2.0.0 Ready to start TLS\r\n"),
+            ],
+        ),
+        (
+            "IMAP STARTTLS",
+            143,
+            vec![
+                (false, b"* OK IMAP4rev1 ready\r\n"),
+                (true, b"a1 STARTTLS\r\n"),
+                (false, b"a1 OK Begin TLS negotiation now\r\n"),
+            ],
+        ),
+        (
+            "PostgreSQL SSLRequest",
+            5432,
+            vec![(true, &[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]), (false, b"S")],
+        ),
+    ];
+    for (what, port, dialogue) in cases {
+        let records = analyze(
+            "starttls.pcap",
+            &upgrade_conversation(port, &dialogue, "mail.example"),
+            &[],
+        );
+        let f = only_flow(&records);
+        assert_eq!(f["app_proto"], "tls", "{what}: {f:#}");
+        assert_eq!(f["tls"]["sni"], "mail.example", "{what}");
+        let why = f["sift"]["evidence"][0]["what"].as_str().unwrap();
+        assert!(why.starts_with(what), "{why}");
+    }
+    // The server says no: the ClientHello that follows anyway is not read
+    // as an upgrade (and the plaintext names nothing).
+    let refused = upgrade_conversation(
+        25,
+        &[
+            (false, b"220 mail.example ESMTP\r\n"),
+            (true, b"STARTTLS\r\n"),
+            (false, b"454 4.7.0 TLS not available\r\n"),
+        ],
+        "mail.example",
+    );
+    let f = only_flow(&analyze("starttls-no.pcap", &refused, &[])).clone();
+    assert!(
+        f["sift"]["evidence"].as_array().is_none_or(|e| e
+            .iter()
+            .all(|e| !e["what"].as_str().unwrap().contains("STARTTLS"))),
+        "{f:#}"
+    );
+    assert_ne!(f["app_proto"], "tls", "{f:#}");
+}

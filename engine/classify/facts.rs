@@ -7,7 +7,7 @@ use std::fmt;
 
 use super::dissector::Confidence;
 use super::summary::{self, HelloSummary, QuicSummary, ServerSummary};
-use super::{dns, http, ipsec, obfuscation, openvpn, vpn, wireguard};
+use super::{dns, http, ipsec, obfuscation, openvpn, starttls, vpn, wireguard};
 
 /// One fact a dissector established.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,6 +63,12 @@ pub enum Clue {
     /// of the server stream, the client's side not seen.
     DnsOverTcpResponse {
         len: usize,
+    },
+    /// The server accepted a client's request to switch to TLS (the
+    /// request in packet `asked_at`): the stream is read afresh.
+    StartTls {
+        dialect: starttls::Dialect,
+        asked_at: u64,
     },
     /// An HTTP request head of `len` bytes in the client stream, which
     /// started at packet `from`.
@@ -124,6 +130,11 @@ impl fmt::Display for Clue {
             Clue::DnsOverTcpResponse { len } => write!(
                 f,
                 "DNS response in server stream bytes 0..{len}, client side not seen"
+            ),
+            Clue::StartTls { dialect, asked_at } => write!(
+                f,
+                "{} asked in packet {asked_at}, accepted by the server: TLS follows",
+                dialect.as_str()
             ),
             Clue::HttpRequest { len, from } => write!(
                 f,

@@ -27,6 +27,7 @@ pub mod openvpn;
 pub mod quic;
 pub mod reassembly;
 pub mod registry;
+pub mod starttls;
 pub mod state;
 pub mod summary;
 pub mod tls;

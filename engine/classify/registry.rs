@@ -11,7 +11,7 @@
 //! list; nothing else names a protocol.
 
 use super::dissector::{Carrier, Dissector, Input, Probe, Probing, Step, Verdict};
-use super::{dns, http, ipsec, nbns, openvpn, quic, tls, wireguard};
+use super::{dns, http, ipsec, nbns, openvpn, quic, starttls, tls, wireguard};
 
 /// Declares the registry: [`Kind`] (which dissector), [`Live`] (a running
 /// dissector's state, boxed, dispatched by `match` rather than through a
@@ -127,6 +127,9 @@ registry! {
     OpenVpnTcp => openvpn::OpenVpnTcp,
     /// IKE over TCP (RFC 8229).
     IkeTcp => ipsec::IkeTcp,
+    /// A plaintext opening that switches to TLS (SMTP, IMAP, POP3, FTP,
+    /// XMPP, LDAP, PostgreSQL): an upgrade, never a verdict.
+    StartTls => starttls::StartTls,
 
     // UDP datagrams.
     /// NetBIOS name service: DNS's layout with an encoded NetBIOS name
