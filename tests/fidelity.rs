@@ -673,3 +673,112 @@ fn starttls_upgrades_are_read_as_tls() {
     );
     assert_ne!(f["app_proto"], "tls", "{f:#}");
 }
+
+// ---- Per-transaction events --------------------------------------------
+
+/// A resolver asking `n` names on one tuple, the 50th a blocked one.
+fn resolver_flow(n: u16) -> Vec<Frame> {
+    (1..=n)
+        .map(|i| {
+            let name = if i == 50 {
+                "blocked.example".to_string()
+            } else {
+                format!("host{i}.example")
+            };
+            udp(
+                (CLIENT, 40_053),
+                (SERVER, 53),
+                &dns_message(i, false, &name, 1, 0),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_dns_message_is_an_event_and_rules_see_each() {
+    let frames = resolver_flow(70);
+    let records = analyze("resolver.pcap", &frames, &["--events", "flow,alert,dns"]);
+    let dns: Vec<_> = records
+        .iter()
+        .filter(|r| r["event_type"] == "dns")
+        .collect();
+    let flow = only_flow(&records);
+    // 64 kept, 6 counted.
+    assert_eq!(dns.len(), 64);
+    assert_eq!(flow["sift"]["dns_transactions_dropped"], 6);
+    for (i, e) in dns.iter().enumerate() {
+        assert_eq!(e["flow_id"], flow["flow_id"]);
+        assert_eq!(e["dns"]["tx_id"], i);
+        assert_eq!(e["dns"]["type"], "query");
+        assert_eq!(e["dns"]["version"], 2);
+    }
+    assert_eq!(dns[49]["dns"]["rrname"], "blocked.example");
+    // The flow record is as without events: its first question.
+    assert_eq!(flow["dns"]["rrname"], "host1.example");
+    let plain = analyze("resolver.pcap", &frames, &[]);
+    assert_eq!(plain.len(), 1, "flow and alert only by default");
+    let mut without = only_flow(&plain).clone();
+    let mut with = flow.clone();
+    with["sift"]
+        .as_object_mut()
+        .unwrap()
+        .remove("dns_transactions_dropped");
+    for r in [&mut with, &mut without] {
+        r.as_object_mut().unwrap().remove("pcap_filename");
+    }
+    assert_eq!(with, without);
+
+    // A rule on the 50th name alerts, with or without events.
+    let rules = TempFile::new(
+        "block.rules",
+        b"alert dns any any -> any any (msg:\"blocked name\"; dns.query; content:\"blocked.example\"; sid:7000001;)\n",
+    );
+    for extra in [&["--events", "flow,alert,dns"][..], &[][..]] {
+        let mut args = vec!["--rules", rules.path()];
+        args.extend_from_slice(extra);
+        let records = analyze("resolver.pcap", &frames, &args);
+        let alerts: Vec<_> = records
+            .iter()
+            .filter(|r| r["event_type"] == "alert")
+            .collect();
+        assert_eq!(alerts.len(), 1, "{extra:?}: {records:#?}");
+        assert_eq!(alerts[0]["alert"]["signature_id"], 7_000_001);
+        assert_eq!(alerts[0]["flow_id"], only_flow(&records)["flow_id"]);
+    }
+}
+
+#[test]
+fn http_tls_quic_events_carry_the_flow_id() {
+    let req = b"GET /a HTTP/1.1\r\nHost: ev.example\r\n\r\n";
+    let mut frames = conversation(80, req, b"");
+    frames.extend(
+        upgrade_conversation(25, &[], "tls.example")
+            .into_iter()
+            .map(|mut f| {
+                // Another tuple: the TLS flow.
+                if f.src.1 == 40_000 {
+                    f.src.1 = 40_443;
+                } else {
+                    f.dst.1 = 40_443;
+                }
+                f
+            }),
+    );
+    let records = analyze("events.pcap", &frames, &["--events", "http,tls"]);
+    let types: Vec<&str> = records
+        .iter()
+        .map(|r| r["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["http", "tls"], "flow events left out");
+    assert_eq!(records[0]["http"]["hostname"], "ev.example");
+    assert_eq!(records[0]["tx_id"], 0);
+    assert_eq!(records[1]["tls"]["sni"], "tls.example");
+    assert_ne!(records[0]["flow_id"], records[1]["flow_id"]);
+    let bad = sift(["analyze", "--events", "flow,smtp", "x.pcap"]);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("unknown event type `smtp`"),
+        "{}",
+        text(&bad.stderr)
+    );
+}

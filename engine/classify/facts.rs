@@ -189,6 +189,13 @@ pub struct Names {
     pub vpn: Option<vpn::VpnFacts>,
     pub http: Option<http::HttpRequest>,
     pub dns: Option<dns::DnsQuestion>,
+    /// Every DNS message of the flow, the first included, when they are
+    /// read ([`super::transactions`]); at most `MAX_TRANSACTIONS`.
+    pub dns_transactions: Vec<super::transactions::DnsTransaction>,
+    /// DNS messages past that bound.
+    pub dns_transactions_dropped: u32,
+    /// The latest DNS message after the first (what rules check).
+    pub dns_latest: Option<dns::DnsQuestion>,
     /// The strongest suspicion of hiding.
     pub obfuscation: Option<obfuscation::Obfuscation>,
     pub evidence: Vec<Evidence>,

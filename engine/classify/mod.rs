@@ -31,6 +31,7 @@ pub mod starttls;
 pub mod state;
 pub mod summary;
 pub mod tls;
+pub mod transactions;
 pub mod vpn;
 pub mod wireguard;
 

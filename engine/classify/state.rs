@@ -53,6 +53,9 @@ pub const IDLE_DATAGRAMS: u16 = 4;
 pub struct Shared {
     pub budget: Budget,
     pub links: Links,
+    /// Read every DNS message of a decided DNS-family flow
+    /// ([`super::transactions`]), for per-transaction events and rules.
+    pub transactions: bool,
 }
 
 impl Shared {
@@ -61,6 +64,7 @@ impl Shared {
         Shared {
             budget: Budget::new(budget),
             links: Links::default(),
+            transactions: false,
         }
     }
 }
@@ -101,6 +105,9 @@ pub struct AppState {
     revision: u32,
     /// What reassembly could not buffer, of streams already released.
     lost: Lost,
+    /// Decided and done, but each later datagram's DNS message is read
+    /// ([`super::transactions`]).
+    following: bool,
 }
 
 /// What a flow needs while it is classified.
@@ -173,7 +180,7 @@ impl AppState {
     /// True while payload may still change the verdict or add names.
     #[inline]
     pub fn inspecting(&self) -> bool {
-        !self.done
+        !self.done || self.following
     }
 
     /// True while classification state is held.
@@ -199,6 +206,9 @@ impl AppState {
     /// Looks at one packet of the flow.
     pub fn inspect(&mut self, p: &Packet<'_, '_>, shared: &mut Shared) {
         if self.done {
+            if self.following {
+                self.follow(p);
+            }
             return;
         }
         let payload = p.decoded.transport.payload;
@@ -279,7 +289,49 @@ impl AppState {
         };
         if end {
             self.finish(shared);
+            self.start_following(p, shared);
         }
+    }
+
+    /// A UDP flow decided as DNS (or mDNS, LLMNR, NBNS) when transactions
+    /// are read: its first message is the first transaction, and later
+    /// datagrams are read by [`Self::follow`].
+    fn start_following(&mut self, p: &Packet<'_, '_>, shared: &Shared) {
+        if !shared.transactions
+            || !super::transactions::follows(self.proto)
+            || !matches!(p.decoded.transport.header, Header::Udp)
+        {
+            return;
+        }
+        let Some(names) = self.names.as_mut() else {
+            return;
+        };
+        let Some(q) = names.dns.clone() else { return };
+        let tx = super::transactions::DnsTransaction {
+            ts: p.ts,
+            side: p.side,
+            packet: p.index,
+            question: q,
+        };
+        super::transactions::record(names, tx, true);
+        self.following = true;
+    }
+
+    /// A later datagram of a followed flow: its DNS message, if it is one.
+    fn follow(&mut self, p: &Packet<'_, '_>) {
+        let payload = p.decoded.transport.payload;
+        let Some(q) = super::transactions::read(self.proto, payload) else {
+            return;
+        };
+        let tx = super::transactions::DnsTransaction {
+            ts: p.ts,
+            side: p.side,
+            packet: p.index,
+            question: q,
+        };
+        let names = self.names.get_or_insert_with(Box::default);
+        super::transactions::record(names, tx, false);
+        self.revision = self.revision.wrapping_add(1);
     }
 
     /// A datagram (or IP payload) for the dissectors of `carrier`.

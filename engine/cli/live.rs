@@ -155,6 +155,7 @@ pub struct WorkerConfig {
 /// Applies a configuration to a worker.
 fn apply(worker: &mut Worker, config: &Arc<WorkerConfig>) {
     worker.set_rules(config.rules.clone());
+    worker.set_transactions(config.rules.is_some());
 }
 
 /// Signals, set by handlers and taken by the output thread.

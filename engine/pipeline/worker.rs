@@ -110,6 +110,12 @@ impl Worker {
         }
     }
 
+    /// Reads every DNS message of DNS-family flows (per-transaction events
+    /// and rules need them), from now on.
+    pub fn set_transactions(&mut self, on: bool) {
+        self.classify.transactions = on;
+    }
+
     /// Checks flows against `rules` from now on (None: no rules). Flows
     /// keep the hits they had; a rule is checked again only on news.
     pub fn set_rules(&mut self, rules: Option<std::sync::Arc<RuleSet>>) {

@@ -64,7 +64,9 @@ impl<'a> Facts<'a> {
         if let Some(host) = n.http.as_ref().and_then(|h| h.hostname.as_deref()) {
             f.add_name((Source::HttpHost, host));
         }
-        if let Some(q) = n.dns.as_ref() {
+        // The flow's latest DNS message: each new one bumps the flow's
+        // revision, so every message's name is checked once.
+        if let Some(q) = n.dns_latest.as_ref().or(n.dns.as_ref()) {
             if !q.rrname.is_empty() {
                 f.add_name((Source::DnsQuery, &q.rrname));
             }
