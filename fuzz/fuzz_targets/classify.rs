@@ -44,6 +44,7 @@ fn packet(kind: u8, seq: u32, payload: &[u8]) -> Decoded<'_> {
             malformed: false,
         },
         tunnels: 0,
+        tunnel_kinds: 0,
         truncated: false,
     }
 }
