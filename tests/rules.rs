@@ -279,7 +279,7 @@ fn every_error_message() {
         ("alert 1 \"x\" { app \"tls\" }", "t.rules:1:19: error: expected a value for `app`", Some("app openvpn, wireguard")),
         ("alert 1 \"x\" { app unknown }", "t.rules:1:19: error: `app unknown` cannot be matched", Some("a flow is unknown only until it is classified; rules match what sift found")),
         ("alert 1 \"x\" { app openvpm }", "t.rules:1:19: error: unknown application protocol `openvpm`", Some("did you mean `openvpn`?")),
-        ("alert 1 \"x\" { app smb }", "t.rules:1:19: error: unknown application protocol `smb`", Some("one of http, tls, quic, dns, openvpn, wireguard, ike, esp, ah, ipsec (ike, esp, ah), vpn (all five VPN protocols)")),
+        ("alert 1 \"x\" { app smb }", "t.rules:1:19: error: unknown application protocol `smb`", Some("one of http, tls, quic, dns, openvpn, wireguard, ike, esp, ah, mdns, llmnr, nbns, ipsec (ike, esp, ah), vpn (all five VPN protocols)")),
         ("alert 1 \"x\" { transport tpc2 }", "t.rules:1:25: error: unknown transport `tpc2`", Some("tcp, udp, sctp, icmp, icmpv6, esp, ah, gre, or an IP protocol number")),
         ("alert 1 \"x\" { ip 10.0.0 }", "t.rules:1:18: error: `10.0.0` is not an IPv4 or IPv6 address", Some("an address or block: 10.0.0.0/8, 2001:db8::/32, 192.0.2.1")),
         ("alert 1 \"x\" { server.ip ::1/129 }", "t.rules:1:25: error: prefix length `129` is not 0 to 128", Some("an address or block: 10.0.0.0/8, 2001:db8::/32, 192.0.2.1")),

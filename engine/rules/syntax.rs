@@ -276,7 +276,7 @@ const FIELDS: [&str; 15] = [
     "ja3",
     "ja4",
 ];
-const APPS: &str = "http, tls, quic, dns, openvpn, wireguard, ike, esp, ah, ipsec (ike, esp, ah), vpn (all five VPN protocols)";
+const APPS: &str = "http, tls, quic, dns, openvpn, wireguard, ike, esp, ah, mdns, llmnr, nbns, ipsec (ike, esp, ah), vpn (all five VPN protocols)";
 
 struct Parser<'t> {
     toks: &'t [Token<'t>],
@@ -800,7 +800,7 @@ impl<'t> Parser<'t> {
 }
 
 /// Every `app` value.
-pub const APP_NAMES: [&str; 11] = [
+pub const APP_NAMES: [&str; 14] = [
     "http",
     "tls",
     "quic",
@@ -810,6 +810,9 @@ pub const APP_NAMES: [&str; 11] = [
     "ike",
     "esp",
     "ah",
+    "mdns",
+    "llmnr",
+    "nbns",
     "ipsec",
     "vpn",
 ];
@@ -827,6 +830,9 @@ pub fn app_values(w: &str) -> Option<&'static [AppProto]> {
         "ike" => &[Ike],
         "esp" => &[Esp],
         "ah" => &[Ah],
+        "mdns" => &[Mdns],
+        "llmnr" => &[Llmnr],
+        "nbns" => &[Nbns],
         "ipsec" => &[Ike, Esp, Ah],
         "vpn" => &[OpenVpn, WireGuard, Ike, Esp, Ah],
         _ => return None,
