@@ -9,11 +9,14 @@
 //! the names and facts it brought and the evidence ([`facts`]). Then the
 //! state is freed: later packets of the flow cost one branch.
 //!
-//! Protocol parsers live one per module ([`dns`], [`http`], [`tls`],
-//! [`quic`], and the VPN fingerprinters [`openvpn`], [`wireguard`],
-//! [`ipsec`] with what they share in [`vpn`]); they are pure functions or
-//! small state machines over bytes, with no knowledge of flows, so they are
+//! Protocol parsers live one per module ([`dns`], [`nbns`], [`http`],
+//! [`tls`], [`quic`], [`starttls`] (plaintext openings that upgrade to
+//! TLS), and the VPN fingerprinters [`openvpn`], [`wireguard`], [`ipsec`]
+//! with what they share in [`vpn`]); they are pure functions or small
+//! state machines over bytes, with no knowledge of flows, so they are
 //! tested and fuzzed alone. How to add one: `engine/classify/README.md`.
+//! A decided DNS flow's later messages are read by [`transactions`] when
+//! per-transaction events or rules want them.
 
 pub mod dissector;
 pub mod dns;
