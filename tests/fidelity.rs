@@ -782,3 +782,62 @@ fn http_tls_quic_events_carry_the_flow_id() {
         text(&bad.stderr)
     );
 }
+
+#[test]
+fn every_keep_alive_request_is_an_event_and_rules_see_each() {
+    // Three requests on one connection, the second with a body, split
+    // across segments anywhere; the server's replies between them.
+    let stream: &[u8] = b"GET /1 HTTP/1.1\r\nHost: one.example\r\n\r\n\
+POST /2 HTTP/1.1\r\nHost: two.example\r\nContent-Length: 17\r\n\r\nGET /x HTTP/1.1\r\n\
+GET /3 HTTP/1.1\r\nHost: blocked.example\r\nUser-Agent: t\r\n\r\n";
+    let mut frames = vec![
+        tcp(true, 80, 1000, SYN, &[]),
+        tcp(false, 80, 5000, SYN_ACK, &[]),
+        tcp(true, 80, 1001, ACK, &[]),
+    ];
+    let mut sseq = 5001;
+    for (i, chunk) in stream.chunks(29).enumerate() {
+        frames.push(tcp(true, 80, 1001 + 29 * i as u32, PSH_ACK, chunk));
+        if i % 2 == 1 {
+            let reply = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+            frames.push(tcp(false, 80, sseq, PSH_ACK, reply));
+            sseq += reply.len() as u32;
+        }
+    }
+    let records = analyze("keepalive.pcap", &frames, &["--events", "flow,http"]);
+    let http: Vec<_> = records
+        .iter()
+        .filter(|r| r["event_type"] == "http")
+        .collect();
+    let hosts: Vec<&str> = http
+        .iter()
+        .map(|e| e["http"]["hostname"].as_str().unwrap())
+        .collect();
+    assert_eq!(hosts, ["one.example", "two.example", "blocked.example"]);
+    let flow = only_flow(&records);
+    for (i, e) in http.iter().enumerate() {
+        assert_eq!(
+            (e["tx_id"].as_u64(), &e["flow_id"]),
+            (Some(i as u64), &flow["flow_id"])
+        );
+    }
+    assert_eq!(
+        flow["http"]["hostname"], "one.example",
+        "the record keeps the first"
+    );
+    let rules = TempFile::new(
+        "host.rules",
+        b"alert http any any -> any any (msg:\"blocked host\"; http.host; content:\"blocked.example\"; sid:7000002;)\n",
+    );
+    for extra in [&["--events", "flow,alert,http"][..], &[][..]] {
+        let mut args = vec!["--rules", rules.path()];
+        args.extend_from_slice(extra);
+        let records = analyze("keepalive.pcap", &frames, &args);
+        let alerts: Vec<_> = records
+            .iter()
+            .filter(|r| r["event_type"] == "alert")
+            .collect();
+        assert_eq!(alerts.len(), 1, "{extra:?}");
+        assert_eq!(alerts[0]["alert"]["signature_id"], 7_000_002);
+    }
+}

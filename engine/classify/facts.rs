@@ -196,6 +196,13 @@ pub struct Names {
     pub dns_transactions_dropped: u32,
     /// The latest DNS message after the first (what rules check).
     pub dns_latest: Option<dns::DnsQuestion>,
+    /// Every HTTP request of the flow, the first included, when they are
+    /// read; at most `MAX_TRANSACTIONS`.
+    pub http_transactions: Vec<super::transactions::HttpTransaction>,
+    /// HTTP requests past that bound.
+    pub http_transactions_dropped: u32,
+    /// The latest request after the first (what rules check).
+    pub http_latest: Option<http::HttpRequest>,
     /// The strongest suspicion of hiding.
     pub obfuscation: Option<obfuscation::Obfuscation>,
     pub evidence: Vec<Evidence>,

@@ -204,6 +204,43 @@ pub fn is_response(stream: &[u8]) -> Option<bool> {
     )
 }
 
+/// How the body after a complete request head is delimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Body {
+    /// `Content-Length` bytes (0 without one, as a request without either
+    /// header has no body).
+    Length(u64),
+    /// `Transfer-Encoding: chunked`, or a length that does not parse.
+    Unknown,
+}
+
+/// The end of the request head at the start of `stream` (after its blank
+/// line) and how its body is delimited; `None` while the head is not
+/// complete.
+pub fn head_extent(stream: &[u8]) -> Option<(usize, Body)> {
+    let end = find(stream, b"\r\n\r\n")
+        .map(|e| e + 4)
+        .or_else(|| find(stream, b"\n\n").map(|e| e + 2))?;
+    let mut body = Body::Length(0);
+    for raw in stream[..end].split(|&b| b == b'\n').skip(1) {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let Some(colon) = raw.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let (name, value) = (&raw[..colon], trim(&raw[colon + 1..]));
+        if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            return Some((end, Body::Unknown));
+        }
+        if name.eq_ignore_ascii_case(b"content-length") {
+            body = std::str::from_utf8(value)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .map_or(Body::Unknown, Body::Length);
+        }
+    }
+    Some((end, body))
+}
+
 /// `name: value`, the name a token (no spaces, no controls).
 fn is_header_line(line: &[u8]) -> bool {
     line.iter()

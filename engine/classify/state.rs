@@ -118,6 +118,9 @@ struct Work {
     run: Running,
     /// Packets since the verdict, while the deciding dissector reads on.
     after_verdict: u32,
+    /// Every request of an HTTP client stream, when transactions are read
+    /// ([`super::transactions`]).
+    http: Option<Box<super::transactions::HttpFollower>>,
 }
 
 /// The dissectors running on a flow.
@@ -236,6 +239,10 @@ impl AppState {
                     self.tick(shared);
                     return;
                 }
+                if self.following_http() && p.side != TO_SERVER {
+                    // Only the client's requests are read on.
+                    return;
+                }
                 let started = self
                     .work
                     .as_ref()
@@ -246,15 +253,27 @@ impl AppState {
                 self.data_packets = self.data_packets.saturating_add(1);
                 let decided = !self.probing();
                 let work = self.work.get_or_insert_with(Box::default);
-                let Work { streams, run, .. } = &mut **work;
+                let Work {
+                    streams, run, http, ..
+                } = &mut **work;
                 let stream = &mut streams[p.side];
                 if let Some(isn) = self.syn[p.side] {
                     stream.syn(isn);
                 }
                 let refused = &mut self.refused;
+                let (client, follow) = (p.side == TO_SERVER, shared.transactions);
                 stream.segment(h.seq, payload, &mut shared.budget, &mut |bytes| {
+                    if client && follow {
+                        if !run.opened[TO_SERVER] {
+                            *http = super::transactions::HttpFollower::start(bytes).map(Box::new);
+                        }
+                        if let Some(f) = http.as_mut() {
+                            f.feed(bytes);
+                        }
+                    }
                     run.stream(bytes, &seen, decided, refused, &mut out);
                 });
+                self.take_http(p);
             }
             Header::Udp => {
                 if payload.is_empty() {
@@ -280,7 +299,7 @@ impl AppState {
         }
         let over = u32::from(self.data_packets) >= MAX_DATA_PACKETS && self.probing();
         let end = match p.decoded.transport.header {
-            Header::Tcp(_) => over || self.exhausted(),
+            Header::Tcp(_) => (over || self.exhausted()) && !self.following_http(),
             Header::Udp => {
                 let open = self.work.as_ref().is_some_and(|w| !w.run.live.is_empty());
                 !self.probing() || over || !open && self.data_packets >= IDLE_DATAGRAMS
@@ -384,12 +403,45 @@ impl AppState {
         if self.probing() {
             return;
         }
+        let following = self.following_http();
         if let Some(work) = self.work.as_mut() {
             work.after_verdict += 1;
-            if work.after_verdict > REPLY_PACKETS {
+            if work.after_verdict > REPLY_PACKETS && !following {
                 self.finish(shared);
             }
         }
+    }
+
+    /// An HTTP flow whose every request is read: its state is kept while
+    /// the follower reads on.
+    fn following_http(&self) -> bool {
+        // Requests are read in the client stream's first DEPTH bytes.
+        self.proto == AppProto::Http
+            && self.work.as_ref().is_some_and(|w| {
+                !w.streams[TO_SERVER].is_full() && w.http.as_ref().is_some_and(|f| f.active())
+            })
+    }
+
+    /// Takes the requests the follower read into the names.
+    fn take_http(&mut self, p: &Packet<'_, '_>) {
+        let Some(f) = self.work.as_mut().and_then(|w| w.http.as_mut()) else {
+            return;
+        };
+        let (requests, mut first) = f.take();
+        if requests.is_empty() {
+            return;
+        }
+        let names = self.names.get_or_insert_with(Box::default);
+        for request in requests {
+            let tx = super::transactions::HttpTransaction {
+                ts: p.ts,
+                packet: p.index,
+                request,
+            };
+            super::transactions::record_http(names, tx, first);
+            first = false;
+        }
+        self.revision = self.revision.wrapping_add(1);
     }
 
     /// Records what a packet gave.
@@ -436,9 +488,10 @@ impl AppState {
             mine.evidence.extend(found.evidence);
         }
         if !first_verdict && !self.probing() {
+            let following = self.following_http();
             if let Some(work) = self.work.as_mut() {
                 work.after_verdict += 1;
-                if work.after_verdict > REPLY_PACKETS {
+                if work.after_verdict > REPLY_PACKETS && !following {
                     self.finish(shared);
                 }
             }

@@ -1,6 +1,9 @@
 //! Every transaction of a flow, not only the first: the DNS messages that
 //! follow a UDP flow's first one (a resolver's many queries on one tuple, a
-//! DNS tunnel), read after the flow is decided.
+//! DNS tunnel), read after the flow is decided; and every request of an
+//! HTTP/1.x client stream (keep-alive), read by [`HttpFollower`] in the
+//! stream's first 64 KiB (the reassembly depth), bodies skipped by their
+//! `Content-Length` (a chunked body ends the reading).
 //!
 //! Read only when asked for (per-transaction events, or rules, which check
 //! each new message's name): the flow's classification state is freed as
@@ -10,6 +13,7 @@
 //! still see each one's name ([`Names::dns_latest`]).
 
 use super::dns::{self, Dialect, DnsQuestion};
+use super::http::{self, Body, HttpRequest};
 use super::{nbns, AppProto, Names};
 use crate::capture::Timestamp;
 
@@ -63,6 +67,132 @@ pub fn record(names: &mut Names, tx: DnsTransaction, first: bool) {
     }
 }
 
+/// One HTTP request of a flow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpTransaction {
+    pub ts: Timestamp,
+    /// Input position of the packet that completed its head.
+    pub packet: u64,
+    pub request: HttpRequest,
+}
+
+/// Keeps a request: in the list while there is room (else counted), and as
+/// the latest for the rules when it is not the flow's first.
+pub fn record_http(names: &mut Names, tx: HttpTransaction, first: bool) {
+    if !first {
+        names.http_latest = Some(tx.request.clone());
+    }
+    if names.http_transactions.len() < MAX_TRANSACTIONS {
+        names.http_transactions.push(tx);
+    } else {
+        names.http_transactions_dropped = names.http_transactions_dropped.saturating_add(1);
+    }
+}
+
+/// Where the follower is in the client stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum At {
+    /// At a request head (buffered until its blank line).
+    Head,
+    /// Inside a body: this many bytes to skip.
+    Body(u64),
+    /// Lost the thread (a chunked body, a head too long, bytes that do not
+    /// start a request): reads nothing more.
+    Off,
+}
+
+/// Reads every request of an HTTP/1.x client stream from its first byte:
+/// each head in turn, the bodies between skipped by their
+/// `Content-Length`. A chunked body ends the reading (the requests after
+/// it are not found); so does anything that does not start a request
+/// where one must start.
+#[derive(Debug)]
+pub struct HttpFollower {
+    at: At,
+    head: Vec<u8>,
+    /// Requests read, in order, not yet taken.
+    pending: Vec<HttpRequest>,
+    /// Requests read in all.
+    count: usize,
+}
+
+impl HttpFollower {
+    /// For a client stream whose first bytes are `first` (`None` if they
+    /// cannot start a request).
+    pub fn start(first: &[u8]) -> Option<Self> {
+        http::could_start_request(&first[..first.len().min(12)]).then(|| HttpFollower {
+            at: At::Head,
+            head: Vec::new(),
+            pending: Vec::new(),
+            count: 0,
+        })
+    }
+
+    /// Still reading.
+    pub fn active(&self) -> bool {
+        self.at != At::Off
+    }
+
+    /// Requests read since the last call, and whether the first of them is
+    /// the stream's first request.
+    pub fn take(&mut self) -> (Vec<HttpRequest>, bool) {
+        let first = self.count == self.pending.len();
+        (std::mem::take(&mut self.pending), first)
+    }
+
+    /// The next in-order bytes of the client stream.
+    pub fn feed(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            match self.at {
+                At::Off => return,
+                At::Body(n) => {
+                    let skip = usize::try_from(n).unwrap_or(usize::MAX).min(bytes.len());
+                    bytes = &bytes[skip..];
+                    self.at = match n - skip as u64 {
+                        0 => At::Head,
+                        left => At::Body(left),
+                    };
+                }
+                At::Head => {
+                    let room = http::MAX_HEAD - self.head.len();
+                    let take = bytes.len().min(room);
+                    let before = self.head.len();
+                    self.head.extend_from_slice(&bytes[..take]);
+                    match http::head_extent(&self.head) {
+                        Some((end, body)) => {
+                            match http::read_request(&self.head[..end]) {
+                                http::Head::Request(r) => {
+                                    self.pending.push(r);
+                                    self.count += 1;
+                                }
+                                _ => {
+                                    self.at = At::Off;
+                                    return;
+                                }
+                            }
+                            // Bytes of this input past the head.
+                            bytes = &bytes[end - before..];
+                            self.head.clear();
+                            self.at = match body {
+                                Body::Length(0) => At::Head,
+                                Body::Length(n) => At::Body(n),
+                                Body::Unknown => At::Off,
+                            };
+                        }
+                        None => {
+                            let could = http::read_request(&self.head) != http::Head::No;
+                            if !could || self.head.len() >= http::MAX_HEAD {
+                                self.at = At::Off;
+                            }
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +205,35 @@ mod tests {
         }
         m.extend_from_slice(&[0, 0, 1, 0, 1]);
         m
+    }
+
+    #[test]
+    fn keep_alive_requests_with_bodies_split_anywhere() {
+        let stream: &[u8] = b"GET /1 HTTP/1.1\r\nHost: a.example\r\n\r\n\
+POST /2 HTTP/1.1\r\nHost: b.example\r\nContent-Length: 11\r\n\r\nGET / HTTP/\
+GET /3 HTTP/1.1\r\nHost: c.example\r\n\r\n";
+        for cut in 0..stream.len() {
+            let mut f = HttpFollower::start(stream).unwrap();
+            f.feed(&stream[..cut]);
+            f.feed(&stream[cut..]);
+            let (reqs, first) = f.take();
+            let hosts: Vec<_> = reqs.iter().map(|r| r.hostname.clone().unwrap()).collect();
+            assert_eq!(
+                hosts,
+                ["a.example", "b.example", "c.example"],
+                "cut at {cut}"
+            );
+            assert!(first && f.active());
+        }
+        // A chunked body ends the reading; garbage where a head must start too.
+        let mut f = HttpFollower::start(b"GET").unwrap();
+        f.feed(b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello");
+        assert_eq!(f.take().0.len(), 1);
+        assert!(!f.active());
+        let mut f = HttpFollower::start(b"GET").unwrap();
+        f.feed(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n\x16\x03\x01");
+        assert!(!f.active());
+        assert!(HttpFollower::start(b"\x16\x03\x01").is_none());
     }
 
     #[test]

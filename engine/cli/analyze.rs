@@ -68,8 +68,9 @@ pub struct AnalyzeArgs {
     pub report_rows: usize,
 
     /// EVE event types written with `--format json`: `flow`, `alert`, and
-    /// Suricata's per-transaction `dns` (every DNS message of a flow, at
-    /// most 64 kept per flow), `http`, `tls`, `quic`; comma-separated.
+    /// Suricata's per-transaction `dns` (every DNS message of a flow) and
+    /// `http` (every request of a connection), at most 64 kept per flow,
+    /// and `tls`, `quic`; comma-separated.
     #[arg(long, value_name = "TYPES", default_value = "flow,alert", value_parser = EventTypes::parse)]
     pub events: EventTypes,
 
@@ -118,7 +119,7 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
         w.set_events(args.events);
         w
     }));
-    opts.transactions = args.events.has(EventTypes::DNS);
+    opts.transactions = args.events.has(EventTypes::DNS) || args.events.has(EventTypes::HTTP);
 
     let format = EveFormat::files(names.clone());
     args.sinks.start(&mut rec, &format, false)?;

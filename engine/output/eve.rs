@@ -407,6 +407,9 @@ struct SiftInfo<'a> {
     /// DNS messages past the per-flow bound of kept transactions.
     #[serde(skip_serializing_if = "is_zero_u32")]
     dns_transactions_dropped: u32,
+    /// HTTP requests past that bound.
+    #[serde(skip_serializing_if = "is_zero_u32")]
+    http_transactions_dropped: u32,
     /// Out-of-order TCP segments and bytes reassembly could not buffer.
     #[serde(skip_serializing_if = "Option::is_none")]
     reassembly_lost: Option<EveLost>,
@@ -670,6 +673,7 @@ impl EveFormat {
                 tunnel_types: crate::decode::udp_tunnel::Kind::names(r.tunnel_kinds).collect(),
                 truncated_pkts: r.truncated_pkts,
                 dns_transactions_dropped: names.map_or(0, |n| n.dns_transactions_dropped),
+                http_transactions_dropped: names.map_or(0, |n| n.http_transactions_dropped),
                 reassembly_lost: (r.lost.segments > 0).then_some(EveLost {
                     segments: r.lost.segments,
                     bytes: r.lost.bytes,

@@ -5,9 +5,10 @@
 //! A DNS flow writes one `dns` event per message it kept (every message of
 //! a UDP flow when transactions are read, [`crate::classify::transactions`];
 //! else the first), timestamped with the message's packet and oriented as
-//! it was sent. HTTP, TLS and QUIC write one event for what the flow record
-//! holds (the first request, the hellos), timestamped with the flow's
-//! start. The events of a flow are written together, just before its
+//! it was sent; an HTTP flow one `http` event per request it kept (every
+//! keep-alive request then), timestamped with the packet that completed
+//! its head. TLS and QUIC write one event for what the flow record holds
+//! (the hellos), timestamped with the flow's start. The events of a flow are written together, just before its
 //! `flow` event, so their order does not depend on the thread count.
 
 use std::io;
@@ -167,13 +168,25 @@ impl EveFormat {
             }
         }
         if self.events.has(EventTypes::HTTP) {
-            if let Some(h) = n.http.as_ref() {
+            if n.http_transactions.is_empty() {
+                if let Some(h) = n.http.as_ref() {
+                    line(
+                        out,
+                        &HttpEvent {
+                            head: head("http", r.start, 0),
+                            tx_id: 0,
+                            http: EveHttp::of(h),
+                        },
+                    )?;
+                }
+            }
+            for (i, tx) in n.http_transactions.iter().enumerate() {
                 line(
                     out,
                     &HttpEvent {
-                        head: head("http", r.start, 0),
-                        tx_id: 0,
-                        http: EveHttp::of(h),
+                        head: head("http", tx.ts, 0),
+                        tx_id: i,
+                        http: EveHttp::of(&tx.request),
                     },
                 )?;
             }
