@@ -841,3 +841,37 @@ GET /3 HTTP/1.1\r\nHost: blocked.example\r\nUser-Agent: t\r\n\r\n";
         assert_eq!(alerts[0]["alert"]["signature_id"], 7_000_002);
     }
 }
+
+#[test]
+fn every_dns_over_tcp_query_is_an_event() {
+    let mut stream = Vec::new();
+    for (i, n) in ["one.example", "two.example", "blocked.example"]
+        .iter()
+        .enumerate()
+    {
+        let m = dns_message(i as u16 + 1, false, n, 1, 0);
+        stream.extend_from_slice(&(m.len() as u16).to_be_bytes());
+        stream.extend_from_slice(&m);
+    }
+    let frames = conversation(53, &stream, b"");
+    let records = analyze("dnstcp.pcap", &frames, &["--events", "flow,dns"]);
+    let names: Vec<&str> = records
+        .iter()
+        .filter(|r| r["event_type"] == "dns")
+        .map(|r| r["dns"]["rrname"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["one.example", "two.example", "blocked.example"]);
+    assert_eq!(only_flow(&records)["dns"]["rrname"], "one.example");
+    let rules = TempFile::new(
+        "dnstcp.rules",
+        b"alert dns any any -> any any (msg:\"blocked name\"; dns.query; content:\"blocked.example\"; sid:7000003;)\n",
+    );
+    let records = analyze("dnstcp.pcap", &frames, &["--rules", rules.path()]);
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r["event_type"] == "alert")
+            .count(),
+        1
+    );
+}

@@ -118,9 +118,9 @@ struct Work {
     run: Running,
     /// Packets since the verdict, while the deciding dissector reads on.
     after_verdict: u32,
-    /// Every request of an HTTP client stream, when transactions are read
-    /// ([`super::transactions`]).
-    http: Option<Box<super::transactions::HttpFollower>>,
+    /// Every HTTP request or DNS message of the client stream, when
+    /// transactions are read ([`super::transactions`]).
+    follower: Option<Box<super::transactions::StreamFollower>>,
 }
 
 /// The dissectors running on a flow.
@@ -239,7 +239,7 @@ impl AppState {
                     self.tick(shared);
                     return;
                 }
-                if self.following_http() && p.side != TO_SERVER {
+                if self.following_stream() && p.side != TO_SERVER {
                     // Only the client's requests are read on.
                     return;
                 }
@@ -254,7 +254,10 @@ impl AppState {
                 let decided = !self.probing();
                 let work = self.work.get_or_insert_with(Box::default);
                 let Work {
-                    streams, run, http, ..
+                    streams,
+                    run,
+                    follower,
+                    ..
                 } = &mut **work;
                 let stream = &mut streams[p.side];
                 if let Some(isn) = self.syn[p.side] {
@@ -265,15 +268,16 @@ impl AppState {
                 stream.segment(h.seq, payload, &mut shared.budget, &mut |bytes| {
                     if client && follow {
                         if !run.opened[TO_SERVER] {
-                            *http = super::transactions::HttpFollower::start(bytes).map(Box::new);
+                            *follower =
+                                super::transactions::StreamFollower::start(bytes).map(Box::new);
                         }
-                        if let Some(f) = http.as_mut() {
+                        if let Some(f) = follower.as_mut() {
                             f.feed(bytes);
                         }
                     }
                     run.stream(bytes, &seen, decided, refused, &mut out);
                 });
-                self.take_http(p);
+                self.take_stream(p);
             }
             Header::Udp => {
                 if payload.is_empty() {
@@ -299,7 +303,7 @@ impl AppState {
         }
         let over = u32::from(self.data_packets) >= MAX_DATA_PACKETS && self.probing();
         let end = match p.decoded.transport.header {
-            Header::Tcp(_) => (over || self.exhausted()) && !self.following_http(),
+            Header::Tcp(_) => (over || self.exhausted()) && !self.following_stream(),
             Header::Udp => {
                 let open = self.work.as_ref().is_some_and(|w| !w.run.live.is_empty());
                 !self.probing() || over || !open && self.data_packets >= IDLE_DATAGRAMS
@@ -403,7 +407,7 @@ impl AppState {
         if self.probing() {
             return;
         }
-        let following = self.following_http();
+        let following = self.following_stream();
         if let Some(work) = self.work.as_mut() {
             work.after_verdict += 1;
             if work.after_verdict > REPLY_PACKETS && !following {
@@ -412,36 +416,28 @@ impl AppState {
         }
     }
 
-    /// An HTTP flow whose every request is read: its state is kept while
-    /// the follower reads on.
-    fn following_http(&self) -> bool {
-        // Requests are read in the client stream's first DEPTH bytes.
-        self.proto == AppProto::Http
-            && self.work.as_ref().is_some_and(|w| {
-                !w.streams[TO_SERVER].is_full() && w.http.as_ref().is_some_and(|f| f.active())
-            })
+    /// A TCP flow whose every request (HTTP) or message (DNS) is read:
+    /// its state is kept while the follower reads on.
+    fn following_stream(&self) -> bool {
+        // Read in the client stream's first DEPTH bytes.
+        self.work.as_ref().is_some_and(|w| {
+            !w.streams[TO_SERVER].is_full()
+                && w.follower.as_ref().is_some_and(|f| f.reads(self.proto))
+        })
     }
 
-    /// Takes the requests the follower read into the names.
-    fn take_http(&mut self, p: &Packet<'_, '_>) {
-        let Some(f) = self.work.as_mut().and_then(|w| w.http.as_mut()) else {
+    /// Takes what the follower read into the names.
+    fn take_stream(&mut self, p: &Packet<'_, '_>) {
+        let Some(f) = self.work.as_mut().and_then(|w| w.follower.as_mut()) else {
             return;
         };
-        let (requests, mut first) = f.take();
-        if requests.is_empty() {
+        if !f.has_pending() {
             return;
         }
         let names = self.names.get_or_insert_with(Box::default);
-        for request in requests {
-            let tx = super::transactions::HttpTransaction {
-                ts: p.ts,
-                packet: p.index,
-                request,
-            };
-            super::transactions::record_http(names, tx, first);
-            first = false;
+        if f.drain_into(names, p.ts, p.index) {
+            self.revision = self.revision.wrapping_add(1);
         }
-        self.revision = self.revision.wrapping_add(1);
     }
 
     /// Records what a packet gave.
@@ -488,7 +484,7 @@ impl AppState {
             mine.evidence.extend(found.evidence);
         }
         if !first_verdict && !self.probing() {
-            let following = self.following_http();
+            let following = self.following_stream();
             if let Some(work) = self.work.as_mut() {
                 work.after_verdict += 1;
                 if work.after_verdict > REPLY_PACKETS && !following {

@@ -3,7 +3,8 @@
 //! DNS tunnel), read after the flow is decided; and every request of an
 //! HTTP/1.x client stream (keep-alive), read by [`HttpFollower`] in the
 //! stream's first 64 KiB (the reassembly depth), bodies skipped by their
-//! `Content-Length` (a chunked body ends the reading).
+//! `Content-Length` (a chunked body ends the reading); and every message
+//! of a DNS-over-TCP client stream ([`DnsTcpFollower`]).
 //!
 //! Read only when asked for (per-transaction events, or rules, which check
 //! each new message's name): the flow's classification state is freed as
@@ -193,6 +194,137 @@ impl HttpFollower {
     }
 }
 
+/// DNS over TCP: every message of the client stream, each behind its
+/// 2-byte length; one longer than [`TCP_MESSAGE`] or one that does not
+/// parse ends the reading.
+#[derive(Debug, Default)]
+pub struct DnsTcpFollower {
+    buf: Vec<u8>,
+    pending: Vec<DnsQuestion>,
+    count: usize,
+    off: bool,
+}
+
+/// Largest DNS-over-TCP message followed (length prefix included).
+pub const TCP_MESSAGE: usize = 4096;
+
+impl DnsTcpFollower {
+    fn feed(&mut self, bytes: &[u8]) {
+        if self.off {
+            return;
+        }
+        self.buf.extend_from_slice(bytes);
+        loop {
+            let Some(len) = crate::bytes::be16(&self.buf, 0).map(usize::from) else {
+                return;
+            };
+            if !(17..=TCP_MESSAGE - 2).contains(&len) {
+                self.off = true;
+                self.buf = Vec::new();
+                return;
+            }
+            let Some(msg) = self.buf.get(2..2 + len) else {
+                return;
+            };
+            match dns::parse(msg) {
+                Some(q) => {
+                    self.pending.push(q);
+                    self.count += 1;
+                    self.buf.drain(..2 + len);
+                }
+                None => {
+                    self.off = true;
+                    self.buf = Vec::new();
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// What reads a decided TCP flow's client stream on: its HTTP requests or
+/// its DNS messages.
+#[derive(Debug)]
+pub enum StreamFollower {
+    Http(HttpFollower),
+    Dns(DnsTcpFollower),
+}
+
+impl StreamFollower {
+    /// For a client stream whose first bytes are `first`: an HTTP request
+    /// or a DNS message's length can start there.
+    pub fn start(first: &[u8]) -> Option<Self> {
+        if let Some(h) = HttpFollower::start(first) {
+            return Some(StreamFollower::Http(h));
+        }
+        let fits = crate::bytes::be16(first, 0)
+            .is_none_or(|len| (17..=TCP_MESSAGE as u16 - 2).contains(&len));
+        fits.then(|| StreamFollower::Dns(DnsTcpFollower::default()))
+    }
+
+    pub fn feed(&mut self, bytes: &[u8]) {
+        match self {
+            StreamFollower::Http(f) => f.feed(bytes),
+            StreamFollower::Dns(f) => f.feed(bytes),
+        }
+    }
+
+    /// Still reading, for a flow decided as `proto`.
+    pub fn reads(&self, proto: AppProto) -> bool {
+        match self {
+            StreamFollower::Http(f) => proto == AppProto::Http && f.active(),
+            StreamFollower::Dns(f) => proto == AppProto::Dns && !f.off,
+        }
+    }
+
+    /// Something was read and not yet moved.
+    pub fn has_pending(&self) -> bool {
+        match self {
+            StreamFollower::Http(f) => !f.pending.is_empty(),
+            StreamFollower::Dns(f) => !f.pending.is_empty(),
+        }
+    }
+
+    /// Moves what was read into `names` (the packet at `packet`, time
+    /// `ts`, brought it); true if anything was.
+    pub fn drain_into(&mut self, names: &mut Names, ts: Timestamp, packet: u64) -> bool {
+        match self {
+            StreamFollower::Http(f) => {
+                let (requests, mut first) = f.take();
+                let any = !requests.is_empty();
+                for request in requests {
+                    record_http(
+                        names,
+                        HttpTransaction {
+                            ts,
+                            packet,
+                            request,
+                        },
+                        first,
+                    );
+                    first = false;
+                }
+                any
+            }
+            StreamFollower::Dns(f) => {
+                let mut first = f.count == f.pending.len();
+                let any = !f.pending.is_empty();
+                for question in std::mem::take(&mut f.pending) {
+                    let tx = DnsTransaction {
+                        ts,
+                        side: crate::flow::TO_SERVER,
+                        packet,
+                        question,
+                    };
+                    record(names, tx, first);
+                    first = false;
+                }
+                any
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +366,33 @@ GET /3 HTTP/1.1\r\nHost: c.example\r\n\r\n";
         f.feed(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n\x16\x03\x01");
         assert!(!f.active());
         assert!(HttpFollower::start(b"\x16\x03\x01").is_none());
+    }
+
+    #[test]
+    fn dns_over_tcp_messages_split_anywhere() {
+        let mut stream = Vec::new();
+        for (i, n) in ["a.example", "b.example", "c.example"].iter().enumerate() {
+            let m = query(i as u16, n);
+            stream.extend_from_slice(&(m.len() as u16).to_be_bytes());
+            stream.extend_from_slice(&m);
+        }
+        for cut in 0..stream.len() {
+            let mut f = StreamFollower::start(&stream).unwrap();
+            assert!(matches!(f, StreamFollower::Dns(_)));
+            f.feed(&stream[..cut]);
+            f.feed(&stream[cut..]);
+            let mut names = Names::default();
+            assert!(f.drain_into(&mut names, 0, 0));
+            let got: Vec<_> = names
+                .dns_transactions
+                .iter()
+                .map(|t| t.question.rrname.as_str())
+                .collect();
+            assert_eq!(got, ["a.example", "b.example", "c.example"], "cut at {cut}");
+            assert!(f.reads(AppProto::Dns) && !f.reads(AppProto::Http));
+            assert_eq!(names.dns_latest.unwrap().rrname, "c.example");
+        }
+        assert!(StreamFollower::start(&[0x16, 0x03, 0x01]).is_none());
     }
 
     #[test]
