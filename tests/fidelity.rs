@@ -875,3 +875,65 @@ fn every_dns_over_tcp_query_is_an_event() {
         1
     );
 }
+
+#[test]
+fn a_long_flow_writes_each_transaction_once() {
+    // Queries 1 s apart on one tuple, cut into records every 2 s, then
+    // datagrams that are not DNS (records without a new message).
+    let mut frames: Vec<Frame> = (1..=5u16)
+        .map(|i| {
+            udp(
+                (CLIENT, 40_054),
+                (SERVER, 53),
+                &dns_message(i, false, &format!("q{i}.example"), 1, 0),
+            )
+        })
+        .collect();
+    for _ in 0..4 {
+        frames.push(udp(
+            (CLIENT, 40_054),
+            (SERVER, 53),
+            b"not a DNS message at all",
+        ));
+    }
+    let mut bytes = file(&frames);
+    // Space the records a second apart (file() puts them 1 ms apart).
+    let mut at = 24;
+    for i in 0..frames.len() {
+        bytes[at..at + 4].copy_from_slice(&(1_700_000_000u32 + i as u32).to_le_bytes());
+        let caplen = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+        at += 16 + caplen;
+    }
+    let t = TempFile::new("long.pcap", &bytes);
+    let out = sift([
+        "analyze",
+        "-q",
+        "--format",
+        "json",
+        "--events",
+        "flow,dns",
+        "--active-timeout",
+        "2",
+        t.path(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let records = eve(&out.stdout);
+    let flows = records.iter().filter(|r| r["event_type"] == "flow").count();
+    assert!(flows >= 2, "{records:#?}");
+    let mut names: Vec<&str> = records
+        .iter()
+        .filter(|r| r["event_type"] == "dns")
+        .map(|r| r["dns"]["rrname"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "q1.example",
+            "q2.example",
+            "q3.example",
+            "q4.example",
+            "q5.example"
+        ]
+    );
+}

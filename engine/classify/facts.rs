@@ -203,6 +203,10 @@ pub struct Names {
     pub http_transactions_dropped: u32,
     /// The latest request after the first (what rules check).
     pub http_latest: Option<http::HttpRequest>,
+    /// Transactions were read on this flow: its events are the lists
+    /// above (empty in a later record of a long flow with no new one),
+    /// not the first request or message.
+    pub transactions_read: bool,
     /// The strongest suspicion of hiding.
     pub obfuscation: Option<obfuscation::Obfuscation>,
     pub evidence: Vec<Evidence>,

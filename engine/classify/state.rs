@@ -552,6 +552,17 @@ impl AppState {
         self.done = true;
     }
 
+    /// A long flow's record was written and the flow goes on: the
+    /// transactions written with it are not written again.
+    pub fn new_part(&mut self) {
+        if let Some(n) = self.names.as_mut() {
+            n.dns_transactions.clear();
+            n.dns_transactions_dropped = 0;
+            n.http_transactions.clear();
+            n.http_transactions_dropped = 0;
+        }
+    }
+
     /// The flow ends: frees what is held.
     pub fn close(&mut self, shared: &mut Shared) {
         self.finish(shared);

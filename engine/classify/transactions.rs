@@ -58,6 +58,7 @@ pub fn read(proto: AppProto, payload: &[u8]) -> Option<DnsQuestion> {
 /// Keeps a message: in the list while there is room (else counted), and
 /// as the latest for the rules when it is not the flow's first.
 pub fn record(names: &mut Names, tx: DnsTransaction, first: bool) {
+    names.transactions_read = true;
     if !first {
         names.dns_latest = Some(tx.question.clone());
     }
@@ -80,6 +81,7 @@ pub struct HttpTransaction {
 /// Keeps a request: in the list while there is room (else counted), and as
 /// the latest for the rules when it is not the flow's first.
 pub fn record_http(names: &mut Names, tx: HttpTransaction, first: bool) {
+    names.transactions_read = true;
     if !first {
         names.http_latest = Some(tx.request.clone());
     }

@@ -329,6 +329,7 @@ impl Worker {
                             flow.ext.verdict.clone(),
                         );
                         flow.part += 1;
+                        flow.ext.app.new_part();
                         flow.first_ts = ts;
                         flow.pkts = [0; 2];
                         flow.bytes = [0; 2];

@@ -145,7 +145,7 @@ impl EveFormat {
             )
         };
         if self.events.has(EventTypes::DNS) {
-            if n.dns_transactions.is_empty() {
+            if !n.transactions_read {
                 if let Some(q) = n.dns.as_ref() {
                     let side = if q.response { TO_CLIENT } else { 0 };
                     line(
@@ -168,7 +168,7 @@ impl EveFormat {
             }
         }
         if self.events.has(EventTypes::HTTP) {
-            if n.http_transactions.is_empty() {
+            if !n.transactions_read {
                 if let Some(h) = n.http.as_ref() {
                     line(
                         out,
