@@ -22,7 +22,7 @@ use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
 use super::flags::{self, is_broken_pipe, threads, FlowArgs, Format, RulesArgs};
 use super::sinks::{self, SinkArgs};
 use sift_lib::capture::live::{self, HandleConfig};
-use sift_lib::output::eve::{EveFormat, EveWriter};
+use sift_lib::output::eve::{EveFormat, EveWriter, EventTypes};
 use sift_lib::output::metrics::{self, CaptureCounters, MetricsServer, MetricsTally};
 use sift_lib::output::recorder::Recorder;
 use sift_lib::output::summary;
@@ -111,6 +111,12 @@ pub struct LiveArgs {
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<String>,
 
+    /// EVE event types written with `--format json`: `flow`, `alert`, and
+    /// Suricata's per-transaction `dns`, `http`, `tls`, `quic`
+    /// (as `sift analyze --events`).
+    #[arg(long, value_name = "TYPES", default_value = "flow,alert", value_parser = EventTypes::parse)]
+    pub events: EventTypes,
+
     /// No summary at the end.
     #[arg(short, long)]
     pub quiet: bool,
@@ -150,12 +156,14 @@ impl LiveArgs {
 #[derive(Debug, Default)]
 pub struct WorkerConfig {
     rules: Option<Arc<RuleSet>>,
+    /// Per-transaction events asked for (`--events dns|http`).
+    transactions: bool,
 }
 
 /// Applies a configuration to a worker.
 fn apply(worker: &mut Worker, config: &Arc<WorkerConfig>) {
     worker.set_rules(config.rules.clone());
-    worker.set_transactions(config.rules.is_some());
+    worker.set_transactions(config.transactions || config.rules.is_some());
 }
 
 /// Signals, set by handlers and taken by the output thread.
@@ -192,6 +200,8 @@ impl Signals {
 struct Output<'a> {
     rec: Recorder<BufWriter<Box<dyn Write>>>,
     rules: &'a RulesArgs,
+    /// Per-transaction events asked for (kept across rule reloads).
+    transactions: bool,
     signals: &'a Signals,
     interval: Option<Duration>,
     next_stats: Instant,
@@ -263,7 +273,10 @@ impl Output<'_> {
         match self.rules.cache.load(files) {
             Ok(set) => {
                 let n = set.rules.len();
-                let generation = monitor.control().publish(WorkerConfig { rules: Some(set) });
+                let generation = monitor.control().publish(WorkerConfig {
+                    rules: Some(set),
+                    transactions: self.transactions,
+                });
                 eprintln!(
                     "sift: SIGHUP: reloaded {} rules from {} files (generation {generation})",
                     summary::thousands(n as u64),
@@ -317,12 +330,15 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
         None => None,
     };
     let interval = (args.stats_interval > 0).then(|| Duration::from_secs(args.stats_interval));
+    let transactions = args.events.has(EventTypes::DNS) || args.events.has(EventTypes::HTTP);
     let mut output = Output {
-        rec: Recorder::new(
-            (args.format == Format::Json)
-                .then(|| EveWriter::live(BufWriter::with_capacity(1 << 16, out), names.clone())),
-        ),
+        rec: Recorder::new((args.format == Format::Json).then(|| {
+            let mut w = EveWriter::live(BufWriter::with_capacity(1 << 16, out), names.clone());
+            w.set_events(args.events);
+            w
+        })),
         rules: &args.rules,
+        transactions,
         signals: &signals,
         interval,
         next_stats: Instant::now() + interval.unwrap_or_default(),
@@ -334,7 +350,10 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
     };
     args.sinks
         .start(&mut output.rec, &EveFormat::interfaces(names.clone()), true)?;
-    let control = Control::new(WorkerConfig { rules });
+    let control = Control::new(WorkerConfig {
+        rules,
+        transactions,
+    });
     let result = pipe::run(capture, &opts, &control, &apply, &signals.stop, &mut output);
     let done = match result {
         Ok(r) => r,
