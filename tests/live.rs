@@ -970,7 +970,7 @@ fn transaction_events_match_analyze() {
         let mut v: Vec<String> = rs
             .iter()
             .filter(|r| r["event_type"] == t && addrs.contains(r["src_ip"].as_str().unwrap()))
-            .map(|r| common::server_name(r))
+            .map(common::server_name)
             .collect();
         v.sort();
         v
