@@ -1011,3 +1011,47 @@ fn as_root_rule_files_others_can_write_are_refused() {
         "{err}"
     );
 }
+
+/// `--events` on a live capture: the same per-transaction events as
+/// `sift analyze --events` on the replayed capture.
+#[test]
+fn transaction_events_match_analyze() {
+    if skip() {
+        return;
+    }
+    let capture = project_file("captures/sample.pcap");
+    let capture = capture.to_str().unwrap();
+    let events = "flow,dns,http,tls";
+    let out = sift([
+        "analyze", "--format", "json", "-q", "--events", events, capture,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let offline = eve(&out.stdout);
+    let ns = Netns::new();
+    let live = Live::start(&ns, &["--events", events]);
+    ns.replay(capture);
+    let (records, _, _) = live.stop();
+    let addrs: BTreeSet<&str> = offline
+        .iter()
+        .flat_map(|r| {
+            [
+                r["src_ip"].as_str().unwrap(),
+                r["dest_ip"].as_str().unwrap(),
+            ]
+        })
+        .collect();
+    let names = |rs: &[Value], t: &str| -> Vec<String> {
+        let mut v: Vec<String> = rs
+            .iter()
+            .filter(|r| r["event_type"] == t && addrs.contains(r["src_ip"].as_str().unwrap()))
+            .map(common::server_name)
+            .collect();
+        v.sort();
+        v
+    };
+    for t in ["dns", "http", "tls"] {
+        let want = names(&offline, t);
+        assert!(!want.is_empty(), "the sample has {t} events");
+        assert_eq!(names(&records, t), want, "{t}");
+    }
+}

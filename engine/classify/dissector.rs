@@ -113,6 +113,11 @@ pub struct Input<'a> {
     pub ts: Timestamp,
     /// What other flows between the same two hosts left (oldest first).
     pub links: &'a [Link],
+    /// The flow's ports, the client's then the server's (0 for a carrier
+    /// without ports). A port never decides a protocol; it names the
+    /// dialect of one the bytes proved (a DNS message on mDNS's port 5353
+    /// is mDNS).
+    pub ports: [u16; 2],
 }
 
 impl Input<'_> {

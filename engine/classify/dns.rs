@@ -19,6 +19,57 @@ use super::AppProto;
 use crate::bytes::be16;
 use crate::flow::TO_SERVER;
 
+/// Which protocol of the DNS message format a message belongs to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    #[default]
+    Dns,
+    /// Multicast DNS: DNS messages on UDP port 5353 (RFC 6762).
+    Mdns,
+    /// LLMNR: DNS messages on port 5355 (RFC 4795).
+    Llmnr,
+    /// NetBIOS Name Service: RFC 1002's variant of the format, names
+    /// first-level encoded ([`super::nbns`]).
+    Nbns,
+}
+
+impl Dialect {
+    /// The dialect of a DNS message on a flow with these ports (the
+    /// client's, the server's): the port a protocol is defined on names it.
+    pub fn of_ports(ports: [u16; 2]) -> Dialect {
+        if ports.contains(&MDNS_PORT) {
+            Dialect::Mdns
+        } else if ports.contains(&LLMNR_PORT) {
+            Dialect::Llmnr
+        } else {
+            Dialect::Dns
+        }
+    }
+
+    pub fn proto(self) -> AppProto {
+        match self {
+            Dialect::Dns => AppProto::Dns,
+            Dialect::Mdns => AppProto::Mdns,
+            Dialect::Llmnr => AppProto::Llmnr,
+            Dialect::Nbns => AppProto::Nbns,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Dns => "DNS",
+            Dialect::Mdns => "mDNS",
+            Dialect::Llmnr => "LLMNR",
+            Dialect::Nbns => "NetBIOS name service",
+        }
+    }
+}
+
+/// mDNS's port (RFC 6762 §3).
+pub const MDNS_PORT: u16 = 5353;
+/// LLMNR's port (RFC 4795 §2.5).
+pub const LLMNR_PORT: u16 = 5355;
+
 /// What a DNS message asks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DnsQuestion {
@@ -31,6 +82,18 @@ pub struct DnsQuestion {
     pub rrtype: u16,
     pub rrclass: u16,
     pub answers: u16,
+    pub dialect: Dialect,
+}
+
+impl DnsQuestion {
+    /// The record type's mnemonic in this dialect ([`type_name`], or
+    /// NetBIOS's own); `None`: EVE gets the number.
+    pub fn type_name(&self) -> Option<&'static str> {
+        match self.dialect {
+            Dialect::Nbns => super::nbns::type_name(self.rrtype),
+            _ => type_name(self.rrtype),
+        }
+    }
 }
 
 /// Largest DNS message considered (TCP allows 65,535; EDNS UDP rarely 4,096).
@@ -38,6 +101,15 @@ const MAX_MESSAGE: usize = 65_535;
 
 /// Parses a DNS message (UDP payload, or a TCP message after its length).
 pub fn parse(msg: &[u8]) -> Option<DnsQuestion> {
+    parse_questions(msg, 4)
+}
+
+/// Questions an mDNS or LLMNR message may carry (a browser asks for
+/// several services at once; RFC 6762 §5.3).
+const MAX_LOCAL_QUESTIONS: u16 = 64;
+
+/// [`parse`], with up to `max_qd` questions (the first is read).
+fn parse_questions(msg: &[u8], max_qd: u16) -> Option<DnsQuestion> {
     if msg.len() < 17 || msg.len() > MAX_MESSAGE {
         return None;
     }
@@ -54,7 +126,7 @@ pub fn parse(msg: &[u8]) -> Option<DnsQuestion> {
     let an = be16(msg, 6)?;
     let ns = be16(msg, 8)?;
     let ar = be16(msg, 10)?;
-    if !(1..=4).contains(&qd) {
+    if !(1..=max_qd).contains(&qd) {
         return None;
     }
     // Every record takes at least 11 bytes (root name, type, class, TTL, length).
@@ -80,6 +152,41 @@ pub fn parse(msg: &[u8]) -> Option<DnsQuestion> {
         rrtype,
         rrclass,
         answers: an,
+        dialect: Dialect::Dns,
+    })
+}
+
+/// Parses a response without a question, as mDNS announces (RFC 6762
+/// §6): the first answer's name, type and class stand for the question.
+/// The header is held to what a response must be (QR set, opcode QUERY,
+/// no question, one to 255 answers), the record to a well-formed name,
+/// class IN (cache-flush bit allowed) and an rdata inside the message.
+pub fn parse_announcement(msg: &[u8]) -> Option<DnsQuestion> {
+    if msg.len() < 12 + 11 || msg.len() > MAX_MESSAGE {
+        return None;
+    }
+    let flags = be16(msg, 2)?;
+    let (qd, an) = (be16(msg, 4)?, be16(msg, 6)?);
+    if flags & 0xf840 != 0x8000 || qd != 0 || !(1..=255).contains(&an) {
+        return None;
+    }
+    let (rrname, end) = read_name(msg, 12)?;
+    let rrtype = be16(msg, end)?;
+    let rrclass = be16(msg, end + 2)?;
+    let rdlen = usize::from(be16(msg, end + 8)?);
+    if rrclass & 0x7fff != 1 || end + 10 + rdlen > msg.len() {
+        return None;
+    }
+    Some(DnsQuestion {
+        id: be16(msg, 0)?,
+        response: true,
+        opcode: 0,
+        rcode: (flags & 0x000f) as u8,
+        rrname,
+        rrtype,
+        rrclass,
+        answers: an,
+        dialect: Dialect::Dns,
     })
 }
 
@@ -130,40 +237,116 @@ fn read_name(msg: &[u8], mut at: usize) -> Option<(String, usize)> {
     }
 }
 
-/// The mnemonic of a record type, as EVE writes it ("A", "AAAA", ...);
-/// `None` for types without one here (EVE then gets the number).
+/// The mnemonic of a record type, as IANA's "Resource Record (RR) TYPEs"
+/// registry spells it ("A", "AAAA", "NULL", "SSHFP", ...; 255 as "ANY",
+/// the way EVE writes it); `None` for unassigned and private-use numbers
+/// (EVE then gets the number).
 pub fn type_name(t: u16) -> Option<&'static str> {
     Some(match t {
         1 => "A",
         2 => "NS",
+        3 => "MD",
+        4 => "MF",
         5 => "CNAME",
         6 => "SOA",
+        7 => "MB",
+        8 => "MG",
+        9 => "MR",
+        10 => "NULL",
+        11 => "WKS",
         12 => "PTR",
         13 => "HINFO",
+        14 => "MINFO",
         15 => "MX",
         16 => "TXT",
+        17 => "RP",
+        18 => "AFSDB",
+        19 => "X25",
+        20 => "ISDN",
+        21 => "RT",
+        22 => "NSAP",
+        23 => "NSAP-PTR",
+        24 => "SIG",
+        25 => "KEY",
+        26 => "PX",
+        27 => "GPOS",
         28 => "AAAA",
+        29 => "LOC",
+        30 => "NXT",
+        31 => "EID",
+        32 => "NIMLOC",
         33 => "SRV",
+        34 => "ATMA",
         35 => "NAPTR",
+        36 => "KX",
+        37 => "CERT",
+        38 => "A6",
+        39 => "DNAME",
+        40 => "SINK",
         41 => "OPT",
+        42 => "APL",
         43 => "DS",
+        44 => "SSHFP",
+        45 => "IPSECKEY",
         46 => "RRSIG",
         47 => "NSEC",
         48 => "DNSKEY",
+        49 => "DHCID",
         50 => "NSEC3",
+        51 => "NSEC3PARAM",
         52 => "TLSA",
+        53 => "SMIMEA",
+        55 => "HIP",
+        56 => "NINFO",
+        57 => "RKEY",
+        58 => "TALINK",
+        59 => "CDS",
+        60 => "CDNSKEY",
+        61 => "OPENPGPKEY",
+        62 => "CSYNC",
+        63 => "ZONEMD",
         64 => "SVCB",
         65 => "HTTPS",
+        66 => "DSYNC",
+        67 => "HHIT",
+        68 => "BRID",
         99 => "SPF",
+        100 => "UINFO",
+        101 => "UID",
+        102 => "GID",
+        103 => "UNSPEC",
+        104 => "NID",
+        105 => "L32",
+        106 => "L64",
+        107 => "LP",
+        108 => "EUI48",
+        109 => "EUI64",
+        128 => "NXNAME",
+        249 => "TKEY",
+        250 => "TSIG",
+        251 => "IXFR",
         252 => "AXFR",
+        253 => "MAILB",
+        254 => "MAILA",
         255 => "ANY",
+        256 => "URI",
         257 => "CAA",
+        258 => "AVC",
+        259 => "DOA",
+        260 => "AMTRELAY",
+        261 => "RESINFO",
+        262 => "WALLET",
+        263 => "CLA",
+        264 => "IPN",
+        32768 => "TA",
+        32769 => "DLV",
         _ => return None,
     })
 }
 
 /// Can `msg` start a DNS message: a header with a known opcode, the Z bit
-/// clear and one to four questions? (The first look; [`parse`] decides.)
+/// clear and one to 64 questions (four for DNS, more for mDNS)? (The first
+/// look; [`parse`] decides.)
 fn header_fits(msg: &[u8]) -> bool {
     let Some(flags) = be16(msg, 2) else {
         return false;
@@ -172,13 +355,14 @@ fn header_fits(msg: &[u8]) -> bool {
     msg.len() >= 17
         && flags & 0x0040 == 0
         && matches!(opcode, 0 | 1 | 2 | 4 | 5)
-        && be16(msg, 4).is_some_and(|qd| (1..=4).contains(&qd))
+        && be16(msg, 4).is_some_and(|qd| (1..=MAX_LOCAL_QUESTIONS).contains(&qd))
 }
 
-/// A DNS verdict on `q`, shown by `clue` in packet `packet`.
-fn verdict(q: DnsQuestion, packet: u64, clue: Clue) -> Step {
+/// A DNS verdict on `q` (in its dialect), shown by `clue` in packet
+/// `packet`.
+pub(super) fn verdict(q: DnsQuestion, packet: u64, clue: Clue) -> Step {
     Step::Verdict(Verdict {
-        proto: AppProto::Dns,
+        proto: q.dialect.proto(),
         confidence: Confidence::High,
         found: Findings {
             facts: vec![Fact::Dns(Box::new(q))],
@@ -198,7 +382,13 @@ impl Dissector for DnsUdp {
     const PROBING: Probing = Probing::EachMessage;
 
     fn probe(bytes: &[u8], _side: usize) -> Probe {
-        if header_fits(bytes) {
+        // Or an answer without a question (mDNS announces so).
+        let announcement = || {
+            be16(bytes, 2).is_some_and(|f| f & 0xf840 == 0x8000)
+                && be16(bytes, 4) == Some(0)
+                && be16(bytes, 6).is_some_and(|an| (1..=255).contains(&an))
+        };
+        if header_fits(bytes) || announcement() {
             Probe::Maybe
         } else {
             Probe::No
@@ -210,10 +400,24 @@ impl Dissector for DnsUdp {
     }
 
     fn feed(&mut self, input: &Input<'_>) -> Step {
-        match parse(input.bytes) {
-            Some(q) => {
+        let dialect = Dialect::of_ports(input.ports);
+        let q = match dialect {
+            Dialect::Dns => parse(input.bytes),
+            _ => parse_questions(input.bytes, MAX_LOCAL_QUESTIONS)
+                .or_else(|| parse_announcement(input.bytes)),
+        };
+        match q {
+            Some(q) if dialect == Dialect::Dns => {
                 let response = q.response;
                 verdict(q, input.packet, Clue::DnsDatagram { response })
+            }
+            Some(mut q) => {
+                q.dialect = dialect;
+                let clue = Clue::DnsDialect {
+                    dialect,
+                    response: q.response,
+                };
+                verdict(q, input.packet, clue)
             }
             None => Step::Refuse,
         }
@@ -223,10 +427,13 @@ impl Dissector for DnsUdp {
 /// Largest DNS-over-TCP message read (length prefix included).
 const TCP_MESSAGE: usize = 4096;
 
-/// DNS over TCP: the client's first message, behind its 2-byte length.
+/// DNS over TCP: the client's first message, behind its 2-byte length, or
+/// the server's when the client's side was not seen (a capture holding only
+/// the responses).
 #[derive(Debug, Default)]
 pub struct DnsTcp {
-    buf: Vec<u8>,
+    /// Each side's first bytes, up to [`TCP_MESSAGE`].
+    bufs: [Vec<u8>; 2],
 }
 
 impl DnsTcp {
@@ -242,7 +449,10 @@ impl Dissector for DnsTcp {
     const PROBING: Probing = Probing::EachSide;
 
     fn probe(bytes: &[u8], side: usize) -> Probe {
-        if side == TO_SERVER && Self::length_fits(bytes) != Some(false) {
+        // A server's first message must be a response (QR set).
+        let fits = Self::length_fits(bytes) != Some(false)
+            && (side == TO_SERVER || bytes.get(4).is_none_or(|f| f & 0x80 != 0));
+        if fits {
             Probe::Maybe
         } else {
             Probe::No
@@ -254,23 +464,47 @@ impl Dissector for DnsTcp {
     }
 
     fn feed(&mut self, input: &Input<'_>) -> Step {
-        if !input.from_client() {
+        // The server's message decides only when the client sent nothing.
+        if !input.from_client() && input.client_from.is_some() {
+            return if self.bufs[TO_SERVER].is_empty() {
+                Step::Refuse
+            } else {
+                Step::NeedMore
+            };
+        }
+        let buf = &mut self.bufs[input.side];
+        if input.first {
+            buf.clear();
+        } else if buf.is_empty() {
+            // This side did not open with DNS.
             return Step::NeedMore;
         }
-        let room = TCP_MESSAGE.saturating_sub(self.buf.len());
-        self.buf
-            .extend_from_slice(&input.bytes[..input.bytes.len().min(room)]);
-        match Self::length_fits(&self.buf) {
+        let room = TCP_MESSAGE.saturating_sub(buf.len());
+        buf.extend_from_slice(&input.bytes[..input.bytes.len().min(room)]);
+        match Self::length_fits(buf) {
             None => Step::NeedMore,
-            Some(false) => Step::Refuse,
+            Some(false) if input.from_client() => Step::Refuse,
+            Some(false) => {
+                buf.clear();
+                Step::NeedMore
+            }
             Some(true) => {
-                let len = usize::from(be16(&self.buf, 0).unwrap_or(0));
-                let Some(msg) = self.buf.get(2..2 + len) else {
+                let len = usize::from(be16(buf, 0).unwrap_or(0));
+                let Some(msg) = buf.get(2..2 + len) else {
                     return Step::NeedMore;
                 };
                 match parse(msg) {
-                    Some(q) => verdict(q, input.packet, Clue::DnsOverTcp { len: 2 + len }),
-                    None => Step::Refuse,
+                    Some(q) if input.from_client() => {
+                        verdict(q, input.packet, Clue::DnsOverTcp { len: 2 + len })
+                    }
+                    Some(q) if q.response => {
+                        verdict(q, input.packet, Clue::DnsOverTcpResponse { len: 2 + len })
+                    }
+                    _ if input.from_client() => Step::Refuse,
+                    _ => {
+                        buf.clear();
+                        Step::NeedMore
+                    }
                 }
             }
         }
@@ -342,5 +576,25 @@ mod tests {
             let _ = parse(&QUERY[..n]);
         }
         assert_eq!(type_name(28), Some("AAAA"));
+    }
+
+    #[test]
+    fn iana_type_names() {
+        let named = [
+            (10, "NULL"),
+            (44, "SSHFP"),
+            (23, "NSAP-PTR"),
+            (99, "SPF"),
+            (251, "IXFR"),
+            (256, "URI"),
+            (32769, "DLV"),
+        ];
+        for (t, name) in named {
+            assert_eq!(type_name(t), Some(name), "type {t}");
+        }
+        // Unassigned and private use: the number.
+        for t in [54, 69, 98, 110, 248, 265, 65280, 65535] {
+            assert_eq!(type_name(t), None, "type {t}");
+        }
     }
 }

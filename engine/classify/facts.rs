@@ -8,8 +8,8 @@ use std::fmt;
 use super::dissector::Confidence;
 use super::summary::{self, HelloSummary, QuicSummary, ServerSummary};
 use super::{
-    amneziawg, dns, fully_encrypted, http, ipsec, mtproto, obfuscation, openvpn, plain_proxy, vpn,
-    wireguard,
+    amneziawg, dns, fully_encrypted, http, ipsec, mtproto, obfuscation, openvpn, plain_proxy,
+    starttls, vpn, wireguard,
 };
 
 /// One fact a dissector established.
@@ -51,9 +51,27 @@ pub enum Clue {
     DnsDatagram {
         response: bool,
     },
+    /// A message of the DNS format in one datagram, of another protocol
+    /// than DNS: mDNS or LLMNR (on its port), NetBIOS name service (its
+    /// encoded name).
+    DnsDialect {
+        dialect: dns::Dialect,
+        response: bool,
+    },
     /// A DNS message of `len` bytes (length prefix included) in the client stream.
     DnsOverTcp {
         len: usize,
+    },
+    /// A DNS response of `len` bytes (length prefix included) at the start
+    /// of the server stream, the client's side not seen.
+    DnsOverTcpResponse {
+        len: usize,
+    },
+    /// The server accepted a client's request to switch to TLS (the
+    /// request in packet `asked_at`): the stream is read afresh.
+    StartTls {
+        dialect: starttls::Dialect,
+        asked_at: u64,
     },
     /// An HTTP request head of `len` bytes in the client stream, which
     /// started at packet `from`.
@@ -62,6 +80,12 @@ pub enum Clue {
         from: u64,
     },
     HttpStatusLine,
+    /// An HTTP request line and headers in client stream bytes 0..`len`
+    /// without the blank line that ends a head (the flow stopped first).
+    HttpRequestCut {
+        len: usize,
+        from: u64,
+    },
     /// A TLS ClientHello of `len` bytes completed, the client stream having
     /// started at packet `from`.
     TlsClientHello {
@@ -105,10 +129,33 @@ impl fmt::Display for Clue {
             Clue::DnsDatagram { response } => {
                 write!(f, "DNS {} in one datagram", if *response { "response" } else { "query" })
             }
+            Clue::DnsDialect { dialect, response } => {
+                let what = if *response { "response" } else { "query" };
+                let name = dialect.as_str();
+                match dialect {
+                    dns::Dialect::Mdns => write!(f, "{name} {what} in one datagram (a DNS message on UDP port {})", dns::MDNS_PORT),
+                    dns::Dialect::Llmnr => write!(f, "{name} {what} in one datagram (a DNS message on UDP port {})", dns::LLMNR_PORT),
+                    dns::Dialect::Nbns => write!(f, "{name} {what} in one datagram (a first-level encoded NetBIOS name)"),
+                    dns::Dialect::Dns => write!(f, "{name} {what} in one datagram"),
+                }
+            }
             Clue::DnsOverTcp { len } => write!(f, "DNS message in client stream bytes 0..{len}"),
+            Clue::DnsOverTcpResponse { len } => write!(
+                f,
+                "DNS response in server stream bytes 0..{len}, client side not seen"
+            ),
+            Clue::StartTls { dialect, asked_at } => write!(
+                f,
+                "{} asked in packet {asked_at}, accepted by the server: TLS follows",
+                dialect.as_str()
+            ),
             Clue::HttpRequest { len, from } => write!(
                 f,
                 "HTTP request line and headers in client stream bytes 0..{len} (stream from packet {from})"
+            ),
+            Clue::HttpRequestCut { len, from } => write!(
+                f,
+                "HTTP request line and headers in client stream bytes 0..{len}, cut before the blank line (stream from packet {from})"
             ),
             Clue::HttpStatusLine => f.write_str("HTTP/1.x status line at the start of the server stream"),
             Clue::TlsClientHello { len, from } => write!(
@@ -162,6 +209,24 @@ pub struct Names {
     pub vpn: Option<vpn::VpnFacts>,
     pub http: Option<http::HttpRequest>,
     pub dns: Option<dns::DnsQuestion>,
+    /// Every DNS message of the flow, the first included, when they are
+    /// read ([`super::transactions`]); at most `MAX_TRANSACTIONS`.
+    pub dns_transactions: Vec<super::transactions::DnsTransaction>,
+    /// DNS messages past that bound.
+    pub dns_transactions_dropped: u32,
+    /// The latest DNS message after the first (what rules check).
+    pub dns_latest: Option<dns::DnsQuestion>,
+    /// Every HTTP request of the flow, the first included, when they are
+    /// read; at most `MAX_TRANSACTIONS`.
+    pub http_transactions: Vec<super::transactions::HttpTransaction>,
+    /// HTTP requests past that bound.
+    pub http_transactions_dropped: u32,
+    /// The latest request after the first (what rules check).
+    pub http_latest: Option<http::HttpRequest>,
+    /// Transactions were read on this flow: its events are the lists
+    /// above (empty in a later record of a long flow with no new one),
+    /// not the first request or message.
+    pub transactions_read: bool,
     /// The strongest suspicion of hiding.
     pub obfuscation: Option<obfuscation::Obfuscation>,
     /// What the client did to fool DPI (decoys, pieces, ...).

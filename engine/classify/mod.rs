@@ -9,11 +9,14 @@
 //! the names and facts it brought and the evidence ([`facts`]). Then the
 //! state is freed: later packets of the flow cost one branch.
 //!
-//! Protocol parsers live one per module ([`dns`], [`http`], [`tls`],
-//! [`quic`], and the VPN fingerprinters [`openvpn`], [`wireguard`],
-//! [`ipsec`] with what they share in [`vpn`]); they are pure functions or
-//! small state machines over bytes, with no knowledge of flows, so they are
+//! Protocol parsers live one per module ([`dns`], [`nbns`], [`http`],
+//! [`tls`], [`quic`], [`starttls`] (plaintext openings that upgrade to
+//! TLS), and the VPN fingerprinters [`openvpn`], [`wireguard`], [`ipsec`]
+//! with what they share in [`vpn`]); they are pure functions or small
+//! state machines over bytes, with no knowledge of flows, so they are
 //! tested and fuzzed alone. How to add one: `engine/classify/README.md`.
+//! A decided DNS flow's later messages are read by [`transactions`] when
+//! per-transaction events or rules want them.
 
 pub mod amneziawg;
 pub mod dissector;
@@ -25,15 +28,18 @@ pub mod http;
 pub mod ipsec;
 pub mod links;
 pub mod mtproto;
+pub mod nbns;
 pub mod obfuscation;
 pub mod openvpn;
 pub mod plain_proxy;
 pub mod quic;
 pub mod reassembly;
 pub mod registry;
+pub mod starttls;
 pub mod state;
 pub mod summary;
 pub mod tls;
+pub mod transactions;
 pub mod vpn;
 pub mod websocket;
 pub mod wireguard;
@@ -62,6 +68,12 @@ pub enum AppProto {
     /// VLESS and Trojan request headers without TLS.
     Vless,
     Trojan,
+    /// Multicast DNS (RFC 6762).
+    Mdns,
+    /// Link-Local Multicast Name Resolution (RFC 4795).
+    Llmnr,
+    /// NetBIOS Name Service (RFC 1002).
+    Nbns,
 }
 
 impl AppProto {
@@ -80,6 +92,9 @@ impl AppProto {
             AppProto::Mtproto => "mtproto",
             AppProto::Vless => "vless",
             AppProto::Trojan => "trojan",
+            AppProto::Mdns => "mdns",
+            AppProto::Llmnr => "llmnr",
+            AppProto::Nbns => "nbns",
         }
     }
 }

@@ -254,6 +254,7 @@ mod tests {
 
     fn input(bytes: &[u8], side: usize, first: bool) -> Input<'_> {
         Input {
+            ports: [0, 0],
             bytes,
             side,
             packet: 3,

@@ -12,8 +12,8 @@
 
 use super::dissector::{Carrier, Dissector, Input, Probe, Probing, Step, Verdict};
 use super::{
-    amneziawg, dns, fully_encrypted, http, ipsec, mtproto, openvpn, plain_proxy, quic, tls,
-    wireguard,
+    amneziawg, dns, fully_encrypted, http, ipsec, mtproto, nbns, openvpn, plain_proxy, quic,
+    starttls, tls, wireguard,
 };
 
 /// Declares the registry: [`Kind`] (which dissector), [`Live`] (a running
@@ -153,10 +153,16 @@ registry! {
     Trojan => plain_proxy::Trojan,
     /// VLESS's request and response headers without TLS.
     Vless => plain_proxy::Vless,
+    /// A plaintext opening that switches to TLS (SMTP, IMAP, POP3, FTP,
+    /// XMPP, LDAP, PostgreSQL): an upgrade, never a verdict.
+    StartTls => starttls::StartTls,
     /// Fully-encrypted streams (a finding, never a protocol): last.
     FullyEncrypted => fully_encrypted::FullyEncrypted,
 
     // UDP datagrams.
+    /// NetBIOS name service: DNS's layout with an encoded NetBIOS name
+    /// (before DNS, which would take it).
+    Nbns => nbns::Nbns,
     /// DNS: one message per datagram.
     Dns => dns::DnsUdp,
     /// QUIC and Google QUIC client Initials.

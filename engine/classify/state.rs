@@ -66,6 +66,9 @@ pub const IDLE_DATAGRAMS: u16 = 4;
 pub struct Shared {
     pub budget: Budget,
     pub links: Links,
+    /// Read every DNS message of a decided DNS-family flow
+    /// ([`super::transactions`]), for per-transaction events and rules.
+    pub transactions: bool,
 }
 
 impl Shared {
@@ -74,6 +77,7 @@ impl Shared {
         Shared {
             budget: Budget::new(budget),
             links: Links::default(),
+            transactions: false,
         }
     }
 }
@@ -121,6 +125,9 @@ pub struct AppState {
     /// The client's latest SYN sequence number (several SYNs: the one the
     /// SYN-ACK acknowledges counts).
     syn_last: Option<u32>,
+    /// Decided and done, but each later datagram's DNS message is read
+    /// ([`super::transactions`]).
+    following: bool,
 }
 
 /// What a flow needs while it is classified.
@@ -133,6 +140,9 @@ struct Work {
     after_verdict: u32,
     /// Evasion evidence.
     watch: Watch,
+    /// Every HTTP request or DNS message of the client stream, when
+    /// transactions are read ([`super::transactions`]).
+    follower: Option<Box<super::transactions::StreamFollower>>,
 }
 
 /// The dissectors running on a flow.
@@ -158,6 +168,7 @@ struct FirstDatagram {
     side: usize,
     packet: u64,
     ts: Timestamp,
+    ports: [u16; 2],
 }
 
 /// What one packet's bytes gave.
@@ -182,6 +193,10 @@ struct Seen<'a> {
     packet: u64,
     ts: Timestamp,
     links: &'a [super::links::Link],
+    /// The client's port, then the server's.
+    ports: [u16; 2],
+    /// Every transaction of the flow is read ([`super::transactions`]).
+    transactions: bool,
 }
 
 impl AppState {
@@ -194,7 +209,7 @@ impl AppState {
     /// True while payload may still change the verdict or add names.
     #[inline]
     pub fn inspecting(&self) -> bool {
-        !self.done
+        !self.done || self.following
     }
 
     /// True while classification state is held.
@@ -219,6 +234,11 @@ impl AppState {
 
     /// Looks at one packet of the flow.
     pub fn inspect(&mut self, p: &Packet<'_, '_>, shared: &mut Shared) {
+        if self.following {
+            // Each later message is a transaction, also while a dissector
+            // may still overturn the verdict.
+            self.follow(p);
+        }
         if self.done {
             return;
         }
@@ -228,11 +248,20 @@ impl AppState {
             packet: p.index,
             ts: p.ts,
             links: shared.links.between(p.decoded.src, p.decoded.dst),
+            transactions: shared.transactions,
+            ports: {
+                let t = &p.decoded.transport;
+                if p.side == TO_SERVER {
+                    [t.src_port, t.dst_port]
+                } else {
+                    [t.dst_port, t.src_port]
+                }
+            },
         };
         let mut out = Outcome::default();
         match p.decoded.transport.header {
             Header::Tcp(h) => match self.tcp(p, &h, &seen, &mut shared.budget, &mut out) {
-                Next::Go => {}
+                Next::Go => self.take_stream(p),
                 Next::Tick if out.is_empty() => {
                     self.tick(shared);
                     return;
@@ -281,7 +310,7 @@ impl AppState {
             && self.data_bytes >= WINDOW_BYTES
             && self.probing();
         let end = match p.decoded.transport.header {
-            Header::Tcp(_) => over || self.exhausted(),
+            Header::Tcp(_) => (over || self.exhausted()) && !self.following_stream(),
             Header::Udp => {
                 let over = u32::from(self.data_packets) >= MAX_DATA_PACKETS && self.probing();
                 let open = self.work.as_ref().is_some_and(|w| !w.run.live.is_empty());
@@ -297,6 +326,11 @@ impl AppState {
             }
             _ => !self.probing(),
         };
+        if !self.following && !self.probing() {
+            // The first message of a decided DNS-like flow: its first
+            // transaction (later ones are read as they come).
+            self.start_following(p, shared);
+        }
         if end {
             self.finish(shared);
         }
@@ -305,6 +339,47 @@ impl AppState {
     /// A dissector may still overturn the flow's one-message verdict.
     fn overturn_pending(&self) -> bool {
         self.work.as_ref().is_some_and(|w| w.run.overturning())
+    }
+
+    /// A UDP flow decided as DNS (or mDNS, LLMNR, NBNS) when transactions
+    /// are read: its first message is the first transaction, and later
+    /// datagrams are read by [`Self::follow`].
+    fn start_following(&mut self, p: &Packet<'_, '_>, shared: &Shared) {
+        if !shared.transactions
+            || !super::transactions::follows(self.proto)
+            || !matches!(p.decoded.transport.header, Header::Udp)
+        {
+            return;
+        }
+        let Some(names) = self.names.as_mut() else {
+            return;
+        };
+        let Some(q) = names.dns.clone() else { return };
+        let tx = super::transactions::DnsTransaction {
+            ts: p.ts,
+            side: p.side,
+            packet: p.index,
+            question: q,
+        };
+        super::transactions::record(names, tx, true);
+        self.following = true;
+    }
+
+    /// A later datagram of a followed flow: its DNS message, if it is one.
+    fn follow(&mut self, p: &Packet<'_, '_>) {
+        let payload = p.decoded.transport.payload;
+        let Some(q) = super::transactions::read(self.proto, payload) else {
+            return;
+        };
+        let tx = super::transactions::DnsTransaction {
+            ts: p.ts,
+            side: p.side,
+            packet: p.index,
+            question: q,
+        };
+        let names = self.names.get_or_insert_with(Box::default);
+        super::transactions::record(names, tx, false);
+        self.revision = self.revision.wrapping_add(1);
     }
 
     /// A datagram (or IP payload) for the dissectors of `carrier`.
@@ -357,11 +432,36 @@ impl AppState {
         if self.probing() {
             return;
         }
+        let following = self.following_stream();
         if let Some(work) = self.work.as_mut() {
             work.after_verdict += 1;
-            if work.after_verdict > work.reply_limit() {
+            if work.after_verdict > work.reply_limit() && !following {
                 self.finish(shared);
             }
+        }
+    }
+
+    /// A TCP flow whose every request (HTTP) or message (DNS) is read:
+    /// its state is kept while the follower reads on.
+    fn following_stream(&self) -> bool {
+        // Read in the client stream's first DEPTH bytes.
+        self.work.as_ref().is_some_and(|w| {
+            !w.streams[TO_SERVER].is_full()
+                && w.follower.as_ref().is_some_and(|f| f.reads(self.proto))
+        })
+    }
+
+    /// Takes what the follower read into the names.
+    fn take_stream(&mut self, p: &Packet<'_, '_>) {
+        let Some(f) = self.work.as_mut().and_then(|w| w.follower.as_mut()) else {
+            return;
+        };
+        if !f.has_pending() {
+            return;
+        }
+        let names = self.names.get_or_insert_with(Box::default);
+        if f.drain_into(names, p.ts, p.index) {
+            self.revision = self.revision.wrapping_add(1);
         }
     }
 
@@ -431,9 +531,10 @@ impl AppState {
             }
         }
         if !first_verdict && !self.probing() && !self.overturn_pending() {
+            let following = self.following_stream();
             if let Some(work) = self.work.as_mut() {
                 work.after_verdict += 1;
-                if work.after_verdict > work.reply_limit() {
+                if work.after_verdict > work.reply_limit() && !following {
                     self.finish(shared);
                 }
             }
@@ -548,6 +649,17 @@ impl AppState {
         self.done = true;
     }
 
+    /// A long flow's record was written and the flow goes on: the
+    /// transactions written with it are not written again.
+    pub fn new_part(&mut self) {
+        if let Some(n) = self.names.as_mut() {
+            n.dns_transactions.clear();
+            n.dns_transactions_dropped = 0;
+            n.http_transactions.clear();
+            n.http_transactions_dropped = 0;
+        }
+    }
+
     /// The flow ends: frees what is held.
     pub fn close(&mut self, shared: &mut Shared) {
         self.finish(shared);
@@ -573,6 +685,7 @@ impl<'a> Seen<'a> {
             client_from,
             ts: self.ts,
             links: self.links,
+            ports: self.ports,
         }
     }
 }
@@ -610,6 +723,7 @@ impl Running {
                 side: seen.side,
                 packet: seen.packet,
                 ts: seen.ts,
+                ports: seen.ports,
             })
         });
     }
@@ -640,6 +754,7 @@ impl Running {
             client_from: None,
             ts: first.ts,
             links,
+            ports: first.ports,
         };
         let mut fresh = Running {
             live: started,
@@ -827,6 +942,7 @@ mod tests {
                 malformed: false,
             },
             tunnels: 0,
+            tunnel_kinds: 0,
             truncated: false,
             ip: Default::default(),
         }

@@ -12,7 +12,7 @@ use clap::Args;
 use super::flags::{self, is_broken_pipe, threads, FlowArgs, Format, RulesArgs};
 use super::sinks::{self, SinkArgs};
 use sift_lib::capture::file::Order;
-use sift_lib::output::eve::{EveFormat, EveWriter};
+use sift_lib::output::eve::{EveFormat, EveWriter, EventTypes};
 use sift_lib::output::html::{self, digest::Digest, DigestSink};
 use sift_lib::output::recorder::Recorder;
 use sift_lib::output::summary;
@@ -67,6 +67,13 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "N", default_value_t = html::DEFAULT_ROWS)]
     pub report_rows: usize,
 
+    /// EVE event types written with `--format json`: `flow`, `alert`, and
+    /// Suricata's per-transaction `dns` (every DNS message of a flow) and
+    /// `http` (every request of a connection), at most 64 kept per flow,
+    /// and `tls`, `quic`; comma-separated.
+    #[arg(long, value_name = "TYPES", default_value = "flow,alert", value_parser = EventTypes::parse)]
+    pub events: EventTypes,
+
     /// No summary.
     #[arg(short, long)]
     pub quiet: bool,
@@ -103,10 +110,12 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
 
     let records_to_stdout = args.format == Format::Json && args.output.is_none();
     let out = flags::output(args.output.as_ref())?;
-    let mut rec = Recorder::new(
-        (args.format == Format::Json)
-            .then(|| EveWriter::new(BufWriter::with_capacity(1 << 16, out), names.clone())),
-    );
+    let mut rec = Recorder::new((args.format == Format::Json).then(|| {
+        let mut w = EveWriter::new(BufWriter::with_capacity(1 << 16, out), names.clone());
+        w.set_events(args.events);
+        w
+    }));
+    opts.transactions = args.events.has(EventTypes::DNS) || args.events.has(EventTypes::HTTP);
 
     let format = EveFormat::files(names.clone());
     args.sinks.start(&mut rec, &format, false)?;

@@ -23,7 +23,7 @@ use super::flags::{self, is_broken_pipe, threads, FlowArgs, Format, RulesArgs};
 use super::sinks::{self, SinkArgs};
 use sift_lib::capture::live::{self, HandleConfig};
 use sift_lib::capture::privileges;
-use sift_lib::output::eve::{EveFormat, EveWriter};
+use sift_lib::output::eve::{EveFormat, EveWriter, EventTypes};
 use sift_lib::output::metrics::{self, CaptureCounters, MetricsServer, MetricsTally};
 use sift_lib::output::recorder::Recorder;
 use sift_lib::output::summary;
@@ -125,6 +125,12 @@ pub struct LiveArgs {
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<String>,
 
+    /// EVE event types written with `--format json`: `flow`, `alert`, and
+    /// Suricata's per-transaction `dns`, `http`, `tls`, `quic`
+    /// (as `sift analyze --events`).
+    #[arg(long, value_name = "TYPES", default_value = "flow,alert", value_parser = EventTypes::parse)]
+    pub events: EventTypes,
+
     /// No summary at the end.
     #[arg(short, long)]
     pub quiet: bool,
@@ -164,11 +170,14 @@ impl LiveArgs {
 #[derive(Debug, Default)]
 pub struct WorkerConfig {
     rules: Option<Arc<RuleSet>>,
+    /// Per-transaction events asked for (`--events dns|http`).
+    transactions: bool,
 }
 
 /// Applies a configuration to a worker.
 fn apply(worker: &mut Worker, config: &Arc<WorkerConfig>) {
     worker.set_rules(config.rules.clone());
+    worker.set_transactions(config.transactions || config.rules.is_some());
 }
 
 /// Signals, set by handlers and taken by the output thread.
@@ -205,6 +214,8 @@ impl Signals {
 struct Output<'a> {
     rec: Recorder<BufWriter<Box<dyn Write>>>,
     rules: &'a RulesArgs,
+    /// Per-transaction events asked for (kept across rule reloads).
+    transactions: bool,
     signals: &'a Signals,
     interval: Option<Duration>,
     next_stats: Instant,
@@ -276,7 +287,10 @@ impl Output<'_> {
         match self.rules.cache.load_as(files, privileges::is_root()) {
             Ok(set) => {
                 let n = set.rules.len();
-                let generation = monitor.control().publish(WorkerConfig { rules: Some(set) });
+                let generation = monitor.control().publish(WorkerConfig {
+                    rules: Some(set),
+                    transactions: self.transactions,
+                });
                 eprintln!(
                     "sift: SIGHUP: reloaded {} rules from {} files (generation {generation})",
                     summary::thousands(n as u64),
@@ -340,12 +354,15 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
         None => None,
     };
     let interval = (args.stats_interval > 0).then(|| Duration::from_secs(args.stats_interval));
+    let transactions = args.events.has(EventTypes::DNS) || args.events.has(EventTypes::HTTP);
     let mut output = Output {
-        rec: Recorder::new(
-            (args.format == Format::Json)
-                .then(|| EveWriter::live(BufWriter::with_capacity(1 << 16, out), names.clone())),
-        ),
+        rec: Recorder::new((args.format == Format::Json).then(|| {
+            let mut w = EveWriter::live(BufWriter::with_capacity(1 << 16, out), names.clone());
+            w.set_events(args.events);
+            w
+        })),
         rules: &args.rules,
+        transactions,
         signals: &signals,
         interval,
         next_stats: Instant::now() + interval.unwrap_or_default(),
@@ -368,7 +385,10 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
             );
         }
     }
-    let control = Control::new(WorkerConfig { rules });
+    let control = Control::new(WorkerConfig {
+        rules,
+        transactions,
+    });
     let result = pipe::run(capture, &opts, &control, &apply, &signals.stop, &mut output);
     let done = match result {
         Ok(r) => r,

@@ -79,6 +79,7 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
             sinks: SinkArgs::none(),
             report: Some(args.output),
             report_rows: args.rows,
+            events: Default::default(),
             quiet: true,
             no_progress: false,
         });

@@ -3,7 +3,8 @@
 //!
 //! Layers, outermost first: [`link`] (frame to network bytes), [`ip`]
 //! (IPv4/IPv6 and extension headers), [`defrag`] (fragments to datagrams),
-//! [`tunnel`] (IP-in-IP, GRE) and [`transport`] (TCP, UDP, SCTP, ICMP, ESP,
+//! [`tunnel`] (IP-in-IP, GRE), [`udp_tunnel`] (VXLAN, Geneve, GTP-U,
+//! Teredo, CAPWAP, TZSP) and [`transport`] (TCP, UDP, SCTP, ICMP, ESP,
 //! AH). Every failure is a typed [`DecodeError`] the caller counts; nothing a
 //! packet contains can panic a decoder.
 
@@ -12,6 +13,7 @@ pub mod ip;
 pub mod link;
 pub mod transport;
 pub mod tunnel;
+pub mod udp_tunnel;
 
 use std::net::IpAddr;
 
@@ -32,6 +34,8 @@ pub struct Decoded<'a> {
     pub transport: Transport<'a>,
     /// Tunnel layers opened to reach this packet.
     pub tunnels: u8,
+    /// The kinds of those tunnels ([`udp_tunnel::Kind::bit`]).
+    pub tunnel_kinds: u16,
     /// Some layer announced more bytes than the capture kept.
     pub truncated: bool,
     /// What the innermost IP layer said, for the evasion judge.
@@ -98,22 +102,26 @@ pub fn upper_with<'a>(
         ..facts
     };
     let mut tunnels = 0;
+    let mut tunnel_kinds = 0;
     loop {
+        use udp_tunnel::Kind;
         let inner = if tunnels >= MAX_TUNNEL_DEPTH {
             None
         } else {
             match ip_proto {
-                proto::IPIP | proto::IPV6 => Some(payload),
-                proto::GRE => tunnel::gre(payload),
+                proto::IPIP | proto::IPV6 => Some((Kind::IpInIp, payload)),
+                proto::GRE => tunnel::gre(payload).map(|i| (Kind::Gre, i)),
+                proto::UDP => udp_tunnel::open(payload),
                 _ => None,
             }
         };
-        match inner.map(ip::parse) {
-            Some(Ok(ip)) => {
+        match inner.map(|(kind, bytes)| (kind, ip::parse(bytes))) {
+            Some((kind, Ok(ip))) => {
                 if ip.fragment.is_some() {
                     return Err(DecodeError::InnerFragment);
                 }
                 tunnels += 1;
+                tunnel_kinds |= kind.bit();
                 (src, dst, ip_proto, payload) = (ip.src, ip.dst, ip.proto, ip.payload);
                 truncated |= ip.truncated;
                 facts = IpFacts {
@@ -124,7 +132,7 @@ pub fn upper_with<'a>(
             }
             // Not a tunnel, or an inner packet too broken to open: the outer
             // datagram is the flow.
-            None | Some(Err(_)) => {
+            None | Some((_, Err(_))) => {
                 let transport = transport::parse(ip_proto, payload)?;
                 return Ok(Decoded {
                     src,
@@ -132,6 +140,7 @@ pub fn upper_with<'a>(
                     proto: ip_proto,
                     transport,
                     tunnels,
+                    tunnel_kinds,
                     truncated,
                     ip: IpFacts {
                         segment: payload,

@@ -129,6 +129,8 @@ pub struct Flow<T = ()> {
     pub tcp_flags: [u8; 2],
     /// Tunnel layers opened to reach the flow's packets.
     pub tunnels: u8,
+    /// Their kinds ([`crate::decode::udp_tunnel::Kind::bit`]).
+    pub tunnel_kinds: u16,
     /// Packets whose captured bytes were fewer than their wire length.
     pub truncated_pkts: u32,
     /// What the layers above keep per flow.
@@ -168,6 +170,7 @@ impl<T: Default> Flow<T> {
             state: FlowState::New,
             tcp_flags: [0; 2],
             tunnels: pkt.tunnels,
+            tunnel_kinds: pkt.tunnel_kinds,
             truncated_pkts: 0,
             ext: T::default(),
         }
@@ -266,6 +269,7 @@ mod tests {
                 malformed: false,
             },
             tunnels: 0,
+            tunnel_kinds: 0,
             truncated: false,
             ip: Default::default(),
         }

@@ -261,6 +261,7 @@ mod tests {
                 malformed: false,
             },
             tunnels: 0,
+            tunnel_kinds: 0,
             truncated: false,
             ip: Default::default(),
         };

@@ -9,6 +9,9 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+mod events;
+pub use events::EventTypes;
+
 use super::record::{AlertRecord, Event, FlowRecord};
 use super::time::EveTime;
 use crate::classify::evasion::{fooling, Evasion};
@@ -18,7 +21,7 @@ use crate::classify::summary::{
 };
 use crate::classify::tls::Ech;
 use crate::classify::vpn::VpnFacts;
-use crate::classify::{dns, AppProto, Evidence, Names};
+use crate::classify::{AppProto, Evidence, Names};
 use crate::decode::ip::proto;
 use crate::flow::key::Endpoint;
 use crate::rules::eval::{Hit, Verdict};
@@ -90,21 +93,34 @@ impl<'a> AppLayer<'a> {
                 .and_then(|n| n.obfuscation.as_ref())
                 .map(EveObfuscation),
             evasion: names.and_then(|n| n.evasion.as_deref()).map(EveEvasion),
-            http: names.and_then(|n| n.http.as_ref()).map(|h| EveHttp {
-                hostname: h.hostname.as_deref(),
-                url: &h.url,
-                http_method: &h.method,
-                protocol: &h.version,
-                http_user_agent: h.user_agent.as_deref(),
-            }),
-            dns: names.and_then(|n| n.dns.as_ref()).map(|d| EveDns {
-                kind: if d.response { "answer" } else { "query" },
-                id: d.id,
-                rrname: &d.rrname,
-                rrtype: dns::type_name(d.rrtype)
-                    .map_or_else(|| d.rrtype.to_string(), str::to_string),
-                rcode: d.response.then_some(d.rcode),
-            }),
+            http: names.and_then(|n| n.http.as_ref()).map(EveHttp::of),
+            dns: names.and_then(|n| n.dns.as_ref()).map(EveDns::of),
+        }
+    }
+}
+
+impl<'a> EveHttp<'a> {
+    fn of(h: &'a crate::classify::http::HttpRequest) -> Self {
+        EveHttp {
+            hostname: h.hostname.as_deref(),
+            url: &h.url,
+            http_method: &h.method,
+            protocol: &h.version,
+            http_user_agent: h.user_agent.as_deref(),
+        }
+    }
+}
+
+impl<'a> EveDns<'a> {
+    fn of(d: &'a crate::classify::dns::DnsQuestion) -> Self {
+        EveDns {
+            kind: if d.response { "answer" } else { "query" },
+            id: d.id,
+            rrname: &d.rrname,
+            rrtype: d
+                .type_name()
+                .map_or_else(|| d.rrtype.to_string(), str::to_string),
+            rcode: d.response.then_some(d.rcode),
         }
     }
 }
@@ -437,8 +453,17 @@ struct SiftInfo<'a> {
     part: u32,
     #[serde(skip_serializing_if = "is_zero_u8")]
     tunnels: u8,
+    /// Which kinds of tunnel were opened (`gre`, `vxlan`, `gtpu`, ...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tunnel_types: Vec<&'static str>,
     #[serde(skip_serializing_if = "is_zero_u32")]
     truncated_pkts: u32,
+    /// DNS messages past the per-flow bound of kept transactions.
+    #[serde(skip_serializing_if = "is_zero_u32")]
+    dns_transactions_dropped: u32,
+    /// HTTP requests past that bound.
+    #[serde(skip_serializing_if = "is_zero_u32")]
+    http_transactions_dropped: u32,
     /// Out-of-order TCP segments and bytes reassembly could not buffer.
     #[serde(skip_serializing_if = "Option::is_none")]
     reassembly_lost: Option<EveLost>,
@@ -532,6 +557,8 @@ pub struct EveFormat {
     files: Vec<String>,
     /// `files` are interfaces (`in_iface`), not capture files.
     live: bool,
+    /// The event types written.
+    events: EventTypes,
 }
 
 /// Writes EVE records to a byte sink.
@@ -544,18 +571,12 @@ pub struct EveWriter<W: Write> {
 impl<W: Write> EveWriter<W> {
     /// `files` names each input, for `pcap_filename`.
     pub fn new(out: W, files: Vec<String>) -> Self {
-        Self::with(out, EveFormat { files, live: false })
+        Self::with(out, EveFormat::files(files))
     }
 
     /// For a live capture: `interfaces` names each, for `in_iface`.
     pub fn live(out: W, interfaces: Vec<String>) -> Self {
-        Self::with(
-            out,
-            EveFormat {
-                files: interfaces,
-                live: true,
-            },
-        )
+        Self::with(out, EveFormat::interfaces(interfaces))
     }
 
     fn with(out: W, format: EveFormat) -> Self {
@@ -568,6 +589,11 @@ impl<W: Write> EveWriter<W> {
 
     pub fn format(&self) -> &EveFormat {
         &self.format
+    }
+
+    /// Writes these event types (default: `flow` and `alert`).
+    pub fn set_events(&mut self, events: EventTypes) {
+        self.format.events = events;
     }
 
     /// Writes an event's line.
@@ -590,7 +616,17 @@ impl<W: Write> EveWriter<W> {
 impl EveFormat {
     /// For capture files: `files` names each input, for `pcap_filename`.
     pub fn files(files: Vec<String>) -> Self {
-        EveFormat { files, live: false }
+        EveFormat {
+            files,
+            live: false,
+            events: EventTypes::default(),
+        }
+    }
+
+    /// Writes these event types (default: `flow` and `alert`).
+    pub fn with_events(mut self, events: EventTypes) -> Self {
+        self.events = events;
+        self
     }
 
     /// For a live capture: `interfaces` names each, for `in_iface`.
@@ -598,6 +634,7 @@ impl EveFormat {
         EveFormat {
             files: interfaces,
             live: true,
+            events: EventTypes::default(),
         }
     }
 
@@ -635,8 +672,17 @@ impl EveFormat {
     /// Appends an event's line (with its newline) to `out`.
     pub fn event(&self, ev: &Event, out: &mut Vec<u8>) -> io::Result<()> {
         match ev {
-            Event::Flow(r) => self.flow(r, out),
-            Event::Alert(a) => self.alert(a, out),
+            Event::Flow(r) => {
+                if self.events.transactions() {
+                    self.transactions(r, out)?;
+                }
+                if self.events.has(EventTypes::FLOW) {
+                    self.flow(r, out)?;
+                }
+                Ok(())
+            }
+            Event::Alert(a) if self.events.has(EventTypes::ALERT) => self.alert(a, out),
+            Event::Alert(_) => Ok(()),
         }
     }
 
@@ -678,7 +724,10 @@ impl EveFormat {
                 evidence: names.map(|n| evidence(&n.evidence)).unwrap_or_default(),
                 part: r.part,
                 tunnels: r.tunnels,
+                tunnel_types: crate::decode::udp_tunnel::Kind::names(r.tunnel_kinds).collect(),
                 truncated_pkts: r.truncated_pkts,
+                dns_transactions_dropped: names.map_or(0, |n| n.dns_transactions_dropped),
+                http_transactions_dropped: names.map_or(0, |n| n.http_transactions_dropped),
                 reassembly_lost: (r.lost.segments > 0).then_some(EveLost {
                     segments: r.lost.segments,
                     bytes: r.lost.bytes,

@@ -38,6 +38,8 @@ pub struct FlowRecord {
     pub first_packet: u64,
     pub part: u32,
     pub tunnels: u8,
+    /// The kinds of tunnel opened ([`crate::decode::udp_tunnel::Kind::bit`]).
+    pub tunnel_kinds: u16,
     pub truncated_pkts: u32,
     /// Out-of-order TCP segments and bytes reassembly could not buffer.
     pub lost: Lost,
@@ -76,6 +78,7 @@ impl FlowRecord {
             first_packet: flow.first_packet,
             part: flow.part,
             tunnels: flow.tunnels,
+            tunnel_kinds: flow.tunnel_kinds,
             truncated_pkts: flow.truncated_pkts,
             lost,
             verdict,

@@ -237,6 +237,7 @@ mod tests {
             first_packet: id,
             part: 0,
             tunnels: 0,
+            tunnel_kinds: 0,
             truncated_pkts: 0,
             lost: Default::default(),
             verdict: None,

@@ -81,6 +81,9 @@ pub struct Options {
     /// their events' lines with it, so that writing them is all the lead
     /// does for them.
     pub render: Option<EveFormat>,
+    /// Read every DNS message of a flow, not only the first (for
+    /// per-transaction events; rules turn it on too).
+    pub transactions: bool,
 }
 
 impl Default for Options {
@@ -95,6 +98,7 @@ impl Default for Options {
             lead_share: 0.5,
             rules: None,
             render: None,
+            transactions: false,
         }
     }
 }
@@ -256,6 +260,7 @@ fn lead<'a>(
 ) {
     let mut w = Worker::new(share, opts.flows, opts.defrag, opts.reassembly);
     w.set_rules(opts.rules.clone());
+    w.set_transactions(opts.transactions || opts.rules.is_some());
     let mut input = Input::new(maps, opts.order);
     let mut pending: Vec<Vec<Work<'a>>> = followers.iter().map(FollowerLink::empty).collect();
     let mut index: u64 = 0;
@@ -433,6 +438,7 @@ fn follow<'a>(
 ) {
     let mut w = Worker::new(share, opts.flows, opts.defrag, opts.reassembly);
     w.set_rules(opts.rules.clone());
+    w.set_transactions(opts.transactions || opts.rules.is_some());
     let mut quiet = 0u32;
     while let Some(batch) = next_work(work) {
         // The packets' bytes were last in the lead's cache: ask for the

@@ -110,6 +110,12 @@ impl Worker {
         }
     }
 
+    /// Reads every DNS message of DNS-family flows (per-transaction events
+    /// and rules need them), from now on.
+    pub fn set_transactions(&mut self, on: bool) {
+        self.classify.transactions = on;
+    }
+
     /// Checks flows against `rules` from now on (None: no rules). Flows
     /// keep the hits they had; a rule is checked again only on news.
     pub fn set_rules(&mut self, rules: Option<std::sync::Arc<RuleSet>>) {
@@ -190,10 +196,10 @@ impl Worker {
     ) -> Option<(usize, IpPacket<'a>)> {
         let ipp = self.network(raw)?;
         let tunnel = ipp.fragment.is_none()
-            && matches!(
+            && (matches!(
                 ipp.proto,
                 ip::proto::IPIP | ip::proto::IPV6 | ip::proto::GRE
-            );
+            ) || ipp.proto == ip::proto::UDP && decode::udp_tunnel::on_port(ipp.payload));
         if tunnel {
             if let Ok(d) = decode::datagram(&ipp) {
                 return Some((shards.owner(d.src, d.dst), ipp));
@@ -349,6 +355,7 @@ impl Worker {
                             flow.ext.verdict.clone(),
                         );
                         flow.part += 1;
+                        flow.ext.app.new_part();
                         flow.first_ts = ts;
                         flow.pkts = [0; 2];
                         flow.bytes = [0; 2];

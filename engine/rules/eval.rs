@@ -81,11 +81,15 @@ impl<'a> Facts<'a> {
         if let Some(sni) = n.quic.as_ref().and_then(|q| q.sni()) {
             f.add_name((Source::QuicSni, sni));
         }
-        if let Some(host) = n.http.as_ref().and_then(|h| h.hostname.as_deref()) {
+        // The latest request: each bumps the revision (as DNS below).
+        let http = n.http_latest.as_ref().or(n.http.as_ref());
+        if let Some(host) = http.and_then(|h| h.hostname.as_deref()) {
             f.add_name((Source::HttpHost, host));
         }
         f.http = n.http.as_ref();
-        if let Some(q) = n.dns.as_ref() {
+        // The flow's latest DNS message: each new one bumps the flow's
+        // revision, so every message's name is checked once.
+        if let Some(q) = n.dns_latest.as_ref().or(n.dns.as_ref()) {
             if !q.rrname.is_empty() {
                 f.add_name((Source::DnsQuery, &q.rrname));
             }

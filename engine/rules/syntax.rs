@@ -290,7 +290,7 @@ const FIELDS: [&str; 19] = [
     "http.url",
     "list",
 ];
-const APPS: &str = "http, tls, quic, dns, openvpn, wireguard, ike, esp, ah, mtproto, vless, trojan, ipsec (ike, esp, ah), vpn (all five VPN protocols), proxy (vless, trojan)";
+const APPS: &str = "http, tls, quic, dns, openvpn, wireguard, ike, esp, ah, mtproto, vless, trojan, mdns, llmnr, nbns, ipsec (ike, esp, ah), vpn (all five VPN protocols), proxy (vless, trojan)";
 
 struct Parser<'t> {
     toks: &'t [Token<'t>],
@@ -880,7 +880,7 @@ impl<'t> Parser<'t> {
 }
 
 /// Every `app` value.
-pub const APP_NAMES: [&str; 15] = [
+pub const APP_NAMES: [&str; 18] = [
     "http",
     "tls",
     "quic",
@@ -893,6 +893,9 @@ pub const APP_NAMES: [&str; 15] = [
     "mtproto",
     "vless",
     "trojan",
+    "mdns",
+    "llmnr",
+    "nbns",
     "ipsec",
     "vpn",
     "proxy",
@@ -915,6 +918,9 @@ pub fn app_values(w: &str) -> Option<&'static [AppProto]> {
         "vless" => &[Vless],
         "trojan" => &[Trojan],
         "proxy" => &[Vless, Trojan],
+        "mdns" => &[Mdns],
+        "llmnr" => &[Llmnr],
+        "nbns" => &[Nbns],
         "ipsec" => &[Ike, Esp, Ah],
         "vpn" => &[OpenVpn, WireGuard, Ike, Esp, Ah],
         _ => return None,

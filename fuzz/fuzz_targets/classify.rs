@@ -52,6 +52,7 @@ fn packet(kind: u8, seq: u32, step: i8, payload: &[u8]) -> Decoded<'_> {
             malformed: false,
         },
         tunnels: 0,
+        tunnel_kinds: 0,
         truncated: false,
         ip: sift::decode::IpFacts {
             ttl: step as u8,
@@ -63,6 +64,9 @@ fn packet(kind: u8, seq: u32, step: i8, payload: &[u8]) -> Decoded<'_> {
 
 fuzz_target!(|data: &[u8]| {
     let mut shared = Shared::new(1 << 20);
+    // Half the inputs also read every transaction (DNS messages, HTTP
+    // requests) after the verdict.
+    shared.transactions = data.first().is_some_and(|b| b & 0x40 != 0);
     let mut flows: [AppState; 4] = Default::default();
     let mut seqs = [1000u32; 2];
     let mut counts = [0u32; 4];

@@ -376,6 +376,7 @@ mod tests {
             panic!()
         };
         let d = Decoded {
+            tunnel_kinds: 0,
             src: "10.0.0.1".parse().unwrap(),
             dst: "10.0.0.2".parse().unwrap(),
             proto: proto::TCP,

@@ -18,6 +18,7 @@ fn noise(seed: u64, n: usize) -> Vec<u8> {
 
 fn input(bytes: &[u8], side: usize, packet: u64, first: bool) -> Input<'_> {
     Input {
+        ports: [0, 0],
         bytes,
         side,
         packet,

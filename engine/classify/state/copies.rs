@@ -65,6 +65,10 @@ impl AppState {
         if payload.is_empty() {
             return Next::Tick;
         }
+        if self.following_stream() && p.side != TO_SERVER {
+            // Only the client's requests are read on.
+            return Next::Stop;
+        }
         let started = self
             .work
             .as_ref()
@@ -150,6 +154,7 @@ impl AppState {
             streams,
             run,
             watch,
+            follower,
             ..
         } = &mut **work;
         let stream = &mut streams[side];
@@ -161,9 +166,18 @@ impl AppState {
         }
         let refused = &mut self.refused;
         let client = side == TO_SERVER && !decided;
+        let follow = side == TO_SERVER && seen.transactions;
         stream.segment(seq, bytes, budget, &mut |b| {
             if client {
                 watch.client_bytes(b);
+            }
+            if follow {
+                if !run.opened[TO_SERVER] {
+                    *follower = super::super::transactions::StreamFollower::start(b).map(Box::new);
+                }
+                if let Some(f) = follower.as_mut() {
+                    f.feed(b);
+                }
             }
             run.stream(b, seen, decided, refused, out);
         })

@@ -40,9 +40,19 @@ pub fn parse_server_hello(body: &[u8]) -> Result<ServerHello, TlsError> {
     let mut c = Cursor::new(body);
     let legacy_version = c.u16("ServerHello legacy_version")?;
     let random = c.take(32, "ServerHello random")?;
-    c.vec8("ServerHello legacy_session_id_echo")?;
+    // TLS 1.3 drafts before 22 (0x7f00 + draft) name the version here and
+    // have neither session id nor compression method (restored in draft
+    // 22 for middlebox compatibility).
+    let early_draft = legacy_version >> 8 == 0x7f && legacy_version & 0xff < 22;
+    if !early_draft {
+        c.vec8("ServerHello legacy_session_id_echo")?;
+    }
     let cipher = c.u16("ServerHello cipher_suite")?;
-    let compression_method = c.u8("ServerHello legacy_compression_method")?;
+    let compression_method = if early_draft {
+        0
+    } else {
+        c.u8("ServerHello legacy_compression_method")?
+    };
     let mut sh = ServerHello {
         legacy_version,
         version: legacy_version,

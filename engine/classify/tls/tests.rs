@@ -743,6 +743,48 @@ fn server_hello_tls12_with_alpn() {
     assert!(sh.extensions.is_empty());
 }
 
+/// A ServerHello body of TLS 1.3 draft `draft` as servers of that draft
+/// sent it: before draft 22 the version field names the draft and there is
+/// no session id echo and no compression method.
+fn draft_server_hello(draft: u8) -> Vec<u8> {
+    let mut b = vec![0x7f, draft];
+    b.extend_from_slice(&[0x33; 32]);
+    if draft >= 22 {
+        b.push(0);
+    }
+    b.extend_from_slice(&[0x13, 0x01]);
+    if draft >= 22 {
+        b.push(0);
+    }
+    // key_share: x25519 and a 32-byte key.
+    let mut ks = vec![0x00, 0x1d, 0x00, 0x20];
+    ks.extend_from_slice(&[0x44; 32]);
+    let mut exts = vec![0x00, 0x33];
+    exts.extend_from_slice(&u16::try_from(ks.len()).unwrap().to_be_bytes());
+    exts.extend_from_slice(&ks);
+    b.extend_from_slice(&u16::try_from(exts.len()).unwrap().to_be_bytes());
+    b.extend_from_slice(&exts);
+    b
+}
+
+#[test]
+fn server_hello_of_early_tls13_drafts() {
+    for draft in [18u8, 19, 21] {
+        let sh = parse_server_hello(&draft_server_hello(draft)).unwrap();
+        assert_eq!(sh.version, 0x7f00 | u16::from(draft), "draft {draft}");
+        assert_eq!(sh.cipher, 0x1301);
+        assert_eq!(sh.key_share_group, Some(0x001d));
+        assert_eq!(
+            crate::classify::summary::tls_version_name(sh.version),
+            format!("TLS 1.3 draft {draft}")
+        );
+    }
+    // From draft 22 the TLS 1.2 layout is back (and such a body with a
+    // 0x7f16 version field still parses).
+    let sh = parse_server_hello(&draft_server_hello(22)).unwrap();
+    assert_eq!((sh.cipher, sh.key_share_group), (0x1301, Some(0x001d)));
+}
+
 // ---- HandshakeReader: framing ----------------------------------------
 
 #[test]
@@ -1177,6 +1219,7 @@ fn dissect(chunks: &[(usize, Vec<u8>)]) -> (TlsDissector, Vec<Fact>) {
     let mut opened = [false; 2];
     for (i, (side, bytes)) in chunks.iter().enumerate() {
         let step = d.feed(&Input {
+            ports: [0, 0],
             bytes,
             side: *side,
             packet: i as u64 + 1,

@@ -757,7 +757,7 @@ impl Parser<'_> {
             ),
             None => {
                 // The protocols themselves, not the `ipsec`/`vpn` groups.
-                let all = &APP_NAMES[..9];
+                let all = &APP_NAMES[..APP_NAMES.len() - 2];
                 self.fail(
                     v0,
                     v1,

@@ -76,7 +76,7 @@ pub(super) const SUPPORTED: [&str; 21] = [
     "app-layer-protocol",
 ];
 pub(super) const SIFT_APPS: &str =
-    "http, tls, quic, dns, openvpn, wireguard, ike, esp, ah, ipsec (ike, esp, ah), vpn (all five)";
+    "http, tls, quic, dns, openvpn, wireguard, ike, esp, ah, mdns, llmnr, nbns, ipsec (ike, esp, ah), vpn (all five)";
 /// Application protocols Suricata knows and sift does not classify.
 pub(super) const OTHER_APPS: [&str; 31] = [
     "ftp",

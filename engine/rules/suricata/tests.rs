@@ -607,6 +607,8 @@ fn protocols() {
     assert_eq!(with("http"), vec![Cond::App(vec![AppProto::Http])]);
     assert_eq!(with("http1"), vec![Cond::App(vec![AppProto::Http])]);
     assert_eq!(with("dns"), vec![Cond::App(vec![AppProto::Dns])]);
+    assert_eq!(with("mdns"), vec![Cond::App(vec![AppProto::Mdns])]);
+    assert_eq!(with("nbns"), vec![Cond::App(vec![AppProto::Nbns])]);
     assert_eq!(with("ikev2"), vec![Cond::App(vec![AppProto::Ike])]);
     assert_eq!(
         with("wireguard"),

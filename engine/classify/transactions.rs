@@ -1,0 +1,422 @@
+//! Every transaction of a flow, not only the first: the DNS messages that
+//! follow a UDP flow's first one (a resolver's many queries on one tuple, a
+//! DNS tunnel), read after the flow is decided; and every request of an
+//! HTTP/1.x client stream (keep-alive), read by [`HttpFollower`] in the
+//! stream's first 64 KiB (the reassembly depth), bodies skipped by their
+//! `Content-Length` (a chunked body ends the reading); and every message
+//! of a DNS-over-TCP client stream ([`DnsTcpFollower`]).
+//!
+//! Read only when asked for (per-transaction events, or rules, which check
+//! each new message's name): the flow's classification state is freed as
+//! before, and each later datagram of a DNS-family flow costs one parse.
+//! A flow keeps at most [`MAX_TRANSACTIONS`] messages for its events; past
+//! that they are counted ([`Names::dns_transactions_dropped`]), and rules
+//! still see each one's name ([`Names::dns_latest`]).
+
+use super::dns::{self, Dialect, DnsQuestion};
+use super::http::{self, Body, HttpRequest};
+use super::{nbns, AppProto, Names};
+use crate::capture::Timestamp;
+
+/// DNS messages a flow keeps for its events.
+pub const MAX_TRANSACTIONS: usize = 64;
+
+/// One DNS message of a flow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DnsTransaction {
+    pub ts: Timestamp,
+    /// `TO_SERVER` (sent by the client) or `TO_CLIENT`.
+    pub side: usize,
+    /// Input position of its packet.
+    pub packet: u64,
+    pub question: DnsQuestion,
+}
+
+/// Is `proto` one whose later datagrams are read as transactions?
+pub fn follows(proto: AppProto) -> bool {
+    matches!(
+        proto,
+        AppProto::Dns | AppProto::Mdns | AppProto::Llmnr | AppProto::Nbns
+    )
+}
+
+/// The message of a datagram of a flow decided as `proto`.
+pub fn read(proto: AppProto, payload: &[u8]) -> Option<DnsQuestion> {
+    let (q, dialect) = match proto {
+        AppProto::Nbns => return nbns::parse(payload),
+        AppProto::Dns => (dns::parse(payload)?, Dialect::Dns),
+        AppProto::Mdns => (
+            dns::parse(payload).or_else(|| dns::parse_announcement(payload))?,
+            Dialect::Mdns,
+        ),
+        AppProto::Llmnr => (dns::parse(payload)?, Dialect::Llmnr),
+        _ => return None,
+    };
+    Some(DnsQuestion { dialect, ..q })
+}
+
+/// Keeps a message: in the list while there is room (else counted), and
+/// as the latest for the rules when it is not the flow's first.
+pub fn record(names: &mut Names, tx: DnsTransaction, first: bool) {
+    names.transactions_read = true;
+    if !first {
+        names.dns_latest = Some(tx.question.clone());
+    }
+    if names.dns_transactions.len() < MAX_TRANSACTIONS {
+        names.dns_transactions.push(tx);
+    } else {
+        names.dns_transactions_dropped = names.dns_transactions_dropped.saturating_add(1);
+    }
+}
+
+/// One HTTP request of a flow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpTransaction {
+    pub ts: Timestamp,
+    /// Input position of the packet that completed its head.
+    pub packet: u64,
+    pub request: HttpRequest,
+}
+
+/// Keeps a request: in the list while there is room (else counted), and as
+/// the latest for the rules when it is not the flow's first.
+pub fn record_http(names: &mut Names, tx: HttpTransaction, first: bool) {
+    names.transactions_read = true;
+    if !first {
+        names.http_latest = Some(tx.request.clone());
+    }
+    if names.http_transactions.len() < MAX_TRANSACTIONS {
+        names.http_transactions.push(tx);
+    } else {
+        names.http_transactions_dropped = names.http_transactions_dropped.saturating_add(1);
+    }
+}
+
+/// Where the follower is in the client stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum At {
+    /// At a request head (buffered until its blank line).
+    Head,
+    /// Inside a body: this many bytes to skip.
+    Body(u64),
+    /// Lost the thread (a chunked body, a head too long, bytes that do not
+    /// start a request): reads nothing more.
+    Off,
+}
+
+/// Reads every request of an HTTP/1.x client stream from its first byte:
+/// each head in turn, the bodies between skipped by their
+/// `Content-Length`. A chunked body ends the reading (the requests after
+/// it are not found); so does anything that does not start a request
+/// where one must start.
+#[derive(Debug)]
+pub struct HttpFollower {
+    at: At,
+    head: Vec<u8>,
+    /// Requests read, in order, not yet taken.
+    pending: Vec<HttpRequest>,
+    /// Requests read in all.
+    count: usize,
+}
+
+impl HttpFollower {
+    /// For a client stream whose first bytes are `first` (`None` if they
+    /// cannot start a request).
+    pub fn start(first: &[u8]) -> Option<Self> {
+        http::could_start_request(&first[..first.len().min(12)]).then(|| HttpFollower {
+            at: At::Head,
+            head: Vec::new(),
+            pending: Vec::new(),
+            count: 0,
+        })
+    }
+
+    /// Still reading.
+    pub fn active(&self) -> bool {
+        self.at != At::Off
+    }
+
+    /// Requests read since the last call, and whether the first of them is
+    /// the stream's first request.
+    pub fn take(&mut self) -> (Vec<HttpRequest>, bool) {
+        let first = self.count == self.pending.len();
+        (std::mem::take(&mut self.pending), first)
+    }
+
+    /// The next in-order bytes of the client stream.
+    pub fn feed(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            match self.at {
+                At::Off => return,
+                At::Body(n) => {
+                    let skip = usize::try_from(n).unwrap_or(usize::MAX).min(bytes.len());
+                    bytes = &bytes[skip..];
+                    self.at = match n - skip as u64 {
+                        0 => At::Head,
+                        left => At::Body(left),
+                    };
+                }
+                At::Head => {
+                    let room = http::MAX_HEAD - self.head.len();
+                    let take = bytes.len().min(room);
+                    let before = self.head.len();
+                    self.head.extend_from_slice(&bytes[..take]);
+                    match http::head_extent(&self.head) {
+                        Some((end, body)) => {
+                            match http::read_request(&self.head[..end]) {
+                                http::Head::Request(r) => {
+                                    self.pending.push(r);
+                                    self.count += 1;
+                                }
+                                _ => {
+                                    self.at = At::Off;
+                                    return;
+                                }
+                            }
+                            // Bytes of this input past the head.
+                            bytes = &bytes[end - before..];
+                            self.head.clear();
+                            self.at = match body {
+                                Body::Length(0) => At::Head,
+                                Body::Length(n) => At::Body(n),
+                                Body::Unknown => At::Off,
+                            };
+                        }
+                        None => {
+                            let could = http::read_request(&self.head) != http::Head::No;
+                            if !could || self.head.len() >= http::MAX_HEAD {
+                                self.at = At::Off;
+                            }
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// DNS over TCP: every message of the client stream, each behind its
+/// 2-byte length; one longer than [`TCP_MESSAGE`] or one that does not
+/// parse ends the reading.
+#[derive(Debug, Default)]
+pub struct DnsTcpFollower {
+    buf: Vec<u8>,
+    pending: Vec<DnsQuestion>,
+    count: usize,
+    off: bool,
+}
+
+/// Largest DNS-over-TCP message followed (length prefix included).
+pub const TCP_MESSAGE: usize = 4096;
+
+impl DnsTcpFollower {
+    fn feed(&mut self, bytes: &[u8]) {
+        if self.off {
+            return;
+        }
+        self.buf.extend_from_slice(bytes);
+        loop {
+            let Some(len) = crate::bytes::be16(&self.buf, 0).map(usize::from) else {
+                return;
+            };
+            if !(17..=TCP_MESSAGE - 2).contains(&len) {
+                self.off = true;
+                self.buf = Vec::new();
+                return;
+            }
+            let Some(msg) = self.buf.get(2..2 + len) else {
+                return;
+            };
+            match dns::parse(msg) {
+                Some(q) => {
+                    self.pending.push(q);
+                    self.count += 1;
+                    self.buf.drain(..2 + len);
+                }
+                None => {
+                    self.off = true;
+                    self.buf = Vec::new();
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// What reads a decided TCP flow's client stream on: its HTTP requests or
+/// its DNS messages.
+#[derive(Debug)]
+pub enum StreamFollower {
+    Http(HttpFollower),
+    Dns(DnsTcpFollower),
+}
+
+impl StreamFollower {
+    /// For a client stream whose first bytes are `first`: an HTTP request
+    /// or a DNS message's length can start there.
+    pub fn start(first: &[u8]) -> Option<Self> {
+        if let Some(h) = HttpFollower::start(first) {
+            return Some(StreamFollower::Http(h));
+        }
+        let fits = crate::bytes::be16(first, 0)
+            .is_none_or(|len| (17..=TCP_MESSAGE as u16 - 2).contains(&len));
+        fits.then(|| StreamFollower::Dns(DnsTcpFollower::default()))
+    }
+
+    pub fn feed(&mut self, bytes: &[u8]) {
+        match self {
+            StreamFollower::Http(f) => f.feed(bytes),
+            StreamFollower::Dns(f) => f.feed(bytes),
+        }
+    }
+
+    /// Still reading, for a flow decided as `proto`.
+    pub fn reads(&self, proto: AppProto) -> bool {
+        match self {
+            StreamFollower::Http(f) => proto == AppProto::Http && f.active(),
+            StreamFollower::Dns(f) => proto == AppProto::Dns && !f.off,
+        }
+    }
+
+    /// Something was read and not yet moved.
+    pub fn has_pending(&self) -> bool {
+        match self {
+            StreamFollower::Http(f) => !f.pending.is_empty(),
+            StreamFollower::Dns(f) => !f.pending.is_empty(),
+        }
+    }
+
+    /// Moves what was read into `names` (the packet at `packet`, time
+    /// `ts`, brought it); true if anything was.
+    pub fn drain_into(&mut self, names: &mut Names, ts: Timestamp, packet: u64) -> bool {
+        match self {
+            StreamFollower::Http(f) => {
+                let (requests, mut first) = f.take();
+                let any = !requests.is_empty();
+                for request in requests {
+                    record_http(
+                        names,
+                        HttpTransaction {
+                            ts,
+                            packet,
+                            request,
+                        },
+                        first,
+                    );
+                    first = false;
+                }
+                any
+            }
+            StreamFollower::Dns(f) => {
+                let mut first = f.count == f.pending.len();
+                let any = !f.pending.is_empty();
+                for question in std::mem::take(&mut f.pending) {
+                    let tx = DnsTransaction {
+                        ts,
+                        side: crate::flow::TO_SERVER,
+                        packet,
+                        question,
+                    };
+                    record(names, tx, first);
+                    first = false;
+                }
+                any
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(id: u16, name: &str) -> Vec<u8> {
+        let mut m = vec![(id >> 8) as u8, id as u8, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+        for l in name.split('.') {
+            m.push(l.len() as u8);
+            m.extend_from_slice(l.as_bytes());
+        }
+        m.extend_from_slice(&[0, 0, 1, 0, 1]);
+        m
+    }
+
+    #[test]
+    fn keep_alive_requests_with_bodies_split_anywhere() {
+        let stream: &[u8] = b"GET /1 HTTP/1.1\r\nHost: a.example\r\n\r\n\
+POST /2 HTTP/1.1\r\nHost: b.example\r\nContent-Length: 11\r\n\r\nGET / HTTP/\
+GET /3 HTTP/1.1\r\nHost: c.example\r\n\r\n";
+        for cut in 0..stream.len() {
+            let mut f = HttpFollower::start(stream).unwrap();
+            f.feed(&stream[..cut]);
+            f.feed(&stream[cut..]);
+            let (reqs, first) = f.take();
+            let hosts: Vec<_> = reqs.iter().map(|r| r.hostname.clone().unwrap()).collect();
+            assert_eq!(
+                hosts,
+                ["a.example", "b.example", "c.example"],
+                "cut at {cut}"
+            );
+            assert!(first && f.active());
+        }
+        // A chunked body ends the reading; garbage where a head must start too.
+        let mut f = HttpFollower::start(b"GET").unwrap();
+        f.feed(b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello");
+        assert_eq!(f.take().0.len(), 1);
+        assert!(!f.active());
+        let mut f = HttpFollower::start(b"GET").unwrap();
+        f.feed(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n\x16\x03\x01");
+        assert!(!f.active());
+        assert!(HttpFollower::start(b"\x16\x03\x01").is_none());
+    }
+
+    #[test]
+    fn dns_over_tcp_messages_split_anywhere() {
+        let mut stream = Vec::new();
+        for (i, n) in ["a.example", "b.example", "c.example"].iter().enumerate() {
+            let m = query(i as u16, n);
+            stream.extend_from_slice(&(m.len() as u16).to_be_bytes());
+            stream.extend_from_slice(&m);
+        }
+        for cut in 0..stream.len() {
+            let mut f = StreamFollower::start(&stream).unwrap();
+            assert!(matches!(f, StreamFollower::Dns(_)));
+            f.feed(&stream[..cut]);
+            f.feed(&stream[cut..]);
+            let mut names = Names::default();
+            assert!(f.drain_into(&mut names, 0, 0));
+            let got: Vec<_> = names
+                .dns_transactions
+                .iter()
+                .map(|t| t.question.rrname.as_str())
+                .collect();
+            assert_eq!(got, ["a.example", "b.example", "c.example"], "cut at {cut}");
+            assert!(f.reads(AppProto::Dns) && !f.reads(AppProto::Http));
+            assert_eq!(names.dns_latest.unwrap().rrname, "c.example");
+        }
+        assert!(StreamFollower::start(&[0x16, 0x03, 0x01]).is_none());
+    }
+
+    #[test]
+    fn bounded_and_counted() {
+        let mut names = Names::default();
+        for i in 0..(MAX_TRANSACTIONS as u16 + 10) {
+            let q = read(AppProto::Dns, &query(i, &format!("n{i}.example"))).unwrap();
+            let tx = DnsTransaction {
+                ts: 0,
+                side: 0,
+                packet: u64::from(i),
+                question: q,
+            };
+            record(&mut names, tx, i == 0);
+        }
+        assert_eq!(names.dns_transactions.len(), MAX_TRANSACTIONS);
+        assert_eq!(names.dns_transactions_dropped, 10);
+        assert_eq!(names.dns_latest.unwrap().rrname, "n73.example");
+        assert_eq!(read(AppProto::Tls, &query(1, "x.example")), None);
+        assert_eq!(
+            read(AppProto::Mdns, &query(1, "x.local")).unwrap().dialect,
+            Dialect::Mdns
+        );
+    }
+}
