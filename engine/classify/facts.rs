@@ -7,7 +7,7 @@ use std::fmt;
 
 use super::dissector::Confidence;
 use super::summary::{self, HelloSummary, QuicSummary, ServerSummary};
-use super::{dns, http, ipsec, obfuscation, openvpn, vpn, wireguard};
+use super::{dns, gre, http, ipsec, obfuscation, openvpn, pptp, vpn, wireguard};
 
 /// One fact a dissector established.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,6 +84,8 @@ pub enum Clue {
     OpenVpn(openvpn::Clue),
     WireGuard(wireguard::Clue),
     Ipsec(ipsec::Clue),
+    Pptp(pptp::Clue),
+    Gre(gre::Clue),
 }
 
 impl fmt::Display for Clue {
@@ -124,6 +126,8 @@ impl fmt::Display for Clue {
             Clue::OpenVpn(c) => c.fmt(f),
             Clue::WireGuard(c) => c.fmt(f),
             Clue::Ipsec(c) => c.fmt(f),
+            Clue::Pptp(c) => c.fmt(f),
+            Clue::Gre(c) => c.fmt(f),
         }
     }
 }

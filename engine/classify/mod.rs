@@ -18,11 +18,13 @@
 pub mod dissector;
 pub mod dns;
 pub mod facts;
+pub mod gre;
 pub mod http;
 pub mod ipsec;
 pub mod links;
 pub mod obfuscation;
 pub mod openvpn;
+pub mod pptp;
 pub mod quic;
 pub mod reassembly;
 pub mod registry;
@@ -50,6 +52,8 @@ pub enum AppProto {
     Ike,
     Esp,
     Ah,
+    Pptp,
+    Gre,
 }
 
 impl AppProto {
@@ -65,6 +69,8 @@ impl AppProto {
             AppProto::Ike => "ike",
             AppProto::Esp => "esp",
             AppProto::Ah => "ah",
+            AppProto::Pptp => "pptp",
+            AppProto::Gre => "gre",
         }
     }
 }

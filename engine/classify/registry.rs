@@ -11,7 +11,7 @@
 //! list; nothing else names a protocol.
 
 use super::dissector::{Carrier, Dissector, Input, Probe, Probing, Step, Verdict};
-use super::{dns, http, ipsec, openvpn, quic, tls, wireguard};
+use super::{dns, gre, http, ipsec, openvpn, pptp, quic, tls, wireguard};
 
 /// Declares the registry: [`Kind`] (which dissector), [`Live`] (a running
 /// dissector's state, boxed, dispatched by `match` rather than through a
@@ -127,6 +127,8 @@ registry! {
     OpenVpnTcp => openvpn::OpenVpnTcp,
     /// IKE over TCP (RFC 8229).
     IkeTcp => ipsec::IkeTcp,
+    /// PPTP's control connection (RFC 2637).
+    PptpControl => pptp::PptpControl,
 
     // UDP datagrams.
     /// DNS: one message per datagram.
@@ -145,6 +147,8 @@ registry! {
     Esp => ipsec::Esp,
     /// AH (IP protocol 51).
     Ah => ipsec::Ah,
+    /// GRE (IP protocol 47): PPTP's enhanced GRE, plain GRE tunnels.
+    Gre => gre::Gre,
 }
 
 /// Dissectors fit a 64-bit set.

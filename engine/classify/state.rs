@@ -244,6 +244,10 @@ impl AppState {
             Header::Ipsec { .. } => {
                 self.datagram(Carrier::Ip(p.decoded.proto), payload, &seen, &mut out);
             }
+            // Another IP protocol a dissector reads (GRE).
+            Header::Other if reads_ip(p.decoded.proto) => {
+                self.datagram(Carrier::Ip(p.decoded.proto), payload, &seen, &mut out);
+            }
             _ => {
                 self.done = true;
                 return;
@@ -640,6 +644,11 @@ impl Running {
         }
         None
     }
+}
+
+/// Some dissector reads the packets of IP protocol `proto`.
+fn reads_ip(proto: u8) -> bool {
+    Kind::ALL.iter().any(|k| k.carrier() == Carrier::Ip(proto))
 }
 
 /// A few zero bytes on a bare ACK before a stream has started: Ethernet

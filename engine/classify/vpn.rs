@@ -110,6 +110,8 @@ pub enum VpnProtocol {
     Ike,
     Esp,
     Ah,
+    Pptp,
+    Gre,
 }
 
 impl VpnProtocol {
@@ -120,6 +122,8 @@ impl VpnProtocol {
             VpnProtocol::Ike => "ike",
             VpnProtocol::Esp => "esp",
             VpnProtocol::Ah => "ah",
+            VpnProtocol::Pptp => "pptp",
+            VpnProtocol::Gre => "gre",
         }
     }
 
@@ -131,6 +135,8 @@ impl VpnProtocol {
             VpnProtocol::Ike => AppProto::Ike,
             VpnProtocol::Esp => AppProto::Esp,
             VpnProtocol::Ah => AppProto::Ah,
+            VpnProtocol::Pptp => AppProto::Pptp,
+            VpnProtocol::Gre => AppProto::Gre,
         })
     }
 }

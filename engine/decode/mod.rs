@@ -97,6 +97,25 @@ pub fn upper<'a>(
     }
 }
 
+/// A tunnel packet as the flow of its outer endpoints, not opened (the
+/// GRE tunnel's own record); `None` if its header is unreadable.
+pub fn outer<'a>(
+    src: IpAddr,
+    dst: IpAddr,
+    ip_proto: u8,
+    payload: &'a [u8],
+    truncated: bool,
+) -> Option<Decoded<'a>> {
+    Some(Decoded {
+        src,
+        dst,
+        proto: ip_proto,
+        transport: transport::parse(ip_proto, payload).ok()?,
+        tunnels: 0,
+        truncated,
+    })
+}
+
 /// Decodes an unfragmented IP packet's upper layers.
 pub fn datagram<'a>(ip: &IpPacket<'a>) -> Result<Decoded<'a>, DecodeError> {
     upper(ip.src, ip.dst, ip.proto, ip.payload, ip.truncated)

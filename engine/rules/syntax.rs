@@ -800,7 +800,7 @@ impl<'t> Parser<'t> {
 }
 
 /// Every `app` value.
-pub const APP_NAMES: [&str; 11] = [
+pub const APP_NAMES: [&str; 13] = [
     "http",
     "tls",
     "quic",
@@ -812,6 +812,8 @@ pub const APP_NAMES: [&str; 11] = [
     "ah",
     "ipsec",
     "vpn",
+    "pptp",
+    "gre",
 ];
 
 /// The protocols an `app` value stands for.
@@ -828,7 +830,9 @@ pub fn app_values(w: &str) -> Option<&'static [AppProto]> {
         "esp" => &[Esp],
         "ah" => &[Ah],
         "ipsec" => &[Ike, Esp, Ah],
-        "vpn" => &[OpenVpn, WireGuard, Ike, Esp, Ah],
+        "vpn" => &[OpenVpn, WireGuard, Ike, Esp, Ah, Pptp],
+        "pptp" => &[Pptp],
+        "gre" => &[Gre],
         _ => return None,
     })
 }
