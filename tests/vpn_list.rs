@@ -25,6 +25,7 @@ fn kernel_label(label: &str) -> Option<(&'static str, &'static str)> {
     Some(match label {
         "pptp-control" | "pptp-gre" => ("pptp", "pptp"),
         "gre" => ("gre", "gre"),
+        "l2tp" => ("l2tp", "l2tp"),
         _ => return None,
     })
 }
@@ -79,8 +80,8 @@ fn kernel_recordings() {
         }
         checked.insert(format!("{capture},{transport}"));
     }
-    // pptp x2 (tcp + gre), gre x4.
-    assert!(checked.len() >= 8, "{checked:?}");
+    // pptp x2 (tcp + gre), gre x4, l2tp x2.
+    assert!(checked.len() >= 10, "{checked:?}");
 }
 
 /// A GRE tunnel's inner flows stay, and the tunnel gets its own record

@@ -7,7 +7,7 @@ use std::fmt;
 
 use super::dissector::Confidence;
 use super::summary::{self, HelloSummary, QuicSummary, ServerSummary};
-use super::{dns, gre, http, ipsec, obfuscation, openvpn, pptp, vpn, wireguard};
+use super::{dns, gre, http, ipsec, l2tp, obfuscation, openvpn, pptp, vpn, wireguard};
 
 /// One fact a dissector established.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -86,6 +86,7 @@ pub enum Clue {
     Ipsec(ipsec::Clue),
     Pptp(pptp::Clue),
     Gre(gre::Clue),
+    L2tp(l2tp::Clue),
 }
 
 impl fmt::Display for Clue {
@@ -128,6 +129,7 @@ impl fmt::Display for Clue {
             Clue::Ipsec(c) => c.fmt(f),
             Clue::Pptp(c) => c.fmt(f),
             Clue::Gre(c) => c.fmt(f),
+            Clue::L2tp(c) => c.fmt(f),
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod facts;
 pub mod gre;
 pub mod http;
 pub mod ipsec;
+pub mod l2tp;
 pub mod links;
 pub mod obfuscation;
 pub mod openvpn;
@@ -54,6 +55,7 @@ pub enum AppProto {
     Ah,
     Pptp,
     Gre,
+    L2tp,
 }
 
 impl AppProto {
@@ -71,6 +73,7 @@ impl AppProto {
             AppProto::Ah => "ah",
             AppProto::Pptp => "pptp",
             AppProto::Gre => "gre",
+            AppProto::L2tp => "l2tp",
         }
     }
 }

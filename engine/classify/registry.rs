@@ -11,7 +11,7 @@
 //! list; nothing else names a protocol.
 
 use super::dissector::{Carrier, Dissector, Input, Probe, Probing, Step, Verdict};
-use super::{dns, gre, http, ipsec, openvpn, pptp, quic, tls, wireguard};
+use super::{dns, gre, http, ipsec, l2tp, openvpn, pptp, quic, tls, wireguard};
 
 /// Declares the registry: [`Kind`] (which dissector), [`Live`] (a running
 /// dissector's state, boxed, dispatched by `match` rather than through a
@@ -141,6 +141,8 @@ registry! {
     WireGuard => wireguard::WireGuard,
     /// IKE on 500/4500 and ESP-in-UDP (RFC 3948).
     IpsecUdp => ipsec::IpsecUdp,
+    /// L2TP (v2 control and data, v3 control) on any port.
+    L2tp => l2tp::L2tp,
 
     // IP protocols.
     /// ESP (IP protocol 50).

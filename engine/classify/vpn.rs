@@ -112,6 +112,7 @@ pub enum VpnProtocol {
     Ah,
     Pptp,
     Gre,
+    L2tp,
 }
 
 impl VpnProtocol {
@@ -124,6 +125,7 @@ impl VpnProtocol {
             VpnProtocol::Ah => "ah",
             VpnProtocol::Pptp => "pptp",
             VpnProtocol::Gre => "gre",
+            VpnProtocol::L2tp => "l2tp",
         }
     }
 
@@ -137,6 +139,7 @@ impl VpnProtocol {
             VpnProtocol::Ah => AppProto::Ah,
             VpnProtocol::Pptp => AppProto::Pptp,
             VpnProtocol::Gre => AppProto::Gre,
+            VpnProtocol::L2tp => AppProto::L2tp,
         })
     }
 }

@@ -800,7 +800,7 @@ impl<'t> Parser<'t> {
 }
 
 /// Every `app` value.
-pub const APP_NAMES: [&str; 13] = [
+pub const APP_NAMES: [&str; 14] = [
     "http",
     "tls",
     "quic",
@@ -814,6 +814,7 @@ pub const APP_NAMES: [&str; 13] = [
     "vpn",
     "pptp",
     "gre",
+    "l2tp",
 ];
 
 /// The protocols an `app` value stands for.
@@ -830,9 +831,10 @@ pub fn app_values(w: &str) -> Option<&'static [AppProto]> {
         "esp" => &[Esp],
         "ah" => &[Ah],
         "ipsec" => &[Ike, Esp, Ah],
-        "vpn" => &[OpenVpn, WireGuard, Ike, Esp, Ah, Pptp],
+        "vpn" => &[OpenVpn, WireGuard, Ike, Esp, Ah, Pptp, L2tp],
         "pptp" => &[Pptp],
         "gre" => &[Gre],
+        "l2tp" => &[L2tp],
         _ => return None,
     })
 }
