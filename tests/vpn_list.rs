@@ -11,7 +11,7 @@ use common::pcap::{Frame, PSH_ACK, SYN};
 use common::*;
 
 /// The application protocols of this families.
-const FAMILY_PROTOS: [&str; 3] = ["pptp", "gre", "l2tp"];
+const FAMILY_PROTOS: [&str; 5] = ["pptp", "gre", "l2tp", "dtls", "openconnect"];
 
 fn records(path: &str) -> Vec<serde_json::Value> {
     let out = sift(["analyze", "--format", "json", "-q", path]);
@@ -28,6 +28,43 @@ fn kernel_label(label: &str) -> Option<(&'static str, &'static str)> {
         "l2tp" => ("l2tp", "l2tp"),
         _ => return None,
     })
+}
+
+/// The OpenConnect DTLS channels of captures/vpn/userspace: `dtls` with
+/// `vpn.protocol: "openconnect"`, high for legacy 0x0100 DTLS, medium for
+/// DTLS 1.2 (resumed or PSK-NEGOTIATE) after the TLS channel.
+#[test]
+fn openconnect_dtls_recordings() {
+    let csv = std::fs::read_to_string(project_file("captures/vpn/userspace/expected.csv")).unwrap();
+    let mut checked = 0;
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.splitn(8, ',').collect();
+        if f[6] != "openconnect-dtls" {
+            continue;
+        }
+        let (capture, client_port) = (f[0], f[3].parse::<u64>().unwrap());
+        let recs = records(
+            project_file(&format!("captures/vpn/userspace/{capture}"))
+                .to_str()
+                .unwrap(),
+        );
+        let r = recs
+            .iter()
+            .find(|r| r["proto"] == "UDP" && r["src_port"] == client_port)
+            .unwrap_or_else(|| panic!("{capture}: no UDP flow from {client_port}"));
+        assert_eq!(r["app_proto"], "dtls", "{capture}: {r}");
+        assert_eq!(r["vpn"]["protocol"], "openconnect", "{capture}: {r}");
+        let want = if capture.contains("dtls-legacy") {
+            "high"
+        } else {
+            "medium"
+        };
+        assert_eq!(r["vpn"]["confidence"], want, "{capture}: {r}");
+        assert!(r["vpn"]["tls_packet"].is_string(), "{capture}: {r}");
+        assert!(r["tls"]["ja4"].as_str().unwrap().starts_with('d'), "{r}");
+        checked += 1;
+    }
+    assert_eq!(checked, 4);
 }
 
 /// Every flow of captures/vpn/kernel/expected.csv of a family built so far
@@ -270,6 +307,7 @@ fn family_flows_agree_with_ndpi() {
     type Key = (String, String, (String, u64), (String, u64));
     let mut apps: std::collections::HashMap<Key, Vec<String>> = Default::default();
     let mut ours = BTreeSet::new();
+    let mut vpns: std::collections::HashMap<Key, String> = Default::default();
     for r in eve(&out.stdout) {
         let file = r["pcap_filename"]
             .as_str()
@@ -292,12 +330,19 @@ fn family_flows_agree_with_ndpi() {
         if is_family_verdict(&r) {
             ours.insert((file.clone(), t.clone(), lo.clone(), hi.clone()));
         }
+        if let Some(vpn) = r["vpn"]["protocol"].as_str() {
+            vpns.insert(
+                (file.clone(), t.clone(), lo.clone(), hi.clone()),
+                vpn.to_string(),
+            );
+        }
         apps.entry((file, t, lo, hi)).or_default().push(app);
     }
     let family_apps = |family: &str| -> &'static [&'static str] {
         match family {
             "pptp" => &["pptp"],
             "l2tp" => &["l2tp"],
+            "dtls" => &["dtls"],
             _ => &[],
         }
     };
@@ -326,6 +371,9 @@ fn family_flows_agree_with_ndpi() {
             } else {
                 differences.insert(format!("{key},missed"));
             }
+            if vpns.get(&k).is_some_and(|v| v == "openconnect") && f[8] != "ciscovpn" {
+                differences.insert(format!("{key},openconnect on nDPI {}", f[7]));
+            }
         } else if ours.contains(&k) {
             differences.insert(format!("{key},verdict on nDPI {}", f[7]));
         }
@@ -337,7 +385,7 @@ fn family_flows_agree_with_ndpi() {
             k.0, k.1, k.2 .0, k.2 .1, k.3 .0, k.3 .1
         ));
     }
-    eprintln!("nDPI PPTP/L2TP flows found by sift with the same family: {found}/{total}");
+    eprintln!("nDPI PPTP/L2TP/DTLS flows found by sift with the same family: {found}/{total}");
     assert!(total >= 1);
     assert_differences_listed("vpn_list_differences.csv", 7, &differences);
 }

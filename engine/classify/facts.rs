@@ -7,7 +7,7 @@ use std::fmt;
 
 use super::dissector::Confidence;
 use super::summary::{self, HelloSummary, QuicSummary, ServerSummary};
-use super::{dns, gre, http, ipsec, l2tp, obfuscation, openvpn, pptp, vpn, wireguard};
+use super::{dns, dtls, gre, http, ipsec, l2tp, obfuscation, openvpn, pptp, vpn, wireguard};
 
 /// One fact a dissector established.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,6 +87,7 @@ pub enum Clue {
     Pptp(pptp::Clue),
     Gre(gre::Clue),
     L2tp(l2tp::Clue),
+    Dtls(dtls::Clue),
 }
 
 impl fmt::Display for Clue {
@@ -130,6 +131,7 @@ impl fmt::Display for Clue {
             Clue::Pptp(c) => c.fmt(f),
             Clue::Gre(c) => c.fmt(f),
             Clue::L2tp(c) => c.fmt(f),
+            Clue::Dtls(c) => c.fmt(f),
         }
     }
 }

@@ -17,6 +17,7 @@
 
 pub mod dissector;
 pub mod dns;
+pub mod dtls;
 pub mod facts;
 pub mod gre;
 pub mod http;
@@ -56,6 +57,7 @@ pub enum AppProto {
     Pptp,
     Gre,
     L2tp,
+    Dtls,
 }
 
 impl AppProto {
@@ -74,6 +76,7 @@ impl AppProto {
             AppProto::Pptp => "pptp",
             AppProto::Gre => "gre",
             AppProto::L2tp => "l2tp",
+            AppProto::Dtls => "dtls",
         }
     }
 }

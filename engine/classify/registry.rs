@@ -11,7 +11,7 @@
 //! list; nothing else names a protocol.
 
 use super::dissector::{Carrier, Dissector, Input, Probe, Probing, Step, Verdict};
-use super::{dns, gre, http, ipsec, l2tp, openvpn, pptp, quic, tls, wireguard};
+use super::{dns, dtls, gre, http, ipsec, l2tp, openvpn, pptp, quic, tls, wireguard};
 
 /// Declares the registry: [`Kind`] (which dissector), [`Live`] (a running
 /// dissector's state, boxed, dispatched by `match` rather than through a
@@ -135,6 +135,8 @@ registry! {
     Dns => dns::DnsUdp,
     /// QUIC and Google QUIC client Initials.
     Quic => quic::QuicDissector,
+    /// DTLS hellos, one datagram at a time (OpenConnect's DTLS noted).
+    Dtls => dtls::Dtls,
     /// OpenVPN over UDP.
     OpenVpnUdp => openvpn::OpenVpnUdp,
     /// WireGuard.

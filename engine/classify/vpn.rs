@@ -113,6 +113,8 @@ pub enum VpnProtocol {
     Pptp,
     Gre,
     L2tp,
+    /// OpenConnect / Cisco AnyConnect (inside DTLS or TLS).
+    OpenConnect,
 }
 
 impl VpnProtocol {
@@ -126,6 +128,7 @@ impl VpnProtocol {
             VpnProtocol::Pptp => "pptp",
             VpnProtocol::Gre => "gre",
             VpnProtocol::L2tp => "l2tp",
+            VpnProtocol::OpenConnect => "openconnect",
         }
     }
 
@@ -140,6 +143,7 @@ impl VpnProtocol {
             VpnProtocol::Pptp => AppProto::Pptp,
             VpnProtocol::Gre => AppProto::Gre,
             VpnProtocol::L2tp => AppProto::L2tp,
+            VpnProtocol::OpenConnect => return None,
         })
     }
 }

@@ -800,7 +800,7 @@ impl<'t> Parser<'t> {
 }
 
 /// Every `app` value.
-pub const APP_NAMES: [&str; 14] = [
+pub const APP_NAMES: [&str; 15] = [
     "http",
     "tls",
     "quic",
@@ -815,6 +815,7 @@ pub const APP_NAMES: [&str; 14] = [
     "pptp",
     "gre",
     "l2tp",
+    "dtls",
 ];
 
 /// The protocols an `app` value stands for.
@@ -831,10 +832,11 @@ pub fn app_values(w: &str) -> Option<&'static [AppProto]> {
         "esp" => &[Esp],
         "ah" => &[Ah],
         "ipsec" => &[Ike, Esp, Ah],
-        "vpn" => &[OpenVpn, WireGuard, Ike, Esp, Ah, Pptp, L2tp],
+        "vpn" => &[OpenVpn, WireGuard, Ike, Esp, Ah],
         "pptp" => &[Pptp],
         "gre" => &[Gre],
         "l2tp" => &[L2tp],
+        "dtls" => &[Dtls],
         _ => return None,
     })
 }
