@@ -11,7 +11,7 @@ use common::pcap::{Frame, PSH_ACK, SYN};
 use common::*;
 
 /// The application protocols of this families.
-const FAMILY_PROTOS: [&str; 5] = ["pptp", "gre", "l2tp", "dtls", "openconnect"];
+const FAMILY_PROTOS: [&str; 6] = ["pptp", "gre", "l2tp", "dtls", "openconnect", "tor"];
 
 fn records(path: &str) -> Vec<serde_json::Value> {
     let out = sift(["analyze", "--format", "json", "-q", path]);
@@ -65,6 +65,35 @@ fn openconnect_dtls_recordings() {
         checked += 1;
     }
     assert_eq!(checked, 4);
+}
+
+/// Tor's link handshake in captures/vpn/userspace: `tls` with
+/// `vpn.protocol: "tor"` at medium confidence.
+#[test]
+fn tor_recordings() {
+    let csv = std::fs::read_to_string(project_file("captures/vpn/userspace/expected.csv")).unwrap();
+    let mut checked = 0;
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.splitn(8, ',').collect();
+        if f[6] != "tor" {
+            continue;
+        }
+        let (capture, client_port) = (f[0], f[3].parse::<u64>().unwrap());
+        let recs = records(
+            project_file(&format!("captures/vpn/userspace/{capture}"))
+                .to_str()
+                .unwrap(),
+        );
+        let r = recs
+            .iter()
+            .find(|r| r["proto"] == "TCP" && r["src_port"] == client_port)
+            .unwrap_or_else(|| panic!("{capture}: no TCP flow from {client_port}"));
+        assert_eq!(r["app_proto"], "tls", "{capture}: {r}");
+        assert_eq!(r["vpn"]["protocol"], "tor", "{capture}: {r}");
+        assert_eq!(r["vpn"]["confidence"], "medium", "{capture}: {r}");
+        checked += 1;
+    }
+    assert_eq!(checked, 5);
 }
 
 /// Every flow of captures/vpn/kernel/expected.csv of a family built so far
@@ -374,7 +403,19 @@ fn family_flows_agree_with_ndpi() {
             if vpns.get(&k).is_some_and(|v| v == "openconnect") && f[8] != "ciscovpn" {
                 differences.insert(format!("{key},openconnect on nDPI {}", f[7]));
             }
-        } else if ours.contains(&k) {
+        }
+        // Tor: nDPI's `.Tor` flows (it names them by address lists).
+        let tor = vpns.get(&k).is_some_and(|v| v == "tor");
+        if f[7].ends_with(".Tor") {
+            total += 1;
+            if tor {
+                found += 1;
+            } else {
+                differences.insert(format!("{key},missed"));
+            }
+        } else if tor {
+            differences.insert(format!("{key},tor on nDPI {}", f[7]));
+        } else if want.is_empty() && ours.contains(&k) {
             differences.insert(format!("{key},verdict on nDPI {}", f[7]));
         }
     }
@@ -385,7 +426,7 @@ fn family_flows_agree_with_ndpi() {
             k.0, k.1, k.2 .0, k.2 .1, k.3 .0, k.3 .1
         ));
     }
-    eprintln!("nDPI PPTP/L2TP/DTLS flows found by sift with the same family: {found}/{total}");
+    eprintln!("nDPI PPTP/L2TP/DTLS/Tor flows found by sift with the same family: {found}/{total}");
     assert!(total >= 1);
     assert_differences_listed("vpn_list_differences.csv", 7, &differences);
 }

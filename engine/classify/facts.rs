@@ -88,6 +88,7 @@ pub enum Clue {
     Gre(gre::Clue),
     L2tp(l2tp::Clue),
     Dtls(dtls::Clue),
+    Tor(super::tls::shapes::tor::Clue),
 }
 
 impl fmt::Display for Clue {
@@ -132,6 +133,7 @@ impl fmt::Display for Clue {
             Clue::Gre(c) => c.fmt(f),
             Clue::L2tp(c) => c.fmt(f),
             Clue::Dtls(c) => c.fmt(f),
+            Clue::Tor(c) => c.fmt(f),
         }
     }
 }

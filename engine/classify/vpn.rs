@@ -115,6 +115,8 @@ pub enum VpnProtocol {
     L2tp,
     /// OpenConnect / Cisco AnyConnect (inside DTLS or TLS).
     OpenConnect,
+    /// Tor's link protocol (inside TLS).
+    Tor,
 }
 
 impl VpnProtocol {
@@ -129,6 +131,7 @@ impl VpnProtocol {
             VpnProtocol::Gre => "gre",
             VpnProtocol::L2tp => "l2tp",
             VpnProtocol::OpenConnect => "openconnect",
+            VpnProtocol::Tor => "tor",
         }
     }
 
@@ -143,7 +146,7 @@ impl VpnProtocol {
             VpnProtocol::Pptp => AppProto::Pptp,
             VpnProtocol::Gre => AppProto::Gre,
             VpnProtocol::L2tp => AppProto::L2tp,
-            VpnProtocol::OpenConnect => return None,
+            VpnProtocol::OpenConnect | VpnProtocol::Tor => return None,
         })
     }
 }

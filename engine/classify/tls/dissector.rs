@@ -127,8 +127,11 @@ impl Dissector for TlsDissector {
             // hello: consecutive valid record headers, each where the
             // previous record ended, with no handshake message under way,
             // are TLS all the same (without names).
+            // (Not while logging shapes after the hellos: those records
+            // follow a hello.)
             if !done
                 && decided.is_none()
+                && self.log.is_none()
                 && reader.records() >= MIDSTREAM_RECORDS
                 && reader.buffered() == 0
             {

@@ -20,6 +20,8 @@ use super::super::summary::{HelloSummary, ServerSummary};
 use super::ContentType;
 use crate::capture::Timestamp;
 
+pub mod tor;
+
 /// Records kept after the hellos, both directions together.
 pub const LOG_RECORDS: usize = 32;
 
@@ -70,7 +72,10 @@ impl Log {
 pub type Analyzer = fn(&Log) -> Option<Findings>;
 
 /// Every analyzer, in the order they are asked.
-pub const ANALYZERS: &[Analyzer] = &[];
+pub const ANALYZERS: &[Analyzer] = &[
+    // Tor's link handshake: random host, no ALPN, 514-byte cells.
+    tor::analyze,
+];
 
 /// Does any analyzer want the records of a flow with this ClientHello?
 pub fn wanted(_hello: &HelloSummary) -> bool {
