@@ -11,7 +11,16 @@ use common::pcap::{Frame, PSH_ACK, SYN};
 use common::*;
 
 /// The application protocols of this families.
-const FAMILY_PROTOS: [&str; 6] = ["pptp", "gre", "l2tp", "dtls", "openconnect", "tor"];
+const FAMILY_PROTOS: [&str; 8] = [
+    "pptp",
+    "gre",
+    "l2tp",
+    "dtls",
+    "openconnect",
+    "tor",
+    "ssh",
+    "socks",
+];
 
 fn records(path: &str) -> Vec<serde_json::Value> {
     let out = sift(["analyze", "--format", "json", "-q", path]);
@@ -65,6 +74,44 @@ fn openconnect_dtls_recordings() {
         checked += 1;
     }
     assert_eq!(checked, 4);
+}
+
+/// OpenVPN, TLS and SSH through HTTP CONNECT and SOCKS5 proxies
+/// (captures/vpn/userspace): each flow is reported as the proxied protocol,
+/// the proxy step in its evidence.
+#[test]
+fn proxied_recordings() {
+    let csv = std::fs::read_to_string(project_file("captures/vpn/userspace/expected.csv")).unwrap();
+    let mut checked = 0;
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.splitn(8, ',').collect();
+        let Some((inner, via)) = f[6].split_once("-via-") else {
+            continue;
+        };
+        let (capture, client_port) = (f[0], f[3].parse::<u64>().unwrap());
+        let recs = records(
+            project_file(&format!("captures/vpn/userspace/{capture}"))
+                .to_str()
+                .unwrap(),
+        );
+        let r = recs
+            .iter()
+            .find(|r| r["proto"] == "TCP" && r["src_port"] == client_port)
+            .unwrap_or_else(|| panic!("{capture}: no TCP flow from {client_port}"));
+        assert_eq!(r["app_proto"], inner, "{capture}: {r}");
+        assert!(proxy_step(r), "{capture}: {r}");
+        let step = if via == "socks5" {
+            "SOCKS5"
+        } else {
+            "HTTP CONNECT"
+        };
+        assert!(r.to_string().contains(step), "{capture}: {r}");
+        if inner == "openvpn" {
+            assert_eq!(r["vpn"]["confidence"], "high", "{capture}: {r}");
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 13);
 }
 
 /// Tor's link handshake in captures/vpn/userspace: `tls` with
@@ -221,6 +268,18 @@ fn ip_pcap(proto: u8, packets: &[([u8; 4], [u8; 4], Vec<u8>)]) -> Vec<u8> {
     v
 }
 
+/// The evidence shows an HTTP CONNECT or SOCKS5 step.
+fn proxy_step(r: &serde_json::Value) -> bool {
+    r["sift"]["evidence"].as_array().is_some_and(|e| {
+        e.iter().any(|e| {
+            let w = e["what"].as_str().unwrap_or("");
+            w.starts_with("HTTP CONNECT")
+                || w.starts_with("SOCKS5 CONNECT")
+                || (w.starts_with("SOCKS4 CONNECT") && w.contains("granted"))
+        })
+    })
+}
+
 fn is_family_verdict(r: &serde_json::Value) -> bool {
     FAMILY_PROTOS.contains(&r["app_proto"].as_str().unwrap_or(""))
         || r["vpn"]["protocol"]
@@ -337,6 +396,7 @@ fn family_flows_agree_with_ndpi() {
     let mut apps: std::collections::HashMap<Key, Vec<String>> = Default::default();
     let mut ours = BTreeSet::new();
     let mut vpns: std::collections::HashMap<Key, String> = Default::default();
+    let mut proxied = BTreeSet::new();
     for r in eve(&out.stdout) {
         let file = r["pcap_filename"]
             .as_str()
@@ -359,6 +419,9 @@ fn family_flows_agree_with_ndpi() {
         if is_family_verdict(&r) {
             ours.insert((file.clone(), t.clone(), lo.clone(), hi.clone()));
         }
+        if proxy_step(&r) {
+            proxied.insert((file.clone(), t.clone(), lo.clone(), hi.clone()));
+        }
         if let Some(vpn) = r["vpn"]["protocol"].as_str() {
             vpns.insert(
                 (file.clone(), t.clone(), lo.clone(), hi.clone()),
@@ -372,6 +435,7 @@ fn family_flows_agree_with_ndpi() {
             "pptp" => &["pptp"],
             "l2tp" => &["l2tp"],
             "dtls" => &["dtls"],
+            "ssh" => &["ssh"],
             _ => &[],
         }
     };
@@ -404,6 +468,17 @@ fn family_flows_agree_with_ndpi() {
                 differences.insert(format!("{key},openconnect on nDPI {}", f[7]));
             }
         }
+        // Proxies: sift reports the proxied protocol, with the proxy step
+        // in the evidence.
+        if f[7] == "SOCKS" || f[7] == "HTTP_Connect" {
+            total += 1;
+            if proxied.contains(&k) {
+                found += 1;
+            } else {
+                differences.insert(format!("{key},missed"));
+            }
+            continue;
+        }
         // Tor: nDPI's `.Tor` flows (it names them by address lists).
         let tor = vpns.get(&k).is_some_and(|v| v == "tor");
         if f[7].ends_with(".Tor") {
@@ -426,7 +501,7 @@ fn family_flows_agree_with_ndpi() {
             k.0, k.1, k.2 .0, k.2 .1, k.3 .0, k.3 .1
         ));
     }
-    eprintln!("nDPI PPTP/L2TP/DTLS/Tor flows found by sift with the same family: {found}/{total}");
+    eprintln!("nDPI PPTP/L2TP/DTLS/Tor/SSH/SOCKS/HTTP_Connect flows found by sift with the same family: {found}/{total}");
     assert!(total >= 1);
     assert_differences_listed("vpn_list_differences.csv", 7, &differences);
 }

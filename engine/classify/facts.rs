@@ -7,7 +7,9 @@ use std::fmt;
 
 use super::dissector::Confidence;
 use super::summary::{self, HelloSummary, QuicSummary, ServerSummary};
-use super::{dns, dtls, gre, http, ipsec, l2tp, obfuscation, openvpn, pptp, vpn, wireguard};
+use super::{
+    dns, dtls, gre, http, ipsec, l2tp, obfuscation, openvpn, pptp, proxy, ssh, vpn, wireguard,
+};
 
 /// One fact a dissector established.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,6 +91,8 @@ pub enum Clue {
     L2tp(l2tp::Clue),
     Dtls(dtls::Clue),
     Tor(super::tls::shapes::tor::Clue),
+    Proxy(proxy::Clue),
+    Ssh(ssh::Clue),
 }
 
 impl fmt::Display for Clue {
@@ -134,6 +138,8 @@ impl fmt::Display for Clue {
             Clue::L2tp(c) => c.fmt(f),
             Clue::Dtls(c) => c.fmt(f),
             Clue::Tor(c) => c.fmt(f),
+            Clue::Proxy(c) => c.fmt(f),
+            Clue::Ssh(c) => c.fmt(f),
         }
     }
 }

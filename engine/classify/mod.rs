@@ -27,9 +27,11 @@ pub mod links;
 pub mod obfuscation;
 pub mod openvpn;
 pub mod pptp;
+pub mod proxy;
 pub mod quic;
 pub mod reassembly;
 pub mod registry;
+pub mod ssh;
 pub mod state;
 pub mod summary;
 pub mod tls;
@@ -58,6 +60,8 @@ pub enum AppProto {
     Gre,
     L2tp,
     Dtls,
+    Socks,
+    Ssh,
 }
 
 impl AppProto {
@@ -77,6 +81,8 @@ impl AppProto {
             AppProto::Gre => "gre",
             AppProto::L2tp => "l2tp",
             AppProto::Dtls => "dtls",
+            AppProto::Socks => "socks",
+            AppProto::Ssh => "ssh",
         }
     }
 }

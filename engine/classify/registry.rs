@@ -11,7 +11,7 @@
 //! list; nothing else names a protocol.
 
 use super::dissector::{Carrier, Dissector, Input, Probe, Probing, Step, Verdict};
-use super::{dns, dtls, gre, http, ipsec, l2tp, openvpn, pptp, quic, tls, wireguard};
+use super::{dns, dtls, gre, http, ipsec, l2tp, openvpn, pptp, proxy, quic, ssh, tls, wireguard};
 
 /// Declares the registry: [`Kind`] (which dissector), [`Live`] (a running
 /// dissector's state, boxed, dispatched by `match` rather than through a
@@ -117,6 +117,8 @@ macro_rules! registry {
 
 registry! {
     // TCP streams.
+    /// HTTP CONNECT and SOCKS5: the proxied stream is classified afresh.
+    Proxy => proxy::Proxy,
     /// HTTP/1.x: a request head, or a status line when only the server is seen.
     Http => http::HttpDissector,
     /// DNS over TCP: a length-prefixed message.
@@ -129,6 +131,8 @@ registry! {
     IkeTcp => ipsec::IkeTcp,
     /// PPTP's control connection (RFC 2637).
     PptpControl => pptp::PptpControl,
+    /// SSH: the identification string.
+    Ssh => ssh::Ssh,
 
     // UDP datagrams.
     /// DNS: one message per datagram.
