@@ -11,7 +11,7 @@ use common::pcap::{Frame, PSH_ACK, SYN};
 use common::*;
 
 /// The application protocols of this families.
-const FAMILY_PROTOS: [&str; 8] = [
+const FAMILY_PROTOS: [&str; 9] = [
     "pptp",
     "gre",
     "l2tp",
@@ -20,6 +20,7 @@ const FAMILY_PROTOS: [&str; 8] = [
     "tor",
     "ssh",
     "socks",
+    "sstp",
 ];
 
 fn records(path: &str) -> Vec<serde_json::Value> {
@@ -29,12 +30,14 @@ fn records(path: &str) -> Vec<serde_json::Value> {
 }
 
 /// What a label of captures/vpn/kernel/expected.csv is reported as:
-/// (app_proto, vpn.protocol), for the families built so far.
-fn kernel_label(label: &str) -> Option<(&'static str, &'static str)> {
+/// (app_proto, vpn.protocol, confidence), for the families built so far.
+fn kernel_label(label: &str) -> Option<(&'static str, &'static str, &'static str)> {
     Some(match label {
-        "pptp-control" | "pptp-gre" => ("pptp", "pptp"),
-        "gre" => ("gre", "gre"),
-        "l2tp" => ("l2tp", "l2tp"),
+        "pptp-control" | "pptp-gre" => ("pptp", "pptp", "high"),
+        "gre" => ("gre", "gre", "high"),
+        "l2tp" => ("l2tp", "l2tp", "high"),
+        // Inside TLS, by record sizes only.
+        "sstp" => ("tls", "sstp", "medium"),
         _ => return None,
     })
 }
@@ -159,7 +162,7 @@ fn kernel_recordings() {
             f[5].parse::<u64>().unwrap(),
             f[6],
         );
-        let Some((app, vpn)) = kernel_label(label) else {
+        let Some((app, vpn, confidence)) = kernel_label(label) else {
             continue;
         };
         let recs = records(
@@ -180,7 +183,7 @@ fn kernel_recordings() {
             });
         assert_eq!(r["app_proto"], app, "{capture}: {r}");
         assert_eq!(r["vpn"]["protocol"], vpn, "{capture}: {r}");
-        assert_eq!(r["vpn"]["confidence"], "high", "{capture}: {r}");
+        assert_eq!(r["vpn"]["confidence"], confidence, "{capture}: {r}");
         assert!(r["sift"]["evidence"]
             .as_array()
             .is_some_and(|e| !e.is_empty()));
@@ -193,8 +196,8 @@ fn kernel_recordings() {
         }
         checked.insert(format!("{capture},{transport}"));
     }
-    // pptp x2 (tcp + gre), gre x4, l2tp x2.
-    assert!(checked.len() >= 10, "{checked:?}");
+    // pptp x2 (tcp + gre), gre x4, l2tp x2, sstp x2.
+    assert!(checked.len() >= 12, "{checked:?}");
 }
 
 /// A GRE tunnel's inner flows stay, and the tunnel gets its own record

@@ -93,6 +93,7 @@ pub enum Clue {
     Tor(super::tls::shapes::tor::Clue),
     Proxy(proxy::Clue),
     Ssh(ssh::Clue),
+    Sstp(super::tls::shapes::sstp::Clue),
 }
 
 impl fmt::Display for Clue {
@@ -140,6 +141,7 @@ impl fmt::Display for Clue {
             Clue::Tor(c) => c.fmt(f),
             Clue::Proxy(c) => c.fmt(f),
             Clue::Ssh(c) => c.fmt(f),
+            Clue::Sstp(c) => c.fmt(f),
         }
     }
 }

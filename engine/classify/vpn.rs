@@ -117,6 +117,8 @@ pub enum VpnProtocol {
     OpenConnect,
     /// Tor's link protocol (inside TLS).
     Tor,
+    /// SSTP (inside TLS, by record shapes).
+    Sstp,
 }
 
 impl VpnProtocol {
@@ -132,6 +134,7 @@ impl VpnProtocol {
             VpnProtocol::L2tp => "l2tp",
             VpnProtocol::OpenConnect => "openconnect",
             VpnProtocol::Tor => "tor",
+            VpnProtocol::Sstp => "sstp",
         }
     }
 
@@ -146,7 +149,7 @@ impl VpnProtocol {
             VpnProtocol::Pptp => AppProto::Pptp,
             VpnProtocol::Gre => AppProto::Gre,
             VpnProtocol::L2tp => AppProto::L2tp,
-            VpnProtocol::OpenConnect | VpnProtocol::Tor => return None,
+            VpnProtocol::OpenConnect | VpnProtocol::Tor | VpnProtocol::Sstp => return None,
         })
     }
 }

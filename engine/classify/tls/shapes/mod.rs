@@ -20,6 +20,7 @@ use super::super::summary::{HelloSummary, ServerSummary};
 use super::ContentType;
 use crate::capture::Timestamp;
 
+pub mod sstp;
 pub mod tor;
 
 /// Records kept after the hellos, both directions together.
@@ -75,6 +76,8 @@ pub type Analyzer = fn(&Log) -> Option<Findings>;
 pub const ANALYZERS: &[Analyzer] = &[
     // Tor's link handshake: random host, no ALPN, 514-byte cells.
     tor::analyze,
+    // SSTP: request, reply, 14-byte Call-Connect-Request, 48-byte ack.
+    sstp::analyze,
 ];
 
 /// Does any analyzer want the records of a flow with this ClientHello?
