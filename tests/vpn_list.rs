@@ -11,7 +11,7 @@ use common::pcap::{Frame, PSH_ACK, SYN};
 use common::*;
 
 /// The application protocols of this families.
-const FAMILY_PROTOS: [&str; 9] = [
+const FAMILY_PROTOS: [&str; 10] = [
     "pptp",
     "gre",
     "l2tp",
@@ -21,6 +21,7 @@ const FAMILY_PROTOS: [&str; 9] = [
     "ssh",
     "socks",
     "sstp",
+    "softether",
 ];
 
 fn records(path: &str) -> Vec<serde_json::Value> {
@@ -115,6 +116,39 @@ fn proxied_recordings() {
         checked += 1;
     }
     assert_eq!(checked, 13);
+}
+
+/// SoftEther's TLS sessions in captures/vpn/userspace: `tls` with
+/// `vpn.protocol: "softether"`, medium for a session's first connection
+/// (GET, 403, watermark POST sizes), low for the additional one.
+#[test]
+fn softether_recordings() {
+    let csv = std::fs::read_to_string(project_file("captures/vpn/userspace/expected.csv")).unwrap();
+    let mut confidences = Vec::new();
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.splitn(8, ',').collect();
+        if f[6] != "softether" {
+            continue;
+        }
+        let (capture, client_port) = (f[0], f[3].parse::<u64>().unwrap());
+        let recs = records(
+            project_file(&format!("captures/vpn/userspace/{capture}"))
+                .to_str()
+                .unwrap(),
+        );
+        let r = recs
+            .iter()
+            .find(|r| r["proto"] == "TCP" && r["src_port"] == client_port)
+            .unwrap_or_else(|| panic!("{capture}: no TCP flow from {client_port}"));
+        assert_eq!(r["app_proto"], "tls", "{capture}: {r}");
+        assert_eq!(r["vpn"]["protocol"], "softether", "{capture}: {r}");
+        assert!(r.to_string().contains("record sizes only"), "{r}");
+        confidences.push(r["vpn"]["confidence"].as_str().unwrap().to_string());
+    }
+    assert_eq!(confidences.len(), 8);
+    // Each session: one medium (first connection), one low (additional).
+    assert_eq!(confidences.iter().filter(|c| *c == "medium").count(), 4);
+    assert_eq!(confidences.iter().filter(|c| *c == "low").count(), 4);
 }
 
 /// Tor's link handshake in captures/vpn/userspace: `tls` with
@@ -476,6 +510,16 @@ fn family_flows_agree_with_ndpi() {
         if f[7] == "SOCKS" || f[7] == "HTTP_Connect" {
             total += 1;
             if proxied.contains(&k) {
+                found += 1;
+            } else {
+                differences.insert(format!("{key},missed"));
+            }
+            continue;
+        }
+        // SoftEther: the VPN fact, on whatever carries it (http, tls, udp).
+        if f[8] == "softether" || f[7].ends_with(".Softether") {
+            total += 1;
+            if vpns.get(&k).is_some_and(|v| v == "softether") {
                 found += 1;
             } else {
                 differences.insert(format!("{key},missed"));

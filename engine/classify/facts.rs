@@ -8,7 +8,8 @@ use std::fmt;
 use super::dissector::Confidence;
 use super::summary::{self, HelloSummary, QuicSummary, ServerSummary};
 use super::{
-    dns, dtls, gre, http, ipsec, l2tp, obfuscation, openvpn, pptp, proxy, ssh, vpn, wireguard,
+    dns, dtls, gre, http, ipsec, l2tp, obfuscation, openvpn, pptp, proxy, softether, ssh, vpn,
+    wireguard,
 };
 
 /// One fact a dissector established.
@@ -94,6 +95,8 @@ pub enum Clue {
     Proxy(proxy::Clue),
     Ssh(ssh::Clue),
     Sstp(super::tls::shapes::sstp::Clue),
+    SoftEther(softether::Clue),
+    SoftEtherTls(super::tls::shapes::softether::Clue),
 }
 
 impl fmt::Display for Clue {
@@ -142,6 +145,8 @@ impl fmt::Display for Clue {
             Clue::Proxy(c) => c.fmt(f),
             Clue::Ssh(c) => c.fmt(f),
             Clue::Sstp(c) => c.fmt(f),
+            Clue::SoftEther(c) => c.fmt(f),
+            Clue::SoftEtherTls(c) => c.fmt(f),
         }
     }
 }

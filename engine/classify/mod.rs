@@ -31,6 +31,7 @@ pub mod proxy;
 pub mod quic;
 pub mod reassembly;
 pub mod registry;
+pub mod softether;
 pub mod ssh;
 pub mod state;
 pub mod summary;
@@ -62,6 +63,7 @@ pub enum AppProto {
     Dtls,
     Socks,
     Ssh,
+    SoftEther,
 }
 
 impl AppProto {
@@ -83,6 +85,7 @@ impl AppProto {
             AppProto::Dtls => "dtls",
             AppProto::Socks => "socks",
             AppProto::Ssh => "ssh",
+            AppProto::SoftEther => "softether",
         }
     }
 }

@@ -11,7 +11,9 @@
 //! list; nothing else names a protocol.
 
 use super::dissector::{Carrier, Dissector, Input, Probe, Probing, Step, Verdict};
-use super::{dns, dtls, gre, http, ipsec, l2tp, openvpn, pptp, proxy, quic, ssh, tls, wireguard};
+use super::{
+    dns, dtls, gre, http, ipsec, l2tp, openvpn, pptp, proxy, quic, softether, ssh, tls, wireguard,
+};
 
 /// Declares the registry: [`Kind`] (which dissector), [`Live`] (a running
 /// dissector's state, boxed, dispatched by `match` rather than through a
@@ -119,6 +121,8 @@ registry! {
     // TCP streams.
     /// HTTP CONNECT and SOCKS5: the proxied stream is classified afresh.
     Proxy => proxy::Proxy,
+    /// SoftEther's clear-text requests (before HTTP, which they are).
+    SoftEtherHttp => softether::SoftEtherHttp,
     /// HTTP/1.x: a request head, or a status line when only the server is seen.
     Http => http::HttpDissector,
     /// DNS over TCP: a length-prefixed message.
@@ -149,6 +153,8 @@ registry! {
     IpsecUdp => ipsec::IpsecUdp,
     /// L2TP (v2 control and data, v3 control) on any port.
     L2tp => l2tp::L2tp,
+    /// SoftEther's NAT-traversal address query.
+    SoftEtherUdp => softether::SoftEtherUdp,
 
     // IP protocols.
     /// ESP (IP protocol 50).

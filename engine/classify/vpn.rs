@@ -119,6 +119,7 @@ pub enum VpnProtocol {
     Tor,
     /// SSTP (inside TLS, by record shapes).
     Sstp,
+    SoftEther,
 }
 
 impl VpnProtocol {
@@ -135,6 +136,7 @@ impl VpnProtocol {
             VpnProtocol::OpenConnect => "openconnect",
             VpnProtocol::Tor => "tor",
             VpnProtocol::Sstp => "sstp",
+            VpnProtocol::SoftEther => "softether",
         }
     }
 
@@ -150,6 +152,7 @@ impl VpnProtocol {
             VpnProtocol::Gre => AppProto::Gre,
             VpnProtocol::L2tp => AppProto::L2tp,
             VpnProtocol::OpenConnect | VpnProtocol::Tor | VpnProtocol::Sstp => return None,
+            VpnProtocol::SoftEther => AppProto::SoftEther,
         })
     }
 }

@@ -20,6 +20,7 @@ use super::super::summary::{HelloSummary, ServerSummary};
 use super::ContentType;
 use crate::capture::Timestamp;
 
+pub mod softether;
 pub mod sstp;
 pub mod tor;
 
@@ -78,6 +79,8 @@ pub const ANALYZERS: &[Analyzer] = &[
     tor::analyze,
     // SSTP: request, reply, 14-byte Call-Connect-Request, 48-byte ack.
     sstp::analyze,
+    // SoftEther: SNI an IPv4 address, GET / 403 / watermark POST sizes.
+    softether::analyze,
 ];
 
 /// Does any analyzer want the records of a flow with this ClientHello?

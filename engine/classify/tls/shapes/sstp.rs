@@ -59,7 +59,7 @@ impl fmt::Display for Clue {
 }
 
 /// The record overhead of the negotiated cipher, when known.
-fn overheads(log: &Log) -> &'static [usize] {
+pub(super) fn overheads(log: &Log) -> &'static [usize] {
     let Some(s) = &log.server else {
         return &[17, 24];
     };
