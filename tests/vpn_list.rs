@@ -11,7 +11,7 @@ use common::pcap::{Frame, PSH_ACK, SYN};
 use common::*;
 
 /// The application protocols of this families.
-const FAMILY_PROTOS: [&str; 10] = [
+const FAMILY_PROTOS: [&str; 12] = [
     "pptp",
     "gre",
     "l2tp",
@@ -22,6 +22,8 @@ const FAMILY_PROTOS: [&str; 10] = [
     "socks",
     "sstp",
     "softether",
+    "tinc",
+    "n2n",
 ];
 
 fn records(path: &str) -> Vec<serde_json::Value> {
@@ -149,6 +151,42 @@ fn softether_recordings() {
     // Each session: one medium (first connection), one low (additional).
     assert_eq!(confidences.iter().filter(|c| *c == "medium").count(), 4);
     assert_eq!(confidences.iter().filter(|c| *c == "low").count(), 4);
+}
+
+/// tinc's meta connections and n2n v1 over UDP in captures/vpn/userspace:
+/// `tinc` / `n2n` at high confidence.
+#[test]
+fn tinc_and_n2n_recordings() {
+    let csv = std::fs::read_to_string(project_file("captures/vpn/userspace/expected.csv")).unwrap();
+    let mut checked = 0;
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.splitn(8, ',').collect();
+        let want = match (f[6], f[1]) {
+            ("tinc-tcp", _) => "tinc",
+            ("n2n", "udp") => "n2n",
+            _ => continue,
+        };
+        let (capture, client_port) = (f[0], f[3].parse::<u64>().unwrap());
+        let server_port = f[5].parse::<u64>().unwrap();
+        let recs = records(
+            project_file(&format!("captures/vpn/userspace/{capture}"))
+                .to_str()
+                .unwrap(),
+        );
+        let r = recs
+            .iter()
+            .find(|r| {
+                r["proto"] == f[1].to_uppercase()
+                    && r["src_port"] == client_port
+                    && r["dest_port"] == server_port
+            })
+            .unwrap_or_else(|| panic!("{capture}: no flow {client_port} -> {server_port}"));
+        assert_eq!(r["app_proto"], want, "{capture}: {r}");
+        assert_eq!(r["vpn"]["protocol"], want, "{capture}: {r}");
+        assert_eq!(r["vpn"]["confidence"], "high", "{capture}: {r}");
+        checked += 1;
+    }
+    assert_eq!(checked, 5);
 }
 
 /// Tor's link handshake in captures/vpn/userspace: `tls` with
@@ -510,6 +548,16 @@ fn family_flows_agree_with_ndpi() {
         if f[7] == "SOCKS" || f[7] == "HTTP_Connect" {
             total += 1;
             if proxied.contains(&k) {
+                found += 1;
+            } else {
+                differences.insert(format!("{key},missed"));
+            }
+            continue;
+        }
+        // tinc: nDPI's TINC flows.
+        if f[7] == "TINC" {
+            total += 1;
+            if got.iter().any(|g| g == "tinc") {
                 found += 1;
             } else {
                 differences.insert(format!("{key},missed"));

@@ -8,8 +8,8 @@ use std::fmt;
 use super::dissector::Confidence;
 use super::summary::{self, HelloSummary, QuicSummary, ServerSummary};
 use super::{
-    dns, dtls, gre, http, ipsec, l2tp, obfuscation, openvpn, pptp, proxy, softether, ssh, vpn,
-    wireguard,
+    dns, dtls, gre, http, ipsec, l2tp, n2n, obfuscation, openvpn, pptp, proxy, softether, ssh,
+    tinc, vpn, wireguard,
 };
 
 /// One fact a dissector established.
@@ -97,6 +97,8 @@ pub enum Clue {
     Sstp(super::tls::shapes::sstp::Clue),
     SoftEther(softether::Clue),
     SoftEtherTls(super::tls::shapes::softether::Clue),
+    Tinc(tinc::Clue),
+    N2n(n2n::Clue),
 }
 
 impl fmt::Display for Clue {
@@ -147,6 +149,8 @@ impl fmt::Display for Clue {
             Clue::Sstp(c) => c.fmt(f),
             Clue::SoftEther(c) => c.fmt(f),
             Clue::SoftEtherTls(c) => c.fmt(f),
+            Clue::Tinc(c) => c.fmt(f),
+            Clue::N2n(c) => c.fmt(f),
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod http;
 pub mod ipsec;
 pub mod l2tp;
 pub mod links;
+pub mod n2n;
 pub mod obfuscation;
 pub mod openvpn;
 pub mod pptp;
@@ -35,6 +36,7 @@ pub mod softether;
 pub mod ssh;
 pub mod state;
 pub mod summary;
+pub mod tinc;
 pub mod tls;
 pub mod vpn;
 pub mod wireguard;
@@ -64,6 +66,8 @@ pub enum AppProto {
     Socks,
     Ssh,
     SoftEther,
+    Tinc,
+    N2n,
 }
 
 impl AppProto {
@@ -86,6 +90,8 @@ impl AppProto {
             AppProto::Socks => "socks",
             AppProto::Ssh => "ssh",
             AppProto::SoftEther => "softether",
+            AppProto::Tinc => "tinc",
+            AppProto::N2n => "n2n",
         }
     }
 }

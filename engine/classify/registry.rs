@@ -12,7 +12,8 @@
 
 use super::dissector::{Carrier, Dissector, Input, Probe, Probing, Step, Verdict};
 use super::{
-    dns, dtls, gre, http, ipsec, l2tp, openvpn, pptp, proxy, quic, softether, ssh, tls, wireguard,
+    dns, dtls, gre, http, ipsec, l2tp, n2n, openvpn, pptp, proxy, quic, softether, ssh, tinc, tls,
+    wireguard,
 };
 
 /// Declares the registry: [`Kind`] (which dissector), [`Live`] (a running
@@ -137,6 +138,8 @@ registry! {
     PptpControl => pptp::PptpControl,
     /// SSH: the identification string.
     Ssh => ssh::Ssh,
+    /// tinc's meta connection: the ID lines.
+    Tinc => tinc::Tinc,
 
     // UDP datagrams.
     /// DNS: one message per datagram.
@@ -155,6 +158,8 @@ registry! {
     L2tp => l2tp::L2tp,
     /// SoftEther's NAT-traversal address query.
     SoftEtherUdp => softether::SoftEtherUdp,
+    /// n2n v1: the packet header and community name.
+    N2n => n2n::N2n,
 
     // IP protocols.
     /// ESP (IP protocol 50).

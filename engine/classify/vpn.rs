@@ -120,6 +120,8 @@ pub enum VpnProtocol {
     /// SSTP (inside TLS, by record shapes).
     Sstp,
     SoftEther,
+    Tinc,
+    N2n,
 }
 
 impl VpnProtocol {
@@ -137,6 +139,8 @@ impl VpnProtocol {
             VpnProtocol::Tor => "tor",
             VpnProtocol::Sstp => "sstp",
             VpnProtocol::SoftEther => "softether",
+            VpnProtocol::Tinc => "tinc",
+            VpnProtocol::N2n => "n2n",
         }
     }
 
@@ -153,6 +157,8 @@ impl VpnProtocol {
             VpnProtocol::L2tp => AppProto::L2tp,
             VpnProtocol::OpenConnect | VpnProtocol::Tor | VpnProtocol::Sstp => return None,
             VpnProtocol::SoftEther => AppProto::SoftEther,
+            VpnProtocol::Tinc => AppProto::Tinc,
+            VpnProtocol::N2n => AppProto::N2n,
         })
     }
 }
