@@ -11,7 +11,7 @@ use common::pcap::{Frame, PSH_ACK, SYN};
 use common::*;
 
 /// The application protocols of this families.
-const FAMILY_PROTOS: [&str; 12] = [
+const FAMILY_PROTOS: [&str; 13] = [
     "pptp",
     "gre",
     "l2tp",
@@ -24,6 +24,7 @@ const FAMILY_PROTOS: [&str; 12] = [
     "softether",
     "tinc",
     "n2n",
+    "iodine",
 ];
 
 fn records(path: &str) -> Vec<serde_json::Value> {
@@ -187,6 +188,40 @@ fn tinc_and_n2n_recordings() {
         checked += 1;
     }
     assert_eq!(checked, 5);
+}
+
+/// iodine in captures/vpn/userspace (DNS mode and raw mode): `dns` with
+/// `vpn.protocol: "iodine"`; dig's plain lookups get no VPN fact.
+#[test]
+fn iodine_recordings() {
+    let csv = std::fs::read_to_string(project_file("captures/vpn/userspace/expected.csv")).unwrap();
+    let (mut iodine, mut plain) = (0, 0);
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.splitn(8, ',').collect();
+        if f[6] != "iodine" && f[6] != "dns" {
+            continue;
+        }
+        let (capture, client_port) = (f[0], f[3].parse::<u64>().unwrap());
+        let recs = records(
+            project_file(&format!("captures/vpn/userspace/{capture}"))
+                .to_str()
+                .unwrap(),
+        );
+        let r = recs
+            .iter()
+            .find(|r| r["proto"] == f[1].to_uppercase() && r["src_port"] == client_port)
+            .unwrap_or_else(|| panic!("{capture}: no flow from {client_port}"));
+        assert_eq!(r["app_proto"], "dns", "{capture}: {r}");
+        if f[6] == "iodine" {
+            assert_eq!(r["vpn"]["protocol"], "iodine", "{capture}: {r}");
+            assert_eq!(r["vpn"]["confidence"], "high", "{capture}: {r}");
+            iodine += 1;
+        } else {
+            assert!(r["vpn"].is_null(), "{capture}: {r}");
+            plain += 1;
+        }
+    }
+    assert_eq!((iodine, plain), (2, 11));
 }
 
 /// Tor's link handshake in captures/vpn/userspace: `tls` with

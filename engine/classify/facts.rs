@@ -8,8 +8,8 @@ use std::fmt;
 use super::dissector::Confidence;
 use super::summary::{self, HelloSummary, QuicSummary, ServerSummary};
 use super::{
-    dns, dtls, gre, http, ipsec, l2tp, n2n, obfuscation, openvpn, pptp, proxy, softether, ssh,
-    tinc, vpn, wireguard,
+    dns, dtls, gre, http, iodine, ipsec, l2tp, n2n, obfuscation, openvpn, pptp, proxy, softether,
+    ssh, tinc, vpn, wireguard,
 };
 
 /// One fact a dissector established.
@@ -99,6 +99,7 @@ pub enum Clue {
     SoftEtherTls(super::tls::shapes::softether::Clue),
     Tinc(tinc::Clue),
     N2n(n2n::Clue),
+    Iodine(iodine::Clue),
 }
 
 impl fmt::Display for Clue {
@@ -151,6 +152,7 @@ impl fmt::Display for Clue {
             Clue::SoftEtherTls(c) => c.fmt(f),
             Clue::Tinc(c) => c.fmt(f),
             Clue::N2n(c) => c.fmt(f),
+            Clue::Iodine(c) => c.fmt(f),
         }
     }
 }

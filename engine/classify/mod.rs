@@ -21,6 +21,7 @@ pub mod dtls;
 pub mod facts;
 pub mod gre;
 pub mod http;
+pub mod iodine;
 pub mod ipsec;
 pub mod l2tp;
 pub mod links;

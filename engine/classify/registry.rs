@@ -12,8 +12,8 @@
 
 use super::dissector::{Carrier, Dissector, Input, Probe, Probing, Step, Verdict};
 use super::{
-    dns, dtls, gre, http, ipsec, l2tp, n2n, openvpn, pptp, proxy, quic, softether, ssh, tinc, tls,
-    wireguard,
+    dns, dtls, gre, http, iodine, ipsec, l2tp, n2n, openvpn, pptp, proxy, quic, softether, ssh,
+    tinc, tls, wireguard,
 };
 
 /// Declares the registry: [`Kind`] (which dissector), [`Live`] (a running
@@ -142,6 +142,8 @@ registry! {
     Tinc => tinc::Tinc,
 
     // UDP datagrams.
+    /// iodine: NULL/PRIVATE queries get DNS's verdict, then the handshake.
+    Iodine => iodine::Iodine,
     /// DNS: one message per datagram.
     Dns => dns::DnsUdp,
     /// QUIC and Google QUIC client Initials.

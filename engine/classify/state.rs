@@ -266,7 +266,9 @@ impl AppState {
             Header::Tcp(_) => over || self.exhausted(),
             Header::Udp => {
                 let open = self.work.as_ref().is_some_and(|w| !w.run.live.is_empty());
-                !self.probing() || over || !open && self.data_packets >= IDLE_DATAGRAMS
+                // Decided: done, unless the deciding dissector reads on
+                // (`Verdict::more`, within REPLY_PACKETS).
+                (!self.probing() && !open) || over || !open && self.data_packets >= IDLE_DATAGRAMS
             }
             _ => !self.probing(),
         };

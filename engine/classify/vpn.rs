@@ -122,6 +122,8 @@ pub enum VpnProtocol {
     SoftEther,
     Tinc,
     N2n,
+    /// iodine (inside DNS).
+    Iodine,
 }
 
 impl VpnProtocol {
@@ -141,6 +143,7 @@ impl VpnProtocol {
             VpnProtocol::SoftEther => "softether",
             VpnProtocol::Tinc => "tinc",
             VpnProtocol::N2n => "n2n",
+            VpnProtocol::Iodine => "iodine",
         }
     }
 
@@ -155,7 +158,10 @@ impl VpnProtocol {
             VpnProtocol::Pptp => AppProto::Pptp,
             VpnProtocol::Gre => AppProto::Gre,
             VpnProtocol::L2tp => AppProto::L2tp,
-            VpnProtocol::OpenConnect | VpnProtocol::Tor | VpnProtocol::Sstp => return None,
+            VpnProtocol::OpenConnect
+            | VpnProtocol::Tor
+            | VpnProtocol::Sstp
+            | VpnProtocol::Iodine => return None,
             VpnProtocol::SoftEther => AppProto::SoftEther,
             VpnProtocol::Tinc => AppProto::Tinc,
             VpnProtocol::N2n => AppProto::N2n,
