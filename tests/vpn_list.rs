@@ -154,17 +154,19 @@ fn softether_recordings() {
     assert_eq!(confidences.iter().filter(|c| *c == "low").count(), 4);
 }
 
-/// tinc's meta connections and n2n v1 over UDP in captures/vpn/userspace:
-/// `tinc` / `n2n` at high confidence.
+/// tinc's meta connections (high) and data channels (medium), and n2n v1
+/// over UDP (high) in captures/vpn/userspace.
 #[test]
 fn tinc_and_n2n_recordings() {
     let csv = std::fs::read_to_string(project_file("captures/vpn/userspace/expected.csv")).unwrap();
     let mut checked = 0;
     for line in csv.lines().skip(1) {
         let f: Vec<&str> = line.splitn(8, ',').collect();
-        let want = match (f[6], f[1]) {
-            ("tinc-tcp", _) => "tinc",
-            ("n2n", "udp") => "n2n",
+        let (want, confidence) = match (f[6], f[1]) {
+            ("tinc-tcp", _) => ("tinc", "high"),
+            // The encrypted data channel, after the meta connection.
+            ("tinc-udp", _) => ("tinc", "medium"),
+            ("n2n", "udp") => ("n2n", "high"),
             _ => continue,
         };
         let (capture, client_port) = (f[0], f[3].parse::<u64>().unwrap());
@@ -184,10 +186,10 @@ fn tinc_and_n2n_recordings() {
             .unwrap_or_else(|| panic!("{capture}: no flow {client_port} -> {server_port}"));
         assert_eq!(r["app_proto"], want, "{capture}: {r}");
         assert_eq!(r["vpn"]["protocol"], want, "{capture}: {r}");
-        assert_eq!(r["vpn"]["confidence"], "high", "{capture}: {r}");
+        assert_eq!(r["vpn"]["confidence"], confidence, "{capture}: {r}");
         checked += 1;
     }
-    assert_eq!(checked, 5);
+    assert_eq!(checked, 7);
 }
 
 /// iodine in captures/vpn/userspace (DNS mode and raw mode): `dns` with

@@ -98,6 +98,7 @@ pub enum Clue {
     SoftEther(softether::Clue),
     SoftEtherTls(super::tls::shapes::softether::Clue),
     Tinc(tinc::Clue),
+    TincData(tinc::DataClue),
     N2n(n2n::Clue),
     Iodine(iodine::Clue),
 }
@@ -151,6 +152,7 @@ impl fmt::Display for Clue {
             Clue::SoftEther(c) => c.fmt(f),
             Clue::SoftEtherTls(c) => c.fmt(f),
             Clue::Tinc(c) => c.fmt(f),
+            Clue::TincData(c) => c.fmt(f),
             Clue::N2n(c) => c.fmt(f),
             Clue::Iodine(c) => c.fmt(f),
         }

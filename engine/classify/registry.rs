@@ -162,6 +162,8 @@ registry! {
     SoftEtherUdp => softether::SoftEtherUdp,
     /// n2n v1: the packet header and community name.
     N2n => n2n::N2n,
+    /// tinc's encrypted UDP data channel, after its meta connection.
+    TincUdp => tinc::TincUdp,
 
     // IP protocols.
     /// ESP (IP protocol 50).

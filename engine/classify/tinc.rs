@@ -4,18 +4,29 @@
 //! (tinc 1.1) — before their key exchange (tinc 1.0's METAKEY line `1 ...`,
 //! tinc 1.1's SPTPS). `tinc` at `High` when the client's ID line is
 //! answered by the server's; `Medium` (at the flow's end) for one side's.
-//! The data channel (UDP, encrypted) is not recognised.
+//!
+//! The data channel ([`TincUdp`]) is encrypted: tinc 1.0 sends each packet
+//! as CBC ciphertext (blocks of 8 or 16 bytes) and a 4-byte MAC, so every
+//! datagram's length is 4 more than a multiple of 8. A UDP flow between two
+//! hosts whose tinc meta connection came first (a link it left) with
+//! [`UDP_DATAGRAMS`] such datagrams is `tinc` at `Medium` when both
+//! directions send, `Low` for one; without the meta connection nothing is
+//! said.
 
 use std::fmt;
 
 use super::dissector::Verdict;
 use super::dissector::{Carrier, Confidence, Dissector, Findings, Input, Probe, Probing, Step};
 use super::facts::{Clue as FactClue, Evidence, Fact};
+use super::links::Link;
+use super::registry::Kind;
 use super::vpn::{side_name, Value, VpnFacts, VpnProtocol};
 use super::AppProto;
 
 /// Longest ID line read.
 pub const MAX_LINE: usize = 80;
+/// Data-channel datagrams needed.
+pub const UDP_DATAGRAMS: u32 = 3;
 
 /// What a tinc stream showed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,7 +149,13 @@ impl Dissector for Tinc {
                 self.seen[side] = Some((minor, input.packet));
                 self.buf[side] = Vec::new();
                 if self.seen.iter().all(Option::is_some) {
-                    Step::Verdict(self.verdict(Confidence::High))
+                    let mut v = self.verdict(Confidence::High);
+                    v.found.links.push(Link {
+                        kind: Kind::Tinc,
+                        value: 0,
+                        packet: input.packet,
+                    });
+                    Step::Verdict(v)
                 } else {
                     Step::NeedMore
                 }
@@ -151,6 +168,114 @@ impl Dissector for Tinc {
             .iter()
             .any(Option::is_some)
             .then(|| self.verdict(Confidence::Medium))
+    }
+}
+
+/// Whole CBC blocks and a 4-byte MAC.
+fn sealed(len: usize) -> bool {
+    len >= 20 && len % 8 == 4
+}
+
+/// tinc's UDP data channel, after its meta connection.
+#[derive(Debug, Default)]
+pub struct TincUdp {
+    packets: [u32; 2],
+    meta: Option<u64>,
+}
+
+impl TincUdp {
+    fn verdict(&self) -> Option<Verdict> {
+        let total = self.packets[0] + self.packets[1];
+        let meta = self.meta?;
+        if total < UDP_DATAGRAMS {
+            return None;
+        }
+        let confidence = if self.packets.iter().all(|&n| n > 0) {
+            Confidence::Medium
+        } else {
+            Confidence::Low
+        };
+        Some(Verdict {
+            proto: AppProto::Tinc,
+            confidence,
+            found: Findings {
+                facts: vec![Fact::Vpn(VpnFacts {
+                    protocol: VpnProtocol::Tinc,
+                    confidence,
+                    details: vec![("channel", Value::Text("data"))],
+                })],
+                evidence: vec![Evidence {
+                    packet: meta,
+                    what: FactClue::TincData(DataClue {
+                        meta,
+                        packets: self.packets,
+                    }),
+                }],
+                links: Vec::new(),
+            },
+            more: false,
+        })
+    }
+}
+
+/// What a tinc data channel showed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataClue {
+    pub meta: u64,
+    pub packets: [u32; 2],
+}
+
+impl fmt::Display for DataClue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "after a tinc meta connection between the same hosts (packet {}), {} client and {} server datagrams of CBC blocks + 4-byte MAC (length 4 mod 8)",
+            self.meta, self.packets[0], self.packets[1]
+        )
+    }
+}
+
+impl Dissector for TincUdp {
+    const CARRIER: Carrier = Carrier::Datagram;
+    const PROBING: Probing = Probing::FlowOpening;
+    const DEFERRED: bool = true;
+
+    fn probe(bytes: &[u8], _side: usize) -> Probe {
+        if sealed(bytes.len()) {
+            Probe::Maybe
+        } else {
+            Probe::No
+        }
+    }
+
+    fn start() -> Self {
+        TincUdp::default()
+    }
+
+    fn feed(&mut self, input: &Input<'_>) -> Step {
+        if self.meta.is_none() {
+            self.meta = input
+                .links
+                .iter()
+                .rev()
+                .find(|l| l.kind == Kind::Tinc)
+                .map(|l| l.packet);
+        }
+        if self.meta.is_none() || !sealed(input.bytes.len()) {
+            return Step::Refuse;
+        }
+        self.packets[input.side.min(1)] += 1;
+        let both = self.packets.iter().all(|&n| n > 0);
+        if both && self.packets[0] + self.packets[1] >= UDP_DATAGRAMS {
+            if let Some(v) = self.verdict() {
+                return Step::Verdict(v);
+            }
+        }
+        Step::NeedMore
+    }
+
+    fn settle(&self) -> Option<Verdict> {
+        self.verdict()
     }
 }
 
@@ -183,5 +308,36 @@ mod tests {
         assert_eq!(id_line(b"0 node 17.7\n"), Ok(Some(Some(7))));
         assert_eq!(id_line(b"0 node 18\n"), Err(()));
         assert_eq!(Tinc::probe(b"GET / HTTP/1.1\r\n", 0), Probe::No);
+    }
+
+    #[test]
+    fn data_channel_needs_the_meta_connection() {
+        let d = [0u8; 84];
+        let mut u = TincUdp::start();
+        assert_eq!(u.feed(&input(&d, 0)), Step::Refuse);
+        let links = [Link {
+            kind: Kind::Tinc,
+            value: 0,
+            packet: 5,
+        }];
+        let with = |side| Input {
+            links: &links,
+            ..input(&d, side)
+        };
+        let mut u = TincUdp::start();
+        assert_eq!(u.feed(&with(0)), Step::NeedMore);
+        assert_eq!(u.feed(&with(0)), Step::NeedMore);
+        let Step::Verdict(v) = u.feed(&with(1)) else {
+            panic!()
+        };
+        assert_eq!(v.confidence, Confidence::Medium);
+        // A length that is not blocks + MAC refuses.
+        assert_eq!(
+            u.feed(&Input {
+                links: &links,
+                ..input(&d[..80], 0)
+            }),
+            Step::Refuse
+        );
     }
 }
