@@ -226,6 +226,37 @@ fn iodine_recordings() {
     assert_eq!((iodine, plain), (2, 11));
 }
 
+/// OpenConnect's TLS (CSTP) channels in captures/vpn/userspace, DTLS or
+/// TLS-only: `tls` with `vpn.protocol: "openconnect"` at low confidence,
+/// from the login's record sizes.
+#[test]
+fn openconnect_tls_recordings() {
+    let csv = std::fs::read_to_string(project_file("captures/vpn/userspace/expected.csv")).unwrap();
+    let mut checked = 0;
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.splitn(8, ',').collect();
+        if f[6] != "openconnect-tls" {
+            continue;
+        }
+        let (capture, client_port) = (f[0], f[3].parse::<u64>().unwrap());
+        let recs = records(
+            project_file(&format!("captures/vpn/userspace/{capture}"))
+                .to_str()
+                .unwrap(),
+        );
+        let r = recs
+            .iter()
+            .find(|r| r["proto"] == "TCP" && r["src_port"] == client_port)
+            .unwrap_or_else(|| panic!("{capture}: no TCP flow from {client_port}"));
+        assert_eq!(r["app_proto"], "tls", "{capture}: {r}");
+        assert_eq!(r["vpn"]["protocol"], "openconnect", "{capture}: {r}");
+        assert_eq!(r["vpn"]["confidence"], "low", "{capture}: {r}");
+        assert!(r.to_string().contains("record sizes only"), "{r}");
+        checked += 1;
+    }
+    assert_eq!(checked, 6);
+}
+
 /// Tor's link handshake in captures/vpn/userspace: `tls` with
 /// `vpn.protocol: "tor"` at medium confidence.
 #[test]

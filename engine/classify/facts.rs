@@ -101,6 +101,7 @@ pub enum Clue {
     TincData(tinc::DataClue),
     N2n(n2n::Clue),
     Iodine(iodine::Clue),
+    OpenConnectTls(super::tls::shapes::openconnect::Clue),
 }
 
 impl fmt::Display for Clue {
@@ -155,6 +156,7 @@ impl fmt::Display for Clue {
             Clue::TincData(c) => c.fmt(f),
             Clue::N2n(c) => c.fmt(f),
             Clue::Iodine(c) => c.fmt(f),
+            Clue::OpenConnectTls(c) => c.fmt(f),
         }
     }
 }

@@ -20,6 +20,7 @@ use super::super::summary::{HelloSummary, ServerSummary};
 use super::ContentType;
 use crate::capture::Timestamp;
 
+pub mod openconnect;
 pub mod softether;
 pub mod sstp;
 pub mod tor;
@@ -81,6 +82,8 @@ pub const ANALYZERS: &[Analyzer] = &[
     sstp::analyze,
     // SoftEther: SNI an IPv4 address, GET / 403 / watermark POST sizes.
     softether::analyze,
+    // OpenConnect's CSTP channel: auth POSTs and CONNECT sizes.
+    openconnect::analyze,
 ];
 
 /// Does any analyzer want the records of a flow with this ClientHello?
