@@ -108,3 +108,34 @@ pub fn analyze(log: &Log) -> Option<Findings> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::sstp::tests::log_with_sni;
+    use super::*;
+
+    #[test]
+    fn auth_exchange_sizes() {
+        // openconnect-tcp4443-tls-only.pcap (TLS 1.3): the client Finished,
+        // tickets, then the three POSTs and answers.
+        let recs = [
+            (0, 69),
+            (1, 74),
+            (1, 74),
+            (0, 987),
+            (1, 504),
+            (0, 991),
+            (1, 518),
+            (0, 1059),
+            (1, 684),
+        ];
+        let l = log_with_sni(None, 0x0304, 0x1302, &recs);
+        assert!(analyze(&l).is_some());
+        // Two exchanges only, or an answer out of range: nothing.
+        let l = log_with_sni(None, 0x0304, 0x1302, &recs[..7]);
+        assert!(analyze(&l).is_none());
+        let mut big = recs;
+        big[6] = (1, 1400);
+        assert!(analyze(&log_with_sni(None, 0x0304, 0x1302, &big)).is_none());
+    }
+}

@@ -122,3 +122,40 @@ pub fn analyze(log: &Log) -> Option<Findings> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::sstp::tests::log_with_sni;
+    use super::*;
+
+    fn confidence(l: &Log) -> Option<Confidence> {
+        match &analyze(l)?.facts[0] {
+            Fact::Vpn(v) => Some(v.confidence),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn softether_sessions() {
+        // softether-tcp443-udpaccel.pcap, first connection (TLS 1.3).
+        let recs = [
+            (0, 69),
+            (1, 74),
+            (1, 74),
+            (0, 269),
+            (1, 469),
+            (0, 1698),
+            (1, 540),
+        ];
+        let first = log_with_sni(Some("10.213.0.2"), 0x0304, 0x1302, &recs);
+        assert_eq!(confidence(&first), Some(Confidence::Medium));
+        // The additional connection: the watermark POST first.
+        let second = log_with_sni(Some("10.213.0.2"), 0x0304, 0x1302, &[(0, 69), (0, 2094)]);
+        assert_eq!(confidence(&second), Some(Confidence::Low));
+        // A host name as SNI, or none: nothing.
+        let named = log_with_sni(Some("vpn.example.org"), 0x0304, 0x1302, &recs);
+        assert_eq!(confidence(&named), None);
+        let none = log_with_sni(None, 0x0304, 0x1302, &recs);
+        assert_eq!(confidence(&none), None);
+    }
+}

@@ -147,16 +147,38 @@ pub fn analyze(log: &Log) -> Option<Findings> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::classify::summary::{HelloSummary, ServerSummary};
     use crate::classify::tls::parse_client_hello;
 
     fn log(version: u16, cipher: u16, recs: &[(usize, usize)]) -> Log {
-        // A minimal ClientHello: TLS 1.2, one suite, null compression.
+        log_with_sni(None, version, cipher, recs)
+    }
+
+    /// A log after a minimal ClientHello (TLS 1.2, one suite, null
+    /// compression, `sni` if any, no ALPN) and a ServerHello choosing
+    /// `version` and `cipher`, then application-data records (side, length).
+    pub(in super::super) fn log_with_sni(
+        sni: Option<&str>,
+        version: u16,
+        cipher: u16,
+        recs: &[(usize, usize)],
+    ) -> Log {
         let mut body = vec![3, 3];
         body.extend([0u8; 32]);
         body.extend([0, 0, 2, 0xc0, 0x2f, 1, 0]);
+        if let Some(name) = sni {
+            let n = name.len() as u16;
+            let mut ext = vec![0, 0];
+            ext.extend((n + 5).to_be_bytes());
+            ext.extend((n + 3).to_be_bytes());
+            ext.push(0);
+            ext.extend(n.to_be_bytes());
+            ext.extend(name.as_bytes());
+            body.extend((ext.len() as u16).to_be_bytes());
+            body.extend(ext);
+        }
         let hello = HelloSummary::new(&parse_client_hello(&body).unwrap(), false);
         let mut l = Log::new(hello);
         l.server = Some(ServerSummary {
