@@ -622,6 +622,16 @@ fn family_flows_agree_with_ndpi() {
             }
             continue;
         }
+        // CiscoVPN: the OpenConnect/AnyConnect fact.
+        if f[8] == "ciscovpn" {
+            total += 1;
+            if vpns.get(&k).is_some_and(|v| v == "openconnect") {
+                found += 1;
+            } else {
+                differences.insert(format!("{key},missed"));
+            }
+            continue;
+        }
         // tinc: nDPI's TINC flows.
         if f[7] == "TINC" {
             total += 1;
