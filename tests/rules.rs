@@ -279,7 +279,7 @@ fn every_error_message() {
         ("alert 1 \"x\" { app \"tls\" }", "t.rules:1:19: error: expected a value for `app`", Some("app openvpn, wireguard")),
         ("alert 1 \"x\" { app unknown }", "t.rules:1:19: error: `app unknown` cannot be matched", Some("a flow is unknown only until it is classified; rules match what sift found")),
         ("alert 1 \"x\" { app openvpm }", "t.rules:1:19: error: unknown application protocol `openvpm`", Some("did you mean `openvpn`?")),
-        ("alert 1 \"x\" { app smb }", "t.rules:1:19: error: unknown application protocol `smb`", Some("one of http, tls, quic, dns, openvpn, wireguard, ike, esp, ah, mtproto, vless, trojan, mdns, llmnr, nbns, ipsec (ike, esp, ah), vpn (all five VPN protocols), proxy (vless, trojan)")),
+        ("alert 1 \"x\" { app smb }", "t.rules:1:19: error: unknown application protocol `smb`", Some("one of http, tls, quic, dns, openvpn, wireguard, ike, esp, ah, mtproto, vless, trojan, mdns, llmnr, nbns, pptp, gre, l2tp, dtls, ipsec (ike, esp, ah), vpn (all five VPN protocols), proxy (vless, trojan)")),
         ("alert 1 \"x\" { obfuscation fully_encryptd }", "t.rules:1:27: error: unknown obfuscation class `fully_encryptd`", Some("did you mean `fully_encrypted`?")),
         ("alert 1 \"x\" { obfuscation.suspect wireguard }", "t.rules:1:35: error: unknown obfuscation suspect `wireguard`", Some("one of shadowsocks, shadowsocks-2022, vmess, obfs4, hysteria2-salamander, mtproxy")),
         ("alert 1 \"x\" { transport tpc2 }", "t.rules:1:25: error: unknown transport `tpc2`", Some("tcp, udp, sctp, icmp, icmpv6, esp, ah, gre, or an IP protocol number")),

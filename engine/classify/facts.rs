@@ -8,8 +8,8 @@ use std::fmt;
 use super::dissector::Confidence;
 use super::summary::{self, HelloSummary, QuicSummary, ServerSummary};
 use super::{
-    amneziawg, dns, fully_encrypted, http, ipsec, mtproto, obfuscation, openvpn, plain_proxy,
-    starttls, vpn, wireguard,
+    amneziawg, dns, dtls, fully_encrypted, gre, http, iodine, ipsec, l2tp, mtproto, n2n,
+    obfuscation, openvpn, plain_proxy, pptp, proxy, softether, ssh, starttls, tinc, vpn, wireguard,
 };
 
 /// One fact a dissector established.
@@ -121,6 +121,21 @@ pub enum Clue {
     Mtproto(mtproto::Clue),
     PlainProxy(plain_proxy::Clue),
     AmneziaWg(amneziawg::Clue),
+    Pptp(pptp::Clue),
+    Gre(gre::Clue),
+    L2tp(l2tp::Clue),
+    Dtls(dtls::Clue),
+    Tor(super::tls::shapes::tor::Clue),
+    Proxy(proxy::Clue),
+    Ssh(ssh::Clue),
+    Sstp(super::tls::shapes::sstp::Clue),
+    SoftEther(softether::Clue),
+    SoftEtherTls(super::tls::shapes::softether::Clue),
+    Tinc(tinc::Clue),
+    TincData(tinc::DataClue),
+    N2n(n2n::Clue),
+    Iodine(iodine::Clue),
+    OpenConnectTls(super::tls::shapes::openconnect::Clue),
 }
 
 impl fmt::Display for Clue {
@@ -191,6 +206,21 @@ impl fmt::Display for Clue {
             Clue::Mtproto(c) => c.fmt(f),
             Clue::PlainProxy(c) => c.fmt(f),
             Clue::AmneziaWg(c) => c.fmt(f),
+            Clue::Pptp(c) => c.fmt(f),
+            Clue::Gre(c) => c.fmt(f),
+            Clue::L2tp(c) => c.fmt(f),
+            Clue::Dtls(c) => c.fmt(f),
+            Clue::Tor(c) => c.fmt(f),
+            Clue::Proxy(c) => c.fmt(f),
+            Clue::Ssh(c) => c.fmt(f),
+            Clue::Sstp(c) => c.fmt(f),
+            Clue::SoftEther(c) => c.fmt(f),
+            Clue::SoftEtherTls(c) => c.fmt(f),
+            Clue::Tinc(c) => c.fmt(f),
+            Clue::TincData(c) => c.fmt(f),
+            Clue::N2n(c) => c.fmt(f),
+            Clue::Iodine(c) => c.fmt(f),
+            Clue::OpenConnectTls(c) => c.fmt(f),
         }
     }
 }

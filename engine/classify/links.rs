@@ -9,6 +9,17 @@
 //! different workers and miss each other's links; the dispatcher mode keeps
 //! them together.) The table is bounded: at most [`MAX_PAIRS`] host pairs
 //! and [`MAX_PER_PAIR`] links each, the oldest dropped first.
+//!
+//! GRE is routed by its outer address pair (not by the packet it carries),
+//! so a PPTP control connection and its enhanced-GRE flow meet on one
+//! worker. Links left today: the PPTP control connection's call ids
+//! ([`super::pptp`], read by [`super::gre`]), every TLS ClientHello
+//! (value 0, read by [`super::dtls`]: an OpenConnect DTLS channel after the
+//! TLS channel to the same server), and a tinc meta connection (read by
+//! [`super::tinc::TincUdp`], its data channel). A link only reaches flows that come
+//! after it in input order: the earlier flow's record is not changed by
+//! what a later one finds (the DTLS verdict does not reach back to the TLS
+//! flow).
 
 use std::collections::VecDeque;
 use std::net::IpAddr;

@@ -21,23 +21,33 @@
 pub mod amneziawg;
 pub mod dissector;
 pub mod dns;
+pub mod dtls;
 pub mod evasion;
 pub mod facts;
 pub mod fully_encrypted;
+pub mod gre;
 pub mod http;
+pub mod iodine;
 pub mod ipsec;
+pub mod l2tp;
 pub mod links;
 pub mod mtproto;
+pub mod n2n;
 pub mod nbns;
 pub mod obfuscation;
 pub mod openvpn;
 pub mod plain_proxy;
+pub mod pptp;
+pub mod proxy;
 pub mod quic;
 pub mod reassembly;
 pub mod registry;
+pub mod softether;
+pub mod ssh;
 pub mod starttls;
 pub mod state;
 pub mod summary;
+pub mod tinc;
 pub mod tls;
 pub mod transactions;
 pub mod vpn;
@@ -74,6 +84,15 @@ pub enum AppProto {
     Llmnr,
     /// NetBIOS Name Service (RFC 1002).
     Nbns,
+    Pptp,
+    Gre,
+    L2tp,
+    Dtls,
+    Socks,
+    Ssh,
+    SoftEther,
+    Tinc,
+    N2n,
 }
 
 impl AppProto {
@@ -95,6 +114,15 @@ impl AppProto {
             AppProto::Mdns => "mdns",
             AppProto::Llmnr => "llmnr",
             AppProto::Nbns => "nbns",
+            AppProto::Pptp => "pptp",
+            AppProto::Gre => "gre",
+            AppProto::L2tp => "l2tp",
+            AppProto::Dtls => "dtls",
+            AppProto::Socks => "socks",
+            AppProto::Ssh => "ssh",
+            AppProto::SoftEther => "softether",
+            AppProto::Tinc => "tinc",
+            AppProto::N2n => "n2n",
         }
     }
 }

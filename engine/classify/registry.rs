@@ -12,8 +12,8 @@
 
 use super::dissector::{Carrier, Dissector, Input, Probe, Probing, Step, Verdict};
 use super::{
-    amneziawg, dns, fully_encrypted, http, ipsec, mtproto, nbns, openvpn, plain_proxy, quic,
-    starttls, tls, wireguard,
+    amneziawg, dns, dtls, fully_encrypted, gre, http, iodine, ipsec, l2tp, mtproto, n2n, nbns,
+    openvpn, plain_proxy, pptp, proxy, quic, softether, ssh, starttls, tinc, tls, wireguard,
 };
 
 /// Declares the registry: [`Kind`] (which dissector), [`Live`] (a running
@@ -135,6 +135,10 @@ macro_rules! registry {
 
 registry! {
     // TCP streams.
+    /// HTTP CONNECT and SOCKS5: the proxied stream is classified afresh.
+    Proxy => proxy::Proxy,
+    /// SoftEther's clear-text requests (before HTTP, which they are).
+    SoftEtherHttp => softether::SoftEtherHttp,
     /// HTTP/1.x: a request head, or a status line when only the server is seen.
     Http => http::HttpDissector,
     /// DNS over TCP: a length-prefixed message.
@@ -156,6 +160,12 @@ registry! {
     /// A plaintext opening that switches to TLS (SMTP, IMAP, POP3, FTP,
     /// XMPP, LDAP, PostgreSQL): an upgrade, never a verdict.
     StartTls => starttls::StartTls,
+    /// PPTP's control connection (RFC 2637).
+    PptpControl => pptp::PptpControl,
+    /// SSH: the identification string.
+    Ssh => ssh::Ssh,
+    /// tinc's meta connection: the ID lines.
+    Tinc => tinc::Tinc,
     /// Fully-encrypted streams (a finding, never a protocol): last.
     FullyEncrypted => fully_encrypted::FullyEncrypted,
 
@@ -163,10 +173,14 @@ registry! {
     /// NetBIOS name service: DNS's layout with an encoded NetBIOS name
     /// (before DNS, which would take it).
     Nbns => nbns::Nbns,
+    /// iodine: NULL/PRIVATE queries get DNS's verdict, then the handshake.
+    Iodine => iodine::Iodine,
     /// DNS: one message per datagram.
     Dns => dns::DnsUdp,
     /// QUIC and Google QUIC client Initials.
     Quic => quic::QuicDissector,
+    /// DTLS hellos, one datagram at a time (OpenConnect's DTLS noted).
+    Dtls => dtls::Dtls,
     /// OpenVPN over UDP.
     OpenVpnUdp => openvpn::OpenVpnUdp,
     /// OpenVPN with the XOR patch over UDP (after plain OpenVPN).
@@ -178,6 +192,14 @@ registry! {
     AmneziaWg => amneziawg::AmneziaWg,
     /// IKE on 500/4500 and ESP-in-UDP (RFC 3948).
     IpsecUdp => ipsec::IpsecUdp,
+    /// L2TP (v2 control and data, v3 control) on any port.
+    L2tp => l2tp::L2tp,
+    /// SoftEther's NAT-traversal address query.
+    SoftEtherUdp => softether::SoftEtherUdp,
+    /// n2n v1: the packet header and community name.
+    N2n => n2n::N2n,
+    /// tinc's encrypted UDP data channel, after its meta connection.
+    TincUdp => tinc::TincUdp,
     /// Fully-encrypted datagrams (a finding, never a protocol): last.
     FullyEncryptedUdp => fully_encrypted::FullyEncryptedUdp,
 
@@ -186,6 +208,8 @@ registry! {
     Esp => ipsec::Esp,
     /// AH (IP protocol 51).
     Ah => ipsec::Ah,
+    /// GRE (IP protocol 47): PPTP's enhanced GRE, plain GRE tunnels.
+    Gre => gre::Gre,
 }
 
 /// Dissectors fit a 64-bit set.

@@ -293,6 +293,10 @@ impl AppState {
             Header::Ipsec { .. } => {
                 self.datagram(Carrier::Ip(p.decoded.proto), payload, &seen, &mut out);
             }
+            // Another IP protocol a dissector reads (GRE).
+            Header::Other if reads_ip(p.decoded.proto) => {
+                self.datagram(Carrier::Ip(p.decoded.proto), payload, &seen, &mut out);
+            }
             _ => {
                 self.done = true;
                 return;
@@ -313,15 +317,17 @@ impl AppState {
             Header::Tcp(_) => (over || self.exhausted()) && !self.following_stream(),
             Header::Udp => {
                 let over = u32::from(self.data_packets) >= MAX_DATA_PACKETS && self.probing();
-                let open = self.work.as_ref().is_some_and(|w| !w.run.live.is_empty());
+                let open = self.work.as_ref().is_some_and(|w| !w.run.live.is_empty())
+                    || self.overturn_pending();
                 // A QUIC flow whose client opened several connections waits
-                // for the server's answer to tell the real one.
+                // for the server's answer to tell the real one; a decided
+                // flow is done unless the deciding dissector reads on
+                // (`Verdict::more`) or one may overturn it.
                 let contested = self.work.as_ref().is_some_and(|w| w.watch.quic.waiting())
                     && self.data_packets < evasion::quic::WATCH_DATAGRAMS;
                 let decided = !self.probing()
                     && !contested
-                    && (!self.overturn_pending()
-                        || u32::from(self.data_packets) >= MAX_DATA_PACKETS);
+                    && (!open || u32::from(self.data_packets) >= MAX_DATA_PACKETS);
                 decided || over || !open && self.data_packets >= IDLE_DATAGRAMS
             }
             _ => !self.probing(),
@@ -907,6 +913,11 @@ impl Running {
         }
         None
     }
+}
+
+/// Some dissector reads the packets of IP protocol `proto`.
+fn reads_ip(proto: u8) -> bool {
+    Kind::ALL.iter().any(|k| k.carrier() == Carrier::Ip(proto))
 }
 
 /// A few zero bytes on a bare ACK before a stream has started: Ethernet

@@ -125,6 +125,20 @@ pub enum VpnProtocol {
     /// AmneziaWG: WireGuard with junk, prefixes and renumbered types
     /// (its application protocol is `wireguard`).
     AmneziaWg,
+    Pptp,
+    Gre,
+    L2tp,
+    /// OpenConnect / Cisco AnyConnect (inside DTLS or TLS).
+    OpenConnect,
+    /// Tor's link protocol (inside TLS).
+    Tor,
+    /// SSTP (inside TLS, by record shapes).
+    Sstp,
+    SoftEther,
+    Tinc,
+    N2n,
+    /// iodine (inside DNS).
+    Iodine,
 }
 
 impl VpnProtocol {
@@ -136,6 +150,16 @@ impl VpnProtocol {
             VpnProtocol::Esp => "esp",
             VpnProtocol::Ah => "ah",
             VpnProtocol::AmneziaWg => "amneziawg",
+            VpnProtocol::Pptp => "pptp",
+            VpnProtocol::Gre => "gre",
+            VpnProtocol::L2tp => "l2tp",
+            VpnProtocol::OpenConnect => "openconnect",
+            VpnProtocol::Tor => "tor",
+            VpnProtocol::Sstp => "sstp",
+            VpnProtocol::SoftEther => "softether",
+            VpnProtocol::Tinc => "tinc",
+            VpnProtocol::N2n => "n2n",
+            VpnProtocol::Iodine => "iodine",
         }
     }
 
@@ -148,6 +172,16 @@ impl VpnProtocol {
             VpnProtocol::Esp => AppProto::Esp,
             VpnProtocol::Ah => AppProto::Ah,
             VpnProtocol::AmneziaWg => AppProto::WireGuard,
+            VpnProtocol::Pptp => AppProto::Pptp,
+            VpnProtocol::Gre => AppProto::Gre,
+            VpnProtocol::L2tp => AppProto::L2tp,
+            VpnProtocol::OpenConnect
+            | VpnProtocol::Tor
+            | VpnProtocol::Sstp
+            | VpnProtocol::Iodine => return None,
+            VpnProtocol::SoftEther => AppProto::SoftEther,
+            VpnProtocol::Tinc => AppProto::Tinc,
+            VpnProtocol::N2n => AppProto::N2n,
         })
     }
 }

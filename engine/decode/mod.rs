@@ -152,6 +152,27 @@ pub fn upper_with<'a>(
     }
 }
 
+/// A tunnel packet as the flow of its outer endpoints, not opened (the
+/// GRE tunnel's own record); `None` if its header is unreadable.
+pub fn outer<'a>(
+    src: IpAddr,
+    dst: IpAddr,
+    ip_proto: u8,
+    payload: &'a [u8],
+    truncated: bool,
+) -> Option<Decoded<'a>> {
+    Some(Decoded {
+        src,
+        dst,
+        proto: ip_proto,
+        transport: transport::parse(ip_proto, payload).ok()?,
+        tunnels: 0,
+        tunnel_kinds: 0,
+        truncated,
+        ip: IpFacts::default(),
+    })
+}
+
 /// Decodes an unfragmented IP packet's upper layers.
 pub fn datagram<'a>(ip: &IpPacket<'a>) -> Result<Decoded<'a>, DecodeError> {
     let facts = IpFacts {

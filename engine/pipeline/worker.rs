@@ -195,11 +195,11 @@ impl Worker {
         shards: &Shards,
     ) -> Option<(usize, IpPacket<'a>)> {
         let ipp = self.network(raw)?;
+        // GRE stays with its outer pair: the tunnel's own flow (and PPTP's
+        // control connection) and the flows it carries on one worker.
         let tunnel = ipp.fragment.is_none()
-            && (matches!(
-                ipp.proto,
-                ip::proto::IPIP | ip::proto::IPV6 | ip::proto::GRE
-            ) || ipp.proto == ip::proto::UDP && decode::udp_tunnel::on_port(ipp.payload));
+            && (matches!(ipp.proto, ip::proto::IPIP | ip::proto::IPV6)
+                || ipp.proto == ip::proto::UDP && decode::udp_tunnel::on_port(ipp.payload));
         if tunnel {
             if let Ok(d) = decode::datagram(&ipp) {
                 return Some((shards.owner(d.src, d.dst), ipp));
@@ -253,37 +253,74 @@ impl Worker {
                 fragments_reordered: whole.reordered,
                 segment: &[],
             };
-            let decoded = if ipp.src.is_ipv6() {
+            let upper = if ipp.src.is_ipv6() {
                 ip::walk_extensions(whole.proto, &whole.payload)
+                    .map(|u| (u.proto, u.payload, u.ext))
                     .map_err(DecodeError::from)
-                    .and_then(|u| {
-                        let facts = decode::IpFacts {
-                            ext: facts.ext | u.ext,
-                            ..facts
-                        };
-                        decode::upper_with(
-                            ipp.src,
-                            ipp.dst,
-                            u.proto,
-                            u.payload,
-                            ipp.truncated,
-                            facts,
-                        )
-                    })
             } else {
-                decode::upper_with(
-                    ipp.src,
-                    ipp.dst,
-                    whole.proto,
-                    &whole.payload,
-                    ipp.truncated,
-                    facts,
-                )
+                Ok((whole.proto, &whole.payload[..], facts.ext))
             };
+            let decoded = upper.and_then(|(proto, payload, ext)| {
+                let facts = decode::IpFacts {
+                    ext: facts.ext | ext,
+                    ..facts
+                };
+                let d = decode::upper_with(ipp.src, ipp.dst, proto, payload, ipp.truncated, facts);
+                self.tunnel_flow(
+                    &d,
+                    ipp,
+                    proto,
+                    payload,
+                    index,
+                    file,
+                    raw.ts,
+                    whole.wire_bytes,
+                );
+                d
+            });
             self.decoded(decoded, index, file, raw.ts, whole.wire_bytes);
         } else {
             let decoded = decode::datagram(ipp);
-            self.decoded(decoded, index, file, raw.ts, u64::from(raw.wire_len));
+            let wire = u64::from(raw.wire_len);
+            self.tunnel_flow(
+                &decoded,
+                ipp,
+                ipp.proto,
+                ipp.payload,
+                index,
+                file,
+                raw.ts,
+                wire,
+            );
+            self.decoded(decoded, index, file, raw.ts, wire);
+        }
+    }
+
+    /// A GRE packet opened to the packet it carries also counts for the
+    /// flow of its outer endpoints (the tunnel's own record, which the GRE
+    /// dissector reads).
+    #[allow(clippy::too_many_arguments)]
+    fn tunnel_flow(
+        &mut self,
+        inner: &Result<Decoded<'_>, DecodeError>,
+        ipp: &IpPacket<'_>,
+        proto: u8,
+        payload: &[u8],
+        index: u64,
+        file: u32,
+        ts: Timestamp,
+        wire: u64,
+    ) {
+        let opened = match inner {
+            Ok(d) => d.tunnels > 0,
+            Err(DecodeError::InnerFragment) => true,
+            Err(_) => false,
+        };
+        if proto != ip::proto::GRE || !opened {
+            return;
+        }
+        if let Some(outer) = decode::outer(ipp.src, ipp.dst, proto, payload, ipp.truncated) {
+            self.track(&outer, index, file, ts, wire);
         }
     }
 

@@ -290,7 +290,7 @@ const FIELDS: [&str; 19] = [
     "http.url",
     "list",
 ];
-const APPS: &str = "http, tls, quic, dns, openvpn, wireguard, ike, esp, ah, mtproto, vless, trojan, mdns, llmnr, nbns, ipsec (ike, esp, ah), vpn (all five VPN protocols), proxy (vless, trojan)";
+const APPS: &str = "http, tls, quic, dns, openvpn, wireguard, ike, esp, ah, mtproto, vless, trojan, mdns, llmnr, nbns, pptp, gre, l2tp, dtls, ipsec (ike, esp, ah), vpn (all five VPN protocols), proxy (vless, trojan)";
 
 struct Parser<'t> {
     toks: &'t [Token<'t>],
@@ -880,7 +880,7 @@ impl<'t> Parser<'t> {
 }
 
 /// Every `app` value.
-pub const APP_NAMES: [&str; 18] = [
+pub const APP_NAMES: [&str; 22] = [
     "http",
     "tls",
     "quic",
@@ -899,6 +899,10 @@ pub const APP_NAMES: [&str; 18] = [
     "ipsec",
     "vpn",
     "proxy",
+    "pptp",
+    "gre",
+    "l2tp",
+    "dtls",
 ];
 
 /// The protocols an `app` value stands for.
@@ -923,6 +927,10 @@ pub fn app_values(w: &str) -> Option<&'static [AppProto]> {
         "nbns" => &[Nbns],
         "ipsec" => &[Ike, Esp, Ah],
         "vpn" => &[OpenVpn, WireGuard, Ike, Esp, Ah],
+        "pptp" => &[Pptp],
+        "gre" => &[Gre],
+        "l2tp" => &[L2tp],
+        "dtls" => &[Dtls],
         _ => return None,
     })
 }

@@ -2,6 +2,8 @@
 //! records picked up mid-connection.
 
 use super::*;
+use crate::classify::links::Link;
+use crate::classify::registry::Kind;
 
 /// Valid TLS record headers in a row that make a flow TLS without a hello.
 pub(super) const MIDSTREAM_RECORDS: u64 = 3;
@@ -92,6 +94,12 @@ impl Dissector for TlsDissector {
                                 done = false;
                             }
                             found.facts.push(Fact::TlsHello(Box::new(hello)));
+                            // For a VPN's DTLS channel to the same server.
+                            found.links.push(Link {
+                                kind: Kind::Tls,
+                                value: 0,
+                                packet: input.packet,
+                            });
                         }
                     }
                     (TO_CLIENT, HandshakeType::SERVER_HELLO) => {
@@ -124,6 +132,7 @@ impl Dissector for TlsDissector {
             if !done
                 && decided.is_none()
                 && !reader.headers_only
+                && self.log.is_none()
                 && reader.records() >= MIDSTREAM_RECORDS
                 && reader.buffered() == 0
             {

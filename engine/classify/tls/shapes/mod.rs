@@ -35,6 +35,11 @@ pub use borrowed::shadowtls_v3;
 pub use tunnel::tls_in_tls;
 pub use websocket::websocket_in_tls;
 
+pub mod openconnect;
+pub mod softether;
+pub mod sstp;
+pub mod tor;
+
 /// Records kept after the hellos, both directions together.
 pub const LOG_RECORDS: usize = 32;
 
@@ -108,7 +113,19 @@ impl Log {
 pub type Analyzer = fn(&Log) -> Option<Findings>;
 
 /// Every analyzer, in the order they are asked.
-pub const ANALYZERS: &[Analyzer] = &[shadowtls_v3, websocket_in_tls, tls_in_tls];
+pub const ANALYZERS: &[Analyzer] = &[
+    // Tor's link handshake: random host, no ALPN, 514-byte cells.
+    tor::analyze,
+    // SSTP: request, reply, 14-byte Call-Connect-Request, 48-byte ack.
+    sstp::analyze,
+    // SoftEther: SNI an IPv4 address, GET / 403 / watermark POST sizes.
+    softether::analyze,
+    // OpenConnect's CSTP channel: auth POSTs and CONNECT sizes.
+    openconnect::analyze,
+    shadowtls_v3,
+    websocket_in_tls,
+    tls_in_tls,
+];
 
 /// Does any analyzer want the records of a flow with this ClientHello?
 pub fn wanted(_hello: &HelloSummary) -> bool {
