@@ -330,7 +330,6 @@ fn reassembly_budget_prefers_first_kilobytes_and_counts_what_it_refuses() {
         .find(|l| l.contains("not buffered: reassembly limits reached"))
         .unwrap_or_else(|| panic!("no summary line:\n{summary}"));
     let refused: u64 = line
-        .trim()
         .split_whitespace()
         .next()
         .unwrap()

@@ -126,6 +126,7 @@ fn lookup_user(name: &str) -> Result<Option<(u32, u32)>, String> {
         // call and its length is passed; `found` is checked before use.
         let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
         let mut found: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: every pointer is valid for the call; `buf.len()` is its size.
         let r = unsafe {
             libc::getpwnam_r(c.as_ptr(), &mut pw, buf.as_mut_ptr(), buf.len(), &mut found)
         };
@@ -143,6 +144,7 @@ fn lookup_user_by_id(uid: u32) -> Option<(String, u32)> {
         // out before the buffer is dropped.
         let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
         let mut found: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: every pointer is valid for the call; `buf.len()` is its size.
         let r = unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut found) };
         match r {
             0 if found.is_null() => Ok(None),
@@ -164,6 +166,7 @@ fn lookup_group(name: &str) -> Result<Option<u32>, String> {
         // SAFETY: as in `lookup_user`, for the group database.
         let mut gr: libc::group = unsafe { std::mem::zeroed() };
         let mut found: *mut libc::group = std::ptr::null_mut();
+        // SAFETY: every pointer is valid for the call; `buf.len()` is its size.
         let r = unsafe {
             libc::getgrnam_r(c.as_ptr(), &mut gr, buf.as_mut_ptr(), buf.len(), &mut found)
         };

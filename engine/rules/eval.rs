@@ -37,7 +37,7 @@ pub struct Facts<'a> {
     pub ech: Option<Ech>,
     /// The obfuscation finding: its class and suspects.
     pub obfuscation: Option<(Class, &'a [Suspect])>,
-    /// Evasion techniques seen ([`Technique::bit`]).
+    /// Evasion techniques seen ([`Technique::bit`](crate::classify::evasion::Technique::bit)).
     pub evasion: u16,
     /// The HTTP request, for URL conditions.
     pub http: Option<&'a HttpRequest>,

@@ -31,7 +31,7 @@ const NONE: u32 = u32::MAX;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Prefix {
     pub cidr: Cidr,
-    /// Which of the table's sources it came from (see [`IpTable::sources`]).
+    /// Which of the table's sources it came from.
     pub source: u16,
     pub line: u32,
     /// The registry record it belongs to (an index), or `u32::MAX`.

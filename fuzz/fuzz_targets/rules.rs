@@ -31,8 +31,8 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             Err(d) => {
-                assert!(!d.0.is_empty());
-                for diag in &d.0 {
+                assert!(!d.is_empty());
+                for diag in d.shown() {
                     assert!(diag.span.line >= 1, "{diag}");
                     let _ = diag.to_string();
                 }

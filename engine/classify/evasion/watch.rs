@@ -229,7 +229,7 @@ impl Watch {
     }
 
     /// The client stream's bytes, in order: the first nine tell whether
-    /// the ClientHello spans TLS records; the first [`MAX_HEAD`] where the
+    /// the ClientHello spans TLS records; the first `MAX_HEAD` where the
     /// server name lies (see [`close`](Self::close)).
     pub fn client_bytes(&mut self, bytes: &[u8]) {
         if self.closed || self.head.len() >= MAX_HEAD {
