@@ -214,7 +214,9 @@ impl Guard {
         let mut suspect = 0;
         // Checksums: once one validates, a wrong one makes its data suspect
         // (see [`TcpCopy::suspect`]).
-        if data || syn || s.flags & SUM_GOOD == 0 {
+        // Only the client's data can be judged suspect: once a server
+        // packet validated, the server's data is not summed again.
+        if syn || s.flags & SUM_GOOD == 0 || data && side == TO_SERVER {
             match checksum_ok(d) {
                 Some(true) => s.flags |= SUM_GOOD,
                 Some(false) if s.flags & (SUM_GOOD | OFFLOAD) == SUM_GOOD => {

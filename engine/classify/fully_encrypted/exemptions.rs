@@ -109,34 +109,51 @@ fn printable(b: u8) -> bool {
     (0x20..=0x7e).contains(&b)
 }
 
-/// Measures `bytes`.
+/// Measures `bytes`. The byte histogram (for [`repetitive`]) is taken
+/// only when the other figures leave it deciding: its pass is the costly
+/// one, and most payloads are settled by popcount or printables.
 pub fn measure(bytes: &[u8]) -> Measure {
+    // Set bits eight bytes at a time; printables and runs without
+    // branches (this runs on every undecided flow's first payload).
     let mut bits = 0u64;
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        bits += u64::from(u64::from_ne_bytes(w.try_into().unwrap_or([0; 8])).count_ones());
+    }
+    bits += words
+        .remainder()
+        .iter()
+        .map(|b| u64::from(b.count_ones()))
+        .sum::<u64>();
     let mut printable_count = 0usize;
     let (mut run, mut longest) = (0usize, 0usize);
-    let mut counts = [0u16; 256];
     for &b in bytes {
-        let c = &mut counts[usize::from(b)];
-        *c = c.saturating_add(1);
-        bits += u64::from(b.count_ones());
-        if printable(b) {
-            printable_count += 1;
-            run += 1;
-            longest = longest.max(run);
-        } else {
-            run = 0;
-        }
+        let p = usize::from(printable(b));
+        printable_count += p;
+        run = (run + 1) * p;
+        longest = longest.max(run);
     }
     let len = bytes.len();
     let per = |n: u64, scale: u64| (n * scale).checked_div(len as u64).unwrap_or(0) as u32;
-    Measure {
+    let mut m = Measure {
         len,
         popcount: per(bits, 100),
         printable_pct: per(printable_count as u64, 100),
         longest_run: longest,
         printable_prefix: bytes.iter().take(6).take_while(|&&b| printable(b)).count(),
-        top_count: usize::from(counts.iter().copied().max().unwrap_or(0)),
+        top_count: 0,
+    };
+    // `repetitive` matters only inside the widest popcount band any rule
+    // uses (250–550) with few printables and no long printable run.
+    if (251..550).contains(&m.popcount) && m.printable_pct < 75 && m.longest_run <= MAX_RUN {
+        let mut counts = [0u16; 256];
+        for &b in bytes {
+            let c = &mut counts[usize::from(b)];
+            *c = c.saturating_add(1);
+        }
+        m.top_count = usize::from(counts.iter().copied().max().unwrap_or(0));
     }
+    m
 }
 
 /// Does `m` pass the statistical rules (Ex1, Ex3, Ex4) as random?
@@ -179,6 +196,14 @@ fn prefix(bytes: &[u8]) -> Option<Forged> {
         | [b'H', b'E', b'A', b'D', b' ', ..] => Some(Forged::Http),
         _ => None,
     }
+}
+
+/// True when [`judge`] would exempt `bytes` whatever its [`measure`]: too
+/// short, or no TLS/HTTP prefix to see through and the first six bytes
+/// printable (Ex2). Lets a probe skip measuring most openings.
+pub fn exempt_at_a_glance(bytes: &[u8]) -> bool {
+    bytes.len() < MIN_LEN
+        || prefix(bytes).is_none() && bytes.len() >= 6 && bytes[..6].iter().all(|&b| printable(b))
 }
 
 /// Judges a first payload by Wu et al.'s rules, with a forged prefix

@@ -286,6 +286,10 @@ fn probe_first(bytes: &[u8], side: usize, udp: bool) -> Probe {
         return Probe::No;
     }
     let bytes = judged(bytes);
+    if exemptions::exempt_at_a_glance(bytes) {
+        // Decided without reading every byte (most protocols' openings).
+        return Probe::No;
+    }
     let m = measure(bytes);
     let verdict = if udp {
         judge_datagram(bytes, &m)
