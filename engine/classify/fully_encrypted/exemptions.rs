@@ -265,9 +265,22 @@ fn forged(bytes: &[u8], kind: Forged) -> bool {
         Forged::Http => {
             let method = bytes.iter().position(|&b| b == b' ').unwrap_or(0) + 1;
             let rest = bytes.get(method..).unwrap_or(&[]);
-            rest.len() >= MIN_LEN && statistically_random(&measure(rest))
+            // The cheap structural test first: a request line that ends in
+            // an HTTP version is a request, not a forged prefix.
+            rest.len() >= MIN_LEN
+                && !http_request_line(bytes)
+                && statistically_random(&measure(rest))
         }
     }
+}
+
+/// Does the first line of `b` end with an HTTP version (`... HTTP/1.1`)?
+fn http_request_line(b: &[u8]) -> bool {
+    let Some(end) = b.iter().position(|&c| c == b'\n') else {
+        return false;
+    };
+    let line = b[..end].strip_suffix(b"\r").unwrap_or(&b[..end]);
+    line.len() >= 9 && line[line.len() - 9..].starts_with(b" HTTP/")
 }
 
 /// Can a client's first bytes `16|17 03 0x LEN ...` be TLS? The record
