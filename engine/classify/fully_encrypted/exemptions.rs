@@ -109,7 +109,7 @@ fn printable(b: u8) -> bool {
     (0x20..=0x7e).contains(&b)
 }
 
-/// Measures `bytes`. The byte histogram (for [`repetitive`]) is taken
+/// Measures `bytes`. The byte histogram (for the repetition rule) is taken
 /// only when the other figures leave it deciding: its pass is the costly
 /// one, and most payloads are settled by popcount or printables.
 pub fn measure(bytes: &[u8]) -> Measure {
