@@ -33,6 +33,30 @@ fn records(path: &str) -> Vec<serde_json::Value> {
     eve(&out.stdout)
 }
 
+/// The rows of captures/vpn/userspace/expected.csv that `keep` accepts,
+/// each with the flow sift reports for it (same transport, client port and
+/// server port).
+fn userspace_flows(keep: impl Fn(&[&str]) -> bool) -> Vec<(Vec<String>, serde_json::Value)> {
+    let csv = std::fs::read_to_string(project_file("captures/vpn/userspace/expected.csv")).unwrap();
+    let mut out = Vec::new();
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.splitn(8, ',').collect();
+        if !keep(&f) {
+            continue;
+        }
+        let (capture, proto) = (f[0], f[1].to_uppercase());
+        let client: u64 = f[3].parse().unwrap();
+        let server: u64 = f[5].parse().unwrap();
+        let path = project_file(&format!("captures/vpn/userspace/{capture}"));
+        let r = records(path.to_str().unwrap())
+            .into_iter()
+            .find(|r| r["proto"] == proto && r["src_port"] == client && r["dest_port"] == server)
+            .unwrap_or_else(|| panic!("{capture}: no {proto} flow {client} -> {server}"));
+        out.push((f.iter().map(|x| x.to_string()).collect(), r));
+    }
+    out
+}
+
 /// What a label of captures/vpn/kernel/expected.csv is reported as:
 /// (app_proto, vpn.protocol, confidence), for the families built so far.
 fn kernel_label(label: &str) -> Option<(&'static str, &'static str, &'static str)> {
@@ -51,23 +75,10 @@ fn kernel_label(label: &str) -> Option<(&'static str, &'static str, &'static str
 /// DTLS 1.2 (resumed or PSK-NEGOTIATE) after the TLS channel.
 #[test]
 fn openconnect_dtls_recordings() {
-    let csv = std::fs::read_to_string(project_file("captures/vpn/userspace/expected.csv")).unwrap();
-    let mut checked = 0;
-    for line in csv.lines().skip(1) {
-        let f: Vec<&str> = line.splitn(8, ',').collect();
-        if f[6] != "openconnect-dtls" {
-            continue;
-        }
-        let (capture, client_port) = (f[0], f[3].parse::<u64>().unwrap());
-        let recs = records(
-            project_file(&format!("captures/vpn/userspace/{capture}"))
-                .to_str()
-                .unwrap(),
-        );
-        let r = recs
-            .iter()
-            .find(|r| r["proto"] == "UDP" && r["src_port"] == client_port)
-            .unwrap_or_else(|| panic!("{capture}: no UDP flow from {client_port}"));
+    let flows = userspace_flows(|f| f[6] == "openconnect-dtls");
+    for (f, r) in &flows {
+        let capture = &f[0];
+        assert_eq!(r["proto"], "UDP", "{capture}: {r}");
         assert_eq!(r["app_proto"], "dtls", "{capture}: {r}");
         assert_eq!(r["vpn"]["protocol"], "openconnect", "{capture}: {r}");
         let want = if capture.contains("dtls-legacy") {
@@ -78,9 +89,8 @@ fn openconnect_dtls_recordings() {
         assert_eq!(r["vpn"]["confidence"], want, "{capture}: {r}");
         assert!(r["vpn"]["tls_packet"].is_string(), "{capture}: {r}");
         assert!(r["tls"]["ja4"].as_str().unwrap().starts_with('d'), "{r}");
-        checked += 1;
     }
-    assert_eq!(checked, 4);
+    assert_eq!(flows.len(), 4);
 }
 
 /// OpenVPN, TLS and SSH through HTTP CONNECT and SOCKS5 proxies
@@ -88,23 +98,11 @@ fn openconnect_dtls_recordings() {
 /// the proxy step in its evidence.
 #[test]
 fn proxied_recordings() {
-    let csv = std::fs::read_to_string(project_file("captures/vpn/userspace/expected.csv")).unwrap();
-    let mut checked = 0;
-    for line in csv.lines().skip(1) {
-        let f: Vec<&str> = line.splitn(8, ',').collect();
-        let Some((inner, via)) = f[6].split_once("-via-") else {
-            continue;
-        };
-        let (capture, client_port) = (f[0], f[3].parse::<u64>().unwrap());
-        let recs = records(
-            project_file(&format!("captures/vpn/userspace/{capture}"))
-                .to_str()
-                .unwrap(),
-        );
-        let r = recs
-            .iter()
-            .find(|r| r["proto"] == "TCP" && r["src_port"] == client_port)
-            .unwrap_or_else(|| panic!("{capture}: no TCP flow from {client_port}"));
+    let flows = userspace_flows(|f| f[6].contains("-via-"));
+    for (f, r) in &flows {
+        let capture = &f[0];
+        let (inner, via) = f[6].split_once("-via-").unwrap();
+        assert_eq!(r["proto"], "TCP", "{capture}: {r}");
         assert_eq!(r["app_proto"], inner, "{capture}: {r}");
         assert!(proxy_step(r), "{capture}: {r}");
         let step = if via == "socks5" {
@@ -116,9 +114,8 @@ fn proxied_recordings() {
         if inner == "openvpn" {
             assert_eq!(r["vpn"]["confidence"], "high", "{capture}: {r}");
         }
-        checked += 1;
     }
-    assert_eq!(checked, 13);
+    assert_eq!(flows.len(), 13);
 }
 
 /// SoftEther's TLS sessions in captures/vpn/userspace: `tls` with
@@ -126,23 +123,11 @@ fn proxied_recordings() {
 /// (GET, 403, watermark POST sizes), low for the additional one.
 #[test]
 fn softether_recordings() {
-    let csv = std::fs::read_to_string(project_file("captures/vpn/userspace/expected.csv")).unwrap();
+    let flows = userspace_flows(|f| f[6] == "softether");
     let mut confidences = Vec::new();
-    for line in csv.lines().skip(1) {
-        let f: Vec<&str> = line.splitn(8, ',').collect();
-        if f[6] != "softether" {
-            continue;
-        }
-        let (capture, client_port) = (f[0], f[3].parse::<u64>().unwrap());
-        let recs = records(
-            project_file(&format!("captures/vpn/userspace/{capture}"))
-                .to_str()
-                .unwrap(),
-        );
-        let r = recs
-            .iter()
-            .find(|r| r["proto"] == "TCP" && r["src_port"] == client_port)
-            .unwrap_or_else(|| panic!("{capture}: no TCP flow from {client_port}"));
+    for (f, r) in &flows {
+        let capture = &f[0];
+        assert_eq!(r["proto"], "TCP", "{capture}: {r}");
         assert_eq!(r["app_proto"], "tls", "{capture}: {r}");
         assert_eq!(r["vpn"]["protocol"], "softether", "{capture}: {r}");
         assert!(r.to_string().contains("record sizes only"), "{r}");
@@ -158,61 +143,33 @@ fn softether_recordings() {
 /// over UDP (high) in captures/vpn/userspace.
 #[test]
 fn tinc_and_n2n_recordings() {
-    let csv = std::fs::read_to_string(project_file("captures/vpn/userspace/expected.csv")).unwrap();
-    let mut checked = 0;
-    for line in csv.lines().skip(1) {
-        let f: Vec<&str> = line.splitn(8, ',').collect();
-        let (want, confidence) = match (f[6], f[1]) {
-            ("tinc-tcp", _) => ("tinc", "high"),
-            // The encrypted data channel, after the meta connection.
-            ("tinc-udp", _) => ("tinc", "medium"),
-            ("n2n", "udp") => ("n2n", "high"),
-            _ => continue,
-        };
-        let (capture, client_port) = (f[0], f[3].parse::<u64>().unwrap());
-        let server_port = f[5].parse::<u64>().unwrap();
-        let recs = records(
-            project_file(&format!("captures/vpn/userspace/{capture}"))
-                .to_str()
-                .unwrap(),
-        );
-        let r = recs
-            .iter()
-            .find(|r| {
-                r["proto"] == f[1].to_uppercase()
-                    && r["src_port"] == client_port
-                    && r["dest_port"] == server_port
-            })
-            .unwrap_or_else(|| panic!("{capture}: no flow {client_port} -> {server_port}"));
+    let expected = |f: &[&str]| match (f[6], f[1]) {
+        ("tinc-tcp", _) => Some(("tinc", "high")),
+        // The encrypted data channel, after the meta connection.
+        ("tinc-udp", _) => Some(("tinc", "medium")),
+        ("n2n", "udp") => Some(("n2n", "high")),
+        _ => None,
+    };
+    let flows = userspace_flows(|f| expected(f).is_some());
+    for (f, r) in &flows {
+        let capture = &f[0];
+        let row: Vec<&str> = f.iter().map(String::as_str).collect();
+        let (want, confidence) = expected(&row).unwrap();
         assert_eq!(r["app_proto"], want, "{capture}: {r}");
         assert_eq!(r["vpn"]["protocol"], want, "{capture}: {r}");
         assert_eq!(r["vpn"]["confidence"], confidence, "{capture}: {r}");
-        checked += 1;
     }
-    assert_eq!(checked, 7);
+    assert_eq!(flows.len(), 7);
 }
 
 /// iodine in captures/vpn/userspace (DNS mode and raw mode): `dns` with
 /// `vpn.protocol: "iodine"`; dig's plain lookups get no VPN fact.
 #[test]
 fn iodine_recordings() {
-    let csv = std::fs::read_to_string(project_file("captures/vpn/userspace/expected.csv")).unwrap();
+    let flows = userspace_flows(|f| f[6] == "iodine" || f[6] == "dns");
     let (mut iodine, mut plain) = (0, 0);
-    for line in csv.lines().skip(1) {
-        let f: Vec<&str> = line.splitn(8, ',').collect();
-        if f[6] != "iodine" && f[6] != "dns" {
-            continue;
-        }
-        let (capture, client_port) = (f[0], f[3].parse::<u64>().unwrap());
-        let recs = records(
-            project_file(&format!("captures/vpn/userspace/{capture}"))
-                .to_str()
-                .unwrap(),
-        );
-        let r = recs
-            .iter()
-            .find(|r| r["proto"] == f[1].to_uppercase() && r["src_port"] == client_port)
-            .unwrap_or_else(|| panic!("{capture}: no flow from {client_port}"));
+    for (f, r) in &flows {
+        let capture = &f[0];
         assert_eq!(r["app_proto"], "dns", "{capture}: {r}");
         if f[6] == "iodine" {
             assert_eq!(r["vpn"]["protocol"], "iodine", "{capture}: {r}");
@@ -231,59 +188,31 @@ fn iodine_recordings() {
 /// from the login's record sizes.
 #[test]
 fn openconnect_tls_recordings() {
-    let csv = std::fs::read_to_string(project_file("captures/vpn/userspace/expected.csv")).unwrap();
-    let mut checked = 0;
-    for line in csv.lines().skip(1) {
-        let f: Vec<&str> = line.splitn(8, ',').collect();
-        if f[6] != "openconnect-tls" {
-            continue;
-        }
-        let (capture, client_port) = (f[0], f[3].parse::<u64>().unwrap());
-        let recs = records(
-            project_file(&format!("captures/vpn/userspace/{capture}"))
-                .to_str()
-                .unwrap(),
-        );
-        let r = recs
-            .iter()
-            .find(|r| r["proto"] == "TCP" && r["src_port"] == client_port)
-            .unwrap_or_else(|| panic!("{capture}: no TCP flow from {client_port}"));
+    let flows = userspace_flows(|f| f[6] == "openconnect-tls");
+    for (f, r) in &flows {
+        let capture = &f[0];
+        assert_eq!(r["proto"], "TCP", "{capture}: {r}");
         assert_eq!(r["app_proto"], "tls", "{capture}: {r}");
         assert_eq!(r["vpn"]["protocol"], "openconnect", "{capture}: {r}");
         assert_eq!(r["vpn"]["confidence"], "low", "{capture}: {r}");
         assert!(r.to_string().contains("record sizes only"), "{r}");
-        checked += 1;
     }
-    assert_eq!(checked, 6);
+    assert_eq!(flows.len(), 6);
 }
 
 /// Tor's link handshake in captures/vpn/userspace: `tls` with
 /// `vpn.protocol: "tor"` at medium confidence.
 #[test]
 fn tor_recordings() {
-    let csv = std::fs::read_to_string(project_file("captures/vpn/userspace/expected.csv")).unwrap();
-    let mut checked = 0;
-    for line in csv.lines().skip(1) {
-        let f: Vec<&str> = line.splitn(8, ',').collect();
-        if f[6] != "tor" {
-            continue;
-        }
-        let (capture, client_port) = (f[0], f[3].parse::<u64>().unwrap());
-        let recs = records(
-            project_file(&format!("captures/vpn/userspace/{capture}"))
-                .to_str()
-                .unwrap(),
-        );
-        let r = recs
-            .iter()
-            .find(|r| r["proto"] == "TCP" && r["src_port"] == client_port)
-            .unwrap_or_else(|| panic!("{capture}: no TCP flow from {client_port}"));
+    let flows = userspace_flows(|f| f[6] == "tor");
+    for (f, r) in &flows {
+        let capture = &f[0];
+        assert_eq!(r["proto"], "TCP", "{capture}: {r}");
         assert_eq!(r["app_proto"], "tls", "{capture}: {r}");
         assert_eq!(r["vpn"]["protocol"], "tor", "{capture}: {r}");
         assert_eq!(r["vpn"]["confidence"], "medium", "{capture}: {r}");
-        checked += 1;
     }
-    assert_eq!(checked, 5);
+    assert_eq!(flows.len(), 5);
 }
 
 /// Every flow of captures/vpn/kernel/expected.csv of a family built so far
