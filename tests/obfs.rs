@@ -249,21 +249,6 @@ fn ndpi_corpus_false_positives() {
     assert_eq!(named.len(), 7);
 }
 
-/// Seeded xorshift bytes.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
-
 /// 10,000 flows of random payloads, TCP and UDP, to 443, 53, 1194, 51820,
 /// 8388 and random ports: no named protocol on any (the fully-encrypted
 /// flag on most of them is right).

@@ -169,21 +169,6 @@ fn emulated_captures_recall() {
     assert!(full_masks >= 40, "{full_masks}");
 }
 
-/// Seeded xorshift.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
-
 /// 10,000 flows of random payloads, UDP and TCP, to ports 443, 53, 1194,
 /// 51820, 8388 and random ones, both ways, in AmneziaWG- and OpenVPN-like
 /// sizes: no VPN verdict.

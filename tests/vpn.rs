@@ -178,21 +178,6 @@ fn vpn_flows_agree_with_ndpi() {
     );
 }
 
-/// Seeded xorshift bytes.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
-
 /// Random payloads over UDP to 1194, 51820, 500 and 4500 and over TCP to
 /// 443 and 1194, both ways, many flows: no VPN verdict.
 #[test]

@@ -292,21 +292,6 @@ fn gre_tunnel_has_its_own_record_beside_inner_flows() {
     assert_eq!(inner["app_proto"], "http");
 }
 
-/// Seeded xorshift bytes.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
-
 /// A classic pcap of raw IPv4 packets of IP protocol `proto` (Ethernet,
 /// valid IPv4 header checksum), from (src, dst, payload).
 fn ip_pcap(proto: u8, packets: &[([u8; 4], [u8; 4], Vec<u8>)]) -> Vec<u8> {

@@ -8,6 +8,22 @@ pub mod servers;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Seeded xorshift bytes, for the random-payload negative controls.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next() as u8).collect()
+    }
+}
+
 /// The nDPI regression corpus, read in place beside the project.
 pub fn ndpi_corpus() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/ndpi");
