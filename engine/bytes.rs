@@ -6,6 +6,13 @@
 //! the field and the offset (the cursor). Parsers with errors of their own
 //! convert a `ReadError` with `From`.
 
+/// Where `needle` first occurs in `hay` (a vectorised substring search:
+/// request heads and handshakes are searched on every flow's opening).
+#[inline]
+pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(hay, needle)
+}
+
 /// A big-endian `u16` at `at`.
 #[inline]
 pub fn be16(b: &[u8], at: usize) -> Option<u16> {

@@ -14,6 +14,7 @@ use super::dissector::{
 use super::facts::{Clue, Evidence, Fact};
 use super::websocket::{self, Watching};
 use super::AppProto;
+use crate::bytes::find;
 use crate::flow::TO_SERVER;
 
 /// Longest request head read.
@@ -247,10 +248,6 @@ fn is_header_line(line: &[u8]) -> bool {
     line.iter()
         .position(|&b| b == b':')
         .is_some_and(|c| c > 0 && line[..c].iter().all(|&b| b.is_ascii_graphic()))
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 fn trim(b: &[u8]) -> &[u8] {

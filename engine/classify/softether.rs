@@ -13,6 +13,7 @@
 //!   one-byte `A` answered by `IP=<address>,PORT=<port>` (the client's
 //!   public address as the server sees it): `softether` at `high`.
 
+use crate::bytes::find;
 use std::fmt;
 
 use super::dissector::Verdict;
@@ -161,10 +162,6 @@ fn mode_path(mode: &str) -> &'static str {
         "session" => "/vpnsvc/vpn.cgi",
         _ => "/ddns/ddns.aspx (dynamic DNS)",
     }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// `IP=a.b.c.d,PORT=n` (or an IPv6 address), exactly.

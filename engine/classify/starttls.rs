@@ -27,6 +27,7 @@
 
 use super::dissector::{Carrier, Dissector, Findings, Input, Probe, Probing, Step};
 use super::facts::{Clue, Evidence};
+use crate::bytes::find;
 use crate::flow::TO_SERVER;
 
 /// Bytes of plaintext read per side before giving up.
@@ -425,10 +426,6 @@ fn ber_len(b: &[u8], at: usize) -> Option<(usize, usize)> {
         0x82 => Some((usize::from(crate::bytes::be16(b, at + 1)?), at + 3)),
         _ => None,
     }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 #[cfg(test)]

@@ -160,10 +160,19 @@ impl HttpFollower {
                     let room = http::MAX_HEAD - self.head.len();
                     let take = bytes.len().min(room);
                     let before = self.head.len();
-                    self.head.extend_from_slice(&bytes[..take]);
-                    match http::head_extent(&self.head) {
+                    // A head that arrives whole is read where it lies;
+                    // only one cut across inputs is gathered.
+                    if before > 0 {
+                        self.head.extend_from_slice(&bytes[..take]);
+                    }
+                    let view: &[u8] = if before > 0 {
+                        &self.head
+                    } else {
+                        &bytes[..take]
+                    };
+                    match http::head_extent(view) {
                         Some((end, body)) => {
-                            match http::read_request(&self.head[..end]) {
+                            match http::read_request(&view[..end]) {
                                 http::Head::Request(r) => {
                                     self.pending.push(r);
                                     self.count += 1;
@@ -183,9 +192,11 @@ impl HttpFollower {
                             };
                         }
                         None => {
-                            let could = http::read_request(&self.head) != http::Head::No;
-                            if !could || self.head.len() >= http::MAX_HEAD {
+                            let could = http::read_request(view) != http::Head::No;
+                            if !could || view.len() >= http::MAX_HEAD {
                                 self.at = At::Off;
+                            } else if before == 0 {
+                                self.head.extend_from_slice(&bytes[..take]);
                             }
                             return;
                         }

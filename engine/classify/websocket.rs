@@ -22,6 +22,7 @@ use super::dissector::{Confidence, Findings};
 use super::facts::{Clue as FactClue, Evidence, Fact};
 use super::obfuscation::{Class, Obfuscation};
 use super::vpn::Value;
+use crate::bytes::find;
 use crate::flow::TO_SERVER;
 use std::fmt;
 
@@ -89,10 +90,6 @@ pub fn upgrade_head(stream: &[u8]) -> Option<usize> {
         }
     });
     asks.then_some(end)
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// A WebSocket upgrade being watched.

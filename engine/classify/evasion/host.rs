@@ -9,6 +9,8 @@
 //! one (or a tab) after its colon, whitespace after the value, and a value
 //! whose case alternates inside a label (`bLoCkEd.ExAmPlE.tEsT`).
 
+use crate::bytes::find;
+
 /// True when the request head `head` shows a Host header trick.
 pub fn host_tricks(head: &[u8]) -> bool {
     let end = find(head, b"\r\n\r\n")
@@ -66,10 +68,6 @@ pub fn host_tricks(head: &[u8]) -> bool {
         return !usual_name || spacing || domcase;
     }
     false
-}
-
-fn find(h: &[u8], n: &[u8]) -> Option<usize> {
-    h.windows(n.len()).position(|w| w == n)
 }
 
 #[cfg(test)]

@@ -271,31 +271,36 @@ impl Watch {
         self.closed = true;
         let head = std::mem::take(&mut self.head);
         self.host_check(&head);
+        // Without the handshake there is no segment size to judge by.
+        let Some(limit) = mss.map(u32::from) else {
+            self.pieces = Vec::new();
+            return;
+        };
+        // Pieces shorter than the segment size allowed, before the end.
+        let short = |&&(at, len, _): &&(u32, u32, u64)| at + len < end && len + SMALL_BY < limit;
         // Where the name lies in the message: desync tools cut at the first
         // bytes, inside the name or around it; honest writers cut where
-        // their buffers end.
+        // their buffers end. Searched for only when a cut may need it (most
+        // first messages come whole).
+        let needs_place = self.crowded || self.pieces.iter().filter(short).any(|p| p.0 + p.1 > 3);
         let find = |n: &[u8]| {
             head.windows(n.len())
                 .position(|w| w.eq_ignore_ascii_case(n))
                 .map(|p| (p as u32, p as u32))
         };
         // A name cut by an inserted TLS record header: its first bytes.
-        let place = name.filter(|n| n.len() >= 4).and_then(|n| {
+        let place = name.filter(|n| needs_place && n.len() >= 4).and_then(|n| {
             let n = n.as_bytes();
             let len = n.len() as u32;
             find(n).or_else(|| find(&n[..4])).map(|(s, _)| (s, s + len))
         });
-        // Without the handshake there is no segment size to judge by.
-        let Some(limit) = mss.map(u32::from) else {
-            self.pieces = Vec::new();
-            return;
-        };
         let telling =
             |cut: u32| cut <= 3 || place.is_some_and(|(s, e)| cut + 4 >= s && cut <= e + 4);
         let small: Vec<u64> = self
             .pieces
             .iter()
-            .filter(|(at, len, _)| at + len < end && len + SMALL_BY < limit && telling(at + len))
+            .filter(short)
+            .filter(|(at, len, _)| telling(at + len))
             .map(|p| p.2)
             .collect();
         let crowded = self.crowded && place.is_some();
