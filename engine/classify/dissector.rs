@@ -144,9 +144,16 @@ impl Findings {
 
     /// Takes in what `other` found.
     pub fn extend(&mut self, other: Findings) {
-        self.facts.extend(other.facts);
-        self.evidence.extend(other.evidence);
-        self.links.extend(other.links);
+        fn take_in<T>(into: &mut Vec<T>, from: Vec<T>) {
+            if into.is_empty() {
+                *into = from;
+            } else {
+                into.extend(from);
+            }
+        }
+        take_in(&mut self.facts, other.facts);
+        take_in(&mut self.evidence, other.evidence);
+        take_in(&mut self.links, other.links);
     }
 }
 

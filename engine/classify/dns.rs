@@ -193,7 +193,8 @@ pub fn parse_announcement(msg: &[u8]) -> Option<DnsQuestion> {
 /// Reads a (possibly compressed) name at `at`; returns it and the offset
 /// after it in the message.
 fn read_name(msg: &[u8], mut at: usize) -> Option<(String, usize)> {
-    let mut name = String::new();
+    // Most names fit: one allocation instead of a growth per few labels.
+    let mut name = String::with_capacity(64);
     let mut end = None;
     let mut total = 0usize;
     // Each pointer must go strictly backwards, so this terminates; the bound

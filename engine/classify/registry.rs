@@ -92,6 +92,50 @@ macro_rules! registry {
             pub fn bit(self) -> u64 {
                 1 << self as u32
             }
+
+            /// The dissectors of `set`, in registry order.
+            pub fn each(set: u64) -> impl Iterator<Item = Kind> {
+                let mut left = set & (u64::MAX >> (64 - Kind::ALL.len()));
+                std::iter::from_fn(move || {
+                    let at = left.trailing_zeros() as usize;
+                    left &= left.wrapping_sub(1);
+                    Kind::ALL.get(at).copied()
+                })
+            }
+
+            /// The dissectors that read what `carrier` carries, as a set.
+            pub fn reading(carrier: Carrier) -> u64 {
+                match carrier {
+                    Carrier::Stream => Kind::STREAM,
+                    Carrier::Datagram => Kind::DATAGRAM,
+                    Carrier::Ip(_) => Kind::ALL
+                        .iter()
+                        .filter(|k| k.carrier() == carrier)
+                        .fold(0, |set, k| set | k.bit()),
+                }
+            }
+
+            /// The dissectors that read reassembled streams, as a set.
+            pub const STREAM: u64 = 0 $(| if matches!(<$ty as Dissector>::CARRIER, Carrier::Stream) {
+                1u64 << Kind::$kind as u32
+            } else {
+                0
+            })+;
+
+            /// The dissectors that read datagrams, as a set.
+            pub const DATAGRAM: u64 = 0 $(| if matches!(<$ty as Dissector>::CARRIER, Carrier::Datagram) {
+                1u64 << Kind::$kind as u32
+            } else {
+                0
+            })+;
+
+            /// The dissectors that may overturn a one-message verdict, as a
+            /// set.
+            pub const OVERTURNING: u64 = 0 $(| if <$ty as Dissector>::OVERTURNS {
+                1u64 << Kind::$kind as u32
+            } else {
+                0
+            })+;
         }
 
         /// A running dissector's state.
@@ -228,5 +272,35 @@ mod tests {
         let carriers: Vec<Carrier> = Kind::ALL.iter().map(|k| k.carrier()).collect();
         assert!(carriers.contains(&Carrier::Stream));
         assert!(carriers.contains(&Carrier::Datagram));
+    }
+
+    /// The sets agree with each dissector's own constants, and `each`
+    /// walks a set in registry order.
+    #[test]
+    fn sets_match_the_kinds() {
+        for &k in Kind::ALL {
+            assert_eq!(
+                Kind::STREAM & k.bit() != 0,
+                k.carrier() == Carrier::Stream,
+                "{k:?}"
+            );
+            assert_eq!(
+                Kind::DATAGRAM & k.bit() != 0,
+                k.carrier() == Carrier::Datagram,
+                "{k:?}"
+            );
+            assert_eq!(Kind::OVERTURNING & k.bit() != 0, k.overturns(), "{k:?}");
+            assert_eq!(Kind::reading(k.carrier()) & k.bit(), k.bit(), "{k:?}");
+        }
+        let all: Vec<Kind> = Kind::each(u64::MAX).collect();
+        assert_eq!(all, Kind::ALL);
+        let streams: Vec<Kind> = Kind::each(Kind::STREAM).collect();
+        let expected: Vec<Kind> = Kind::ALL
+            .iter()
+            .copied()
+            .filter(|k| k.carrier() == Carrier::Stream)
+            .collect();
+        assert_eq!(streams, expected);
+        assert_eq!(Kind::each(0).count(), 0);
     }
 }

@@ -399,13 +399,10 @@ impl AppState {
                 .start_deferred(seen.links, decided, &mut self.refused, out);
         }
         let first_datagram = self.data_packets == 1;
-        for &kind in Kind::ALL {
-            if kind.carrier() != carrier
-                || self.refused & kind.bit() != 0
-                || self.work.as_ref().is_some_and(|w| w.run.has(kind))
-            {
-                continue;
-            }
+        // Neither refused nor running: starting one changes neither for the
+        // others, so the set is taken once.
+        let running = self.work.as_ref().map_or(0, |w| w.run.kinds());
+        for kind in Kind::each(Kind::reading(carrier) & !self.refused & !running) {
             match kind.probe(payload, seen.side) {
                 Probe::No => {
                     if seen.side == TO_SERVER && kind.probing() != Probing::EachMessage {
@@ -551,9 +548,7 @@ impl AppState {
     /// none may still start, or both streams are at their depth.
     fn exhausted(&self) -> bool {
         let Some(work) = &self.work else { return true };
-        let untried = Kind::ALL.iter().any(|&k| {
-            k.carrier() == Carrier::Stream && self.refused & k.bit() == 0 && !work.run.has(k)
-        });
+        let untried = Kind::STREAM & !self.refused & !work.run.kinds() != 0;
         let open = !work.run.live.is_empty() || untried && self.probing();
         !open || (work.streams[TO_SERVER].is_full() && work.streams[TO_CLIENT].is_full())
     }
@@ -710,14 +705,14 @@ impl Work {
 impl Running {
     /// An overturning dissector runs, or waits for the second datagram.
     fn overturning(&self) -> bool {
-        self.live.iter().any(|l| l.kind().overturns())
-            || Kind::ALL
-                .iter()
-                .any(|k| k.overturns() && self.deferred & k.bit() != 0)
+        self.kinds() & Kind::OVERTURNING != 0
     }
 
-    fn has(&self, kind: Kind) -> bool {
-        self.live.iter().any(|l| l.kind() == kind) || self.deferred & kind.bit() != 0
+    /// The dissectors running or deferred, as a set.
+    fn kinds(&self) -> u64 {
+        self.live
+            .iter()
+            .fold(self.deferred, |set, l| set | l.kind().bit())
     }
 
     /// Defers `kind` to the flow's second datagram, keeping the first.
@@ -746,7 +741,7 @@ impl Running {
             return;
         };
         let deferred = std::mem::take(&mut self.deferred);
-        let mut started = Vec::new();
+        let mut started = Vec::with_capacity(deferred.count_ones() as usize);
         for &kind in Kind::ALL {
             if deferred & kind.bit() != 0 {
                 started.push(kind.start());
@@ -817,10 +812,7 @@ impl Running {
     /// bytes of `side`.
     fn probe(&mut self, bytes: &[u8], side: usize, refused: &mut u64) {
         let other_opened = self.opened[1 - side];
-        for &kind in Kind::ALL {
-            if kind.carrier() != Carrier::Stream || *refused & kind.bit() != 0 || self.has(kind) {
-                continue;
-            }
+        for kind in Kind::each(Kind::STREAM & !*refused & !self.kinds()) {
             match (kind.probe(bytes, side), kind.probing()) {
                 (Probe::No, Probing::EachSide) => {
                     if other_opened {
@@ -884,10 +876,7 @@ impl Running {
                     let mut overturners = Vec::new();
                     if one_message {
                         overturners.extend(self.live.drain(..).filter(|l| l.kind().overturns()));
-                        self.deferred &= Kind::ALL
-                            .iter()
-                            .filter(|k| k.overturns())
-                            .fold(0, |bits, k| bits | k.bit());
+                        self.deferred &= Kind::OVERTURNING;
                     } else {
                         self.deferred = 0;
                     }

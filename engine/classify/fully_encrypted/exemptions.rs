@@ -262,18 +262,27 @@ pub fn exempt_by_popcount(bytes: &[u8]) -> bool {
     prefix(bytes).is_none() && (pct <= POPCOUNT_LOW || pct >= POPCOUNT_HIGH)
 }
 
+/// The judgement of a first payload that starts like TLS or HTTP (Ex5):
+/// exempt, unless the prefix is forged. It needs no figures of the whole
+/// payload (a real ClientHello or request is never measured). `None` for
+/// any other payload.
+pub fn judge_prefixed(bytes: &[u8]) -> Option<Judgement> {
+    let p = prefix(bytes)?;
+    Some(if forged(bytes, p) {
+        Judgement::Random(Some(p))
+    } else {
+        Judgement::Exempt(Exemption::Prefix)
+    })
+}
+
 /// Judges a first payload by Wu et al.'s rules, with a forged prefix
 /// seen through; `m` is [`measure`] of `bytes`.
 pub fn judge(bytes: &[u8], m: &Measure) -> Judgement {
     if bytes.len() < MIN_LEN {
         return Judgement::Exempt(Exemption::TooShort);
     }
-    if let Some(p) = prefix(bytes) {
-        return if forged(bytes, p) {
-            Judgement::Random(Some(p))
-        } else {
-            Judgement::Exempt(Exemption::Prefix)
-        };
+    if let Some(j) = judge_prefixed(bytes) {
+        return j;
     }
     if m.popcount <= POPCOUNT_LOW || m.popcount >= POPCOUNT_HIGH {
         Judgement::Exempt(Exemption::Popcount)

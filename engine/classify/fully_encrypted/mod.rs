@@ -291,6 +291,14 @@ fn probe_first(bytes: &[u8], side: usize, udp: bool) -> Probe {
         // or by the one cheap figure.
         return Probe::No;
     }
+    if let Some(j) = exemptions::judge_prefixed(bytes) {
+        // TLS or HTTP (a QUIC long header starts with neither).
+        return if j.is_random() {
+            Probe::Maybe
+        } else {
+            Probe::No
+        };
+    }
     let m = measure(bytes);
     let verdict = if udp {
         judge_datagram(bytes, &m)

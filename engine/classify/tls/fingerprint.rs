@@ -224,7 +224,7 @@ pub(super) const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Values as 4-digit lowercase hex, joined by `,`.
 pub(super) fn join_hex4(values: impl Iterator<Item = u16>) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(values.size_hint().0 * 5);
     for v in values {
         if !out.is_empty() {
             out.push(',');
