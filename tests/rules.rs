@@ -862,3 +862,38 @@ alert tls any any -> any 8443 (msg:"secure on 8443"; tls.sni; content:"secure.";
         "{e}"
     );
 }
+
+/// A summary-only run skips JA3/JA4 unless a rule reads them: a `ja4` and a
+/// `ja3` rule still match, in the summary as in the EVE records, and the
+/// EVE records carry the fingerprints.
+#[test]
+fn fingerprint_rules_match_without_eve_output() {
+    let cap = project_file("captures/sample.pcap");
+    let json = sift(["analyze", "--format", "json", "-q", cap.to_str().unwrap()]);
+    assert!(json.status.success(), "{}", text(&json.stderr));
+    let hello = eve(&json.stdout)
+        .into_iter()
+        .find(|r| r["tls"]["ja4"].as_str().is_some_and(|j| !j.is_empty()))
+        .expect("a TLS flow with a JA4 in the sample");
+    let (ja3, ja4) = (
+        hello["tls"]["ja3"]["hash"].as_str().unwrap().to_string(),
+        hello["tls"]["ja4"].as_str().unwrap().to_string(),
+    );
+    assert_eq!(ja3.len(), 32, "{hello}");
+    for (cond, value) in [("ja4", &ja4), ("ja3", &ja3)] {
+        let r = TempFile::new(
+            "fp.rules",
+            format!("alert 7 \"by fingerprint\" {{ {cond} {value} }}\n").as_bytes(),
+        );
+        let out = sift([
+            "analyze",
+            "--no-rules-cache",
+            "--rules",
+            r.path(),
+            cap.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let o = text(&out.stdout);
+        assert!(o.contains("rule 7 "), "{cond}: {o}");
+    }
+}

@@ -118,6 +118,9 @@ pub struct Input<'a> {
     /// dialect of one the bytes proved (a DNS message on mDNS's port 5353
     /// is mDNS).
     pub ports: [u16; 2],
+    /// Client hellos get their JA3 and JA4 fingerprints (off when nothing
+    /// reads them: a summary-only run without fingerprint rules).
+    pub fingerprints: bool,
 }
 
 impl Input<'_> {

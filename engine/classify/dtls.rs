@@ -217,7 +217,7 @@ impl Dissector for Dtls {
                 let Some((ch, sid, cookie)) = client_hello(body) else {
                     return Step::Refuse;
                 };
-                let mut hello = HelloSummary::new(&ch, false);
+                let mut hello = HelloSummary::new(&ch, false, input.fingerprints);
                 for s in [&mut hello.ja4, &mut hello.ja4_r] {
                     if s.starts_with('t') {
                         s.replace_range(..1, "d");
@@ -316,6 +316,7 @@ mod tests {
     fn input<'a>(bytes: &'a [u8], links: &'a [Link]) -> Input<'a> {
         Input {
             ports: [0, 0],
+            fingerprints: true,
             bytes,
             side: 0,
             packet: 9,

@@ -453,6 +453,7 @@ mod tests {
     fn input<'a>(bytes: &'a [u8], side: usize, links: &'a [Link]) -> Input<'a> {
         Input {
             ports: [0, 0],
+            fingerprints: true,
             bytes,
             side,
             packet: 7,

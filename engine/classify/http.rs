@@ -553,6 +553,7 @@ mod tests {
             ts: 0,
             links: &[],
             ports: [40000, 80],
+            fingerprints: true,
         };
         assert_eq!(d.feed(&input), Step::NeedMore);
         let v = d.settle().unwrap();

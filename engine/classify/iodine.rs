@@ -185,6 +185,7 @@ mod tests {
         d.query = Some((0xd564, 3));
         let input = Input {
             ports: [0, 0],
+            fingerprints: true,
             bytes: &b,
             side: 1,
             packet: 4,

@@ -451,6 +451,7 @@ mod tests {
     fn input(bytes: &[u8], side: usize, packet: u64) -> Input<'_> {
         Input {
             ports: [0, 0],
+            fingerprints: true,
             bytes,
             side,
             packet,

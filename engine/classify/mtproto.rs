@@ -434,6 +434,7 @@ mod tests {
     fn input(bytes: &[u8], side: usize, first: bool) -> Input<'_> {
         Input {
             ports: [0, 0],
+            fingerprints: true,
             bytes,
             side,
             packet: 7,

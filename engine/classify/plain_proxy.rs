@@ -255,6 +255,7 @@ mod tests {
     fn input(bytes: &[u8], side: usize, first: bool) -> Input<'_> {
         Input {
             ports: [0, 0],
+            fingerprints: true,
             bytes,
             side,
             packet: 3,

@@ -248,6 +248,7 @@ mod tests {
     fn input(bytes: &[u8], side: usize) -> Input<'_> {
         Input {
             ports: [0, 0],
+            fingerprints: true,
             bytes,
             side,
             packet: 2,

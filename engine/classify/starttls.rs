@@ -443,6 +443,7 @@ mod tests {
             ts: 0,
             links: &[],
             ports: [40000, 25],
+            fingerprints: true,
         }
     }
 

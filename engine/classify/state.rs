@@ -69,6 +69,8 @@ pub struct Shared {
     /// Read every DNS message of a decided DNS-family flow
     /// ([`super::transactions`]), for per-transaction events and rules.
     pub transactions: bool,
+    /// Client hellos get their JA3/JA4 fingerprints ([`Input::fingerprints`]).
+    pub fingerprints: bool,
 }
 
 impl Shared {
@@ -78,6 +80,7 @@ impl Shared {
             budget: Budget::new(budget),
             links: Links::default(),
             transactions: false,
+            fingerprints: true,
         }
     }
 }
@@ -169,6 +172,7 @@ struct FirstDatagram {
     packet: u64,
     ts: Timestamp,
     ports: [u16; 2],
+    fingerprints: bool,
 }
 
 /// What one packet's bytes gave.
@@ -197,6 +201,8 @@ struct Seen<'a> {
     ports: [u16; 2],
     /// Every transaction of the flow is read ([`super::transactions`]).
     transactions: bool,
+    /// Hellos are fingerprinted ([`Input::fingerprints`]).
+    fingerprints: bool,
 }
 
 impl AppState {
@@ -249,6 +255,7 @@ impl AppState {
             ts: p.ts,
             links: shared.links.between(p.decoded.src, p.decoded.dst),
             transactions: shared.transactions,
+            fingerprints: shared.fingerprints,
             ports: {
                 let t = &p.decoded.transport;
                 if p.side == TO_SERVER {
@@ -384,8 +391,9 @@ impl AppState {
             question: q,
         };
         let names = self.names.get_or_insert_with(Box::default);
-        super::transactions::record(names, tx, false);
-        self.revision = self.revision.wrapping_add(1);
+        if super::transactions::record(names, tx, false) {
+            self.revision = self.revision.wrapping_add(1);
+        }
     }
 
     /// A datagram (or IP payload) for the dissectors of `carrier`.
@@ -687,6 +695,7 @@ impl<'a> Seen<'a> {
             ts: self.ts,
             links: self.links,
             ports: self.ports,
+            fingerprints: self.fingerprints,
         }
     }
 }
@@ -725,6 +734,7 @@ impl Running {
                 packet: seen.packet,
                 ts: seen.ts,
                 ports: seen.ports,
+                fingerprints: seen.fingerprints,
             })
         });
     }
@@ -756,6 +766,7 @@ impl Running {
             ts: first.ts,
             links,
             ports: first.ports,
+            fingerprints: first.fingerprints,
         };
         let mut fresh = Running {
             live: started,

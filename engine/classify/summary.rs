@@ -23,9 +23,15 @@ pub struct HelloSummary {
 }
 
 impl HelloSummary {
-    pub fn new(ch: &ClientHello, quic: bool) -> Self {
-        let ja3_string = ch.ja3_string();
-        let (ja4, ja4_r) = ch.ja4_and_raw(quic);
+    /// The summary of `ch`; with `fingerprints` false its JA3 and JA4
+    /// strings are left empty (nothing will read them).
+    pub fn new(ch: &ClientHello, quic: bool, fingerprints: bool) -> Self {
+        let (ja3_string, ja4, ja4_r) = if fingerprints {
+            let (ja4, ja4_r) = ch.ja4_and_raw(quic);
+            (ch.ja3_string(), ja4, ja4_r)
+        } else {
+            Default::default()
+        };
         HelloSummary {
             sni: ch.sni.clone(),
             sni_raw: ch.sni_raw.clone(),
@@ -37,7 +43,11 @@ impl HelloSummary {
                 .filter(|v| !is_grease(*v))
                 .collect(),
             alpn: ch.alpn.clone(),
-            ja3_hash: ja3_hash_of(&ja3_string),
+            ja3_hash: if fingerprints {
+                ja3_hash_of(&ja3_string)
+            } else {
+                String::new()
+            },
             ja3_string,
             ja4,
             ja4_r,

@@ -286,6 +286,7 @@ mod tests {
     fn input(bytes: &[u8], side: usize) -> Input<'_> {
         Input {
             ports: [0, 0],
+            fingerprints: true,
             bytes,
             side,
             packet: 3,
@@ -323,6 +324,7 @@ mod tests {
         }];
         let with = |side| Input {
             ports: [0, 0],
+            fingerprints: true,
             links: &links,
             ..input(&d, side)
         };
@@ -337,6 +339,7 @@ mod tests {
         assert_eq!(
             u.feed(&Input {
                 ports: [0, 0],
+                fingerprints: true,
                 links: &links,
                 ..input(&d[..80], 0)
             }),

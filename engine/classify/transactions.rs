@@ -56,10 +56,15 @@ pub fn read(proto: AppProto, payload: &[u8]) -> Option<DnsQuestion> {
 }
 
 /// Keeps a message: in the list while there is room (else counted), and
-/// as the latest for the rules when it is not the flow's first.
-pub fn record(names: &mut Names, tx: DnsTransaction, first: bool) {
+/// as the latest for the rules when it is not the flow's first. True when
+/// what rules read (the queried name) changed: a message that repeats the
+/// name (a response, a retry) cannot change a rule's outcome, and the rules
+/// need not look again.
+pub fn record(names: &mut Names, tx: DnsTransaction, first: bool) -> bool {
     names.transactions_read = true;
-    if !first {
+    let shown = names.dns_latest.as_ref().or(names.dns.as_ref());
+    let changed = shown.is_none_or(|q| q.rrname != tx.question.rrname);
+    if !first && changed {
         names.dns_latest = Some(tx.question.clone());
     }
     if names.dns_transactions.len() < MAX_TRANSACTIONS {
@@ -67,6 +72,7 @@ pub fn record(names: &mut Names, tx: DnsTransaction, first: bool) {
     } else {
         names.dns_transactions_dropped = names.dns_transactions_dropped.saturating_add(1);
     }
+    changed
 }
 
 /// One HTTP request of a flow.
@@ -79,10 +85,13 @@ pub struct HttpTransaction {
 }
 
 /// Keeps a request: in the list while there is room (else counted), and as
-/// the latest for the rules when it is not the flow's first.
-pub fn record_http(names: &mut Names, tx: HttpTransaction, first: bool) {
+/// the latest for the rules when it is not the flow's first. True when what
+/// rules read of the latest request (its Host) changed (see [`record`]).
+pub fn record_http(names: &mut Names, tx: HttpTransaction, first: bool) -> bool {
     names.transactions_read = true;
-    if !first {
+    let shown = names.http_latest.as_ref().or(names.http.as_ref());
+    let changed = shown.is_none_or(|r| r.hostname != tx.request.hostname);
+    if !first && changed {
         names.http_latest = Some(tx.request.clone());
     }
     if names.http_transactions.len() < MAX_TRANSACTIONS {
@@ -90,6 +99,7 @@ pub fn record_http(names: &mut Names, tx: HttpTransaction, first: bool) {
     } else {
         names.http_transactions_dropped = names.http_transactions_dropped.saturating_add(1);
     }
+    changed
 }
 
 /// Where the follower is in the client stream.
@@ -299,14 +309,14 @@ impl StreamFollower {
     }
 
     /// Moves what was read into `names` (the packet at `packet`, time
-    /// `ts`, brought it); true if anything was.
+    /// `ts`, brought it); true if what rules read changed.
     pub fn drain_into(&mut self, names: &mut Names, ts: Timestamp, packet: u64) -> bool {
         match self {
             StreamFollower::Http(f) => {
                 let (requests, mut first) = f.take();
-                let any = !requests.is_empty();
+                let mut changed = false;
                 for request in requests {
-                    record_http(
+                    changed |= record_http(
                         names,
                         HttpTransaction {
                             ts,
@@ -317,11 +327,11 @@ impl StreamFollower {
                     );
                     first = false;
                 }
-                any
+                changed
             }
             StreamFollower::Dns(f) => {
                 let mut first = f.count == f.pending.len();
-                let any = !f.pending.is_empty();
+                let mut changed = false;
                 for question in std::mem::take(&mut f.pending) {
                     let tx = DnsTransaction {
                         ts,
@@ -329,10 +339,10 @@ impl StreamFollower {
                         packet,
                         question,
                     };
-                    record(names, tx, first);
+                    changed |= record(names, tx, first);
                     first = false;
                 }
-                any
+                changed
             }
         }
     }

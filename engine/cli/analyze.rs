@@ -134,6 +134,10 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
         d
     });
     opts.render = rec.render_format();
+    // Fingerprints only when records or rules read them (the summary
+    // shows none).
+    opts.fingerprints =
+        rec.keeps_records() || opts.rules.as_ref().is_some_and(|r| r.reads_fingerprints());
 
     let total: u64 = files.iter().map(|f| f.len() as u64).sum();
     let bar = (!args.no_progress && io::stderr().is_terminal() && total > 32 << 20).then(|| {

@@ -39,6 +39,13 @@ impl<W: Write> Recorder<W> {
         self.sinks.push(sink);
     }
 
+    /// Something reads the records themselves: the EVE writer or a sink
+    /// (Redis, IPFIX, the report). Without, only the summary's tally is
+    /// kept.
+    pub fn keeps_records(&self) -> bool {
+        self.eve.is_some() || !self.sinks.is_empty()
+    }
+
     /// The format workers should render lines with: the EVE writer's, or
     /// the one a sink needs.
     pub fn render_format(&self) -> Option<EveFormat> {

@@ -84,6 +84,9 @@ pub struct Options {
     /// Read every DNS message of a flow, not only the first (for
     /// per-transaction events; rules turn it on too).
     pub transactions: bool,
+    /// Fingerprint client hellos (JA3, JA4). Off only when nothing reads
+    /// them: no EVE records, no sinks, no rule on `ja3`/`ja4`.
+    pub fingerprints: bool,
 }
 
 impl Default for Options {
@@ -99,6 +102,7 @@ impl Default for Options {
             rules: None,
             render: None,
             transactions: false,
+            fingerprints: true,
         }
     }
 }
@@ -261,6 +265,7 @@ fn lead<'a>(
     let mut w = Worker::new(share, opts.flows, opts.defrag, opts.reassembly);
     w.set_rules(opts.rules.clone());
     w.set_transactions(opts.transactions || opts.rules.is_some());
+    w.set_fingerprints(opts.fingerprints);
     let mut input = Input::new(maps, opts.order);
     let mut pending: Vec<Vec<Work<'a>>> = followers.iter().map(FollowerLink::empty).collect();
     let mut index: u64 = 0;
@@ -439,6 +444,7 @@ fn follow<'a>(
     let mut w = Worker::new(share, opts.flows, opts.defrag, opts.reassembly);
     w.set_rules(opts.rules.clone());
     w.set_transactions(opts.transactions || opts.rules.is_some());
+    w.set_fingerprints(opts.fingerprints);
     let mut quiet = 0u32;
     while let Some(batch) = next_work(work) {
         // The packets' bytes were last in the lead's cache: ask for the

@@ -112,6 +112,11 @@ impl Worker {
 
     /// Reads every DNS message of DNS-family flows (per-transaction events
     /// and rules need them), from now on.
+    /// JA3/JA4 fingerprints of client hellos (on unless nothing reads them).
+    pub fn set_fingerprints(&mut self, on: bool) {
+        self.classify.fingerprints = on;
+    }
+
     pub fn set_transactions(&mut self, on: bool) {
         self.classify.transactions = on;
     }

@@ -596,6 +596,15 @@ impl fmt::Debug for RuleSet {
 }
 
 impl RuleSet {
+    /// Some rule looks at a client hello's JA3 or JA4 fingerprint.
+    pub fn reads_fingerprints(&self) -> bool {
+        self.rules.iter().any(|r| {
+            r.conds
+                .iter()
+                .any(|c| matches!(c, Cond::Ja3(_) | Cond::Ja4(_)))
+        })
+    }
+
     /// Reads, checks and compiles the rule files at `paths` (each may be
     /// in sift's language or the Suricata subset). A set with any error is
     /// refused whole: every error found is returned.

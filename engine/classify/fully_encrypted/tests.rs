@@ -19,6 +19,7 @@ fn noise(seed: u64, n: usize) -> Vec<u8> {
 fn input(bytes: &[u8], side: usize, packet: u64, first: bool) -> Input<'_> {
     Input {
         ports: [0, 0],
+        fingerprints: true,
         bytes,
         side,
         packet,

@@ -87,7 +87,7 @@ impl Dissector for TlsDissector {
                                     from: input.client_from.unwrap_or(input.packet),
                                 },
                             });
-                            let hello = HelloSummary::new(&ch, false);
+                            let hello = HelloSummary::new(&ch, false, input.fingerprints);
                             if shapes::wanted(&hello) {
                                 self.log = Some(Box::new(shapes::Log::new(hello.clone())));
                                 reader.headers_only();

@@ -1220,6 +1220,7 @@ fn dissect(chunks: &[(usize, Vec<u8>)]) -> (TlsDissector, Vec<Fact>) {
     for (i, (side, bytes)) in chunks.iter().enumerate() {
         let step = d.feed(&Input {
             ports: [0, 0],
+            fingerprints: true,
             bytes,
             side: *side,
             packet: i as u64 + 1,

@@ -179,7 +179,7 @@ pub(super) mod tests {
             body.extend((ext.len() as u16).to_be_bytes());
             body.extend(ext);
         }
-        let hello = HelloSummary::new(&parse_client_hello(&body).unwrap(), false);
+        let hello = HelloSummary::new(&parse_client_hello(&body).unwrap(), false, true);
         let mut l = Log::new(hello);
         l.server = Some(ServerSummary {
             version,
