@@ -13,7 +13,8 @@ use crate::decode::ip::proto::label as proto_name;
 #[derive(Clone, Debug, Default)]
 pub struct FlowTally {
     pub records: u64,
-    pub by_transport: BTreeMap<std::borrow::Cow<'static, str>, u64>,
+    /// Flows per IP protocol number (named at render, [`Self::by_transport`]).
+    transports: Vec<u64>,
     pub by_app: BTreeMap<&'static str, u64>,
     pub by_reason: BTreeMap<&'static str, u64>,
     /// Flows by the class of their obfuscation finding (suspected, not
@@ -31,9 +32,21 @@ pub struct FlowTally {
 }
 
 impl FlowTally {
+    /// Flows per transport, by name.
+    pub fn by_transport(&self) -> BTreeMap<std::borrow::Cow<'static, str>, u64> {
+        (0..=u8::MAX)
+            .zip(&self.transports)
+            .filter(|(_, &n)| n > 0)
+            .map(|(p, &n)| (proto_name(p), n))
+            .collect()
+    }
+
     pub fn add(&mut self, r: &FlowRecord) {
         self.records += 1;
-        *self.by_transport.entry(proto_name(r.proto)).or_default() += 1;
+        if self.transports.is_empty() {
+            self.transports = vec![0; 256];
+        }
+        self.transports[usize::from(r.proto)] += 1;
         *self.by_app.entry(r.app_proto.as_str()).or_default() += 1;
         *self.by_reason.entry(r.reason.as_str()).or_default() += 1;
         if let Some(o) = r.names.as_ref().and_then(|n| n.obfuscation.as_ref()) {
@@ -173,7 +186,7 @@ pub fn render_as(command: &str, files: &[String], report: &Report, flows: &FlowT
     );
     let _ = writeln!(o, "  flows     {}", thousands(flows.records));
     if flows.records > 0 {
-        let _ = writeln!(o, "    by transport: {}", tally_line(&flows.by_transport));
+        let _ = writeln!(o, "    by transport: {}", tally_line(&flows.by_transport()));
         let _ = writeln!(o, "    by app_proto: {}", tally_line(&flows.by_app));
         let _ = writeln!(o, "    by end:       {}", tally_line(&flows.by_reason));
         if !flows.by_obfuscation.is_empty() {
