@@ -111,7 +111,8 @@ pub struct Input<'a> {
     pub client_from: Option<u64>,
     /// Capture time of the packet.
     pub ts: Timestamp,
-    /// What other flows between the same two hosts left (oldest first).
+    /// What other flows between the same two hosts left (oldest first);
+    /// given to datagram and IP dissectors only (a stream's get none).
     pub links: &'a [Link],
     /// The flow's ports, the client's then the server's (0 for a carrier
     /// without ports). A port never decides a protocol; it names the

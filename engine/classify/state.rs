@@ -253,7 +253,13 @@ impl AppState {
             side: p.side,
             packet: p.index,
             ts: p.ts,
-            links: shared.links.between(p.decoded.src, p.decoded.dst),
+            // Only datagram and IP dissectors read links (a VPN's data
+            // channel after its control connection): a stream packet does
+            // not look them up.
+            links: match p.decoded.transport.header {
+                Header::Tcp(_) => &[],
+                _ => shared.links.between(p.decoded.src, p.decoded.dst),
+            },
             transactions: shared.transactions,
             fingerprints: shared.fingerprints,
             ports: {
