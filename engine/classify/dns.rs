@@ -190,6 +190,15 @@ pub fn parse_announcement(msg: &[u8]) -> Option<DnsQuestion> {
     })
 }
 
+/// `\ddd`, as dig writes a byte of a name that is not a printable
+/// character (or would be misread: `.`, `\`).
+pub(super) fn push_escape(name: &mut String, c: u8) {
+    name.push('\\');
+    for d in [c / 100, c / 10 % 10, c % 10] {
+        name.push(char::from(b'0' + d));
+    }
+}
+
 /// Reads a (possibly compressed) name at `at`; returns it and the offset
 /// after it in the message.
 fn read_name(msg: &[u8], mut at: usize) -> Option<(String, usize)> {
@@ -219,7 +228,7 @@ fn read_name(msg: &[u8], mut at: usize) -> Option<(String, usize)> {
                     match c {
                         b'A'..=b'Z' => name.push(c.to_ascii_lowercase() as char),
                         b'!'..=b'~' if c != b'.' && c != b'\\' => name.push(c as char),
-                        _ => name.push_str(&format!("\\{c:03}")),
+                        _ => push_escape(&mut name, c),
                     }
                 }
                 at += 1 + usize::from(len);
@@ -542,6 +551,15 @@ mod tests {
         m[14] = 0x07;
         let q = parse(&m).unwrap();
         assert!(q.rrname.starts_with("x\\007-courier."), "{}", q.rrname);
+        m[15] = 0xff;
+        m[16] = b'.';
+        m[17] = b'\\';
+        let q = parse(&m).unwrap();
+        assert!(
+            q.rrname.starts_with("x\\007\\255\\046\\092urier."),
+            "{}",
+            q.rrname
+        );
     }
 
     #[test]

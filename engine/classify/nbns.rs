@@ -91,7 +91,7 @@ fn push_char(name: &mut String, c: u8) {
     match c {
         b'A'..=b'Z' => name.push(c.to_ascii_lowercase() as char),
         b'!'..=b'~' if c != b'\\' => name.push(c as char),
-        _ => name.push_str(&format!("\\{c:03}")),
+        _ => super::dns::push_escape(name, c),
     }
 }
 
