@@ -32,9 +32,18 @@ pub fn bench_capture() -> PathBuf {
             "make_bench_pcap.py failed (pip install dpkt?)"
         );
     }
-    // Streamed, not read whole: a child's peak RSS starts from this
-    // process's at fork.
+    // The capture is measured as a file on disk is read: dropped from the
+    // page cache, then read back once (streamed, not read whole: a child's
+    // peak RSS starts from this process's at fork). Read back, the cache
+    // holds it in large folios; as the generator just wrote it, in 4 KiB
+    // ones, which costs a program that maps the file a page-table entry
+    // per 4 KiB (sift's system time 0.11-0.15 s against 0.00-0.03 s,
+    // benches/HISTORY.md). Every program measured reads the same cache.
     if let Ok(mut f) = std::fs::File::open(&out) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: plain FFI call on a descriptor this function owns; the
+        // advice changes no data.
+        let _ = unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
         let _ = std::io::copy(&mut f, &mut std::io::sink());
     }
     out
