@@ -41,8 +41,9 @@ const MAGIC: &[u8; 8] = b"SIFTRG01";
 const DIGEST: usize = 32;
 
 /// Bumped whenever [`super::registry::parse`] reads a dump differently:
-/// entries written by another reader are stale.
-pub const READER_VERSION: u32 = 1;
+/// entries written by another reader are stale. 1: the first; 2: Unicode
+/// names and URL hosts through UTS #46 (see [`super::idn`]).
+pub const READER_VERSION: u32 = 2;
 
 /// A registry dump as parsed: everything a `list registry` condition
 /// holds and reports.
