@@ -233,3 +233,52 @@ fn damaged_entries_and_edited_dumps_are_read_again() {
     assert_ne!(fresh.eve, cold.eve);
     assert_eq!(run(&rules, &["--rules-cache", c]), fresh);
 }
+
+/// Running as root, a registry others could change is refused like a rule
+/// file, and a cache directory others could change is not used.
+#[test]
+fn privileged_loads_trust_neither_others_files_nor_their_cache() {
+    use sift::rules::source::read_all_cached;
+    use std::os::unix::fs::PermissionsExt;
+    if uid_is_not_root() {
+        return; // the ownership checks need files owned by root
+    }
+    let d = Dir::new("priv");
+    let cache = Dir::new("priv-cache");
+    let dump = d.file("dump.csv", DUMP);
+    let rules = PathBuf::from(d.file(
+        "t.rules",
+        "drop 10 \"registry\" { list registry \"dump.csv\" }\n",
+    ));
+    let mode =
+        |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+    // The cache directory writable by every user (no sticky bit): not used.
+    mode(cache.path(), 0o777);
+    let parsed = read_all_cached(std::slice::from_ref(&rules), Some(cache.path()), true).unwrap();
+    assert_eq!(parsed.rules.len(), 1);
+    assert!(registry_entries(cache.path()).is_empty());
+    mode(cache.path(), 0o755);
+    read_all_cached(std::slice::from_ref(&rules), Some(cache.path()), true).unwrap();
+    assert_eq!(registry_entries(cache.path()).len(), 1);
+    // The dump writable by every user: refused, cached or not.
+    mode(Path::new(&dump), 0o666);
+    for dir in [Some(cache.path()), None] {
+        let err = read_all_cached(std::slice::from_ref(&rules), dir, true).unwrap_err();
+        assert!(err.to_string().contains("writable by every user"), "{err}");
+    }
+    // Not privileged: read as before.
+    assert!(read_all_cached(std::slice::from_ref(&rules), Some(cache.path()), false).is_ok());
+}
+
+/// Whether this process runs as someone other than root (read from
+/// /proc, without unsafe code).
+fn uid_is_not_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(|u| u != "0"))
+        })
+        .unwrap_or(true)
+}
