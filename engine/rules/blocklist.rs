@@ -369,6 +369,7 @@ pub fn registry_dump(l: &mut Loader, file: u32, n: &Named<'_>) -> Option<Blockli
                 regcache::Lookup::Hit(c) => got = Some((key, *c)),
                 regcache::Lookup::Missing => {}
                 regcache::Lookup::Stale => state = regcache::State::Stale,
+                regcache::Lookup::Outdated => state = regcache::State::Outdated,
                 regcache::Lookup::Damaged(_) => state = regcache::State::Damaged,
             }
         }
@@ -390,7 +391,10 @@ pub fn registry_dump(l: &mut Loader, file: u32, n: &Named<'_>) -> Option<Blockli
             (id, key, c)
         }
     };
-    if matches!(state, regcache::State::Stale | regcache::State::Damaged) {
+    if matches!(
+        state,
+        regcache::State::Stale | regcache::State::Outdated | regcache::State::Damaged
+    ) {
         l.warn(
             n.span,
             n.len,

@@ -72,6 +72,9 @@ pub enum State {
     /// The entry was for other contents (the dump changed): read again
     /// and replaced.
     Stale,
+    /// The entry was written by another reader version: read again and
+    /// replaced.
+    Outdated,
     /// The entry was damaged: read again and replaced.
     Damaged,
 }
@@ -83,6 +86,7 @@ impl State {
             State::Loaded => "loaded from the cache",
             State::Built => "read and cached",
             State::Stale => "read again (the dump changed since it was cached)",
+            State::Outdated => "read again (its cache entry was made by another version of sift)",
             State::Damaged => "read again (its cache entry was damaged)",
         }
     }
@@ -94,8 +98,10 @@ pub enum Lookup {
     Hit(Box<Contents>),
     /// No entry (or none readable).
     Missing,
-    /// An entry for other contents of the dump, or another reader.
+    /// An entry for other contents of the dump (or another path).
     Stale,
+    /// An entry written by another version of the reader.
+    Outdated,
     /// An entry that is not a valid one; why.
     Damaged(String),
 }
@@ -155,8 +161,10 @@ pub fn load(path: &Path, key: &str, dump: &Path) -> Lookup {
     let Some((version, stored_key, stored_path)) = head else {
         return Lookup::Damaged("cut short".into());
     };
-    if version != READER_VERSION
-        || stored_key != key
+    if version != READER_VERSION {
+        return Lookup::Outdated;
+    }
+    if stored_key != key
         || Path::new(&stored_path) != dump.canonicalize().unwrap_or_else(|_| dump.into())
     {
         return Lookup::Stale;
@@ -424,6 +432,15 @@ mod tests {
             Lookup::Hit(got) => assert_eq!(*got, c),
             other => panic!("{other:?}"),
         }
+        // Written by another reader version: outdated, not used.
+        let mut other = fs::read(&path).unwrap();
+        let body_at = MAGIC.len() + DIGEST;
+        other[body_at..body_at + 4].copy_from_slice(&(READER_VERSION - 1).to_le_bytes());
+        let d = Sha256::digest(&other[body_at..]);
+        other[MAGIC.len()..body_at].copy_from_slice(&d);
+        fs::write(&path, &other).unwrap();
+        assert!(matches!(load(&path, &key, &dump), Lookup::Outdated));
+        store(&path, &key, &dump, &c).unwrap();
         // Other contents of the same dump: stale, not used.
         assert!(matches!(load(&path, "other", &dump), Lookup::Stale));
         // The same entry claimed for another dump: stale.
