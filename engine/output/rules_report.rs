@@ -120,8 +120,19 @@ fn lists_line(set: &RuleSet) -> Option<String> {
         "partly from the cache"
     };
     let malformed = sum(&|b| b.malformed_lines as usize);
+    // How each registry was obtained (one word each, in rule order).
+    let registries: Vec<&str> = lists
+        .iter()
+        .filter(|b| b.kind == crate::rules::blocklist::ListKind::Registry)
+        .map(|b| b.registry_cache.describe())
+        .collect();
+    let registries = if registries.is_empty() {
+        String::new()
+    } else {
+        format!("; registry {}", registries.join(", "))
+    };
     Some(format!(
-        "block lists: {} addresses ({} ranges, {how}), {} names, {} URLs{}",
+        "block lists: {} addresses ({} ranges, {how}), {} names, {} URLs{}{registries}",
         thousands(sum(&|b| b.ips.len())),
         thousands(sum(&|b| b.ips.ranges())),
         thousands(sum(&|b| b.names.len())),

@@ -10,9 +10,9 @@
 //! line and decision that listed it.
 //!
 //! Address tables are kept on disk in the rule cache, keyed by a SHA-256
-//! of the list files' bytes: a cached address list is not parsed again; a
-//! registry is always read (its names and URLs are needed) but its address
-//! table is not sorted again.
+//! of the list files' bytes: a cached address list is not parsed again. A
+//! registry is kept there whole, parsed (see [`regcache`]): a cached one
+//! is only hashed, not read into memory nor parsed.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -21,6 +21,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use super::iplist::{self, IpTable, Prefix};
+use super::regcache;
 use super::registry::{self, Decision};
 use super::source::{Loader, Span};
 use super::urls::{self, UrlEntry, UrlList};
@@ -54,6 +55,8 @@ pub struct Blocklist {
     pub malformed_lines: u64,
     /// Whether the address table came from the cache.
     pub ips_from_cache: bool,
+    /// For a registry: how it was obtained.
+    pub registry_cache: regcache::State,
     /// A digest of the contents: two conditions with the same key hold
     /// the same entries.
     key: String,
@@ -99,6 +102,7 @@ impl Blocklist {
             decisions: Vec::new(),
             malformed_lines: 0,
             ips_from_cache: false,
+            registry_cache: regcache::State::Off,
             key: String::new(),
         }
     }
@@ -338,16 +342,74 @@ pub fn url_condition(l: &mut Loader, file: u32, values: &[UrlValue<'_>]) -> Opti
     Some(b)
 }
 
+/// The tag of a registry's content key (see [`regcache::file_key`]).
+const REGISTRY_TAG: &str = "sift-registry-1";
+
 /// `list registry "file"`: a registry dump (see [`registry`]). Malformed
 /// lines are warnings, each at its file:line:col, then counted; the rest
-/// loads. None if the file cannot be read.
+/// loads. With a rule cache, the parsed dump is kept there (see
+/// [`regcache`]): a dump whose bytes match its entry is not parsed again,
+/// and reports the same warnings, entries and decisions. None if the file
+/// cannot be read.
 pub fn registry_dump(l: &mut Loader, file: u32, n: &Named<'_>) -> Option<Blocklist> {
-    let (id, path, text) = l.read_source(file, n.name, n.span, n.len)?;
+    let path = l.resolve(file, n.name);
+    let cache = l.cache_dir().map(|d| regcache::path_for(d, &path));
+    let mut state = regcache::State::Off;
+    let mut got = None;
+    if let Some(entry) = &cache {
+        if let Err(why) = l.check_trusted(&path) {
+            l.error(n.span, n.len, why, None);
+            return None;
+        }
+        state = regcache::State::Built;
+        // The dump is only hashed here, in pieces: on a hit it is never
+        // held in memory nor parsed.
+        if let Some(key) = regcache::file_key(REGISTRY_TAG, &path) {
+            match regcache::load(entry, &key, &path) {
+                regcache::Lookup::Hit(c) => got = Some((key, *c)),
+                regcache::Lookup::Missing => {}
+                regcache::Lookup::Stale => state = regcache::State::Stale,
+                regcache::Lookup::Outdated => state = regcache::State::Outdated,
+                regcache::Lookup::Damaged(_) => state = regcache::State::Damaged,
+            }
+        }
+    }
+    let (id, key, contents) = match got {
+        Some((key, c)) => {
+            state = regcache::State::Loaded;
+            (l.register_path(&path), key, c)
+        }
+        None => {
+            let (id, _, text) = l.read_source(file, n.name, n.span, n.len)?;
+            let key = digest(REGISTRY_TAG, std::slice::from_ref(&text));
+            let c = parse_dump(&text);
+            if let Some(entry) = &cache {
+                if let Err(why) = regcache::store(entry, &key, &path, &c) {
+                    l.warn(n.span, n.len, why, None);
+                }
+            }
+            (id, key, c)
+        }
+    };
+    if matches!(
+        state,
+        regcache::State::Stale | regcache::State::Outdated | regcache::State::Damaged
+    ) {
+        l.warn(
+            n.span,
+            n.len,
+            format!(
+                "{}: {}; its cache entry was replaced",
+                path.display(),
+                state.describe()
+            ),
+            None,
+        );
+    }
     let mut b = Blocklist::empty(ListKind::Registry);
     b.sources.push(path.clone());
-    b.key = digest("sift-registry-1", std::slice::from_ref(&text));
-    let dump = registry::parse(&text, 0);
-    for p in &dump.problems {
+    b.key = key;
+    for p in &contents.problems {
         let at = Span {
             file: id,
             line: p.line,
@@ -360,9 +422,10 @@ pub fn registry_dump(l: &mut Loader, file: u32, n: &Named<'_>) -> Option<Blockli
             &p.text,
         );
     }
-    if dump.malformed_lines > 0 {
-        let shown = dump.problems.len();
-        let more = if dump.malformed_lines as usize > shown {
+    let malformed = contents.malformed_lines;
+    if malformed > 0 {
+        let shown = contents.problems.len();
+        let more = if malformed as usize > shown {
             format!(" (the first {shown} problems are listed)")
         } else {
             String::new()
@@ -371,34 +434,45 @@ pub fn registry_dump(l: &mut Loader, file: u32, n: &Named<'_>) -> Option<Blockli
             n.span,
             n.len,
             format!(
-                "{}: {} malformed line{}{more}; the valid records and items were loaded",
+                "{}: {malformed} malformed line{}{more}; the valid records and items were loaded",
                 path.display(),
-                dump.malformed_lines,
-                if dump.malformed_lines == 1 { "" } else { "s" }
+                if malformed == 1 { "" } else { "s" }
             ),
             None,
         );
     }
-    let ip_key = format!("{}-ip", b.key);
-    let registry::Dump {
-        prefixes,
+    let regcache::Contents {
+        table,
         names,
         urls,
         records,
         decisions,
-        malformed_lines,
         ..
-    } = dump;
-    let (table, cached) = cached_table(l, &ip_key, n, |_| Some(prefixes))?;
+    } = contents;
     b.ips = table;
-    b.ips_from_cache = cached;
+    b.ips_from_cache = state == regcache::State::Loaded;
+    b.registry_cache = state;
     b.urls = UrlList::build(urls);
     let (names, recs): (Vec<NamePattern>, Vec<u32>) = names.into_iter().unzip();
     b.names = names;
     b.name_records = recs;
     b.records = records;
     b.decisions = decisions;
-    b.malformed_lines = malformed_lines;
+    b.malformed_lines = malformed;
     b.records.shrink_to_fit();
     Some(b)
+}
+
+/// A dump's text parsed into what a registry condition holds.
+fn parse_dump(text: &str) -> regcache::Contents {
+    let d = registry::parse(text, 0);
+    regcache::Contents {
+        table: IpTable::build(d.prefixes),
+        names: d.names,
+        urls: d.urls,
+        records: d.records,
+        decisions: d.decisions,
+        problems: d.problems,
+        malformed_lines: d.malformed_lines,
+    }
 }

@@ -341,18 +341,31 @@ pub fn save(path: &Path, t: &IpTable) -> Result<(), String> {
         .map_err(|e| format!("cannot create the rule cache {}: {e}", dir.display()))?;
     let mut out: Vec<u8> = Vec::with_capacity(t.bytes() + 64);
     out.extend_from_slice(MAGIC);
+    encode(t, &mut out);
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let written = fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(&out))
+        .and_then(|()| fs::rename(&tmp, path));
+    written.map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        format!("cannot write the rule cache {}: {e}", path.display())
+    })
+}
+
+/// Appends `t` in the cache's form (what [`decode`] reads) to `out`.
+pub fn encode(t: &IpTable, out: &mut Vec<u8>) {
     let n = |out: &mut Vec<u8>, v: usize| out.extend_from_slice(&(v as u64).to_le_bytes());
-    n(&mut out, t.v4.starts.len());
+    n(out, t.v4.starts.len());
     for (s, e) in t.v4.starts.iter().zip(&t.v4.entries) {
         out.extend_from_slice(&s.to_le_bytes());
         out.extend_from_slice(&e.to_le_bytes());
     }
-    n(&mut out, t.v6.starts.len());
+    n(out, t.v6.starts.len());
     for (s, e) in t.v6.starts.iter().zip(&t.v6.entries) {
         out.extend_from_slice(&s.to_le_bytes());
         out.extend_from_slice(&e.to_le_bytes());
     }
-    n(&mut out, t.entries.len());
+    n(out, t.entries.len());
     for p in &t.entries {
         let (v6, a) = match p.cidr.addr {
             IpAddr::V4(v) => (0u8, u128::from(u32::from(v))),
@@ -365,15 +378,7 @@ pub fn save(path: &Path, t: &IpTable) -> Result<(), String> {
         out.extend_from_slice(&p.line.to_le_bytes());
         out.extend_from_slice(&p.record.to_le_bytes());
     }
-    n(&mut out, t.duplicates as usize);
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let written = fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(&out))
-        .and_then(|()| fs::rename(&tmp, path));
-    written.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        format!("cannot write the rule cache {}: {e}", path.display())
-    })
+    n(out, t.duplicates as usize);
 }
 
 /// A little-endian reader over a cache file; every read is checked.
@@ -398,7 +403,12 @@ impl Reader<'_> {
 /// The table stored at `path`, if it holds a valid one.
 pub fn load(path: &Path) -> Option<IpTable> {
     let bytes = fs::read(path).ok()?;
-    let mut r = Reader(bytes.strip_prefix(MAGIC.as_slice())?);
+    decode(bytes.strip_prefix(MAGIC.as_slice())?)
+}
+
+/// The table [`encode`] wrote as `bytes` (all of them), if valid.
+pub fn decode(bytes: &[u8]) -> Option<IpTable> {
+    let mut r = Reader(bytes);
     let mut t = IpTable::default();
     let n4 = r.count(8)?;
     t.v4.starts.reserve_exact(n4);

@@ -20,6 +20,7 @@ pub mod eval;
 pub mod idn;
 pub mod iplist;
 pub mod names;
+pub mod regcache;
 pub mod registry;
 pub mod source;
 pub mod suricata;

@@ -69,21 +69,29 @@ pub struct NameScratch {
     framed: Vec<u8>,
 }
 
+/// The literals a pattern stands for in the framed name (`\nname\n`), as
+/// (before, text, after) pieces.
+fn literal_parts(p: &NamePattern) -> [Option<(&'static str, &str, &'static str)>; 2] {
+    match p {
+        NamePattern::Exact(x) => [Some(("\n", x, "\n")), None],
+        NamePattern::Domain(x) => [Some(("\n", x, "\n")), Some((".", x, "\n"))],
+        NamePattern::Subdomains(x) => [Some((".", x, "\n")), None],
+        NamePattern::Contains { text, start, end } => [
+            Some((
+                if *start { "\n" } else { "" },
+                text,
+                if *end { "\n" } else { "" },
+            )),
+            None,
+        ],
+        NamePattern::Regex(_) => [None, None],
+    }
+}
+
 /// The literals a pattern stands for in the framed name (`\nname\n`).
 fn literals_of(p: &NamePattern, out: &mut Vec<String>) {
-    match p {
-        NamePattern::Exact(x) => out.push(format!("\n{x}\n")),
-        NamePattern::Domain(x) => {
-            out.push(format!("\n{x}\n"));
-            out.push(format!(".{x}\n"));
-        }
-        NamePattern::Subdomains(x) => out.push(format!(".{x}\n")),
-        NamePattern::Contains { text, start, end } => out.push(format!(
-            "{}{text}{}",
-            if *start { "\n" } else { "" },
-            if *end { "\n" } else { "" }
-        )),
-        NamePattern::Regex(_) => {}
+    for (before, text, after) in literal_parts(p).into_iter().flatten() {
+        out.push(format!("{before}{text}{after}"));
     }
 }
 
@@ -125,21 +133,32 @@ impl NameIndex {
         key.update(b"sift-names-1\0");
         key.update(hyperscan::version_str().to_bytes());
         key.update([0]);
-        let mut buf = Vec::with_capacity(2);
+        let mut pending: Vec<u8> = Vec::with_capacity((1 << 16) + 512);
         for_each_pattern(rules, |t, p, span| {
             if let NamePattern::Regex(re) = p {
                 regexes.push((re.clone(), span));
                 re_targets.push(t);
                 return;
             }
-            buf.clear();
-            literals_of(p, &mut buf);
-            for l in buf.drain(..) {
-                key.update((l.len() as u32).to_le_bytes());
-                key.update(l.as_bytes());
+            // The bytes of each literal, gathered into one buffer hashed
+            // every 64 KB (a million names are neither formatted into
+            // strings nor hashed in a million small pieces for a cache
+            // hit; the digest of the whole is the same).
+            for (before, text, after) in literal_parts(p).into_iter().flatten() {
+                let len = before.len() + text.len() + after.len();
+                pending.extend_from_slice(&(len as u32).to_le_bytes());
+                pending.extend_from_slice(before.as_bytes());
+                pending.extend_from_slice(text.as_bytes());
+                pending.extend_from_slice(after.as_bytes());
                 lit_targets.push(t);
             }
+            if pending.len() >= 1 << 16 {
+                key.update(&pending);
+                pending.clear();
+            }
         });
+        key.update(&pending);
+        drop(pending);
         key.update(b"\0regex\0");
         for (r, _) in &regexes {
             key.update((r.len() as u32).to_le_bytes());
@@ -476,6 +495,44 @@ mod tests {
         assert!(pattern_within(&p(".a.example.com"), &p("*.example.com")));
         assert!(!pattern_within(&p(".example.com"), &p("*.example.com")));
         assert!(!pattern_within(&p(".badexample.com"), &p(".example.com")));
+    }
+
+    /// The cache key is the digest of the framed literals as Hyperscan
+    /// gets them (hashed in pieces, without building them): entries
+    /// written before stay valid.
+    #[test]
+    fn cache_key_is_the_digest_of_the_framed_literals() {
+        let parsed = read_text(
+            "t.rules",
+            "alert 1 \"a\" { name example.com .example.net *.example.org }\n\
+             alert 2 \"b\" { name /^x[0-9]$/ }\n",
+        )
+        .unwrap();
+        let mut key = Sha256::new();
+        key.update(b"sift-names-1\0");
+        key.update(hyperscan::version_str().to_bytes());
+        key.update([0]);
+        for l in [
+            "\nexample.com\n",
+            "\nexample.net\n",
+            ".example.net\n",
+            ".example.org\n",
+        ] {
+            key.update((l.len() as u32).to_le_bytes());
+            key.update(l.as_bytes());
+        }
+        key.update(b"\0regex\0");
+        key.update(8u32.to_le_bytes());
+        key.update(b"^x[0-9]$");
+        let want: String = key.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let dir = std::env::temp_dir().join(format!("sift-names-key-{}", std::process::id()));
+        let opts = LoadOptions {
+            cache_dir: Some(dir.clone()),
+            privileged: false,
+        };
+        let (_, info) = NameIndex::build(&parsed.rules, &parsed.files, &opts).unwrap();
+        assert_eq!(info.cache, Some(cache::path_for(&dir, &want)));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -220,7 +220,11 @@ pub fn read_all_cached(
 ) -> Result<Parsed, Diagnostics> {
     let mut l = Loader {
         privileged,
-        cache_dir: cache_dir.map(Path::to_path_buf),
+        // Running as root, a cache directory others could change is not
+        // used (the name databases say so; see `names`).
+        cache_dir: cache_dir
+            .filter(|d| !privileged || writable_by_others(d).is_none())
+            .map(Path::to_path_buf),
         ..Loader::default()
     };
     for p in paths {
@@ -411,7 +415,7 @@ impl Loader {
         len: usize,
     ) -> Option<(u32, PathBuf, Arc<str>)> {
         let path = self.resolve(file, name);
-        match read_text_file(&path) {
+        match self.read_trusted(&path) {
             Ok(t) => {
                 let text: Arc<str> = Arc::from(t);
                 let id = self.register(&path, text.clone());
@@ -422,6 +426,33 @@ impl Loader {
                 None
             }
         }
+    }
+
+    /// Registers a list file whose text is not kept (its messages carry
+    /// their own source line): its file number.
+    pub fn register_path(&mut self, path: &Path) -> u32 {
+        self.register(path, Arc::from(""))
+    }
+
+    /// Whether a list file may be read: while privileged, not if anyone
+    /// but root could change it. Err: why not.
+    pub fn check_trusted(&self, path: &Path) -> Result<(), String> {
+        if self.privileged {
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            for (what, p) in [("", path), (" (its directory)", dir)] {
+                if let Some(why) = writable_by_others(p) {
+                    return Err(format!(
+                        "{}{what}: {why}; running as root, sift reads only rule files that \
+                         only root can change (fix the permissions, or run as that user)",
+                        p.display()
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The path of file `file`.
@@ -463,21 +494,7 @@ impl Loader {
     /// A rule or list file's text; while privileged, refused if anyone but
     /// root could have changed the file or replaced it in its directory.
     fn read_trusted(&self, path: &Path) -> Result<String, String> {
-        if self.privileged {
-            let dir = match path.parent() {
-                Some(d) if !d.as_os_str().is_empty() => d,
-                _ => Path::new("."),
-            };
-            for (what, p) in [("", path), (" (its directory)", dir)] {
-                if let Some(why) = writable_by_others(p) {
-                    return Err(format!(
-                        "{}{what}: {why}; running as root, sift reads only rule files that \
-                         only root can change (fix the permissions, or run as that user)",
-                        p.display()
-                    ));
-                }
-            }
-        }
+        self.check_trusted(path)?;
         read_text_file(path)
     }
 
