@@ -37,6 +37,7 @@
 //! render their events' EVE lines ([`Options::render`]), so that the lead
 //! only copies them out. See benches/HISTORY.md for each step.
 
+pub mod files;
 pub mod live;
 pub mod merge;
 pub mod shards;
@@ -84,6 +85,9 @@ pub struct Options {
     /// Read every DNS message of a flow, not only the first (for
     /// per-transaction events; rules turn it on too).
     pub transactions: bool,
+    /// Whether several files read one after the other are analyzed at
+    /// once, one per worker ([`files`]).
+    pub files_at_once: files::FilesAtOnce,
 }
 
 impl Default for Options {
@@ -99,6 +103,7 @@ impl Default for Options {
             rules: None,
             render: None,
             transactions: false,
+            files_at_once: files::FilesAtOnce::Auto,
         }
     }
 }
@@ -171,11 +176,7 @@ pub fn run_files<E>(
     sink: &mut Sink<'_, E>,
 ) -> Result<Report, E> {
     let started = Instant::now();
-    let threads = opts.threads.max(1);
-    let shares = opts.shares();
-    let shards = Shards::new(&shares);
     let mut report = Report::default();
-    let mut result = Ok(());
     // Each file was mapped once when opened; failing now is resource
     // exhaustion: read nothing rather than panic.
     let maps: Vec<Mapping> = files
@@ -183,7 +184,31 @@ pub fn run_files<E>(
         .map(CaptureFile::map)
         .collect::<Result<_, _>>()
         .unwrap_or_default();
-    let maps = &maps;
+    let result = if opts.files_at_once.applies(files, opts) {
+        files::run(&maps, opts, stop, progress, sink, &mut report)
+    } else {
+        run_pipeline(&maps, opts, stop, progress, sink, &mut report)
+    };
+    report.elapsed = started.elapsed();
+    report.merged = opts.order == InputOrder::Merged;
+    report.rules = opts.rules.as_ref().map(|r| r.rules.len());
+    report.memory = opts.memory;
+    result.map(|()| report)
+}
+
+/// The packet-by-packet pipeline (see the module's documentation).
+fn run_pipeline<E>(
+    maps: &[Mapping],
+    opts: &Options,
+    stop: &AtomicBool,
+    progress: &mut dyn FnMut(u64),
+    sink: &mut Sink<'_, E>,
+    report: &mut Report,
+) -> Result<(), E> {
+    let threads = opts.threads.max(1);
+    let shares = opts.shares();
+    let shards = Shards::new(&shares);
+    let mut result = Ok(());
     std::thread::scope(|s| {
         let mut reports = Vec::with_capacity(threads - 1);
         let mut spent = Vec::with_capacity(threads - 1);
@@ -213,7 +238,7 @@ pub fn run_files<E>(
         }
         let mut merger = Merger::new(reports, spent);
         lead(
-            files.len(),
+            maps.len(),
             maps,
             opts,
             shares[0],
@@ -222,8 +247,8 @@ pub fn run_files<E>(
             &to_followers,
             &mut |batch| {
                 let merged = merger
-                    .accept(0, batch, progress, sink, &mut report)
-                    .and_then(|()| merger.poll(progress, sink, &mut report));
+                    .accept(0, batch, progress, sink, report)
+                    .and_then(|()| merger.poll(progress, sink, report));
                 match merged {
                     Ok(()) => true,
                     Err(e) => {
@@ -236,14 +261,10 @@ pub fn run_files<E>(
         // Followers see their channel close and send their last batch.
         drop(to_followers);
         if result.is_ok() {
-            result = merger.finish(progress, sink, &mut report);
+            result = merger.finish(progress, sink, report);
         }
     });
-    report.elapsed = started.elapsed();
-    report.merged = opts.order == InputOrder::Merged;
-    report.rules = opts.rules.as_ref().map(|r| r.rules.len());
-    report.memory = opts.memory;
-    result.map(|()| report)
+    result
 }
 
 /// Worker 0: reads the input, routes packets, processes its own share.

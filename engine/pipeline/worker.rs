@@ -467,11 +467,14 @@ impl Worker {
     }
 
     /// The input (or, read file by file, one file) ended at position `index`:
-    /// every flow is reported and the clock starts again.
+    /// every flow is reported, the links flows left for later ones are
+    /// forgotten and the clock starts again (so that a file's records do
+    /// not depend on the files before it, which may be analyzed at once).
     pub fn end_of_input(&mut self, index: u64) {
         while let Some(mut f) = self.table.pop() {
             self.end(index, &mut f, EndReason::Shutdown);
         }
+        self.classify.links.clear();
         self.defrag.expire(Timestamp::MAX);
         self.clock = 0;
         self.next_sweep = 0;
