@@ -55,7 +55,13 @@ pub struct AnalyzeArgs {
     /// Several files read one after the other: analyze them at once, one
     /// per worker (`auto`: when no file holds more than an even share of
     /// the bytes), or never. For testing and tuning.
-    #[arg(long, value_enum, value_name = "WHEN", default_value = "auto", hide = true)]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto",
+        hide = true
+    )]
     pub files_at_once: FilesAtOnce,
 
     #[command(flatten)]

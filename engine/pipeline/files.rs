@@ -110,6 +110,8 @@ struct Shared<'a> {
     /// The writer took a queue or moved on (full workers wait on it).
     drained: Condvar,
     stop: &'a AtomicBool,
+    /// Events a file's queue holds before its follower waits.
+    cap: usize,
     /// Bytes read so far, over all files (for progress).
     read: AtomicU64,
 }
@@ -120,10 +122,17 @@ impl<'a> Shared<'a> {
     }
 
     /// The next file to analyze, unless every file is taken or the run
-    /// is closing.
+    /// is closing (the caller stopped it: no file is begun after).
     fn take(&self) -> Option<usize> {
         let mut b = self.lock();
         if b.closed || b.next >= b.files.len() {
+            return None;
+        }
+        if self.stop.load(Ordering::Relaxed) {
+            b.closed = true;
+            b.interrupted = true;
+            drop(b);
+            self.filled.notify_all();
             return None;
         }
         b.next += 1;
@@ -171,9 +180,9 @@ impl<'a> Shared<'a> {
             f.done = true;
         }
         self.filled.notify_all();
-        if wait && !b.failed && b.files[k].queue.len() > QUEUE_CAP {
+        if wait && !b.failed && b.files[k].queue.len() > self.cap {
             b.waits += 1;
-            while !b.failed && b.files[k].queue.len() > QUEUE_CAP {
+            while !b.failed && b.files[k].queue.len() > self.cap {
                 b = self.drained.wait(b).unwrap_or_else(PoisonError::into_inner);
             }
         }
@@ -337,7 +346,7 @@ impl<E> Writer<'_, '_, E> {
         end: Option<Option<FileEnd>>,
     ) -> bool {
         shared.push(k, events, Vec::new(), end, false);
-        let full = shared.lock().files[k].queue.len() > QUEUE_CAP;
+        let full = shared.lock().files[k].queue.len() > shared.cap;
         if full {
             shared.lock().waits += 1;
         }
@@ -378,7 +387,10 @@ impl<E> Writer<'_, '_, E> {
                     if until == Until::Now {
                         return true;
                     }
-                    b = shared.filled.wait(b).unwrap_or_else(PoisonError::into_inner);
+                    b = shared
+                        .filled
+                        .wait(b)
+                        .unwrap_or_else(PoisonError::into_inner);
                 }
             };
             shared.drained.notify_all();
@@ -406,6 +418,19 @@ pub(super) fn run<E>(
     sink: &mut Sink<'_, E>,
     report: &mut Report,
 ) -> Result<(), E> {
+    run_capped(maps, opts, stop, progress, sink, report, QUEUE_CAP)
+}
+
+/// [`run`] with queues of `cap` events.
+fn run_capped<E>(
+    maps: &[Mapping],
+    opts: &Options,
+    stop: &AtomicBool,
+    progress: &mut dyn FnMut(u64),
+    sink: &mut Sink<'_, E>,
+    report: &mut Report,
+    cap: usize,
+) -> Result<(), E> {
     let n = maps.len();
     let workers = opts.threads.clamp(1, n.max(1));
     let share = 1.0 / workers as f64;
@@ -424,6 +449,7 @@ pub(super) fn run<E>(
         filled: Condvar::new(),
         drained: Condvar::new(),
         stop,
+        cap,
         read: AtomicU64::new(0),
     };
     let mut writer = Writer {
@@ -467,4 +493,168 @@ pub(super) fn run<E>(
     report.output_waits += b.waits;
     drop(b);
     writer.error.map_or(Ok(()), Err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::file::tests::tempfile_path::TempPath;
+    use crate::capture::pcap::tests::build;
+    use crate::pipeline::run_files;
+
+    /// A raw IPv4/UDP packet (link type 101) from 10.0.`net`.`host` to
+    /// 10.9.9.9:53.
+    fn udp(net: u8, host: u8, payload: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        etherparse::PacketBuilder::ipv4([10, 0, net, host], [10, 9, 9, 9], 64)
+            .udp(4000 + u16::from(host), 53)
+            .write(&mut v, payload)
+            .expect("a small test packet");
+        v
+    }
+
+    /// Capture `net`: `flows` one- to three-packet flows, a packet every
+    /// 5 s of capture time, so that sweeps end some flows mid-file.
+    fn capture(net: u8, flows: u8) -> Vec<u8> {
+        let frames: Vec<(u32, Vec<u8>)> = (0..u32::from(flows) * 2)
+            .map(|i| {
+                let host = (i % u32::from(flows)) as u8;
+                (1000 + i * 5, udp(net, host, &[net, host, i as u8]))
+            })
+            .collect();
+        let refs: Vec<(u32, u32, &[u8])> =
+            frames.iter().map(|(s, f)| (*s, 0, f.as_slice())).collect();
+        build(101, &refs)
+    }
+
+    /// What identifies an event and its place: (flow id, file, first
+    /// packet, end reason).
+    type Seen = Vec<(u64, u32, u64, String)>;
+
+    fn seen(ev: &Event) -> (u64, u32, u64, String) {
+        match ev {
+            Event::Flow(r) => (r.flow_id, r.file, r.first_packet, format!("{:?}", r.reason)),
+            Event::Alert(a) => (a.flow_id, a.file, a.packet, "alert".into()),
+        }
+    }
+
+    struct Files {
+        _temp: Vec<TempPath>,
+        files: Vec<CaptureFile>,
+    }
+
+    fn files(sizes: &[u8]) -> Files {
+        let temp: Vec<TempPath> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| TempPath::with(&capture(i as u8 + 1, n)))
+            .collect();
+        let files = temp
+            .iter()
+            .map(|t| CaptureFile::open(t.path()).unwrap())
+            .collect();
+        Files { _temp: temp, files }
+    }
+
+    fn serial(files: &[CaptureFile]) -> (Seen, Report) {
+        let opts = Options {
+            files_at_once: FilesAtOnce::Never,
+            ..Options::default()
+        };
+        let mut out = Vec::new();
+        let report = run_files(
+            files,
+            &opts,
+            &AtomicBool::new(false),
+            &mut |_| {},
+            &mut |ev: &Event, _: Option<&[u8]>| -> Result<(), ()> {
+                out.push(seen(ev));
+                Ok(())
+            },
+        )
+        .unwrap();
+        (out, report)
+    }
+
+    fn at_once(
+        files: &[CaptureFile],
+        threads: usize,
+        cap: usize,
+        stop: &AtomicBool,
+        fail_after: usize,
+    ) -> (Seen, Report, Result<(), usize>) {
+        let maps: Vec<Mapping> = files.iter().map(|f| f.map().unwrap()).collect();
+        let opts = Options {
+            threads,
+            ..Options::default()
+        };
+        let mut out = Vec::new();
+        let mut report = Report::default();
+        let r = run_capped(
+            &maps,
+            &opts,
+            stop,
+            &mut |_| {},
+            &mut |ev: &Event, _: Option<&[u8]>| -> Result<(), usize> {
+                if out.len() == fail_after {
+                    return Err(out.len());
+                }
+                out.push(seen(ev));
+                Ok(())
+            },
+            &mut report,
+            cap,
+        );
+        (out, report, r)
+    }
+
+    #[test]
+    fn same_events_as_the_serial_run_even_when_queues_are_full() {
+        let f = files(&[40, 3, 25, 60, 1, 30]);
+        let (want, serial_report) = serial(&f.files);
+        assert!(want.len() > 100);
+        assert!(want.iter().any(|e| e.3 == "Timeout"));
+        assert!(want.iter().any(|e| e.3 == "Shutdown"));
+        for (threads, cap) in [(2, QUEUE_CAP), (3, 1), (2, 4), (8, 0)] {
+            let (got, report, r) =
+                at_once(&f.files, threads, cap, &AtomicBool::new(false), usize::MAX);
+            assert_eq!(r, Ok(()));
+            assert_eq!(got, want, "{threads} threads, queues of {cap}");
+            assert_eq!(report.files, serial_report.files);
+            assert_eq!(report.counters, serial_report.counters);
+            assert!(!report.interrupted);
+            if cap <= 1 {
+                assert!(report.output_waits > 0, "the cap bit and was counted");
+            }
+        }
+    }
+
+    #[test]
+    fn an_output_error_stops_the_run() {
+        let f = files(&[40, 30, 50, 20]);
+        let (want, _) = serial(&f.files);
+        let (got, _, r) = at_once(&f.files, 3, 2, &AtomicBool::new(false), 70);
+        assert_eq!(r, Err(70));
+        assert_eq!(got[..], want[..70]);
+    }
+
+    #[test]
+    fn a_stopped_run_begins_no_file() {
+        let f = files(&[10, 10, 10]);
+        let (got, report, r) = at_once(&f.files, 2, QUEUE_CAP, &AtomicBool::new(true), usize::MAX);
+        assert_eq!(r, Ok(()));
+        assert!(got.is_empty());
+        assert!(report.files.is_empty());
+        assert!(report.interrupted);
+    }
+
+    #[test]
+    fn counting_matches_reading_on_a_cut_file() {
+        let mut bytes = capture(1, 20);
+        bytes.truncate(bytes.len() - 7);
+        let t = TempPath::with(&bytes);
+        let f = CaptureFile::open(t.path()).unwrap();
+        let m = f.map().unwrap();
+        assert_eq!(count_packets(&m), 39);
+    }
 }
