@@ -36,6 +36,11 @@
 //! and the cache lines travel twice). With JSON output the followers also
 //! render their events' EVE lines ([`Options::render`]), so that the lead
 //! only copies them out. See benches/HISTORY.md for each step.
+//!
+//! **Several files** read one after the other, none holding more than an
+//! even share of the bytes, are instead analyzed at once, one per worker,
+//! and written file after file ([`files`]): the same records in the same
+//! order, without the cost of handing packets between cores.
 
 pub mod files;
 pub mod live;
