@@ -16,13 +16,13 @@
 //! `threads` threads, as in the packet-by-packet pipeline ([`super`]).
 //!
 //! Output memory is bounded: a file's events wait in its queue until the
-//! file is the head, and a follower whose queue holds more than
+//! file is the head, and a follower whose unwritten files hold more than
 //! [`QUEUE_CAP`] events waits until the writer takes them (the head's
 //! queue at worker 0's next batch; a later file's when its turn comes), so
-//! at most about `threads` × [`QUEUE_CAP`] events are held. Worker 0 never
-//! waits for room: when its own queue is full it writes the head's events
-//! until its own file is the head. Each such wait is counted in
-//! [`Report::output_waits`].
+//! at most about `threads` × [`QUEUE_CAP`] events are held (plus a batch
+//! each). Worker 0 never waits for room: when its own unwritten files are
+//! full it writes the head's events until its own file is the head. Each
+//! such wait is counted in [`Report::output_waits`].
 //!
 //! This is chosen ([`FilesAtOnce::Auto`]) only when no file holds more than
 //! an even share of the bytes: one large file is better split between the
@@ -71,7 +71,7 @@ impl FilesAtOnce {
     }
 }
 
-/// Events a file's queue holds before its worker waits for the writer.
+/// Events a worker's unwritten files hold before it waits for the writer.
 pub const QUEUE_CAP: usize = 8192;
 
 /// One file's events waiting to be written.
@@ -82,6 +82,8 @@ struct FileOut {
     end: Option<FileEnd>,
     /// Its worker has delivered everything.
     done: bool,
+    /// The worker analyzing it.
+    owner: usize,
 }
 
 /// What the workers and the writer share, under one lock.
@@ -98,6 +100,10 @@ struct Board {
     files: Vec<FileOut>,
     /// Times a worker waited for the writer ([`QUEUE_CAP`]).
     waits: u64,
+    /// Per worker: events of its files queued and not yet taken.
+    held: Vec<usize>,
+    /// Most events queued at once, over all files.
+    peak: usize,
 }
 
 struct Shared<'a> {
@@ -110,7 +116,7 @@ struct Shared<'a> {
     /// The writer took a queue or moved on (full workers wait on it).
     drained: Condvar,
     stop: &'a AtomicBool,
-    /// Events a file's queue holds before its follower waits.
+    /// Events a worker's unwritten files hold before it waits.
     cap: usize,
     /// Bytes read so far, over all files (for progress).
     read: AtomicU64,
@@ -155,12 +161,14 @@ impl<'a> Shared<'a> {
         *self.counts[k].get_or_init(|| count_packets(&self.maps[k]))
     }
 
-    /// Queues file `k`'s events; `end` is set (to its notice, none if
-    /// interrupted) when the file is done. A follower (`wait`) then waits
-    /// while the queue is over [`QUEUE_CAP`]. False if the output failed.
+    /// Queues the events of file `k`, analyzed by worker `w`; `end` is set
+    /// (to its notice, none if interrupted) when the file is done. A
+    /// follower (`wait`) then waits while its unwritten files hold more
+    /// than the cap. False if the output failed.
     fn push(
         &self,
         k: usize,
+        w: usize,
         events: Vec<(Order, Event)>,
         lines: Vec<Option<Vec<u8>>>,
         end: Option<Option<FileEnd>>,
@@ -168,7 +176,11 @@ impl<'a> Shared<'a> {
     ) -> bool {
         let mut b = self.lock();
         let mut lines = lines.into_iter();
+        b.held[w] += events.len();
+        let held: usize = b.held.iter().sum();
+        b.peak = b.peak.max(held);
         let f = &mut b.files[k];
+        f.owner = w;
         f.queue
             .extend(events.into_iter().map(|(order, event)| Ready {
                 order,
@@ -180,9 +192,9 @@ impl<'a> Shared<'a> {
             f.done = true;
         }
         self.filled.notify_all();
-        if wait && !b.failed && b.files[k].queue.len() > self.cap {
+        if wait && !b.failed && b.held[w] > self.cap {
             b.waits += 1;
-            while !b.failed && b.files[k].queue.len() > self.cap {
+            while !b.failed && b.held[w] > self.cap {
                 b = self.drained.wait(b).unwrap_or_else(PoisonError::into_inner);
             }
         }
@@ -345,11 +357,13 @@ impl<E> Writer<'_, '_, E> {
         events: Vec<(Order, Event)>,
         end: Option<Option<FileEnd>>,
     ) -> bool {
-        shared.push(k, events, Vec::new(), end, false);
-        let full = shared.lock().files[k].queue.len() > shared.cap;
-        if full {
-            shared.lock().waits += 1;
-        }
+        shared.push(k, 0, events, Vec::new(), end, false);
+        let full = {
+            let mut b = shared.lock();
+            let full = b.held[0] > shared.cap;
+            b.waits += u64::from(full);
+            full
+        };
         self.write(shared, if full { Until::File(k) } else { Until::Now })
     }
 
@@ -374,7 +388,9 @@ impl<E> Writer<'_, '_, E> {
                     }
                     let f = &mut b.files[head];
                     if !f.queue.is_empty() {
-                        break std::mem::take(&mut f.queue);
+                        let (queue, owner) = (std::mem::take(&mut f.queue), f.owner);
+                        b.held[owner] -= queue.len();
+                        break queue;
                     }
                     if f.done {
                         if let Some(end) = f.end.take() {
@@ -418,10 +434,11 @@ pub(super) fn run<E>(
     sink: &mut Sink<'_, E>,
     report: &mut Report,
 ) -> Result<(), E> {
-    run_capped(maps, opts, stop, progress, sink, report, QUEUE_CAP)
+    run_capped(maps, opts, stop, progress, sink, report, QUEUE_CAP).0
 }
 
-/// [`run`] with queues of `cap` events.
+/// [`run`] with `cap` events per worker; also returns the most events
+/// queued at once.
 fn run_capped<E>(
     maps: &[Mapping],
     opts: &Options,
@@ -430,7 +447,7 @@ fn run_capped<E>(
     sink: &mut Sink<'_, E>,
     report: &mut Report,
     cap: usize,
-) -> Result<(), E> {
+) -> (Result<(), E>, usize) {
     let n = maps.len();
     let workers = opts.threads.clamp(1, n.max(1));
     let share = 1.0 / workers as f64;
@@ -445,6 +462,8 @@ fn run_capped<E>(
             head: 0,
             files: (0..n).map(|_| FileOut::default()).collect(),
             waits: 0,
+            held: vec![0; workers],
+            peak: 0,
         }),
         filled: Condvar::new(),
         drained: Condvar::new(),
@@ -468,7 +487,7 @@ fn run_capped<E>(
                     .spawn_scoped(s, move || {
                         work(shared, opts, share, &mut |k, events, end| {
                             let lines = render(&events, opts.render.as_ref());
-                            shared.push(k, events, lines, end, true)
+                            shared.push(k, id, events, lines, end, true)
                         })
                     })
                     .expect("spawn worker thread")
@@ -491,8 +510,9 @@ fn run_capped<E>(
     report.files.append(&mut writer.files);
     report.interrupted |= b.interrupted;
     report.output_waits += b.waits;
+    let peak = b.peak;
     drop(b);
-    writer.error.map_or(Ok(()), Err)
+    (writer.error.map_or(Ok(()), Err), peak)
 }
 
 #[cfg(test)]
@@ -583,6 +603,20 @@ mod tests {
         stop: &AtomicBool,
         fail_after: usize,
     ) -> (Seen, Report, Result<(), usize>) {
+        let (out, report, r, _) = at_once_slow(files, threads, cap, stop, fail_after, 0);
+        (out, report, r)
+    }
+
+    /// As [`at_once`], the sink taking `micros` per event; also the most
+    /// events queued at once.
+    fn at_once_slow(
+        files: &[CaptureFile],
+        threads: usize,
+        cap: usize,
+        stop: &AtomicBool,
+        fail_after: usize,
+        micros: u64,
+    ) -> (Seen, Report, Result<(), usize>, usize) {
         let maps: Vec<Mapping> = files.iter().map(|f| f.map().unwrap()).collect();
         let opts = Options {
             threads,
@@ -600,12 +634,13 @@ mod tests {
                     return Err(out.len());
                 }
                 out.push(seen(ev));
+                std::thread::sleep(std::time::Duration::from_micros(micros));
                 Ok(())
             },
             &mut report,
             cap,
         );
-        (out, report, r)
+        (out, report, r.0, r.1)
     }
 
     #[test]
@@ -627,6 +662,25 @@ mod tests {
                 assert!(report.output_waits > 0, "the cap bit and was counted");
             }
         }
+    }
+
+    #[test]
+    fn a_slow_output_holds_few_events() {
+        // 40 files of 6 flows, written slowly: a follower finishing file
+        // after file ahead of the writer waits once its unwritten files
+        // hold more than the cap, instead of queueing them all.
+        let f = files(&[6; 40]);
+        let (want, _) = serial(&f.files);
+        assert_eq!(want.len(), 240);
+        // More than a file's events: only files held together reach it.
+        let cap = 8;
+        let (got, report, r, peak) =
+            at_once_slow(&f.files, 2, cap, &AtomicBool::new(false), usize::MAX, 200);
+        assert_eq!(r, Ok(()));
+        assert_eq!(got, want);
+        // Per worker: the cap, plus one file's events delivered at once.
+        assert!(peak <= 2 * (cap + 6), "{peak} events queued at once");
+        assert!(report.output_waits > 0);
     }
 
     #[test]
