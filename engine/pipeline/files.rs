@@ -26,7 +26,10 @@
 //!
 //! This is chosen ([`FilesAtOnce::Auto`]) only when no file holds more than
 //! an even share of the bytes: one large file is better split between the
-//! workers packet by packet.
+//! workers packet by packet. Each worker has an even share of the
+//! capacities (flows, fragments, reassembly), as in the pipeline: the
+//! output is the serial run's as long as no capacity bites (evictions are
+//! counted), the same condition as for any `--threads`.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
