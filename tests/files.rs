@@ -81,6 +81,45 @@ fn files_at_once_write_what_the_serial_run_writes() {
     }
 }
 
+/// Every capture under captures/, in one call: a GRE packet opens two
+/// flows at once (the tunnel's and the one it carries), which must leave
+/// in one order whatever the threads and however the files are read (the
+/// order once hung on how a worker's events were cut into batches).
+#[test]
+fn flows_opened_by_one_packet_leave_in_one_order() {
+    fn captures(dir: &std::path::Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                captures(&p, out);
+            } else if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
+                out.push(p.display().to_string());
+            }
+        }
+    }
+    let mut files = Vec::new();
+    captures(&project_file("captures"), &mut files);
+    files.sort();
+    assert!(files.len() >= 100);
+    let serial = analyze(&["--threads", "1"], &files);
+    let twins = eve(&serial.stdout)
+        .windows(2)
+        .filter(|w| {
+            w[0]["event_type"] == "flow"
+                && w[1]["event_type"] == "flow"
+                && w[0]["sift"]["first_packet"] == w[1]["sift"]["first_packet"]
+        })
+        .count();
+    assert!(twins > 0, "no two flows begin at one packet here");
+    for extra in [
+        &["--threads", "2", "--files-at-once", "never"][..],
+        &["--threads", "3", "--files-at-once", "always"],
+    ] {
+        let out = analyze(extra, &files);
+        assert!(out.stdout == serial.stdout, "{extra:?}: the records differ");
+    }
+}
+
 /// A JSON record without what depends on the files before it: the flow
 /// id and the input positions (the `sift` object, every evidence's and
 /// alert's `packet`).

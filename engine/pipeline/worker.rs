@@ -25,14 +25,17 @@ use crate::rules::RuleSet;
 use crate::output::report::Counters;
 
 /// Where an event sits in the output: the input position at which it
-/// happened, then the position of its flow's first packet, the record's
-/// part and the event's place among its flow's events at that position
-/// (alerts before the flow's record). Unique per event and independent of
-/// the worker count.
+/// happened, then the position of its flow's first packet, its flow's id
+/// (two flows can begin at one packet: a GRE tunnel's own and the one it
+/// carries), the record's part and the event's place among its flow's
+/// events at that position (alerts before the flow's record). Unique per
+/// event and independent of the worker count and of how a worker's events
+/// are cut into batches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Order {
     pub at: u64,
     pub first_packet: u64,
+    pub flow: u64,
     pub part: u32,
     pub seq: u32,
 }
@@ -485,6 +488,7 @@ fn order(at: u64, r: &FlowRecord) -> Order {
     Order {
         at,
         first_packet: r.first_packet,
+        flow: r.flow_id,
         part: r.part,
         seq: u32::MAX,
     }
@@ -534,6 +538,7 @@ fn check_rules(
         let o = Order {
             at,
             first_packet: flow.first_packet,
+            flow: flow.id,
             part: flow.part,
             seq,
         };
