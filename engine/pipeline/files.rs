@@ -681,9 +681,11 @@ mod tests {
             at_once_slow(&f.files, 2, cap, &AtomicBool::new(false), usize::MAX, 200);
         assert_eq!(r, Ok(()));
         assert_eq!(got, want);
-        // Per worker: the cap, plus one file's events delivered at once.
+        // Per worker: the cap, plus one file's events delivered at once
+        // (whether the follower ran ahead and waited is up to the
+        // scheduler; without the bound it queued 234).
         assert!(peak <= 2 * (cap + 6), "{peak} events queued at once");
-        assert!(report.output_waits > 0);
+        assert_eq!(report.files.len(), 40);
     }
 
     #[test]
