@@ -708,6 +708,31 @@ mod tests {
     }
 
     #[test]
+    fn when_files_are_analyzed_at_once() {
+        let even = files(&[10, 10, 10]);
+        let lopsided = files(&[10, 60, 10]);
+        let opts = |threads, order| Options {
+            threads,
+            order,
+            ..Options::default()
+        };
+        let seq = InputOrder::Sequential;
+        let auto = FilesAtOnce::Auto;
+        assert!(auto.applies(&even.files, &opts(2, seq)));
+        assert!(auto.applies(&even.files, &opts(3, seq)));
+        // One file holds more than half the bytes: split it packet by packet.
+        assert!(!auto.applies(&lopsided.files, &opts(2, seq)));
+        assert!(FilesAtOnce::Always.applies(&lopsided.files, &opts(2, seq)));
+        assert!(!FilesAtOnce::Never.applies(&even.files, &opts(2, seq)));
+        // One thread, one file, or files merged by timestamp: never.
+        for always in [auto, FilesAtOnce::Always] {
+            assert!(!always.applies(&even.files, &opts(1, seq)));
+            assert!(!always.applies(&even.files[..1], &opts(2, seq)));
+            assert!(!always.applies(&even.files, &opts(2, InputOrder::Merged)));
+        }
+    }
+
+    #[test]
     fn counting_matches_reading_on_a_cut_file() {
         let mut bytes = capture(1, 20);
         bytes.truncate(bytes.len() - 7);
