@@ -469,7 +469,7 @@ impl<'a> Input<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::capture::pcap::tests::build;
 
@@ -480,7 +480,7 @@ mod tests {
     }
 
     /// A minimal self-deleting temporary file, to keep tests dependency-free.
-    mod tempfile_path {
+    pub(crate) mod tempfile_path {
         use std::path::{Path, PathBuf};
         use std::sync::atomic::{AtomicUsize, Ordering};
         pub struct TempPath(PathBuf);

@@ -66,6 +66,13 @@ impl Links {
         self.pairs.get(&pair(a, b)).map_or(&[], Vec::as_slice)
     }
 
+    /// Forgets every link (an input file ended: its flows leave nothing
+    /// for the next file's, as when the files are analyzed at once).
+    pub fn clear(&mut self) {
+        self.pairs.clear();
+        self.order.clear();
+    }
+
     /// Leaves `link` between `a` and `b`.
     pub fn add(&mut self, a: IpAddr, b: IpAddr, link: Link) {
         let key = pair(a, b);

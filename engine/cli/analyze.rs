@@ -16,6 +16,7 @@ use sift_lib::output::eve::{EveFormat, EveWriter, EventTypes};
 use sift_lib::output::html::{self, digest::Digest, DigestSink};
 use sift_lib::output::recorder::Recorder;
 use sift_lib::output::summary;
+use sift_lib::pipeline::files::FilesAtOnce;
 use sift_lib::pipeline::{self, Options};
 
 use crate as sift_lib;
@@ -50,6 +51,18 @@ pub struct AnalyzeArgs {
     /// reads and routes every packet). For tuning; the default suits most.
     #[arg(long, value_name = "RATIO", default_value_t = Options::default().lead_share, hide = true)]
     pub lead_share: f64,
+
+    /// Several files read one after the other: analyze them at once, one
+    /// per worker (`auto`: when no file holds more than an even share of
+    /// the bytes), or never. For testing and tuning.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHEN",
+        default_value = "auto",
+        hide = true
+    )]
+    pub files_at_once: FilesAtOnce,
 
     #[command(flatten)]
     pub rules: RulesArgs,
@@ -98,6 +111,7 @@ impl AnalyzeArgs {
             memory: Some(self.flows.plan()),
             rules: self.rules.load()?,
             lead_share: self.lead_share,
+            files_at_once: self.files_at_once,
             ..Options::default()
         })
     }

@@ -75,6 +75,7 @@ pub fn run(args: ReportArgs) -> Result<ExitCode> {
             merge: args.merge,
             flows: args.flows,
             lead_share: sift_lib::pipeline::Options::default().lead_share,
+            files_at_once: Default::default(),
             rules: args.rules,
             sinks: SinkArgs::none(),
             report: Some(args.output),

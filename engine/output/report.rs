@@ -106,4 +106,8 @@ pub struct Report {
     pub rules: Option<usize>,
     /// How the memory limit was shared out.
     pub memory: Option<MemoryPlan>,
+    /// Times a worker analyzing several files at once waited for the
+    /// writer, its file's queue of events full
+    /// ([`crate::pipeline::files::QUEUE_CAP`]).
+    pub output_waits: u64,
 }

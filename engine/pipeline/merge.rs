@@ -253,6 +253,7 @@ mod tests {
                     let order = Order {
                         at,
                         first_packet: at,
+                        flow: at,
                         part: 0,
                         seq: 0,
                     };

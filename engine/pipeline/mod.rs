@@ -36,7 +36,13 @@
 //! and the cache lines travel twice). With JSON output the followers also
 //! render their events' EVE lines ([`Options::render`]), so that the lead
 //! only copies them out. See benches/HISTORY.md for each step.
+//!
+//! **Several files** read one after the other, none holding more than an
+//! even share of the bytes, are instead analyzed at once, one per worker,
+//! and written file after file ([`files`]): the same records in the same
+//! order, without the cost of handing packets between cores.
 
+pub mod files;
 pub mod live;
 pub mod merge;
 pub mod shards;
@@ -87,6 +93,9 @@ pub struct Options {
     /// Fingerprint client hellos (JA3, JA4). Off only when nothing reads
     /// them: no EVE records, no sinks, no rule on `ja3`/`ja4`.
     pub fingerprints: bool,
+    /// Whether several files read one after the other are analyzed at
+    /// once, one per worker ([`files`]).
+    pub files_at_once: files::FilesAtOnce,
 }
 
 impl Default for Options {
@@ -103,6 +112,7 @@ impl Default for Options {
             render: None,
             transactions: false,
             fingerprints: true,
+            files_at_once: files::FilesAtOnce::Auto,
         }
     }
 }
@@ -175,11 +185,7 @@ pub fn run_files<E>(
     sink: &mut Sink<'_, E>,
 ) -> Result<Report, E> {
     let started = Instant::now();
-    let threads = opts.threads.max(1);
-    let shares = opts.shares();
-    let shards = Shards::new(&shares);
     let mut report = Report::default();
-    let mut result = Ok(());
     // Each file was mapped once when opened; failing now is resource
     // exhaustion: read nothing rather than panic.
     let maps: Vec<Mapping> = files
@@ -187,7 +193,31 @@ pub fn run_files<E>(
         .map(CaptureFile::map)
         .collect::<Result<_, _>>()
         .unwrap_or_default();
-    let maps = &maps;
+    let result = if opts.files_at_once.applies(files, opts) {
+        files::run(&maps, opts, stop, progress, sink, &mut report)
+    } else {
+        run_pipeline(&maps, opts, stop, progress, sink, &mut report)
+    };
+    report.elapsed = started.elapsed();
+    report.merged = opts.order == InputOrder::Merged;
+    report.rules = opts.rules.as_ref().map(|r| r.rules.len());
+    report.memory = opts.memory;
+    result.map(|()| report)
+}
+
+/// The packet-by-packet pipeline (see the module's documentation).
+fn run_pipeline<E>(
+    maps: &[Mapping],
+    opts: &Options,
+    stop: &AtomicBool,
+    progress: &mut dyn FnMut(u64),
+    sink: &mut Sink<'_, E>,
+    report: &mut Report,
+) -> Result<(), E> {
+    let threads = opts.threads.max(1);
+    let shares = opts.shares();
+    let shards = Shards::new(&shares);
+    let mut result = Ok(());
     std::thread::scope(|s| {
         let mut reports = Vec::with_capacity(threads - 1);
         let mut spent = Vec::with_capacity(threads - 1);
@@ -217,7 +247,7 @@ pub fn run_files<E>(
         }
         let mut merger = Merger::new(reports, spent);
         lead(
-            files.len(),
+            maps.len(),
             maps,
             opts,
             shares[0],
@@ -226,8 +256,8 @@ pub fn run_files<E>(
             &to_followers,
             &mut |batch| {
                 let merged = merger
-                    .accept(0, batch, progress, sink, &mut report)
-                    .and_then(|()| merger.poll(progress, sink, &mut report));
+                    .accept(0, batch, progress, sink, report)
+                    .and_then(|()| merger.poll(progress, sink, report));
                 match merged {
                     Ok(()) => true,
                     Err(e) => {
@@ -240,14 +270,10 @@ pub fn run_files<E>(
         // Followers see their channel close and send their last batch.
         drop(to_followers);
         if result.is_ok() {
-            result = merger.finish(progress, sink, &mut report);
+            result = merger.finish(progress, sink, report);
         }
     });
-    report.elapsed = started.elapsed();
-    report.merged = opts.order == InputOrder::Merged;
-    report.rules = opts.rules.as_ref().map(|r| r.rules.len());
-    report.memory = opts.memory;
-    result.map(|()| report)
+    result
 }
 
 /// Worker 0: reads the input, routes packets, processes its own share.
@@ -262,10 +288,7 @@ fn lead<'a>(
     followers: &[FollowerLink<'a>],
     merger: &mut dyn FnMut(Batch) -> bool,
 ) {
-    let mut w = Worker::new(share, opts.flows, opts.defrag, opts.reassembly);
-    w.set_rules(opts.rules.clone());
-    w.set_transactions(opts.transactions || opts.rules.is_some());
-    w.set_fingerprints(opts.fingerprints);
+    let mut w = Worker::configured(share, opts);
     let mut input = Input::new(maps, opts.order);
     let mut pending: Vec<Vec<Work<'a>>> = followers.iter().map(FollowerLink::empty).collect();
     let mut index: u64 = 0;
@@ -441,10 +464,7 @@ fn follow<'a>(
     merger: &Sender<Batch>,
     spent: &Receiver<Vec<Ready>>,
 ) {
-    let mut w = Worker::new(share, opts.flows, opts.defrag, opts.reassembly);
-    w.set_rules(opts.rules.clone());
-    w.set_transactions(opts.transactions || opts.rules.is_some());
-    w.set_fingerprints(opts.fingerprints);
+    let mut w = Worker::configured(share, opts);
     let mut quiet = 0u32;
     while let Some(batch) = next_work(work) {
         // The packets' bytes were last in the lead's cache: ask for the

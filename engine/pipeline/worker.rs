@@ -25,14 +25,17 @@ use crate::rules::RuleSet;
 use crate::output::report::Counters;
 
 /// Where an event sits in the output: the input position at which it
-/// happened, then the position of its flow's first packet, the record's
-/// part and the event's place among its flow's events at that position
-/// (alerts before the flow's record). Unique per event and independent of
-/// the worker count.
+/// happened, then the position of its flow's first packet, its flow's id
+/// (two flows can begin at one packet: a GRE tunnel's own and the one it
+/// carries), the record's part and the event's place among its flow's
+/// events at that position (alerts before the flow's record). Unique per
+/// event and independent of the worker count and of how a worker's events
+/// are cut into batches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Order {
     pub at: u64,
     pub first_packet: u64,
+    pub flow: u64,
     pub part: u32,
     pub seq: u32,
 }
@@ -112,6 +115,16 @@ impl Worker {
 
     /// Reads every DNS message of DNS-family flows (per-transaction events
     /// and rules need them), from now on.
+    /// A worker for `share` of the traffic, set up as the run's options
+    /// say (rules, transactions, fingerprints).
+    pub fn configured(share: f64, opts: &super::Options) -> Self {
+        let mut w = Worker::new(share, opts.flows, opts.defrag, opts.reassembly);
+        w.set_rules(opts.rules.clone());
+        w.set_transactions(opts.transactions || opts.rules.is_some());
+        w.set_fingerprints(opts.fingerprints);
+        w
+    }
+
     /// JA3/JA4 fingerprints of client hellos (on unless nothing reads them).
     pub fn set_fingerprints(&mut self, on: bool) {
         self.classify.fingerprints = on;
@@ -472,11 +485,14 @@ impl Worker {
     }
 
     /// The input (or, read file by file, one file) ended at position `index`:
-    /// every flow is reported and the clock starts again.
+    /// every flow is reported, the links flows left for later ones are
+    /// forgotten and the clock starts again (so that a file's records do
+    /// not depend on the files before it, which may be analyzed at once).
     pub fn end_of_input(&mut self, index: u64) {
         while let Some(mut f) = self.table.pop() {
             self.end(index, &mut f, EndReason::Shutdown);
         }
+        self.classify.links.clear();
         self.defrag.expire(Timestamp::MAX);
         self.clock = 0;
         self.next_sweep = 0;
@@ -487,6 +503,7 @@ fn order(at: u64, r: &FlowRecord) -> Order {
     Order {
         at,
         first_packet: r.first_packet,
+        flow: r.flow_id,
         part: r.part,
         seq: u32::MAX,
     }
@@ -536,6 +553,7 @@ fn check_rules(
         let o = Order {
             at,
             first_packet: flow.first_packet,
+            flow: flow.id,
             part: flow.part,
             seq,
         };
