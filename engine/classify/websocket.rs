@@ -77,6 +77,10 @@ impl fmt::Display for Clue {
 /// for a WebSocket upgrade (an `Upgrade` header naming websocket).
 pub fn upgrade_head(stream: &[u8]) -> Option<usize> {
     let end = find(stream, b"\r\n\r\n")? + 4;
+    if !mentions_websocket(&stream[..end]) {
+        // Most heads: no line to read.
+        return None;
+    }
     let asks = stream[..end].split(|&b| b == b'\n').any(|line| {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         match line.iter().position(|&b| b == b':') {
@@ -90,6 +94,23 @@ pub fn upgrade_head(stream: &[u8]) -> Option<usize> {
         }
     });
     asks.then_some(end)
+}
+
+/// Does `head` hold the word `websocket` in any case? Found by a
+/// vectorised scan for its first letter.
+fn mentions_websocket(head: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(i) = memchr::memchr2(b'w', b'W', &head[from..]) {
+        let at = from + i;
+        if head
+            .get(at..at + 9)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"websocket"))
+        {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
 }
 
 /// A WebSocket upgrade being watched.

@@ -157,12 +157,18 @@ pub fn checksum_ok(d: &Decoded<'_>) -> Option<bool> {
 }
 
 /// The 16-bit big-endian words of `b` added in ones' complement (an odd
-/// last byte padded), folded to 16 bits. Summed four bytes at a time in
+/// last byte padded), folded to 16 bits. Summed eight bytes at a time (as
+/// two 32-bit halves) in
 /// the machine's byte order: a ones' complement sum does not depend on it
 /// but for a final swap (RFC 1071, section 2).
 fn add_bytes(b: &[u8]) -> u64 {
     let mut sum = 0u64;
-    let mut words = b.chunks_exact(4);
+    let mut pairs = b.chunks_exact(8);
+    for p in &mut pairs {
+        let w = u64::from_ne_bytes([p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]]);
+        sum += (w & 0xffff_ffff) + (w >> 32);
+    }
+    let mut words = pairs.remainder().chunks_exact(4);
     for w in &mut words {
         sum += u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]));
     }

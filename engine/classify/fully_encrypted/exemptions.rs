@@ -303,19 +303,23 @@ pub fn judge(bytes: &[u8], m: &Measure) -> Judgement {
 /// (v1, v2, drafts `ff00xxxx`, Google's `Q0xx`/`T0xx`, version
 /// negotiation) exempts it first.
 pub fn judge_datagram(bytes: &[u8], m: &Measure) -> Judgement {
-    if bytes.first().is_some_and(|b| b & 0xc0 == 0xc0) {
-        let known = match be32(bytes, 1) {
+    if quic_long_header(bytes) {
+        return Judgement::Exempt(Exemption::QuicLongHeader);
+    }
+    judge(bytes, m)
+}
+
+/// A QUIC long header of a known version (1, 2, a draft, Google's Q0xx /
+/// T0xx, a version negotiation): exempt whatever follows.
+pub fn quic_long_header(bytes: &[u8]) -> bool {
+    bytes.first().is_some_and(|b| b & 0xc0 == 0xc0)
+        && match be32(bytes, 1) {
             Some(0 | 1 | 0x6b33_43cf) => true,
             Some(v) => {
                 v >> 8 == 0x00ff_0000 || matches!(v >> 24, 0x51 | 0x54) && v >> 16 & 0xff == 0x30
             }
             None => false,
-        };
-        if known {
-            return Judgement::Exempt(Exemption::QuicLongHeader);
         }
-    }
-    judge(bytes, m)
 }
 
 /// A prefix of `kind` on `bytes` that does not parse, with random bytes

@@ -286,7 +286,10 @@ fn probe_first(bytes: &[u8], side: usize, udp: bool) -> Probe {
         return Probe::No;
     }
     let bytes = judged(bytes);
-    if exemptions::exempt_at_a_glance(bytes) || exemptions::exempt_by_popcount(bytes) {
+    if exemptions::exempt_at_a_glance(bytes)
+        || udp && exemptions::quic_long_header(bytes)
+        || exemptions::exempt_by_popcount(bytes)
+    {
         // Decided without reading every byte (most protocols' openings),
         // or by the one cheap figure.
         return Probe::No;
