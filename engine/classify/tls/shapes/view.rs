@@ -85,7 +85,8 @@ impl View {
             cipher,
             server_flight: Vec::new(),
             client_finished: None,
-            records: Vec::new(),
+            // At most the log's records: one allocation, no growth.
+            records: Vec::with_capacity(log.records.len()),
         };
         for r in &log.records {
             if r.content_type != ContentType::APPLICATION_DATA {
