@@ -3,9 +3,12 @@
 //! A file is opened and checked once ([`CaptureFile`]), then mapped once
 //! ([`Mapping`]) and read in place. A window moves along each mapping as the
 //! input is read: the window two ahead is faulted in with one call
-//! (`MADV_POPULATE_READ`, far cheaper than a page fault per 64 KiB) and the
-//! window two behind is released (`MADV_DONTNEED`), so resident memory stays
-//! at a few windows however large the file. The reader does this itself:
+//! (`MADV_POPULATE_READ`, far cheaper than a page fault per 64 KiB) and a
+//! window behind is released (`MADV_DONTNEED`), so resident memory stays at
+//! a few windows however large the file. How far behind depends on who
+//! reads the packets: one thread is done with a window once it has left it;
+//! followers read packets the lead handed them a while ago (a window
+//! released under them would be faulted in again and then stay). The reader does this itself:
 //! handing it to another thread was measured slower (the reader then
 //! faulted on pages not yet populated). Several
 //! files are read either one after the other ([`Order::Sequential`]: each
@@ -52,10 +55,14 @@ pub struct Mapping {
     map: Option<Mmap>,
 }
 
-/// Size of the read-ahead and release window. About five windows are
-/// resident at once: 4 MiB keeps a one-thread run near 42 MiB (8 MiB: 63),
-/// at the same speed (benches/HISTORY.md).
+/// Size of the read-ahead and release window: 4 MiB keeps a one-thread run
+/// near 40 MiB (8 MiB windows, two kept behind: 63), at the same speed
+/// (benches/HISTORY.md).
 const WINDOW: usize = 4 << 20;
+
+/// Windows kept behind the reader when other threads read its packets
+/// later: 32 MiB, well over the work in flight to followers.
+pub const BEHIND_SHARED: usize = 8;
 
 impl Mapping {
     pub fn bytes(&self) -> &[u8] {
@@ -63,9 +70,9 @@ impl Mapping {
     }
 
     /// Reading reached `offset`; `next` is the offset at which to call
-    /// again. Faults in the window two ahead and releases the one two
-    /// behind.
-    fn advance(&self, offset: usize, next: &mut usize) {
+    /// again. Faults in the window two ahead and releases the one `behind`
+    /// windows back.
+    fn advance(&self, offset: usize, next: &mut usize, behind: usize) {
         let Some(map) = &self.map else { return };
         if offset < *next {
             return;
@@ -82,8 +89,8 @@ impl Mapping {
                 WINDOW.min(map.len() - from),
             );
         }
-        if k >= 2 {
-            let from = (k - 2) * WINDOW;
+        if k >= behind {
+            let from = (k - behind) * WINDOW;
             // SAFETY: a read-only, file-backed mapping: MADV_DONTNEED only
             // drops resident pages, which the kernel reads back from the
             // file if anything touches them again.
@@ -359,6 +366,8 @@ pub struct Input<'a> {
     current: usize,
     pending_end: Vec<Item<'a>>,
     primed: bool,
+    /// Windows kept behind the reader ([`Input::shared_with_followers`]).
+    behind: usize,
 }
 
 impl<'a> Input<'a> {
@@ -378,7 +387,17 @@ impl<'a> Input<'a> {
             current: 0,
             pending_end: Vec::new(),
             primed: false,
+            // In merged order a file's next packet is read before the one
+            // returned is used: that one may lie a window back.
+            behind: if order == Order::Sequential { 1 } else { 2 },
         }
+    }
+
+    /// Other threads read the packets later: windows are kept
+    /// [`BEHIND_SHARED`] behind the reader rather than one or two.
+    pub fn shared_with_followers(mut self) -> Self {
+        self.behind = BEHIND_SHARED;
+        self
     }
 
     /// Bytes consumed so far, over all files (for progress).
@@ -389,7 +408,7 @@ impl<'a> Input<'a> {
     /// Advances file `i`'s reader; records its end if it has none left.
     fn pull(&mut self, i: usize) -> Option<RawPacket<'a>> {
         let r = self.readers[i].as_mut()?;
-        self.maps[i].advance(r.offset(), &mut self.windows[i]);
+        self.maps[i].advance(r.offset(), &mut self.windows[i], self.behind);
         match r.next_packet() {
             Some(Ok(p)) => Some(p),
             Some(Err(e)) => {

@@ -290,6 +290,9 @@ fn lead<'a>(
 ) {
     let mut w = Worker::configured(share, opts);
     let mut input = Input::new(maps, opts.order);
+    if !followers.is_empty() {
+        input = input.shared_with_followers();
+    }
     let mut pending: Vec<Vec<Work<'a>>> = followers.iter().map(FollowerLink::empty).collect();
     let mut index: u64 = 0;
     let mut per_file: Vec<(u64, Option<Timestamp>, Option<Timestamp>)> =
