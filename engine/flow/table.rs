@@ -39,12 +39,21 @@ impl Class {
     }
 }
 
-struct Slot<T> {
-    flow: Option<Flow<T>>,
+/// A slot's place in its class's list. Kept apart from the (large) flows,
+/// in one dense array: moving a flow to its list's tail on every packet
+/// touches its neighbours' links, not their flows' cache lines.
+#[derive(Clone, Copy)]
+struct Node {
     prev: u32,
     next: u32,
     class: Class,
 }
+
+const UNLINKED: Node = Node {
+    prev: NIL,
+    next: NIL,
+    class: Class::New,
+};
 
 #[derive(Clone, Copy)]
 struct List {
@@ -59,7 +68,9 @@ pub struct FlowTable<T = ()> {
     cfg: FlowConfig,
     capacity: usize,
     index: HashMap<FlowKey, FlowRef>,
-    slots: Vec<Slot<T>>,
+    slots: Vec<Option<Flow<T>>>,
+    /// Each slot's links, by the same index.
+    nodes: Vec<Node>,
     free: Vec<FlowRef>,
     lists: [List; CLASSES],
 }
@@ -72,6 +83,7 @@ impl<T> FlowTable<T> {
             capacity: capacity.max(1),
             index: HashMap::new(),
             slots: Vec::new(),
+            nodes: Vec::new(),
             free: Vec::new(),
             lists: [List {
                 head: NIL,
@@ -99,11 +111,11 @@ impl<T> FlowTable<T> {
 
     #[inline]
     pub fn get_mut(&mut self, r: FlowRef) -> &mut Flow<T> {
-        self.slots[r as usize].flow.as_mut().expect("live flow ref")
+        self.slots[r as usize].as_mut().expect("live flow ref")
     }
 
     pub fn get(&self, r: FlowRef) -> &Flow<T> {
-        self.slots[r as usize].flow.as_ref().expect("live flow ref")
+        self.slots[r as usize].as_ref().expect("live flow ref")
     }
 
     /// Inserts a new flow (its key must be absent). If the table is full, the
@@ -118,21 +130,13 @@ impl<T> FlowTable<T> {
         let key = flow.key;
         let r = match self.free.pop() {
             Some(r) => {
-                self.slots[r as usize] = Slot {
-                    flow: Some(flow),
-                    prev: NIL,
-                    next: NIL,
-                    class,
-                };
+                self.slots[r as usize] = Some(flow);
+                self.nodes[r as usize] = UNLINKED;
                 r
             }
             None => {
-                self.slots.push(Slot {
-                    flow: Some(flow),
-                    prev: NIL,
-                    next: NIL,
-                    class,
-                });
+                self.slots.push(Some(flow));
+                self.nodes.push(UNLINKED);
                 (self.slots.len() - 1) as FlowRef
             }
         };
@@ -146,6 +150,9 @@ impl<T> FlowTable<T> {
     #[inline]
     pub fn touch(&mut self, r: FlowRef) {
         let class = Class::of(self.get(r));
+        if self.nodes[r as usize].class == class && self.lists[class as usize].tail == r {
+            return; // already the most recent of its class
+        }
         self.unlink(r);
         self.push_tail(r, class);
     }
@@ -153,7 +160,7 @@ impl<T> FlowTable<T> {
     /// Takes a flow out of the table.
     pub fn remove(&mut self, r: FlowRef) -> Flow<T> {
         self.unlink(r);
-        let flow = self.slots[r as usize].flow.take().expect("live flow ref");
+        let flow = self.slots[r as usize].take().expect("live flow ref");
         self.index.remove(&flow.key);
         self.free.push(r);
         flow
@@ -186,6 +193,7 @@ impl<T> FlowTable<T> {
             Some(r) => Some(self.remove(r)),
             None => {
                 self.slots = Vec::new();
+                self.nodes = Vec::new();
                 self.free = Vec::new();
                 self.index = HashMap::new();
                 None
@@ -209,34 +217,32 @@ impl<T> FlowTable<T> {
         if old_tail == NIL {
             list.head = r;
         }
-        let slot = &mut self.slots[r as usize];
-        slot.prev = old_tail;
-        slot.next = NIL;
-        slot.class = class;
+        self.nodes[r as usize] = Node {
+            prev: old_tail,
+            next: NIL,
+            class,
+        };
         if old_tail != NIL {
-            self.slots[old_tail as usize].next = r;
+            self.nodes[old_tail as usize].next = r;
         }
     }
 
     fn unlink(&mut self, r: FlowRef) {
-        let Slot {
-            prev, next, class, ..
-        } = &self.slots[r as usize];
-        let (prev, next, class) = (*prev, *next, *class);
+        let Node { prev, next, class } = self.nodes[r as usize];
         let list = &mut self.lists[class as usize];
         if prev == NIL {
             list.head = next;
         } else {
-            self.slots[prev as usize].next = next;
+            self.nodes[prev as usize].next = next;
         }
         if next == NIL {
             list.tail = prev;
         } else {
-            self.slots[next as usize].prev = prev;
+            self.nodes[next as usize].prev = prev;
         }
-        let slot = &mut self.slots[r as usize];
-        slot.prev = NIL;
-        slot.next = NIL;
+        let node = &mut self.nodes[r as usize];
+        node.prev = NIL;
+        node.next = NIL;
     }
 }
 
