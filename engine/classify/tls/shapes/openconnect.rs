@@ -15,8 +15,8 @@ use std::ops::RangeInclusive;
 use super::super::super::dissector::{Confidence, Findings};
 use super::super::super::facts::{Clue as FactClue, Evidence, Fact};
 use super::super::super::vpn::{Value, VpnFacts, VpnProtocol};
-use super::super::ContentType;
-use super::{sstp::overheads, Log, Record};
+use super::view::{application_data, overheads};
+use super::Log;
 
 /// Plaintext sizes of the three auth POSTs and their answers.
 pub const POST: RangeInclusive<usize> = 900..=1200;
@@ -44,11 +44,7 @@ pub fn analyze(log: &Log) -> Option<Findings> {
     if !log.hello.alpn.is_empty() {
         return None;
     }
-    let data: Vec<&Record> = log
-        .records
-        .iter()
-        .filter(|r| r.content_type == ContentType::APPLICATION_DATA)
-        .collect();
+    let data = application_data(log);
     for &o in overheads(log) {
         // TLS 1.3: the client's Finished first; the server's session
         // tickets come before its first answer.

@@ -17,8 +17,8 @@ use std::ops::RangeInclusive;
 use super::super::super::dissector::{Confidence, Findings};
 use super::super::super::facts::{Clue as FactClue, Evidence, Fact};
 use super::super::super::vpn::{Value, VpnFacts, VpnProtocol};
-use super::super::ContentType;
-use super::{sstp::overheads, Log, Record};
+use super::view::{application_data, client_records, overheads};
+use super::{Log, Record};
 
 /// Plaintext sizes: SoftEther's `GET /` head, the server's 403 page, the
 /// watermark POST.
@@ -62,20 +62,10 @@ pub fn analyze(log: &Log) -> Option<Findings> {
     if sni.parse::<std::net::Ipv4Addr>().is_err() || !log.hello.alpn.is_empty() {
         return None;
     }
-    let data: Vec<&Record> = log
-        .records
-        .iter()
-        .filter(|r| r.content_type == ContentType::APPLICATION_DATA)
-        .collect();
+    let data = application_data(log);
     for &o in overheads(log) {
         let plain = |r: &Record| r.len.saturating_sub(o);
-        let client: Vec<(usize, &Record)> = data
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.side == 0)
-            .skip(usize::from(o == 17))
-            .map(|(i, r)| (i, *r))
-            .collect();
+        let client = client_records(&data, o);
         let Some(&(first_i, first)) = client.first() else {
             continue;
         };

@@ -24,7 +24,7 @@ use std::ops::RangeInclusive;
 use super::super::super::dissector::{Confidence, Findings};
 use super::super::super::facts::{Clue as FactClue, Evidence, Fact};
 use super::super::super::vpn::{Value, VpnFacts, VpnProtocol};
-use super::super::ContentType;
+use super::view::{application_data, client_records, overheads};
 use super::{Log, Record};
 
 /// Plaintext length of the SSTP_DUPLEX_POST request head.
@@ -58,38 +58,12 @@ impl fmt::Display for Clue {
     }
 }
 
-/// The record overhead of the negotiated cipher, when known.
-pub(super) fn overheads(log: &Log) -> &'static [usize] {
-    let Some(s) = &log.server else {
-        return &[17, 24];
-    };
-    if s.version == 0x0304 {
-        return &[17];
-    }
-    match s.cipher {
-        0x009c..=0x009f | 0xc02b..=0xc032 => &[24],
-        0xcca8..=0xccae => &[16],
-        _ => &[],
-    }
-}
-
 /// The analyzer.
 pub fn analyze(log: &Log) -> Option<Findings> {
-    let data: Vec<&Record> = log
-        .records
-        .iter()
-        .filter(|r| r.content_type == ContentType::APPLICATION_DATA)
-        .collect();
+    let data = application_data(log);
     for &o in overheads(log) {
         let plain = |r: &Record| r.len.checked_sub(o);
-        // TLS 1.3: the client's Finished is its first type-23 record.
-        let client: Vec<(usize, &Record)> = data
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.side == 0)
-            .skip(usize::from(o == 17))
-            .map(|(i, r)| (i, *r))
-            .collect();
+        let client = client_records(&data, o);
         let [(ri, req), (ci, ccr), ..] = client.as_slice() else {
             continue;
         };
@@ -151,6 +125,7 @@ pub(super) mod tests {
     use super::*;
     use crate::classify::summary::{HelloSummary, ServerSummary};
     use crate::classify::tls::parse_client_hello;
+    use crate::classify::tls::ContentType;
 
     fn log(version: u16, cipher: u16, recs: &[(usize, usize)]) -> Log {
         log_with_sni(None, version, cipher, recs)

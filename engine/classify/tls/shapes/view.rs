@@ -64,6 +64,41 @@ pub fn overhead(version: u16, cipher: u16) -> (usize, usize) {
     }
 }
 
+/// The record overheads to try on `log`'s records: the negotiated
+/// cipher's ([`overhead`]) when the ServerHello was seen, TLS 1.3's and
+/// AES-GCM's when not; none for CBC, whose padding leaves a record's
+/// content length uncertain.
+pub fn overheads(log: &Log) -> &'static [usize] {
+    let Some(s) = &log.server else {
+        return &[17, 24];
+    };
+    match overhead(s.version, s.cipher) {
+        (17, 0) => &[17],
+        (16, 0) => &[16],
+        (24, 0) => &[24],
+        _ => &[],
+    }
+}
+
+/// `log`'s application-data records, in order.
+pub fn application_data(log: &Log) -> Vec<&Record> {
+    log.records
+        .iter()
+        .filter(|r| r.content_type == ContentType::APPLICATION_DATA)
+        .collect()
+}
+
+/// The client's records among `data`, each with its index there; with
+/// TLS 1.3's overhead the first (the client's Finished) is left out.
+pub fn client_records<'r>(data: &[&'r Record], overhead: usize) -> Vec<(usize, &'r Record)> {
+    data.iter()
+        .enumerate()
+        .filter(|(_, r)| r.side == TO_SERVER)
+        .skip(usize::from(overhead == 17))
+        .map(|(i, r)| (i, *r))
+        .collect()
+}
+
 /// TLS 1.3, its drafts (0x7fxx) and Facebook's (0xfbxx): the rest of the
 /// handshake is encrypted into application-data records.
 pub fn is_tls13(version: u16) -> bool {
