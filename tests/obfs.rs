@@ -149,72 +149,28 @@ fn ndpi_corpus_false_positives() {
     args.extend(ndpi_captures().iter().map(|p| p.display().to_string()));
     let out = sift(&args);
     assert!(out.status.success());
-    type Key = (String, String, (String, u64), (String, u64));
-    let mut flagged: HashMap<Key, String> = HashMap::new();
+    let mut flagged: HashMap<FlowKey, String> = HashMap::new();
     // Flows given one of this protocols.
-    let mut named: Vec<(Key, String)> = Vec::new();
+    let mut named: Vec<(FlowKey, String)> = Vec::new();
     for r in eve(&out.stdout) {
         if r["event_type"] != "flow" {
             continue;
         }
         let app = r["app_proto"].as_str().unwrap();
         if ["mtproto", "vless", "trojan"].contains(&app) {
-            let file = r["pcap_filename"]
-                .as_str()
-                .unwrap()
-                .rsplit('/')
-                .next()
-                .unwrap()
-                .to_string();
-            let a = (
-                r["src_ip"].as_str().unwrap().to_string(),
-                r["src_port"].as_u64().unwrap_or(0),
-            );
-            let b = (
-                r["dest_ip"].as_str().unwrap().to_string(),
-                r["dest_port"].as_u64().unwrap_or(0),
-            );
-            let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-            named.push(((file, "tcp".into(), lo, hi), app.to_string()));
+            named.push((eve_flow_key(&r), app.to_string()));
         }
         if r["obfuscation"]["class"] != "fully_encrypted" {
             continue;
         }
-        let file = r["pcap_filename"]
-            .as_str()
-            .unwrap()
-            .rsplit('/')
-            .next()
-            .unwrap()
-            .to_string();
-        let a = (
-            r["src_ip"].as_str().unwrap().to_string(),
-            r["src_port"].as_u64().unwrap_or(0),
-        );
-        let b = (
-            r["dest_ip"].as_str().unwrap().to_string(),
-            r["dest_port"].as_u64().unwrap_or(0),
-        );
-        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-        let t = r["proto"].as_str().unwrap().to_lowercase();
-        flagged.insert(
-            (file, t, lo, hi),
-            r["app_proto"].as_str().unwrap().to_string(),
-        );
+        flagged.insert(eve_flow_key(&r), app.to_string());
     }
     let csv = std::fs::read_to_string(corpus.join("expected.csv")).unwrap();
     let (mut total, mut differences) = (0u32, BTreeSet::new());
-    let mut ndpi: HashMap<Key, String> = HashMap::new();
+    let mut ndpi: HashMap<FlowKey, String> = HashMap::new();
     for line in csv.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
-        let norm = |ip: &str| {
-            ip.parse::<std::net::IpAddr>()
-                .map_or(ip.to_string(), |a| a.to_string())
-        };
-        let a = (norm(f[2]), f[3].parse::<u64>().unwrap());
-        let b = (norm(f[4]), f[5].parse::<u64>().unwrap());
-        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-        let key = (f[0].to_string(), f[1].to_string(), lo, hi);
+        let key = expected_flow_key(&f);
         ndpi.insert(key.clone(), f[7].to_string());
         if !["tls", "quic", "http", "ssh", "dns"].contains(&f[8]) {
             continue;

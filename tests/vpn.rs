@@ -98,31 +98,10 @@ fn vpn_flows_agree_with_ndpi() {
     args.extend(ndpi_captures().iter().map(|p| p.display().to_string()));
     let out = sift(&args);
     assert!(out.status.success());
-    // (capture, transport, sorted (addr, port) pair) -> app protocols.
-    type Key = (String, String, (String, u64), (String, u64));
-    let mut apps: HashMap<Key, Vec<String>> = HashMap::new();
+    // Flow -> app protocols.
+    let mut apps: HashMap<FlowKey, Vec<String>> = HashMap::new();
     for r in eve(&out.stdout) {
-        let file = r["pcap_filename"]
-            .as_str()
-            .unwrap()
-            .rsplit('/')
-            .next()
-            .unwrap()
-            .to_string();
-        let a = (
-            r["src_ip"].as_str().unwrap().to_string(),
-            r["src_port"].as_u64().unwrap_or(0),
-        );
-        let b = (
-            r["dest_ip"].as_str().unwrap().to_string(),
-            r["dest_port"].as_u64().unwrap_or(0),
-        );
-        let t = match r["proto"].as_str().unwrap() {
-            "IPv6-ICMP" => "icmpv6".to_string(),
-            p => p.to_lowercase(),
-        };
-        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-        apps.entry((file, t, lo, hi))
+        apps.entry(eve_flow_key(&r))
             .or_default()
             .push(r["app_proto"].as_str().unwrap().to_string());
     }
@@ -139,15 +118,8 @@ fn vpn_flows_agree_with_ndpi() {
     let mut differences = BTreeSet::new();
     for line in csv.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
-        let norm = |ip: &str| {
-            ip.parse::<std::net::IpAddr>()
-                .map_or(ip.to_string(), |a| a.to_string())
-        };
-        let a = (norm(f[2]), f[3].parse::<u64>().unwrap());
-        let b = (norm(f[4]), f[5].parse::<u64>().unwrap());
-        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
         let got = apps
-            .get(&(f[0].to_string(), f[1].to_string(), lo, hi))
+            .get(&expected_flow_key(&f))
             .cloned()
             .unwrap_or_default();
         let key = format!("{},{},{},{},{},{}", f[0], f[1], f[2], f[3], f[4], f[5]);

@@ -449,43 +449,23 @@ fn family_flows_agree_with_ndpi() {
     args.extend(ndpi_captures().iter().map(|p| p.display().to_string()));
     let out = sift(&args);
     assert!(out.status.success());
-    type Key = (String, String, (String, u64), (String, u64));
-    let mut apps: std::collections::HashMap<Key, Vec<String>> = Default::default();
+    let mut apps: std::collections::HashMap<FlowKey, Vec<String>> = Default::default();
     let mut ours = BTreeSet::new();
-    let mut vpns: std::collections::HashMap<Key, String> = Default::default();
+    let mut vpns: std::collections::HashMap<FlowKey, String> = Default::default();
     let mut proxied = BTreeSet::new();
     for r in eve(&out.stdout) {
-        let file = r["pcap_filename"]
-            .as_str()
-            .unwrap()
-            .rsplit('/')
-            .next()
-            .unwrap()
-            .to_string();
-        let a = (
-            r["src_ip"].as_str().unwrap().to_string(),
-            r["src_port"].as_u64().unwrap_or(0),
-        );
-        let b = (
-            r["dest_ip"].as_str().unwrap().to_string(),
-            r["dest_port"].as_u64().unwrap_or(0),
-        );
-        let t = r["proto"].as_str().unwrap().to_lowercase();
-        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        let k = eve_flow_key(&r);
         let app = r["app_proto"].as_str().unwrap().to_string();
         if is_family_verdict(&r) {
-            ours.insert((file.clone(), t.clone(), lo.clone(), hi.clone()));
+            ours.insert(k.clone());
         }
         if proxy_step(&r) {
-            proxied.insert((file.clone(), t.clone(), lo.clone(), hi.clone()));
+            proxied.insert(k.clone());
         }
         if let Some(vpn) = r["vpn"]["protocol"].as_str() {
-            vpns.insert(
-                (file.clone(), t.clone(), lo.clone(), hi.clone()),
-                vpn.to_string(),
-            );
+            vpns.insert(k.clone(), vpn.to_string());
         }
-        apps.entry((file, t, lo, hi)).or_default().push(app);
+        apps.entry(k).or_default().push(app);
     }
     let family_apps = |family: &str| -> &'static [&'static str] {
         match family {
@@ -502,14 +482,7 @@ fn family_flows_agree_with_ndpi() {
     let mut listed = BTreeSet::new();
     for line in csv.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
-        let norm = |ip: &str| {
-            ip.parse::<std::net::IpAddr>()
-                .map_or(ip.to_string(), |a| a.to_string())
-        };
-        let a = (norm(f[2]), f[3].parse::<u64>().unwrap_or(0));
-        let b = (norm(f[4]), f[5].parse::<u64>().unwrap_or(0));
-        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-        let k = (f[0].to_string(), f[1].to_string(), lo, hi);
+        let k = expected_flow_key(&f);
         listed.insert(k.clone());
         let got = apps.get(&k).cloned().unwrap_or_default();
         let key = format!("{},{},{},{},{},{}", f[0], f[1], f[2], f[3], f[4], f[5]);

@@ -85,6 +85,58 @@ pub fn server_name(r: &serde_json::Value) -> String {
     .to_string()
 }
 
+/// A flow as the comparisons with nDPI's `expected.csv` key it: capture
+/// file name, transport as the CSV names it, and both endpoints in order.
+pub type FlowKey = (String, String, (String, u64), (String, u64));
+
+fn flow_key(file: String, transport: String, a: (String, u64), b: (String, u64)) -> FlowKey {
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    (file, transport, lo, hi)
+}
+
+/// The key of an EVE flow record.
+pub fn eve_flow_key(r: &serde_json::Value) -> FlowKey {
+    let file = r["pcap_filename"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap();
+    let end = |ip: &str, port: &str| {
+        (
+            r[ip].as_str().unwrap().to_string(),
+            r[port].as_u64().unwrap_or(0),
+        )
+    };
+    let transport = match r["proto"].as_str().unwrap() {
+        "IPv6-ICMP" => "icmpv6".to_string(),
+        p => p.to_lowercase(),
+    };
+    flow_key(
+        file.to_string(),
+        transport,
+        end("src_ip", "src_port"),
+        end("dest_ip", "dest_port"),
+    )
+}
+
+/// The key of a row of `expected.csv`, split at its commas (addresses
+/// written as sift writes them).
+pub fn expected_flow_key(f: &[&str]) -> FlowKey {
+    let end = |ip: &str, port: &str| {
+        let ip = ip
+            .parse::<std::net::IpAddr>()
+            .map_or(ip.to_string(), |a| a.to_string());
+        (ip, port.parse::<u64>().unwrap())
+    };
+    flow_key(
+        f[0].to_string(),
+        f[1].to_string(),
+        end(f[2], f[3]),
+        end(f[4], f[5]),
+    )
+}
+
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
