@@ -113,13 +113,32 @@ fn printable(b: u8) -> bool {
 /// only when the other figures leave it deciding: its pass is the costly
 /// one, and most payloads are settled by popcount or printables.
 pub fn measure(bytes: &[u8]) -> Measure {
-    let bits = set_bits(bytes);
+    measure_with(bytes, popcount(bytes))
+}
+
+/// Set bits per byte of `bytes`, times 100 (4.0 bits: 400).
+pub fn popcount(bytes: &[u8]) -> u32 {
+    (set_bits(bytes) * 100)
+        .checked_div(bytes.len() as u64)
+        .unwrap_or(0) as u32
+}
+
+/// Does a payload without a TLS or HTTP prefix, at least [`MIN_LEN`] long,
+/// pass as structured by its [`popcount`] alone? The cheapest rule, and the
+/// one that settles most structured openings (DNS, QUIC, VPN headers)
+/// before the other figures are taken.
+pub fn exempt_by_popcount(popcount: u32) -> bool {
+    popcount <= POPCOUNT_LOW || popcount >= POPCOUNT_HIGH
+}
+
+/// [`measure`], its popcount already taken.
+pub fn measure_with(bytes: &[u8], popcount: u32) -> Measure {
     let (printable_count, longest) = printables(bytes);
     let len = bytes.len();
     let per = |n: u64, scale: u64| (n * scale).checked_div(len as u64).unwrap_or(0) as u32;
     let mut m = Measure {
         len,
-        popcount: per(bits, 100),
+        popcount,
         printable_pct: per(printable_count as u64, 100),
         longest_run: longest,
         printable_prefix: bytes.iter().take(6).take_while(|&&b| printable(b)).count(),
@@ -251,17 +270,6 @@ pub fn exempt_at_a_glance(bytes: &[u8]) -> bool {
         || prefix(bytes).is_none() && bytes.len() >= 6 && bytes[..6].iter().all(|&b| printable(b))
 }
 
-/// Is `bytes` (at least [`MIN_LEN`] long, no TLS or HTTP prefix) exempt by
-/// its share of set bits alone? The cheapest of the rules, and the one that
-/// settles most structured openings (DNS, QUIC, VPN headers) before the
-/// other figures are taken.
-pub fn exempt_by_popcount(bytes: &[u8]) -> bool {
-    let pct = (set_bits(bytes) * 100)
-        .checked_div(bytes.len() as u64)
-        .unwrap_or(0) as u32;
-    prefix(bytes).is_none() && (pct <= POPCOUNT_LOW || pct >= POPCOUNT_HIGH)
-}
-
 /// The judgement of a first payload that starts like TLS or HTTP (Ex5):
 /// exempt, unless the prefix is forged. It needs no figures of the whole
 /// payload (a real ClientHello or request is never measured). `None` for
@@ -284,7 +292,7 @@ pub fn judge(bytes: &[u8], m: &Measure) -> Judgement {
     if let Some(j) = judge_prefixed(bytes) {
         return j;
     }
-    if m.popcount <= POPCOUNT_LOW || m.popcount >= POPCOUNT_HIGH {
+    if exempt_by_popcount(m.popcount) {
         Judgement::Exempt(Exemption::Popcount)
     } else if m.printable_prefix >= 6 {
         Judgement::Exempt(Exemption::PrintablePrefix)

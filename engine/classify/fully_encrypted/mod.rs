@@ -286,12 +286,8 @@ fn probe_first(bytes: &[u8], side: usize, udp: bool) -> Probe {
         return Probe::No;
     }
     let bytes = judged(bytes);
-    if exemptions::exempt_at_a_glance(bytes)
-        || udp && exemptions::quic_long_header(bytes)
-        || exemptions::exempt_by_popcount(bytes)
-    {
-        // Decided without reading every byte (most protocols' openings),
-        // or by the one cheap figure.
+    if exemptions::exempt_at_a_glance(bytes) || udp && exemptions::quic_long_header(bytes) {
+        // Decided without reading every byte (most protocols' openings).
         return Probe::No;
     }
     if let Some(j) = exemptions::judge_prefixed(bytes) {
@@ -302,7 +298,13 @@ fn probe_first(bytes: &[u8], side: usize, udp: bool) -> Probe {
             Probe::No
         };
     }
-    let m = measure(bytes);
+    // The one cheap figure first; the others only when it leaves the
+    // payload in doubt.
+    let popcount = exemptions::popcount(bytes);
+    if exemptions::exempt_by_popcount(popcount) {
+        return Probe::No;
+    }
+    let m = exemptions::measure_with(bytes, popcount);
     let verdict = if udp {
         judge_datagram(bytes, &m)
     } else {
