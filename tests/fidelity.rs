@@ -729,22 +729,41 @@ fn every_dns_message_is_an_event_and_rules_see_each() {
     assert_eq!(with, without);
 
     // A rule on the 50th name alerts, with or without events.
-    let rules = TempFile::new(
-        "block.rules",
-        b"alert dns any any -> any any (msg:\"blocked name\"; dns.query; content:\"blocked.example\"; sid:7000001;)\n",
-    );
-    for extra in [&["--events", "flow,alert,dns"][..], &[][..]] {
-        let mut args = vec!["--rules", rules.path()];
-        args.extend_from_slice(extra);
-        let records = analyze("resolver.pcap", &frames, &args);
-        let alerts: Vec<_> = records
-            .iter()
-            .filter(|r| r["event_type"] == "alert")
-            .collect();
-        assert_eq!(alerts.len(), 1, "{extra:?}: {records:#?}");
-        assert_eq!(alerts[0]["alert"]["signature_id"], 7_000_001);
-        assert_eq!(alerts[0]["flow_id"], only_flow(&records)["flow_id"]);
+    let rule = b"alert dns any any -> any any (msg:\"blocked name\"; dns.query; content:\"blocked.example\"; sid:7000001;)\n";
+    for (records, alert) in one_alert_either_way("resolver.pcap", &frames, rule, "dns", 7_000_001) {
+        assert_eq!(alert["flow_id"], only_flow(&records)["flow_id"]);
     }
+}
+
+/// Runs `rule` over `frames` with the per-transaction events of `events`
+/// written and without them: each run must give exactly one alert, from
+/// rule `sid`. Each run's records and its alert.
+fn one_alert_either_way(
+    name: &str,
+    frames: &[Frame],
+    rule: &[u8],
+    events: &str,
+    sid: u64,
+) -> Vec<(Vec<serde_json::Value>, serde_json::Value)> {
+    let rules = TempFile::new("one.rules", rule);
+    let events = format!("flow,alert,{events}");
+    [&["--events", events.as_str()][..], &[][..]]
+        .into_iter()
+        .map(|extra| {
+            let mut args = vec!["--rules", rules.path()];
+            args.extend_from_slice(extra);
+            let records = analyze(name, frames, &args);
+            let alerts: Vec<_> = records
+                .iter()
+                .filter(|r| r["event_type"] == "alert")
+                .cloned()
+                .collect();
+            assert_eq!(alerts.len(), 1, "{extra:?}: {records:#?}");
+            assert_eq!(alerts[0]["alert"]["signature_id"], sid);
+            let alert = alerts[0].clone();
+            (records, alert)
+        })
+        .collect()
 }
 
 #[test]
@@ -825,21 +844,8 @@ GET /3 HTTP/1.1\r\nHost: blocked.example\r\nUser-Agent: t\r\n\r\n";
         flow["http"]["hostname"], "one.example",
         "the record keeps the first"
     );
-    let rules = TempFile::new(
-        "host.rules",
-        b"alert http any any -> any any (msg:\"blocked host\"; http.host; content:\"blocked.example\"; sid:7000002;)\n",
-    );
-    for extra in [&["--events", "flow,alert,http"][..], &[][..]] {
-        let mut args = vec!["--rules", rules.path()];
-        args.extend_from_slice(extra);
-        let records = analyze("keepalive.pcap", &frames, &args);
-        let alerts: Vec<_> = records
-            .iter()
-            .filter(|r| r["event_type"] == "alert")
-            .collect();
-        assert_eq!(alerts.len(), 1, "{extra:?}");
-        assert_eq!(alerts[0]["alert"]["signature_id"], 7_000_002);
-    }
+    let rule = b"alert http any any -> any any (msg:\"blocked host\"; http.host; content:\"blocked.example\"; sid:7000002;)\n";
+    one_alert_either_way("keepalive.pcap", &frames, rule, "http", 7_000_002);
 }
 
 #[test]
