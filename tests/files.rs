@@ -203,9 +203,11 @@ fn a_broken_file_in_the_middle_is_reported_and_the_others_analyzed() {
 
 #[test]
 fn sigint_stops_files_analyzed_at_once() {
-    // Three captures of 40,000 one-packet flows: sift blocks on the full
-    // stdout pipe mid-run; SIGINT then stops it, no file is begun after,
-    // and what was read is still reported.
+    // Three captures of 40,000 one-packet flows a second apart: records
+    // are written as flows time out, so sift blocks on the full stdout pipe
+    // mid-file (the writer on the pipe, the other worker on its queue);
+    // SIGINT then stops it, no file is begun after, and what was read is
+    // still reported.
     let frames: Vec<pcap::Frame> = (0..40_000u32)
         .map(|i| pcap::Frame {
             src: ([10, 1, (i >> 8) as u8, i as u8], 5000 + (i % 7) as u16),
@@ -214,7 +216,7 @@ fn sigint_stops_files_analyzed_at_once() {
             payload: b"query".to_vec(),
         })
         .collect();
-    let t = TempFile::new("files-sigint.pcap", &pcap::file(&frames));
+    let t = TempFile::new("files-sigint.pcap", &pcap::file_each_second(&frames));
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sift"))
         .args(["analyze", "--format", "json", "--threads", "2"])
         .args([t.path(), t.path(), t.path()])

@@ -192,13 +192,25 @@ pub mod pcap {
 
     /// A pcap file of the frames, one millisecond apart.
     pub fn file(frames: &[Frame]) -> Vec<u8> {
+        file_timed(frames, |i| (1_700_000_000, i as u32 * 1000 % 1_000_000))
+    }
+
+    /// [`file`] with the frames a second apart: a capture whose flows
+    /// time out, and whose records are written, as it is read.
+    pub fn file_each_second(frames: &[Frame]) -> Vec<u8> {
+        file_timed(frames, |i| (1_700_000_000 + i as u32, 0))
+    }
+
+    /// Frame `i` at (seconds, microseconds) `at(i)`.
+    fn file_timed(frames: &[Frame], at: impl Fn(usize) -> (u32, u32)) -> Vec<u8> {
         let mut v = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0];
         v.extend_from_slice(&262_144u32.to_le_bytes());
         v.extend_from_slice(&1u32.to_le_bytes());
         for (i, f) in frames.iter().enumerate() {
             let b = frame_bytes(f);
-            v.extend_from_slice(&1_700_000_000u32.to_le_bytes());
-            v.extend_from_slice(&(i as u32 * 1000 % 1_000_000).to_le_bytes());
+            let (secs, micros) = at(i);
+            v.extend_from_slice(&secs.to_le_bytes());
+            v.extend_from_slice(&micros.to_le_bytes());
             v.extend_from_slice(&(b.len() as u32).to_le_bytes());
             v.extend_from_slice(&(b.len() as u32).to_le_bytes());
             v.extend_from_slice(&b);
