@@ -132,10 +132,7 @@ fn read_head(stream: &[u8], cut: bool) -> Head {
     let Some((target, version)) = split_request_line(&stream[..line_end], sp) else {
         return Head::No;
     };
-    let head_end = find(stream, b"\r\n\r\n")
-        .map(|e| e + 4)
-        .or_else(|| find(stream, b"\n\n").map(|e| e + 2));
-    let head = match head_end {
+    let head = match head_end(stream) {
         Some(e) => &stream[..e],
         None if stream.len() >= MAX_HEAD => &stream[..MAX_HEAD],
         None if cut => {
@@ -154,22 +151,17 @@ fn read_head(stream: &[u8], cut: bool) -> Head {
         None => return Head::NeedMore,
     };
     let mut req = HttpRequest {
-        method: String::from_utf8_lossy(method).into_owned(),
-        url: String::from_utf8_lossy(target).into_owned(),
-        version: String::from_utf8_lossy(version).into_owned(),
+        method: text(method),
+        url: text(target),
+        version: text(version),
         hostname: None,
         user_agent: None,
     };
-    for raw in head.split(|&b| b == b'\n').skip(1) {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let Some(colon) = raw.iter().position(|&b| b == b':') else {
-            continue;
-        };
-        let (name, value) = (&raw[..colon], trim(&raw[colon + 1..]));
+    for (name, value) in fields(head) {
         if name.eq_ignore_ascii_case(b"host") && req.hostname.is_none() {
             req.hostname = Some(host_of(value));
         } else if name.eq_ignore_ascii_case(b"user-agent") && req.user_agent.is_none() {
-            req.user_agent = Some(String::from_utf8_lossy(value).into_owned());
+            req.user_agent = Some(text(value));
         }
     }
     if req.hostname.is_none() {
@@ -220,16 +212,9 @@ pub enum Body {
 /// line) and how its body is delimited; `None` while the head is not
 /// complete.
 pub fn head_extent(stream: &[u8]) -> Option<(usize, Body)> {
-    let end = find(stream, b"\r\n\r\n")
-        .map(|e| e + 4)
-        .or_else(|| find(stream, b"\n\n").map(|e| e + 2))?;
+    let end = head_end(stream)?;
     let mut body = Body::Length(0);
-    for raw in stream[..end].split(|&b| b == b'\n').skip(1) {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let Some(colon) = raw.iter().position(|&b| b == b':') else {
-            continue;
-        };
-        let (name, value) = (&raw[..colon], trim(&raw[colon + 1..]));
+    for (name, value) in fields(&stream[..end]) {
         if name.eq_ignore_ascii_case(b"transfer-encoding") {
             return Some((end, Body::Unknown));
         }
@@ -241,6 +226,44 @@ pub fn head_extent(stream: &[u8]) -> Option<(usize, Body)> {
         }
     }
     Some((end, body))
+}
+
+/// Where a head ends: after its blank line (`CRLF CRLF`, or bare `LF LF`).
+fn head_end(stream: &[u8]) -> Option<usize> {
+    memchr::memmem::find(stream, b"\r\n\r\n")
+        .map(|e| e + 4)
+        .or_else(|| memchr::memmem::find(stream, b"\n\n").map(|e| e + 2))
+}
+
+/// The header fields of a head, after its request or status line:
+/// `(name, value)` of each line holding a colon, the value trimmed.
+fn fields(head: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+    let start = memchr::memchr(b'\n', head).map_or(head.len(), |e| e + 1);
+    let mut rest = &head[start..];
+    std::iter::from_fn(move || loop {
+        if rest.is_empty() {
+            return None;
+        }
+        let (line, next) = match memchr::memchr(b'\n', rest) {
+            Some(e) => (&rest[..e], &rest[e + 1..]),
+            None => (rest, &rest[rest.len()..]),
+        };
+        rest = next;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Some(colon) = memchr::memchr(b':', line) {
+            return Some((&line[..colon], trim(&line[colon + 1..])));
+        }
+    })
+}
+
+/// `bytes` as a string: copied as they are when they are UTF-8 (the
+/// common case, checked by the fast validator), else with replacement
+/// characters.
+fn text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
 }
 
 /// `name: value`, the name a token (no spaces, no controls).
