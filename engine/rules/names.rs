@@ -63,10 +63,47 @@ pub struct NameIndex {
     re_targets: Vec<Target>,
 }
 
-/// A worker's Hyperscan scratch space for a [`NameIndex`].
+/// A worker's Hyperscan scratch space for a [`NameIndex`], and its memo
+/// of recent names.
 pub struct NameScratch {
     scratch: Option<Scratch>,
     framed: Vec<u8>,
+    memo: NameMemo,
+}
+
+/// Slots of [`NameMemo`] (a power of two).
+const NAME_MEMO_SLOTS: usize = 1024;
+/// Longest name the memo keeps.
+const NAME_MEMO_LEN: usize = 128;
+
+/// The patterns recent names matched, direct-mapped by name: a flow's
+/// names are scanned again each time its classification changes, and
+/// flows share names (a popular server, a resolver's answers), so most
+/// scans are answered here instead of by Hyperscan, whose call costs more
+/// than a short name's match. Bounded: `NAME_MEMO_SLOTS` names of at most
+/// `NAME_MEMO_LEN` bytes; a longer name is always scanned.
+struct NameMemo {
+    slots: Vec<Option<(Box<str>, Box<[Target]>)>>,
+}
+
+impl NameMemo {
+    fn new() -> NameMemo {
+        NameMemo {
+            slots: vec![None; NAME_MEMO_SLOTS],
+        }
+    }
+
+    fn slot(name: &str) -> usize {
+        let mut h = name.len() as u64;
+        for chunk in name.as_bytes().chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            h = (h ^ u64::from_le_bytes(w))
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                .rotate_left(29);
+        }
+        (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize & (NAME_MEMO_SLOTS - 1)
+    }
 }
 
 /// The literals a pattern stands for in the framed name (`\nname\n`), as
@@ -287,11 +324,31 @@ impl NameIndex {
         NameScratch {
             scratch,
             framed: Vec::with_capacity(256),
+            memo: NameMemo::new(),
         }
     }
 
-    /// Calls `hit` with every pattern `name` (normalized) matches.
+    /// Calls `hit` with every pattern `name` (normalized) matches, in
+    /// Hyperscan's order (the memo keeps it).
     pub fn scan(&self, s: &mut NameScratch, name: &str, hit: &mut dyn FnMut(Target)) {
+        if s.scratch.is_none() || name.len() > NAME_MEMO_LEN {
+            return self.scan_now(s, name, hit);
+        }
+        let slot = NameMemo::slot(name);
+        if let Some((known, targets)) = &s.memo.slots[slot] {
+            if **known == *name {
+                targets.iter().for_each(|t| hit(*t));
+                return;
+            }
+        }
+        let mut found = Vec::new();
+        self.scan_now(s, name, &mut |t| found.push(t));
+        found.iter().for_each(|t| hit(*t));
+        s.memo.slots[slot] = Some((name.into(), found.into_boxed_slice()));
+    }
+
+    /// [`scan`](Self::scan) by Hyperscan.
+    fn scan_now(&self, s: &mut NameScratch, name: &str, hit: &mut dyn FnMut(Target)) {
         let Some(scratch) = s.scratch.as_ref() else {
             return;
         };
