@@ -193,17 +193,21 @@ pub fn parse_announcement(msg: &[u8]) -> Option<DnsQuestion> {
 /// `\ddd`, as dig writes a byte of a name that is not a printable
 /// character (or would be misread: `.`, `\`).
 pub(super) fn push_escape(name: &mut String, c: u8) {
-    name.push('\\');
-    for d in [c / 100, c / 10 % 10, c % 10] {
-        name.push(char::from(b'0' + d));
-    }
+    escaped(c).iter().for_each(|&b| name.push(char::from(b)));
+}
+
+/// `\DDD`: byte `c` in decimal, the way names print bytes that are not
+/// printable ASCII (and `.` or `\` inside a label).
+fn escaped(c: u8) -> [u8; 4] {
+    [b'\\', b'0' + c / 100, b'0' + c / 10 % 10, b'0' + c % 10]
 }
 
 /// Reads a (possibly compressed) name at `at`; returns it and the offset
 /// after it in the message.
 fn read_name(msg: &[u8], mut at: usize) -> Option<(String, usize)> {
     // Most names fit: one allocation instead of a growth per few labels.
-    let mut name = String::with_capacity(64);
+    // Built as bytes: everything pushed is ASCII (escapes included).
+    let mut name: Vec<u8> = Vec::with_capacity(64);
     let mut end = None;
     let mut total = 0usize;
     // Each pointer must go strictly backwards, so this terminates; the bound
@@ -214,6 +218,7 @@ fn read_name(msg: &[u8], mut at: usize) -> Option<(String, usize)> {
         match len & 0xc0 {
             0x00 => {
                 if len == 0 {
+                    let name = String::from_utf8(name).ok()?;
                     return Some((name, end.unwrap_or(at + 1)));
                 }
                 let label = msg.get(at + 1..at + 1 + usize::from(len))?;
@@ -222,13 +227,13 @@ fn read_name(msg: &[u8], mut at: usize) -> Option<(String, usize)> {
                     return None;
                 }
                 if !name.is_empty() {
-                    name.push('.');
+                    name.push(b'.');
                 }
                 for &c in label {
                     match c {
-                        b'A'..=b'Z' => name.push(c.to_ascii_lowercase() as char),
-                        b'!'..=b'~' if c != b'.' && c != b'\\' => name.push(c as char),
-                        _ => push_escape(&mut name, c),
+                        b'A'..=b'Z' => name.push(c.to_ascii_lowercase()),
+                        b'!'..=b'~' if c != b'.' && c != b'\\' => name.push(c),
+                        _ => name.extend_from_slice(&escaped(c)),
                     }
                 }
                 at += 1 + usize::from(len);
