@@ -29,7 +29,9 @@ pub struct OpenVpnTracker {
     pub(super) wkc: Option<u16>,
     pub(super) v3: bool,
     pub(super) static_key: StaticKey,
-    pub(super) notes: [Option<Notable>; NOTABLE],
+    /// The first [`NOTABLE`] control packets that fit, kept to word the
+    /// evidence (made on the first: most flows tried never get one).
+    pub(super) notes: Vec<Notable>,
     pub(super) data_notes: [Option<DataNote>; 4],
     pub(super) framers: [Framer; 2],
 }
@@ -65,7 +67,7 @@ impl OpenVpnTracker {
             wkc: None,
             v3: false,
             static_key: StaticKey::default(),
-            notes: [None; NOTABLE],
+            notes: Vec::new(),
             data_notes: [None; 4],
             framers: [Framer::default(), Framer::default()],
         }
@@ -360,7 +362,7 @@ impl OpenVpnTracker {
             self.sides[0].soft_resets & self.sides[1].soft_resets != 0
         };
         self.control_keys |= 1 << key.0;
-        if let Some(slot) = self.notes.iter_mut().find(|n| n.is_none()) {
+        if self.notes.len() < NOTABLE {
             let mut note = Notable {
                 packet,
                 side,
@@ -374,7 +376,7 @@ impl OpenVpnTracker {
                     dst.copy_from_slice(src);
                 }
             }
-            *slot = Some(note);
+            self.notes.push(note);
         }
         true
     }
@@ -607,14 +609,13 @@ impl OpenVpnTracker {
                 if let Some(w) = self.wkc {
                     details.push(("wkc_bytes", Value::Number(w.into())));
                 }
-                for n in self.notes.iter().flatten() {
+                for n in &self.notes {
                     note(n.packet, Clue::Control(self.control_note(n)));
                 }
                 if channel != 0 && self.channels[0].layout().is_none() {
                     let first = self
                         .notes
                         .iter()
-                        .flatten()
                         .find(|n| n.head.first().is_some_and(|&b| split_first(b).1 .0 != 0));
                     note(first.map_or(0, |n| n.packet), Clue::RenegotiationOnly);
                 }
