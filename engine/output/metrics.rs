@@ -174,7 +174,7 @@ pub fn render(
         "counter",
         "Flow records written, by end reason.",
     );
-    for (reason, n) in &flows.by_reason {
+    for (reason, n) in &flows.by_reason.sorted() {
         let _ = writeln!(
             o,
             "sift_flows_ended_total{{reason=\"{}\"}} {n}",
@@ -187,7 +187,7 @@ pub fn render(
         "counter",
         "Flow records written, by application protocol.",
     );
-    for (app, n) in &flows.by_app {
+    for (app, n) in &flows.by_app.sorted() {
         let _ = writeln!(
             o,
             "sift_flow_verdicts_total{{app_proto=\"{}\"}} {n}",
@@ -468,8 +468,8 @@ mod tests {
     #[test]
     fn exposition_names_types_and_escapes() {
         let mut flows = FlowTally::default();
-        flows.by_app.insert("tls", 3);
-        flows.by_reason.insert("timeout", 3);
+        flows.by_app.add("tls", 3);
+        flows.by_reason.add("timeout", 3);
         let mut tally = MetricsTally::default();
         tally.alerts.insert(7, (2, "say \"hi\"\\".to_string()));
         let c = CaptureCounters {

@@ -15,20 +15,20 @@ pub struct FlowTally {
     pub records: u64,
     /// Flows per IP protocol number (named at render, [`Self::by_transport`]).
     transports: Vec<u64>,
-    pub by_app: BTreeMap<&'static str, u64>,
-    pub by_reason: BTreeMap<&'static str, u64>,
+    pub by_app: Counts,
+    pub by_reason: Counts,
     /// Flows by the class of their obfuscation finding (suspected, not
     /// proven).
-    pub by_obfuscation: BTreeMap<&'static str, u64>,
+    pub by_obfuscation: Counts,
     /// Flows by the action of their verdict (flows that matched a rule).
-    pub by_verdict: BTreeMap<&'static str, u64>,
+    pub by_verdict: Counts,
     /// Alert events written.
     pub alerts: u64,
     /// Flows each rule matched: id → (flows, message).
     pub rule_flows: BTreeMap<u32, (u64, String)>,
     /// Flows with an `evasion` record, and flows by technique.
     pub evasion: u64,
-    pub by_evasion: BTreeMap<&'static str, u64>,
+    pub by_evasion: Counts,
 }
 
 impl FlowTally {
@@ -47,20 +47,20 @@ impl FlowTally {
             self.transports = vec![0; 256];
         }
         self.transports[usize::from(r.proto)] += 1;
-        *self.by_app.entry(r.app_proto.as_str()).or_default() += 1;
-        *self.by_reason.entry(r.reason.as_str()).or_default() += 1;
+        self.by_app.add(r.app_proto.as_str(), 1);
+        self.by_reason.add(r.reason.as_str(), 1);
         if let Some(o) = r.names.as_ref().and_then(|n| n.obfuscation.as_ref()) {
-            *self.by_obfuscation.entry(o.class.as_str()).or_default() += 1;
+            self.by_obfuscation.add(o.class.as_str(), 1);
         }
         if let Some(e) = r.names.as_ref().and_then(|n| n.evasion.as_deref()) {
             self.evasion += 1;
             for t in &e.entries {
-                *self.by_evasion.entry(t.technique.as_str()).or_default() += 1;
+                self.by_evasion.add(t.technique.as_str(), 1);
             }
         }
         if let Some(v) = r.verdict.as_deref() {
             if let Some(a) = v.action() {
-                *self.by_verdict.entry(a.as_str()).or_default() += 1;
+                self.by_verdict.add(a.as_str(), 1);
             }
             for h in &v.hits {
                 self.rule_flows
@@ -69,6 +69,38 @@ impl FlowTally {
                     .0 += 1;
             }
         }
+    }
+}
+
+/// Counts by name, for the few names a tally meets (protocols, end
+/// reasons, actions): each record finds its name by a short scan that
+/// compares the names' addresses first (static strings from one `match`),
+/// where a sorted map compared bytes on every record.
+#[derive(Clone, Debug, Default)]
+pub struct Counts(Vec<(&'static str, u64)>);
+
+impl Counts {
+    pub fn add(&mut self, name: &'static str, n: u64) {
+        let at = (self.0.iter())
+            .position(|(k, _)| std::ptr::eq(*k, name))
+            .or_else(|| self.0.iter().position(|(k, _)| *k == name));
+        match at {
+            Some(i) => self.0[i].1 += n,
+            None => self.0.push((name, n)),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn total(&self) -> u64 {
+        self.0.iter().map(|(_, n)| n).sum()
+    }
+
+    /// The counts in name order.
+    pub fn sorted(&self) -> BTreeMap<&'static str, u64> {
+        self.0.iter().copied().collect()
     }
 }
 
@@ -190,13 +222,13 @@ pub fn render_as(command: &str, files: &[String], report: &Report, flows: &FlowT
     let _ = writeln!(o, "  flows     {}", thousands(flows.records));
     if flows.records > 0 {
         let _ = writeln!(o, "    by transport: {}", tally_line(&flows.by_transport()));
-        let _ = writeln!(o, "    by app_proto: {}", tally_line(&flows.by_app));
-        let _ = writeln!(o, "    by end:       {}", tally_line(&flows.by_reason));
+        let _ = writeln!(o, "    by app_proto: {}", tally_line(&flows.by_app.sorted()));
+        let _ = writeln!(o, "    by end:       {}", tally_line(&flows.by_reason.sorted()));
         if !flows.by_obfuscation.is_empty() {
             let _ = writeln!(
                 o,
                 "    obfuscation:  {} (suspected)",
-                tally_line(&flows.by_obfuscation)
+                tally_line(&flows.by_obfuscation.sorted())
             );
         }
         if flows.evasion > 0 {
@@ -204,7 +236,7 @@ pub fn render_as(command: &str, files: &[String], report: &Report, flows: &FlowT
                 o,
                 "    evasion:      {} flows ({})",
                 thousands(flows.evasion),
-                tally_line(&flows.by_evasion)
+                tally_line(&flows.by_evasion.sorted())
             );
         }
     }
@@ -214,10 +246,10 @@ pub fn render_as(command: &str, files: &[String], report: &Report, flows: &FlowT
             "  rules     {} loaded, {} alerts, {} flows matched",
             thousands(rules as u64),
             thousands(flows.alerts),
-            thousands(flows.by_verdict.values().sum())
+            thousands(flows.by_verdict.total())
         );
         if !flows.by_verdict.is_empty() {
-            let _ = writeln!(o, "    verdicts:     {}", tally_line(&flows.by_verdict));
+            let _ = writeln!(o, "    verdicts:     {}", tally_line(&flows.by_verdict.sorted()));
             let mut top: Vec<(&u32, &(u64, String))> = flows.rule_flows.iter().collect();
             top.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
             for (id, (n, msg)) in top.into_iter().take(5) {
