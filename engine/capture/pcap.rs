@@ -114,10 +114,23 @@ impl<'a> PcapReader<'a> {
                 self.record_header,
             )));
         }
-        let secs = u64::from(self.u32_at(at));
-        let frac = u64::from(self.u32_at(at + 4));
-        let caplen = self.u32_at(at + 8);
-        let wire_len = self.u32_at(at + 12);
+        // The four fields every record header starts with, read at once
+        // (a header is at least 16 bytes, checked above).
+        let Some(head) = crate::bytes::array::<16>(self.data, at) else {
+            return Some(Err(self.stop_short("record header", at, 16)));
+        };
+        let field = |i: usize| {
+            let b = [head[i], head[i + 1], head[i + 2], head[i + 3]];
+            if self.big_endian {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }
+        };
+        let secs = u64::from(field(0));
+        let frac = u64::from(field(4));
+        let caplen = field(8);
+        let wire_len = field(12);
         if caplen > MAX_RECORD {
             return Some(Err(self.stop_corrupt(at, caplen)));
         }
