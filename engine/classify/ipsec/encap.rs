@@ -9,7 +9,9 @@ use super::*;
 pub struct UdpEncapTracker {
     pub(super) examined: u32,
     pub(super) refused: Option<Refusal>,
-    pub(super) ike: IkeTracker,
+    /// Made on the first message behind the non-ESP marker: a flow of
+    /// ESP-like (or random) datagrams never has one, and it is a kilobyte.
+    pub(super) ike: Option<Box<IkeTracker>>,
     pub(super) esp: EspTracker,
     pub(super) ike_messages: u32,
     pub(super) keepalives: u32,
@@ -27,7 +29,7 @@ impl UdpEncapTracker {
         UdpEncapTracker {
             examined: 0,
             refused: None,
-            ike: IkeTracker::new(),
+            ike: None,
             esp: EspTracker::in_udp(),
             ike_messages: 0,
             keepalives: 0,
@@ -38,8 +40,20 @@ impl UdpEncapTracker {
     pub fn refusal(&self) -> Option<&Refusal> {
         self.refused
             .as_ref()
-            .or(self.ike.refusal())
+            .or(self.ike_refusal())
             .or(self.esp.refusal())
+    }
+
+    fn ike_refusal(&self) -> Option<&Refusal> {
+        self.ike.as_ref().and_then(|i| i.refusal())
+    }
+
+    fn ike_paired(&self) -> bool {
+        self.ike.as_ref().is_some_and(|i| i.is_paired())
+    }
+
+    fn ike_verdict(&self) -> Option<VpnVerdict> {
+        self.ike.as_ref().and_then(|i| i.verdict())
     }
 
     /// Reads one UDP payload of the flow.
@@ -67,15 +81,14 @@ impl UdpEncapTracker {
             Progress::Candidate
         } else if payload.starts_with(&NON_ESP_MARKER) {
             self.ike_messages += 1;
-            self.ike.on_datagram(payload, from_client, packet)
+            (self.ike.get_or_insert_with(Box::default)).on_datagram(payload, from_client, packet)
         } else {
-            self.esp.ike_paired = self.ike.is_paired();
+            self.esp.ike_paired = self.ike_paired();
             self.esp.on_packet(payload, from_client, packet)
         };
         if outcome == Progress::NotThis {
             self.refused = self
-                .ike
-                .refusal()
+                .ike_refusal()
                 .or(self.esp.refusal())
                 .copied()
                 .or(Some(Refusal::Empty));
@@ -105,10 +118,10 @@ impl UdpEncapTracker {
     }
 
     pub(super) fn conclude(&self, at_end: bool) -> Option<VpnVerdict> {
-        let paired = self.ike.is_paired();
+        let paired = self.ike_paired();
         if let Some(level) = self.esp.sas.level(EspCarrier::Udp, paired, at_end) {
             let mut v = self.esp.build(level);
-            if let Some(ike) = self.ike.verdict() {
+            if let Some(ike) = self.ike_verdict() {
                 v.details.extend(ike.details);
                 v.evidence.splice(0..0, ike.evidence);
             }
@@ -121,7 +134,7 @@ impl UdpEncapTracker {
         if !at_end || (self.esp.packets() > 0 && self.ike_messages == 0) {
             return None;
         }
-        let mut v = self.ike.verdict()?;
+        let mut v = self.ike_verdict()?;
         v.details
             .push(("nat_keepalives", Value::Number(self.keepalives.into())));
         Some(v)
