@@ -67,6 +67,9 @@ impl Default for Inspection {
 /// A flow as a worker holds it.
 type WorkerFlow = Flow<Inspection>;
 
+/// Most events a worker keeps room for between batches.
+const KEPT_EVENTS: usize = 1 << 14;
+
 /// Time between sweeps for idle flows and stale fragments, in packet time.
 const SWEEP_INTERVAL: Timestamp = NANOS_PER_SEC;
 
@@ -164,7 +167,11 @@ impl Worker {
 
     /// Takes the events produced so far, sorted by their order key.
     pub fn take_events(&mut self) -> Vec<(Order, Event)> {
-        let keep = self.events.len().max(16);
+        // The next batch gets the room this one had (growing a vector of
+        // events copies them all into fresh memory), up to a bound: a batch
+        // that ended every flow of a file does not set the room held for
+        // the rest of the run.
+        let keep = self.events.capacity().clamp(16, KEPT_EVENTS);
         let mut ev = std::mem::replace(&mut self.events, Vec::with_capacity(keep));
         ev.sort_unstable_by_key(|(o, _)| *o);
         ev
