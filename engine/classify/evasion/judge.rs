@@ -84,6 +84,11 @@ pub fn tcp_options(segment: &[u8]) -> TcpOptions {
         return o;
     };
     let end = (usize::from(off >> 4) * 4).min(segment.len());
+    // Most segments carry exactly NOP, NOP, timestamps: read at once.
+    if end == 32 && segment[20..24] == [1, 1, 8, 10] {
+        o.tsval = crate::bytes::be32(segment, 24);
+        return o;
+    }
     let mut i = 20;
     while i < end {
         let kind = segment[i];
@@ -157,22 +162,25 @@ pub fn checksum_ok(d: &Decoded<'_>) -> Option<bool> {
 }
 
 /// The 16-bit big-endian words of `b` added in ones' complement (an odd
-/// last byte padded), folded to 16 bits. Summed eight bytes at a time (as
-/// two 32-bit halves) in
-/// the machine's byte order: a ones' complement sum does not depend on it
-/// but for a final swap (RFC 1071, section 2).
+/// last byte padded), folded to 16 bits. Summed as 64-bit words into a
+/// 128-bit total (an add with carry each), in the machine's byte order: a
+/// ones' complement sum is the same over words of any width, folded with
+/// end-around carries, and does not depend on the byte order but for a
+/// final swap (RFC 1071, section 2).
 fn add_bytes(b: &[u8]) -> u64 {
-    let mut sum = 0u64;
-    let mut pairs = b.chunks_exact(8);
-    for p in &mut pairs {
-        let w = u64::from_ne_bytes([p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]]);
-        sum += (w & 0xffff_ffff) + (w >> 32);
-    }
-    let mut words = pairs.remainder().chunks_exact(4);
+    let mut wide = 0u128;
+    let mut words = b.chunks_exact(8);
     for w in &mut words {
+        wide += u128::from(u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]));
+    }
+    let (lo, carry) = (wide as u64).overflowing_add((wide >> 64) as u64);
+    let folded = lo + u64::from(carry);
+    let mut sum = (folded & 0xffff_ffff) + (folded >> 32);
+    let mut quads = words.remainder().chunks_exact(4);
+    for w in &mut quads {
         sum += u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]));
     }
-    match *words.remainder() {
+    match *quads.remainder() {
         [a, b, c] => {
             sum += u64::from(u16::from_ne_bytes([a, b])) + u64::from(u16::from_ne_bytes([c, 0]))
         }
@@ -377,6 +385,11 @@ mod tests {
             let ones = vec![0xffu8; len];
             assert_eq!(add_bytes(&ones), slow(&ones), "0xff len {len}");
         }
+        // Carries out of every word, over the longest IP payloads.
+        for len in [1500, 9000, 65_535] {
+            let ones = vec![0xffu8; len];
+            assert_eq!(add_bytes(&ones), slow(&ones), "0xff len {len}");
+        }
     }
 
     #[test]
@@ -400,6 +413,33 @@ mod tests {
         md5[40] = 19;
         md5[41] = 2;
         assert!(tcp_options(&md5).md5);
+    }
+
+    /// The common data segment's options (NOP, NOP, timestamps) read at
+    /// once give what the option walk gives; any other byte there is
+    /// walked.
+    #[test]
+    fn options_of_a_timestamped_segment() {
+        let mut seg = [0u8; 32];
+        seg[12] = 0x80;
+        seg[20..32].copy_from_slice(&[1, 1, 8, 10, 0x1e, 0x62, 0x45, 0xb7, 0, 0, 0, 1]);
+        let want = TcpOptions {
+            tsval: Some(0x1e62_45b7),
+            ..TcpOptions::default()
+        };
+        assert_eq!(tcp_options(&seg), want);
+        // Timestamps first, then two NOPs: the walk, same answer.
+        seg[20..32].copy_from_slice(&[8, 10, 0x1e, 0x62, 0x45, 0xb7, 0, 0, 0, 1, 1, 1]);
+        assert_eq!(tcp_options(&seg), want);
+        // MD5 signature instead: not timestamps.
+        seg[20..24].copy_from_slice(&[1, 1, 19, 10]);
+        assert_eq!(
+            tcp_options(&seg),
+            TcpOptions {
+                md5: true,
+                ..TcpOptions::default()
+            }
+        );
     }
 
     /// A client data segment 10.0.0.1:40000 -> 10.0.0.2:443 with `options`
