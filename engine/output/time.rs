@@ -30,12 +30,6 @@ impl EveTime {
     }
 }
 
-impl serde::Serialize for EveTime {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
 /// Writes `v` as decimal digits filling `out` (zero-padded on the left).
 fn digits(out: &mut [u8], mut v: u64) {
     for c in out.iter_mut().rev() {
