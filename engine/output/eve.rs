@@ -2,7 +2,6 @@
 //! them, so that jq filters, Elastic/Splunk pipelines and EveBox work on
 //! sift's output unchanged. Fields only sift has live under `"sift"`.
 
-use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::IpAddr;
 
@@ -244,7 +243,7 @@ fn tls(o: &mut JsonOut, hello: Option<&HelloSummary>, server: Option<&ServerSumm
         }
     }
     if let Some(s) = server {
-        o.key("cipher_suite").raw_str(hex16(s.cipher).as_str());
+        o.key("cipher_suite").raw(&hex16(s.cipher));
         if let Some(alpn) = &s.alpn {
             o.key("server_alpn").str(alpn);
         }
@@ -256,21 +255,13 @@ fn tls(o: &mut JsonOut, hello: Option<&HelloSummary>, server: Option<&ServerSumm
 }
 
 /// `0x1301`, on the stack.
-struct Hex16([u8; 6]);
-
-fn hex16(v: u16) -> Hex16 {
+fn hex16(v: u16) -> [u8; 6] {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut b = *b"0x0000";
     for (i, c) in b[2..].iter_mut().enumerate() {
         *c = HEX[usize::from((v >> (12 - 4 * i)) & 0xf)];
     }
-    Hex16(b)
-}
-
-impl Hex16 {
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.0).expect("ASCII")
-    }
+    b
 }
 
 /// `quic: {version, sni, sni_raw, alpn, ja3, ja4, ja4_r}`.
@@ -393,14 +384,14 @@ fn evidence(o: &mut JsonOut, e: &[Evidence]) {
 }
 
 /// `flow: {...}`: counters, times, state and why it ended.
-fn flow_info(o: &mut JsonOut, r: &FlowRecord, alerted: bool) {
+fn flow_info(o: &mut JsonOut, r: &FlowRecord, start: &EveTime, alerted: bool) {
     o.begin_object();
     o.key("pkts_toserver").uint(r.pkts_toserver);
     o.key("pkts_toclient").uint(r.pkts_toclient);
     o.key("bytes_toserver").uint(r.bytes_toserver);
     o.key("bytes_toclient").uint(r.bytes_toclient);
-    o.key("start").raw_str(EveTime::new(r.start).as_str());
-    o.key("end").raw_str(EveTime::new(r.end).as_str());
+    o.key("start").raw(start.as_bytes());
+    o.key("end").raw(EveTime::new(r.end).as_bytes());
     o.key("age")
         .uint(r.end.saturating_sub(r.start) / crate::capture::NANOS_PER_SEC);
     o.key("state").raw_str(r.state.as_str());
@@ -464,62 +455,113 @@ fn sift_info(o: &mut JsonOut, r: &FlowRecord, names: Option<&Names>, verdict: Op
     o.end_object();
 }
 
-/// An address as text, written on the stack (two per event).
-struct IpText {
+/// An address as a string value, IPv6 as RFC 5952 and the standard
+/// library write it (`::ffff:a.b.c.d` for IPv4-mapped addresses).
+fn ip(o: &mut JsonOut, addr: IpAddr) {
+    let mut t = AddrText::default();
+    match addr {
+        IpAddr::V4(v4) => t.ipv4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => {
+                t.push_all(b"::ffff:");
+                t.ipv4(v4);
+            }
+            None => {
+                let seg = v6.segments();
+                // The longest run of zero groups (the first of equals) is
+                // written `::` when it spans two or more.
+                let (mut run, mut best) = ((0, 0), (0, 0));
+                for (i, &g) in seg.iter().enumerate() {
+                    if g != 0 {
+                        run = (i + 1, 0);
+                        continue;
+                    }
+                    run.1 += 1;
+                    if run.1 > best.1 {
+                        best = run;
+                    }
+                }
+                if best.1 > 1 {
+                    t.groups(&seg[..best.0]);
+                    t.push_all(b"::");
+                    t.groups(&seg[best.0 + best.1..]);
+                } else {
+                    t.groups(&seg);
+                }
+            }
+        },
+    }
+    o.raw(&t.buf[..t.len]);
+}
+
+/// An address's text, on the stack (the longest IPv6 text is 45 bytes).
+struct AddrText {
     buf: [u8; 46],
     len: usize,
 }
 
-impl IpText {
-    fn new(addr: IpAddr) -> Self {
-        let mut t = IpText {
+impl Default for AddrText {
+    fn default() -> Self {
+        AddrText {
             buf: [0; 46],
             len: 0,
-        };
-        match addr {
-            IpAddr::V4(v4) => {
-                for (i, octet) in v4.octets().into_iter().enumerate() {
-                    if i > 0 {
-                        t.push(b'.');
-                    }
-                    t.decimal(octet);
-                }
+        }
+    }
+}
+
+impl AddrText {
+    fn push_all(&mut self, b: &[u8]) {
+        self.buf[self.len..self.len + b.len()].copy_from_slice(b);
+        self.len += b.len();
+    }
+
+    /// Dotted decimal: each octet's digits copied whole from the table
+    /// (the buffer has room past the text), the length advanced by its
+    /// count.
+    fn ipv4(&mut self, v4: std::net::Ipv4Addr) {
+        for (i, octet) in v4.octets().into_iter().enumerate() {
+            if i > 0 {
+                self.buf[self.len] = b'.';
+                self.len += 1;
             }
-            // The longest IPv6 text (45 bytes) fits.
-            IpAddr::V6(v6) => write!(t, "{v6}").expect("an IPv6 address fits"),
+            let [n, digits @ ..] = OCTETS[usize::from(octet)];
+            self.buf[self.len..self.len + 3].copy_from_slice(&digits);
+            self.len += usize::from(n);
         }
-        t
     }
 
-    fn push(&mut self, b: u8) {
-        self.buf[self.len] = b;
-        self.len += 1;
-    }
-
-    fn decimal(&mut self, v: u8) {
-        if v >= 100 {
-            self.push(b'0' + v / 100);
+    /// IPv6 groups, colon-separated, in lowercase hex without leading zeros.
+    fn groups(&mut self, groups: &[u16]) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for (i, &g) in groups.iter().enumerate() {
+            if i > 0 {
+                self.push_all(b":");
+            }
+            let digits = (16 - g.leading_zeros()).div_ceil(4).max(1);
+            for d in (0..digits).rev() {
+                self.push_all(&[HEX[usize::from((g >> (4 * d)) & 0xf)]]);
+            }
         }
-        if v >= 10 {
-            self.push(b'0' + (v / 10) % 10);
-        }
-        self.push(b'0' + v % 10);
-    }
-
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.buf[..self.len]).expect("ASCII")
     }
 }
 
-impl std::fmt::Write for IpText {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        let room = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
-        room.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
+/// Each octet's decimal text: its length, then its digits (padded).
+const OCTETS: [[u8; 4]; 256] = {
+    let mut t = [[0u8; 4]; 256];
+    let mut v = 0;
+    while v < 256 {
+        let d = [(v / 100) as u8, (v / 10 % 10) as u8, (v % 10) as u8];
+        t[v] = if v >= 100 {
+            [3, b'0' + d[0], b'0' + d[1], b'0' + d[2]]
+        } else if v >= 10 {
+            [2, b'0' + d[1], b'0' + d[2], 0]
+        } else {
+            [1, b'0' + d[2], 0, 0]
+        };
+        v += 1;
     }
-}
+    t
+};
 
 /// How records become EVE lines: what the writer needs besides the
 /// records (input names). Worker threads render with it ahead of the
@@ -618,7 +660,7 @@ impl EveFormat {
         &self,
         o: &mut JsonOut,
         event_type: &'static str,
-        ts: crate::capture::Timestamp,
+        ts: &EveTime,
         flow_id: u64,
         file: u32,
         client: Endpoint,
@@ -626,19 +668,25 @@ impl EveFormat {
         proto: u8,
         app: AppProto,
     ) {
-        o.key("timestamp").raw_str(EveTime::new(ts).as_str());
+        o.key("timestamp").raw(ts.as_bytes());
         o.key("flow_id").uint(flow_id);
         if let Some(input) = self.files.get(file as usize) {
-            o.key(if self.live { "in_iface" } else { "pcap_filename" })
-                .str(input);
+            o.key(if self.live {
+                "in_iface"
+            } else {
+                "pcap_filename"
+            })
+            .str(input);
         }
         o.key("event_type").raw_str(event_type);
         let ports = proto::has_ports(proto);
-        o.key("src_ip").raw_str(IpText::new(client.addr).as_str());
+        o.key("src_ip");
+        ip(o, client.addr);
         if ports {
             o.key("src_port").uint(client.port.into());
         }
-        o.key("dest_ip").raw_str(IpText::new(server.addr).as_str());
+        o.key("dest_ip");
+        ip(o, server.addr);
         if ports {
             o.key("dest_port").uint(server.port.into());
         }
@@ -670,11 +718,13 @@ impl EveFormat {
     fn flow(&self, r: &FlowRecord, out: &mut Vec<u8>) {
         let names = r.names.as_deref();
         let verdict = r.verdict.as_deref();
+        // The event's timestamp is the flow's start.
+        let start = EveTime::new(r.start);
         line(out, |o| {
             self.head(
                 o,
                 "flow",
-                r.start,
+                &start,
                 r.flow_id,
                 r.file,
                 r.client,
@@ -694,7 +744,7 @@ impl EveFormat {
                 v.action() != Some(Action::Pass) && v.hits.iter().any(|h| h.action.alerts())
             });
             o.key("flow");
-            flow_info(o, r, alerted);
+            flow_info(o, r, &start, alerted);
             o.key("sift");
             sift_info(o, r, names, verdict);
         });
@@ -705,7 +755,7 @@ impl EveFormat {
             self.head(
                 o,
                 "alert",
-                a.ts,
+                &EveTime::new(a.ts),
                 a.flow_id,
                 a.file,
                 a.client,
@@ -724,5 +774,64 @@ impl EveFormat {
             whys(o, &a.hit);
             o.end_object();
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    fn text(addr: IpAddr) -> String {
+        let mut v = Vec::new();
+        ip(&mut JsonOut::new(&mut v), addr);
+        String::from_utf8(v).unwrap()
+    }
+
+    /// The standard library's `Display` is the oracle (EVE wrote it).
+    #[test]
+    fn addresses_as_std_writes_them() {
+        let mut addrs: Vec<IpAddr> = [
+            "0.0.0.0",
+            "9.10.99.100",
+            "255.255.255.255",
+            "192.168.1.1",
+            "::",
+            "::1",
+            "1::",
+            "::ffff:10.0.0.1",
+            "::ffff:0:0",
+            "::10.0.0.1",
+            "64:ff9b::192.0.2.33",
+            "2001:db8::1",
+            "2001:db8:0:0:1:0:0:1",
+            "2001:db8:0:1:1:1:1:1",
+            "2001:0:0:1:0:0:0:1",
+            "fe80::1:0:0:0",
+            "1:0:1:0:1:0:1:0",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            "0:0:0:0:0:0:0:1",
+            "0:1:0:0:1:0:0:0",
+            "ff02::fb",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        // Every pattern of zero and non-zero groups, with groups of each
+        // width.
+        for mask in 0u32..256 {
+            let g = |i: u32| match (mask >> i) & 1 {
+                0 => 0,
+                _ => [0x1, 0x2a, 0xbcd, 0xf00d][(i % 4) as usize],
+            };
+            let seg: [u16; 8] = std::array::from_fn(|i| g(i as u32));
+            addrs.push(IpAddr::V6(Ipv6Addr::from(seg)));
+        }
+        for v in [0u32, 1, 0x0a00_0001, 0xffff_ffff, 0x6440_0001] {
+            addrs.push(IpAddr::V4(Ipv4Addr::from(v)));
+        }
+        for a in addrs {
+            assert_eq!(text(a), format!("\"{a}\""), "{a:?}");
+        }
     }
 }

@@ -32,14 +32,14 @@ impl<'a> JsonOut<'a> {
     }
 
     /// The comma a value or key needs after a sibling.
-    #[inline]
+    #[inline(always)]
     fn sep(&mut self) {
         if self.after_value {
             self.buf.push(b',');
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn begin_object(&mut self) -> &mut Self {
         self.sep();
         self.buf.push(b'{');
@@ -47,14 +47,14 @@ impl<'a> JsonOut<'a> {
         self
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn end_object(&mut self) -> &mut Self {
         self.buf.push(b'}');
         self.after_value = true;
         self
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn begin_array(&mut self) -> &mut Self {
         self.sep();
         self.buf.push(b'[');
@@ -62,7 +62,7 @@ impl<'a> JsonOut<'a> {
         self
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn end_array(&mut self) -> &mut Self {
         self.buf.push(b']');
         self.after_value = true;
@@ -70,11 +70,14 @@ impl<'a> JsonOut<'a> {
     }
 
     /// An object's key, copied unescaped: the program's own names only.
-    #[inline]
+    #[inline(always)]
     pub fn key(&mut self, k: &str) -> &mut Self {
         debug_assert!(!needs_escape(k.as_bytes()), "key {k:?} needs escaping");
-        self.sep();
-        self.buf.push(b'"');
+        if self.after_value {
+            self.buf.extend_from_slice(b",\"");
+        } else {
+            self.buf.push(b'"');
+        }
         self.buf.extend_from_slice(k.as_bytes());
         self.buf.extend_from_slice(b"\":");
         self.after_value = false;
@@ -94,29 +97,38 @@ impl<'a> JsonOut<'a> {
 
     /// A string value the program composed from characters that never
     /// need escaping (digits, names from closed sets), copied as it is.
-    #[inline]
+    #[inline(always)]
     pub fn raw_str(&mut self, s: &str) -> &mut Self {
-        debug_assert!(!needs_escape(s.as_bytes()), "{s:?} needs escaping");
+        self.raw(s.as_bytes())
+    }
+
+    /// [`JsonOut::raw_str`] of text kept as bytes (ASCII the program
+    /// wrote: timestamps, addresses).
+    #[inline(always)]
+    pub fn raw(&mut self, s: &[u8]) -> &mut Self {
+        debug_assert!(s.is_ascii() && !needs_escape(s), "{s:?} needs escaping");
         self.sep();
         self.buf.push(b'"');
-        self.buf.extend_from_slice(s.as_bytes());
+        self.buf.extend_from_slice(s);
         self.buf.push(b'"');
         self.after_value = true;
         self
     }
 
-    /// A string value written by `Display`, escaped as it is written.
+    /// A string value written by `Display`, then escaped in place.
     pub fn display(&mut self, v: impl fmt::Display) -> &mut Self {
         self.sep();
         self.buf.push(b'"');
-        write!(Escaping(self.buf), "{v}").expect("writing to a Vec cannot fail");
+        let start = self.buf.len();
+        write!(Bytes(self.buf), "{v}").expect("writing to a Vec cannot fail");
+        escape_tail(self.buf, start);
         self.buf.push(b'"');
         self.after_value = true;
         self
     }
 
     /// An unsigned integer value.
-    #[inline]
+    #[inline(always)]
     pub fn uint(&mut self, v: u64) -> &mut Self {
         self.sep();
         decimal_into(self.buf, v);
@@ -134,7 +146,7 @@ impl<'a> JsonOut<'a> {
         self
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn bool(&mut self, v: bool) -> &mut Self {
         self.sep();
         self.buf
@@ -144,14 +156,44 @@ impl<'a> JsonOut<'a> {
     }
 }
 
-/// A `fmt::Write` that escapes what it is given into the buffer.
-struct Escaping<'a>(&'a mut Vec<u8>);
+/// A `fmt::Write` appending to the buffer as it is (`Display` writes in
+/// many small pieces; they are escaped together afterwards).
+struct Bytes<'a>(&'a mut Vec<u8>);
 
-impl fmt::Write for Escaping<'_> {
+impl fmt::Write for Bytes<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        escape_into(self.0, s.as_bytes());
+        self.0.extend_from_slice(s.as_bytes());
         Ok(())
     }
+}
+
+/// Escapes `buf[start..]` in place: nothing to do unless it holds a byte
+/// that needs escaping; else the buffer grows by what the escapes add and
+/// the text is rewritten from its end, so nothing is copied aside.
+fn escape_tail(buf: &mut Vec<u8>, start: usize) {
+    let Some(first) = next_special(&buf[start..], 0).map(|i| start + i) else {
+        return;
+    };
+    let added: usize = buf[first..]
+        .iter()
+        .filter(|&&b| needs_escape_byte(b))
+        .map(|&b| escape_seq(b).1 - 1)
+        .sum();
+    let old_len = buf.len();
+    buf.resize(old_len + added, 0);
+    let mut w = buf.len();
+    for r in (first..old_len).rev() {
+        let b = buf[r];
+        if needs_escape_byte(b) {
+            let (seq, n) = escape_seq(b);
+            w -= n;
+            buf[w..w + n].copy_from_slice(&seq[..n]);
+        } else {
+            w -= 1;
+            buf[w] = b;
+        }
+    }
+    debug_assert_eq!(w, first);
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -185,7 +227,10 @@ fn next_special(s: &[u8], mut from: usize) -> Option<usize> {
         }
         from += 8;
     }
-    s[from..].iter().position(|&b| needs_escape_byte(b)).map(|i| from + i)
+    s[from..]
+        .iter()
+        .position(|&b| needs_escape_byte(b))
+        .map(|i| from + i)
 }
 
 #[inline]
@@ -210,6 +255,13 @@ pub fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
 }
 
 fn escape_byte(out: &mut Vec<u8>, b: u8) {
+    let (seq, n) = escape_seq(b);
+    out.extend_from_slice(&seq[..n]);
+}
+
+/// The escape of a byte that needs one, and its length: `\"`, `\\`, the
+/// short forms of five controls, else `\u00xx`.
+fn escape_seq(b: u8) -> ([u8; 6], usize) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let short = match b {
         b'"' => b'"',
@@ -220,44 +272,69 @@ fn escape_byte(out: &mut Vec<u8>, b: u8) {
         b'\r' => b'r',
         b'\t' => b't',
         _ => {
-            out.extend_from_slice(&[
+            let hex = [
                 b'\\',
                 b'u',
                 b'0',
                 b'0',
                 HEX[usize::from(b >> 4)],
                 HEX[usize::from(b & 0xf)],
-            ]);
-            return;
+            ];
+            return (hex, 6);
         }
     };
-    out.extend_from_slice(&[b'\\', short]);
+    ([b'\\', short, 0, 0, 0, 0], 2)
 }
 
-/// Appends `v` in decimal, two digits per division.
-pub fn decimal_into(out: &mut Vec<u8>, mut v: u64) {
-    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-        2021222324252627282930313233343536373839\
-        4041424344454647484950515253545556575859\
-        6061626364656667686970717273747576777879\
-        8081828384858687888990919293949596979899";
+/// `00` to `99`, two bytes each.
+pub const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
+/// Appends `v` in decimal, four digits per division (most values written
+/// are small: one comparison for them).
+pub fn decimal_into(out: &mut Vec<u8>, v: u64) {
+    if v < 10 {
+        out.push(b'0' + v as u8);
+        return;
+    }
+    if v < 100 {
+        out.extend_from_slice(pair(v as usize));
+        return;
+    }
     let mut buf = [0u8; 20];
     let mut at = buf.len();
-    while v >= 100 {
-        let pair = (v % 100) as usize * 2;
-        v /= 100;
-        at -= 2;
-        buf[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    let mut high = v;
+    while high >= 10_000 {
+        let four = (high % 10_000) as usize;
+        high /= 10_000;
+        at -= 4;
+        buf[at..at + 2].copy_from_slice(pair(four / 100));
+        buf[at + 2..at + 4].copy_from_slice(pair(four % 100));
     }
-    if v >= 10 {
-        let pair = v as usize * 2;
+    // 1 to 9999 left.
+    let mut high = high as usize;
+    if high >= 100 {
         at -= 2;
-        buf[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+        buf[at..at + 2].copy_from_slice(pair(high % 100));
+        high /= 100;
+    }
+    if high >= 10 {
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(pair(high));
     } else {
         at -= 1;
-        buf[at] = b'0' + v as u8;
+        buf[at] = b'0' + high as u8;
     }
     out.extend_from_slice(&buf[at..]);
+}
+
+/// The two digits of `v` (below 100).
+#[inline(always)]
+fn pair(v: usize) -> &'static [u8] {
+    &PAIRS[v * 2..v * 2 + 2]
 }
 
 #[cfg(test)]
@@ -326,10 +403,27 @@ mod tests {
     }
 
     #[test]
-    fn display_escapes_each_piece() {
+    fn display_escapes_what_it_wrote() {
         let mut v = Vec::new();
         JsonOut::new(&mut v).display(format_args!("{}-{}", "a\"b", 7));
         assert_eq!(v, br#""a\"b-7""#);
+        // Escapes first, last, in runs, past a long clean start; what the
+        // buffer held before is left alone.
+        for s in [
+            "\"",
+            "\n\u{1}x\\",
+            "clean text of some length\t",
+            "\u{0}\u{0}\u{0}ü\u{1f}end",
+            "no escapes at all, ünïcödé",
+            "",
+        ] {
+            let mut v = b"[\"\\\n".to_vec();
+            let mut o = JsonOut::new(&mut v);
+            o.display(s);
+            o.display(format_args!("{s}{s}"));
+            let want = format!("[\"\\\n{},{}", serde(s), serde(&format!("{s}{s}")));
+            assert_eq!(String::from_utf8(v).unwrap(), want, "{s:?}");
+        }
     }
 
     #[test]
@@ -346,6 +440,12 @@ mod tests {
             1000,
             65_535,
             1_000_000_007,
+            10_000,
+            10_001,
+            99_999,
+            100_000_000,
+            1_000_000_000_000,
+            12_345_678_901_234,
             u64::from(u32::MAX),
             u64::MAX / 10,
             u64::MAX - 1,
@@ -373,7 +473,13 @@ mod tests {
         o.begin_array().end_array();
         o.str("s").uint(2).bool(false);
         o.end_array();
-        o.key("c").begin_object().key("d").raw_str("tls").key("f").str("").end_object();
+        o.key("c")
+            .begin_object()
+            .key("d")
+            .raw_str("tls")
+            .key("f")
+            .str("")
+            .end_object();
         o.key("g").begin_array().end_array();
         o.end_object();
         let want = serde_json::json!({
@@ -394,7 +500,11 @@ mod tests {
     #[test]
     fn appends_to_what_the_buffer_holds() {
         let mut v = b"prev\n".to_vec();
-        JsonOut::new(&mut v).begin_object().key("k").str("v").end_object();
+        JsonOut::new(&mut v)
+            .begin_object()
+            .key("k")
+            .str("v")
+            .end_object();
         assert_eq!(v, b"prev\n{\"k\":\"v\"}");
     }
 }

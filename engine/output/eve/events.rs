@@ -11,7 +11,7 @@
 //! (the hellos), timestamped with the flow's start. The events of a flow are written together, just before its
 //! `flow` event, so their order does not depend on the thread count.
 
-use super::{dns_fields, http, line, quic, tls, EveFormat, JsonOut};
+use super::{dns_fields, http, line, quic, tls, EveFormat, EveTime, JsonOut};
 use crate::classify::dns::DnsQuestion;
 use crate::flow::TO_CLIENT;
 use crate::output::record::FlowRecord;
@@ -94,7 +94,7 @@ impl EveFormat {
             self.head(
                 o,
                 event_type,
-                ts,
+                &EveTime::new(ts),
                 r.flow_id,
                 r.file,
                 src,
