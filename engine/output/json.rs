@@ -3,12 +3,16 @@
 //!
 //! Keys are the program's own literals and are copied as they are; so are
 //! strings the program itself composed from closed sets (timestamps,
-//! addresses, protocol and state names), through [`JsonOut::raw_str`].
+//! addresses, protocol and state names), through [`JsonOut::raw_str`] and
+//! [`JsonOut::raw`].
 //! Text that can come from a packet, a rule file or the command line goes
 //! through [`JsonOut::str`], whose escaping is serde_json's byte for byte
 //! (`\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, other control bytes as
 //! `\u00xx` in lowercase hex; DEL and non-ASCII UTF-8 verbatim), so EVE
-//! output reads the same as when serde_json wrote it. It writes no floats.
+//! output reads the same as when serde_json wrote it. `Display` values are
+//! written first and escaped in place after, so a formatted value costs
+//! one scan however many pieces it came in. It writes no floats (EVE has
+//! none).
 //!
 //! Commas are the writer's job: it remembers whether the next key or
 //! element follows a sibling. It does not check nesting; a caller that
@@ -244,7 +248,7 @@ fn needs_escape(s: &[u8]) -> bool {
 
 /// Appends `s` escaped as a JSON string's content: clean runs are copied
 /// whole, only the bytes that need it are rewritten.
-pub fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
+fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
     let mut start = 0;
     while let Some(i) = next_special(s, start) {
         out.extend_from_slice(&s[start..i]);
@@ -287,7 +291,7 @@ fn escape_seq(b: u8) -> ([u8; 6], usize) {
 }
 
 /// `00` to `99`, two bytes each.
-pub const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+pub(crate) const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
     2021222324252627282930313233343536373839\
     4041424344454647484950515253545556575859\
     6061626364656667686970717273747576777879\
@@ -295,7 +299,7 @@ pub const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
 
 /// Appends `v` in decimal, four digits per division (most values written
 /// are small: one comparison for them).
-pub fn decimal_into(out: &mut Vec<u8>, v: u64) {
+fn decimal_into(out: &mut Vec<u8>, v: u64) {
     if v < 10 {
         out.push(b'0' + v as u8);
         return;
