@@ -2,6 +2,8 @@
 //! record: the names and fingerprints of a ClientHello, the choices of a
 //! ServerHello, in the form the output writes them.
 
+use std::fmt;
+
 use super::tls::{is_grease, ja3_hash_of, ClientHello, Ech, ServerHello};
 
 /// The client's side of a TLS (or QUIC) handshake.
@@ -108,28 +110,69 @@ impl QuicSummary {
 
 /// A TLS protocol version as Suricata's EVE names it ("TLS 1.3", ...).
 pub fn tls_version_name(v: u16) -> String {
-    match v {
-        0x0200 => "SSLv2".into(),
-        0x0300 => "SSLv3".into(),
-        0x0301 => "TLS 1.0".into(),
-        0x0302 => "TLS 1.1".into(),
-        0x0303 => "TLS 1.2".into(),
-        0x0304 => "TLS 1.3".into(),
-        v if v >> 8 == 0x7f => format!("TLS 1.3 draft {}", v & 0xff),
-        v => format!("0x{v:04x}"),
-    }
+    TlsVersion(v).to_string()
 }
 
 /// A QUIC version's usual name ("1", "2", "draft-29", "Q050", ...).
 pub fn quic_version_name(v: u32) -> String {
-    match v {
-        0x0000_0001 => "1".into(),
-        0x6b33_43cf => "2".into(),
-        v if v >> 8 == 0xff_0000 => format!("draft-{}", v & 0xff),
-        v if (v >> 24) as u8 == b'Q' || (v >> 24) as u8 == b'T' => {
-            String::from_utf8_lossy(&v.to_be_bytes()).into_owned()
+    QuicVersion(v).to_string()
+}
+
+/// [`tls_version_name`], written where it is needed (EVE writes it
+/// without allocating).
+#[derive(Clone, Copy)]
+pub struct TlsVersion(pub u16);
+
+impl TlsVersion {
+    /// The name, for the versions named by a constant.
+    pub fn known(self) -> Option<&'static str> {
+        Some(match self.0 {
+            0x0200 => "SSLv2",
+            0x0300 => "SSLv3",
+            0x0301 => "TLS 1.0",
+            0x0302 => "TLS 1.1",
+            0x0303 => "TLS 1.2",
+            0x0304 => "TLS 1.3",
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for TlsVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.known(), self.0) {
+            (Some(name), _) => f.write_str(name),
+            (None, v) if v >> 8 == 0x7f => write!(f, "TLS 1.3 draft {}", v & 0xff),
+            (None, v) => write!(f, "0x{v:04x}"),
         }
-        v => format!("0x{v:08x}"),
+    }
+}
+
+/// [`quic_version_name`], written where it is needed.
+#[derive(Clone, Copy)]
+pub struct QuicVersion(pub u32);
+
+impl QuicVersion {
+    /// The name, for the versions named by a constant.
+    pub fn known(self) -> Option<&'static str> {
+        match self.0 {
+            0x0000_0001 => Some("1"),
+            0x6b33_43cf => Some("2"),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for QuicVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.known(), self.0) {
+            (Some(name), _) => f.write_str(name),
+            (None, v) if v >> 8 == 0xff_0000 => write!(f, "draft-{}", v & 0xff),
+            (None, v) if (v >> 24) as u8 == b'Q' || (v >> 24) as u8 == b'T' => {
+                f.write_str(&String::from_utf8_lossy(&v.to_be_bytes()))
+            }
+            (None, v) => write!(f, "0x{v:08x}"),
+        }
     }
 }
 

@@ -2,552 +2,566 @@
 //! them, so that jq filters, Elastic/Splunk pipelines and EveBox work on
 //! sift's output unchanged. Fields only sift has live under `"sift"`.
 
-use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::IpAddr;
-
-use serde::Serialize;
 
 mod events;
 pub use events::EventTypes;
 
+use super::json::JsonOut;
 use super::record::{AlertRecord, Event, FlowRecord};
 use super::time::EveTime;
+use crate::classify::dns::DnsQuestion;
 use crate::classify::evasion::{fooling, Evasion};
+use crate::classify::http::HttpRequest;
 use crate::classify::obfuscation::Obfuscation;
-use crate::classify::summary::{
-    quic_version_name, tls_version_name, HelloSummary, QuicSummary, ServerSummary,
-};
+use crate::classify::summary::{HelloSummary, QuicSummary, QuicVersion, ServerSummary, TlsVersion};
 use crate::classify::tls::Ech;
-use crate::classify::vpn::VpnFacts;
+use crate::classify::vpn::{Value, VpnFacts};
 use crate::classify::{AppProto, Evidence, Names};
 use crate::decode::ip::proto;
 use crate::flow::key::Endpoint;
 use crate::rules::eval::{Hit, Verdict};
 use crate::rules::Action;
 
-/// The fields every event starts with: time, flow, tuple, protocol.
-#[derive(Serialize)]
-struct Head<'a> {
-    timestamp: EveTime,
-    flow_id: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pcap_filename: Option<&'a str>,
-    /// The interface a live capture saw the flow on.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    in_iface: Option<&'a str>,
-    event_type: &'static str,
-    src_ip: IpText,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    src_port: Option<u16>,
-    dest_ip: IpText,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dest_port: Option<u16>,
-    proto: Cow<'static, str>,
-    app_proto: &'a str,
-}
-
-#[derive(Serialize)]
-struct EveFlow<'a> {
-    #[serde(flatten)]
-    head: Head<'a>,
-    #[serde(flatten)]
-    app: AppLayer<'a>,
-    /// The action of the rule that decides the flow's verdict (Suricata
-    /// 7's `verdict` object).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    verdict: Option<EveVerdict>,
-    flow: FlowInfo,
-    sift: SiftInfo<'a>,
+/// Appends one event as a JSON line: `{`, what `body` writes, `}\n`.
+fn line(out: &mut Vec<u8>, body: impl FnOnce(&mut JsonOut)) {
+    let mut o = JsonOut::new(out);
+    o.begin_object();
+    body(&mut o);
+    o.end_object();
+    out.push(b'\n');
 }
 
 /// What the payload showed, per protocol: the same objects in flow and
-/// alert events.
-#[derive(Serialize)]
-struct AppLayer<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tls: Option<EveTls<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    quic: Option<EveQuic<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    vpn: Option<EveVpn<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    http: Option<EveHttp<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dns: Option<EveDns<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    obfuscation: Option<EveObfuscation<'a>>,
-    /// sift-only: what the client did to fool DPI.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    evasion: Option<EveEvasion<'a>>,
-}
-
-impl<'a> AppLayer<'a> {
-    fn of(names: Option<&'a Names>) -> Self {
-        AppLayer {
-            tls: names.and_then(|n| EveTls::new(n.tls.as_ref(), n.tls_server.as_ref())),
-            quic: names.and_then(|n| n.quic.as_ref()).map(EveQuic::new),
-            vpn: names.and_then(|n| n.vpn.as_ref()).map(EveVpn),
-            obfuscation: names
-                .and_then(|n| n.obfuscation.as_ref())
-                .map(EveObfuscation),
-            evasion: names.and_then(|n| n.evasion.as_deref()).map(EveEvasion),
-            http: names.and_then(|n| n.http.as_ref()).map(EveHttp::of),
-            dns: names.and_then(|n| n.dns.as_ref()).map(EveDns::of),
-        }
+/// alert events (`tls`, `quic`, `vpn`, `http`, `dns`, `obfuscation` and
+/// sift's own `evasion`, each when known).
+fn app_layer(o: &mut JsonOut, names: Option<&Names>) {
+    let Some(n) = names else {
+        return;
+    };
+    if n.tls.is_some() || n.tls_server.is_some() {
+        o.key("tls");
+        tls(o, n.tls.as_ref(), n.tls_server.as_ref());
+    }
+    if let Some(q) = &n.quic {
+        o.key("quic");
+        quic(o, q);
+    }
+    if let Some(v) = &n.vpn {
+        o.key("vpn");
+        vpn(o, v);
+    }
+    if let Some(h) = &n.http {
+        o.key("http");
+        http(o, h);
+    }
+    if let Some(d) = &n.dns {
+        o.key("dns").begin_object();
+        dns_fields(o, d);
+        o.end_object();
+    }
+    if let Some(ob) = &n.obfuscation {
+        o.key("obfuscation");
+        obfuscation(o, ob);
+    }
+    if let Some(e) = n.evasion.as_deref() {
+        o.key("evasion");
+        evasion(o, e);
     }
 }
 
-impl<'a> EveHttp<'a> {
-    fn of(h: &'a crate::classify::http::HttpRequest) -> Self {
-        EveHttp {
-            hostname: h.hostname.as_deref(),
-            url: &h.url,
-            http_method: &h.method,
-            protocol: &h.version,
-            http_user_agent: h.user_agent.as_deref(),
-        }
+/// `{hostname, url, http_method, protocol, http_user_agent}`.
+fn http(o: &mut JsonOut, h: &HttpRequest) {
+    o.begin_object();
+    if let Some(host) = &h.hostname {
+        o.key("hostname").str(host);
     }
+    o.key("url").str(&h.url);
+    o.key("http_method").str(&h.method);
+    o.key("protocol").str(&h.version);
+    if let Some(ua) = &h.user_agent {
+        o.key("http_user_agent").str(ua);
+    }
+    o.end_object();
 }
 
-impl<'a> EveDns<'a> {
-    fn of(d: &'a crate::classify::dns::DnsQuestion) -> Self {
-        EveDns {
-            kind: if d.response { "answer" } else { "query" },
-            id: d.id,
-            rrname: &d.rrname,
-            rrtype: d
-                .type_name()
-                .map_or_else(|| d.rrtype.to_string(), str::to_string),
-            rcode: d.response.then_some(d.rcode),
-        }
+/// The `dns` object's fields: `type, id, rrname, rrtype, rcode` (the last
+/// in answers only); the type is its mnemonic, else its number as text.
+fn dns_fields(o: &mut JsonOut, d: &DnsQuestion) {
+    o.key("type")
+        .raw_str(if d.response { "answer" } else { "query" });
+    o.key("id").uint(d.id.into());
+    o.key("rrname").str(&d.rrname);
+    o.key("rrtype");
+    match d.type_name() {
+        Some(name) => o.raw_str(name),
+        None => o.uint_str(d.rrtype.into()),
+    };
+    if d.response {
+        o.key("rcode").uint(d.rcode.into());
     }
-}
-
-#[derive(Serialize)]
-struct EveVerdict {
-    action: &'static str,
 }
 
 /// `alert: {...}` as Suricata writes it; `action` is the rule's action
 /// (sift records verdicts, it never blocks).
-#[derive(Serialize)]
-struct AlertInfo<'a> {
-    action: &'static str,
-    gid: u32,
-    signature_id: u32,
-    rev: u32,
-    signature: &'a str,
-    category: &'a str,
-    severity: u8,
+fn alert_info(o: &mut JsonOut, h: &Hit) {
+    o.begin_object();
+    o.key("action").raw_str(h.action.as_str());
+    o.key("gid").uint(1);
+    o.key("signature_id").uint(h.id.into());
+    o.key("rev").uint(h.rev.into());
+    o.key("signature").str(&h.msg);
+    o.key("category").str(&h.category);
+    o.key("severity").uint(h.priority.into());
+    o.end_object();
 }
 
-#[derive(Serialize)]
-struct EveAlert<'a> {
-    #[serde(flatten)]
-    head: Head<'a>,
-    alert: AlertInfo<'a>,
-    #[serde(flatten)]
-    app: AppLayer<'a>,
-    sift: AlertSift<'a>,
+/// The conditions of a hit that held: `[{condition, value, pattern, entry,
+/// decision: {number, date}}]`; `pattern` is the name pattern that matched
+/// or the list entry, `entry` the list entry's `file:line`, `decision` the
+/// registry decision that listed it, each when known.
+fn whys(o: &mut JsonOut, h: &Hit) {
+    o.begin_array();
+    for w in &h.why {
+        o.begin_object();
+        o.key("condition").str(&w.condition);
+        o.key("value").str(&w.value);
+        if let Some(p) = &w.pattern {
+            o.key("pattern").str(p);
+        }
+        if let Some(e) = &w.entry {
+            o.key("entry").str(e);
+        }
+        if let Some((number, date)) = &w.decision {
+            o.key("decision").begin_object();
+            o.key("number").str(number);
+            o.key("date").str(date);
+            o.end_object();
+        }
+        o.end_object();
+    }
+    o.end_array();
 }
 
-#[derive(Serialize)]
-struct AlertSift<'a> {
-    /// Input position of the packet that completed the match.
-    packet: u64,
-    /// Which condition saw which value.
-    matched: Vec<EveWhy<'a>>,
+/// The rules a flow matched, the verdict's first, in the flow event's
+/// `sift.rules`: `[{signature_id, rev, action, signature, priority,
+/// matched}]`.
+fn rule_hits(o: &mut JsonOut, hits: &[Hit]) {
+    o.begin_array();
+    for h in hits {
+        o.begin_object();
+        o.key("signature_id").uint(h.id.into());
+        o.key("rev").uint(h.rev.into());
+        o.key("action").raw_str(h.action.as_str());
+        o.key("signature").str(&h.msg);
+        o.key("priority").uint(h.priority.into());
+        o.key("matched");
+        whys(o, h);
+        o.end_object();
+    }
+    o.end_array();
 }
 
-/// One condition that held: `{condition, value, pattern}`.
-#[derive(Serialize)]
-struct EveWhy<'a> {
-    condition: &'a str,
-    value: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pattern: Option<&'a str>,
-    /// `file:line` of the list entry (address, URL and registry lists).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    entry: Option<&'a str>,
-    /// The registry decision that listed the entry.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    decision: Option<EveDecision<'a>>,
+/// A version's name: those named by a constant copied, others formatted.
+fn tls_version(o: &mut JsonOut, v: u16) {
+    let v = TlsVersion(v);
+    match v.known() {
+        Some(name) => o.raw_str(name),
+        None => o.display(v),
+    };
 }
 
-#[derive(Serialize)]
-struct EveDecision<'a> {
-    number: &'a str,
-    date: &'a str,
+fn quic_version(o: &mut JsonOut, v: u32) {
+    let v = QuicVersion(v);
+    match v.known() {
+        Some(name) => o.raw_str(name),
+        None => o.display(v),
+    };
 }
 
-fn whys(h: &Hit) -> Vec<EveWhy<'_>> {
-    h.why
-        .iter()
-        .map(|w| EveWhy {
-            condition: &w.condition,
-            value: &w.value,
-            pattern: w.pattern.as_deref(),
-            entry: w.entry.as_deref(),
-            decision: w
-                .decision
-                .as_ref()
-                .map(|(number, date)| EveDecision { number, date }),
-        })
-        .collect()
+fn strings(o: &mut JsonOut, list: &[String]) {
+    o.begin_array();
+    for s in list {
+        o.str(s);
+    }
+    o.end_array();
 }
 
-/// A rule a flow matched, in the flow event's `sift.rules`.
-#[derive(Serialize)]
-struct EveRuleHit<'a> {
-    signature_id: u32,
-    rev: u32,
-    action: &'static str,
-    signature: &'a str,
-    priority: u8,
-    matched: Vec<EveWhy<'a>>,
+/// A ClientHello's fingerprints: `ja3: {hash, string}, ja4, ja4_r`.
+fn fingerprints(o: &mut JsonOut, h: &HelloSummary) {
+    o.key("ja3").begin_object();
+    o.key("hash").str(&h.ja3_hash);
+    o.key("string").str(&h.ja3_string);
+    o.end_object();
+    o.key("ja4").str(&h.ja4);
+    o.key("ja4_r").str(&h.ja4_r);
 }
 
-#[derive(Serialize)]
-struct EveTls<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sni: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sni_raw: Option<&'a str>,
-    /// Negotiated (ServerHello) when seen, else the highest the client offers.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    version: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    client_versions: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    alpn: Option<&'a [String]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ja3: Option<EveJa3<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ja4: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ja4_r: Option<&'a str>,
-    /// "present", "grease" (likely GREASE ECH) or absent.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ech: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cipher_suite: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    server_alpn: Option<&'a str>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    hello_retry_request: bool,
-}
-
-#[derive(Serialize)]
-struct EveQuic<'a> {
-    version: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sni: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    sni_raw: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    alpn: Option<&'a [String]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ja3: Option<EveJa3<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ja4: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ja4_r: Option<&'a str>,
-}
-
-impl<'a> EveQuic<'a> {
-    fn new(q: &'a QuicSummary) -> Self {
-        let h = q.hello.as_ref();
-        EveQuic {
-            version: quic_version_name(q.version),
-            sni: q.sni(),
-            sni_raw: h.and_then(|h| h.sni_raw.as_deref()),
-            alpn: h.map(|h| h.alpn.as_slice()).filter(|a| !a.is_empty()),
-            ja3: h.map(|h| EveJa3 {
-                hash: &h.ja3_hash,
-                string: &h.ja3_string,
-            }),
-            ja4: h.map(|h| h.ja4.as_str()),
-            ja4_r: h.map(|h| h.ja4_r.as_str()),
+/// `tls: {...}` from the hellos seen (at least one is). `version` is the
+/// negotiated one (ServerHello) when seen, else the highest the client
+/// offers; `ech` is "present", "grease" (likely GREASE ECH) or absent.
+fn tls(o: &mut JsonOut, hello: Option<&HelloSummary>, server: Option<&ServerSummary>) {
+    o.begin_object();
+    if let Some(sni) = hello.and_then(|h| h.sni.as_deref()) {
+        o.key("sni").str(sni);
+    }
+    if let Some(raw) = hello.and_then(|h| h.sni_raw.as_deref()) {
+        o.key("sni_raw").str(raw);
+    }
+    if let Some(v) = server
+        .map(|s| s.version)
+        .or_else(|| hello.map(HelloSummary::max_version))
+    {
+        o.key("version");
+        tls_version(o, v);
+    }
+    if let Some(h) = hello {
+        if !h.versions.is_empty() {
+            o.key("client_versions").begin_array();
+            for &v in &h.versions {
+                tls_version(o, v);
+            }
+            o.end_array();
+        }
+        if !h.alpn.is_empty() {
+            o.key("alpn");
+            strings(o, &h.alpn);
+        }
+        fingerprints(o, h);
+        match h.ech {
+            Ech::None => {}
+            Ech::Present {
+                grease_likely: true,
+                ..
+            } => {
+                o.key("ech").raw_str("grease");
+            }
+            Ech::Present { .. } => {
+                o.key("ech").raw_str("present");
+            }
         }
     }
+    if let Some(s) = server {
+        o.key("cipher_suite").raw(&hex16(s.cipher));
+        if let Some(alpn) = &s.alpn {
+            o.key("server_alpn").str(alpn);
+        }
+        if s.hello_retry_request {
+            o.key("hello_retry_request").bool(true);
+        }
+    }
+    o.end_object();
+}
+
+/// `0x1301`, on the stack.
+fn hex16(v: u16) -> [u8; 6] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut b = *b"0x0000";
+    for (i, c) in b[2..].iter_mut().enumerate() {
+        *c = HEX[usize::from((v >> (12 - 4 * i)) & 0xf)];
+    }
+    b
+}
+
+/// `quic: {version, sni, sni_raw, alpn, ja3, ja4, ja4_r}`.
+fn quic(o: &mut JsonOut, q: &QuicSummary) {
+    o.begin_object();
+    o.key("version");
+    quic_version(o, q.version);
+    if let Some(sni) = q.sni() {
+        o.key("sni").str(sni);
+    }
+    if let Some(h) = &q.hello {
+        if let Some(raw) = &h.sni_raw {
+            o.key("sni_raw").str(raw);
+        }
+        if !h.alpn.is_empty() {
+            o.key("alpn");
+            strings(o, &h.alpn);
+        }
+        fingerprints(o, h);
+    }
+    o.end_object();
 }
 
 /// `vpn: {protocol, confidence, <details>...}`.
-struct EveVpn<'a>(&'a VpnFacts);
-
-impl Serialize for EveVpn<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let v = self.0;
-        let mut m = s.serialize_map(Some(2 + v.details.len()))?;
-        m.serialize_entry("protocol", v.protocol.as_str())?;
-        m.serialize_entry("confidence", v.confidence.as_str())?;
-        for (k, val) in &v.details {
-            m.serialize_entry(k, &val.to_string())?;
-        }
-        m.end()
+fn vpn(o: &mut JsonOut, v: &VpnFacts) {
+    o.begin_object();
+    o.key("protocol").raw_str(v.protocol.as_str());
+    o.key("confidence").raw_str(v.confidence.as_str());
+    for (k, val) in &v.details {
+        o.key(k);
+        value(o, val);
     }
+    o.end_object();
 }
 
-/// `obfuscation: {class, confidence, suspects, features: {...}, evidence: [...]}`.
-struct EveObfuscation<'a>(&'a Obfuscation);
+/// A detail or feature value, as text.
+fn value(o: &mut JsonOut, v: &Value) {
+    match v {
+        Value::Text(t) => o.str(t),
+        Value::Number(n) => o.uint_str(*n),
+        v => o.display(v),
+    };
+}
 
-impl Serialize for EveObfuscation<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let o = self.0;
-        let mut m = s.serialize_map(Some(5))?;
-        m.serialize_entry("class", o.class.as_str())?;
-        m.serialize_entry("confidence", o.confidence.as_str())?;
-        let suspects: Vec<&str> = o.suspects.iter().map(|s| s.as_str()).collect();
-        m.serialize_entry("suspects", &suspects)?;
-        let features: serde_json::Map<String, serde_json::Value> = o
-            .features
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), v.to_string().into()))
-            .collect();
-        m.serialize_entry("features", &features)?;
-        m.serialize_entry("evidence", &evidence(&o.evidence))?;
-        m.end()
+/// `obfuscation: {class, confidence, suspects, features: {...}, evidence:
+/// [...]}`; the features by name (the order EVE always wrote them in; of
+/// a name given twice, the last value).
+fn obfuscation(o: &mut JsonOut, ob: &Obfuscation) {
+    o.begin_object();
+    o.key("class").raw_str(ob.class.as_str());
+    o.key("confidence").raw_str(ob.confidence.as_str());
+    o.key("suspects").begin_array();
+    for s in &ob.suspects {
+        o.raw_str(s.as_str());
     }
+    o.end_array();
+    o.key("features").begin_object();
+    // A handful of features: a selection in place, no sorted copy.
+    let mut prev: Option<&str> = None;
+    loop {
+        let mut next: Option<&(&str, Value)> = None;
+        for f in &ob.features {
+            if prev.is_some_and(|p| f.0 <= p) {
+                continue;
+            }
+            if next.is_none_or(|n| f.0 <= n.0) {
+                next = Some(f);
+            }
+        }
+        let Some((k, v)) = next else {
+            break;
+        };
+        o.key(k);
+        value(o, v);
+        prev = Some(k);
+    }
+    o.end_object();
+    o.key("evidence");
+    evidence(o, &ob.evidence);
+    o.end_object();
 }
 
 /// `evasion: [{technique, fooling: [...], decoy, packets: [...]}]`, one
 /// object per technique; `fooling` and `decoy` only when known.
-struct EveEvasion<'a>(&'a Evasion);
-
-impl Serialize for EveEvasion<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::{SerializeMap, SerializeSeq};
-        struct One<'a>(&'a crate::classify::evasion::Entry);
-        impl Serialize for One<'_> {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let e = self.0;
-                let mut m = s.serialize_map(None)?;
-                m.serialize_entry("technique", e.technique.as_str())?;
-                if e.fooling != 0 {
-                    let f: Vec<&str> = fooling::names(e.fooling).collect();
-                    m.serialize_entry("fooling", &f)?;
-                }
-                if let Some(d) = &e.decoy {
-                    m.serialize_entry("decoy", d)?;
-                }
-                m.serialize_entry("packets", &e.packets)?;
-                m.end()
+fn evasion(o: &mut JsonOut, ev: &Evasion) {
+    o.begin_array();
+    for e in &ev.entries {
+        o.begin_object();
+        o.key("technique").raw_str(e.technique.as_str());
+        if e.fooling != 0 {
+            o.key("fooling").begin_array();
+            for name in fooling::names(e.fooling) {
+                o.raw_str(name);
             }
+            o.end_array();
         }
-        let mut seq = s.serialize_seq(Some(self.0.entries.len()))?;
-        for e in &self.0.entries {
-            seq.serialize_element(&One(e))?;
+        if let Some(d) = &e.decoy {
+            o.key("decoy").str(d);
         }
-        seq.end()
+        o.key("packets").begin_array();
+        for &p in &e.packets {
+            o.uint(p);
+        }
+        o.end_array();
+        o.end_object();
     }
+    o.end_array();
 }
 
-/// Evidence as EVE writes it.
-fn evidence(e: &[Evidence]) -> Vec<EveEvidence> {
-    e.iter()
-        .map(|e| EveEvidence {
-            packet: e.packet,
-            what: e.what.to_string(),
-        })
-        .collect()
-}
-
-#[derive(Serialize)]
-struct EveJa3<'a> {
-    hash: &'a str,
-    string: &'a str,
-}
-
-impl<'a> EveTls<'a> {
-    fn new(hello: Option<&'a HelloSummary>, server: Option<&'a ServerSummary>) -> Option<Self> {
-        if hello.is_none() && server.is_none() {
-            return None;
-        }
-        let version = server
-            .map(|s| s.version)
-            .or_else(|| hello.map(HelloSummary::max_version))
-            .map(tls_version_name);
-        Some(EveTls {
-            sni: hello.and_then(|h| h.sni.as_deref()),
-            sni_raw: hello.and_then(|h| h.sni_raw.as_deref()),
-            version,
-            client_versions: hello.map_or_else(Vec::new, |h| {
-                h.versions.iter().map(|&v| tls_version_name(v)).collect()
-            }),
-            alpn: hello.map(|h| h.alpn.as_slice()).filter(|a| !a.is_empty()),
-            ja3: hello.map(|h| EveJa3 {
-                hash: &h.ja3_hash,
-                string: &h.ja3_string,
-            }),
-            ja4: hello.map(|h| h.ja4.as_str()),
-            ja4_r: hello.map(|h| h.ja4_r.as_str()),
-            ech: hello.and_then(|h| match h.ech {
-                Ech::None => None,
-                Ech::Present {
-                    grease_likely: true,
-                    ..
-                } => Some("grease"),
-                Ech::Present { .. } => Some("present"),
-            }),
-            cipher_suite: server.map(|s| format!("0x{:04x}", s.cipher)),
-            server_alpn: server.and_then(|s| s.alpn.as_deref()),
-            hello_retry_request: server.is_some_and(|s| s.hello_retry_request),
-        })
+/// Evidence as EVE writes it: `[{packet, what}]`.
+fn evidence(o: &mut JsonOut, e: &[Evidence]) {
+    o.begin_array();
+    for e in e {
+        o.begin_object();
+        o.key("packet").uint(e.packet);
+        o.key("what").display(&e.what);
+        o.end_object();
     }
+    o.end_array();
 }
 
-#[derive(Serialize)]
-struct EveHttp<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    hostname: Option<&'a str>,
-    url: &'a str,
-    http_method: &'a str,
-    protocol: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    http_user_agent: Option<&'a str>,
+/// `flow: {...}`: counters, times, state and why it ended.
+fn flow_info(o: &mut JsonOut, r: &FlowRecord, start: &EveTime, alerted: bool) {
+    o.begin_object();
+    o.key("pkts_toserver").uint(r.pkts_toserver);
+    o.key("pkts_toclient").uint(r.pkts_toclient);
+    o.key("bytes_toserver").uint(r.bytes_toserver);
+    o.key("bytes_toclient").uint(r.bytes_toclient);
+    o.key("start").raw(start.as_bytes());
+    o.key("end").raw(EveTime::new(r.end).as_bytes());
+    o.key("age")
+        .uint(r.end.saturating_sub(r.start) / crate::capture::NANOS_PER_SEC);
+    o.key("state").raw_str(r.state.as_str());
+    o.key("reason").raw_str(r.reason.as_str());
+    o.key("alerted").bool(alerted);
+    o.end_object();
 }
 
-#[derive(Serialize)]
-struct EveDns<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    id: u16,
-    rrname: &'a str,
-    rrtype: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    rcode: Option<u8>,
+/// `sift: {...}`, what only sift records of a flow; counts and lists
+/// written only when not zero or empty.
+fn sift_info(o: &mut JsonOut, r: &FlowRecord, names: Option<&Names>, verdict: Option<&Verdict>) {
+    o.begin_object();
+    o.key("first_packet").uint(r.first_packet);
+    if let Some(n) = names.map(|n| n.packets_to_verdict).filter(|&n| n > 0) {
+        o.key("packets_to_verdict").uint(n.into());
+    }
+    if let Some(n) = names.filter(|n| !n.evidence.is_empty()) {
+        o.key("evidence");
+        evidence(o, &n.evidence);
+    }
+    if r.part != 0 {
+        o.key("part").uint(r.part.into());
+    }
+    if r.tunnels != 0 {
+        o.key("tunnels").uint(r.tunnels.into());
+    }
+    // Which kinds of tunnel were opened (`gre`, `vxlan`, `gtpu`, ...).
+    let mut kinds = crate::decode::udp_tunnel::Kind::names(r.tunnel_kinds).peekable();
+    if kinds.peek().is_some() {
+        o.key("tunnel_types").begin_array();
+        for k in kinds {
+            o.raw_str(k);
+        }
+        o.end_array();
+    }
+    if r.truncated_pkts != 0 {
+        o.key("truncated_pkts").uint(r.truncated_pkts.into());
+    }
+    // DNS messages and HTTP requests past the per-flow bound of kept
+    // transactions.
+    let (dns_dropped, http_dropped) = names.map_or((0, 0), |n| {
+        (n.dns_transactions_dropped, n.http_transactions_dropped)
+    });
+    if dns_dropped != 0 {
+        o.key("dns_transactions_dropped").uint(dns_dropped.into());
+    }
+    if http_dropped != 0 {
+        o.key("http_transactions_dropped").uint(http_dropped.into());
+    }
+    // Out-of-order TCP segments and bytes reassembly could not buffer.
+    if r.lost.segments > 0 {
+        o.key("reassembly_lost").begin_object();
+        o.key("segments").uint(r.lost.segments.into());
+        o.key("bytes").uint(r.lost.bytes.into());
+        o.end_object();
+    }
+    if let Some(v) = verdict.filter(|v| !v.hits.is_empty()) {
+        o.key("rules");
+        rule_hits(o, &v.hits);
+    }
+    o.end_object();
 }
 
-#[derive(Serialize)]
-struct EveEvidence {
-    packet: u64,
-    what: String,
+/// An address as a string value, IPv6 as RFC 5952 and the standard
+/// library write it (`::ffff:a.b.c.d` for IPv4-mapped addresses).
+fn ip(o: &mut JsonOut, addr: IpAddr) {
+    let mut t = AddrText::default();
+    match addr {
+        IpAddr::V4(v4) => t.ipv4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => {
+                t.push_all(b"::ffff:");
+                t.ipv4(v4);
+            }
+            None => {
+                let seg = v6.segments();
+                // The longest run of zero groups (the first of equals) is
+                // written `::` when it spans two or more.
+                let (mut run, mut best) = ((0, 0), (0, 0));
+                for (i, &g) in seg.iter().enumerate() {
+                    if g != 0 {
+                        run = (i + 1, 0);
+                        continue;
+                    }
+                    run.1 += 1;
+                    if run.1 > best.1 {
+                        best = run;
+                    }
+                }
+                if best.1 > 1 {
+                    t.groups(&seg[..best.0]);
+                    t.push_all(b"::");
+                    t.groups(&seg[best.0 + best.1..]);
+                } else {
+                    t.groups(&seg);
+                }
+            }
+        },
+    }
+    o.raw(&t.buf[..t.len]);
 }
 
-#[derive(Serialize)]
-struct FlowInfo {
-    pkts_toserver: u64,
-    pkts_toclient: u64,
-    bytes_toserver: u64,
-    bytes_toclient: u64,
-    start: EveTime,
-    end: EveTime,
-    age: u64,
-    state: &'static str,
-    reason: &'static str,
-    alerted: bool,
-}
-
-#[derive(Serialize)]
-struct SiftInfo<'a> {
-    first_packet: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    packets_to_verdict: Option<u32>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    evidence: Vec<EveEvidence>,
-    #[serde(skip_serializing_if = "is_zero_u32")]
-    part: u32,
-    #[serde(skip_serializing_if = "is_zero_u8")]
-    tunnels: u8,
-    /// Which kinds of tunnel were opened (`gre`, `vxlan`, `gtpu`, ...).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    tunnel_types: Vec<&'static str>,
-    #[serde(skip_serializing_if = "is_zero_u32")]
-    truncated_pkts: u32,
-    /// DNS messages past the per-flow bound of kept transactions.
-    #[serde(skip_serializing_if = "is_zero_u32")]
-    dns_transactions_dropped: u32,
-    /// HTTP requests past that bound.
-    #[serde(skip_serializing_if = "is_zero_u32")]
-    http_transactions_dropped: u32,
-    /// Out-of-order TCP segments and bytes reassembly could not buffer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reassembly_lost: Option<EveLost>,
-    /// Every rule the flow matched, the verdict's first.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    rules: Vec<EveRuleHit<'a>>,
-}
-
-#[derive(Serialize)]
-struct EveLost {
-    segments: u32,
-    bytes: u32,
-}
-
-fn is_zero_u32(v: &u32) -> bool {
-    *v == 0
-}
-
-fn is_zero_u8(v: &u8) -> bool {
-    *v == 0
-}
-
-/// An address as text, written on the stack (two per event).
-struct IpText {
+/// An address's text, on the stack (the longest IPv6 text is 45 bytes).
+struct AddrText {
     buf: [u8; 46],
     len: usize,
 }
 
-impl IpText {
-    fn new(addr: IpAddr) -> Self {
-        let mut t = IpText {
+impl Default for AddrText {
+    fn default() -> Self {
+        AddrText {
             buf: [0; 46],
             len: 0,
-        };
-        match addr {
-            IpAddr::V4(v4) => {
-                for (i, octet) in v4.octets().into_iter().enumerate() {
-                    if i > 0 {
-                        t.push(b'.');
-                    }
-                    t.decimal(octet);
-                }
+        }
+    }
+}
+
+impl AddrText {
+    fn push_all(&mut self, b: &[u8]) {
+        self.buf[self.len..self.len + b.len()].copy_from_slice(b);
+        self.len += b.len();
+    }
+
+    /// Dotted decimal: each octet's digits copied whole from the table
+    /// (the buffer has room past the text), the length advanced by its
+    /// count.
+    fn ipv4(&mut self, v4: std::net::Ipv4Addr) {
+        for (i, octet) in v4.octets().into_iter().enumerate() {
+            if i > 0 {
+                self.buf[self.len] = b'.';
+                self.len += 1;
             }
-            // The longest IPv6 text (45 bytes) fits.
-            IpAddr::V6(v6) => write!(t, "{v6}").expect("an IPv6 address fits"),
+            let [n, digits @ ..] = OCTETS[usize::from(octet)];
+            self.buf[self.len..self.len + 3].copy_from_slice(&digits);
+            self.len += usize::from(n);
         }
-        t
     }
 
-    fn push(&mut self, b: u8) {
-        self.buf[self.len] = b;
-        self.len += 1;
-    }
-
-    fn decimal(&mut self, v: u8) {
-        if v >= 100 {
-            self.push(b'0' + v / 100);
+    /// IPv6 groups, colon-separated, in lowercase hex without leading zeros.
+    fn groups(&mut self, groups: &[u16]) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for (i, &g) in groups.iter().enumerate() {
+            if i > 0 {
+                self.push_all(b":");
+            }
+            let digits = (16 - g.leading_zeros()).div_ceil(4).max(1);
+            for d in (0..digits).rev() {
+                self.push_all(&[HEX[usize::from((g >> (4 * d)) & 0xf)]]);
+            }
         }
-        if v >= 10 {
-            self.push(b'0' + (v / 10) % 10);
-        }
-        self.push(b'0' + v % 10);
-    }
-
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.buf[..self.len]).expect("ASCII")
     }
 }
 
-impl std::fmt::Write for IpText {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        let room = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
-        room.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
+/// Each octet's decimal text: its length, then its digits (padded).
+const OCTETS: [[u8; 4]; 256] = {
+    let mut t = [[0u8; 4]; 256];
+    let mut v = 0;
+    while v < 256 {
+        let d = [(v / 100) as u8, (v / 10 % 10) as u8, (v % 10) as u8];
+        t[v] = if v >= 100 {
+            [3, b'0' + d[0], b'0' + d[1], b'0' + d[2]]
+        } else if v >= 10 {
+            [2, b'0' + d[1], b'0' + d[2], 0]
+        } else {
+            [1, b'0' + d[2], 0, 0]
+        };
+        v += 1;
     }
-}
-
-impl Serialize for IpText {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
+    t
+};
 
 /// How records become EVE lines: what the writer needs besides the
 /// records (input names). Worker threads render with it ahead of the
@@ -638,35 +652,50 @@ impl EveFormat {
         }
     }
 
-    /// The fields every event starts with; input `file` names the capture
-    /// file, or in a live capture the interface.
+    /// The fields every event starts with: time, flow, tuple, protocol;
+    /// input `file` names the capture file (`pcap_filename`), or in a
+    /// live capture the interface (`in_iface`).
     #[allow(clippy::too_many_arguments)]
     fn head(
         &self,
+        o: &mut JsonOut,
         event_type: &'static str,
-        ts: crate::capture::Timestamp,
+        ts: &EveTime,
         flow_id: u64,
         file: u32,
         client: Endpoint,
         server: Endpoint,
         proto: u8,
         app: AppProto,
-    ) -> Head<'_> {
-        let input = self.files.get(file as usize).map(String::as_str);
-        let ports = proto::has_ports(proto);
-        Head {
-            timestamp: EveTime::new(ts),
-            flow_id,
-            pcap_filename: input.filter(|_| !self.live),
-            in_iface: input.filter(|_| self.live),
-            event_type,
-            src_ip: IpText::new(client.addr),
-            src_port: ports.then_some(client.port),
-            dest_ip: IpText::new(server.addr),
-            dest_port: ports.then_some(server.port),
-            proto: proto::label(proto),
-            app_proto: app.as_str(),
+    ) {
+        o.key("timestamp").raw(ts.as_bytes());
+        o.key("flow_id").uint(flow_id);
+        if let Some(input) = self.files.get(file as usize) {
+            o.key(if self.live {
+                "in_iface"
+            } else {
+                "pcap_filename"
+            })
+            .str(input);
         }
+        o.key("event_type").raw_str(event_type);
+        let ports = proto::has_ports(proto);
+        o.key("src_ip");
+        ip(o, client.addr);
+        if ports {
+            o.key("src_port").uint(client.port.into());
+        }
+        o.key("dest_ip");
+        ip(o, server.addr);
+        if ports {
+            o.key("dest_port").uint(server.port.into());
+        }
+        o.key("proto");
+        match proto::name(proto) {
+            Some(name) => o.raw_str(name),
+            None => o.uint_str(proto.into()),
+        };
+        o.key("app_proto").raw_str(app.as_str());
     }
 
     /// Appends an event's line (with its newline) to `out`.
@@ -674,117 +703,135 @@ impl EveFormat {
         match ev {
             Event::Flow(r) => {
                 if self.events.transactions() {
-                    self.transactions(r, out)?;
+                    self.transactions(r, out);
                 }
                 if self.events.has(EventTypes::FLOW) {
-                    self.flow(r, out)?;
+                    self.flow(r, out);
                 }
-                Ok(())
             }
             Event::Alert(a) if self.events.has(EventTypes::ALERT) => self.alert(a, out),
-            Event::Alert(_) => Ok(()),
+            Event::Alert(_) => {}
         }
+        Ok(())
     }
 
-    fn flow(&self, r: &FlowRecord, out: &mut Vec<u8>) -> io::Result<()> {
+    fn flow(&self, r: &FlowRecord, out: &mut Vec<u8>) {
         let names = r.names.as_deref();
         let verdict = r.verdict.as_deref();
-        let eve = EveFlow {
-            head: self.head(
+        // The event's timestamp is the flow's start.
+        let start = EveTime::new(r.start);
+        line(out, |o| {
+            self.head(
+                o,
                 "flow",
-                r.start,
+                &start,
                 r.flow_id,
                 r.file,
                 r.client,
                 r.server,
                 r.proto,
                 r.app_proto,
-            ),
-            app: AppLayer::of(names),
-            verdict: verdict
-                .and_then(Verdict::action)
-                .map(|a| EveVerdict { action: a.as_str() }),
-            flow: FlowInfo {
-                pkts_toserver: r.pkts_toserver,
-                pkts_toclient: r.pkts_toclient,
-                bytes_toserver: r.bytes_toserver,
-                bytes_toclient: r.bytes_toclient,
-                start: EveTime::new(r.start),
-                end: EveTime::new(r.end),
-                age: (r.end.saturating_sub(r.start)) / crate::capture::NANOS_PER_SEC,
-                state: r.state.as_str(),
-                reason: r.reason.as_str(),
-                alerted: verdict.is_some_and(|v| {
-                    v.action() != Some(Action::Pass) && v.hits.iter().any(|h| h.action.alerts())
-                }),
-            },
-            sift: SiftInfo {
-                first_packet: r.first_packet,
-                packets_to_verdict: names.map(|n| n.packets_to_verdict).filter(|&n| n > 0),
-                evidence: names.map(|n| evidence(&n.evidence)).unwrap_or_default(),
-                part: r.part,
-                tunnels: r.tunnels,
-                tunnel_types: crate::decode::udp_tunnel::Kind::names(r.tunnel_kinds).collect(),
-                truncated_pkts: r.truncated_pkts,
-                dns_transactions_dropped: names.map_or(0, |n| n.dns_transactions_dropped),
-                http_transactions_dropped: names.map_or(0, |n| n.http_transactions_dropped),
-                reassembly_lost: (r.lost.segments > 0).then_some(EveLost {
-                    segments: r.lost.segments,
-                    bytes: r.lost.bytes,
-                }),
-                rules: verdict.map_or_else(Vec::new, |v| {
-                    v.hits
-                        .iter()
-                        .map(|h| EveRuleHit {
-                            signature_id: h.id,
-                            rev: h.rev,
-                            action: h.action.as_str(),
-                            signature: &h.msg,
-                            priority: h.priority,
-                            matched: whys(h),
-                        })
-                        .collect()
-                }),
-            },
-        };
-        line(out, &eve)
+            );
+            app_layer(o, names);
+            // The action of the rule that decides the flow's verdict
+            // (Suricata 7's `verdict` object).
+            if let Some(action) = verdict.and_then(Verdict::action) {
+                o.key("verdict").begin_object();
+                o.key("action").raw_str(action.as_str());
+                o.end_object();
+            }
+            let alerted = verdict.is_some_and(|v| {
+                v.action() != Some(Action::Pass) && v.hits.iter().any(|h| h.action.alerts())
+            });
+            o.key("flow");
+            flow_info(o, r, &start, alerted);
+            o.key("sift");
+            sift_info(o, r, names, verdict);
+        });
     }
 
-    fn alert(&self, a: &AlertRecord, out: &mut Vec<u8>) -> io::Result<()> {
-        let h = &a.hit;
-        let eve = EveAlert {
-            head: self.head(
+    fn alert(&self, a: &AlertRecord, out: &mut Vec<u8>) {
+        line(out, |o| {
+            self.head(
+                o,
                 "alert",
-                a.ts,
+                &EveTime::new(a.ts),
                 a.flow_id,
                 a.file,
                 a.client,
                 a.server,
                 a.proto,
                 a.app_proto,
-            ),
-            alert: AlertInfo {
-                action: h.action.as_str(),
-                gid: 1,
-                signature_id: h.id,
-                rev: h.rev,
-                signature: &h.msg,
-                category: &h.category,
-                severity: h.priority,
-            },
-            app: AppLayer::of(a.names.as_deref()),
-            sift: AlertSift {
-                packet: a.packet,
-                matched: whys(h),
-            },
-        };
-        line(out, &eve)
+            );
+            o.key("alert");
+            alert_info(o, &a.hit);
+            app_layer(o, a.names.as_deref());
+            // The input position of the packet that completed the match,
+            // and which condition saw which value.
+            o.key("sift").begin_object();
+            o.key("packet").uint(a.packet);
+            o.key("matched");
+            whys(o, &a.hit);
+            o.end_object();
+        });
     }
 }
 
-/// Appends `eve` as one JSON line to `out`.
-fn line(out: &mut Vec<u8>, eve: &impl Serialize) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, eve)?;
-    out.push(b'\n');
-    Ok(())
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    fn text(addr: IpAddr) -> String {
+        let mut v = Vec::new();
+        ip(&mut JsonOut::new(&mut v), addr);
+        String::from_utf8(v).unwrap()
+    }
+
+    /// The standard library's `Display` is the oracle (EVE wrote it).
+    #[test]
+    fn addresses_as_std_writes_them() {
+        let mut addrs: Vec<IpAddr> = [
+            "0.0.0.0",
+            "9.10.99.100",
+            "255.255.255.255",
+            "192.168.1.1",
+            "::",
+            "::1",
+            "1::",
+            "::ffff:10.0.0.1",
+            "::ffff:0:0",
+            "::10.0.0.1",
+            "64:ff9b::192.0.2.33",
+            "2001:db8::1",
+            "2001:db8:0:0:1:0:0:1",
+            "2001:db8:0:1:1:1:1:1",
+            "2001:0:0:1:0:0:0:1",
+            "fe80::1:0:0:0",
+            "1:0:1:0:1:0:1:0",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+            "0:0:0:0:0:0:0:1",
+            "0:1:0:0:1:0:0:0",
+            "ff02::fb",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+        // Every pattern of zero and non-zero groups, with groups of each
+        // width.
+        for mask in 0u32..256 {
+            let g = |i: u32| match (mask >> i) & 1 {
+                0 => 0,
+                _ => [0x1, 0x2a, 0xbcd, 0xf00d][(i % 4) as usize],
+            };
+            let seg: [u16; 8] = std::array::from_fn(|i| g(i as u32));
+            addrs.push(IpAddr::V6(Ipv6Addr::from(seg)));
+        }
+        for v in [0u32, 1, 0x0a00_0001, 0xffff_ffff, 0x6440_0001] {
+            addrs.push(IpAddr::V4(Ipv4Addr::from(v)));
+        }
+        for a in addrs {
+            assert_eq!(text(a), format!("\"{a}\""), "{a:?}");
+        }
+    }
 }

@@ -10,6 +10,7 @@ pub mod eve;
 pub mod findings;
 pub mod html;
 pub mod ipfix;
+pub mod json;
 pub mod metrics;
 pub mod record;
 pub mod recorder;

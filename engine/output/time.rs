@@ -15,33 +15,35 @@ impl EveTime {
         let rem = secs % 86_400;
         let (y, m, d) = civil_from_days(days);
         let mut b = *b"0000-00-00T00:00:00.000000+0000";
-        digits(&mut b[0..4], y.clamp(0, 9999) as u64);
-        digits(&mut b[5..7], u64::from(m));
-        digits(&mut b[8..10], u64::from(d));
-        digits(&mut b[11..13], rem / 3600);
-        digits(&mut b[14..16], (rem / 60) % 60);
-        digits(&mut b[17..19], rem % 60);
-        digits(&mut b[20..26], micros);
+        let y = y.clamp(0, 9999) as u64;
+        pair(&mut b, 0, y / 100);
+        pair(&mut b, 2, y % 100);
+        pair(&mut b, 5, u64::from(m));
+        pair(&mut b, 8, u64::from(d));
+        pair(&mut b, 11, rem / 3600);
+        pair(&mut b, 14, (rem / 60) % 60);
+        pair(&mut b, 17, rem % 60);
+        pair(&mut b, 20, micros / 10_000);
+        pair(&mut b, 22, (micros / 100) % 100);
+        pair(&mut b, 24, micros % 100);
         EveTime(b)
     }
 
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.0).expect("ASCII digits")
     }
-}
 
-impl serde::Serialize for EveTime {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
+    /// The text's bytes (ASCII).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
     }
 }
 
-/// Writes `v` as decimal digits filling `out` (zero-padded on the left).
-fn digits(out: &mut [u8], mut v: u64) {
-    for c in out.iter_mut().rev() {
-        *c = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
+/// Writes `v` (below 100) as two digits at `at`.
+#[inline]
+fn pair(out: &mut [u8; 31], at: usize, v: u64) {
+    let i = v as usize * 2;
+    out[at..at + 2].copy_from_slice(&crate::output::json::PAIRS[i..i + 2]);
 }
 
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian

@@ -83,8 +83,11 @@ const NAME_MEMO_LEN: usize = 128;
 /// than a short name's match. Bounded: `NAME_MEMO_SLOTS` names of at most
 /// `NAME_MEMO_LEN` bytes; a longer name is always scanned.
 struct NameMemo {
-    slots: Vec<Option<(Box<str>, Box<[Target]>)>>,
+    slots: Vec<Option<MemoEntry>>,
 }
+
+/// A name and the patterns it matched.
+type MemoEntry = (Box<str>, Box<[Target]>);
 
 impl NameMemo {
     fn new() -> NameMemo {

@@ -11,11 +11,7 @@
 //! (the hellos), timestamped with the flow's start. The events of a flow are written together, just before its
 //! `flow` event, so their order does not depend on the thread count.
 
-use std::io;
-
-use serde::Serialize;
-
-use super::{line, EveDns, EveFormat, EveHttp, EveQuic, EveTls, Head};
+use super::{dns_fields, http, line, quic, tls, EveFormat, EveTime, JsonOut};
 use crate::classify::dns::DnsQuestion;
 use crate::flow::TO_CLIENT;
 use crate::output::record::FlowRecord;
@@ -72,147 +68,93 @@ impl Default for EventTypes {
     }
 }
 
-#[derive(Serialize)]
-struct DnsEvent<'a> {
-    #[serde(flatten)]
-    head: Head<'a>,
-    dns: TxDns<'a>,
-}
-
 /// Suricata's `dns` object of a transaction: the flow record's fields,
 /// the version, the transaction id and the opcode.
-#[derive(Serialize)]
-struct TxDns<'a> {
-    version: u8,
-    #[serde(flatten)]
-    dns: EveDns<'a>,
-    tx_id: usize,
-    opcode: u8,
-}
-
-#[derive(Serialize)]
-struct HttpEvent<'a> {
-    #[serde(flatten)]
-    head: Head<'a>,
-    tx_id: usize,
-    http: EveHttp<'a>,
-}
-
-#[derive(Serialize)]
-struct TlsEvent<'a> {
-    #[serde(flatten)]
-    head: Head<'a>,
-    tls: EveTls<'a>,
-}
-
-#[derive(Serialize)]
-struct QuicEvent<'a> {
-    #[serde(flatten)]
-    head: Head<'a>,
-    quic: EveQuic<'a>,
-}
-
-fn tx_dns(q: &DnsQuestion, tx_id: usize) -> TxDns<'_> {
-    TxDns {
-        version: 2,
-        dns: EveDns::of(q),
-        tx_id,
-        opcode: q.opcode,
-    }
+fn tx_dns(o: &mut JsonOut, q: &DnsQuestion, tx_id: usize) {
+    o.key("dns").begin_object();
+    o.key("version").uint(2);
+    dns_fields(o, q);
+    o.key("tx_id").uint(tx_id as u64);
+    o.key("opcode").uint(q.opcode.into());
+    o.end_object();
 }
 
 impl EveFormat {
     /// The flow's transaction events, per `self.events`.
-    pub(super) fn transactions(&self, r: &FlowRecord, out: &mut Vec<u8>) -> io::Result<()> {
+    pub(super) fn transactions(&self, r: &FlowRecord, out: &mut Vec<u8>) {
         let Some(n) = r.names.as_deref() else {
-            return Ok(());
+            return;
         };
-        let head = |event_type, ts, side| {
+        let head = |o: &mut JsonOut, event_type, ts, side| {
             let (src, dst) = if side == TO_CLIENT {
                 (r.server, r.client)
             } else {
                 (r.client, r.server)
             };
             self.head(
+                o,
                 event_type,
-                ts,
+                &EveTime::new(ts),
                 r.flow_id,
                 r.file,
                 src,
                 dst,
                 r.proto,
                 r.app_proto,
-            )
+            );
         };
         if self.events.has(EventTypes::DNS) {
             if !n.transactions_read {
                 if let Some(q) = n.dns.as_ref() {
                     let side = if q.response { TO_CLIENT } else { 0 };
-                    line(
-                        out,
-                        &DnsEvent {
-                            head: head("dns", r.start, side),
-                            dns: tx_dns(q, 0),
-                        },
-                    )?;
+                    line(out, |o| {
+                        head(o, "dns", r.start, side);
+                        tx_dns(o, q, 0);
+                    });
                 }
             }
             for (i, tx) in n.dns_transactions.iter().enumerate() {
-                line(
-                    out,
-                    &DnsEvent {
-                        head: head("dns", tx.ts, tx.side),
-                        dns: tx_dns(&tx.question, i),
-                    },
-                )?;
+                line(out, |o| {
+                    head(o, "dns", tx.ts, tx.side);
+                    tx_dns(o, &tx.question, i);
+                });
             }
         }
         if self.events.has(EventTypes::HTTP) {
             if !n.transactions_read {
                 if let Some(h) = n.http.as_ref() {
-                    line(
-                        out,
-                        &HttpEvent {
-                            head: head("http", r.start, 0),
-                            tx_id: 0,
-                            http: EveHttp::of(h),
-                        },
-                    )?;
+                    line(out, |o| {
+                        head(o, "http", r.start, 0);
+                        o.key("tx_id").uint(0);
+                        o.key("http");
+                        http(o, h);
+                    });
                 }
             }
             for (i, tx) in n.http_transactions.iter().enumerate() {
-                line(
-                    out,
-                    &HttpEvent {
-                        head: head("http", tx.ts, 0),
-                        tx_id: i,
-                        http: EveHttp::of(&tx.request),
-                    },
-                )?;
+                line(out, |o| {
+                    head(o, "http", tx.ts, 0);
+                    o.key("tx_id").uint(i as u64);
+                    o.key("http");
+                    http(o, &tx.request);
+                });
             }
         }
-        if self.events.has(EventTypes::TLS) {
-            if let Some(tls) = EveTls::new(n.tls.as_ref(), n.tls_server.as_ref()) {
-                line(
-                    out,
-                    &TlsEvent {
-                        head: head("tls", r.start, 0),
-                        tls,
-                    },
-                )?;
-            }
+        if self.events.has(EventTypes::TLS) && (n.tls.is_some() || n.tls_server.is_some()) {
+            line(out, |o| {
+                head(o, "tls", r.start, 0);
+                o.key("tls");
+                tls(o, n.tls.as_ref(), n.tls_server.as_ref());
+            });
         }
         if self.events.has(EventTypes::QUIC) {
             if let Some(q) = n.quic.as_ref() {
-                line(
-                    out,
-                    &QuicEvent {
-                        head: head("quic", r.start, 0),
-                        quic: EveQuic::new(q),
-                    },
-                )?;
+                line(out, |o| {
+                    head(o, "quic", r.start, 0);
+                    o.key("quic");
+                    quic(o, q);
+                });
             }
         }
-        Ok(())
     }
 }

@@ -1,0 +1,514 @@
+//! A JSON writer for EVE lines: appends to the caller's reusable buffer and
+//! allocates nothing of its own.
+//!
+//! Keys are the program's own literals and are copied as they are; so are
+//! strings the program itself composed from closed sets (timestamps,
+//! addresses, protocol and state names), through [`JsonOut::raw_str`] and
+//! [`JsonOut::raw`].
+//! Text that can come from a packet, a rule file or the command line goes
+//! through [`JsonOut::str`], whose escaping is serde_json's byte for byte
+//! (`\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, other control bytes as
+//! `\u00xx` in lowercase hex; DEL and non-ASCII UTF-8 verbatim), so EVE
+//! output reads the same as when serde_json wrote it. `Display` values are
+//! written first and escaped in place after, so a formatted value costs
+//! one scan however many pieces it came in. It writes no floats (EVE has
+//! none).
+//!
+//! Commas are the writer's job: it remembers whether the next key or
+//! element follows a sibling. It does not check nesting; a caller that
+//! opens an object closes it.
+
+use std::fmt::{self, Write as _};
+
+/// Appends JSON to a byte buffer.
+pub struct JsonOut<'a> {
+    buf: &'a mut Vec<u8>,
+    /// The next key or element follows a sibling (needs a comma).
+    after_value: bool,
+}
+
+impl<'a> JsonOut<'a> {
+    pub fn new(buf: &'a mut Vec<u8>) -> Self {
+        JsonOut {
+            buf,
+            after_value: false,
+        }
+    }
+
+    /// The comma a value or key needs after a sibling.
+    #[inline(always)]
+    fn sep(&mut self) {
+        if self.after_value {
+            self.buf.push(b',');
+        }
+    }
+
+    #[inline(always)]
+    pub fn begin_object(&mut self) -> &mut Self {
+        self.sep();
+        self.buf.push(b'{');
+        self.after_value = false;
+        self
+    }
+
+    #[inline(always)]
+    pub fn end_object(&mut self) -> &mut Self {
+        self.buf.push(b'}');
+        self.after_value = true;
+        self
+    }
+
+    #[inline(always)]
+    pub fn begin_array(&mut self) -> &mut Self {
+        self.sep();
+        self.buf.push(b'[');
+        self.after_value = false;
+        self
+    }
+
+    #[inline(always)]
+    pub fn end_array(&mut self) -> &mut Self {
+        self.buf.push(b']');
+        self.after_value = true;
+        self
+    }
+
+    /// An object's key, copied unescaped: the program's own names only.
+    #[inline(always)]
+    pub fn key(&mut self, k: &str) -> &mut Self {
+        debug_assert!(!needs_escape(k.as_bytes()), "key {k:?} needs escaping");
+        if self.after_value {
+            self.buf.extend_from_slice(b",\"");
+        } else {
+            self.buf.push(b'"');
+        }
+        self.buf.extend_from_slice(k.as_bytes());
+        self.buf.extend_from_slice(b"\":");
+        self.after_value = false;
+        self
+    }
+
+    /// A string value, escaped.
+    #[inline]
+    pub fn str(&mut self, s: &str) -> &mut Self {
+        self.sep();
+        self.buf.push(b'"');
+        escape_into(self.buf, s.as_bytes());
+        self.buf.push(b'"');
+        self.after_value = true;
+        self
+    }
+
+    /// A string value the program composed from characters that never
+    /// need escaping (digits, names from closed sets), copied as it is.
+    #[inline(always)]
+    pub fn raw_str(&mut self, s: &str) -> &mut Self {
+        self.raw(s.as_bytes())
+    }
+
+    /// [`JsonOut::raw_str`] of text kept as bytes (ASCII the program
+    /// wrote: timestamps, addresses).
+    #[inline(always)]
+    pub fn raw(&mut self, s: &[u8]) -> &mut Self {
+        debug_assert!(s.is_ascii() && !needs_escape(s), "{s:?} needs escaping");
+        self.sep();
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(s);
+        self.buf.push(b'"');
+        self.after_value = true;
+        self
+    }
+
+    /// A string value written by `Display`, then escaped in place.
+    pub fn display(&mut self, v: impl fmt::Display) -> &mut Self {
+        self.sep();
+        self.buf.push(b'"');
+        let start = self.buf.len();
+        write!(Bytes(self.buf), "{v}").expect("writing to a Vec cannot fail");
+        escape_tail(self.buf, start);
+        self.buf.push(b'"');
+        self.after_value = true;
+        self
+    }
+
+    /// An unsigned integer value.
+    #[inline(always)]
+    pub fn uint(&mut self, v: u64) -> &mut Self {
+        self.sep();
+        decimal_into(self.buf, v);
+        self.after_value = true;
+        self
+    }
+
+    /// An unsigned integer as a string value (`"47"`).
+    pub fn uint_str(&mut self, v: u64) -> &mut Self {
+        self.sep();
+        self.buf.push(b'"');
+        decimal_into(self.buf, v);
+        self.buf.push(b'"');
+        self.after_value = true;
+        self
+    }
+
+    #[inline(always)]
+    pub fn bool(&mut self, v: bool) -> &mut Self {
+        self.sep();
+        self.buf
+            .extend_from_slice(if v { b"true" } else { b"false" });
+        self.after_value = true;
+        self
+    }
+}
+
+/// A `fmt::Write` appending to the buffer as it is (`Display` writes in
+/// many small pieces; they are escaped together afterwards).
+struct Bytes<'a>(&'a mut Vec<u8>);
+
+impl fmt::Write for Bytes<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// Escapes `buf[start..]` in place: nothing to do unless it holds a byte
+/// that needs escaping; else the buffer grows by what the escapes add and
+/// the text is rewritten from its end, so nothing is copied aside.
+fn escape_tail(buf: &mut Vec<u8>, start: usize) {
+    let Some(first) = next_special(&buf[start..], 0).map(|i| start + i) else {
+        return;
+    };
+    let added: usize = buf[first..]
+        .iter()
+        .filter(|&&b| needs_escape_byte(b))
+        .map(|&b| escape_seq(b).1 - 1)
+        .sum();
+    let old_len = buf.len();
+    buf.resize(old_len + added, 0);
+    let mut w = buf.len();
+    for r in (first..old_len).rev() {
+        let b = buf[r];
+        if needs_escape_byte(b) {
+            let (seq, n) = escape_seq(b);
+            w -= n;
+            buf[w..w + n].copy_from_slice(&seq[..n]);
+        } else {
+            w -= 1;
+            buf[w] = b;
+        }
+    }
+    debug_assert_eq!(w, first);
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// High bit set in each byte of `w` that is zero. A flag above a real one
+/// may be false (the borrow runs on), but the lowest flag is exact.
+#[inline]
+fn zero_bytes(w: u64) -> u64 {
+    w.wrapping_sub(ONES) & !w & HIGHS
+}
+
+/// High bit set in the lowest byte of `w` that needs escaping (a control
+/// byte, `"` or `\`), if any; higher flags may be false.
+#[inline]
+fn special_bytes(w: u64) -> u64 {
+    // Bytes below 0x20: `w - 0x20` borrows out of them, and their high
+    // bit was clear.
+    let control = w.wrapping_sub(0x20 * ONES) & !w & HIGHS;
+    control | zero_bytes(w ^ (b'"' as u64 * ONES)) | zero_bytes(w ^ (b'\\' as u64 * ONES))
+}
+
+/// Where the first byte needing escaping is, from `from` on.
+#[inline]
+fn next_special(s: &[u8], mut from: usize) -> Option<usize> {
+    while let Some(chunk) = s.get(from..from + 8) {
+        let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        let hits = special_bytes(w);
+        if hits != 0 {
+            return Some(from + (hits.trailing_zeros() / 8) as usize);
+        }
+        from += 8;
+    }
+    s[from..]
+        .iter()
+        .position(|&b| needs_escape_byte(b))
+        .map(|i| from + i)
+}
+
+#[inline]
+fn needs_escape_byte(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+fn needs_escape(s: &[u8]) -> bool {
+    s.iter().any(|&b| needs_escape_byte(b))
+}
+
+/// Appends `s` escaped as a JSON string's content: clean runs are copied
+/// whole, only the bytes that need it are rewritten.
+fn escape_into(out: &mut Vec<u8>, s: &[u8]) {
+    let mut start = 0;
+    while let Some(i) = next_special(s, start) {
+        out.extend_from_slice(&s[start..i]);
+        escape_byte(out, s[i]);
+        start = i + 1;
+    }
+    out.extend_from_slice(&s[start..]);
+}
+
+fn escape_byte(out: &mut Vec<u8>, b: u8) {
+    let (seq, n) = escape_seq(b);
+    out.extend_from_slice(&seq[..n]);
+}
+
+/// The escape of a byte that needs one, and its length: `\"`, `\\`, the
+/// short forms of five controls, else `\u00xx`.
+fn escape_seq(b: u8) -> ([u8; 6], usize) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let short = match b {
+        b'"' => b'"',
+        b'\\' => b'\\',
+        0x08 => b'b',
+        0x0c => b'f',
+        b'\n' => b'n',
+        b'\r' => b'r',
+        b'\t' => b't',
+        _ => {
+            let hex = [
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0xf)],
+            ];
+            return (hex, 6);
+        }
+    };
+    ([b'\\', short, 0, 0, 0, 0], 2)
+}
+
+/// `00` to `99`, two bytes each.
+pub(crate) const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
+
+/// Appends `v` in decimal, four digits per division (most values written
+/// are small: one comparison for them).
+fn decimal_into(out: &mut Vec<u8>, v: u64) {
+    if v < 10 {
+        out.push(b'0' + v as u8);
+        return;
+    }
+    if v < 100 {
+        out.extend_from_slice(pair(v as usize));
+        return;
+    }
+    let mut buf = [0u8; 20];
+    let mut at = buf.len();
+    let mut high = v;
+    while high >= 10_000 {
+        let four = (high % 10_000) as usize;
+        high /= 10_000;
+        at -= 4;
+        buf[at..at + 2].copy_from_slice(pair(four / 100));
+        buf[at + 2..at + 4].copy_from_slice(pair(four % 100));
+    }
+    // 1 to 9999 left.
+    let mut high = high as usize;
+    if high >= 100 {
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(pair(high % 100));
+        high /= 100;
+    }
+    if high >= 10 {
+        at -= 2;
+        buf[at..at + 2].copy_from_slice(pair(high));
+    } else {
+        at -= 1;
+        buf[at] = b'0' + high as u8;
+    }
+    out.extend_from_slice(&buf[at..]);
+}
+
+/// The two digits of `v` (below 100).
+#[inline(always)]
+fn pair(v: usize) -> &'static [u8] {
+    &PAIRS[v * 2..v * 2 + 2]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn escaped(s: &str) -> String {
+        let mut v = Vec::new();
+        JsonOut::new(&mut v).str(s);
+        String::from_utf8(v).unwrap()
+    }
+
+    /// serde_json is the oracle: EVE must read as it did when it wrote it.
+    fn serde(s: &str) -> String {
+        serde_json::to_string(s).unwrap()
+    }
+
+    #[test]
+    fn every_byte_escapes_as_serde_json_does() {
+        for b in 0u8..0x80 {
+            let s = (b as char).to_string();
+            assert_eq!(escaped(&s), serde(&s), "byte {b:#04x}");
+            // The same byte inside and at each position of a long run, so
+            // both the 8-byte scan and the tail see it.
+            for at in 0..19 {
+                let mut long = "abcdefghijklmnopqrs".to_string();
+                long.replace_range(at..at + 1, &s);
+                assert_eq!(escaped(&long), serde(&long), "byte {b:#04x} at {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn escape_classes() {
+        assert_eq!(escaped(""), r#""""#);
+        assert_eq!(escaped("a\"b"), r#""a\"b""#);
+        assert_eq!(escaped("a\\b"), r#""a\\b""#);
+        assert_eq!(escaped("\u{8}\u{c}\n\r\t"), r#""\b\f\n\r\t""#);
+        assert_eq!(escaped("\u{0}\u{1f}\u{1}"), r#""\u0000\u001f\u0001""#);
+        assert_eq!(escaped("\u{1b}[0m"), r#""\u001b[0m""#);
+        assert_eq!(escaped("\u{7f}"), "\"\u{7f}\"");
+        assert_eq!(escaped("/"), r#""/""#);
+    }
+
+    #[test]
+    fn non_ascii_is_verbatim() {
+        for s in [
+            "bücher.example",
+            "пример.рф",
+            "例え.テスト\n",
+            "\u{fffd}\u{fffd}\"x\u{10ffff}",
+            "ééééééééé\\ééé",
+        ] {
+            assert_eq!(escaped(s), serde(s));
+        }
+    }
+
+    #[test]
+    fn runs_of_specials_and_long_clean_text() {
+        let s = "\"\"\\\\\n\n\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}x";
+        assert_eq!(escaped(s), serde(s));
+        let long = "GET /index.html?q=1&r=2 HTTP/1.1 Mozilla/5.0 (X11; Linux x86_64)".repeat(5);
+        assert_eq!(escaped(&long), serde(&long));
+        let mixed = format!("{long}\t{long}\"");
+        assert_eq!(escaped(&mixed), serde(&mixed));
+    }
+
+    #[test]
+    fn display_escapes_what_it_wrote() {
+        let mut v = Vec::new();
+        JsonOut::new(&mut v).display(format_args!("{}-{}", "a\"b", 7));
+        assert_eq!(v, br#""a\"b-7""#);
+        // Escapes first, last, in runs, past a long clean start; what the
+        // buffer held before is left alone.
+        for s in [
+            "\"",
+            "\n\u{1}x\\",
+            "clean text of some length\t",
+            "\u{0}\u{0}\u{0}ü\u{1f}end",
+            "no escapes at all, ünïcödé",
+            "",
+        ] {
+            let mut v = b"[\"\\\n".to_vec();
+            let mut o = JsonOut::new(&mut v);
+            o.display(s);
+            o.display(format_args!("{s}{s}"));
+            let want = format!("[\"\\\n{},{}", serde(s), serde(&format!("{s}{s}")));
+            assert_eq!(String::from_utf8(v).unwrap(), want, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn integers() {
+        for n in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            101,
+            999,
+            1000,
+            65_535,
+            1_000_000_007,
+            10_000,
+            10_001,
+            99_999,
+            100_000_000,
+            1_000_000_000_000,
+            12_345_678_901_234,
+            u64::from(u32::MAX),
+            u64::MAX / 10,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            let mut v = Vec::new();
+            JsonOut::new(&mut v).uint(n);
+            assert_eq!(String::from_utf8(v).unwrap(), n.to_string());
+        }
+        let mut v = Vec::new();
+        JsonOut::new(&mut v).uint_str(47);
+        assert_eq!(v, br#""47""#);
+    }
+
+    #[test]
+    fn nesting_and_commas() {
+        let mut v = Vec::new();
+        let mut o = JsonOut::new(&mut v);
+        o.begin_object();
+        o.key("a").uint(1);
+        o.key("e").begin_object().end_object();
+        o.key("b").begin_array();
+        o.begin_object().key("x").bool(true).end_object();
+        o.begin_object().end_object();
+        o.begin_array().end_array();
+        o.str("s").uint(2).bool(false);
+        o.end_array();
+        o.key("c")
+            .begin_object()
+            .key("d")
+            .raw_str("tls")
+            .key("f")
+            .str("")
+            .end_object();
+        o.key("g").begin_array().end_array();
+        o.end_object();
+        let want = serde_json::json!({
+            "a": 1,
+            "e": {},
+            "b": [{"x": true}, {}, [], "s", 2, false],
+            "c": {"d": "tls", "f": ""},
+            "g": [],
+        });
+        let got: serde_json::Value = serde_json::from_slice(&v).unwrap();
+        assert_eq!(got, want);
+        assert_eq!(
+            String::from_utf8(v).unwrap(),
+            r#"{"a":1,"e":{},"b":[{"x":true},{},[],"s",2,false],"c":{"d":"tls","f":""},"g":[]}"#
+        );
+    }
+
+    #[test]
+    fn appends_to_what_the_buffer_holds() {
+        let mut v = b"prev\n".to_vec();
+        JsonOut::new(&mut v)
+            .begin_object()
+            .key("k")
+            .str("v")
+            .end_object();
+        assert_eq!(v, b"prev\n{\"k\":\"v\"}");
+    }
+}
