@@ -222,8 +222,16 @@ pub fn render_as(command: &str, files: &[String], report: &Report, flows: &FlowT
     let _ = writeln!(o, "  flows     {}", thousands(flows.records));
     if flows.records > 0 {
         let _ = writeln!(o, "    by transport: {}", tally_line(&flows.by_transport()));
-        let _ = writeln!(o, "    by app_proto: {}", tally_line(&flows.by_app.sorted()));
-        let _ = writeln!(o, "    by end:       {}", tally_line(&flows.by_reason.sorted()));
+        let _ = writeln!(
+            o,
+            "    by app_proto: {}",
+            tally_line(&flows.by_app.sorted())
+        );
+        let _ = writeln!(
+            o,
+            "    by end:       {}",
+            tally_line(&flows.by_reason.sorted())
+        );
         if !flows.by_obfuscation.is_empty() {
             let _ = writeln!(
                 o,
@@ -249,7 +257,11 @@ pub fn render_as(command: &str, files: &[String], report: &Report, flows: &FlowT
             thousands(flows.by_verdict.total())
         );
         if !flows.by_verdict.is_empty() {
-            let _ = writeln!(o, "    verdicts:     {}", tally_line(&flows.by_verdict.sorted()));
+            let _ = writeln!(
+                o,
+                "    verdicts:     {}",
+                tally_line(&flows.by_verdict.sorted())
+            );
             let mut top: Vec<(&u32, &(u64, String))> = flows.rule_flows.iter().collect();
             top.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
             for (id, (n, msg)) in top.into_iter().take(5) {

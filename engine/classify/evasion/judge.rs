@@ -171,7 +171,9 @@ fn add_bytes(b: &[u8]) -> u64 {
     let mut wide = 0u128;
     let mut words = b.chunks_exact(8);
     for w in &mut words {
-        wide += u128::from(u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]));
+        wide += u128::from(u64::from_ne_bytes([
+            w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7],
+        ]));
     }
     let (lo, carry) = (wide as u64).overflowing_add((wide >> 64) as u64);
     let folded = lo + u64::from(carry);
