@@ -89,7 +89,7 @@ impl Dissector for TlsDissector {
                             });
                             let hello = HelloSummary::new(&ch, false, input.fingerprints);
                             if shapes::wanted(&hello) {
-                                self.log = Some(Box::new(shapes::Log::new(hello.clone())));
+                                self.log = Some(Box::new(shapes::Log::new(&hello)));
                                 reader.headers_only();
                                 done = false;
                             }

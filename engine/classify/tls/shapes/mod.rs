@@ -66,17 +66,30 @@ pub const LOG_TURNS: usize = tunnel::MAX_BURSTS + 4;
 /// The hellos of a flow and the records that followed them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Log {
-    pub hello: HelloSummary,
+    pub hello: LoggedHello,
     pub server: Option<ServerSummary>,
     pub records: Vec<Record>,
     /// Changes of direction among the application-data records so far.
     turns: usize,
 }
 
+/// What the analyzers read of the ClientHello (the log holds this, not a
+/// copy of the whole summary with its fingerprints and lists).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoggedHello {
+    /// Server name, lowercase, no trailing dot.
+    pub sni: Option<String>,
+    /// The client offered ALPN.
+    pub alpn: bool,
+}
+
 impl Log {
-    pub fn new(hello: HelloSummary) -> Self {
+    pub fn new(hello: &HelloSummary) -> Self {
         Log {
-            hello,
+            hello: LoggedHello {
+                sni: hello.sni.clone(),
+                alpn: !hello.alpn.is_empty(),
+            },
             server: None,
             records: Vec::with_capacity(LOG_RECORDS),
             turns: 0,

@@ -41,7 +41,7 @@ impl fmt::Display for Clue {
 
 /// The analyzer.
 pub fn analyze(log: &Log) -> Option<Findings> {
-    if !log.hello.alpn.is_empty() {
+    if log.hello.alpn {
         return None;
     }
     let data = application_data(log);

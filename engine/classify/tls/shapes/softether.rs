@@ -59,7 +59,7 @@ impl fmt::Display for Clue {
 /// The analyzer.
 pub fn analyze(log: &Log) -> Option<Findings> {
     let sni = log.hello.sni.as_deref()?;
-    if sni.parse::<std::net::Ipv4Addr>().is_err() || !log.hello.alpn.is_empty() {
+    if sni.parse::<std::net::Ipv4Addr>().is_err() || log.hello.alpn {
         return None;
     }
     let data = application_data(log);

@@ -155,7 +155,7 @@ pub(super) mod tests {
             body.extend(ext);
         }
         let hello = HelloSummary::new(&parse_client_hello(&body).unwrap(), false, true);
-        let mut l = Log::new(hello);
+        let mut l = Log::new(&hello);
         l.server = Some(ServerSummary {
             version,
             cipher,

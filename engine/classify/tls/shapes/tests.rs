@@ -24,7 +24,7 @@ fn hello() -> HelloSummary {
 /// A log: the server's choice, then records written as `S>36 C>98 ...`
 /// (`>` application data, `#` handshake, `!` ChangeCipherSpec).
 fn log(version: u16, cipher: u16, records: &str) -> Log {
-    let mut log = Log::new(hello());
+    let mut log = Log::new(&hello());
     log.server = Some(ServerSummary {
         version,
         cipher,
@@ -179,7 +179,7 @@ fn views_skip_the_tls13_handshake_and_join_bursts() {
     none.server = None;
     assert_eq!(view::View::of(&none), None);
     // The log is bounded.
-    let mut full = Log::new(hello());
+    let mut full = Log::new(&hello());
     for _ in 0..LOG_RECORDS * 2 {
         full.push(Record {
             side: TO_SERVER,

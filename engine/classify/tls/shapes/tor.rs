@@ -100,7 +100,7 @@ pub fn carries_cells(len: usize) -> bool {
 /// The analyzer.
 pub fn analyze(log: &Log) -> Option<Findings> {
     let sni = log.hello.sni.as_deref()?;
-    if !log.hello.alpn.is_empty() || !random_host(sni) {
+    if log.hello.alpn || !random_host(sni) {
         return None;
     }
     let mut cells = [0u32; 2];
