@@ -156,7 +156,7 @@ struct Running {
     /// Deferred dissectors ([`Kind::deferred`]) that may start on the
     /// flow's second datagram, and that first datagram.
     deferred: u64,
-    first: Option<Box<FirstDatagram>>,
+    first: Option<FirstDatagram>,
     /// Stream sides whose first bytes were probed.
     opened: [bool; 2],
     /// Input position of the client stream's first byte.
@@ -733,15 +733,13 @@ impl Running {
     /// Defers `kind` to the flow's second datagram, keeping the first.
     fn defer(&mut self, kind: Kind, payload: &[u8], seen: &Seen<'_>) {
         self.deferred |= kind.bit();
-        self.first.get_or_insert_with(|| {
-            Box::new(FirstDatagram {
-                bytes: payload.to_vec(),
-                side: seen.side,
-                packet: seen.packet,
-                ts: seen.ts,
-                ports: seen.ports,
-                fingerprints: seen.fingerprints,
-            })
+        self.first.get_or_insert_with(|| FirstDatagram {
+            bytes: payload.to_vec(),
+            side: seen.side,
+            packet: seen.packet,
+            ts: seen.ts,
+            ports: seen.ports,
+            fingerprints: seen.fingerprints,
         });
     }
 
@@ -779,6 +777,7 @@ impl Running {
             ..Running::default()
         };
         fresh.feed(&input, decided, refused, out);
+        self.live.reserve(fresh.live.len());
         for live in fresh.live {
             let at = self.live.partition_point(|l| l.kind() < live.kind());
             self.live.insert(at, live);
