@@ -466,36 +466,8 @@ fn sigint_during_analyze_reports_what_was_read() {
         .collect();
     let refs: Vec<(u32, &[u8])> = frames.iter().map(|(s, f)| (*s, f.as_slice())).collect();
     let t = Temp::new("sigint.pcap", &pcap(101, &refs));
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sift"))
-        .args(["analyze", "--format", "json", "--threads", "1", t.path()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    // The first record is out: the handlers are installed, the run is on.
-    let mut first = [0u8; 1];
-    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let mut rest = Vec::new();
-    std::io::Read::read_to_end(&mut stdout, &mut rest).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
-    let mut all = first.to_vec();
-    all.extend_from_slice(&rest);
-    let recs = eve(&all);
-    assert!(
-        !recs.is_empty() && recs.len() < 100_000,
-        "{} records",
-        recs.len()
+    assert_interrupted(
+        &["analyze", "--format", "json", "--threads", "1", t.path()],
+        100_000,
     );
-    assert!(recs.iter().any(|r| r["flow"]["reason"] == "shutdown"));
-    let err = text(&out.stderr);
-    assert!(err.contains("(interrupted)"), "{err}");
-    assert!(err.contains("sift: interrupted:"), "{err}");
 }

@@ -217,36 +217,16 @@ fn sigint_stops_files_analyzed_at_once() {
         })
         .collect();
     let t = TempFile::new("files-sigint.pcap", &pcap::file_each_second(&frames));
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sift"))
-        .args(["analyze", "--format", "json", "--threads", "2"])
-        .args([t.path(), t.path(), t.path()])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let mut first = [0u8; 1];
-    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    let killed = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let mut rest = Vec::new();
-    std::io::Read::read_to_end(&mut stdout, &mut rest).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
-    let mut all = first.to_vec();
-    all.extend_from_slice(&rest);
-    let recs = eve(&all);
-    assert!(
-        !recs.is_empty() && recs.len() < 120_000,
-        "{} records",
-        recs.len()
-    );
-    assert!(recs.iter().any(|r| r["flow"]["reason"] == "shutdown"));
-    let err = text(&out.stderr);
-    assert!(err.contains("(interrupted)"), "{err}");
-    assert!(err.contains("sift: interrupted:"), "{err}");
+    let path = t.path();
+    let args = [
+        "analyze",
+        "--format",
+        "json",
+        "--threads",
+        "2",
+        path,
+        path,
+        path,
+    ];
+    assert_interrupted(&args, 120_000);
 }

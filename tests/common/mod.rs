@@ -61,6 +61,46 @@ where
         .expect("run sift")
 }
 
+/// Runs `sift` with `args` (an EVE JSON run), interrupts it with SIGINT
+/// once its first output byte is out (the handlers are installed, the run
+/// is on) and 200 ms more have passed, and checks that it stopped as an
+/// interrupted run does: exit 130, between one and `max_records` - 1
+/// records written, open flows ended as `shutdown`, and the interruption
+/// said on standard error.
+pub fn assert_interrupted(args: &[&str], max_records: usize) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sift"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 1];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut rest = Vec::new();
+    std::io::Read::read_to_end(&mut stdout, &mut rest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    let mut all = first.to_vec();
+    all.extend_from_slice(&rest);
+    let recs = eve(&all);
+    assert!(
+        !recs.is_empty() && recs.len() < max_records,
+        "{} records",
+        recs.len()
+    );
+    assert!(recs.iter().any(|r| r["flow"]["reason"] == "shutdown"));
+    let err = text(&out.stderr);
+    assert!(err.contains("(interrupted)"), "{err}");
+    assert!(err.contains("sift: interrupted:"), "{err}");
+}
+
 /// Parses EVE JSON lines.
 pub fn eve(stdout: &[u8]) -> Vec<serde_json::Value> {
     std::str::from_utf8(stdout)
