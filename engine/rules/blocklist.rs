@@ -382,7 +382,7 @@ pub fn registry_dump(l: &mut Loader, file: u32, n: &Named<'_>) -> Option<Blockli
         None => {
             let (id, _, text) = l.read_source(file, n.name, n.span, n.len)?;
             let key = digest(REGISTRY_TAG, std::slice::from_ref(&text));
-            let c = parse_dump(&text);
+            let c: regcache::Contents = registry::parse(&text, 0).into();
             if let Some(entry) = &cache {
                 if let Err(why) = regcache::store(entry, &key, &path, &c) {
                     l.warn(n.span, n.len, why, None);
@@ -461,18 +461,4 @@ pub fn registry_dump(l: &mut Loader, file: u32, n: &Named<'_>) -> Option<Blockli
     b.malformed_lines = malformed;
     b.records.shrink_to_fit();
     Some(b)
-}
-
-/// A dump's text parsed into what a registry condition holds.
-fn parse_dump(text: &str) -> regcache::Contents {
-    let d = registry::parse(text, 0);
-    regcache::Contents {
-        table: IpTable::build(d.prefixes),
-        names: d.names,
-        urls: d.urls,
-        records: d.records,
-        decisions: d.decisions,
-        problems: d.problems,
-        malformed_lines: d.malformed_lines,
-    }
 }

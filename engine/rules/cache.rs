@@ -75,9 +75,6 @@ pub fn store(
     literal: &[BlockDatabase],
     re: Option<&BlockDatabase>,
 ) -> Result<(), String> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)
-        .map_err(|e| format!("cannot create the rule cache {}: {e}", dir.display()))?;
     let mut out = Vec::new();
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&[0; DIGEST]);
@@ -97,9 +94,19 @@ pub fn store(
     }
     let digest = sha2::Sha256::digest(&out[MAGIC.len() + DIGEST..]);
     out[MAGIC.len()..MAGIC.len() + DIGEST].copy_from_slice(&digest);
+    write_entry(path, &out)
+}
+
+/// Writes a cache entry whole or not at all: into a file of its own beside
+/// `path` (the folder made if need be), synced, then renamed over `path`,
+/// so a reader never sees half an entry. Err: why not (the caller warns).
+pub fn write_entry(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create the rule cache {}: {e}", dir.display()))?;
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     let written = fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(&out).and_then(|()| f.sync_all()))
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
         .and_then(|()| fs::rename(&tmp, path));
     written.map_err(|e| {
         let _ = fs::remove_file(&tmp);

@@ -18,7 +18,6 @@
 //! sorted again.
 
 use std::fs;
-use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
@@ -336,20 +335,10 @@ pub fn cache_path(dir: &Path, key: &str) -> PathBuf {
 
 /// Writes `t` to `path` (a temporary name, then renamed). Err: why not.
 pub fn save(path: &Path, t: &IpTable) -> Result<(), String> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)
-        .map_err(|e| format!("cannot create the rule cache {}: {e}", dir.display()))?;
     let mut out: Vec<u8> = Vec::with_capacity(t.bytes() + 64);
     out.extend_from_slice(MAGIC);
     encode(t, &mut out);
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let written = fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(&out))
-        .and_then(|()| fs::rename(&tmp, path));
-    written.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        format!("cannot write the rule cache {}: {e}", path.display())
-    })
+    super::cache::write_entry(path, &out)
 }
 
 /// Appends `t` in the cache's form (what [`decode`] reads) to `out`.

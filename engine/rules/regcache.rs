@@ -28,14 +28,14 @@
 #![allow(unsafe_code)] // See the SAFETY comment of the one block.
 
 use std::fs;
-use std::io::{Read as _, Write as _};
+use std::io::Read as _;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha256};
 
 use super::iplist::{self, IpTable, Prefix};
-use super::registry::{Decision, Problem};
+use super::registry::{self, Decision, Problem};
 use super::urls::UrlEntry;
 use super::NamePattern;
 
@@ -59,6 +59,22 @@ pub struct Contents {
     pub decisions: Vec<Decision>,
     pub problems: Vec<Problem>,
     pub malformed_lines: u64,
+}
+
+impl From<registry::Dump> for Contents {
+    /// A dump's parse as a `list registry` condition holds it: its
+    /// prefixes built into the address table.
+    fn from(d: registry::Dump) -> Self {
+        Contents {
+            table: IpTable::build(d.prefixes),
+            names: d.names,
+            urls: d.urls,
+            records: d.records,
+            decisions: d.decisions,
+            problems: d.problems,
+            malformed_lines: d.malformed_lines,
+        }
+    }
 }
 
 /// How a registry was obtained, for `rules check`.
@@ -189,9 +205,6 @@ pub fn load(path: &Path, key: &str, dump: &Path) -> Lookup {
 /// Writes the entry for contents `key` of dump `dump` to `path`. Err: why
 /// not (the caller warns).
 pub fn store(path: &Path, key: &str, dump: &Path, c: &Contents) -> Result<(), String> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)
-        .map_err(|e| format!("cannot create the rule cache {}: {e}", dir.display()))?;
     let mut out = Vec::with_capacity(c.table.bytes() + c.names.len() * 32 + (1 << 16));
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&[0; DIGEST]);
@@ -202,14 +215,7 @@ pub fn store(path: &Path, key: &str, dump: &Path, c: &Contents) -> Result<(), St
     encode(&mut out, c)?;
     let digest = Sha256::digest(&out[MAGIC.len() + DIGEST..]);
     out[MAGIC.len()..MAGIC.len() + DIGEST].copy_from_slice(&digest);
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let written = fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(&out))
-        .and_then(|()| fs::rename(&tmp, path));
-    written.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        format!("cannot write the rule cache {}: {e}", path.display())
-    })
+    super::cache::write_entry(path, &out)
 }
 
 fn string(out: &mut Vec<u8>, s: &str) {
@@ -396,16 +402,7 @@ mod tests {
     use crate::rules::registry;
 
     fn contents(text: &str) -> Contents {
-        let d = registry::parse(text, 0);
-        Contents {
-            table: IpTable::build(d.prefixes),
-            names: d.names,
-            urls: d.urls,
-            records: d.records,
-            decisions: d.decisions,
-            problems: d.problems,
-            malformed_lines: d.malformed_lines,
-        }
+        registry::parse(text, 0).into()
     }
 
     const DUMP: &str = "Updated: 2026-12-01 10:00:00 +0000\n\
