@@ -43,34 +43,41 @@ impl<'a> JsonOut<'a> {
         }
     }
 
+    /// Opens an object or array with `bracket`.
     #[inline(always)]
-    pub fn begin_object(&mut self) -> &mut Self {
+    fn open(&mut self, bracket: u8) -> &mut Self {
         self.sep();
-        self.buf.push(b'{');
+        self.buf.push(bracket);
         self.after_value = false;
         self
+    }
+
+    /// Closes an object or array with `bracket`: it is a value.
+    #[inline(always)]
+    fn close(&mut self, bracket: u8) -> &mut Self {
+        self.buf.push(bracket);
+        self.after_value = true;
+        self
+    }
+
+    #[inline(always)]
+    pub fn begin_object(&mut self) -> &mut Self {
+        self.open(b'{')
     }
 
     #[inline(always)]
     pub fn end_object(&mut self) -> &mut Self {
-        self.buf.push(b'}');
-        self.after_value = true;
-        self
+        self.close(b'}')
     }
 
     #[inline(always)]
     pub fn begin_array(&mut self) -> &mut Self {
-        self.sep();
-        self.buf.push(b'[');
-        self.after_value = false;
-        self
+        self.open(b'[')
     }
 
     #[inline(always)]
     pub fn end_array(&mut self) -> &mut Self {
-        self.buf.push(b']');
-        self.after_value = true;
-        self
+        self.close(b']')
     }
 
     /// An object's key, copied unescaped: the program's own names only.
