@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::pcap::{self, Frame};
-use common::{eve, project_file, sift, text, TempFile};
+use common::{eve, project_file, sift, text, TempFile, REGISTRY_DUMP as DUMP};
 use serde_json::Value;
 use sift::rules::source::read_text;
 use sift::rules::{Cond, NamePattern};
@@ -190,16 +190,6 @@ fn url_conditions_and_lists_end_to_end() {
         .unwrap()
         .ends_with("urls.list:2"));
 }
-
-const DUMP: &str = "Updated: 2026-12-01 10:00:00 +0000
-;secure.example.test;;Regulator;27-31-2020/Ид2971-20;2020-03-03
-fd00:5f17::2;;;Regulator;2-1/2021;2021-01-01
-;;http://api.example.test/v1/status | https://api.example.test/secret;Regulator;3-1/2022;2022-02-02
-;*.cdn.example.test;;Regulator;4/2023;2023-01-01
-;пример.рф;;Regulator;5/2023;2023-01-01
-192.0.2.300 | 198.51.100.1;broken.example;;Regulator;6/2023;2023-01-01
-;;;Regulator;7/2023;2023-01-01
-";
 
 #[test]
 fn registry_dump_end_to_end() {

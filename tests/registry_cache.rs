@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{eve, project_file, sift, text};
+use common::{eve, project_file, sift, text, REGISTRY_DUMP as DUMP};
 
 /// A temporary directory that removes itself.
 struct Dir(PathBuf);
@@ -36,18 +36,6 @@ impl Drop for Dir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
-
-/// Hits on captures/sample.pcap by address (fd00:5f17::2, both ends), by
-/// name (tls.sni, dns.query, a `*.` mask) and by URL, two malformed lines.
-const DUMP: &str = "Updated: 2026-12-01 10:00:00 +0000
-;secure.example.test;;Regulator;27-31-2020/Ид2971-20;2020-03-03
-fd00:5f17::2;;;Regulator;2-1/2021;2021-01-01
-;;http://api.example.test/v1/status | https://api.example.test/secret;Regulator;3-1/2022;2022-02-02
-;*.cdn.example.test;;Regulator;4/2023;2023-01-01
-;пример.рф;;Regulator;5/2023;2023-01-01
-192.0.2.300 | 198.51.100.1;broken.example;;Regulator;6/2023;2023-01-01
-;;;Regulator;7/2023;2023-01-01
-";
 
 /// What a run reports: the EVE output, the warnings (without the timing
 /// line of the summary), and `rules test --explain --registry-report`.
