@@ -474,6 +474,8 @@ impl Dissector for AmneziaWg {
     const DEFERRED: bool = true;
     /// Signature packets imitate DNS queries (and QUIC, SIP, STUN).
     const OVERTURNS: bool = true;
+    /// Every verdict needs the responder's echo of an initiation.
+    const SETTLES_ONE_DATAGRAM: bool = false;
 
     /// Any datagram may be junk before the handshake: the structure, not
     /// the first bytes, decides.

@@ -212,6 +212,12 @@ pub trait Dissector: Sized {
     /// first datagram built to imitate another (AmneziaWG's signature
     /// packets imitate DNS, QUIC, SIP or STUN).
     const OVERTURNS: bool = false;
+    /// Deferred dissectors only: whether [`settle`](Self::settle) can say
+    /// anything of a flow that carried a single datagram. One that needs
+    /// the peer's answer for every verdict and finding (an echoed
+    /// handshake) says false, and a one-datagram flow's end does not start
+    /// it only to hear nothing.
+    const SETTLES_ONE_DATAGRAM: bool = true;
 
     /// Can `bytes`, the first of side `side`, start this protocol?
     fn probe(bytes: &[u8], side: usize) -> Probe;

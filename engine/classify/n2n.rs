@@ -89,6 +89,8 @@ impl Dissector for N2n {
     const CARRIER: Carrier = Carrier::Datagram;
     const PROBING: Probing = Probing::FlowOpening;
     const DEFERRED: bool = true;
+    /// Settles only on two packets or more.
+    const SETTLES_ONE_DATAGRAM: bool = false;
 
     fn probe(bytes: &[u8], _side: usize) -> Probe {
         if community(bytes).is_some() {

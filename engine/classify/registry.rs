@@ -136,6 +136,15 @@ macro_rules! registry {
             } else {
                 0
             })+;
+
+            /// The deferred dissectors whose settle may say something of a
+            /// one-datagram flow (see [`Dissector::SETTLES_ONE_DATAGRAM`]),
+            /// as a set.
+            pub const SETTLING_ONE_DATAGRAM: u64 = 0 $(| if <$ty as Dissector>::SETTLES_ONE_DATAGRAM {
+                1u64 << Kind::$kind as u32
+            } else {
+                0
+            })+;
         }
 
         /// A running dissector's state.
@@ -302,5 +311,68 @@ mod tests {
             .collect();
         assert_eq!(streams, expected);
         assert_eq!(Kind::each(0).count(), 0);
+    }
+
+    /// A deferred dissector that says it settles on no one-datagram flow
+    /// indeed settles on none: fed a single datagram, random or shaped as
+    /// its protocol's first message, from either side, it says nothing.
+    #[test]
+    fn no_settle_on_one_datagram_where_the_registry_says_so() {
+        use crate::classify::dissector::Input;
+        // A random n2n v1 packet (community "siftnet") and datagrams of
+        // AmneziaWG initiation sizes among the random ones.
+        let mut n2n = vec![1, 1, 0, 0];
+        n2n.extend(b"siftnet\0\0\0\0\0\0\0\0\0");
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut datagrams: Vec<Vec<u8>> = Vec::new();
+        for len in [1, 4, 20, 32, 92, 100, 148, 150, 180, 212, 300, 1200] {
+            for _ in 0..20 {
+                datagrams.push((0..len).map(|_| next() as u8).collect());
+            }
+        }
+        for extra in [0, 10, 100] {
+            let mut d = n2n.clone();
+            d.extend((0..crate::classify::n2n::HEADER - 20 + extra).map(|_| next() as u8));
+            datagrams.push(d);
+        }
+        let quiet: Vec<Kind> = Kind::ALL
+            .iter()
+            .copied()
+            .filter(|k| k.deferred() && Kind::SETTLING_ONE_DATAGRAM & k.bit() == 0)
+            .collect();
+        for k in [
+            Kind::AmneziaWg,
+            Kind::N2n,
+            Kind::OpenVpnUdp,
+            Kind::SoftEtherUdp,
+        ] {
+            assert!(quiet.contains(&k), "{k:?}");
+        }
+        for kind in quiet {
+            for d in &datagrams {
+                for side in [0, 1] {
+                    let mut live = kind.start();
+                    let input = Input {
+                        ports: [40000, 51820],
+                        fingerprints: true,
+                        bytes: d,
+                        side,
+                        packet: 1,
+                        first: false,
+                        client_from: None,
+                        ts: 0,
+                        links: &[],
+                    };
+                    live.feed(&input);
+                    assert!(live.settle().is_none(), "{kind:?} settled on {d:02x?}");
+                }
+            }
+        }
     }
 }

@@ -189,6 +189,8 @@ impl Dissector for SoftEtherUdp {
     const CARRIER: Carrier = Carrier::Datagram;
     const PROBING: Probing = Probing::FlowOpening;
     const DEFERRED: bool = true;
+    /// No settling: only `feed` decides.
+    const SETTLES_ONE_DATAGRAM: bool = false;
 
     fn probe(bytes: &[u8], side: usize) -> Probe {
         let ok = if side == crate::flow::TO_SERVER {

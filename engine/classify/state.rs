@@ -572,9 +572,10 @@ impl AppState {
     /// strongest verdict, a decided one the further facts.
     fn finish(&mut self, shared: &mut Shared) {
         if let Some(mut work) = self.work.take() {
+            // A one-datagram flow: the deferred dissectors that may settle
+            // on it read it.
+            work.run.deferred &= Kind::SETTLING_ONE_DATAGRAM;
             if work.run.deferred != 0 && self.probing() {
-                // A one-datagram flow: the deferred dissectors read it, to
-                // settle.
                 let mut out = Outcome::default();
                 let mut refused = self.refused;
                 work.run.start_deferred(&[], false, &mut refused, &mut out);

@@ -35,6 +35,8 @@ impl Dissector for OpenVpnUdp {
     const CARRIER: Carrier = Carrier::Datagram;
     const PROBING: Probing = Probing::EachSide;
     const DEFERRED: bool = true;
+    /// No settling: only `feed` decides.
+    const SETTLES_ONE_DATAGRAM: bool = false;
 
     fn probe(b: &[u8], _side: usize) -> Probe {
         answer(could_start_udp(b))
