@@ -972,3 +972,25 @@ const TCP_CLIENT_ACK: &str = concat!(
     "0042285884c42038c86e9c6581cfc08a519e6cdc167f4515a6edaca66b4a2ce7fbadf45c64856165",
     "8ebb47000000036b069bda020000000100000000595eb553db46edb8",
 );
+
+#[test]
+fn digests_tell_packets_apart() {
+    let base: Vec<u8> = (0..64u8).collect();
+    let d = |b: &[u8], len: usize| super::digest(b, len);
+    assert_eq!(d(&base, 64), d(&base.clone(), 64));
+    let mut seen = std::collections::HashSet::new();
+    // Every prefix, every one-byte change and a trailing zero are new.
+    for n in 0..=base.len() {
+        assert!(seen.insert(d(&base[..n], n)), "prefix {n}");
+    }
+    for i in 0..base.len() {
+        let mut b = base.clone();
+        b[i] ^= 0x01;
+        assert!(seen.insert(d(&b, 64)), "byte {i}");
+    }
+    let mut z = base[..5].to_vec();
+    z.push(0);
+    assert!(seen.insert(d(&z, 5)), "trailing zero, same length");
+    // The same kept bytes of a longer packet.
+    assert!(seen.insert(d(&base, 65)));
+}

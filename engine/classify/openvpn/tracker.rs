@@ -207,7 +207,7 @@ impl OpenVpnTracker {
     ) -> Progress {
         self.examined = self.examined.saturating_add(1);
         self.last_packet = packet;
-        let digest = fnv1a(head, len);
+        let digest = digest(head, len);
         if let Some(s) = self.sides.get_mut(side) {
             if s.last == Some(digest) {
                 // A duplicated frame (or a byte-identical retransmission of
