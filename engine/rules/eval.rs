@@ -283,15 +283,21 @@ impl Matcher {
                 }
             });
         }
-        // Without name hits the candidates are the unindexed rules, in order.
-        let candidates: &[u32] = if self.candidates.is_empty() {
-            &set.unindexed
-        } else {
-            self.candidates.extend_from_slice(&set.unindexed);
+        // The unindexed rules the flow's protocol allows; with name hits
+        // too, all in rule order.
+        let named = !self.candidates.is_empty();
+        let bit = super::app_bit(facts.app);
+        self.candidates.extend(
+            set.unindexed
+                .iter()
+                .filter(|u| u.apps & bit != 0)
+                .map(|u| u.rule),
+        );
+        if named {
             self.candidates.sort_unstable();
             self.candidates.dedup();
-            &self.candidates
-        };
+        }
+        let candidates: &[u32] = &self.candidates;
         let first = out.len();
         for &ri in candidates {
             let rule = &set.rules[ri as usize];
@@ -581,6 +587,61 @@ pub fn alerts_allowed(v: &Verdict) -> bool {
 mod tests {
     use super::*;
     use crate::rules::LoadOptions;
+
+    /// Rules without a name condition are checked only on flows their
+    /// `app` condition allows: the others match as before, in rule order,
+    /// with and without name hits beside them.
+    #[test]
+    fn app_conditions_gate_unindexed_rules() {
+        let dir = std::env::temp_dir().join(format!("sift-appgate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("t.rules"),
+            "alert 1 \"vpn on 443\" { app openvpn, wireguard\n server.port 443 }\n\
+             alert 2 \"443\" { server.port 443 }\n\
+             alert 3 \"tls\" { app tls }\n\
+             alert 4 \"name\" { name .example.test }\n",
+        )
+        .unwrap();
+        let set = RuleSet::load(&[dir.join("t.rules")], &LoadOptions::default()).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut m = Matcher::new(set);
+        let ep = |port| Endpoint {
+            addr: "192.0.2.1".parse().unwrap(),
+            port,
+        };
+        let mut sni = Names::default();
+        sni.add(crate::classify::Fact::Dns(Box::new(
+            crate::classify::dns::DnsQuestion {
+                id: 1,
+                response: false,
+                opcode: 0,
+                rcode: 0,
+                rrname: "a.example.test".into(),
+                rrtype: 1,
+                rrclass: 1,
+                answers: 0,
+                dialect: crate::classify::dns::Dialect::Dns,
+            },
+        )));
+        let cases: [(AppProto, u16, Option<&Names>, &[u32]); 7] = [
+            (AppProto::OpenVpn, 443, None, &[1, 2]),
+            (AppProto::WireGuard, 443, None, &[1, 2]),
+            (AppProto::OpenVpn, 1194, None, &[]),
+            (AppProto::Tls, 443, None, &[2, 3]),
+            (AppProto::Unknown, 443, None, &[2]),
+            (AppProto::Tls, 443, Some(&sni), &[2, 3, 4]),
+            (AppProto::Quic, 80, Some(&sni), &[4]),
+        ];
+        for (app, port, names, want) in cases {
+            let facts = Facts::new(17, ep(50000), ep(port), app, names);
+            let mut out = Vec::new();
+            m.check(&facts, &Verdict::default(), &mut out);
+            let mut got: Vec<u32> = out.iter().map(|h| h.id).collect();
+            got.sort_unstable();
+            assert_eq!(got, want, "{app:?} port {port}");
+        }
+    }
 
     #[test]
     fn memo_keeps_lists_and_addresses_apart() {

@@ -569,6 +569,22 @@ impl LoadOptions {
     }
 }
 
+/// A rule without a name condition: checked on every flow whose
+/// application protocol is among `apps` ([`app_bit`]s; all of them when the
+/// rule has no `app` condition).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Unindexed {
+    pub rule: u32,
+    pub apps: u64,
+}
+
+/// An application protocol's bit in [`Unindexed::apps`]. Two protocols may
+/// share one (past 64): the test is then looser, never wrong, since the
+/// rule's conditions are all checked afterwards.
+pub(crate) fn app_bit(app: AppProto) -> u64 {
+    1 << (app as u32 % 64)
+}
+
 /// A compiled rule set, shared by all workers (each has its own
 /// [`eval::Matcher`] with Hyperscan scratch space).
 pub struct RuleSet {
@@ -577,8 +593,9 @@ pub struct RuleSet {
     /// The files read (rule files, includes, lists), for messages.
     pub files: source::Files,
     pub(crate) names: names::NameIndex,
-    /// Rules without a name condition, which every flow is checked against.
-    pub(crate) unindexed: Vec<u32>,
+    /// Rules without a name condition, which every flow is checked against
+    /// unless an `app` condition of theirs rules it out first.
+    pub(crate) unindexed: Vec<Unindexed>,
     /// Warnings found while loading (the set is usable).
     pub warnings: Vec<Diagnostic>,
     /// How the name databases were obtained.
@@ -617,7 +634,17 @@ impl RuleSet {
             .iter()
             .enumerate()
             .filter(|(_, r)| !r.conds.iter().any(|c| matches!(c, Cond::Name { .. })))
-            .map(|(i, _)| i as u32)
+            .map(|(i, r)| Unindexed {
+                rule: i as u32,
+                apps: r
+                    .conds
+                    .iter()
+                    .find_map(|c| match c {
+                        Cond::App(apps) => Some(apps.iter().fold(0, |m, &a| m | app_bit(a))),
+                        _ => None,
+                    })
+                    .unwrap_or(u64::MAX),
+            })
             .collect();
         let has_urls = parsed
             .rules
