@@ -151,8 +151,8 @@ struct Work {
 /// The dissectors running on a flow.
 #[derive(Debug, Default)]
 struct Running {
-    /// In registry order.
-    live: Vec<Live>,
+    /// In registry order; a few kept inline (most flows run one to four).
+    live: LiveSet,
     /// Deferred dissectors ([`Kind::deferred`]) that may start on the
     /// flow's second datagram, and that first datagram.
     deferred: u64,
@@ -162,6 +162,9 @@ struct Running {
     /// Input position of the client stream's first byte.
     client_from: Option<u64>,
 }
+
+/// Running dissectors: up to four without an allocation.
+type LiveSet = smallvec::SmallVec<[Live; 4]>;
 
 /// A flow's first datagram, kept for the dissectors that start on the
 /// second.
@@ -756,12 +759,7 @@ impl Running {
             return;
         };
         let deferred = std::mem::take(&mut self.deferred);
-        let mut started = Vec::with_capacity(deferred.count_ones() as usize);
-        for &kind in Kind::ALL {
-            if deferred & kind.bit() != 0 {
-                started.push(kind.start());
-            }
-        }
+        let started: LiveSet = Kind::each(deferred).map(Kind::start).collect();
         let input = Input {
             bytes: &first.bytes,
             side: first.side,
