@@ -230,35 +230,35 @@ impl fmt::Display for Clue {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Names {
     /// The ClientHello of a TLS flow.
-    pub tls: Option<HelloSummary>,
+    pub tls: Option<Box<HelloSummary>>,
     /// The ServerHello of a TLS flow.
     pub tls_server: Option<ServerSummary>,
     /// The client Initials of a QUIC flow.
-    pub quic: Option<QuicSummary>,
+    pub quic: Option<Box<QuicSummary>>,
     /// A VPN the flow carries.
     pub vpn: Option<vpn::VpnFacts>,
-    pub http: Option<http::HttpRequest>,
-    pub dns: Option<dns::DnsQuestion>,
+    pub http: Option<Box<http::HttpRequest>>,
+    pub dns: Option<Box<dns::DnsQuestion>>,
     /// Every DNS message of the flow, the first included, when they are
     /// read ([`super::transactions`]); at most `MAX_TRANSACTIONS`.
     pub dns_transactions: Vec<super::transactions::DnsTransaction>,
     /// DNS messages past that bound.
     pub dns_transactions_dropped: u32,
     /// The latest DNS message after the first (what rules check).
-    pub dns_latest: Option<dns::DnsQuestion>,
+    pub dns_latest: Option<Box<dns::DnsQuestion>>,
     /// Every HTTP request of the flow, the first included, when they are
     /// read; at most `MAX_TRANSACTIONS`.
     pub http_transactions: Vec<super::transactions::HttpTransaction>,
     /// HTTP requests past that bound.
     pub http_transactions_dropped: u32,
     /// The latest request after the first (what rules check).
-    pub http_latest: Option<http::HttpRequest>,
+    pub http_latest: Option<Box<http::HttpRequest>>,
     /// Transactions were read on this flow: its events are the lists
     /// above (empty in a later record of a long flow with no new one),
     /// not the first request or message.
     pub transactions_read: bool,
     /// The strongest suspicion of hiding.
-    pub obfuscation: Option<obfuscation::Obfuscation>,
+    pub obfuscation: Option<Box<obfuscation::Obfuscation>>,
     /// What the client did to fool DPI (decoys, pieces, ...).
     pub evasion: Option<Box<super::evasion::Evasion>>,
     pub evidence: Vec<Evidence>,
@@ -273,19 +273,19 @@ impl Names {
     pub fn add(&mut self, fact: Fact) {
         match fact {
             Fact::TlsHello(h) => {
-                self.tls.get_or_insert(*h);
+                self.tls.get_or_insert(h);
             }
             Fact::TlsServer(s) => {
                 self.tls_server.get_or_insert(s);
             }
             Fact::Quic(q) => {
-                self.quic.get_or_insert(*q);
+                self.quic.get_or_insert(q);
             }
             Fact::Http(h) => {
-                self.http.get_or_insert(*h);
+                self.http.get_or_insert(h);
             }
             Fact::Dns(d) => {
-                self.dns.get_or_insert(*d);
+                self.dns.get_or_insert(d);
             }
             Fact::Vpn(v) => {
                 self.vpn.get_or_insert(v);
@@ -300,7 +300,7 @@ impl Names {
                         .as_ref()
                         .is_none_or(|have| o.confidence > have.confidence)
                 {
-                    self.obfuscation = Some(*o);
+                    self.obfuscation = Some(o);
                 }
             }
         }

@@ -376,7 +376,9 @@ impl AppState {
         let Some(names) = self.names.as_mut() else {
             return;
         };
-        let Some(q) = names.dns.clone() else { return };
+        let Some(q) = names.dns.as_deref().cloned() else {
+            return;
+        };
         let tx = super::transactions::DnsTransaction {
             ts: p.ts,
             side: p.side,

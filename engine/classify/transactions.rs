@@ -62,10 +62,10 @@ pub fn read(proto: AppProto, payload: &[u8]) -> Option<DnsQuestion> {
 /// need not look again.
 pub fn record(names: &mut Names, tx: DnsTransaction, first: bool) -> bool {
     names.transactions_read = true;
-    let shown = names.dns_latest.as_ref().or(names.dns.as_ref());
+    let shown = names.dns_latest.as_deref().or(names.dns.as_deref());
     let changed = shown.is_none_or(|q| q.rrname != tx.question.rrname);
     if !first && changed {
-        names.dns_latest = Some(tx.question.clone());
+        names.dns_latest = Some(Box::new(tx.question.clone()));
     }
     if names.dns_transactions.len() < MAX_TRANSACTIONS {
         names.dns_transactions.push(tx);
@@ -89,10 +89,10 @@ pub struct HttpTransaction {
 /// rules read of the latest request (its Host) changed (see [`record`]).
 pub fn record_http(names: &mut Names, tx: HttpTransaction, first: bool) -> bool {
     names.transactions_read = true;
-    let shown = names.http_latest.as_ref().or(names.http.as_ref());
+    let shown = names.http_latest.as_deref().or(names.http.as_deref());
     let changed = shown.is_none_or(|r| r.hostname != tx.request.hostname);
     if !first && changed {
-        names.http_latest = Some(tx.request.clone());
+        names.http_latest = Some(Box::new(tx.request.clone()));
     }
     if names.http_transactions.len() < MAX_TRANSACTIONS {
         names.http_transactions.push(tx);

@@ -42,7 +42,7 @@ fn app_layer(o: &mut JsonOut, names: Option<&Names>) {
     };
     if n.tls.is_some() || n.tls_server.is_some() {
         o.key("tls");
-        tls(o, n.tls.as_ref(), n.tls_server.as_ref());
+        tls(o, n.tls.as_deref(), n.tls_server.as_ref());
     }
     if let Some(q) = &n.quic {
         o.key("quic");

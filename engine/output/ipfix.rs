@@ -314,7 +314,7 @@ impl Encoder {
             .map(|a| a.as_str());
         let ja4 = names.and_then(|n| {
             n.tls
-                .as_ref()
+                .as_deref()
                 .or_else(|| n.quic.as_ref().and_then(|q| q.hello.as_ref()))
                 .map(|h| h.ja4.as_str())
         });

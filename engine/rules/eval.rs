@@ -73,7 +73,7 @@ impl<'a> Facts<'a> {
             .map(|o| (o.class, o.suspects.as_slice()));
         let hello = n
             .tls
-            .as_ref()
+            .as_deref()
             .or_else(|| n.quic.as_ref().and_then(|q| q.hello.as_ref()));
         if let Some(sni) = n.tls.as_ref().and_then(|h| h.sni.as_deref()) {
             f.add_name((Source::TlsSni, sni));
@@ -82,14 +82,14 @@ impl<'a> Facts<'a> {
             f.add_name((Source::QuicSni, sni));
         }
         // The latest request: each bumps the revision (as DNS below).
-        let http = n.http_latest.as_ref().or(n.http.as_ref());
+        let http = n.http_latest.as_deref().or(n.http.as_deref());
         if let Some(host) = http.and_then(|h| h.hostname.as_deref()) {
             f.add_name((Source::HttpHost, host));
         }
-        f.http = n.http.as_ref();
+        f.http = n.http.as_deref();
         // The flow's latest DNS message: each new one bumps the flow's
         // revision, so every message's name is checked once.
-        if let Some(q) = n.dns_latest.as_ref().or(n.dns.as_ref()) {
+        if let Some(q) = n.dns_latest.as_deref().or(n.dns.as_deref()) {
             if !q.rrname.is_empty() {
                 f.add_name((Source::DnsQuery, &q.rrname));
             }

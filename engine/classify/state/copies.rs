@@ -332,7 +332,7 @@ impl AppState {
             .resolve(server, first.as_deref(), &mut work.watch.found);
         if let Some(real) = real {
             let mine = self.names.get_or_insert_with(Box::default);
-            mine.quic = Some(*real);
+            mine.quic = Some(real);
             self.revision = self.revision.wrapping_add(1);
         }
     }

@@ -144,7 +144,7 @@ impl EveFormat {
             line(out, |o| {
                 head(o, "tls", r.start, 0);
                 o.key("tls");
-                tls(o, n.tls.as_ref(), n.tls_server.as_ref());
+                tls(o, n.tls.as_deref(), n.tls_server.as_ref());
             });
         }
         if self.events.has(EventTypes::QUIC) {
