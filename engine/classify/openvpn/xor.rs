@@ -250,8 +250,9 @@ struct Masked {
     obfuscate: bool,
     solvers: Option<Vec<Solver>>,
     pending: Vec<Tail>,
-    /// (side, or 2 for data packets; length) of the packets solved.
-    lengths: Vec<(usize, usize)>,
+    /// The packets solved, by kind (side, or 2 for data packets) and
+    /// length ([`length_key`]).
+    lengths: Vec<u32>,
     first_packet: u64,
     first_byte: u8,
     server_packet: Option<u64>,
@@ -302,9 +303,15 @@ impl Masked {
         // that hold under every mask length: it is left out, so that the
         // checks a length passes tell it from the others.
         let kind = if op.is_control() { side } else { 2 };
-        let fresh = whole && !self.lengths.contains(&(kind, len));
+        let key = length_key(kind, len);
+        let fresh = whole && !self.lengths.contains(&key);
         if fresh && self.lengths.len() < MAX_PACKETS.into() {
-            self.lengths.push((kind, len));
+            if self.lengths.capacity() == 0 {
+                // Room for a short handshake at once (growing from four
+                // cost a reallocation in most flows that got here).
+                self.lengths.reserve_exact(LENGTHS_ROOM);
+            }
+            self.lengths.push(key);
         }
         let tail = Tail::of(head, op, side).filter(|_| fresh);
         if self.obfuscate {
@@ -391,6 +398,15 @@ impl Masked {
         Some((Mode::Obfuscate, clean.then_some(shortest), clean))
     }
 }
+
+/// A solved packet's kind (side, or 2 for data packets) and length as one
+/// word; lengths past 2^24 (none on the wire) share one.
+fn length_key(kind: usize, len: usize) -> u32 {
+    (kind as u32) << 24 | len.min(0xff_ffff) as u32
+}
+
+/// Solved packets a masked reading first makes room for.
+const LENGTHS_ROOM: usize = 12;
 
 /// The last bytes of a packet, where obfuscate puts the first ones.
 #[derive(Clone, Copy, Debug)]
