@@ -98,17 +98,25 @@ pub struct Packet<'a, 'p> {
     pub ts: Timestamp,
 }
 
-/// A flow's classification.
+/// A flow's classification. What every packet reads leads (a decided
+/// flow's packets read only `done`, `following` and `revision`).
 #[derive(Debug, Default)]
+#[repr(C)]
 pub struct AppState {
+    /// Nothing more to learn: later packets are not inspected.
+    done: bool,
+    /// Decided and done, but each later datagram's DNS message is read
+    /// ([`super::transactions`]).
+    following: bool,
     pub proto: AppProto,
+    /// The stream was upgraded: the next verdict replaces `proto`.
+    reopened: bool,
+    /// Bumped whenever `proto` or what rules read of `names` change (rules
+    /// check a flow again only then).
+    revision: u32,
     pub names: Option<Box<Names>>,
     /// Allocated when a dissector starts (or a TCP flow carries data).
     work: Option<Box<Work>>,
-    /// Nothing more to learn: later packets are not inspected.
-    done: bool,
-    /// The stream was upgraded: the next verdict replaces `proto`.
-    reopened: bool,
     /// SYN sequence numbers per side, kept without allocating.
     syn: [Option<u32>; 2],
     /// Payload packets inspected (since the last upgrade).
@@ -116,9 +124,6 @@ pub struct AppState {
     /// Dissectors refused for this flow ([`Kind::bit`]), kept without
     /// allocating.
     refused: u64,
-    /// Bumped whenever `proto` or what rules read of `names` change (rules
-    /// check a flow again only then).
-    revision: u32,
     /// What reassembly could not buffer, of streams already released.
     lost: Lost,
     /// Payload bytes inspected (since the last upgrade).
@@ -128,9 +133,6 @@ pub struct AppState {
     /// The client's latest SYN sequence number (several SYNs: the one the
     /// SYN-ACK acknowledges counts).
     syn_last: Option<u32>,
-    /// Decided and done, but each later datagram's DNS message is read
-    /// ([`super::transactions`]).
-    following: bool,
 }
 
 /// What a flow needs while it is classified.

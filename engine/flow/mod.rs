@@ -104,11 +104,31 @@ pub const TO_CLIENT: usize = 1;
 /// One bidirectional flow: its key, orientation, counters and state, and
 /// `T`, what the layers above flow tracking keep per flow (the worker's
 /// classification and rule verdict); flow tracking never looks into it.
+///
+/// Laid out for the per-packet path: what every packet updates comes
+/// first, in the flow's first cache line, then `T` (whose own per-packet
+/// fields lead), then what only a flow's start and end read.
 #[derive(Debug)]
+#[repr(C, align(64))]
 pub struct Flow<T = ()> {
-    pub key: FlowKey,
+    pub pkts: [u64; 2],
+    pub bytes: [u64; 2],
+    pub first_ts: Timestamp,
+    pub last_ts: Timestamp,
+    /// The worker's packet clock (highest timestamp so far) at the flow's
+    /// last packet. Timeouts run on it rather than on `last_ts`, so that
+    /// timestamps going backwards in a capture cannot reorder expiry.
+    pub active_at: Timestamp,
+    /// Packets whose captured bytes were fewer than their wire length.
+    pub truncated_pkts: u32,
+    pub state: FlowState,
+    /// TCP flags seen, per direction (OR of all).
+    pub tcp_flags: [u8; 2],
     /// True when the key's `lo` endpoint is the client.
     pub client_is_lo: bool,
+    /// What the layers above keep per flow.
+    pub ext: T,
+    pub key: FlowKey,
     pub id: u64,
     /// Index (in the input) of the packet that opened the flow.
     pub first_packet: u64,
@@ -116,25 +136,10 @@ pub struct Flow<T = ()> {
     pub file: u32,
     /// 0 for a flow's first record, then +1 after each active timeout.
     pub part: u32,
-    pub first_ts: Timestamp,
-    pub last_ts: Timestamp,
-    /// The worker's packet clock (highest timestamp so far) at the flow's
-    /// last packet. Timeouts run on it rather than on `last_ts`, so that
-    /// timestamps going backwards in a capture cannot reorder expiry.
-    pub active_at: Timestamp,
-    pub pkts: [u64; 2],
-    pub bytes: [u64; 2],
-    pub state: FlowState,
-    /// TCP flags seen, per direction (OR of all).
-    pub tcp_flags: [u8; 2],
     /// Tunnel layers opened to reach the flow's packets.
     pub tunnels: u8,
     /// Their kinds ([`crate::decode::udp_tunnel::Kind::bit`]).
     pub tunnel_kinds: u16,
-    /// Packets whose captured bytes were fewer than their wire length.
-    pub truncated_pkts: u32,
-    /// What the layers above keep per flow.
-    pub ext: T,
 }
 
 impl<T: Default> Flow<T> {
@@ -254,6 +259,29 @@ impl<T> Flow<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What every packet updates shares the flow's first cache line, and
+    /// the layers' state starts the second.
+    #[test]
+    fn per_packet_fields_share_the_first_cache_line() {
+        use std::mem::{align_of, offset_of, size_of};
+        type F = Flow<[u64; 4]>;
+        assert_eq!(align_of::<F>(), 64);
+        for end in [
+            offset_of!(F, pkts) + size_of::<[u64; 2]>(),
+            offset_of!(F, bytes) + size_of::<[u64; 2]>(),
+            offset_of!(F, first_ts) + 8,
+            offset_of!(F, last_ts) + 8,
+            offset_of!(F, active_at) + 8,
+            offset_of!(F, truncated_pkts) + 4,
+            offset_of!(F, state) + 1,
+            offset_of!(F, tcp_flags) + 2,
+            offset_of!(F, client_is_lo) + 1,
+        ] {
+            assert!(end <= 64, "{end}");
+        }
+        assert_eq!(offset_of!(F, ext), 64);
+    }
     use crate::decode::transport::{TcpHeader, Transport};
 
     fn pkt(sport: u16, dport: u16, header: Header) -> Decoded<'static> {

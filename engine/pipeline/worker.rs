@@ -44,14 +44,16 @@ pub use crate::output::record::Event;
 
 /// What a worker keeps per flow beside flow tracking's own: the flow's
 /// classification and the rules it matched.
+/// What every packet reads leads (see [`Flow`]'s layout).
 #[derive(Debug)]
+#[repr(C)]
 pub struct Inspection {
+    /// `app.revision()` when the rules last checked the flow.
+    pub rules_checked: u32,
     /// What the payload says: application protocol, names, DPI state.
     pub app: AppState,
     /// The rules the flow matched so far (with a rule set loaded).
     pub verdict: Option<Box<eval::Verdict>>,
-    /// `app.revision()` when the rules last checked the flow.
-    pub rules_checked: u32,
 }
 
 impl Default for Inspection {
