@@ -155,6 +155,11 @@ struct Work {
 struct Running {
     /// In registry order; a few kept inline (most flows run one to four).
     live: LiveSet,
+    /// Dissectors whose probe said yes, started only when their turn to
+    /// read comes ([`Running::feed`]): when one earlier in the registry
+    /// decides on the same bytes, the later ones never cost a state.
+    /// Empty between packets.
+    pending: u64,
     /// Deferred dissectors ([`Kind::deferred`]) that may start on the
     /// flow's second datagram, and that first datagram.
     deferred: u64,
@@ -335,8 +340,8 @@ impl AppState {
             Header::Tcp(_) => (over || self.exhausted()) && !self.following_stream(),
             Header::Udp => {
                 let over = u32::from(self.data_packets) >= MAX_DATA_PACKETS && self.probing();
-                let open = self.work.as_ref().is_some_and(|w| !w.run.live.is_empty())
-                    || self.overturn_pending();
+                let open =
+                    self.work.as_ref().is_some_and(|w| w.run.running()) || self.overturn_pending();
                 // A QUIC flow whose client opened several connections waits
                 // for the server's answer to tell the real one; a decided
                 // flow is done unless the deciding dissector reads on
@@ -570,7 +575,7 @@ impl AppState {
     fn exhausted(&self) -> bool {
         let Some(work) = &self.work else { return true };
         let untried = Kind::STREAM & !self.refused & !work.run.kinds() != 0;
-        let open = !work.run.live.is_empty() || untried && self.probing();
+        let open = work.run.running() || untried && self.probing();
         !open || (work.streams[TO_SERVER].is_full() && work.streams[TO_CLIENT].is_full())
     }
 
@@ -731,11 +736,16 @@ impl Running {
         self.kinds() & Kind::OVERTURNING != 0
     }
 
-    /// The dissectors running or deferred, as a set.
+    /// The dissectors running, about to start or deferred, as a set.
     fn kinds(&self) -> u64 {
         self.live
             .iter()
-            .fold(self.deferred, |set, l| set | l.kind().bit())
+            .fold(self.deferred | self.pending, |set, l| set | l.kind().bit())
+    }
+
+    /// Some dissector runs (or is about to).
+    fn running(&self) -> bool {
+        !self.live.is_empty() || self.pending != 0
     }
 
     /// Defers `kind` to the flow's second datagram, keeping the first.
@@ -787,10 +797,9 @@ impl Running {
         }
     }
 
-    /// Starts `kind`, keeping registry order.
+    /// Starts `kind` when its turn to read comes (see `pending`).
     fn begin(&mut self, kind: Kind) {
-        let at = self.live.partition_point(|l| l.kind() < kind);
-        self.live.insert(at, kind.start());
+        self.pending |= kind.bit();
     }
 
     /// In-order stream bytes of one side.
@@ -860,9 +869,20 @@ impl Running {
         out: &mut Outcome,
     ) -> Option<usize> {
         let mut i = 0;
-        while i < self.live.len() {
-            let kind = self.live[i].kind();
-            match self.live[i].feed(input) {
+        loop {
+            // The next in registry order: a running dissector, or a pending
+            // one that starts now.
+            if let Some(next) = Kind::each(self.pending).next() {
+                if self.live.get(i).is_none_or(|l| next < l.kind()) {
+                    self.pending &= !next.bit();
+                    self.live.insert(i, next.start());
+                }
+            }
+            let Some(live) = self.live.get_mut(i) else {
+                break;
+            };
+            let kind = live.kind();
+            match live.feed(input) {
                 Step::NeedMore => i += 1,
                 Step::Refuse => {
                     self.live.remove(i);
@@ -895,10 +915,13 @@ impl Running {
                     let mut overturners = Vec::new();
                     if one_message {
                         overturners.extend(self.live.drain(..).filter(|l| l.kind().overturns()));
+                        overturners
+                            .extend(Kind::each(self.pending & Kind::OVERTURNING).map(Kind::start));
                         self.deferred &= Kind::OVERTURNING;
                     } else {
                         self.deferred = 0;
                     }
+                    self.pending = 0;
                     self.live.clear();
                     self.live.extend(keep);
                     for live in overturners {
@@ -913,6 +936,7 @@ impl Running {
                     out.upgraded = true;
                     out.carrier = out.verdict.take().or(out.carrier);
                     self.live.clear();
+                    self.pending = 0;
                     self.opened = [false; 2];
                     *refused = 0;
                     return Some(rest);
