@@ -29,6 +29,15 @@ pub(super) struct PeerView {
 }
 
 impl LayoutState {
+    const FRESH: LayoutState = LayoutState {
+        replay: 0,
+        time: 0,
+        message: None,
+        message_key: 0,
+        remote: None,
+        echoed: false,
+    };
+
     /// Checks a control packet read under this layout and takes it in;
     /// false when it does not fit what came before.
     pub(super) fn accept(&mut self, v: &ControlView<'_>, peer: PeerView) -> bool {
@@ -121,17 +130,23 @@ pub(super) struct Channel {
 
 impl Default for Channel {
     fn default() -> Self {
-        Channel {
-            mask: ALL_LAYOUTS,
-            state: [[LayoutState::default(); 2]; 8],
-            packets: [0; 2],
-            opcodes: [0; 2],
-            handshake: false,
-        }
+        Channel::FRESH
     }
 }
 
+/// Both channels before any control packet fitted: what a tracker reads
+/// until it makes its own (most flows it sees never get that far).
+pub(super) static UNSEEN: [Channel; 2] = [Channel::FRESH, Channel::FRESH];
+
 impl Channel {
+    pub(super) const FRESH: Channel = Channel {
+        mask: ALL_LAYOUTS,
+        state: [[LayoutState::FRESH; 2]; 8],
+        packets: [0; 2],
+        opcodes: [0; 2],
+        handshake: false,
+    };
+
     /// The one layout left, if only one is.
     pub(super) fn layout(&self) -> Option<usize> {
         (self.mask.count_ones() == 1).then(|| self.mask.trailing_zeros() as usize)

@@ -20,7 +20,7 @@ pub struct OpenVpnTracker {
     /// `[client, server]` as the caller orients the flow.
     pub(super) sides: [Side; 2],
     /// Key id 0, key ids 1–7.
-    pub(super) channels: [Channel; 2],
+    pub(super) channels: Option<Box<[Channel; 2]>>,
     /// The side that sent a client reset (or the peer of a server reset).
     pub(super) client_side: Option<usize>,
     /// Key ids seen in control packets.
@@ -40,6 +40,12 @@ pub(super) const CLIENT: usize = 0;
 pub(super) const SERVER: usize = 1;
 
 impl OpenVpnTracker {
+    /// The control channels: made when a control packet first fits, fresh
+    /// until then.
+    pub(super) fn channels(&self) -> &[Channel; 2] {
+        self.channels.as_deref().unwrap_or(&UNSEEN)
+    }
+
     /// A tracker fed with [`OpenVpnTracker::on_datagram`].
     pub fn udp() -> Self {
         Self::new(false)
@@ -60,7 +66,7 @@ impl OpenVpnTracker {
             control_packets: 0,
             last_packet: 0,
             sides: [Side::default(); 2],
-            channels: [Channel::default(), Channel::default()],
+            channels: None,
             client_side: None,
             control_keys: 0,
             max_key: 0,
@@ -314,7 +320,7 @@ impl OpenVpnTracker {
         if learned {
             // The other side may have named this session in its acks
             // before it was seen here.
-            for ch in self.channels.iter_mut() {
+            for ch in self.channels.iter_mut().flat_map(|b| b.iter_mut()) {
                 for (i, st) in ch.state.iter_mut().enumerate() {
                     let theirs = &mut st[other];
                     match theirs.remote {
@@ -326,7 +332,9 @@ impl OpenVpnTracker {
             }
         }
         let c = usize::from(key.0 != 0);
-        let ch = &mut self.channels[c];
+        let ch = &mut self
+            .channels
+            .get_or_insert_with(|| Box::new(UNSEEN.clone()))[c];
         if op.carries_wkc() {
             ch.mask &= CRYPT_BIT;
         }
@@ -349,10 +357,13 @@ impl OpenVpnTracker {
                 ch.mask &= !(1 << i);
             }
         }
-        if self.channels.iter().any(|c| c.mask == 0) {
+        let channels = self
+            .channels
+            .get_or_insert_with(|| Box::new(UNSEEN.clone()));
+        if channels.iter().any(|c| c.mask == 0) {
             return false;
         }
-        let ch = &mut self.channels[c];
+        let ch = &mut channels[c];
         ch.packets[side] = ch.packets[side].saturating_add(1);
         ch.opcodes[side] |= 1 << op.0;
         ch.handshake |= if c == 0 {
@@ -476,7 +487,7 @@ impl OpenVpnTracker {
     pub(super) fn reading(&self) -> Option<(Confidence, Reading)> {
         if self.control {
             let mut best: Option<(Confidence, Reading)> = None;
-            for (c, ch) in self.channels.iter().enumerate() {
+            for (c, ch) in self.channels().iter().enumerate() {
                 let Some(i) = ch.layout() else { continue };
                 let crypt = Protection::CANDIDATES.get(i) == Some(&Protection::TlsCrypt);
                 let st = ch.state.get(i).copied().unwrap_or_default();
@@ -537,7 +548,7 @@ impl OpenVpnTracker {
 
     /// A data channel without control packets: see the module documentation.
     pub(super) fn data_only(&self) -> bool {
-        if self.channels.iter().any(|c| c.packets != [0, 0]) {
+        if self.channels().iter().any(|c| c.packets != [0, 0]) {
             return false;
         }
         let [a, b] = [self.sides[0].data, self.sides[1].data];
@@ -570,7 +581,7 @@ impl OpenVpnTracker {
     /// The protection that names the mode: the key-0 layout when known.
     pub(super) fn mode_layout(&self, channel: usize, layout: usize) -> Protection {
         let base = if channel != 0 {
-            self.channels[0].layout().unwrap_or(layout)
+            self.channels()[0].layout().unwrap_or(layout)
         } else {
             layout
         };
@@ -612,7 +623,7 @@ impl OpenVpnTracker {
                 for n in &self.notes {
                     note(n.packet, Clue::Control(self.control_note(n)));
                 }
-                if channel != 0 && self.channels[0].layout().is_none() {
+                if channel != 0 && self.channels()[0].layout().is_none() {
                     let first = self
                         .notes
                         .iter()
@@ -688,7 +699,7 @@ impl OpenVpnTracker {
         let head = n.head.get(..n.head_len).unwrap_or(&[]);
         let (op, key) = split_first(head.first().copied().unwrap_or(0));
         let channel = usize::from(key.0 != 0);
-        let layout = self.channels[channel].layout();
+        let layout = self.channels()[channel].layout();
         let view = layout
             .and_then(|i| Protection::CANDIDATES.get(i))
             .and_then(|p| read_control(head, n.len, *p).ok());
