@@ -166,20 +166,49 @@ impl<T> FlowTable<T> {
         flow
     }
 
-    /// Removes every flow idle past its class's timeout at packet time `now`.
-    pub fn expire(&mut self, now: Timestamp, out: &mut Vec<Flow<T>>) {
+    /// Hands `end` every flow, in [`pop`](Self::pop)'s order, in place, and
+    /// gives the table's memory back.
+    pub fn drain_each(&mut self, mut end: impl FnMut(&mut Flow<T>)) {
         for class in 0..CLASSES {
             loop {
                 let head = self.lists[class].head;
                 if head == NIL {
                     break;
                 }
-                let flow = self.get(head);
+                let flow = self.slots[head as usize].as_mut().expect("live flow ref");
+                end(flow);
+                let key = flow.key;
+                self.unlink(head);
+                self.index.remove(&key);
+                self.slots[head as usize] = None;
+                self.free.push(head);
+            }
+        }
+        let none = self.pop();
+        debug_assert!(none.is_none());
+    }
+
+    /// Hands `end` every flow idle past its class's timeout at packet time
+    /// `now`, in place, then drops it (a flow is not moved out of its slot
+    /// to be ended).
+    pub fn expire_each(&mut self, now: Timestamp, mut end: impl FnMut(&mut Flow<T>)) {
+        for class in 0..CLASSES {
+            loop {
+                let head = self.lists[class].head;
+                if head == NIL {
+                    break;
+                }
+                let flow = self.slots[head as usize].as_mut().expect("live flow ref");
                 let timeout = flow.idle_timeout(&self.cfg);
                 if flow.active_at.saturating_add(timeout) >= now {
                     break;
                 }
-                out.push(self.remove(head));
+                end(flow);
+                let key = flow.key;
+                self.unlink(head);
+                self.index.remove(&key);
+                self.slots[head as usize] = None;
+                self.free.push(head);
             }
         }
     }
@@ -292,12 +321,46 @@ mod tests {
         t.get_mut(r1).active_at = 20 * SEC;
         t.touch(r1);
         let mut out = Vec::new();
-        t.expire(31 * SEC, &mut out);
+        t.expire_each(31 * SEC, |f| out.push(f.key));
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0].key.lo.port.min(out[0].key.hi.port), 53);
+        assert_eq!(out[0].lo.port.min(out[0].hi.port), 53);
         assert!(t.find(&k1).is_some());
-        t.expire(51 * SEC, &mut out);
+        t.expire_each(51 * SEC, |f| out.push(f.key));
         assert_eq!((out.len(), t.len()), (2, 0));
+        assert_eq!(out[1], k1);
+        // The slots are reused.
+        let (k3, f3) = udp(1002);
+        let (r3, _) = t.insert(f3);
+        assert_eq!(t.find(&k3), Some(r3));
+        assert!(r3 <= 1);
+    }
+
+    #[test]
+    fn drain_ends_every_flow_in_pop_order() {
+        let mut a: FlowTable = FlowTable::new(FlowConfig::default(), 100);
+        let mut b: FlowTable = FlowTable::new(FlowConfig::default(), 100);
+        for i in 0..5 {
+            let (r, _) = a.insert(udp(2000 + i).1);
+            let (s, _) = b.insert(udp(2000 + i).1);
+            if i % 2 == 0 {
+                a.get_mut(r).state = FlowState::Established;
+                b.get_mut(s).state = FlowState::Established;
+                a.touch(r);
+                b.touch(s);
+            }
+        }
+        let mut popped = Vec::new();
+        while let Some(f) = a.pop() {
+            popped.push(f.key);
+        }
+        let mut drained = Vec::new();
+        b.drain_each(|f| drained.push(f.key));
+        assert_eq!(drained, popped);
+        assert_eq!(drained.len(), 5);
+        assert!(b.is_empty());
+        let (k, f) = udp(3000);
+        let (r, _) = b.insert(f);
+        assert_eq!(b.find(&k), Some(r));
     }
 
     #[test]

@@ -82,7 +82,6 @@ pub struct Worker {
     /// Highest packet timestamp seen since the input (or file) began.
     clock: Timestamp,
     next_sweep: Timestamp,
-    ended: Vec<WorkerFlow>,
     /// What this worker's classifiers share: the out-of-order budget of
     /// its flows' TCP reassembly and the links between flows.
     classify: Shared,
@@ -110,7 +109,6 @@ impl Worker {
             counters: Counters::default(),
             clock: 0,
             next_sweep: 0,
-            ended: Vec::new(),
             classify: Shared::new(part(reassembly)),
             events: Vec::new(),
             rules: None,
@@ -470,27 +468,48 @@ impl Worker {
     }
 
     fn end(&mut self, at: u64, flow: &mut WorkerFlow, reason: EndReason) {
-        flow.ext.app.close(&mut self.classify);
-        if let Some(m) = self.rules.as_mut() {
-            let ts = flow.last_ts;
-            check_rules(m, flow, at, ts, &mut self.hits, &mut self.events);
-        }
-        let names = flow.ext.app.names.take();
-        let verdict = flow.ext.verdict.take();
-        let lost = flow.ext.app.lost();
-        let record = FlowRecord::new(flow, reason, flow.ext.app.proto, names, lost, verdict);
-        self.events.push((order(at, &record), Event::Flow(record)));
+        end_flow(
+            &mut self.classify,
+            self.rules.as_mut(),
+            &mut self.hits,
+            &mut self.events,
+            (at, reason),
+            flow,
+        );
     }
 
-    /// Ends idle flows and stale fragments; `index` is the input position.
+    /// Ends idle flows (in their slots) and stale fragments; `index` is the
+    /// input position.
     fn sweep(&mut self, index: u64) {
         self.defrag.expire(self.clock);
-        let mut ended = std::mem::take(&mut self.ended);
-        self.table.expire(self.clock, &mut ended);
-        for mut f in ended.drain(..) {
-            self.end(index, &mut f, EndReason::Timeout);
+        self.end_in_table(index, Some(self.clock));
+    }
+
+    /// Ends, in their slots, the flows idle at `idle_at`, or every flow
+    /// (`None`: the input ended); `index` is the input position.
+    fn end_in_table(&mut self, index: u64, idle_at: Option<Timestamp>) {
+        let (classify, rules, hits, events) = (
+            &mut self.classify,
+            &mut self.rules,
+            &mut self.hits,
+            &mut self.events,
+        );
+        let mut end = |flow: &mut WorkerFlow, reason| {
+            end_flow(
+                classify,
+                rules.as_mut(),
+                hits,
+                events,
+                (index, reason),
+                flow,
+            );
+        };
+        match idle_at {
+            Some(now) => self
+                .table
+                .expire_each(now, |flow| end(flow, EndReason::Timeout)),
+            None => self.table.drain_each(|flow| end(flow, EndReason::Shutdown)),
         }
-        self.ended = ended;
     }
 
     /// The input (or, read file by file, one file) ended at position `index`:
@@ -498,14 +517,36 @@ impl Worker {
     /// forgotten and the clock starts again (so that a file's records do
     /// not depend on the files before it, which may be analyzed at once).
     pub fn end_of_input(&mut self, index: u64) {
-        while let Some(mut f) = self.table.pop() {
-            self.end(index, &mut f, EndReason::Shutdown);
-        }
+        self.end_in_table(index, None);
         self.classify.links.clear();
         self.defrag.expire(Timestamp::MAX);
         self.clock = 0;
         self.next_sweep = 0;
     }
+}
+
+/// Ends `flow` at input position `end.0` for reason `end.1`: its
+/// classification settles, the rules look a last time, its record joins
+/// `events`. (A free function: a sweep ends flows in the table's slots
+/// while the rest of the worker is borrowed apart.)
+fn end_flow(
+    classify: &mut Shared,
+    rules: Option<&mut Matcher>,
+    hits: &mut Vec<Hit>,
+    events: &mut Vec<(Order, Event)>,
+    (at, reason): (u64, EndReason),
+    flow: &mut WorkerFlow,
+) {
+    flow.ext.app.close(classify);
+    if let Some(m) = rules {
+        let ts = flow.last_ts;
+        check_rules(m, flow, at, ts, hits, events);
+    }
+    let names = flow.ext.app.names.take();
+    let verdict = flow.ext.verdict.take();
+    let lost = flow.ext.app.lost();
+    let record = FlowRecord::new(flow, reason, flow.ext.app.proto, names, lost, verdict);
+    events.push((order(at, &record), Event::Flow(record)));
 }
 
 fn order(at: u64, r: &FlowRecord) -> Order {
