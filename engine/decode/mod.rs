@@ -87,6 +87,7 @@ pub fn upper<'a>(
 
 /// [`upper`], with what the outer IP layer said (`facts`, its `segment`
 /// ignored); an opened tunnel's inner header replaces it.
+#[inline]
 pub fn upper_with<'a>(
     src: IpAddr,
     dst: IpAddr,
@@ -174,6 +175,7 @@ pub fn outer<'a>(
 }
 
 /// Decodes an unfragmented IP packet's upper layers.
+#[inline]
 pub fn datagram<'a>(ip: &IpPacket<'a>) -> Result<Decoded<'a>, DecodeError> {
     let facts = IpFacts {
         ttl: ip.ttl,
