@@ -168,30 +168,28 @@ impl<T> FlowTable<T> {
 
     /// Hands `end` every flow, in [`pop`](Self::pop)'s order, in place, and
     /// gives the table's memory back.
-    pub fn drain_each(&mut self, mut end: impl FnMut(&mut Flow<T>)) {
-        for class in 0..CLASSES {
-            loop {
-                let head = self.lists[class].head;
-                if head == NIL {
-                    break;
-                }
-                let flow = self.slots[head as usize].as_mut().expect("live flow ref");
-                end(flow);
-                let key = flow.key;
-                self.unlink(head);
-                self.index.remove(&key);
-                self.slots[head as usize] = None;
-                self.free.push(head);
-            }
-        }
-        let none = self.pop();
-        debug_assert!(none.is_none());
+    pub fn drain_each(&mut self, end: impl FnMut(&mut Flow<T>)) {
+        self.end_heads(|_, _| false, end);
+        self.release();
     }
 
     /// Hands `end` every flow idle past its class's timeout at packet time
     /// `now`, in place, then drops it (a flow is not moved out of its slot
     /// to be ended).
-    pub fn expire_each(&mut self, now: Timestamp, mut end: impl FnMut(&mut Flow<T>)) {
+    pub fn expire_each(&mut self, now: Timestamp, end: impl FnMut(&mut Flow<T>)) {
+        self.end_heads(
+            |flow, cfg| flow.active_at.saturating_add(flow.idle_timeout(cfg)) >= now,
+            end,
+        );
+    }
+
+    /// Class by class, hands `end` the least recently active flow, in its
+    /// slot, and drops it, until `keep` holds for the next one.
+    fn end_heads(
+        &mut self,
+        mut keep: impl FnMut(&Flow<T>, &FlowConfig) -> bool,
+        mut end: impl FnMut(&mut Flow<T>),
+    ) {
         for class in 0..CLASSES {
             loop {
                 let head = self.lists[class].head;
@@ -199,8 +197,7 @@ impl<T> FlowTable<T> {
                     break;
                 }
                 let flow = self.slots[head as usize].as_mut().expect("live flow ref");
-                let timeout = flow.idle_timeout(&self.cfg);
-                if flow.active_at.saturating_add(timeout) >= now {
+                if keep(flow, &self.cfg) {
                     break;
                 }
                 end(flow);
@@ -211,6 +208,15 @@ impl<T> FlowTable<T> {
                 self.free.push(head);
             }
         }
+    }
+
+    /// Gives an empty table's memory back.
+    fn release(&mut self) {
+        debug_assert!(self.index.is_empty());
+        self.slots = Vec::new();
+        self.nodes = Vec::new();
+        self.free = Vec::new();
+        self.index = HashMap::new();
     }
 
     /// Removes one flow, in the order of the timeout classes and, within
@@ -221,10 +227,7 @@ impl<T> FlowTable<T> {
         match head {
             Some(r) => Some(self.remove(r)),
             None => {
-                self.slots = Vec::new();
-                self.nodes = Vec::new();
-                self.free = Vec::new();
-                self.index = HashMap::new();
+                self.release();
                 None
             }
         }

@@ -147,6 +147,11 @@ impl Channel {
         handshake: false,
     };
 
+    /// A tracker's own pair, made when a control packet first fits.
+    pub(super) fn fresh_pair() -> Box<[Channel; 2]> {
+        Box::new(UNSEEN.clone())
+    }
+
     /// The one layout left, if only one is.
     pub(super) fn layout(&self) -> Option<usize> {
         (self.mask.count_ones() == 1).then(|| self.mask.trailing_zeros() as usize)

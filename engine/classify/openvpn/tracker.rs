@@ -332,9 +332,7 @@ impl OpenVpnTracker {
             }
         }
         let c = usize::from(key.0 != 0);
-        let ch = &mut self
-            .channels
-            .get_or_insert_with(|| Box::new(UNSEEN.clone()))[c];
+        let ch = &mut self.channels.get_or_insert_with(Channel::fresh_pair)[c];
         if op.carries_wkc() {
             ch.mask &= CRYPT_BIT;
         }
@@ -357,9 +355,7 @@ impl OpenVpnTracker {
                 ch.mask &= !(1 << i);
             }
         }
-        let channels = self
-            .channels
-            .get_or_insert_with(|| Box::new(UNSEEN.clone()));
+        let channels = self.channels.get_or_insert_with(Channel::fresh_pair);
         if channels.iter().any(|c| c.mask == 0) {
             return false;
         }
