@@ -254,6 +254,84 @@ fn summary_counts_and_rule_conditions() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The EMULATED Reality-like switch (captures/emulated/reality-like.pcap,
+/// see its README): every session to the server that claims the name after
+/// three sessions to the name's real server is suspected, with both
+/// signals, and no session to the real server is; the rules see it.
+#[test]
+fn reality_like_switches_are_suspected_against_the_names_real_sessions() {
+    let dir = project_file("captures/emulated");
+    let expected = std::fs::read_to_string(dir.join("reality-like.expected.csv")).unwrap();
+    let capture = dir.join("reality-like.pcap").display().to_string();
+    let rules = std::env::temp_dir().join(format!("sift-reality-{}.rules", std::process::id()));
+    std::fs::write(
+        &rules,
+        "alert 3101 \"Borrowed handshake\" { app tls; obfuscation borrowed_handshake }\n",
+    )
+    .unwrap();
+    let rules_path = rules.display().to_string();
+    // One thread: with several, a session may be judged before another
+    // worker has learned the sessions it is held against (the capture is
+    // shorter than a batch of work).
+    let out = sift([
+        "analyze",
+        "-q",
+        "--format",
+        "json",
+        "--threads",
+        "1",
+        "--rules",
+        rules_path.as_str(),
+        capture.as_str(),
+    ]);
+    std::fs::remove_file(&rules).unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let records = eve(&out.stdout);
+    let by_port: BTreeMap<u64, &serde_json::Value> = records
+        .iter()
+        .filter(|r| r["event_type"] == "flow")
+        .map(|r| (r["src_port"].as_u64().unwrap(), r))
+        .collect();
+    let (mut suspected, mut claimed, mut flagged) = (0, 0, Vec::new());
+    for line in expected.lines().skip(1) {
+        let f: Vec<&str> = line.splitn(8, ',').collect();
+        let r = by_port[&f[3].parse::<u64>().unwrap()];
+        assert_eq!(r["app_proto"], "tls", "{r}");
+        assert_eq!(r["tls"]["sni"], "www.claimed.test", "{r}");
+        let o = &r["obfuscation"];
+        if f[6] == "tls-direct" {
+            if !o.is_null() {
+                flagged.push(r.to_string());
+            }
+            continue;
+        }
+        claimed += 1;
+        if o["class"] != "borrowed_handshake" {
+            continue;
+        }
+        suspected += 1;
+        assert_eq!(o["suspects"], serde_json::json!(["reality"]), "{o}");
+        assert_eq!(o["confidence"], "medium", "{o}");
+        let evidence = o["evidence"].to_string();
+        assert!(evidence.contains("handshake flight is"), "{evidence}");
+        assert!(evidence.contains("not the session ticket"), "{evidence}");
+        let feature = |k: &str| o["features"][k].as_str().unwrap().parse::<u64>().unwrap();
+        assert!(feature("server_flight") < 600, "{o}");
+        assert!(feature("name_flight_min") > 2000, "{o}");
+    }
+    eprintln!(
+        "reality-like: {suspected} of {claimed} suspected, {} of 6 real sessions flagged",
+        flagged.len()
+    );
+    assert_eq!((suspected, claimed), (6, 6));
+    assert!(flagged.is_empty(), "{flagged:#?}");
+    let alerts = records
+        .iter()
+        .filter(|r| r["event_type"] == "alert" && r["alert"]["signature_id"] == 3101)
+        .count();
+    assert_eq!(alerts, 6);
+}
+
 struct Rng(u64);
 
 impl Rng {

@@ -407,6 +407,7 @@ impl Dissector for HttpDissector {
                                     },
                                 }],
                                 links: Vec::new(),
+                                handshake: None,
                             },
                             more,
                         });
@@ -434,6 +435,7 @@ impl Dissector for HttpDissector {
                                         what: Clue::HttpStatusLine,
                                     }],
                                     links: Vec::new(),
+                                    handshake: None,
                                 },
                                 more: !matches!(self.request, SideReader::Off),
                             });
@@ -473,6 +475,7 @@ impl Dissector for HttpDissector {
                     },
                 }],
                 links: Vec::new(),
+                handshake: None,
             },
             more: false,
         })

@@ -119,6 +119,7 @@ impl Iodine {
                 }),
             }],
             links: Vec::new(),
+            handshake: None,
         })
     }
 }

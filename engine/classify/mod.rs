@@ -42,6 +42,7 @@ pub mod proxy;
 pub mod quic;
 pub mod reassembly;
 pub mod registry;
+pub mod server_names;
 pub mod softether;
 pub mod ssh;
 pub mod starttls;

@@ -79,6 +79,7 @@ impl N2n {
                     }),
                 }],
                 links: Vec::new(),
+                handshake: None,
             },
             more: false,
         }

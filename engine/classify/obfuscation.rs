@@ -66,6 +66,8 @@ pub enum Suspect {
     OpenVpn,
     VlessVision,
     AnyTls,
+    /// A Reality-like switch: a server that claims a name's handshake.
+    Reality,
 }
 
 impl Suspect {
@@ -91,6 +93,7 @@ impl Suspect {
             Suspect::OpenVpn => "openvpn",
             Suspect::VlessVision => "vless-vision",
             Suspect::AnyTls => "anytls",
+            Suspect::Reality => "reality",
         }
     }
 }

@@ -199,6 +199,7 @@ impl Proxy {
                 what: FactClue::Proxy(c),
             }],
             links: Vec::new(),
+            handshake: None,
         }
     }
 }
@@ -309,6 +310,7 @@ impl Dissector for Proxy {
                             },
                         }],
                         links: Vec::new(),
+                        handshake: None,
                     };
                     (
                         Stage::HttpReply { target },

@@ -150,6 +150,7 @@ impl Dissector for SoftEtherHttp {
                     },
                 ],
                 links: Vec::new(),
+                handshake: None,
             },
             more: false,
         })
@@ -237,6 +238,7 @@ impl Dissector for SoftEtherUdp {
                     what: FactClue::SoftEther(Clue::NatQuery),
                 }],
                 links: Vec::new(),
+                handshake: None,
             },
             more: false,
         })

@@ -131,6 +131,7 @@ impl Dissector for Ssh {
                             what: FactClue::Ssh(Clue { side, line }),
                         }],
                         links: Vec::new(),
+                        handshake: None,
                     },
                     more: false,
                 })

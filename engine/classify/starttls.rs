@@ -186,6 +186,7 @@ impl Dissector for StartTls {
                             },
                         }],
                         links: Vec::new(),
+                        handshake: None,
                     },
                     rest: rest.min(input.bytes.len()),
                 }

@@ -112,6 +112,7 @@ impl Tinc {
                 })],
                 evidence,
                 links: Vec::new(),
+                handshake: None,
             },
             more: false,
         }
@@ -212,6 +213,7 @@ impl TincUdp {
                     }),
                 }],
                 links: Vec::new(),
+                handshake: None,
             },
             more: false,
         })

@@ -235,6 +235,7 @@ impl VpnVerdict {
             })],
             evidence: self.evidence,
             links: Vec::new(),
+            handshake: None,
         }
     }
 }

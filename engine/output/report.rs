@@ -34,6 +34,12 @@ pub struct Counters {
     /// buffer, its caps reached.
     pub reassembly_refused_segments: u64,
     pub reassembly_refused_bytes: u64,
+    /// Facts flows left for later flows between the same hosts, dropped
+    /// to stay within the links' bounds ([`crate::classify::links`]).
+    pub links_dropped: u64,
+    /// Server names whose TLS profiles were forgotten to stay within
+    /// their bound ([`crate::classify::server_names`]).
+    pub server_names_forgotten: u64,
 }
 
 impl Counters {
@@ -56,6 +62,8 @@ impl Counters {
         self.evicted += o.evicted;
         self.reassembly_refused_segments += o.reassembly_refused_segments;
         self.reassembly_refused_bytes += o.reassembly_refused_bytes;
+        self.links_dropped += o.links_dropped;
+        self.server_names_forgotten += o.server_names_forgotten;
         let (d, e) = (&mut self.defrag, &o.defrag);
         d.fragments += e.fragments;
         d.reassembled += e.reassembled;

@@ -305,6 +305,14 @@ pub fn render_as(command: &str, files: &[String], report: &Report, flows: &FlowT
             bytes(c.reassembly_refused_bytes)
         ),
     );
+    note(
+        c.links_dropped,
+        "facts between flows of the same hosts dropped (links table full)",
+    );
+    note(
+        c.server_names_forgotten,
+        "server names' TLS profiles forgotten (profile table full)",
+    );
     for (lt, n) in &c.unknown_link {
         note(*n, &format!("frames of unsupported link type {}", lt.0));
     }

@@ -96,6 +96,10 @@ pub struct Options {
     /// Whether several files read one after the other are analyzed at
     /// once, one per worker ([`files`]).
     pub files_at_once: files::FilesAtOnce,
+    /// The server-name profiles the run's workers share
+    /// ([`crate::classify::server_names`]); a fresh table for each set of
+    /// options made.
+    pub server_names: crate::classify::server_names::Book,
 }
 
 impl Default for Options {
@@ -113,6 +117,7 @@ impl Default for Options {
             transactions: false,
             fingerprints: true,
             files_at_once: files::FilesAtOnce::Auto,
+            server_names: Default::default(),
         }
     }
 }

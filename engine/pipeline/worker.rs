@@ -125,7 +125,16 @@ impl Worker {
         w.set_rules(opts.rules.clone());
         w.set_transactions(opts.transactions || opts.rules.is_some());
         w.set_fingerprints(opts.fingerprints);
+        w.classify.names = opts.server_names.clone();
+        w.classify.names.join();
         w
+    }
+
+    /// Gives this worker a server-name table of its own (it reads whole
+    /// files alone, and one file's sessions say nothing of another's).
+    pub fn own_server_names(&mut self) {
+        self.classify.names = Default::default();
+        self.classify.names.join();
     }
 
     /// JA3/JA4 fingerprints of client hellos (on unless nothing reads them).
@@ -148,6 +157,8 @@ impl Worker {
         c.defrag = self.defrag.stats();
         c.reassembly_refused_segments = self.classify.budget.refused_segments;
         c.reassembly_refused_bytes = self.classify.budget.refused_bytes;
+        c.links_dropped = self.classify.links.dropped;
+        c.server_names_forgotten = self.classify.names_forgotten;
         c
     }
 
@@ -519,6 +530,8 @@ impl Worker {
     pub fn end_of_input(&mut self, index: u64) {
         self.end_in_table(index, None);
         self.classify.links.clear();
+        self.classify.names.segment_done(self.classify.segment);
+        self.classify.segment = self.classify.segment.wrapping_add(1);
         self.defrag.expire(Timestamp::MAX);
         self.clock = 0;
         self.next_sweep = 0;
@@ -537,6 +550,7 @@ fn end_flow(
     (at, reason): (u64, EndReason),
     flow: &mut WorkerFlow,
 ) {
+    classify.closing = Some(flow.server().addr);
     flow.ext.app.close(classify);
     if let Some(m) = rules {
         let ts = flow.last_ts;

@@ -75,6 +75,7 @@ impl Dissector for QuicDissector {
                     what: clue,
                 }],
                 links: Vec::new(),
+                handshake: None,
             },
             more: false,
         })

@@ -8,6 +8,11 @@ use crate::classify::registry::Kind;
 /// Valid TLS record headers in a row that make a flow TLS without a hello.
 pub(super) const MIDSTREAM_RECORDS: u64 = 3;
 
+/// Extensions of a ClientHello that say whether the server may resume the
+/// session (pre_shared_key) and may send tickets (psk_key_exchange_modes).
+const PRE_SHARED_KEY: u16 = 41;
+const PSK_KEY_EXCHANGE_MODES: u16 = 45;
+
 /// One side's handshake reader, made only when the side's first byte can
 /// start a TLS record (or an SSLv2 hello).
 #[derive(Debug, Default)]
@@ -73,6 +78,11 @@ impl Dissector for TlsDissector {
                     });
                 }
             });
+            if side == TO_CLIENT {
+                if let Some(h) = self.log.as_deref_mut().and_then(shapes::take_handshake) {
+                    found.handshake = Some(Box::new(h));
+                }
+            }
             let mut done = feed.is_final();
             if let Some(msg) = reader.next_message() {
                 done = true;
@@ -89,7 +99,10 @@ impl Dissector for TlsDissector {
                             });
                             let hello = HelloSummary::new(&ch, false, input.fingerprints);
                             if shapes::wanted(&hello) {
-                                self.log = Some(Box::new(shapes::Log::new(&hello)));
+                                let mut log = shapes::Log::new(&hello);
+                                log.hello.resumes = ch.extensions.contains(&PRE_SHARED_KEY);
+                                log.hello.tickets = ch.extensions.contains(&PSK_KEY_EXCHANGE_MODES);
+                                self.log = Some(Box::new(log));
                                 reader.headers_only();
                                 done = false;
                             }

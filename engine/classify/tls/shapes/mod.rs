@@ -27,6 +27,7 @@ use crate::capture::Timestamp;
 use crate::flow::TO_SERVER;
 
 mod borrowed;
+pub mod handshake;
 mod tunnel;
 pub mod view;
 mod websocket;
@@ -71,6 +72,9 @@ pub struct Log {
     pub records: Vec<Record>,
     /// Changes of direction among the application-data records so far.
     turns: usize,
+    /// The handshake went to its server name's profile
+    /// ([`handshake::of`]).
+    pub handshake_taken: bool,
 }
 
 /// What the analyzers read of the ClientHello (the log holds this, not a
@@ -81,6 +85,11 @@ pub struct LoggedHello {
     pub sni: Option<String>,
     /// The client offered ALPN.
     pub alpn: bool,
+    /// The client offered a pre-shared key (pre_shared_key): the server
+    /// may resume the session instead of proving itself again.
+    pub resumes: bool,
+    /// The client allowed session tickets (psk_key_exchange_modes).
+    pub tickets: bool,
 }
 
 impl Log {
@@ -89,10 +98,13 @@ impl Log {
             hello: LoggedHello {
                 sni: hello.sni.clone(),
                 alpn: !hello.alpn.is_empty(),
+                resumes: false,
+                tickets: false,
             },
             server: None,
             records: Vec::with_capacity(LOG_RECORDS),
             turns: 0,
+            handshake_taken: false,
         }
     }
 
@@ -161,6 +173,24 @@ pub enum Clue {
     /// The server's last TLS 1.3 handshake record (its Finished) is longer
     /// than the client's Finished record.
     FinishedOffset { server: usize, client: usize },
+    /// The server's encrypted handshake flight (`flight` bytes) is unlike
+    /// every one of `sessions` earlier sessions to the same name
+    /// (`low`..=`high` bytes).
+    FlightAgainstName {
+        flight: usize,
+        low: usize,
+        high: usize,
+        sessions: u32,
+    },
+    /// The server's first record after the handshake (`first` bytes) is not
+    /// the session ticket every one of `sessions` earlier sessions to the
+    /// same name began with (`low`..=`high` bytes).
+    NoTicket {
+        first: usize,
+        low: usize,
+        high: usize,
+        sessions: u32,
+    },
 }
 
 impl fmt::Display for Clue {
@@ -182,12 +212,30 @@ impl fmt::Display for Clue {
                 "server's TLS 1.3 Finished record is {server} bytes, the client's {client}: {} bytes more than the hash allows",
                 server.saturating_sub(*client)
             ),
+            Clue::FlightAgainstName {
+                flight,
+                low,
+                high,
+                sessions,
+            } => write!(
+                f,
+                "server's TLS 1.3 handshake flight is {flight} bytes; {sessions} earlier session(s) to the same name from other addresses sent {low}-{high}"
+            ),
+            Clue::NoTicket {
+                first,
+                low,
+                high,
+                sessions,
+            } => write!(
+                f,
+                "server's first record after the handshake is {first} bytes, not the session ticket of {low}-{high} bytes that {sessions} earlier session(s) to the same name began with"
+            ),
         }
     }
 }
 
 /// The findings of one analyzer: an [`Obfuscation`] on the flow.
-fn suspicion(
+pub(crate) fn suspicion(
     class: Class,
     suspects: Vec<Suspect>,
     confidence: Confidence,
@@ -213,7 +261,8 @@ fn suspicion(
     }
 }
 
-/// What the analyzers find in `log`.
+/// What the analyzers find in `log`, and its handshake for the profile
+/// of its server name ([`handshake::of`]).
 pub fn analyze(log: &Log) -> Findings {
     let mut found = Findings::default();
     for analyzer in ANALYZERS {
@@ -221,7 +270,21 @@ pub fn analyze(log: &Log) -> Findings {
             found.extend(f);
         }
     }
+    if !log.handshake_taken {
+        found.handshake = handshake::of(log).map(Box::new);
+    }
     found
+}
+
+/// The log's handshake, once the server's first record after it is in
+/// (taken once; a flow that stops before that gives it at [`analyze`]).
+pub fn take_handshake(log: &mut Log) -> Option<handshake::Handshake> {
+    if log.handshake_taken || log.records.last().is_none_or(|r| r.side == TO_SERVER) {
+        return None;
+    }
+    let h = handshake::of(log).filter(|h| h.first_after.is_some())?;
+    log.handshake_taken = true;
+    Some(h)
 }
 
 #[cfg(test)]

@@ -100,6 +100,7 @@ pub fn analyze(log: &Log) -> Option<Findings> {
                 what: FactClue::OpenConnectTls(Clue { sizes }),
             }],
             links: Vec::new(),
+            handshake: None,
         });
     }
     None

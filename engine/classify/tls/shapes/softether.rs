@@ -108,6 +108,7 @@ pub fn analyze(log: &Log) -> Option<Findings> {
                 what: FactClue::SoftEtherTls(clue),
             }],
             links: Vec::new(),
+            handshake: None,
         });
     }
     None

@@ -115,6 +115,7 @@ pub fn analyze(log: &Log) -> Option<Findings> {
                 }),
             }],
             links: Vec::new(),
+            handshake: None,
         });
     }
     None

@@ -192,3 +192,37 @@ fn views_skip_the_tls13_handshake_and_join_bursts() {
     assert_eq!(full.records.len(), LOG_RECORDS);
     assert!(full.is_full());
 }
+
+#[test]
+fn handshakes_for_the_name_profile() {
+    // The real site of captures/emulated/reality-like.pcap: flight, client
+    // Finished, a client request, then the first ticket.
+    let mut l = log(
+        0x0304,
+        0x1302,
+        "S>36 S>2165 S>264 S>69 C>69 C>81 S>298 S>298",
+    );
+    l.hello.tickets = true;
+    let h = handshake::of(&l).unwrap();
+    assert_eq!(h.name, "www.example.test");
+    assert_eq!((h.flight, h.flight_packet), (36 + 2165 + 264 + 69, 10));
+    assert_eq!(h.first_after, Some((298, 16)));
+    assert!(h.tickets);
+    // Taken once, when the server's first record after is in.
+    let mut early = log(0x0304, 0x1302, "S>36 S>2165 S>264 S>69 C>69 C>81");
+    assert!(take_handshake(&mut early).is_none());
+    assert_eq!(handshake::of(&early).unwrap().first_after, None);
+    assert!(take_handshake(&mut l).is_some());
+    assert!(take_handshake(&mut l).is_none());
+    assert!(analyze(&l).handshake.is_none());
+    // A client that may be resumed, TLS 1.2, a flow cut before the client's
+    // Finished, a HelloRetryRequest: nothing to hold against the name.
+    let mut resumed = log(0x0304, 0x1302, "S>36 S>2165 S>264 S>69 C>69 S>298");
+    resumed.hello.resumes = true;
+    assert!(handshake::of(&resumed).is_none());
+    assert!(handshake::of(&log(0x0303, 0xc02f, "C>40 S>298 C>100 S>900")).is_none());
+    assert!(handshake::of(&log(0x0304, 0x1302, "S>36 S>2165 S>264")).is_none());
+    let mut retry = log(0x0304, 0x1302, "S>36 S>2165 S>264 S>69 C>69 S>298");
+    retry.server.as_mut().unwrap().hello_retry_request = true;
+    assert!(handshake::of(&retry).is_none());
+}

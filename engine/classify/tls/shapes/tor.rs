@@ -141,6 +141,7 @@ pub fn analyze(log: &Log) -> Option<Findings> {
             },
         ],
         links: Vec::new(),
+        handshake: None,
     })
 }
 

@@ -1,0 +1,473 @@
+//! What earlier TLS 1.3 sessions to each server name looked like, to tell
+//! a server that only claims the name: a Reality-like switch.
+//!
+//! Reality (Xray) and its kind answer a ClientHello for a popular name
+//! (www.microsoft.com, say) with their own TLS 1.3 handshake — a
+//! throw-away certificate — when the client proves it is theirs, and relay
+//! anyone else to the real site. From outside the name and the hello are
+//! the real site's; what differs is the server: its encrypted flight
+//! (certificate chain and all) is not the real site's size unless the
+//! implementation pads it to match, and it sends no session ticket
+//! (Reality's TLS library must run with tickets disabled) where the real
+//! site always sends one right after the handshake.
+//!
+//! Those are properties of a name's server, not of one flow, so they are
+//! learned: every full TLS 1.3 handshake with a name adds to that name's
+//! [`Profile`] — how many sessions, the range of its servers' flights, the
+//! range of the first record after the handshake, the server addresses.
+//! Once a name has [`MIN_SESSIONS`] sessions, a session to an address the
+//! name's sessions never used is held against it: a flight outside the
+//! profile's range by more than [`FLIGHT_MARGIN_PERCENT`] (when the
+//! profile's flights agree within [`FLIGHT_SPREAD_PERCENT`]), and a first
+//! record that is not the ticket every earlier session began with (when
+//! they all began with one record of one length, within
+//! [`TICKET_SPREAD`], of a ticket's size). Either is a suspicion
+//! (`borrowed_handshake`, suspect `reality`), low with one, medium with
+//! both; a suspected session is not learned, nor one another analyzer
+//! found a tunnel in.
+//!
+//! One table for all the workers of an input segment ([`Book`]; a file
+//! read after another is a segment, so are merged files, so is live
+//! traffic): flows are sharded by address pair, so a name's sessions to
+//! its real servers and to a Reality-like one land on different workers. A
+//! session is judged when its handshake is analyzed (its record log full,
+//! or the flow's end), against what was learned before; with one thread
+//! that is every session analyzed earlier, with several it can differ for
+//! sessions analyzed at nearly the same time by different workers (each
+//! worker runs a little behind the input). Files analyzed at once, one per
+//! worker, get a table each. Bounded: [`MAX_NAMES`] names per segment, the
+//! oldest forgotten first (counted in `forgotten`); a segment's table is
+//! dropped when every worker is past it.
+//!
+//! What it cannot see: a name with fewer than [`MIN_SESSIONS`] sessions in
+//! the input; a server that pads its flight to the real site's and sends a
+//! ticket-sized record (recent Reality releases mirror the real site's
+//! record lengths); a name whose real servers differ among themselves.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use hashbrown::HashMap;
+
+use super::dissector::{Confidence, Findings};
+use super::obfuscation::{Class, Suspect};
+use super::tls::shapes::handshake::Handshake;
+use super::tls::shapes::{suspicion, Clue};
+use super::vpn::Value;
+
+/// Names remembered per worker.
+pub const MAX_NAMES: usize = 4096;
+/// Sessions of a name before a new server of it is held against them.
+pub const MIN_SESSIONS: u32 = 3;
+/// Server addresses remembered per name (more count as "many").
+pub const MAX_ADDRESSES: usize = 4;
+/// A name's flights agree when the largest is within this share of the
+/// smallest (a chain with another intermediate or key type differs by far
+/// more; one server's flights differ by a few bytes of extensions).
+pub const FLIGHT_SPREAD_PERCENT: usize = 25;
+/// A flight this far outside the name's range is another server's.
+/// (Measured: a P-256 or RSA chain with an intermediate is 1.9–4.5 KB; a
+/// Reality-like throw-away Ed25519 certificate makes a flight of about
+/// 0.4 KB.)
+pub const FLIGHT_MARGIN_PERCENT: usize = 25;
+/// A name's sessions began with a ticket when their first records after
+/// the handshake are within this many bytes of each other ...
+pub const TICKET_SPREAD: usize = 32;
+/// ... and of a session ticket's size: a NewSessionTicket with a ticket of
+/// about 50 to 900 bytes, its header, the inner content type and the tag
+/// (an HTTP/2 SETTINGS answer is smaller, most pages larger).
+pub const TICKET_MIN: usize = 80;
+pub const TICKET_MAX: usize = 1024;
+
+/// What the sessions to one name showed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Profile {
+    pub sessions: u32,
+    /// Smallest and largest server flight.
+    pub flight: (usize, usize),
+    /// Sessions whose client allowed tickets, and of them those whose
+    /// server's first record after the handshake was seen, with its
+    /// smallest and largest length.
+    pub ticketable: u32,
+    pub firsts: u32,
+    pub first: (usize, usize),
+    /// Server addresses seen, the first [`MAX_ADDRESSES`].
+    pub servers: Vec<IpAddr>,
+}
+
+impl Profile {
+    fn learn(&mut self, h: &Handshake, server: IpAddr) {
+        let widen = |r: &mut (usize, usize), n: usize, first: bool| {
+            *r = if first {
+                (n, n)
+            } else {
+                (r.0.min(n), r.1.max(n))
+            };
+        };
+        widen(&mut self.flight, h.flight, self.sessions == 0);
+        self.sessions = self.sessions.saturating_add(1);
+        if h.tickets {
+            self.ticketable = self.ticketable.saturating_add(1);
+            if let Some((n, _)) = h.first_after {
+                widen(&mut self.first, n, self.firsts == 0);
+                self.firsts = self.firsts.saturating_add(1);
+            }
+        }
+        if self.servers.len() < MAX_ADDRESSES && !self.servers.contains(&server) {
+            self.servers.push(server);
+        }
+    }
+
+    /// The flights agree among themselves.
+    fn flights_agree(&self) -> bool {
+        self.flight.1 * 100 <= self.flight.0 * (100 + FLIGHT_SPREAD_PERCENT)
+    }
+
+    /// Every session whose client allowed tickets began with one.
+    fn always_tickets(&self) -> bool {
+        self.ticketable >= MIN_SESSIONS
+            && self.firsts == self.ticketable
+            && self.first.1 - self.first.0 <= TICKET_SPREAD
+            && self.first.0 >= TICKET_MIN
+            && self.first.1 <= TICKET_MAX
+    }
+
+    /// What `h`, from `server`, shows against this profile.
+    pub fn judge(&self, h: &Handshake, server: IpAddr) -> Option<Findings> {
+        if self.sessions < MIN_SESSIONS || self.servers.contains(&server) {
+            return None;
+        }
+        let (low, high) = self.flight;
+        let flight_off = self.flights_agree()
+            && (h.flight * 100 < low * (100 - FLIGHT_MARGIN_PERCENT)
+                || h.flight * 100 > high * (100 + FLIGHT_MARGIN_PERCENT));
+        let no_ticket = match h.first_after {
+            Some((n, _)) if h.tickets && self.always_tickets() => {
+                n + TICKET_SPREAD < self.first.0 || n > self.first.1 + TICKET_SPREAD
+            }
+            _ => false,
+        };
+        if !flight_off && !no_ticket {
+            return None;
+        }
+        let sessions = self.sessions;
+        let mut features = vec![
+            ("name_sessions", Value::Number(u64::from(sessions))),
+            ("server_flight", Value::Number(h.flight as u64)),
+            ("name_flight_min", Value::Number(low as u64)),
+            ("name_flight_max", Value::Number(high as u64)),
+        ];
+        let mut evidence = Vec::new();
+        if flight_off {
+            evidence.push((
+                h.flight_packet,
+                Clue::FlightAgainstName {
+                    flight: h.flight,
+                    low,
+                    high,
+                    sessions,
+                },
+            ));
+        }
+        if let Some((first, packet)) = h.first_after.filter(|_| no_ticket) {
+            features.push(("first_record_after_handshake", Value::Number(first as u64)));
+            features.push(("name_ticket_min", Value::Number(self.first.0 as u64)));
+            features.push(("name_ticket_max", Value::Number(self.first.1 as u64)));
+            evidence.push((
+                packet,
+                Clue::NoTicket {
+                    first,
+                    low: self.first.0,
+                    high: self.first.1,
+                    sessions: self.firsts,
+                },
+            ));
+        }
+        let confidence = if flight_off && no_ticket {
+            Confidence::Medium
+        } else {
+            Confidence::Low
+        };
+        Some(suspicion(
+            Class::BorrowedHandshake,
+            vec![Suspect::Reality],
+            confidence,
+            features,
+            evidence,
+        ))
+    }
+}
+
+/// The profiles of one worker, by server name.
+#[derive(Debug, Default)]
+pub struct ServerNames {
+    names: HashMap<String, Profile>,
+    /// Names in the order they were first seen, for forgetting.
+    order: VecDeque<String>,
+    /// Names forgotten to stay within [`MAX_NAMES`].
+    pub forgotten: u64,
+}
+
+impl ServerNames {
+    /// Holds `h`, a handshake with `server`, against its name's profile;
+    /// learns it unless it is suspected or `learn` is false (the flow
+    /// showed a tunnel).
+    pub fn judge(&mut self, h: &Handshake, server: IpAddr, learn: bool) -> Option<Findings> {
+        if let Some(p) = self.names.get_mut(h.name.as_str()) {
+            let found = p.judge(h, server);
+            if found.is_none() && learn {
+                p.learn(h, server);
+            }
+            return found;
+        }
+        if !learn {
+            return None;
+        }
+        if self.order.len() >= MAX_NAMES {
+            if let Some(old) = self.order.pop_front() {
+                self.names.remove(&old);
+                self.forgotten += 1;
+            }
+        }
+        let mut p = Profile::default();
+        p.learn(h, server);
+        self.names.insert(h.name.clone(), p);
+        self.order.push_back(h.name.clone());
+        None
+    }
+
+    /// Forgets every name (an input file ended).
+    pub fn clear(&mut self) {
+        self.names.clear();
+        self.order.clear();
+    }
+
+    /// Names held now.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// The profile of `name`, if held.
+    pub fn profile(&self, name: &str) -> Option<&Profile> {
+        self.names.get(name)
+    }
+}
+
+/// The tables shared by the workers of a run: one per input segment (a
+/// file read after another, or the whole input when files are merged or
+/// traffic is live), dropped when every worker has finished its segment.
+#[derive(Clone, Debug, Default)]
+pub struct Book(Arc<Mutex<Tables>>);
+
+#[derive(Debug, Default)]
+pub struct Tables {
+    /// By segment: the table, and how many workers finished the segment.
+    segments: BTreeMap<u32, (ServerNames, usize)>,
+    /// Workers that share the book.
+    workers: usize,
+}
+
+impl Book {
+    fn lock(&self) -> MutexGuard<'_, Tables> {
+        // A worker that panicked while holding the tables left them whole
+        // all the same: every change is a few plain stores.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One more worker shares the book.
+    pub fn join(&self) {
+        self.lock().workers += 1;
+    }
+
+    /// [`ServerNames::judge`] in segment `segment`'s table; also says how
+    /// many names the table forgot to make room.
+    pub fn judge(
+        &self,
+        segment: u32,
+        h: &Handshake,
+        server: IpAddr,
+        learn: bool,
+    ) -> (Option<Findings>, u64) {
+        let mut t = self.lock();
+        let (names, _) = t.segments.entry(segment).or_default();
+        let before = names.forgotten;
+        let found = names.judge(h, server, learn);
+        (found, names.forgotten - before)
+    }
+
+    /// A worker finished segment `segment`: its table goes once every
+    /// worker has.
+    pub fn segment_done(&self, segment: u32) {
+        let mut t = self.lock();
+        let workers = t.workers;
+        let entry = t.segments.entry(segment).or_default();
+        entry.1 += 1;
+        if entry.1 >= workers {
+            t.segments.remove(&segment);
+        }
+    }
+
+    /// Segments whose table is held.
+    pub fn segments(&self) -> usize {
+        self.lock().segments.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::facts::Fact;
+
+    fn hs(flight: usize, first: Option<usize>) -> Handshake {
+        Handshake {
+            name: "www.example.com".into(),
+            flight,
+            flight_packet: 3,
+            first_after: first.map(|n| (n, 7)),
+            tickets: true,
+        }
+    }
+
+    fn addr(last: u8) -> IpAddr {
+        IpAddr::from([192, 0, 2, last])
+    }
+
+    fn verdict(f: Option<Findings>) -> Option<(Confidence, Vec<String>)> {
+        let f = f?;
+        let Some(Fact::Obfuscation(o)) = f.facts.first() else {
+            panic!("no obfuscation fact: {f:?}");
+        };
+        assert_eq!(o.class, Class::BorrowedHandshake);
+        assert_eq!(o.suspects, vec![Suspect::Reality]);
+        Some((
+            o.confidence,
+            o.evidence.iter().map(|e| e.what.to_string()).collect(),
+        ))
+    }
+
+    /// Three sessions of a real site: 3.4–3.5 KB flights, 250-byte tickets.
+    fn learned() -> ServerNames {
+        let mut t = ServerNames::default();
+        for (i, f) in [3400, 3460, 3420].into_iter().enumerate() {
+            assert!(t.judge(&hs(f, Some(250 + i)), addr(1), true).is_none());
+        }
+        t
+    }
+
+    #[test]
+    fn a_small_flight_without_ticket_from_another_server_is_suspected() {
+        let mut t = learned();
+        let (c, ev) = verdict(t.judge(&hs(420, Some(1200)), addr(9), true)).unwrap();
+        assert_eq!(c, Confidence::Medium);
+        assert_eq!(ev.len(), 2);
+        assert!(ev[0].contains("flight is 420 bytes"), "{ev:?}");
+        assert!(ev[1].contains("not the session ticket"), "{ev:?}");
+        // Not learned: the profile is the real site's still.
+        assert_eq!(t.profile("www.example.com").unwrap().sessions, 3);
+    }
+
+    #[test]
+    fn one_signal_is_low() {
+        let mut t = learned();
+        // The flight padded to the real one's, no ticket.
+        let (c, ev) = verdict(t.judge(&hs(3440, Some(1400)), addr(9), true)).unwrap();
+        assert_eq!((c, ev.len()), (Confidence::Low, 1));
+        // A small flight, the ticket's size first.
+        let (c, _) = verdict(t.judge(&hs(400, Some(255)), addr(9), true)).unwrap();
+        assert_eq!(c, Confidence::Low);
+    }
+
+    #[test]
+    fn what_agrees_or_cannot_be_told_is_not_suspected() {
+        let mut t = learned();
+        // Another address of the same site, same shape: learned.
+        assert!(t.judge(&hs(3450, Some(251)), addr(2), true).is_none());
+        assert_eq!(t.profile("www.example.com").unwrap().servers.len(), 2);
+        // A known address is never held against its own name.
+        assert!(t.judge(&hs(400, Some(1400)), addr(1), true).is_none());
+        // Too few sessions.
+        let mut few = ServerNames::default();
+        few.judge(&hs(3400, Some(250)), addr(1), true);
+        few.judge(&hs(3400, Some(250)), addr(1), true);
+        assert!(few.judge(&hs(400, Some(1400)), addr(9), true).is_none());
+        // A client that allowed no tickets gets none: only the flight counts.
+        let mut no = hs(3430, Some(1400));
+        no.tickets = false;
+        assert!(t.judge(&no, addr(9), true).is_none());
+        // The server's output not seen after the handshake.
+        assert!(t.judge(&hs(3430, None), addr(9), true).is_none());
+    }
+
+    #[test]
+    fn names_whose_servers_differ_are_not_judged() {
+        let mut t = ServerNames::default();
+        // Flights 1.9 and 4.1 KB (two chains), first records of two sizes.
+        for (f, n) in [(1900, 250), (4100, 250), (2000, 600)] {
+            t.judge(&hs(f, Some(n)), addr(1), true);
+        }
+        assert!(t.judge(&hs(400, Some(1400)), addr(9), true).is_none());
+    }
+
+    #[test]
+    fn first_records_outside_a_tickets_size_are_no_tickets() {
+        let mut t = ServerNames::default();
+        // A server whose first record after the handshake is its answer
+        // (2 KB, the same page each time): not a ticket.
+        for _ in 0..3 {
+            t.judge(&hs(3400, Some(2000)), addr(1), true);
+        }
+        assert!(t.judge(&hs(3400, Some(300)), addr(9), true).is_none());
+    }
+
+    #[test]
+    fn workers_share_a_segment_and_drop_it_together() {
+        let book = Book::default();
+        book.join();
+        book.join();
+        let other = book.clone();
+        for f in [3400, 3460, 3420] {
+            assert!(book.judge(0, &hs(f, Some(250)), addr(1), true).0.is_none());
+        }
+        // The other worker's session to another server meets the profile.
+        assert!(other
+            .judge(0, &hs(420, Some(1400)), addr(9), true)
+            .0
+            .is_some());
+        // Another segment starts empty.
+        assert!(other
+            .judge(1, &hs(420, Some(1400)), addr(9), true)
+            .0
+            .is_none());
+        book.segment_done(0);
+        assert_eq!(book.segments(), 2);
+        assert!(other
+            .judge(0, &hs(420, Some(1400)), addr(9), true)
+            .0
+            .is_some());
+        other.segment_done(0);
+        assert_eq!(book.segments(), 1);
+    }
+
+    #[test]
+    fn unlearned_tunnels_and_the_bound() {
+        let mut t = ServerNames::default();
+        assert!(t.judge(&hs(3400, Some(250)), addr(1), false).is_none());
+        assert!(t.is_empty());
+        for i in 0..MAX_NAMES + 5 {
+            let mut h = hs(3400, Some(250));
+            h.name = format!("n{i}.example");
+            t.judge(&h, addr(1), true);
+        }
+        assert_eq!(t.len(), MAX_NAMES);
+        assert_eq!(t.forgotten, 5);
+        assert!(t.profile("n0.example").is_none());
+        assert!(t.profile("n5.example").is_some());
+        t.clear();
+        assert!(t.is_empty());
+    }
+}
