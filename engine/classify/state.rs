@@ -83,6 +83,9 @@ pub struct Shared {
     /// Read every DNS message of a decided DNS-family flow
     /// ([`super::transactions`]), for per-transaction events and rules.
     pub transactions: bool,
+    /// Keep each transaction read, for per-transaction events (rules alone
+    /// read only the latest).
+    pub keep_transactions: bool,
     /// Client hellos get their JA3/JA4 fingerprints ([`Input::fingerprints`]).
     pub fingerprints: bool,
 }
@@ -98,6 +101,7 @@ impl Shared {
             segment: 0,
             closing: None,
             transactions: false,
+            keep_transactions: false,
             fingerprints: true,
         }
     }
@@ -271,7 +275,7 @@ impl AppState {
         if self.following {
             // Each later message is a transaction, also while a dissector
             // may still overturn the verdict.
-            self.follow(p);
+            self.follow(p, shared.keep_transactions);
         }
         if self.done {
             return;
@@ -302,7 +306,7 @@ impl AppState {
         let mut out = Outcome::default();
         match p.decoded.transport.header {
             Header::Tcp(h) => match self.tcp(p, &h, &seen, &mut shared.budget, &mut out) {
-                Next::Go => self.take_stream(p),
+                Next::Go => self.take_stream(p, shared.keep_transactions),
                 Next::Tick if out.is_empty() => {
                     self.tick(shared, Some(server_of(p)));
                     return;
@@ -401,21 +405,27 @@ impl AppState {
         let Some(names) = self.names.as_mut() else {
             return;
         };
-        let Some(q) = names.dns.as_deref().cloned() else {
+        if names.dns.is_none() {
             return;
-        };
-        let tx = super::transactions::DnsTransaction {
-            ts: p.ts,
-            side: p.side,
-            packet: p.index,
-            question: q,
-        };
-        super::transactions::record(names, tx, true);
+        }
+        // The first message is the flow's own question: kept for events
+        // only (rules read it there).
+        if shared.keep_transactions {
+            if let Some(q) = names.dns.as_deref().cloned() {
+                let tx = super::transactions::DnsTransaction {
+                    ts: p.ts,
+                    side: p.side,
+                    packet: p.index,
+                    question: q,
+                };
+                super::transactions::record(names, tx, true, true);
+            }
+        }
         self.following = true;
     }
 
     /// A later datagram of a followed flow: its DNS message, if it is one.
-    fn follow(&mut self, p: &Packet<'_, '_>) {
+    fn follow(&mut self, p: &Packet<'_, '_>, keep: bool) {
         let payload = p.decoded.transport.payload;
         let Some(q) = super::transactions::read(self.proto, payload) else {
             return;
@@ -427,7 +437,7 @@ impl AppState {
             question: q,
         };
         let names = self.names.get_or_insert_with(Box::default);
-        if super::transactions::record(names, tx, false) {
+        if super::transactions::record(names, tx, false, keep) {
             self.revision = self.revision.wrapping_add(1);
         }
     }
@@ -499,7 +509,7 @@ impl AppState {
     }
 
     /// Takes what the follower read into the names.
-    fn take_stream(&mut self, p: &Packet<'_, '_>) {
+    fn take_stream(&mut self, p: &Packet<'_, '_>, keep: bool) {
         let Some(f) = self.work.as_mut().and_then(|w| w.follower.as_mut()) else {
             return;
         };
@@ -507,7 +517,7 @@ impl AppState {
             return;
         }
         let names = self.names.get_or_insert_with(Box::default);
-        if f.drain_into(names, p.ts, p.index) {
+        if f.drain_into(names, p.ts, p.index, keep) {
             self.revision = self.revision.wrapping_add(1);
         }
     }

@@ -60,10 +60,19 @@ pub fn read(proto: AppProto, payload: &[u8]) -> Option<DnsQuestion> {
 /// what rules read (the queried name) changed: a message that repeats the
 /// name (a response, a retry) cannot change a rule's outcome, and the rules
 /// need not look again.
-pub fn record(names: &mut Names, tx: DnsTransaction, first: bool) -> bool {
-    names.transactions_read = true;
+///
+/// With `keep` false (rules read the messages, no event will) only the
+/// latest is kept.
+pub fn record(names: &mut Names, tx: DnsTransaction, first: bool, keep: bool) -> bool {
     let shown = names.dns_latest.as_deref().or(names.dns.as_deref());
     let changed = shown.is_none_or(|q| q.rrname != tx.question.rrname);
+    if !keep {
+        if !first && changed {
+            names.dns_latest = Some(Box::new(tx.question));
+        }
+        return changed;
+    }
+    names.transactions_read = true;
     if !first && changed {
         names.dns_latest = Some(Box::new(tx.question.clone()));
     }
@@ -87,10 +96,16 @@ pub struct HttpTransaction {
 /// Keeps a request: in the list while there is room (else counted), and as
 /// the latest for the rules when it is not the flow's first. True when what
 /// rules read of the latest request (its Host) changed (see [`record`]).
-pub fn record_http(names: &mut Names, tx: HttpTransaction, first: bool) -> bool {
-    names.transactions_read = true;
+pub fn record_http(names: &mut Names, tx: HttpTransaction, first: bool, keep: bool) -> bool {
     let shown = names.http_latest.as_deref().or(names.http.as_deref());
     let changed = shown.is_none_or(|r| r.hostname != tx.request.hostname);
+    if !keep {
+        if !first && changed {
+            names.http_latest = Some(Box::new(tx.request));
+        }
+        return changed;
+    }
+    names.transactions_read = true;
     if !first && changed {
         names.http_latest = Some(Box::new(tx.request.clone()));
     }
@@ -309,8 +324,15 @@ impl StreamFollower {
     }
 
     /// Moves what was read into `names` (the packet at `packet`, time
-    /// `ts`, brought it); true if what rules read changed.
-    pub fn drain_into(&mut self, names: &mut Names, ts: Timestamp, packet: u64) -> bool {
+    /// `ts`, brought it; kept for events if `keep`); true if what rules
+    /// read changed.
+    pub fn drain_into(
+        &mut self,
+        names: &mut Names,
+        ts: Timestamp,
+        packet: u64,
+        keep: bool,
+    ) -> bool {
         match self {
             StreamFollower::Http(f) => {
                 let (requests, mut first) = f.take();
@@ -324,6 +346,7 @@ impl StreamFollower {
                             request,
                         },
                         first,
+                        keep,
                     );
                     first = false;
                 }
@@ -339,7 +362,7 @@ impl StreamFollower {
                         packet,
                         question,
                     };
-                    changed |= record(names, tx, first);
+                    changed |= record(names, tx, first, keep);
                     first = false;
                 }
                 changed
@@ -405,7 +428,7 @@ GET /3 HTTP/1.1\r\nHost: c.example\r\n\r\n";
             f.feed(&stream[..cut]);
             f.feed(&stream[cut..]);
             let mut names = Names::default();
-            assert!(f.drain_into(&mut names, 0, 0));
+            assert!(f.drain_into(&mut names, 0, 0, true));
             let got: Vec<_> = names
                 .dns_transactions
                 .iter()
@@ -421,6 +444,7 @@ GET /3 HTTP/1.1\r\nHost: c.example\r\n\r\n";
     #[test]
     fn bounded_and_counted() {
         let mut names = Names::default();
+        let mut rules_only = Names::default();
         for i in 0..(MAX_TRANSACTIONS as u16 + 10) {
             let q = read(AppProto::Dns, &query(i, &format!("n{i}.example"))).unwrap();
             let tx = DnsTransaction {
@@ -429,11 +453,28 @@ GET /3 HTTP/1.1\r\nHost: c.example\r\n\r\n";
                 packet: u64::from(i),
                 question: q,
             };
-            record(&mut names, tx, i == 0);
+            record(&mut names, tx.clone(), i == 0, true);
+            // Rules alone: the latest only, nothing kept or counted.
+            let changed = record(&mut rules_only, tx, i == 0, false);
+            assert!(changed, "{i}");
         }
         assert_eq!(names.dns_transactions.len(), MAX_TRANSACTIONS);
         assert_eq!(names.dns_transactions_dropped, 10);
         assert_eq!(names.dns_latest.unwrap().rrname, "n73.example");
+        assert!(rules_only.dns_transactions.is_empty() && !rules_only.transactions_read);
+        assert_eq!(rules_only.dns_transactions_dropped, 0);
+        assert_eq!(
+            rules_only.dns_latest.as_ref().unwrap().rrname,
+            "n73.example"
+        );
+        // A message that repeats the latest name changes nothing.
+        let again = DnsTransaction {
+            ts: 0,
+            side: 1,
+            packet: 99,
+            question: read(AppProto::Dns, &query(7, "n73.example")).unwrap(),
+        };
+        assert!(!record(&mut rules_only, again, false, false));
         assert_eq!(read(AppProto::Tls, &query(1, "x.example")), None);
         assert_eq!(
             read(AppProto::Mdns, &query(1, "x.local")).unwrap().dialect,

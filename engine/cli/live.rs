@@ -177,7 +177,10 @@ pub struct WorkerConfig {
 /// Applies a configuration to a worker.
 fn apply(worker: &mut Worker, config: &Arc<WorkerConfig>) {
     worker.set_rules(config.rules.clone());
-    worker.set_transactions(config.transactions || config.rules.is_some());
+    worker.set_transactions(
+        config.transactions || config.rules.is_some(),
+        config.transactions,
+    );
 }
 
 /// Signals, set by handlers and taken by the output thread.

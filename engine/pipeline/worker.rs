@@ -116,14 +116,12 @@ impl Worker {
         }
     }
 
-    /// Reads every DNS message of DNS-family flows (per-transaction events
-    /// and rules need them), from now on.
     /// A worker for `share` of the traffic, set up as the run's options
     /// say (rules, transactions, fingerprints).
     pub fn configured(share: f64, opts: &super::Options) -> Self {
         let mut w = Worker::new(share, opts.flows, opts.defrag, opts.reassembly);
         w.set_rules(opts.rules.clone());
-        w.set_transactions(opts.transactions || opts.rules.is_some());
+        w.set_transactions(opts.transactions || opts.rules.is_some(), opts.transactions);
         w.set_fingerprints(opts.fingerprints);
         w.classify.names = opts.server_names.clone();
         w.classify.names.join();
@@ -142,8 +140,11 @@ impl Worker {
         self.classify.fingerprints = on;
     }
 
-    pub fn set_transactions(&mut self, on: bool) {
-        self.classify.transactions = on;
+    /// Reads every transaction of a flow (`read`: per-transaction events
+    /// or rules need them), and keeps each for its event (`keep`).
+    pub fn set_transactions(&mut self, read: bool, keep: bool) {
+        self.classify.transactions = read;
+        self.classify.keep_transactions = keep;
     }
 
     /// Checks flows against `rules` from now on (None: no rules). Flows

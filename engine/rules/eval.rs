@@ -263,7 +263,12 @@ impl Matcher {
         self.url = None;
         if set.has_urls {
             if let (Some(h), Some(server)) = (facts.http, facts.server) {
-                self.url = urls::request_url(&h.url, h.hostname.as_deref(), server.port);
+                let host = h.hostname.as_deref();
+                let listed = urls::request_origin(&h.url, host, server.port)
+                    .is_some_and(|o| set.url_lists().any(|l| l.has_origin(&o)));
+                if listed {
+                    self.url = urls::request_url(&h.url, host, server.port);
+                }
             }
         }
         for (i, (source, name)) in facts.names().iter().enumerate() {

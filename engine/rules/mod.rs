@@ -602,6 +602,8 @@ pub struct RuleSet {
     pub build: names::BuildInfo,
     /// Whether a rule looks at HTTP request URLs.
     pub(crate) has_urls: bool,
+    /// The (rule, condition) of every list with URLs.
+    pub(crate) url_conds: Vec<(u32, u16)>,
 }
 
 impl fmt::Debug for RuleSet {
@@ -646,13 +648,20 @@ impl RuleSet {
                     .unwrap_or(u64::MAX),
             })
             .collect();
-        let has_urls = parsed
+        let url_conds: Vec<(u32, u16)> = parsed
             .rules
             .iter()
-            .flat_map(|r| &r.conds)
-            .any(|c| matches!(c, Cond::List(b) if !b.urls.is_empty()));
+            .enumerate()
+            .flat_map(|(ri, r)| {
+                r.conds.iter().enumerate().filter_map(move |(ci, c)| {
+                    matches!(c, Cond::List(b) if !b.urls.is_empty())
+                        .then_some((ri as u32, ci as u16))
+                })
+            })
+            .collect();
         Ok(Arc::new(RuleSet {
-            has_urls,
+            has_urls: !url_conds.is_empty(),
+            url_conds,
             rules: parsed.rules,
             files: parsed.files,
             names: index,
@@ -660,6 +669,16 @@ impl RuleSet {
             warnings: parsed.warnings,
             build,
         }))
+    }
+
+    /// The URL lists of the rules' list conditions.
+    pub(crate) fn url_lists(&self) -> impl Iterator<Item = &urls::UrlList> {
+        self.url_conds.iter().filter_map(|&(r, c)| {
+            match self.rules.get(r as usize)?.conds.get(usize::from(c))? {
+                Cond::List(b) => Some(&b.urls),
+                _ => None,
+            }
+        })
     }
 
     /// Patterns compiled into the name databases.

@@ -11,6 +11,7 @@
 //! one regex database scanned over the bare name (`^` and `$` are its
 //! ends). Both are matched caseless.
 
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use hyperscan::prelude::*;
@@ -61,6 +62,11 @@ pub struct NameIndex {
     regex: Option<BlockDatabase>,
     lit_targets: Vec<Target>,
     re_targets: Vec<Target>,
+    /// Scratch space made when the set was loaded, for the first worker
+    /// (sizing it walks every database: for a registry's million names,
+    /// about 15 ms and tens of megabytes written — a loading cost, not one
+    /// of the first packets).
+    spare: Mutex<Option<Scratch>>,
 }
 
 /// A worker's Hyperscan scratch space for a [`NameIndex`], and its memo
@@ -72,7 +78,7 @@ pub struct NameScratch {
 }
 
 /// Slots of [`NameMemo`] (a power of two).
-const NAME_MEMO_SLOTS: usize = 1024;
+const NAME_MEMO_SLOTS: usize = 8192;
 /// Longest name the memo keeps.
 const NAME_MEMO_LEN: usize = 128;
 
@@ -241,8 +247,9 @@ impl NameIndex {
                         regex: r,
                         lit_targets,
                         re_targets,
+                        spare: Mutex::new(None),
                     };
-                    return Ok((index, info));
+                    return Ok((index.prepared(), info));
                 }
             }
         }
@@ -292,15 +299,35 @@ impl NameIndex {
                 Err(why) => info.cache_warning = Some(why),
             }
         }
-        Ok((
-            NameIndex {
-                literal,
-                regex,
-                lit_targets,
-                re_targets,
-            },
-            info,
-        ))
+        let index = NameIndex {
+            literal,
+            regex,
+            lit_targets,
+            re_targets,
+            spare: Mutex::new(None),
+        };
+        Ok((index.prepared(), info))
+    }
+
+    /// With the first worker's scratch space made.
+    fn prepared(self) -> NameIndex {
+        *self.spare.lock().unwrap_or_else(|e| e.into_inner()) = self.new_scratch();
+        self
+    }
+
+    /// Scratch space for every database.
+    fn new_scratch(&self) -> Option<Scratch> {
+        let mut scratch: Option<Scratch> = None;
+        for db in self.literal.iter().chain(&self.regex) {
+            scratch = match scratch {
+                None => db.alloc_scratch().ok(),
+                Some(mut s) => {
+                    let _ = db.realloc_scratch(&mut s);
+                    Some(s)
+                }
+            };
+        }
+        scratch
     }
 
     /// Patterns compiled.
@@ -312,18 +339,11 @@ impl NameIndex {
         self.len() == 0
     }
 
-    /// Scratch space for one worker.
+    /// Scratch space for one worker: the one made at loading for the
+    /// first, new ones for the others.
     pub fn scratch(&self) -> NameScratch {
-        let mut scratch: Option<Scratch> = None;
-        for db in self.literal.iter().chain(&self.regex) {
-            scratch = match scratch {
-                None => db.alloc_scratch().ok(),
-                Some(mut s) => {
-                    let _ = db.realloc_scratch(&mut s);
-                    Some(s)
-                }
-            };
-        }
+        let spare = self.spare.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let scratch = spare.or_else(|| self.new_scratch());
         NameScratch {
             scratch,
             framed: Vec::with_capacity(256),

@@ -20,7 +20,7 @@
 //! grouped by scheme and authority: a request costs one hash lookup for the
 //! exact URLs and a check of the prefixes of its own host.
 
-use hashbrown::HashMap;
+use hashbrown::{HashMap, HashSet};
 
 use super::idn;
 
@@ -30,15 +30,15 @@ pub fn normalize(url: &str) -> Result<String, String> {
     let (scheme, rest) = url
         .split_once("://")
         .ok_or_else(|| format!("`{url}` is not a URL: expected http:// or https://"))?;
-    let scheme = scheme.to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "http" => 80,
-        "https" => 443,
-        _ => {
-            return Err(format!(
-                "`{scheme}` URLs cannot be matched: only http and https"
-            ))
-        }
+    let (scheme, default_port) = if scheme.eq_ignore_ascii_case("http") {
+        ("http", 80)
+    } else if scheme.eq_ignore_ascii_case("https") {
+        ("https", 443)
+    } else {
+        return Err(format!(
+            "`{}` URLs cannot be matched: only http and https",
+            scheme.to_ascii_lowercase()
+        ));
     };
     let rest = rest.split('#').next().unwrap_or("");
     let split = rest.find(['/', '?']).unwrap_or(rest.len());
@@ -61,7 +61,7 @@ pub fn normalize(url: &str) -> Result<String, String> {
         return Err(format!("`{host}` is not a host name or address"));
     }
     let mut out = String::with_capacity(url.len() + 8);
-    out.push_str(&scheme);
+    out.push_str(scheme);
     out.push_str("://");
     out.push_str(&host);
     if let Some(p) = port.filter(|p| *p != default_port) {
@@ -72,10 +72,20 @@ pub fn normalize(url: &str) -> Result<String, String> {
         Some((p, q)) => (p, Some(q)),
         None => (path, None),
     };
-    out.push_str(&clean_path(&escape(path)));
+    let start = out.len();
+    escape_into(&mut out, path);
+    // `.` and `..` segments (only ever after a `/`) resolved; a path
+    // without them stays as it is.
+    if out[start..].contains("/.") {
+        let clean = clean_path(&out[start..]);
+        out.truncate(start);
+        out.push_str(&clean);
+    } else if out.len() == start {
+        out.push('/');
+    }
     if let Some(q) = query {
         out.push('?');
-        out.push_str(&escape(q));
+        escape_into(&mut out, q);
     }
     Ok(out)
 }
@@ -116,11 +126,14 @@ fn hex(b: u8) -> Option<u8> {
     char::from(b).to_digit(16).map(|d| d as u8)
 }
 
-/// Canonical percent-encoding of a path or query.
-fn escape(s: &str) -> String {
+/// Canonical percent-encoding of a path or query, appended to `out`.
+fn escape_into(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let b = s.as_bytes();
-    let mut out = String::with_capacity(s.len());
+    if !b.iter().any(|&c| c == b'%' || must_escape(c)) {
+        out.push_str(s);
+        return;
+    }
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -150,7 +163,6 @@ fn escape(s: &str) -> String {
         }
         i += 1;
     }
-    out
 }
 
 /// The path with `.` and `..` segments resolved; `/` when empty.
@@ -187,6 +199,29 @@ fn clean_path(p: &str) -> String {
         out.push('/');
     }
     out
+}
+
+/// The origin (`http://host[:port]`, canonical) of the URL
+/// [`request_url`] makes of the same request, found without canonicalizing
+/// the whole target when the host is a plain lowercase name: most requests
+/// are of origins no list holds, and their URLs need not be made.
+pub fn request_origin(target: &str, host: Option<&str>, port: u16) -> Option<String> {
+    let plain = |h: &str| {
+        !h.is_empty()
+            && !h.ends_with('.')
+            && h.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+    };
+    match host {
+        Some(h) if target.starts_with('/') && !target.contains("://") && plain(h) => {
+            Some(if port == 80 {
+                format!("http://{h}")
+            } else {
+                format!("http://{h}:{port}")
+            })
+        }
+        _ => request_url(target, host, port).map(|u| origin(&u).to_string()),
+    }
 }
 
 /// The URL of an HTTP request: its target (origin-form `/path` or
@@ -268,6 +303,8 @@ pub struct UrlList {
     exact: HashMap<String, u32>,
     /// Prefixes by origin, longest first.
     prefixes: HashMap<String, Vec<u32>>,
+    /// The origins of the exact URLs (the prefixes' are the keys above).
+    exact_origins: HashSet<String>,
     /// Entries that repeat an earlier one.
     pub duplicates: u64,
 }
@@ -290,6 +327,7 @@ impl UrlList {
                     continue;
                 }
                 l.exact.insert(e.url.clone(), i);
+                l.exact_origins.insert(origin(&e.url).to_string());
             }
             l.entries.push(e);
         }
@@ -311,6 +349,12 @@ impl UrlList {
         v.iter()
             .map(|i| &self.entries[*i as usize])
             .find(|e| url.starts_with(e.url.as_str()))
+    }
+
+    /// Some entry is a URL of `origin` (`scheme://host[:port]`,
+    /// canonical): a request of another origin cannot match.
+    pub fn has_origin(&self, origin: &str) -> bool {
+        self.exact_origins.contains(origin) || self.prefixes.contains_key(origin)
     }
 
     pub fn len(&self) -> usize {
@@ -444,6 +488,23 @@ mod tests {
             let _ = request_url(&format!("/{s}"), Some(&host), (next() % 65536) as u16);
             let _ = request_url(&s, Some(&s), 80);
             let _ = parse_pattern(&format!("https://{s}*"));
+            // The origin found without the whole URL is the URL's.
+            for (target, port) in [(format!("/{s}"), 80), (s.clone(), 8080)] {
+                for h in [
+                    host.as_str(),
+                    "www.e-x.test",
+                    "e.test.",
+                    "E.test",
+                    "e.test:81",
+                ] {
+                    let whole = request_url(&target, Some(h), port);
+                    assert_eq!(
+                        request_origin(&target, Some(h), port),
+                        whole.as_deref().map(|u| origin(u).to_string()),
+                        "{target:?} {h:?} {port}"
+                    );
+                }
+            }
         }
         let long = format!("/{}", "%zz/../".repeat(3000));
         assert!(request_url(&long, Some("e.test"), 80).is_some());
@@ -469,6 +530,8 @@ mod tests {
             e("http://x.com*", 5),
         ]);
         assert_eq!(l.duplicates, 1);
+        assert!(l.has_origin("http://e.com") && l.has_origin("http://x.com"));
+        assert!(!l.has_origin("http://e.com:8080") && !l.has_origin("http://y.com"));
         let hit = |u: &str| l.lookup(&n(u)).map(|e| e.line);
         assert_eq!(hit("http://e.com/a"), Some(1));
         assert_eq!(hit("http://e.com/a/"), None);
