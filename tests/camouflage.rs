@@ -270,22 +270,30 @@ fn reality_like_switches_are_suspected_against_the_names_real_sessions() {
     )
     .unwrap();
     let rules_path = rules.display().to_string();
-    // One thread: with several, a session may be judged before another
-    // worker has learned the sessions it is held against (the capture is
-    // shorter than a batch of work).
-    let out = sift([
-        "analyze",
-        "-q",
-        "--format",
-        "json",
-        "--threads",
-        "1",
-        "--rules",
-        rules_path.as_str(),
-        capture.as_str(),
-    ]);
-    std::fs::remove_file(&rules).unwrap();
+    // Judged where flows are written, in one order: the same for any
+    // number of threads.
+    let run = |threads: &str| {
+        sift([
+            "analyze",
+            "-q",
+            "--format",
+            "json",
+            "--threads",
+            threads,
+            "--rules",
+            rules_path.as_str(),
+            capture.as_str(),
+        ])
+    };
+    let out = run("1");
     assert!(out.status.success(), "{}", text(&out.stderr));
+    for threads in ["2", "3"] {
+        assert!(
+            run(threads).stdout == out.stdout,
+            "{threads} threads differ"
+        );
+    }
+    std::fs::remove_file(&rules).unwrap();
     let records = eve(&out.stdout);
     let by_port: BTreeMap<u64, &serde_json::Value> = records
         .iter()

@@ -259,6 +259,10 @@ pub struct Names {
     pub transactions_read: bool,
     /// The strongest suspicion of hiding.
     pub obfuscation: Option<Box<obfuscation::Obfuscation>>,
+    /// The flow's full TLS 1.3 handshake, held against its server name's
+    /// profile where flows are written ([`super::server_names`]); not
+    /// written itself.
+    pub handshake: Option<Box<super::tls::shapes::handshake::Handshake>>,
     /// What the client did to fool DPI (decoys, pieces, ...).
     pub evasion: Option<Box<super::evasion::Evasion>>,
     pub evidence: Vec<Evidence>,

@@ -23,30 +23,27 @@
 //! they all began with one record of one length, within
 //! [`TICKET_SPREAD`], of a ticket's size). Either is a suspicion
 //! (`borrowed_handshake`, suspect `reality`), low with one, medium with
-//! both; a suspected session is not learned, nor one another analyzer
-//! found a tunnel in.
+//! both; a suspected session is not learned, nor one with another
+//! obfuscation finding (a tunnel).
 //!
-//! One table for all the workers of an input segment ([`Book`]; a file
-//! read after another is a segment, so are merged files, so is live
-//! traffic): flows are sharded by address pair, so a name's sessions to
-//! its real servers and to a Reality-like one land on different workers. A
-//! session is judged when its handshake is analyzed (its record log full,
-//! or the flow's end), against what was learned before; with one thread
-//! that is every session analyzed earlier, with several it can differ for
-//! sessions analyzed at nearly the same time by different workers (each
-//! worker runs a little behind the input). Files analyzed at once, one per
-//! worker, get a table each. Bounded: [`MAX_NAMES`] names per segment, the
-//! oldest forgotten first (counted in `forgotten`); a segment's table is
-//! dropped when every worker is past it.
+//! Judged where flows are written ([`crate::pipeline`]), in the order they
+//! are written (a flow's end): flows are sharded among workers by address
+//! pair, so a name's sessions to its real servers and to a Reality-like one
+//! are handled by different workers, and only the writer sees them all —
+//! in one order, whatever the number of threads. A session is held against
+//! the sessions to its name written before it; each input file read on its
+//! own starts a new table (merged files and live traffic are one). Rules,
+//! checked in the workers as a flow goes, do not see this finding; the
+//! flow record, its events and the summary do. Bounded: [`MAX_NAMES`]
+//! names, the oldest forgotten first (counted in `forgotten`).
 //!
 //! What it cannot see: a name with fewer than [`MIN_SESSIONS`] sessions in
 //! the input; a server that pads its flight to the real site's and sends a
 //! ticket-sized record (recent Reality releases mirror the real site's
 //! record lengths); a name whose real servers differ among themselves.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
 
 use hashbrown::HashMap;
 
@@ -56,7 +53,7 @@ use super::tls::shapes::handshake::Handshake;
 use super::tls::shapes::{suspicion, Clue};
 use super::vpn::Value;
 
-/// Names remembered per worker.
+/// Names remembered.
 pub const MAX_NAMES: usize = 4096;
 /// Sessions of a name before a new server of it is held against them.
 pub const MIN_SESSIONS: u32 = 3;
@@ -199,7 +196,7 @@ impl Profile {
     }
 }
 
-/// The profiles of one worker, by server name.
+/// The profiles, by server name.
 #[derive(Debug, Default)]
 pub struct ServerNames {
     names: HashMap<String, Profile>,
@@ -211,8 +208,8 @@ pub struct ServerNames {
 
 impl ServerNames {
     /// Holds `h`, a handshake with `server`, against its name's profile;
-    /// learns it unless it is suspected or `learn` is false (the flow
-    /// showed a tunnel).
+    /// learns it unless it is suspected or `learn` is false (the flow has
+    /// another obfuscation finding).
     pub fn judge(&mut self, h: &Handshake, server: IpAddr, learn: bool) -> Option<Findings> {
         if let Some(p) = self.names.get_mut(h.name.as_str()) {
             let found = p.judge(h, server);
@@ -255,66 +252,6 @@ impl ServerNames {
     /// The profile of `name`, if held.
     pub fn profile(&self, name: &str) -> Option<&Profile> {
         self.names.get(name)
-    }
-}
-
-/// The tables shared by the workers of a run: one per input segment (a
-/// file read after another, or the whole input when files are merged or
-/// traffic is live), dropped when every worker has finished its segment.
-#[derive(Clone, Debug, Default)]
-pub struct Book(Arc<Mutex<Tables>>);
-
-#[derive(Debug, Default)]
-pub struct Tables {
-    /// By segment: the table, and how many workers finished the segment.
-    segments: BTreeMap<u32, (ServerNames, usize)>,
-    /// Workers that share the book.
-    workers: usize,
-}
-
-impl Book {
-    fn lock(&self) -> MutexGuard<'_, Tables> {
-        // A worker that panicked while holding the tables left them whole
-        // all the same: every change is a few plain stores.
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// One more worker shares the book.
-    pub fn join(&self) {
-        self.lock().workers += 1;
-    }
-
-    /// [`ServerNames::judge`] in segment `segment`'s table; also says how
-    /// many names the table forgot to make room.
-    pub fn judge(
-        &self,
-        segment: u32,
-        h: &Handshake,
-        server: IpAddr,
-        learn: bool,
-    ) -> (Option<Findings>, u64) {
-        let mut t = self.lock();
-        let (names, _) = t.segments.entry(segment).or_default();
-        let before = names.forgotten;
-        let found = names.judge(h, server, learn);
-        (found, names.forgotten - before)
-    }
-
-    /// A worker finished segment `segment`: its table goes once every
-    /// worker has.
-    pub fn segment_done(&self, segment: u32) {
-        let mut t = self.lock();
-        let workers = t.workers;
-        let entry = t.segments.entry(segment).or_default();
-        entry.1 += 1;
-        if entry.1 >= workers {
-            t.segments.remove(&segment);
-        }
-    }
-
-    /// Segments whose table is held.
-    pub fn segments(&self) -> usize {
-        self.lock().segments.len()
     }
 }
 
@@ -422,35 +359,6 @@ mod tests {
             t.judge(&hs(3400, Some(2000)), addr(1), true);
         }
         assert!(t.judge(&hs(3400, Some(300)), addr(9), true).is_none());
-    }
-
-    #[test]
-    fn workers_share_a_segment_and_drop_it_together() {
-        let book = Book::default();
-        book.join();
-        book.join();
-        let other = book.clone();
-        for f in [3400, 3460, 3420] {
-            assert!(book.judge(0, &hs(f, Some(250)), addr(1), true).0.is_none());
-        }
-        // The other worker's session to another server meets the profile.
-        assert!(other
-            .judge(0, &hs(420, Some(1400)), addr(9), true)
-            .0
-            .is_some());
-        // Another segment starts empty.
-        assert!(other
-            .judge(1, &hs(420, Some(1400)), addr(9), true)
-            .0
-            .is_none());
-        book.segment_done(0);
-        assert_eq!(book.segments(), 2);
-        assert!(other
-            .judge(0, &hs(420, Some(1400)), addr(9), true)
-            .0
-            .is_some());
-        other.segment_done(0);
-        assert_eq!(book.segments(), 1);
     }
 
     #[test]

@@ -32,14 +32,12 @@ use super::dissector::{Carrier, Confidence, Findings, Input, Probe, Probing, Ste
 use super::evasion::{self, Guard, Watch};
 
 mod copies;
-use super::facts::{Fact, Names};
+use super::facts::Names;
 use super::links::Links;
 use super::reassembly::{Budget, Lost, Stream};
 use super::registry::{Kind, Live};
-use super::server_names::Book;
+use super::tls::shapes::handshake::Handshake;
 use super::AppProto;
-use std::net::IpAddr;
-
 use crate::capture::Timestamp;
 use crate::decode::transport::{tcp_flags, Header};
 use crate::decode::Decoded;
@@ -69,17 +67,6 @@ pub const IDLE_DATAGRAMS: u16 = 4;
 pub struct Shared {
     pub budget: Budget,
     pub links: Links,
-    /// What earlier TLS 1.3 sessions to each server name looked like
-    /// (shared with the input's other workers).
-    pub names: Book,
-    /// Server names this worker made the table forget.
-    pub names_forgotten: u64,
-    /// The input segment this worker is in (files read one after another
-    /// are segments), for [`Book`].
-    pub segment: u32,
-    /// The server's address of the flow being closed
-    /// ([`AppState::close`]), for its TLS handshake's profile.
-    pub closing: Option<IpAddr>,
     /// Read every DNS message of a decided DNS-family flow
     /// ([`super::transactions`]), for per-transaction events and rules.
     pub transactions: bool,
@@ -96,10 +83,6 @@ impl Shared {
         Shared {
             budget: Budget::new(budget),
             links: Links::default(),
-            names: Book::default(),
-            names_forgotten: 0,
-            segment: 0,
-            closing: None,
             transactions: false,
             keep_transactions: false,
             fingerprints: true,
@@ -308,7 +291,7 @@ impl AppState {
             Header::Tcp(h) => match self.tcp(p, &h, &seen, &mut shared.budget, &mut out) {
                 Next::Go => self.take_stream(p, shared.keep_transactions),
                 Next::Tick if out.is_empty() => {
-                    self.tick(shared, Some(server_of(p)));
+                    self.tick(shared);
                     return;
                 }
                 Next::Tick => {}
@@ -383,7 +366,7 @@ impl AppState {
             self.start_following(p, shared);
         }
         if end {
-            self.finish(shared, Some(server_of(p)));
+            self.finish(shared);
         }
     }
 
@@ -485,7 +468,7 @@ impl AppState {
 
     /// A packet without payload: after a verdict, counts towards giving up
     /// on the reply.
-    fn tick(&mut self, shared: &mut Shared, server: Option<IpAddr>) {
+    fn tick(&mut self, shared: &mut Shared) {
         if self.probing() {
             return;
         }
@@ -493,7 +476,7 @@ impl AppState {
         if let Some(work) = self.work.as_mut() {
             work.after_verdict += 1;
             if work.after_verdict > work.reply_limit() && !following {
-                self.finish(shared, server);
+                self.finish(shared);
             }
         }
     }
@@ -531,8 +514,8 @@ impl AppState {
             upgraded,
             overturn,
         } = out;
-        if found.handshake.is_some() {
-            judge_handshake(&mut found, Some(server_of(p)), shared);
+        if let Some(h) = found.handshake.take() {
+            keep_handshake(&mut self.names, h);
         }
         if let Some((proto, confidence)) = carrier.filter(|_| self.proto == AppProto::Unknown) {
             self.proto = proto;
@@ -595,7 +578,7 @@ impl AppState {
             if let Some(work) = self.work.as_mut() {
                 work.after_verdict += 1;
                 if work.after_verdict > work.reply_limit() && !following {
-                    self.finish(shared, Some(server_of(p)));
+                    self.finish(shared);
                 }
             }
         }
@@ -613,7 +596,7 @@ impl AppState {
     /// Stops inspecting and frees the state. The running dissectors say
     /// what their evidence supports now: an undecided flow gets the
     /// strongest verdict, a decided one the further facts.
-    fn finish(&mut self, shared: &mut Shared, server: Option<IpAddr>) {
+    fn finish(&mut self, shared: &mut Shared) {
         if let Some(mut work) = self.work.take() {
             // A one-datagram flow: the deferred dissectors that may settle
             // on it read it.
@@ -631,8 +614,8 @@ impl AppState {
                 .iter()
                 .filter_map(Live::settle)
                 .map(|mut v| {
-                    if v.found.handshake.is_some() {
-                        judge_handshake(&mut v.found, server, shared);
+                    if let Some(h) = v.found.handshake.take() {
+                        keep_handshake(&mut self.names, h);
                     }
                     v
                 })
@@ -725,11 +708,9 @@ impl AppState {
         }
     }
 
-    /// The flow ends: frees what is held. `shared.closing` is the flow's
-    /// server address, when the caller knows it.
+    /// The flow ends: frees what is held.
     pub fn close(&mut self, shared: &mut Shared) {
-        let server = shared.closing.take();
-        self.finish(shared, server);
+        self.finish(shared);
     }
 }
 
@@ -986,35 +967,14 @@ impl Running {
     }
 }
 
-/// The server's address of `p`'s flow.
-fn server_of(p: &Packet<'_, '_>) -> IpAddr {
-    if p.side == TO_SERVER {
-        p.decoded.dst
-    } else {
-        p.decoded.src
-    }
-}
-
-/// Holds the TLS 1.3 handshake `found` carries against its server name's
-/// profile ([`super::server_names`]); a suspicion joins `found`, ahead of
-/// what the shape analyzers found (a Reality-like server that carries a
-/// tunnel is named for the switch). A flow with a tunnel found in it
-/// teaches the profile nothing.
-fn judge_handshake(found: &mut Findings, server: Option<IpAddr>, shared: &mut Shared) {
-    let (Some(h), Some(server)) = (found.handshake.take(), server) else {
-        return;
-    };
-    let tunnel = found
-        .facts
-        .iter()
-        .any(|f| matches!(f, Fact::Obfuscation(_)));
-    let (judged, forgotten) = shared.names.judge(shared.segment, &h, server, !tunnel);
-    shared.names_forgotten += forgotten;
-    if let Some(mut f) = judged {
-        f.facts.append(&mut found.facts);
-        found.facts = f.facts;
-        found.evidence.append(&mut f.evidence);
-    }
+/// Keeps the flow's TLS 1.3 handshake for its server name's profile
+/// ([`super::server_names`]), which is held against the profiles where
+/// flows are written, in order.
+fn keep_handshake(names: &mut Option<Box<Names>>, h: Box<Handshake>) {
+    names
+        .get_or_insert_with(Box::default)
+        .handshake
+        .get_or_insert(h);
 }
 
 /// Some dissector reads the packets of IP protocol `proto`.

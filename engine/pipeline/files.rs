@@ -249,7 +249,6 @@ type Deliver<'d> = dyn FnMut(usize, Vec<(Order, Event)>, Option<Option<FileEnd>>
 /// One worker: analyzes file after file until none is left.
 fn work(shared: &Shared<'_>, opts: &Options, share: f64, deliver: &mut Deliver<'_>) -> Counters {
     let mut w = Worker::configured(share, opts);
-    w.own_server_names();
     let shards = Shards::new(&[1.0]);
     // The first input position of file `known.0` (files are taken in
     // increasing order, so the sum only grows).

@@ -45,6 +45,7 @@
 pub mod files;
 pub mod live;
 pub mod merge;
+pub mod profiles;
 pub mod shards;
 pub mod worker;
 
@@ -96,10 +97,6 @@ pub struct Options {
     /// Whether several files read one after the other are analyzed at
     /// once, one per worker ([`files`]).
     pub files_at_once: files::FilesAtOnce,
-    /// The server-name profiles the run's workers share
-    /// ([`crate::classify::server_names`]); a fresh table for each set of
-    /// options made.
-    pub server_names: crate::classify::server_names::Book,
 }
 
 impl Default for Options {
@@ -117,7 +114,6 @@ impl Default for Options {
             transactions: false,
             fingerprints: true,
             files_at_once: files::FilesAtOnce::Auto,
-            server_names: Default::default(),
         }
     }
 }
@@ -198,11 +194,19 @@ pub fn run_files<E>(
         .map(CaptureFile::map)
         .collect::<Result<_, _>>()
         .unwrap_or_default();
-    let result = if opts.files_at_once.applies(files, opts) {
-        files::run(&maps, opts, stop, progress, sink, &mut report)
-    } else {
-        run_pipeline(&maps, opts, stop, progress, sink, &mut report)
+    // Reality-like switches are judged as flows are written, in order.
+    let mut profiles =
+        profiles::Profiles::new(opts.order == InputOrder::Sequential, opts.rules.clone());
+    let mut judged = |e: &Event, line: Option<&[u8]>| match profiles.judge(e) {
+        Some(changed) => changed.iter().try_for_each(|e| sink(e, None)),
+        None => sink(e, line),
     };
+    let result = if opts.files_at_once.applies(files, opts) {
+        files::run(&maps, opts, stop, progress, &mut judged, &mut report)
+    } else {
+        run_pipeline(&maps, opts, stop, progress, &mut judged, &mut report)
+    };
+    report.counters.server_names_forgotten += profiles.forgotten();
     report.elapsed = started.elapsed();
     report.merged = opts.order == InputOrder::Merged;
     report.rules = opts.rules.as_ref().map(|r| r.rules.len());

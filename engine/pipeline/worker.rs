@@ -123,16 +123,7 @@ impl Worker {
         w.set_rules(opts.rules.clone());
         w.set_transactions(opts.transactions || opts.rules.is_some(), opts.transactions);
         w.set_fingerprints(opts.fingerprints);
-        w.classify.names = opts.server_names.clone();
-        w.classify.names.join();
         w
-    }
-
-    /// Gives this worker a server-name table of its own (it reads whole
-    /// files alone, and one file's sessions say nothing of another's).
-    pub fn own_server_names(&mut self) {
-        self.classify.names = Default::default();
-        self.classify.names.join();
     }
 
     /// JA3/JA4 fingerprints of client hellos (on unless nothing reads them).
@@ -159,7 +150,6 @@ impl Worker {
         c.reassembly_refused_segments = self.classify.budget.refused_segments;
         c.reassembly_refused_bytes = self.classify.budget.refused_bytes;
         c.links_dropped = self.classify.links.dropped;
-        c.server_names_forgotten = self.classify.names_forgotten;
         c
     }
 
@@ -531,8 +521,6 @@ impl Worker {
     pub fn end_of_input(&mut self, index: u64) {
         self.end_in_table(index, None);
         self.classify.links.clear();
-        self.classify.names.segment_done(self.classify.segment);
-        self.classify.segment = self.classify.segment.wrapping_add(1);
         self.defrag.expire(Timestamp::MAX);
         self.clock = 0;
         self.next_sweep = 0;
@@ -551,7 +539,6 @@ fn end_flow(
     (at, reason): (u64, EndReason),
     flow: &mut WorkerFlow,
 ) {
-    classify.closing = Some(flow.server().addr);
     flow.ext.app.close(classify);
     if let Some(m) = rules {
         let ts = flow.last_ts;

@@ -494,12 +494,21 @@ pub fn run<C: Send + Sync, E>(
         // Only the threads hold senders now: the channel ends with them.
         drop(out_tx);
         let mut writing = true;
+        // Reality-like switches, judged as flows are written.
+        // (Live rules may be reloaded as the capture goes: the writer does
+        // not check them again on this finding.)
+        let mut profiles = super::profiles::Profiles::new(false, None);
         loop {
             match out_rx.recv_timeout(WAIT) {
                 Ok(Out::Events(events)) if writing => {
                     let r = events
                         .into_iter()
-                        .try_for_each(|(_, ev)| consumer.event(ev))
+                        .try_for_each(|(_, ev)| match profiles.judge(&ev) {
+                            Some(changed) => {
+                                changed.into_iter().try_for_each(|e| consumer.event(e))
+                            }
+                            None => consumer.event(ev),
+                        })
                         .and_then(|()| consumer.flush());
                     if let Err(e) = r {
                         // Stop; go on receiving until every thread ended.
@@ -518,6 +527,7 @@ pub fn run<C: Send + Sync, E>(
             }
             consumer.tick(&monitor);
         }
+        counters.server_names_forgotten += profiles.forgotten();
     });
     let last = monitor.snapshot();
     let report = Report {
