@@ -78,7 +78,7 @@ pub struct NameScratch {
 }
 
 /// Slots of [`NameMemo`] (a power of two).
-const NAME_MEMO_SLOTS: usize = 8192;
+const NAME_MEMO_SLOTS: usize = 1024;
 /// Longest name the memo keeps.
 const NAME_MEMO_LEN: usize = 128;
 
