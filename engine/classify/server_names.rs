@@ -14,7 +14,9 @@
 //! Those are properties of a name's server, not of one flow, so they are
 //! learned: every full TLS 1.3 handshake with a name adds to that name's
 //! [`Profile`] — how many sessions, the range of its servers' flights, the
-//! range of the first record after the handshake, the server addresses.
+//! range of the first record after the handshake, the server addresses —
+//! one profile for clients that offer certificate compression and one for
+//! those that do not (a compressed chain is a smaller flight).
 //! Once a name has [`MIN_SESSIONS`] sessions, a session to an address the
 //! name's sessions never used is held against it: a flight outside the
 //! profile's range by more than [`FLIGHT_MARGIN_PERCENT`] (when the
@@ -196,12 +198,28 @@ impl Profile {
     }
 }
 
+/// A profile's key: the server name, and whether the client offered
+/// certificate compression (a server that compresses its chain sends a
+/// flight of another size to clients that allow it: browsers do, curl and
+/// most libraries do not; each kind is held against its own).
+type Key = (String, bool);
+
+/// [`Key`] borrowed, for lookups.
+#[derive(Hash)]
+struct KeyRef<'a>(&'a str, bool);
+
+impl hashbrown::Equivalent<Key> for KeyRef<'_> {
+    fn equivalent(&self, key: &Key) -> bool {
+        self.0 == key.0 && self.1 == key.1
+    }
+}
+
 /// The profiles, by server name.
 #[derive(Debug, Default)]
 pub struct ServerNames {
-    names: HashMap<String, Profile>,
+    names: HashMap<Key, Profile>,
     /// Names in the order they were first seen, for forgetting.
-    order: VecDeque<String>,
+    order: VecDeque<Key>,
     /// Names forgotten to stay within [`MAX_NAMES`].
     pub forgotten: u64,
 }
@@ -211,7 +229,7 @@ impl ServerNames {
     /// learns it unless it is suspected or `learn` is false (the flow has
     /// another obfuscation finding).
     pub fn judge(&mut self, h: &Handshake, server: IpAddr, learn: bool) -> Option<Findings> {
-        if let Some(p) = self.names.get_mut(h.name.as_str()) {
+        if let Some(p) = self.names.get_mut(&KeyRef(&h.name, h.compressed)) {
             let found = p.judge(h, server);
             if found.is_none() && learn {
                 p.learn(h, server);
@@ -229,8 +247,9 @@ impl ServerNames {
         }
         let mut p = Profile::default();
         p.learn(h, server);
-        self.names.insert(h.name.clone(), p);
-        self.order.push_back(h.name.clone());
+        let key = (h.name.clone(), h.compressed);
+        self.names.insert(key.clone(), p);
+        self.order.push_back(key);
         None
     }
 
@@ -249,9 +268,10 @@ impl ServerNames {
         self.names.is_empty()
     }
 
-    /// The profile of `name`, if held.
-    pub fn profile(&self, name: &str) -> Option<&Profile> {
-        self.names.get(name)
+    /// The profile of `name` for clients that offer certificate
+    /// compression or not (`compressed`), if held.
+    pub fn profile(&self, name: &str, compressed: bool) -> Option<&Profile> {
+        self.names.get(&KeyRef(name, compressed))
     }
 }
 
@@ -267,6 +287,7 @@ mod tests {
             flight_packet: 3,
             first_after: first.map(|n| (n, 7)),
             tickets: true,
+            compressed: false,
         }
     }
 
@@ -305,7 +326,7 @@ mod tests {
         assert!(ev[0].contains("flight is 420 bytes"), "{ev:?}");
         assert!(ev[1].contains("not the session ticket"), "{ev:?}");
         // Not learned: the profile is the real site's still.
-        assert_eq!(t.profile("www.example.com").unwrap().sessions, 3);
+        assert_eq!(t.profile("www.example.com", false).unwrap().sessions, 3);
     }
 
     #[test]
@@ -324,7 +345,10 @@ mod tests {
         let mut t = learned();
         // Another address of the same site, same shape: learned.
         assert!(t.judge(&hs(3450, Some(251)), addr(2), true).is_none());
-        assert_eq!(t.profile("www.example.com").unwrap().servers.len(), 2);
+        assert_eq!(
+            t.profile("www.example.com", false).unwrap().servers.len(),
+            2
+        );
         // A known address is never held against its own name.
         assert!(t.judge(&hs(400, Some(1400)), addr(1), true).is_none());
         // Too few sessions.
@@ -338,6 +362,18 @@ mod tests {
         assert!(t.judge(&no, addr(9), true).is_none());
         // The server's output not seen after the handshake.
         assert!(t.judge(&hs(3430, None), addr(9), true).is_none());
+    }
+
+    #[test]
+    fn clients_that_allow_compressed_chains_are_held_apart() {
+        let mut t = learned();
+        // A browser's session to another address of the site: the chain
+        // compressed, a smaller flight — its own profile, not a suspect.
+        let mut browser = hs(2100, Some(250));
+        browser.compressed = true;
+        assert!(t.judge(&browser, addr(2), true).is_none());
+        assert_eq!(t.profile("www.example.com", true).unwrap().sessions, 1);
+        assert_eq!(t.profile("www.example.com", false).unwrap().sessions, 3);
     }
 
     #[test]
@@ -373,8 +409,8 @@ mod tests {
         }
         assert_eq!(t.len(), MAX_NAMES);
         assert_eq!(t.forgotten, 5);
-        assert!(t.profile("n0.example").is_none());
-        assert!(t.profile("n5.example").is_some());
+        assert!(t.profile("n0.example", false).is_none());
+        assert!(t.profile("n5.example", false).is_some());
         t.clear();
         assert!(t.is_empty());
     }

@@ -12,6 +12,8 @@ pub(super) const MIDSTREAM_RECORDS: u64 = 3;
 /// session (pre_shared_key) and may send tickets (psk_key_exchange_modes).
 const PRE_SHARED_KEY: u16 = 41;
 const PSK_KEY_EXCHANGE_MODES: u16 = 45;
+/// compress_certificate (RFC 8879): the server may send a smaller chain.
+const COMPRESS_CERTIFICATE: u16 = 27;
 
 /// One side's handshake reader, made only when the side's first byte can
 /// start a TLS record (or an SSLv2 hello).
@@ -102,6 +104,7 @@ impl Dissector for TlsDissector {
                                 let mut log = shapes::Log::new(&hello);
                                 log.hello.resumes = ch.extensions.contains(&PRE_SHARED_KEY);
                                 log.hello.tickets = ch.extensions.contains(&PSK_KEY_EXCHANGE_MODES);
+                                log.hello.compress = ch.extensions.contains(&COMPRESS_CERTIFICATE);
                                 self.log = Some(Box::new(log));
                                 reader.headers_only();
                                 done = false;

@@ -28,6 +28,9 @@ pub struct Handshake {
     /// The client allowed session tickets (psk_key_exchange_modes): a
     /// server may send none to a client that did not.
     pub tickets: bool,
+    /// The client offered certificate compression (compress_certificate):
+    /// a server may send it a compressed, smaller chain.
+    pub compressed: bool,
 }
 
 /// The handshake `log` shows, when it is a full TLS 1.3 one with a server
@@ -65,5 +68,6 @@ pub fn of(log: &Log) -> Option<Handshake> {
             .find(|r| r.side == TO_CLIENT)
             .map(|r| (r.len, r.packet)),
         tickets: log.hello.tickets,
+        compressed: log.hello.compress,
     })
 }

@@ -90,6 +90,8 @@ pub struct LoggedHello {
     pub resumes: bool,
     /// The client allowed session tickets (psk_key_exchange_modes).
     pub tickets: bool,
+    /// The client offered certificate compression (compress_certificate).
+    pub compress: bool,
 }
 
 impl Log {
@@ -100,6 +102,7 @@ impl Log {
                 alpn: !hello.alpn.is_empty(),
                 resumes: false,
                 tickets: false,
+                compress: false,
             },
             server: None,
             records: Vec::with_capacity(LOG_RECORDS),
