@@ -22,7 +22,6 @@
 
 use super::facts::{Evidence, Fact};
 use super::links::Link;
-use super::tls::shapes::handshake::Handshake;
 use super::AppProto;
 use crate::capture::Timestamp;
 
@@ -140,17 +139,11 @@ pub struct Findings {
     pub facts: Vec<Fact>,
     pub evidence: Vec<Evidence>,
     pub links: Vec<Link>,
-    /// A TLS 1.3 handshake for its server name's profile
-    /// ([`super::server_names`]), which the flow's state holds it against.
-    pub handshake: Option<Box<Handshake>>,
 }
 
 impl Findings {
     pub fn is_empty(&self) -> bool {
-        self.facts.is_empty()
-            && self.evidence.is_empty()
-            && self.links.is_empty()
-            && self.handshake.is_none()
+        self.facts.is_empty() && self.evidence.is_empty() && self.links.is_empty()
     }
 
     /// Takes in what `other` found.
@@ -165,9 +158,6 @@ impl Findings {
         take_in(&mut self.facts, other.facts);
         take_in(&mut self.evidence, other.evidence);
         take_in(&mut self.links, other.links);
-        if other.handshake.is_some() {
-            self.handshake = other.handshake;
-        }
     }
 }
 

@@ -383,7 +383,6 @@ pub(super) fn verdict(q: DnsQuestion, packet: u64, clue: Clue) -> Step {
             facts: vec![Fact::Dns(Box::new(q))],
             evidence: vec![Evidence { packet, what: clue }],
             links: Vec::new(),
-            handshake: None,
         },
         more: false,
     })

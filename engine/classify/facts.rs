@@ -27,13 +27,16 @@ pub enum Fact {
     Vpn(vpn::VpnFacts),
     /// A suspicion of hiding, not a protocol.
     Obfuscation(Box<obfuscation::Obfuscation>),
+    /// A full TLS 1.3 handshake, for its server name's profile
+    /// ([`super::server_names`]).
+    Handshake(Box<super::tls::shapes::handshake::Handshake>),
 }
 
 impl Fact {
     /// Is this something rules read (a name, a hello, a VPN)? A server's
-    /// hello alone is not.
+    /// hello alone is not, nor a handshake's sizes.
     pub fn is_rule_visible(&self) -> bool {
-        !matches!(self, Fact::TlsServer(_))
+        !matches!(self, Fact::TlsServer(_) | Fact::Handshake(_))
     }
 }
 
@@ -293,6 +296,9 @@ impl Names {
             }
             Fact::Vpn(v) => {
                 self.vpn.get_or_insert(v);
+            }
+            Fact::Handshake(h) => {
+                self.handshake.get_or_insert(h);
             }
             Fact::Obfuscation(o) => {
                 // A flow with a protocol (a verdict's confidence) keeps no

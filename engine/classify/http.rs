@@ -407,7 +407,6 @@ impl Dissector for HttpDissector {
                                     },
                                 }],
                                 links: Vec::new(),
-                                handshake: None,
                             },
                             more,
                         });
@@ -435,7 +434,6 @@ impl Dissector for HttpDissector {
                                         what: Clue::HttpStatusLine,
                                     }],
                                     links: Vec::new(),
-                                    handshake: None,
                                 },
                                 more: !matches!(self.request, SideReader::Off),
                             });
@@ -475,7 +473,6 @@ impl Dissector for HttpDissector {
                     },
                 }],
                 links: Vec::new(),
-                handshake: None,
             },
             more: false,
         })

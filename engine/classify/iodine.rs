@@ -119,7 +119,6 @@ impl Iodine {
                 }),
             }],
             links: Vec::new(),
-            handshake: None,
         })
     }
 }

@@ -79,7 +79,6 @@ impl N2n {
                     }),
                 }],
                 links: Vec::new(),
-                handshake: None,
             },
             more: false,
         }

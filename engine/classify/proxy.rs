@@ -199,7 +199,6 @@ impl Proxy {
                 what: FactClue::Proxy(c),
             }],
             links: Vec::new(),
-            handshake: None,
         }
     }
 }
@@ -310,7 +309,6 @@ impl Dissector for Proxy {
                             },
                         }],
                         links: Vec::new(),
-                        handshake: None,
                     };
                     (
                         Stage::HttpReply { target },

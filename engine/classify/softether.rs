@@ -150,7 +150,6 @@ impl Dissector for SoftEtherHttp {
                     },
                 ],
                 links: Vec::new(),
-                handshake: None,
             },
             more: false,
         })
@@ -238,7 +237,6 @@ impl Dissector for SoftEtherUdp {
                     what: FactClue::SoftEther(Clue::NatQuery),
                 }],
                 links: Vec::new(),
-                handshake: None,
             },
             more: false,
         })

@@ -131,7 +131,6 @@ impl Dissector for Ssh {
                             what: FactClue::Ssh(Clue { side, line }),
                         }],
                         links: Vec::new(),
-                        handshake: None,
                     },
                     more: false,
                 })

@@ -186,7 +186,6 @@ impl Dissector for StartTls {
                             },
                         }],
                         links: Vec::new(),
-                        handshake: None,
                     },
                     rest: rest.min(input.bytes.len()),
                 }

@@ -36,7 +36,6 @@ use super::facts::Names;
 use super::links::Links;
 use super::reassembly::{Budget, Lost, Stream};
 use super::registry::{Kind, Live};
-use super::tls::shapes::handshake::Handshake;
 use super::AppProto;
 use crate::capture::Timestamp;
 use crate::decode::transport::{tcp_flags, Header};
@@ -510,13 +509,10 @@ impl AppState {
         let Outcome {
             carrier,
             verdict,
-            mut found,
+            found,
             upgraded,
             overturn,
         } = out;
-        if let Some(h) = found.handshake.take() {
-            keep_handshake(&mut self.names, h);
-        }
         if let Some((proto, confidence)) = carrier.filter(|_| self.proto == AppProto::Unknown) {
             self.proto = proto;
             let mine = self.names.get_or_insert_with(Box::default);
@@ -613,12 +609,6 @@ impl AppState {
                 .live
                 .iter()
                 .filter_map(Live::settle)
-                .map(|mut v| {
-                    if let Some(h) = v.found.handshake.take() {
-                        keep_handshake(&mut self.names, h);
-                    }
-                    v
-                })
                 .partition(|v| v.proto == AppProto::Unknown);
             if self.probing() {
                 // The strongest; of equals, the last in registry order.
@@ -965,16 +955,6 @@ impl Running {
         }
         None
     }
-}
-
-/// Keeps the flow's TLS 1.3 handshake for its server name's profile
-/// ([`super::server_names`]), which is held against the profiles where
-/// flows are written, in order.
-fn keep_handshake(names: &mut Option<Box<Names>>, h: Box<Handshake>) {
-    names
-        .get_or_insert_with(Box::default)
-        .handshake
-        .get_or_insert(h);
 }
 
 /// Some dissector reads the packets of IP protocol `proto`.

@@ -112,7 +112,6 @@ impl Tinc {
                 })],
                 evidence,
                 links: Vec::new(),
-                handshake: None,
             },
             more: false,
         }
@@ -213,7 +212,6 @@ impl TincUdp {
                     }),
                 }],
                 links: Vec::new(),
-                handshake: None,
             },
             more: false,
         })

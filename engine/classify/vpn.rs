@@ -235,7 +235,6 @@ impl VpnVerdict {
             })],
             evidence: self.evidence,
             links: Vec::new(),
-            handshake: None,
         }
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::classify::facts::Fact;
 use crate::classify::server_names::ServerNames;
 use crate::output::record::{AlertRecord, Event, FlowRecord};
-use crate::rules::eval::{self, Facts, Matcher};
+use crate::rules::eval::{Facts, Matcher};
 use crate::rules::RuleSet;
 
 /// The profiles of an input.
@@ -80,23 +80,9 @@ impl Profiles {
             .matcher
             .get_or_insert_with(|| Matcher::new(Arc::clone(set)));
         let mut hits = Vec::new();
-        {
-            let facts = Facts::new(r.proto, r.client, r.server, r.app_proto, r.names.as_deref());
-            let empty = eval::Verdict::default();
-            m.check(&facts, r.verdict.as_deref().unwrap_or(&empty), &mut hits);
-        }
-        if hits.is_empty() {
-            return Vec::new();
-        }
-        let verdict = r.verdict.get_or_insert_with(Box::default);
-        for h in &hits {
-            verdict.add(h.clone());
-        }
-        if !eval::alerts_allowed(verdict) {
-            return Vec::new();
-        }
+        let facts = Facts::new(r.proto, r.client, r.server, r.app_proto, r.names.as_deref());
+        m.update(&facts, &mut r.verdict, &mut hits);
         hits.into_iter()
-            .filter(|h| h.action.alerts())
             .map(|hit| {
                 Event::Alert(Box::new(AlertRecord {
                     ts: r.end,

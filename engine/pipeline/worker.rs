@@ -578,8 +578,7 @@ fn check_rules(
         return;
     }
     flow.ext.rules_checked = revision;
-    hits.clear();
-    {
+    let before = {
         let facts = Facts::new(
             flow.key.proto,
             flow.client(),
@@ -587,21 +586,9 @@ fn check_rules(
             flow.ext.app.proto,
             flow.ext.app.names.as_deref(),
         );
-        let empty = eval::Verdict::default();
-        m.check(&facts, flow.ext.verdict.as_deref().unwrap_or(&empty), hits);
-    }
-    if hits.is_empty() {
-        return;
-    }
-    let verdict = flow.ext.verdict.get_or_insert_with(Box::default);
-    let mut seq = verdict.hits.len() as u32;
-    for h in hits.iter() {
-        verdict.add(h.clone());
-    }
-    if !eval::alerts_allowed(verdict) {
-        return;
-    }
-    for h in hits.drain(..).filter(|h| h.action.alerts()) {
+        m.update(&facts, &mut flow.ext.verdict, hits)
+    };
+    for (seq, h) in (before as u32..).zip(hits.drain(..)) {
         let o = Order {
             at,
             first_packet: flow.first_packet,
@@ -609,7 +596,6 @@ fn check_rules(
             part: flow.part,
             seq,
         };
-        seq += 1;
         let alert = AlertRecord::new(
             flow,
             flow.ext.app.proto,

@@ -251,6 +251,34 @@ impl Matcher {
         &self.set
     }
 
+    /// Checks `facts` against a flow's `verdict`: the rules newly matched
+    /// join it, and `alerts` gets those of them that alert (none under a
+    /// `pass`). Returns how many rules the verdict held before.
+    pub fn update(
+        &mut self,
+        facts: &Facts<'_>,
+        verdict: &mut Option<Box<Verdict>>,
+        alerts: &mut Vec<Hit>,
+    ) -> usize {
+        alerts.clear();
+        let empty = Verdict::default();
+        self.check(facts, verdict.as_deref().unwrap_or(&empty), alerts);
+        if alerts.is_empty() {
+            return verdict.as_ref().map_or(0, |v| v.hits.len());
+        }
+        let verdict = verdict.get_or_insert_with(Box::default);
+        let before = verdict.hits.len();
+        for h in alerts.iter() {
+            verdict.add(h.clone());
+        }
+        if alerts_allowed(verdict) {
+            alerts.retain(|h| h.action.alerts());
+        } else {
+            alerts.clear();
+        }
+        before
+    }
+
     /// Appends to `out` the rules `facts` match that `verdict` does not
     /// hold yet, in precedence order.
     pub fn check(&mut self, facts: &Facts<'_>, verdict: &Verdict, out: &mut Vec<Hit>) {

@@ -75,7 +75,6 @@ impl Dissector for QuicDissector {
                     what: clue,
                 }],
                 links: Vec::new(),
-                handshake: None,
             },
             more: false,
         })

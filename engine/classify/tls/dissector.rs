@@ -82,7 +82,7 @@ impl Dissector for TlsDissector {
             });
             if side == TO_CLIENT {
                 if let Some(h) = self.log.as_deref_mut().and_then(shapes::take_handshake) {
-                    found.handshake = Some(Box::new(h));
+                    found.facts.push(Fact::Handshake(Box::new(h)));
                 }
             }
             let mut done = feed.is_final();

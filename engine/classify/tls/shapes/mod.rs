@@ -274,7 +274,9 @@ pub fn analyze(log: &Log) -> Findings {
         }
     }
     if !log.handshake_taken {
-        found.handshake = handshake::of(log).map(Box::new);
+        if let Some(h) = handshake::of(log) {
+            found.facts.push(Fact::Handshake(Box::new(h)));
+        }
     }
     found
 }

@@ -100,7 +100,6 @@ pub fn analyze(log: &Log) -> Option<Findings> {
                 what: FactClue::OpenConnectTls(Clue { sizes }),
             }],
             links: Vec::new(),
-            handshake: None,
         });
     }
     None

@@ -108,7 +108,6 @@ pub fn analyze(log: &Log) -> Option<Findings> {
                 what: FactClue::SoftEtherTls(clue),
             }],
             links: Vec::new(),
-            handshake: None,
         });
     }
     None

@@ -115,7 +115,6 @@ pub fn analyze(log: &Log) -> Option<Findings> {
                 }),
             }],
             links: Vec::new(),
-            handshake: None,
         });
     }
     None

@@ -141,7 +141,6 @@ pub fn analyze(log: &Log) -> Option<Findings> {
             },
         ],
         links: Vec::new(),
-        handshake: None,
     })
 }
 
