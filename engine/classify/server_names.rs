@@ -120,7 +120,8 @@ impl Profile {
 
     /// The flights agree among themselves.
     fn flights_agree(&self) -> bool {
-        self.flight.1 * 100 <= self.flight.0 * (100 + FLIGHT_SPREAD_PERCENT)
+        self.flight.1.saturating_mul(100)
+            <= self.flight.0.saturating_mul(100 + FLIGHT_SPREAD_PERCENT)
     }
 
     /// Every session whose client allowed tickets began with one.
@@ -139,11 +140,12 @@ impl Profile {
         }
         let (low, high) = self.flight;
         let flight_off = self.flights_agree()
-            && (h.flight * 100 < low * (100 - FLIGHT_MARGIN_PERCENT)
-                || h.flight * 100 > high * (100 + FLIGHT_MARGIN_PERCENT));
+            && (h.flight.saturating_mul(100) < low.saturating_mul(100 - FLIGHT_MARGIN_PERCENT)
+                || h.flight.saturating_mul(100) > high.saturating_mul(100 + FLIGHT_MARGIN_PERCENT));
         let no_ticket = match h.first_after {
             Some((n, _)) if h.tickets && self.always_tickets() => {
-                n + TICKET_SPREAD < self.first.0 || n > self.first.1 + TICKET_SPREAD
+                n.saturating_add(TICKET_SPREAD) < self.first.0
+                    || n > self.first.1.saturating_add(TICKET_SPREAD)
             }
             _ => false,
         };
