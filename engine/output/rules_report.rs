@@ -49,7 +49,11 @@ pub fn render_check(set: &RuleSet, report: &CheckReport) -> String {
     );
     let _ = writeln!(
         o,
-        "name patterns: {} literals, {} regexes, {} of Hyperscan databases, {} in {:.0} ms",
+        "name patterns: {} names ({} distinct, {}) in the suffix table; {} content literals, \
+         {} regexes, {} of Hyperscan databases, {} in {:.0} ms",
+        thousands(b.table_patterns as u64),
+        thousands(b.table_names as u64),
+        summary::bytes(b.table_bytes as u64),
         thousands(b.literals as u64),
         thousands(b.regexes as u64),
         summary::bytes(b.bytes as u64),

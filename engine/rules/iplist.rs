@@ -5,7 +5,10 @@
 //! range starts and, for each range, the entry of the longest prefix that
 //! covers it (or none). A lookup is one binary search over that array
 //! (about 21 steps for a million prefixes); IPv4 and IPv6 have one array
-//! each. Nested prefixes keep the innermost one as the answer
+//! each; an IPv4 lookup searches only its /16's ranges, and a large
+//! table first asks a bitmap of the /24s any listed range touches (2 MiB,
+//! one read: most addresses a flow has are in no list, and that answer
+//! then costs no search of megabytes of ranges). Nested prefixes keep the innermost one as the answer
 //! (`10.0.0.0/8` and `10.1.0.0/16`: `10.1.2.3` is in the /16); a
 //! duplicate keeps its first line and is counted. IPv4-mapped IPv6
 //! (`::ffff:192.0.2.0/120`, and a flow's `::ffff:192.0.2.1`) is the IPv4
@@ -25,6 +28,10 @@ use super::Cidr;
 
 /// No entry covers a range.
 const NONE: u32 = u32::MAX;
+
+/// IPv4 ranges from which a table keeps the /24 bitmap: below it, the
+/// ranges of a lookup's /16 are few and stay in the caches.
+const FILTER_MIN_RANGES: usize = 16_384;
 
 /// One address or block as read, and where it was read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +69,10 @@ pub struct IpTable {
     /// searches only its /16's ranges (a few cache lines instead of the
     /// whole array). Rebuilt from `v4`, never stored.
     v4_index: Vec<u32>,
+    /// For a table of [`FILTER_MIN_RANGES`] IPv4 ranges or more, a bit per
+    /// /24: set when a listed range holds one of its addresses (a clear
+    /// bit answers "not listed" at once). Rebuilt from `v4`, never stored.
+    v4_listed: Vec<u64>,
     v6: Ranges<u128>,
     /// The prefixes kept (duplicates dropped), in input order.
     pub entries: Vec<Prefix>,
@@ -238,6 +249,7 @@ impl IpTable {
                 entries: r4.entries,
             },
             v4_index: Vec::new(),
+            v4_listed: Vec::new(),
             v6: r6,
             entries: prefixes,
             duplicates,
@@ -260,6 +272,11 @@ impl IpTable {
     }
 
     fn lookup_v4(&self, a: u32) -> Option<u32> {
+        if let Some(word) = self.v4_listed.get((a >> 14) as usize) {
+            if word & (1 << ((a >> 8) & 63)) == 0 {
+                return None;
+            }
+        }
         let h = (a >> 16) as usize;
         let (Some(&lo), Some(&hi)) = (self.v4_index.get(h), self.v4_index.get(h + 1)) else {
             return self.v4.lookup(a);
@@ -284,6 +301,11 @@ impl IpTable {
         }
         idx.push(self.v4.starts.len() as u32);
         self.v4_index = idx;
+        self.v4_listed = if self.v4.starts.len() >= FILTER_MIN_RANGES {
+            listed_blocks(&self.v4)
+        } else {
+            Vec::new()
+        };
         self
     }
 
@@ -302,10 +324,28 @@ impl IpTable {
 
     /// Bytes the table takes in memory, roughly.
     pub fn bytes(&self) -> usize {
-        self.v4.starts.len() * 8
+        self.v4_index.len() * 4
+            + self.v4_listed.len() * 8
+            + self.v4.starts.len() * 8
             + self.v6.starts.len() * 20
             + self.entries.len() * std::mem::size_of::<Prefix>()
     }
+}
+
+/// The bitmap of [`IpTable::v4_listed`]: bit `b` for the /24 `b`, set
+/// when a range with an entry holds one of its addresses.
+fn listed_blocks(v4: &Ranges<u32>) -> Vec<u64> {
+    let mut bits = vec![0u64; (1 << 24) / 64];
+    for (i, (start, e)) in v4.starts.iter().zip(&v4.entries).enumerate() {
+        if *e == NONE {
+            continue;
+        }
+        let last = v4.starts.get(i + 1).map_or(u32::MAX, |next| next - 1);
+        for b in (start >> 8)..=(last >> 8) {
+            bits[(b >> 6) as usize] |= 1 << (b & 63);
+        }
+    }
+    bits
 }
 
 /// One line of an address list: `192.0.2.0/24`, `2001:db8::1`; `#`
@@ -591,6 +631,64 @@ mod tests {
             let IpAddr::V4(v) = a else { unreachable!() };
             assert_eq!(t.lookup_v4(u32::from(v)), t.v4.lookup(u32::from(v)));
         }
+    }
+
+    /// A table large enough for the /24 bitmap answers like a search of
+    /// the whole array: at listed addresses, their neighbours and their
+    /// /24s' edges, and anywhere.
+    #[test]
+    fn the_block_bitmap_never_hides_an_entry() {
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut lines = vec!["203.0.113.0/24".to_string(), "198.51.0.0/16".to_string()];
+        let mut probes = Vec::new();
+        for _ in 0..20_000 {
+            let r = next();
+            let a = r as u32;
+            let len = if r >> 60 == 0 {
+                20 + (r >> 32) as u8 % 12
+            } else {
+                32
+            };
+            lines.push(format!(
+                "{}/{len}",
+                Ipv4Addr::from(a & (u32::MAX << (32 - len)))
+            ));
+            probes.extend([
+                a,
+                a.wrapping_add(1),
+                a.wrapping_sub(1),
+                a | 0xff,
+                a & !0xff,
+                (r >> 32) as u32,
+            ]);
+        }
+        probes.extend([
+            0,
+            u32::MAX,
+            0xcb00_7100,
+            0xcb00_71ff,
+            0xcb00_7200,
+            0xc633_0000,
+            0xc633_ffff,
+        ]);
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let t = table(&refs);
+        assert!(t.v4.starts.len() >= FILTER_MIN_RANGES && !t.v4_listed.is_empty());
+        let mut listed = 0;
+        for a in probes {
+            let got = t.lookup_v4(a);
+            assert_eq!(got, t.v4.lookup(a), "{}", Ipv4Addr::from(a));
+            listed += usize::from(got.is_some());
+        }
+        assert!(listed > 20_000, "{listed}");
+        // A small table has no bitmap.
+        assert!(table(&["10.0.0.0/8"]).v4_listed.is_empty());
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod names;
 pub mod regcache;
 pub mod registry;
 pub mod source;
+pub mod suffixes;
 pub mod suricata;
 pub mod syntax;
 pub mod tune;

@@ -1,7 +1,9 @@
-//! Server-name patterns compiled into Hyperscan databases.
+//! Server-name patterns: a suffix hash table and Hyperscan databases.
 //!
-//! Every exact, domain, subdomain and content pattern of a rule set goes
-//! into one literal database (Hyperscan's literal API). Names are scanned
+//! Exact, domain and subdomain patterns — nearly all of a rule set's
+//! names, every name of a list or a registry — go into one hash table
+//! probed per label suffix ([`suffixes`](super::suffixes)). Content patterns
+//! go into literal databases (Hyperscan's literal API). Names are scanned
 //! framed by newlines, `\nname\n`, which no name contains, so anchoring is
 //! part of the literal: `example.com` exact is `\nexample.com\n`; names
 //! under `example.com` are `.example.com\n` — it can only match where a
@@ -19,6 +21,7 @@ use hyperscan::{BlockMode, HsError, Literal, LiteralFlags, Literals};
 use sha2::{Digest, Sha256};
 
 use super::source::{self, Diagnostic, Diagnostics, Files, Span};
+use super::suffixes::{self, SuffixTable};
 use super::{cache, is_under, LoadOptions, NamePattern, Rule};
 
 /// Which rule condition a compiled pattern belongs to.
@@ -33,6 +36,11 @@ pub struct Target {
 /// How the databases were obtained, for `rules check` and the logs.
 #[derive(Clone, Debug, Default)]
 pub struct BuildInfo {
+    /// Patterns in the suffix table, and its distinct names.
+    pub table_patterns: usize,
+    pub table_names: usize,
+    /// Bytes of the suffix table.
+    pub table_bytes: usize,
     pub literals: usize,
     pub regexes: usize,
     pub from_cache: bool,
@@ -56,6 +64,8 @@ pub const LITERALS_PER_DATABASE: usize = 200_000;
 /// The compiled name patterns of a rule set.
 #[derive(Default)]
 pub struct NameIndex {
+    /// Exact, domain and subdomain patterns.
+    table: SuffixTable,
     /// Literal databases, each for a consecutive run of `lit_targets`
     /// (pattern ids are indices into the whole list).
     literal: Vec<BlockDatabase>,
@@ -75,6 +85,8 @@ pub struct NameScratch {
     scratch: Option<Scratch>,
     framed: Vec<u8>,
     memo: NameMemo,
+    /// The suffix table's scratch space.
+    suffixes: Vec<(u64, usize)>,
 }
 
 /// Slots of [`NameMemo`] (a power of two).
@@ -82,9 +94,9 @@ const NAME_MEMO_SLOTS: usize = 1024;
 /// Longest name the memo keeps.
 const NAME_MEMO_LEN: usize = 128;
 
-/// The patterns recent names matched, direct-mapped by name: a flow's
-/// names are scanned again each time its classification changes, and
-/// flows share names (a popular server, a resolver's answers), so most
+/// The Hyperscan patterns recent names matched, direct-mapped by name: a
+/// flow's names are scanned again each time its classification changes,
+/// and flows share names (a popular server, a resolver's answers), so most
 /// scans are answered here instead of by Hyperscan, whose call costs more
 /// than a short name's match. Bounded: `NAME_MEMO_SLOTS` names of at most
 /// `NAME_MEMO_LEN` bytes; a longer name is always scanned.
@@ -181,6 +193,9 @@ impl NameIndex {
         key.update([0]);
         let mut pending: Vec<u8> = Vec::with_capacity((1 << 16) + 512);
         for_each_pattern(rules, |t, p, span| {
+            if suffixes::reach(p).is_some() {
+                return; // in the suffix table
+            }
             if let NamePattern::Regex(re) = p {
                 regexes.push((re.clone(), span));
                 re_targets.push(t);
@@ -211,7 +226,13 @@ impl NameIndex {
             key.update(r.as_bytes());
         }
         let key: String = key.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let mut table_patterns = Vec::new();
+        for_each_pattern(rules, |t, p, _| table_patterns.push((t, p)));
+        let table = SuffixTable::build(table_patterns.into_iter());
         let mut info = BuildInfo {
+            table_patterns: table.patterns(),
+            table_names: table.len(),
+            table_bytes: table.bytes(),
             literals: lit_targets.len(),
             regexes: regexes.len(),
             ..BuildInfo::default()
@@ -243,6 +264,7 @@ impl NameIndex {
                     info.time = started.elapsed();
                     info.cache = cache_file.clone();
                     let index = NameIndex {
+                        table,
                         literal: l,
                         regex: r,
                         lit_targets,
@@ -255,7 +277,11 @@ impl NameIndex {
         }
         // Second pass: the literals to compile, in the same order.
         let mut lits: Vec<String> = Vec::with_capacity(lit_targets.len());
-        for_each_pattern(rules, |_, p, _| literals_of(p, &mut lits));
+        for_each_pattern(rules, |_, p, _| {
+            if suffixes::reach(p).is_none() {
+                literals_of(p, &mut lits);
+            }
+        });
         let literal = match compile_literals(lits) {
             Ok(dbs) => dbs,
             Err(e) => {
@@ -300,6 +326,7 @@ impl NameIndex {
             }
         }
         let index = NameIndex {
+            table,
             literal,
             regex,
             lit_targets,
@@ -332,7 +359,7 @@ impl NameIndex {
 
     /// Patterns compiled.
     pub fn len(&self) -> usize {
-        self.lit_targets.len() + self.re_targets.len()
+        self.table.patterns() + self.lit_targets.len() + self.re_targets.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -348,13 +375,20 @@ impl NameIndex {
             scratch,
             framed: Vec::with_capacity(256),
             memo: NameMemo::new(),
+            suffixes: Vec::new(),
         }
     }
 
-    /// Calls `hit` with every pattern `name` (normalized) matches, in
-    /// Hyperscan's order (the memo keeps it).
+    /// Calls `hit` with every pattern `name` (normalized) matches: the
+    /// suffix table's in its order (the name's own patterns, then its
+    /// suffixes', longest first), then Hyperscan's in its order (the memo
+    /// keeps it).
     pub fn scan(&self, s: &mut NameScratch, name: &str, hit: &mut dyn FnMut(Target)) {
-        if s.scratch.is_none() || name.len() > NAME_MEMO_LEN {
+        self.table.lookup(name.as_bytes(), &mut s.suffixes, hit);
+        if s.scratch.is_none() {
+            return; // no content pattern nor regex
+        }
+        if name.len() > NAME_MEMO_LEN {
             return self.scan_now(s, name, hit);
         }
         let slot = NameMemo::slot(name);
@@ -370,7 +404,7 @@ impl NameIndex {
         s.memo.slots[slot] = Some((name.into(), found.into_boxed_slice()));
     }
 
-    /// [`scan`](Self::scan) by Hyperscan.
+    /// [`scan`](Self::scan)'s Hyperscan part.
     fn scan_now(&self, s: &mut NameScratch, name: &str, hit: &mut dyn FnMut(Target)) {
         let Some(scratch) = s.scratch.as_ref() else {
             return;
@@ -447,7 +481,7 @@ fn one_error(span: Span, files: &Files, message: String) -> Diagnostics {
 
 /// Calls `f` with every name pattern of `rules`, in order, with its
 /// target and its rule's span.
-fn for_each_pattern(rules: &[Rule], mut f: impl FnMut(Target, &NamePattern, Span)) {
+fn for_each_pattern<'r>(rules: &'r [Rule], mut f: impl FnMut(Target, &'r NamePattern, Span)) {
     for (ri, r) in rules.iter().enumerate() {
         for (ci, c) in r.conds.iter().enumerate() {
             for (pi, p) in c.name_patterns().iter().enumerate() {
@@ -577,11 +611,12 @@ mod tests {
         assert!(!pattern_within(&p(".badexample.com"), &p(".example.com")));
     }
 
-    /// The cache key is the digest of the framed literals as Hyperscan
-    /// gets them (hashed in pieces, without building them): entries
-    /// written before stay valid.
+    /// The cache key is the digest of the content literals as Hyperscan
+    /// gets them (hashed in pieces, without building them) and of the
+    /// regexes; the suffix table's names are not in it (they are never
+    /// compiled): entries written before stay valid.
     #[test]
-    fn cache_key_is_the_digest_of_the_framed_literals() {
+    fn cache_key_is_the_digest_of_the_hyperscan_literals() {
         let parsed = read_text(
             "t.rules",
             "alert 1 \"a\" { name example.com .example.net *.example.org }\n\
@@ -592,15 +627,6 @@ mod tests {
         key.update(b"sift-names-1\0");
         key.update(hyperscan::version_str().to_bytes());
         key.update([0]);
-        for l in [
-            "\nexample.com\n",
-            "\nexample.net\n",
-            ".example.net\n",
-            ".example.org\n",
-        ] {
-            key.update((l.len() as u32).to_le_bytes());
-            key.update(l.as_bytes());
-        }
         key.update(b"\0regex\0");
         key.update(8u32.to_le_bytes());
         key.update(b"^x[0-9]$");
@@ -610,9 +636,34 @@ mod tests {
             cache_dir: Some(dir.clone()),
             privileged: false,
         };
-        let (_, info) = NameIndex::build(&parsed.rules, &parsed.files, &opts).unwrap();
+        let (idx, info) = NameIndex::build(&parsed.rules, &parsed.files, &opts).unwrap();
         assert_eq!(info.cache, Some(cache::path_for(&dir, &want)));
+        assert_eq!(
+            (info.table_patterns, info.table_names, info.literals),
+            (3, 3, 0)
+        );
+        assert_eq!(hits(&idx, "a.example.net"), vec![0]);
+        assert_eq!(hits(&idx, "x1"), vec![1]);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Suricata contents that are not whole names or domains stay
+    /// Hyperscan literals, beside the table's names.
+    #[test]
+    fn contents_are_literals_names_are_in_the_table() {
+        let parsed = read_text(
+            "t.rules",
+            "alert tls any any -> any any (msg:\"a\"; tls.sni; content:\"example.com\"; startswith; endswith; sid:1;)\n\
+             alert tls any any -> any any (msg:\"c\"; tls.sni; content:\"bad\"; endswith; sid:3;)\n",
+        )
+        .unwrap();
+        let (idx, info) =
+            NameIndex::build(&parsed.rules, &parsed.files, &LoadOptions::default()).unwrap();
+        assert_eq!((info.table_patterns, info.literals), (1, 1));
+        assert_eq!(hits(&idx, "example.com"), vec![0]);
+        assert_eq!(hits(&idx, "very.bad"), vec![1]);
+        assert_eq!(hits(&idx, "notbad"), vec![1]);
+        assert!(hits(&idx, "bad.example.com").is_empty());
     }
 
     #[test]

@@ -1,0 +1,385 @@
+//! Exact, domain and subdomain name patterns in one hash table, looked up
+//! by the name and by each of its label suffixes.
+//!
+//! A name `a.b.example.com` can match such a pattern only as itself (an
+//! exact or domain pattern `a.b.example.com`) or by a suffix that starts
+//! after one of its dots (`b.example.com`, `example.com`, `com`: a domain
+//! or subdomain pattern). So a lookup is one probe for the name and one per
+//! dot, however many patterns the rules hold: for a registry's million
+//! names, a few memory reads instead of scans of Hyperscan databases of
+//! hundreds of thousands of literals each (which `names` still uses for
+//! content patterns and regexes).
+//!
+//! The hash runs from a name's last byte to its first, so each suffix's
+//! hash is a step on the way to the whole name's: one pass over the name.
+//! Names are compared ASCII case-insensitively, as the patterns are
+//! (stored lowercase). The table is built while the rules load (a million
+//! names in about a tenth of a second), never from packet bytes: its size
+//! is the rules', and a lookup's cost is the name's length.
+
+use super::names::Target;
+use super::NamePattern;
+
+/// A key matches the name itself.
+const WHOLE: u8 = 1;
+/// A key matches the names under it.
+const UNDER: u8 = 2;
+
+/// What a pattern asks of a key, None for patterns this table does not
+/// hold (content patterns, regexes).
+pub fn reach(p: &NamePattern) -> Option<(&str, u8)> {
+    match p {
+        NamePattern::Exact(x) => Some((x, WHOLE)),
+        NamePattern::Domain(x) => Some((x, WHOLE | UNDER)),
+        NamePattern::Subdomains(x) => Some((x, UNDER)),
+        NamePattern::Contains { .. } | NamePattern::Regex(_) => None,
+    }
+}
+
+/// One distinct key: its text in [`SuffixTable::text`] and the first of
+/// its targets (they run to the next key's first).
+#[derive(Clone, Copy, Debug)]
+struct Key {
+    at: usize,
+    len: usize,
+    first: u32,
+}
+
+/// The exact, domain and subdomain patterns of a rule set.
+#[derive(Debug, Default)]
+pub struct SuffixTable {
+    /// Open addressing with linear probing, at most half full: a slot is
+    /// 0 (empty) or the key's hash tag (high half) and its index + 1.
+    slots: Vec<u64>,
+    keys: Vec<Key>,
+    /// Every key's text, one after another.
+    text: Vec<u8>,
+    /// The targets of each key in pattern order, with what each asks.
+    targets: Vec<(Target, u8)>,
+}
+
+const SEED: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// One byte into a hash (FNV-1a's step over the byte's lowercase).
+#[inline]
+fn step(h: u64, b: u8) -> u64 {
+    (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0000_0100_0000_01b3)
+}
+
+/// The hash of `text` (last byte first).
+fn hash(text: &[u8]) -> u64 {
+    text.iter().rev().fold(SEED, |h, b| step(h, *b))
+}
+
+/// A hash's bits spread over the whole word (FNV's low bits are weak).
+#[inline]
+fn mix(h: u64) -> u64 {
+    let h = (h ^ (h >> 32)).wrapping_mul(0xd6e8_feb8_6659_fd93);
+    h ^ (h >> 32)
+}
+
+impl SuffixTable {
+    /// The table of `patterns` (target and pattern, in rule order; those
+    /// [`reach`] does not take are skipped).
+    pub fn build<'p>(patterns: impl Iterator<Item = (Target, &'p NamePattern)>) -> SuffixTable {
+        let mut t = SuffixTable::default();
+        // Each pattern's key index, then the targets grouped by key.
+        let mut found: Vec<(u32, Target, u8)> = Vec::new();
+        let mut want = Vec::new();
+        for (target, p) in patterns {
+            if let Some((text, r)) = reach(p) {
+                want.push((target, text, r));
+            }
+        }
+        let capacity = (want.len() * 2).next_power_of_two().max(16);
+        t.slots = vec![0; capacity];
+        for (target, text, r) in want {
+            let k = t.insert(text.as_bytes());
+            found.push((k, target, r));
+        }
+        // Targets in key order, pattern order kept within a key.
+        let mut counts = vec![0u32; t.keys.len() + 1];
+        for (k, _, _) in &found {
+            counts[*k as usize + 1] += 1;
+        }
+        for i in 1..counts.len() {
+            counts[i] += counts[i - 1];
+        }
+        for (key, first) in t.keys.iter_mut().zip(&counts) {
+            key.first = *first;
+        }
+        let mut next = counts.clone();
+        let placeholder = Target {
+            rule: 0,
+            cond: 0,
+            pattern: 0,
+        };
+        t.targets = vec![(placeholder, 0); found.len()];
+        for (k, target, r) in found {
+            let at = &mut next[k as usize];
+            t.targets[*at as usize] = (target, r);
+            *at += 1;
+        }
+        t.keys.push(Key {
+            at: t.text.len(),
+            len: 0,
+            first: t.targets.len() as u32,
+        });
+        t
+    }
+
+    /// The index of key `text`, added if new.
+    fn insert(&mut self, text: &[u8]) -> u32 {
+        let m = mix(hash(text));
+        let tag = m >> 32;
+        let mask = self.slots.len() - 1;
+        let mut i = m as usize & mask;
+        loop {
+            let s = self.slots[i];
+            if s == 0 {
+                let k = self.keys.len() as u32;
+                self.keys.push(Key {
+                    at: self.text.len(),
+                    len: text.len(),
+                    first: 0,
+                });
+                self.text.extend(text.iter().map(u8::to_ascii_lowercase));
+                self.slots[i] = (tag << 32) | u64::from(k + 1);
+                return k;
+            }
+            if s >> 32 == tag {
+                let k = (s as u32 - 1) as usize;
+                if self.key_is(k, text) {
+                    return k as u32;
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn key_is(&self, k: usize, text: &[u8]) -> bool {
+        let key = self.keys[k];
+        key.len == text.len() && self.text[key.at..key.at + key.len].eq_ignore_ascii_case(text)
+    }
+
+    /// Distinct keys.
+    pub fn len(&self) -> usize {
+        self.keys.len().saturating_sub(1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Patterns held.
+    pub fn patterns(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// Bytes the table takes in memory.
+    pub fn bytes(&self) -> usize {
+        self.slots.len() * 8
+            + self.keys.len() * std::mem::size_of::<Key>()
+            + self.text.len()
+            + self.targets.len() * std::mem::size_of::<(Target, u8)>()
+    }
+
+    /// Calls `hit` with every pattern `name` matches: those of the name
+    /// itself first, then those of its suffixes, longest first (the most
+    /// specific entry first); within a key, in pattern order. `suffixes`
+    /// is scratch space.
+    pub fn lookup(
+        &self,
+        name: &[u8],
+        suffixes: &mut Vec<(u64, usize)>,
+        hit: &mut dyn FnMut(Target),
+    ) {
+        if self.is_empty() {
+            return;
+        }
+        suffixes.clear();
+        let mut h = SEED;
+        for (i, b) in name.iter().enumerate().rev() {
+            if *b == b'.' {
+                suffixes.push((h, i + 1));
+            }
+            h = step(h, *b);
+        }
+        self.probe(h, name, WHOLE, hit);
+        for &(h, at) in suffixes.iter().rev() {
+            self.probe(h, &name[at..], UNDER, hit);
+        }
+    }
+
+    /// The targets of key `text` (hash `h`) that ask for `want`.
+    #[inline]
+    fn probe(&self, h: u64, text: &[u8], want: u8, hit: &mut dyn FnMut(Target)) {
+        let m = mix(h);
+        let tag = m >> 32;
+        let mask = self.slots.len() - 1;
+        let mut i = m as usize & mask;
+        loop {
+            let s = self.slots[i];
+            if s == 0 {
+                return;
+            }
+            if s >> 32 == tag {
+                let k = (s as u32 - 1) as usize;
+                if self.key_is(k, text) {
+                    let (from, to) = (self.keys[k].first, self.keys[k + 1].first);
+                    for (t, r) in &self.targets[from as usize..to as usize] {
+                        if r & want != 0 {
+                            hit(*t);
+                        }
+                    }
+                    return;
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(rule: u32) -> Target {
+        Target {
+            rule,
+            cond: 0,
+            pattern: 0,
+        }
+    }
+
+    fn table(patterns: &[NamePattern]) -> SuffixTable {
+        SuffixTable::build(
+            patterns
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (target(i as u32), p)),
+        )
+    }
+
+    fn hits(t: &SuffixTable, name: &str) -> Vec<u32> {
+        let mut v = Vec::new();
+        t.lookup(name.as_bytes(), &mut Vec::new(), &mut |x| v.push(x.rule));
+        v
+    }
+
+    fn p(s: &str) -> NamePattern {
+        crate::rules::syntax::name_pattern(s).unwrap()
+    }
+
+    #[test]
+    fn kinds_match_on_label_boundaries() {
+        let t = table(&[p("example.com"), p(".example.com"), p("*.example.com")]);
+        assert_eq!(hits(&t, "example.com"), vec![0, 1]);
+        assert_eq!(hits(&t, "www.example.com"), vec![1, 2]);
+        assert_eq!(hits(&t, "a.b.example.com"), vec![1, 2]);
+        assert_eq!(hits(&t, "EXAMPLE.Com"), vec![0, 1]);
+        for miss in [
+            "badexample.com",
+            "example.co",
+            "xample.com",
+            "example.com.evil.net",
+            "com",
+            "",
+        ] {
+            assert!(hits(&t, miss).is_empty(), "{miss}");
+        }
+        // Empty labels and a leading dot: the suffix after any dot counts.
+        assert_eq!(hits(&t, "a..example.com"), vec![1, 2]);
+        assert_eq!(hits(&t, ".example.com"), vec![1, 2]);
+    }
+
+    #[test]
+    fn most_specific_key_first_and_pattern_order_within_a_key() {
+        let t = table(&[
+            p(".com"),
+            p(".example.com"),
+            p("www.example.com"),
+            p("*.example.com"),
+            p(".www.example.com"),
+        ]);
+        assert_eq!(hits(&t, "www.example.com"), vec![2, 4, 1, 3, 0]);
+        assert_eq!(hits(&t, "x.www.example.com"), vec![4, 1, 3, 0]);
+    }
+
+    #[test]
+    fn duplicates_keep_every_target() {
+        let t = table(&[p("a.example"), p("A.Example"), p(".a.example")]);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t.patterns(), 3);
+        assert_eq!(hits(&t, "a.example"), vec![0, 1, 2]);
+        assert_eq!(hits(&t, "b.a.example"), vec![2]);
+    }
+
+    #[test]
+    fn content_patterns_and_regexes_are_not_held() {
+        let t = table(&[
+            NamePattern::Regex("^a$".into()),
+            NamePattern::Contains {
+                text: "a".into(),
+                start: true,
+                end: true,
+            },
+        ]);
+        assert!(t.is_empty());
+        assert!(hits(&t, "a").is_empty());
+    }
+
+    /// Against the definition, on random names over a small alphabet (so
+    /// that names and patterns collide often), with a table of many keys.
+    #[test]
+    fn agrees_with_the_definition() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let word = |rnd: &mut dyn FnMut(u64) -> u64| -> String {
+            let labels = 1 + rnd(3);
+            (0..labels)
+                .map(|_| {
+                    let len = 1 + rnd(2);
+                    (0..len)
+                        .map(|_| ['a', 'b', 'C'][rnd(3) as usize])
+                        .collect::<String>()
+                })
+                .collect::<Vec<_>>()
+                .join(".")
+        };
+        let mut patterns = Vec::new();
+        for _ in 0..3000 {
+            let w = word(&mut rnd).to_ascii_lowercase();
+            patterns.push(match rnd(3) {
+                0 => NamePattern::Exact(w),
+                1 => NamePattern::Domain(w),
+                _ => NamePattern::Subdomains(w),
+            });
+        }
+        let t = table(&patterns);
+        for _ in 0..3000 {
+            let name = word(&mut rnd);
+            let lower = name.to_ascii_lowercase();
+            let mut want: Vec<u32> = patterns
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| match p {
+                    NamePattern::Exact(x) => lower == *x,
+                    NamePattern::Domain(x) => lower == *x || lower.ends_with(&format!(".{x}")),
+                    NamePattern::Subdomains(x) => lower.ends_with(&format!(".{x}")),
+                    _ => false,
+                })
+                .map(|(i, _)| i as u32)
+                .collect();
+            let mut got = hits(&t, &name);
+            got.sort_unstable();
+            want.sort_unstable();
+            assert_eq!(got, want, "{name}");
+        }
+    }
+}
