@@ -177,10 +177,11 @@ pub struct WorkerConfig {
 /// Applies a configuration to a worker.
 fn apply(worker: &mut Worker, config: &Arc<WorkerConfig>) {
     worker.set_rules(config.rules.clone());
-    worker.set_transactions(
-        config.transactions || config.rules.is_some(),
-        config.transactions,
-    );
+    let rules_read = config
+        .rules
+        .as_ref()
+        .is_some_and(|r| r.reads_transactions());
+    worker.set_transactions(config.transactions || rules_read, config.transactions);
 }
 
 /// Signals, set by handlers and taken by the output thread.

@@ -121,7 +121,8 @@ impl Worker {
     pub fn configured(share: f64, opts: &super::Options) -> Self {
         let mut w = Worker::new(share, opts.flows, opts.defrag, opts.reassembly);
         w.set_rules(opts.rules.clone());
-        w.set_transactions(opts.transactions || opts.rules.is_some(), opts.transactions);
+        let rules_read = opts.rules.as_ref().is_some_and(|r| r.reads_transactions());
+        w.set_transactions(opts.transactions || rules_read, opts.transactions);
         w.set_fingerprints(opts.fingerprints);
         w
     }
@@ -446,7 +447,10 @@ impl Worker {
             flow.ext.app.inspect(&p, &mut self.classify);
         }
         if let Some(m) = self.rules.as_mut() {
-            check_rules(m, flow, index, ts, &mut self.hits, &mut self.events);
+            // Most packets change nothing the rules read.
+            if flow.ext.rules_checked != flow.ext.app.revision() {
+                check_rules(m, flow, index, ts, &mut self.hits, &mut self.events);
+            }
         }
         self.table.touch(r);
     }

@@ -626,6 +626,24 @@ impl RuleSet {
         })
     }
 
+    /// Some rule reads what a flow's later transactions bring: a DNS
+    /// query or HTTP Host name, a URL (a URL list, a registry). If none
+    /// does, the DNS messages and HTTP requests after a flow's first need
+    /// not be read for the rules (the first ones are read with the flow's
+    /// classification either way).
+    pub fn reads_transactions(&self) -> bool {
+        self.rules.iter().flat_map(|r| &r.conds).any(|c| match c {
+            Cond::Name { sources, .. } | Cond::NameLength { sources, .. } => {
+                sources.contains(Source::DnsQuery) || sources.contains(Source::HttpHost)
+            }
+            Cond::List(b) => matches!(
+                b.kind,
+                blocklist::ListKind::Urls | blocklist::ListKind::Registry
+            ),
+            _ => false,
+        })
+    }
+
     /// Reads, checks and compiles the rule files at `paths` (each may be
     /// in sift's language or the Suricata subset). A set with any error is
     /// refused whole: every error found is returned.
