@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::pcap::{self, Frame};
+use common::pcap::{self, Frame, ACK, PSH_ACK, SYN};
 use common::{eve, project_file, sift, text, TempFile, REGISTRY_DUMP as DUMP};
 use serde_json::Value;
 use sift::rules::source::read_text;
@@ -189,6 +189,91 @@ fn url_conditions_and_lists_end_to_end() {
         .as_str()
         .unwrap()
         .ends_with("urls.list:2"));
+}
+
+/// A keep-alive HTTP flow: every request's URL is checked, not only the
+/// first's, and a query holding `://` keeps the target a path.
+#[test]
+fn every_request_of_a_keep_alive_flow_is_checked() {
+    let d = Dir::new("keepalive");
+    d.file(
+        "dump.csv",
+        ";;http://www.example.test/banned/page?next=http://x.test/;R;7/2026;2026-01-02\n",
+    );
+    let rules = d.file(
+        "t.rules",
+        "alert 1 \"url\" { http.url http://www.example.test/private/* }\n\
+         alert 2 \"registry\" { list registry \"dump.csv\" }\n",
+    );
+    let (c, s) = (([10, 0, 0, 1], 40000), ([10, 0, 0, 80], 80));
+    let requests = [
+        "GET / HTTP/1.1\r\nHost: www.example.test\r\n\r\n",
+        "GET /banned/page?next=http://x.test/ HTTP/1.1\r\nHost: www.example.test\r\n\r\n",
+        "POST /private/upload HTTP/1.1\r\nHost: www.example.test\r\nContent-Length: 5\r\n\r\nhello",
+        "GET /again HTTP/1.1\r\nHost: www.example.test\r\n\r\n",
+    ];
+    let mut frames = vec![
+        Frame {
+            src: c,
+            dst: s,
+            tcp: Some((100, SYN)),
+            payload: vec![],
+        },
+        Frame {
+            src: s,
+            dst: c,
+            tcp: Some((500, SYN | ACK)),
+            payload: vec![],
+        },
+    ];
+    let (mut cseq, mut sseq) = (101u32, 501u32);
+    for r in requests {
+        frames.push(Frame {
+            src: c,
+            dst: s,
+            tcp: Some((cseq, PSH_ACK)),
+            payload: r.into(),
+        });
+        cseq += r.len() as u32;
+        let reply = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".to_vec();
+        let n = reply.len() as u32;
+        frames.push(Frame {
+            src: s,
+            dst: c,
+            tcp: Some((sseq, PSH_ACK)),
+            payload: reply,
+        });
+        sseq += n;
+    }
+    let cap = TempFile::new("keepalive.pcap", &pcap::file(&frames));
+    let out = sift([
+        "analyze",
+        "--format",
+        "json",
+        "--no-rules-cache",
+        "--threads",
+        "1",
+        "--rules",
+        &rules,
+        cap.path(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let events = eve(&out.stdout);
+    let mut got: Vec<(u64, String)> = alerts(&events)
+        .iter()
+        .map(|(i, _, m)| (*i, m[0]["value"].as_str().unwrap().to_string()))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (1, "http://www.example.test/private/upload".to_string()),
+            (
+                2,
+                "http://www.example.test/banned/page?next=http://x.test/".to_string()
+            ),
+        ]
+    );
 }
 
 #[test]

@@ -95,10 +95,12 @@ pub struct HttpTransaction {
 
 /// Keeps a request: in the list while there is room (else counted), and as
 /// the latest for the rules when it is not the flow's first. True when what
-/// rules read of the latest request (its Host) changed (see [`record`]).
+/// rules read of the latest request (its Host and its URL) changed (see
+/// [`record`]).
 pub fn record_http(names: &mut Names, tx: HttpTransaction, first: bool, keep: bool) -> bool {
     let shown = names.http_latest.as_deref().or(names.http.as_deref());
-    let changed = shown.is_none_or(|r| r.hostname != tx.request.hostname);
+    let changed =
+        shown.is_none_or(|r| r.hostname != tx.request.hostname || r.url != tx.request.url);
     if !keep {
         if !first && changed {
             names.http_latest = Some(Box::new(tx.request));

@@ -81,12 +81,13 @@ impl<'a> Facts<'a> {
         if let Some(sni) = n.quic.as_ref().and_then(|q| q.sni()) {
             f.add_name((Source::QuicSni, sni));
         }
-        // The latest request: each bumps the revision (as DNS below).
+        // The latest request: each new Host or URL bumps the revision (as
+        // DNS below), so every request's are checked.
         let http = n.http_latest.as_deref().or(n.http.as_deref());
         if let Some(host) = http.and_then(|h| h.hostname.as_deref()) {
             f.add_name((Source::HttpHost, host));
         }
-        f.http = n.http.as_deref();
+        f.http = http;
         // The flow's latest DNS message: each new one bumps the flow's
         // revision, so every message's name is checked once.
         if let Some(q) = n.dns_latest.as_deref().or(n.dns.as_deref()) {
@@ -191,6 +192,8 @@ pub struct Matcher {
     /// The current check's HTTP request URL (canonical), when a rule
     /// looks at URLs.
     url: Option<String>,
+    /// Room for the current request's origin.
+    origin: String,
     /// Recent address-list lookups.
     memo: RefCell<AddrMemo>,
 }
@@ -243,6 +246,7 @@ impl Matcher {
             hits: Vec::new(),
             candidates: Vec::new(),
             url: None,
+            origin: String::new(),
             memo: RefCell::new(AddrMemo::new()),
         }
     }
@@ -292,8 +296,9 @@ impl Matcher {
         if set.has_urls {
             if let (Some(h), Some(server)) = (facts.http, facts.server) {
                 let host = h.hostname.as_deref();
-                let listed = urls::request_origin(&h.url, host, server.port)
-                    .is_some_and(|o| set.url_lists().any(|l| l.has_origin(&o)));
+                let o = &mut self.origin;
+                let listed = urls::request_origin(&h.url, host, server.port, o)
+                    && set.url_lists().any(|l| l.has_origin(o));
                 if listed {
                     self.url = urls::request_url(&h.url, host, server.port);
                 }

@@ -202,37 +202,50 @@ fn clean_path(p: &str) -> String {
 }
 
 /// The origin (`http://host[:port]`, canonical) of the URL
-/// [`request_url`] makes of the same request, found without canonicalizing
-/// the whole target when the host is a plain lowercase name: most requests
-/// are of origins no list holds, and their URLs need not be made.
-pub fn request_origin(target: &str, host: Option<&str>, port: u16) -> Option<String> {
+/// [`request_url`] makes of the same request, written into `out` (cleared
+/// first; false if the request names no resource), found without
+/// canonicalizing the whole target when the host is a plain lowercase
+/// name: most requests are of origins no list holds, and their URLs need
+/// not be made.
+pub fn request_origin(target: &str, host: Option<&str>, port: u16, out: &mut String) -> bool {
     let plain = |h: &str| {
         !h.is_empty()
             && !h.ends_with('.')
             && h.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
     };
+    out.clear();
     match host {
-        Some(h) if target.starts_with('/') && !target.contains("://") && plain(h) => {
-            Some(if port == 80 {
-                format!("http://{h}")
-            } else {
-                format!("http://{h}:{port}")
-            })
+        Some(h) if target.starts_with('/') && plain(h) => {
+            out.push_str("http://");
+            out.push_str(h);
+            if port != 80 {
+                use std::fmt::Write as _;
+                let _ = write!(out, ":{port}");
+            }
+            true
         }
-        _ => request_url(target, host, port).map(|u| origin(&u).to_string()),
+        _ => match request_url(target, host, port) {
+            Some(u) => {
+                out.push_str(origin(&u));
+                true
+            }
+            None => false,
+        },
     }
 }
 
-/// The URL of an HTTP request: its target (origin-form `/path` or
-/// absolute-form `http://host/path`), Host and server port. None for
-/// targets that name no resource (`*`, CONNECT's `host:port`).
+/// The URL of an HTTP request: its target (origin-form `/path`, whatever
+/// its query holds, or absolute-form `http://host/path`), Host and server
+/// port. None for targets that name no resource (`*`, CONNECT's
+/// `host:port`).
 pub fn request_url(target: &str, host: Option<&str>, port: u16) -> Option<String> {
-    if target.contains("://") {
-        return normalize(target).ok();
-    }
     if !target.starts_with('/') {
-        return None;
+        return if target.contains("://") {
+            normalize(target).ok()
+        } else {
+            None
+        };
     }
     let host = host?;
     let url = if port == 80 {
@@ -458,6 +471,11 @@ mod tests {
             request_url("http://Other.Test/x", Some("example.test"), 3128).as_deref(),
             Some("http://other.test/x")
         );
+        // An origin-form target is a path whatever its query holds.
+        assert_eq!(
+            request_url("/r?u=http://x.test/", Some("e.test"), 80).as_deref(),
+            Some("http://e.test/r?u=http://x.test/")
+        );
         assert_eq!(request_url("*", Some("e.test"), 80), None);
         assert_eq!(request_url("e.test:443", Some("e.test"), 80), None);
         assert_eq!(request_url("/", None, 80), None);
@@ -498,8 +516,10 @@ mod tests {
                     "e.test:81",
                 ] {
                     let whole = request_url(&target, Some(h), port);
+                    let mut o = String::from("stale");
+                    let found = request_origin(&target, Some(h), port, &mut o);
                     assert_eq!(
-                        request_origin(&target, Some(h), port),
+                        found.then_some(o),
                         whole.as_deref().map(|u| origin(u).to_string()),
                         "{target:?} {h:?} {port}"
                     );
