@@ -229,11 +229,19 @@ fn read_name(msg: &[u8], mut at: usize) -> Option<(String, usize)> {
                 if !name.is_empty() {
                     name.push(b'.');
                 }
-                for &c in label {
-                    match c {
-                        b'A'..=b'Z' => name.push(c.to_ascii_lowercase()),
-                        b'!'..=b'~' if c != b'.' && c != b'\\' => name.push(c),
-                        _ => name.extend_from_slice(&escaped(c)),
+                // Most labels need no escape: copied in one go.
+                if label
+                    .iter()
+                    .all(|&c| matches!(c, b'!'..=b'~') && c != b'.' && c != b'\\')
+                {
+                    name.extend(label.iter().map(u8::to_ascii_lowercase));
+                } else {
+                    for &c in label {
+                        match c {
+                            b'A'..=b'Z' => name.push(c.to_ascii_lowercase()),
+                            b'!'..=b'~' if c != b'.' && c != b'\\' => name.push(c),
+                            _ => name.extend_from_slice(&escaped(c)),
+                        }
                     }
                 }
                 at += 1 + usize::from(len);
