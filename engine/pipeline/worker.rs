@@ -247,7 +247,7 @@ impl Worker {
     }
 
     /// The link and IP headers of a packet; one without IP is counted here.
-    #[inline]
+    #[inline(always)]
     fn network<'a>(&mut self, raw: &RawPacket<'a>) -> Option<IpPacket<'a>> {
         let net = match link::decode(raw.link, raw.data) {
             Ok(n) => n,
