@@ -17,9 +17,16 @@
 //! one rule whose list file holds the N names (`list`), the form meant for
 //! blocklists.
 //!
+//! Then a registry (issue 19's budget): a generated dump of 1 M addresses,
+//! 1 M names and 100 k URLs (`sift rules make-registry`) under one rule,
+//! `drop 10 "registry" { list registry "..." }`, against no rules in
+//! `REGISTRY_ROUNDS` rounds that alternate which runs first; its cost is
+//! given as the median of the per-round throughput ratios (the machine's
+//! drift cancels within a round) and as the ratio of the fastest runs.
+//!
 //! `cargo bench --bench rules` (builds the bench capture like the
 //! throughput bench on first use). `SIFT_RULES_BENCH_SIZES=0,1000` limits
-//! the sizes.
+//! the sizes; `SIFT_RULES_BENCH_REGISTRY=0` skips the registry.
 
 #![allow(unsafe_code)] // libc calls of the harness; see each SAFETY comment.
 
@@ -32,6 +39,9 @@ mod common;
 use common::{bench_capture, measure, median, root};
 
 const ROUNDS: usize = 5;
+
+/// Rounds of the registry against no rules.
+const REGISTRY_ROUNDS: usize = 15;
 
 /// Names that occur in the bench capture (nDPI corpus SNIs), matched by
 /// every generated rule set so that the match path runs.
@@ -223,4 +233,93 @@ fn main() {
             warm
         );
     }
+    if std::env::var("SIFT_RULES_BENCH_REGISTRY").as_deref() != Ok("0") {
+        registry(sift, &capture, &sample);
+    }
+}
+
+/// The registry's load and its throughput against no rules.
+fn registry(sift: &str, capture: &Path, sample: &Path) {
+    let dump = root().join("target/bench/registry-1m.csv");
+    if !dump.is_file() {
+        let out = std::fs::File::create(&dump).expect("registry dump");
+        let st = Command::new(sift)
+            .args(["rules", "make-registry", "--addresses", "1000000"])
+            .args(["--names", "1000000", "--urls", "100000", "--broken", "6"])
+            .stdout(out)
+            .status()
+            .expect("sift rules make-registry");
+        assert!(st.success(), "make-registry failed");
+    }
+    let rules = root().join("target/bench/registry-1m.rules");
+    let text = format!(
+        "drop 10 \"registry\" {{ list registry \"{}\" }}\n",
+        dump.display()
+    );
+    std::fs::write(&rules, text).unwrap();
+    let cache = root().join("target/bench/registry-cache");
+    let _ = std::fs::remove_dir_all(&cache);
+    let load = || {
+        let mut c = Command::new(sift);
+        c.args(["analyze", "-q", "--threads", "1", "--rules"])
+            .arg(&rules)
+            .arg("--rules-cache")
+            .arg(&cache)
+            .arg(sample);
+        c
+    };
+    let (cold, cold_rss, _) = measure(&mut load());
+    let warm: Vec<(f64, u64)> = (0..3)
+        .map(|_| measure(&mut load()))
+        .map(|(t, m, _)| (t, m))
+        .collect();
+    let run = |with: bool| {
+        let mut c = Command::new(sift);
+        c.args(["analyze", "--threads", "1", "--rules-cache"])
+            .arg(&cache);
+        if with {
+            c.arg("--rules").arg(&rules);
+        }
+        c.arg(capture);
+        let (_, rss, out) = measure(&mut c);
+        (rate_and_alerts(&out).0, rss)
+    };
+    let (mut ratios, mut none, mut with, mut rss) = (Vec::new(), Vec::new(), Vec::new(), 0);
+    for round in 0..REGISTRY_ROUNDS {
+        let (a, b) = if round % 2 == 0 {
+            let a = run(false);
+            (a, run(true))
+        } else {
+            let b = run(true);
+            (run(false), b)
+        };
+        ratios.push(b.0 / a.0);
+        none.push(a.0);
+        with.push(b.0);
+        rss = rss.max(b.1);
+    }
+    let _ = std::fs::remove_dir_all(&cache);
+    let best = |v: &[f64]| v.iter().cloned().fold(0.0, f64::max);
+    println!();
+    println!(
+        "registry: 1 M addresses + 1 M names + 100 k URLs (sift rules make-registry), one rule"
+    );
+    println!(
+        "  load (captures/sample.pcap): cold {cold:.2} s, {} MiB; cached {:.2} s (median of 3), {} MiB",
+        cold_rss / 1024,
+        median(warm.iter().map(|w| w.0).collect()),
+        warm.iter().map(|w| w.1).max().unwrap_or(0) / 1024
+    );
+    println!(
+        "  throughput, {REGISTRY_ROUNDS} rounds against no rules: {:.0} against {:.0} packets/s by median; \
+         per-round ratio median {:.3} (cost {:.1} %), range {:.3}-{:.3}; fastest runs {:.3}; peak RSS {} MiB",
+        median(with.clone()),
+        median(none.clone()),
+        median(ratios.clone()),
+        (1.0 - median(ratios.clone())) * 100.0,
+        ratios.iter().cloned().fold(f64::MAX, f64::min),
+        best(&ratios),
+        best(&with) / best(&none),
+        rss / 1024
+    );
 }
