@@ -4,8 +4,8 @@
 //!
 //! A [`Blocklist`] is what one such condition holds, read and compiled
 //! while the rule files are read: an [`IpTable`] (longest prefix), a
-//! [`UrlList`], the names of a registry (compiled into the rule set's
-//! Hyperscan databases with every other name pattern), and for a registry
+//! [`UrlList`], the names of a registry (in the rule set's name table with
+//! every other name pattern, see [`super::suffixes`]), and for a registry
 //! the record and decision of every entry, so that a hit names the file,
 //! line and decision that listed it.
 //!

@@ -1,7 +1,7 @@
 //! Deciding which rules a flow matches, and why.
 //!
 //! A worker holds one [`Matcher`] (the shared [`RuleSet`] and its own
-//! Hyperscan scratch). It checks a flow each time the flow's
+//! scratch space for the name index). It checks a flow each time the flow's
 //! classification changes (its first packet, a name, a verdict) and at its
 //! end. Names are scanned once per check; the rules their patterns belong
 //! to, and the rules without a name condition, are then checked condition

@@ -4,9 +4,10 @@
 //! [`source`] reads rule files (following `include`s and list files) and
 //! places every token at file:line:col for errors; [`syntax`] parses sift's
 //! own rule language and [`suricata`] the Suricata subset, both into the
-//! [`Rule`]s defined here; [`names`] compiles every server-name pattern of a
-//! rule set into Hyperscan databases, which [`cache`] keeps on disk keyed
-//! by the rule set's content; [`eval`] decides which rules a flow matches
+//! [`Rule`]s defined here; [`names`] indexes every server-name pattern of a
+//! rule set — names and domains in a hash table probed per label suffix
+//! ([`suffixes`]), contents and regexes in Hyperscan databases, which
+//! [`cache`] keeps on disk keyed by their content; [`eval`] decides which rules a flow matches
 //! and why; [`tune`] holds the analyses behind `sift rules check` and
 //! `sift rules test`. The language is specified in rules/README.md.
 //!
