@@ -2,7 +2,7 @@
 //!
 //! Exact, domain and subdomain patterns — nearly all of a rule set's
 //! names, every name of a list or a registry — go into one hash table
-//! probed per label suffix ([`suffixes`](super::suffixes)). Content patterns
+//! probed per label suffix ([`suffixes`]). Content patterns
 //! go into literal databases (Hyperscan's literal API). Names are scanned
 //! framed by newlines, `\nname\n`, which no name contains, so anchoring is
 //! part of the literal: `example.com` exact is `\nexample.com\n`; names
