@@ -229,12 +229,16 @@ fn read_name(msg: &[u8], mut at: usize) -> Option<(String, usize)> {
                 if !name.is_empty() {
                     name.push(b'.');
                 }
-                // Most labels need no escape: copied in one go.
-                if label
-                    .iter()
-                    .all(|&c| matches!(c, b'!'..=b'~') && c != b'.' && c != b'\\')
-                {
-                    name.extend(label.iter().map(u8::to_ascii_lowercase));
+                // Most labels need no escape: copied in one go (the test
+                // reads every byte, without an early exit, so that it runs
+                // a vector at a time).
+                let plain = label.iter().fold(true, |ok, &c| {
+                    ok & (c > b' ' && c <= b'~' && c != b'.' && c != b'\\')
+                });
+                if plain {
+                    let from = name.len();
+                    name.extend_from_slice(label);
+                    name[from..].make_ascii_lowercase();
                 } else {
                     for &c in label {
                         match c {

@@ -68,7 +68,7 @@ pub fn record(names: &mut Names, tx: DnsTransaction, first: bool, keep: bool) ->
     let changed = shown.is_none_or(|q| q.rrname != tx.question.rrname);
     if !keep {
         if !first && changed {
-            names.dns_latest = Some(Box::new(tx.question));
+            set_latest(&mut names.dns_latest, tx.question);
         }
         return changed;
     }
@@ -82,6 +82,14 @@ pub fn record(names: &mut Names, tx: DnsTransaction, first: bool, keep: bool) ->
         names.dns_transactions_dropped = names.dns_transactions_dropped.saturating_add(1);
     }
     changed
+}
+
+/// Makes `value` the latest, in the box the one before had if any.
+fn set_latest<T>(latest: &mut Option<Box<T>>, value: T) {
+    match latest {
+        Some(b) => **b = value,
+        None => *latest = Some(Box::new(value)),
+    }
 }
 
 /// One HTTP request of a flow.
@@ -103,7 +111,7 @@ pub fn record_http(names: &mut Names, tx: HttpTransaction, first: bool, keep: bo
         shown.is_none_or(|r| r.hostname != tx.request.hostname || r.url != tx.request.url);
     if !keep {
         if !first && changed {
-            names.http_latest = Some(Box::new(tx.request));
+            set_latest(&mut names.http_latest, tx.request);
         }
         return changed;
     }

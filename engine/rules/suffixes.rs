@@ -57,6 +57,10 @@ pub struct SuffixTable {
     text: Vec<u8>,
     /// The targets of each key in pattern order, with what each asks.
     targets: Vec<(Target, u8)>,
+    /// The most labels a key has: a name's suffixes of more labels (and
+    /// the name, if it has more) are neither hashed nor probed — a DNS
+    /// tunnel's long first labels cost nothing.
+    max_labels: usize,
 }
 
 const SEED: u64 = 0xcbf2_9ce4_8422_2325;
@@ -183,6 +187,8 @@ impl SuffixTable {
                     first: 0,
                 });
                 self.text.extend(text.iter().map(u8::to_ascii_lowercase));
+                let labels = 1 + memchr::memchr_iter(b'.', text).count();
+                self.max_labels = self.max_labels.max(labels);
                 self.slots[i] = (tag << 32) | u64::from(k + 1);
                 return k;
             }
@@ -239,13 +245,19 @@ impl SuffixTable {
         suffixes.clear();
         let mut h = SEED;
         let mut end = name.len();
+        let mut whole = true;
         for dot in memchr::memrchr_iter(b'.', name) {
+            if suffixes.len() == self.max_labels {
+                whole = false; // longer than every key
+                break;
+            }
             h = push_label(h, &name[dot + 1..end]);
             suffixes.push((h, dot + 1));
             end = dot;
         }
-        h = push_label(h, &name[..end]);
-        self.probe(h, name, WHOLE, hit);
+        if whole && suffixes.len() < self.max_labels {
+            self.probe(push_label(h, &name[..end]), name, WHOLE, hit);
+        }
         for &(h, at) in suffixes.iter().rev() {
             self.probe(h, &name[at..], UNDER, hit);
         }
@@ -404,8 +416,9 @@ mod tests {
             seed ^= seed << 17;
             seed % n
         };
-        let word = |rnd: &mut dyn FnMut(u64) -> u64| -> String {
-            let labels = 1 + rnd(3);
+        // Patterns of 1 to 3 labels, names of 1 to 6 (more than any key).
+        let word = |rnd: &mut dyn FnMut(u64) -> u64, most: u64| -> String {
+            let labels = 1 + rnd(most);
             (0..labels)
                 .map(|_| {
                     let len = 1 + rnd(2);
@@ -418,7 +431,7 @@ mod tests {
         };
         let mut patterns = Vec::new();
         for _ in 0..3000 {
-            let w = word(&mut rnd).to_ascii_lowercase();
+            let w = word(&mut rnd, 3).to_ascii_lowercase();
             patterns.push(match rnd(3) {
                 0 => NamePattern::Exact(w),
                 1 => NamePattern::Domain(w),
@@ -427,7 +440,7 @@ mod tests {
         }
         let t = table(&patterns);
         for _ in 0..3000 {
-            let name = word(&mut rnd);
+            let name = word(&mut rnd, 6);
             let lower = name.to_ascii_lowercase();
             let mut want: Vec<u32> = patterns
                 .iter()
