@@ -215,6 +215,8 @@ struct Seen<'a> {
     ports: [u16; 2],
     /// Every transaction of the flow is read ([`super::transactions`]).
     transactions: bool,
+    /// ... and kept whole for its event (else only what rules read).
+    keep_transactions: bool,
     /// Hellos are fingerprinted ([`Input::fingerprints`]).
     fingerprints: bool,
 }
@@ -275,6 +277,7 @@ impl AppState {
                 _ => shared.links.between(p.decoded.src, p.decoded.dst),
             },
             transactions: shared.transactions,
+            keep_transactions: shared.keep_transactions,
             fingerprints: shared.fingerprints,
             ports: {
                 let t = &p.decoded.transport;

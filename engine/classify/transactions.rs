@@ -146,6 +146,9 @@ enum At {
 /// where one must start.
 #[derive(Debug)]
 pub struct HttpFollower {
+    /// Every field of each request kept (for its event), else only what
+    /// rules read ([`http::read_request_names`]).
+    all: bool,
     at: At,
     head: Vec<u8>,
     /// Requests read, in order, not yet taken.
@@ -156,9 +159,10 @@ pub struct HttpFollower {
 
 impl HttpFollower {
     /// For a client stream whose first bytes are `first` (`None` if they
-    /// cannot start a request).
-    pub fn start(first: &[u8]) -> Option<Self> {
+    /// cannot start a request); `all`: keep every field of each request.
+    pub fn start(first: &[u8], all: bool) -> Option<Self> {
         http::could_start_request(&first[..first.len().min(12)]).then(|| HttpFollower {
+            all,
             at: At::Head,
             head: Vec::new(),
             pending: Vec::new(),
@@ -207,7 +211,12 @@ impl HttpFollower {
                     };
                     match http::head_extent(view) {
                         Some((end, body)) => {
-                            match http::read_request(&view[..end]) {
+                            let read = if self.all {
+                                http::read_request
+                            } else {
+                                http::read_request_names
+                            };
+                            match read(&view[..end]) {
                                 http::Head::Request(r) => {
                                     self.pending.push(r);
                                     self.count += 1;
@@ -300,9 +309,10 @@ pub enum StreamFollower {
 
 impl StreamFollower {
     /// For a client stream whose first bytes are `first`: an HTTP request
-    /// or a DNS message's length can start there.
-    pub fn start(first: &[u8]) -> Option<Self> {
-        if let Some(h) = HttpFollower::start(first) {
+    /// or a DNS message's length can start there. `all`: keep every field
+    /// of each HTTP request (for its event), not only what rules read.
+    pub fn start(first: &[u8], all: bool) -> Option<Self> {
+        if let Some(h) = HttpFollower::start(first, all) {
             return Some(StreamFollower::Http(h));
         }
         let fits = crate::bytes::be16(first, 0)
@@ -345,9 +355,10 @@ impl StreamFollower {
     ) -> bool {
         match self {
             StreamFollower::Http(f) => {
-                let (requests, mut first) = f.take();
+                let mut first = f.count == f.pending.len();
                 let mut changed = false;
-                for request in requests {
+                // Drained, not taken: the list keeps its room.
+                for request in f.pending.drain(..) {
                     changed |= record_http(
                         names,
                         HttpTransaction {
@@ -401,7 +412,7 @@ mod tests {
 POST /2 HTTP/1.1\r\nHost: b.example\r\nContent-Length: 11\r\n\r\nGET / HTTP/\
 GET /3 HTTP/1.1\r\nHost: c.example\r\n\r\n";
         for cut in 0..stream.len() {
-            let mut f = HttpFollower::start(stream).unwrap();
+            let mut f = HttpFollower::start(stream, true).unwrap();
             f.feed(&stream[..cut]);
             f.feed(&stream[cut..]);
             let (reqs, first) = f.take();
@@ -412,16 +423,27 @@ GET /3 HTTP/1.1\r\nHost: c.example\r\n\r\n";
                 "cut at {cut}"
             );
             assert!(first && f.active());
+            // Read for the rules alone: the same requests, target and Host
+            // only.
+            let mut lean = HttpFollower::start(stream, false).unwrap();
+            lean.feed(&stream[..cut]);
+            lean.feed(&stream[cut..]);
+            let (lean_reqs, _) = lean.take();
+            assert_eq!(lean_reqs.len(), reqs.len());
+            for (l, r) in lean_reqs.iter().zip(&reqs) {
+                assert_eq!((&l.url, &l.hostname), (&r.url, &r.hostname));
+                assert!(l.method.is_empty() && l.version.is_empty() && l.user_agent.is_none());
+            }
         }
         // A chunked body ends the reading; garbage where a head must start too.
-        let mut f = HttpFollower::start(b"GET").unwrap();
+        let mut f = HttpFollower::start(b"GET", true).unwrap();
         f.feed(b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello");
         assert_eq!(f.take().0.len(), 1);
         assert!(!f.active());
-        let mut f = HttpFollower::start(b"GET").unwrap();
+        let mut f = HttpFollower::start(b"GET", true).unwrap();
         f.feed(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n\x16\x03\x01");
         assert!(!f.active());
-        assert!(HttpFollower::start(b"\x16\x03\x01").is_none());
+        assert!(HttpFollower::start(b"\x16\x03\x01", true).is_none());
     }
 
     #[test]
@@ -433,7 +455,7 @@ GET /3 HTTP/1.1\r\nHost: c.example\r\n\r\n";
             stream.extend_from_slice(&m);
         }
         for cut in 0..stream.len() {
-            let mut f = StreamFollower::start(&stream).unwrap();
+            let mut f = StreamFollower::start(&stream, true).unwrap();
             assert!(matches!(f, StreamFollower::Dns(_)));
             f.feed(&stream[..cut]);
             f.feed(&stream[cut..]);
@@ -448,7 +470,7 @@ GET /3 HTTP/1.1\r\nHost: c.example\r\n\r\n";
             assert!(f.reads(AppProto::Dns) && !f.reads(AppProto::Http));
             assert_eq!(names.dns_latest.unwrap().rrname, "c.example");
         }
-        assert!(StreamFollower::start(&[0x16, 0x03, 0x01]).is_none());
+        assert!(StreamFollower::start(&[0x16, 0x03, 0x01], true).is_none());
     }
 
     #[test]

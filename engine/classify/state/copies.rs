@@ -173,7 +173,11 @@ impl AppState {
             }
             if follow {
                 if !run.opened[TO_SERVER] {
-                    *follower = super::super::transactions::StreamFollower::start(b).map(Box::new);
+                    *follower = super::super::transactions::StreamFollower::start(
+                        b,
+                        seen.keep_transactions,
+                    )
+                    .map(Box::new);
                 }
                 if let Some(f) = follower.as_mut() {
                     f.feed(b);
