@@ -46,6 +46,11 @@ impl Drop for Dir {
 /// `sift analyze --format json` of the sample capture with `rules`.
 fn analyze(rules: &str, extra: &[&str]) -> (Vec<Value>, String) {
     let cap = project_file("captures/sample.pcap");
+    analyze_capture(rules, cap.to_str().unwrap(), extra)
+}
+
+/// [`analyze`] on the capture at `cap`.
+fn analyze_capture(rules: &str, cap: &str, extra: &[&str]) -> (Vec<Value>, String) {
     let mut args = vec![
         "analyze",
         "--format",
@@ -56,7 +61,7 @@ fn analyze(rules: &str, extra: &[&str]) -> (Vec<Value>, String) {
         rules,
     ];
     args.extend_from_slice(extra);
-    args.push(cap.to_str().unwrap());
+    args.push(cap);
     let out = sift(args);
     assert!(out.status.success(), "{}", text(&out.stderr));
     (eve(&out.stdout), text(&out.stderr))
@@ -246,19 +251,7 @@ fn every_request_of_a_keep_alive_flow_is_checked() {
         sseq += n;
     }
     let cap = TempFile::new("keepalive.pcap", &pcap::file(&frames));
-    let out = sift([
-        "analyze",
-        "--format",
-        "json",
-        "--no-rules-cache",
-        "--threads",
-        "1",
-        "--rules",
-        &rules,
-        cap.path(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let events = eve(&out.stdout);
+    let (events, _) = analyze_capture(&rules, cap.path(), &["--no-rules-cache"]);
     let mut got: Vec<(u64, String)> = alerts(&events)
         .iter()
         .map(|(i, _, m)| (*i, m[0]["value"].as_str().unwrap().to_string()))
@@ -650,19 +643,8 @@ fn unicode_and_punycode_names_match_the_same_queries() {
         })
         .collect();
     let cap = TempFile::new("idn.pcap", &pcap::file(&frames));
-    let out = sift([
-        "analyze",
-        "--format",
-        "json",
-        "--no-rules-cache",
-        "--threads",
-        "1",
-        "--rules",
-        &rules,
-        cap.path(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let mut got: Vec<(String, u64)> = eve(&out.stdout)
+    let (events, _) = analyze_capture(&rules, cap.path(), &["--no-rules-cache"]);
+    let mut got: Vec<(String, u64)> = events
         .iter()
         .filter(|e| e["event_type"] == "alert")
         .map(|e| {

@@ -176,10 +176,10 @@ impl HttpFollower {
     }
 
     /// Requests read since the last call, and whether the first of them is
-    /// the stream's first request.
-    pub fn take(&mut self) -> (Vec<HttpRequest>, bool) {
+    /// the stream's first request (drained: the list keeps its room).
+    pub fn take(&mut self) -> (std::vec::Drain<'_, HttpRequest>, bool) {
         let first = self.count == self.pending.len();
-        (std::mem::take(&mut self.pending), first)
+        (self.pending.drain(..), first)
     }
 
     /// The next in-order bytes of the client stream.
@@ -355,10 +355,9 @@ impl StreamFollower {
     ) -> bool {
         match self {
             StreamFollower::Http(f) => {
-                let mut first = f.count == f.pending.len();
+                let (requests, mut first) = f.take();
                 let mut changed = false;
-                // Drained, not taken: the list keeps its room.
-                for request in f.pending.drain(..) {
+                for request in requests {
                     changed |= record_http(
                         names,
                         HttpTransaction {
@@ -416,6 +415,7 @@ GET /3 HTTP/1.1\r\nHost: c.example\r\n\r\n";
             f.feed(&stream[..cut]);
             f.feed(&stream[cut..]);
             let (reqs, first) = f.take();
+            let reqs: Vec<_> = reqs.collect();
             let hosts: Vec<_> = reqs.iter().map(|r| r.hostname.clone().unwrap()).collect();
             assert_eq!(
                 hosts,
@@ -428,7 +428,7 @@ GET /3 HTTP/1.1\r\nHost: c.example\r\n\r\n";
             let mut lean = HttpFollower::start(stream, false).unwrap();
             lean.feed(&stream[..cut]);
             lean.feed(&stream[cut..]);
-            let (lean_reqs, _) = lean.take();
+            let lean_reqs: Vec<_> = lean.take().0.collect();
             assert_eq!(lean_reqs.len(), reqs.len());
             for (l, r) in lean_reqs.iter().zip(&reqs) {
                 assert_eq!((&l.url, &l.hostname), (&r.url, &r.hostname));
@@ -438,7 +438,7 @@ GET /3 HTTP/1.1\r\nHost: c.example\r\n\r\n";
         // A chunked body ends the reading; garbage where a head must start too.
         let mut f = HttpFollower::start(b"GET", true).unwrap();
         f.feed(b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello");
-        assert_eq!(f.take().0.len(), 1);
+        assert_eq!(f.take().0.count(), 1);
         assert!(!f.active());
         let mut f = HttpFollower::start(b"GET", true).unwrap();
         f.feed(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n\x16\x03\x01");

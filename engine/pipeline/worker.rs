@@ -447,10 +447,7 @@ impl Worker {
             flow.ext.app.inspect(&p, &mut self.classify);
         }
         if let Some(m) = self.rules.as_mut() {
-            // Most packets change nothing the rules read.
-            if flow.ext.rules_checked != flow.ext.app.revision() {
-                check_rules(m, flow, index, ts, &mut self.hits, &mut self.events);
-            }
+            check_rules(m, flow, index, ts, &mut self.hits, &mut self.events);
         }
         self.table.touch(r);
     }
@@ -569,6 +566,9 @@ fn order(at: u64, r: &FlowRecord) -> Order {
 /// last check; new hits join its verdict, and those of `alert` and `drop`
 /// rules become alert events at input position `at` (time `ts`) unless a
 /// `pass` rule matched.
+/// Inlined: most packets change nothing the rules read, and their check
+/// is this comparison alone.
+#[inline]
 fn check_rules(
     m: &mut Matcher,
     flow: &mut WorkerFlow,
@@ -578,10 +578,22 @@ fn check_rules(
     events: &mut Vec<(Order, Event)>,
 ) {
     let revision = flow.ext.app.revision();
-    if flow.ext.rules_checked == revision {
-        return;
+    if flow.ext.rules_checked != revision {
+        flow.ext.rules_checked = revision;
+        check_changed(m, flow, at, ts, hits, events);
     }
-    flow.ext.rules_checked = revision;
+}
+
+/// [`check_rules`] on a flow whose revision changed.
+#[inline(never)]
+fn check_changed(
+    m: &mut Matcher,
+    flow: &mut WorkerFlow,
+    at: u64,
+    ts: Timestamp,
+    hits: &mut Vec<Hit>,
+    events: &mut Vec<(Order, Event)>,
+) {
     let before = {
         let facts = Facts::new(
             flow.key.proto,

@@ -174,12 +174,9 @@ impl SuffixTable {
     /// The index of key `text`, added if new.
     fn insert(&mut self, text: &[u8]) -> u32 {
         let m = mix(hash(text));
-        let tag = m >> 32;
-        let mask = self.slots.len() - 1;
-        let mut i = m as usize & mask;
-        loop {
-            let s = self.slots[i];
-            if s == 0 {
+        match self.find(m, text) {
+            Ok(k) => k as u32,
+            Err(slot) => {
                 let k = self.keys.len() as u32;
                 self.keys.push(Key {
                     at: self.text.len(),
@@ -189,13 +186,28 @@ impl SuffixTable {
                 self.text.extend(text.iter().map(u8::to_ascii_lowercase));
                 let labels = 1 + memchr::memchr_iter(b'.', text).count();
                 self.max_labels = self.max_labels.max(labels);
-                self.slots[i] = (tag << 32) | u64::from(k + 1);
-                return k;
+                self.slots[slot] = ((m >> 32) << 32) | u64::from(k + 1);
+                k
+            }
+        }
+    }
+
+    /// Key `text` (mixed hash `m`): Ok(its index), or Err(the empty slot
+    /// where it would go).
+    #[inline]
+    fn find(&self, m: u64, text: &[u8]) -> Result<usize, usize> {
+        let tag = m >> 32;
+        let mask = self.slots.len() - 1;
+        let mut i = m as usize & mask;
+        loop {
+            let s = self.slots[i];
+            if s == 0 {
+                return Err(i);
             }
             if s >> 32 == tag {
                 let k = (s as u32 - 1) as usize;
                 if self.key_is(k, text) {
-                    return k as u32;
+                    return Ok(k);
                 }
             }
             i = (i + 1) & mask;
@@ -266,28 +278,14 @@ impl SuffixTable {
     /// The targets of key `text` (hash `h`) that ask for `want`.
     #[inline]
     fn probe(&self, h: u64, text: &[u8], want: u8, hit: &mut dyn FnMut(Target)) {
-        let m = mix(h);
-        let tag = m >> 32;
-        let mask = self.slots.len() - 1;
-        let mut i = m as usize & mask;
-        loop {
-            let s = self.slots[i];
-            if s == 0 {
-                return;
+        let Ok(k) = self.find(mix(h), text) else {
+            return;
+        };
+        let (from, to) = (self.keys[k].first, self.keys[k + 1].first);
+        for (t, r) in &self.targets[from as usize..to as usize] {
+            if r & want != 0 {
+                hit(*t);
             }
-            if s >> 32 == tag {
-                let k = (s as u32 - 1) as usize;
-                if self.key_is(k, text) {
-                    let (from, to) = (self.keys[k].first, self.keys[k + 1].first);
-                    for (t, r) in &self.targets[from as usize..to as usize] {
-                        if r & want != 0 {
-                            hit(*t);
-                        }
-                    }
-                    return;
-                }
-            }
-            i = (i + 1) & mask;
         }
     }
 }
