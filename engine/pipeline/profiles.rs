@@ -81,7 +81,9 @@ impl Profiles {
             .get_or_insert_with(|| Matcher::new(Arc::clone(set)));
         let mut hits = Vec::new();
         let facts = Facts::new(r.proto, r.client, r.server, r.app_proto, r.names.as_deref());
-        m.update(&facts, &mut r.verdict, &mut hits);
+        // A flow checked once more: its addresses are asked again.
+        let mut listing = crate::rules::eval::Listing::Unknown;
+        m.update(&facts, &mut listing, &mut r.verdict, &mut hits);
         hits.into_iter()
             .map(|hit| {
                 Event::Alert(Box::new(AlertRecord {

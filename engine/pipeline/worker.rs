@@ -50,6 +50,8 @@ pub use crate::output::record::Event;
 pub struct Inspection {
     /// `app.revision()` when the rules last checked the flow.
     pub rules_checked: u32,
+    /// Whether the flow's addresses are in the rules' address lists.
+    pub listing: eval::Listing,
     /// What the payload says: application protocol, names, DPI state.
     pub app: AppState,
     /// The rules the flow matched so far (with a rule set loaded).
@@ -62,6 +64,7 @@ impl Default for Inspection {
             app: AppState::default(),
             verdict: None,
             rules_checked: u32::MAX,
+            listing: eval::Listing::Unknown,
         }
     }
 }
@@ -602,7 +605,7 @@ fn check_changed(
             flow.ext.app.proto,
             flow.ext.app.names.as_deref(),
         );
-        m.update(&facts, &mut flow.ext.verdict, hits)
+        m.update(&facts, &mut flow.ext.listing, &mut flow.ext.verdict, hits)
     };
     for (seq, h) in (before as u32..).zip(hits.drain(..)) {
         let o = Order {

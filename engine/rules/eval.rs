@@ -7,8 +7,7 @@
 //! to, and the rules without a name condition, are then checked condition
 //! by condition. A rule matches a flow at most once.
 
-use std::cell::RefCell;
-use std::net::IpAddr;
+use std::cell::Cell;
 use std::sync::Arc;
 
 use super::blocklist::{Blocklist, ListKind};
@@ -182,6 +181,21 @@ impl Verdict {
     }
 }
 
+/// Whether a flow's endpoints are in any address list of the rule set.
+/// A flow's addresses never change: the lists are asked once, the first
+/// time a check needs them, and when neither endpoint is in any, the
+/// flow's later checks look no address up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Listing {
+    /// Not asked yet.
+    #[default]
+    Unknown,
+    /// In no address list.
+    Unlisted,
+    /// In one list at least: each check looks its lists up.
+    Listed,
+}
+
 /// A worker's view of a rule set.
 pub struct Matcher {
     set: Arc<RuleSet>,
@@ -194,47 +208,6 @@ pub struct Matcher {
     url: Option<String>,
     /// Room for the current request's origin.
     origin: String,
-    /// Recent address-list lookups.
-    memo: RefCell<AddrMemo>,
-}
-
-/// Slots of [`AddrMemo`].
-const MEMO_SLOTS: usize = 4096;
-
-/// The last answers of address lists, direct-mapped by (list, address):
-/// a flow is checked several times (each time its classification
-/// changes) and flows share addresses, so most lookups are answered here
-/// instead of by a search of a table of millions of ranges.
-struct AddrMemo {
-    /// (list, address, entry or `u32::MAX`).
-    slots: Vec<Option<(usize, IpAddr, u32)>>,
-}
-
-impl AddrMemo {
-    fn new() -> AddrMemo {
-        AddrMemo {
-            slots: vec![None; MEMO_SLOTS],
-        }
-    }
-
-    /// The entry of list `b` holding `a`, by index.
-    fn lookup(&mut self, b: &Blocklist, a: IpAddr) -> Option<u32> {
-        let id = b as *const Blocklist as usize;
-        let bits = match a {
-            IpAddr::V4(v) => u128::from(u32::from(v)),
-            IpAddr::V6(v) => u128::from(v),
-        };
-        let folded = (bits as u64) ^ ((bits >> 64) as u64) ^ (id as u64);
-        let slot = (folded.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 52) as usize % MEMO_SLOTS;
-        if let Some((i, x, e)) = self.slots[slot] {
-            if i == id && x == a {
-                return (e != u32::MAX).then_some(e);
-            }
-        }
-        let e = b.ips.lookup_index(a);
-        self.slots[slot] = Some((id, a, e.unwrap_or(u32::MAX)));
-        e
-    }
 }
 
 impl Matcher {
@@ -247,7 +220,6 @@ impl Matcher {
             candidates: Vec::new(),
             url: None,
             origin: String::new(),
-            memo: RefCell::new(AddrMemo::new()),
         }
     }
 
@@ -257,16 +229,18 @@ impl Matcher {
 
     /// Checks `facts` against a flow's `verdict`: the rules newly matched
     /// join it, and `alerts` gets those of them that alert (none under a
-    /// `pass`). Returns how many rules the verdict held before.
+    /// `pass`). `listing` is the flow's, kept between its checks. Returns
+    /// how many rules the verdict held before.
     pub fn update(
         &mut self,
         facts: &Facts<'_>,
+        listing: &mut Listing,
         verdict: &mut Option<Box<Verdict>>,
         alerts: &mut Vec<Hit>,
     ) -> usize {
         alerts.clear();
         let empty = Verdict::default();
-        self.check(facts, verdict.as_deref().unwrap_or(&empty), alerts);
+        self.check(facts, listing, verdict.as_deref().unwrap_or(&empty), alerts);
         if alerts.is_empty() {
             return verdict.as_ref().map_or(0, |v| v.hits.len());
         }
@@ -284,8 +258,15 @@ impl Matcher {
     }
 
     /// Appends to `out` the rules `facts` match that `verdict` does not
-    /// hold yet, in precedence order.
-    pub fn check(&mut self, facts: &Facts<'_>, verdict: &Verdict, out: &mut Vec<Hit>) {
+    /// hold yet, in precedence order. `listing`: whether the flow's
+    /// addresses are in an address list (found here if not known yet).
+    pub fn check(
+        &mut self,
+        facts: &Facts<'_>,
+        listing: &mut Listing,
+        verdict: &Verdict,
+        out: &mut Vec<Hit>,
+    ) {
         self.hits.clear();
         self.candidates.clear();
         let set = &*self.set;
@@ -336,6 +317,7 @@ impl Matcher {
             self.candidates.dedup();
         }
         let candidates: &[u32] = &self.candidates;
+        let listing = Cell::from_mut(listing);
         let first = out.len();
         for &ri in candidates {
             let rule = &set.rules[ri as usize];
@@ -346,7 +328,8 @@ impl Matcher {
                 f: facts,
                 hits: &self.hits,
                 url: self.url.as_deref(),
-                memo: &self.memo,
+                set,
+                listing,
             };
             if let Some(why) = explain(rule, ri, &ctx) {
                 out.push(Hit {
@@ -371,7 +354,30 @@ struct Ctx<'c, 'a> {
     hits: &'c [(Target, Source, usize)],
     /// The request URL, canonical.
     url: Option<&'c str>,
-    memo: &'c RefCell<AddrMemo>,
+    set: &'c RuleSet,
+    /// The flow's [`Listing`].
+    listing: &'c Cell<Listing>,
+}
+
+impl Ctx<'_, '_> {
+    /// Whether the flow's addresses can be in an address list: asks
+    /// every list once per flow.
+    fn addresses_listed(&self) -> bool {
+        if self.listing.get() == Listing::Unknown {
+            let ends = [self.f.client, self.f.server];
+            let listed = self.set.address_lists.iter().any(|b| {
+                ends.iter()
+                    .flatten()
+                    .any(|e| b.ips.lookup_index(e.addr).is_some())
+            });
+            self.listing.set(if listed {
+                Listing::Listed
+            } else {
+                Listing::Unlisted
+            });
+        }
+        self.listing.get() == Listing::Listed
+    }
 }
 
 /// Why `rule` matches, condition by condition; None if one fails.
@@ -473,7 +479,7 @@ fn listed<'h>(b: &'h Blocklist, ri: u32, ci: u16, ctx: &Ctx<'h, '_>) -> Option<S
             .iter()
             .find(|(t, _, _)| t.rule == ri && t.cond == ci)
     };
-    let addr = if b.ips.is_empty() {
+    let addr = if b.ips.is_empty() || !ctx.addresses_listed() {
         None
     } else {
         let side = b.side();
@@ -485,7 +491,7 @@ fn listed<'h>(b: &'h Blocklist, ri: u32, ci: u16, ctx: &Ctx<'h, '_>) -> Option<S
             .filter(|(s, _, _)| side == super::Side::Either || side == *s)
             .find_map(|(_, label, e)| {
                 let e = e?;
-                let i = ctx.memo.borrow_mut().lookup(b, e.addr)?;
+                let i = b.ips.lookup_index(e.addr)?;
                 b.ips.entries.get(i as usize).map(|p| (label, e, p))
             })
     };
@@ -674,48 +680,133 @@ mod tests {
         for (app, port, names, want) in cases {
             let facts = Facts::new(17, ep(50000), ep(port), app, names);
             let mut out = Vec::new();
-            m.check(&facts, &Verdict::default(), &mut out);
+            m.check(&facts, &mut Listing::Unknown, &Verdict::default(), &mut out);
             let mut got: Vec<u32> = out.iter().map(|h| h.id).collect();
             got.sort_unstable();
             assert_eq!(got, want, "{app:?} port {port}");
         }
     }
 
+    /// A flow's addresses are asked once: a rule whose other condition
+    /// holds only at a later check still sees them listed, and a flow
+    /// found unlisted stays so while its names are still checked.
     #[test]
-    fn memo_keeps_lists_and_addresses_apart() {
-        let dir = std::env::temp_dir().join(format!("sift-memo-{}", std::process::id()));
+    fn addresses_are_asked_once_per_flow() {
+        let dir = std::env::temp_dir().join(format!("sift-listing-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("a.list"), "10.0.0.0/8\n").unwrap();
-        std::fs::write(dir.join("b.list"), "10.1.0.0/16\n192.0.2.1\n").unwrap();
+        std::fs::write(dir.join("a.list"), "192.0.2.0/24\n2001:db8::/32\n").unwrap();
+        std::fs::write(dir.join("n.list"), "listed.example\n").unwrap();
         std::fs::write(
             dir.join("t.rules"),
-            "alert 1 \"a\" { ip list \"a.list\" }\nalert 2 \"b\" { ip list \"b.list\" }\n",
+            "alert 1 \"listed and tls\" { app tls; server.ip list \"a.list\" }\n\
+             alert 2 \"client listed\" { client.ip list \"a.list\" }\n\
+             alert 3 \"name\" { name list \"n.list\" }\n",
         )
         .unwrap();
         let set = RuleSet::load(&[dir.join("t.rules")], &LoadOptions::default()).unwrap();
-        let list = |i: usize| match &set.rules[i].conds[0] {
-            Cond::List(b) => b.clone(),
-            _ => unreachable!(),
-        };
-        let (a, b) = (list(0), list(1));
-        let mut m = AddrMemo::new();
-        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        // Twice each: the second answer comes from the memo.
-        for _ in 0..2 {
-            assert_eq!(m.lookup(&a, ip("10.1.2.3")), Some(0));
-            assert_eq!(m.lookup(&b, ip("10.1.2.3")), Some(0));
-            assert_eq!(m.lookup(&a, ip("192.0.2.1")), None);
-            assert_eq!(m.lookup(&b, ip("192.0.2.1")), Some(1));
-            assert_eq!(m.lookup(&b, ip("10.2.0.0")), None);
-            assert_eq!(m.lookup(&a, ip("::ffff:10.2.0.0")), Some(0));
-        }
-        // Many addresses through the same slots: answers stay right.
-        for i in 0..20_000u32 {
-            let x = IpAddr::V4((0x0a01_0000 + i * 7).into());
-            let want = b.ips.lookup(x).map(|p| p.line);
-            let got = m.lookup(&b, x).map(|e| b.ips.entries[e as usize].line);
-            assert_eq!(got, want, "{x}");
-        }
         let _ = std::fs::remove_dir_all(&dir);
+        let mut m = Matcher::new(set);
+        let ep = |a: &str, port| Endpoint {
+            addr: a.parse().unwrap(),
+            port,
+        };
+        let mut named = Names::default();
+        named.add(crate::classify::Fact::Dns(Box::new(
+            crate::classify::dns::DnsQuestion {
+                id: 1,
+                response: false,
+                opcode: 0,
+                rcode: 0,
+                rrname: "listed.example".into(),
+                rrtype: 1,
+                rrclass: 1,
+                answers: 0,
+                dialect: crate::classify::dns::Dialect::Dns,
+            },
+        )));
+        let mut check = |client: &str, server: &str, app, names, listing: &mut Listing| {
+            let facts = Facts::new(6, ep(client, 50000), ep(server, 443), app, names);
+            let mut out = Vec::new();
+            m.check(&facts, listing, &Verdict::default(), &mut out);
+            let mut got: Vec<u32> = out.iter().map(|h| h.id).collect();
+            got.sort_unstable();
+            got
+        };
+        // Server listed: unknown at first (rule 1 waits for its app), then TLS.
+        let mut listing = Listing::Unknown;
+        assert!(check(
+            "198.51.100.1",
+            "192.0.2.9",
+            AppProto::Unknown,
+            None,
+            &mut listing
+        )
+        .is_empty());
+        assert_eq!(listing, Listing::Listed);
+        assert_eq!(
+            check(
+                "198.51.100.1",
+                "192.0.2.9",
+                AppProto::Tls,
+                None,
+                &mut listing
+            ),
+            [1]
+        );
+        // Client listed (IPv6): the side a rule asks for decides.
+        let mut listing = Listing::Unknown;
+        assert_eq!(
+            check(
+                "2001:db8::1",
+                "198.51.100.2",
+                AppProto::Tls,
+                None,
+                &mut listing
+            ),
+            [2]
+        );
+        assert_eq!(listing, Listing::Listed);
+        // Neither listed: found so once, names still checked afterwards.
+        let mut listing = Listing::Unknown;
+        assert!(check(
+            "198.51.100.1",
+            "198.51.100.2",
+            AppProto::Tls,
+            None,
+            &mut listing
+        )
+        .is_empty());
+        assert_eq!(listing, Listing::Unlisted);
+        let named = Some(&named);
+        assert_eq!(
+            check(
+                "198.51.100.1",
+                "198.51.100.2",
+                AppProto::Dns,
+                named,
+                &mut listing
+            ),
+            [3]
+        );
+        // The listing is what the flow's addresses are: a wrong one (here
+        // carried over from another flow) is believed, so it is never reused.
+        assert!(check(
+            "198.51.100.1",
+            "192.0.2.9",
+            AppProto::Tls,
+            None,
+            &mut listing
+        )
+        .is_empty());
+        assert_eq!(
+            check(
+                "198.51.100.1",
+                "192.0.2.9",
+                AppProto::Tls,
+                None,
+                &mut Listing::Unknown
+            ),
+            [1]
+        );
     }
 }

@@ -606,6 +606,8 @@ pub struct RuleSet {
     pub(crate) has_urls: bool,
     /// The (rule, condition) of every list with URLs.
     pub(crate) url_conds: Vec<(u32, u16)>,
+    /// The lists with addresses, each once (rules may share a list).
+    pub(crate) address_lists: Vec<Arc<blocklist::Blocklist>>,
 }
 
 impl fmt::Debug for RuleSet {
@@ -679,9 +681,18 @@ impl RuleSet {
                 })
             })
             .collect();
+        let mut address_lists: Vec<Arc<blocklist::Blocklist>> = Vec::new();
+        for c in parsed.rules.iter().flat_map(|r| &r.conds) {
+            if let Cond::List(b) = c {
+                if !b.ips.is_empty() && !address_lists.iter().any(|x| Arc::ptr_eq(x, b)) {
+                    address_lists.push(Arc::clone(b));
+                }
+            }
+        }
         Ok(Arc::new(RuleSet {
             has_urls: !url_conds.is_empty(),
             url_conds,
+            address_lists,
             rules: parsed.rules,
             files: parsed.files,
             names: index,
