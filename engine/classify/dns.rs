@@ -204,12 +204,79 @@ fn escaped(c: u8) -> [u8; 4] {
 
 /// Reads a (possibly compressed) name at `at`; returns it and the offset
 /// after it in the message.
-fn read_name(msg: &[u8], mut at: usize) -> Option<(String, usize)> {
+fn read_name(msg: &[u8], at: usize) -> Option<(String, usize)> {
     // Most names fit: one allocation instead of a growth per few labels.
     // Built as bytes: everything pushed is ASCII (escapes included).
     let mut name: Vec<u8> = Vec::with_capacity(64);
+    let end = walk_name(msg, at, &mut name)?;
+    Some((String::from_utf8(name).ok()?, end))
+}
+
+/// Whether the message's first question (or, in an mDNS announcement, its
+/// first answer) names `name` as [`parse`] would write it: decided in
+/// place, nothing allocated. False when the name is malformed.
+pub fn question_is(msg: &[u8], name: &str) -> bool {
+    let mut rest = Expect(name.as_bytes());
+    walk_name(msg, 12, &mut rest).is_some() && rest.0.is_empty()
+}
+
+/// Where [`walk_name`] puts a name's text, piece by piece.
+trait NameSink {
+    /// Adds `bytes` as they are; false stops the walk.
+    fn add(&mut self, bytes: &[u8]) -> bool;
+    /// Adds a label of plain bytes, lowercased; false stops the walk.
+    fn add_lowercase(&mut self, label: &[u8]) -> bool;
+}
+
+impl NameSink for Vec<u8> {
+    fn add(&mut self, bytes: &[u8]) -> bool {
+        self.extend_from_slice(bytes);
+        true
+    }
+
+    fn add_lowercase(&mut self, label: &[u8]) -> bool {
+        let from = self.len();
+        self.extend_from_slice(label);
+        self[from..].make_ascii_lowercase();
+        true
+    }
+}
+
+/// The text a name must have, consumed as the walk matches it.
+struct Expect<'a>(&'a [u8]);
+
+impl NameSink for Expect<'_> {
+    fn add(&mut self, bytes: &[u8]) -> bool {
+        match self.0.strip_prefix(bytes) {
+            Some(rest) => {
+                self.0 = rest;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn add_lowercase(&mut self, label: &[u8]) -> bool {
+        let Some((want, rest)) = self.0.split_at_checked(label.len()) else {
+            return false;
+        };
+        let same = label
+            .iter()
+            .zip(want)
+            .fold(true, |ok, (&c, &w)| ok & (c.to_ascii_lowercase() == w));
+        self.0 = rest;
+        same
+    }
+}
+
+/// Walks a (possibly compressed) name at `at`, giving its text to `sink`
+/// (labels lowercased, joined by dots, bytes that are not printable or
+/// would be misread escaped); returns the offset after it in the message.
+/// None when the name is malformed or the sink stopped the walk.
+fn walk_name(msg: &[u8], mut at: usize, sink: &mut impl NameSink) -> Option<usize> {
     let mut end = None;
     let mut total = 0usize;
+    let mut started = false;
     // Each pointer must go strictly backwards, so this terminates; the bound
     // is a second guard.
     let mut hops = 0;
@@ -218,35 +285,34 @@ fn read_name(msg: &[u8], mut at: usize) -> Option<(String, usize)> {
         match len & 0xc0 {
             0x00 => {
                 if len == 0 {
-                    let name = String::from_utf8(name).ok()?;
-                    return Some((name, end.unwrap_or(at + 1)));
+                    return Some(end.unwrap_or(at + 1));
                 }
                 let label = msg.get(at + 1..at + 1 + usize::from(len))?;
                 total += usize::from(len) + 1;
                 if total > 255 {
                     return None;
                 }
-                if !name.is_empty() {
-                    name.push(b'.');
+                if started && !sink.add(b".") {
+                    return None;
                 }
-                // Most labels need no escape: copied in one go (the test
+                started = true;
+                // Most labels need no escape: given in one go (the test
                 // reads every byte, without an early exit, so that it runs
                 // a vector at a time).
                 let plain = label.iter().fold(true, |ok, &c| {
                     ok & (c > b' ' && c <= b'~' && c != b'.' && c != b'\\')
                 });
-                if plain {
-                    let from = name.len();
-                    name.extend_from_slice(label);
-                    name[from..].make_ascii_lowercase();
+                let taken = if plain {
+                    sink.add_lowercase(label)
                 } else {
-                    for &c in label {
-                        match c {
-                            b'A'..=b'Z' => name.push(c.to_ascii_lowercase()),
-                            b'!'..=b'~' if c != b'.' && c != b'\\' => name.push(c),
-                            _ => name.extend_from_slice(&escaped(c)),
-                        }
-                    }
+                    label.iter().all(|&c| match c {
+                        b'A'..=b'Z' => sink.add(&[c.to_ascii_lowercase()]),
+                        b'!'..=b'~' if c != b'.' && c != b'\\' => sink.add(&[c]),
+                        _ => sink.add(&escaped(c)),
+                    })
+                };
+                if !taken {
+                    return None;
                 }
                 at += 1 + usize::from(len);
             }
@@ -577,6 +643,86 @@ mod tests {
             "{}",
             q.rrname
         );
+    }
+
+    /// A name compared in place agrees with the name read, whatever the
+    /// case, escapes or compression, and nothing else is taken for it.
+    #[test]
+    fn question_compared_in_place() {
+        assert!(question_is(QUERY, "41-courier.push.apple.com"));
+        for other in [
+            "41-courier.push.apple.co",
+            "41-courier.push.apple.comm",
+            "41-courier.push.apple",
+            "41-courier.push.apple.com.",
+            "41-courier.push.apple.net",
+            "x1-courier.push.apple.com",
+            "41-COURIER.push.apple.com",
+            "",
+        ] {
+            assert!(!question_is(QUERY, other), "{other}");
+        }
+        let mut m = QUERY.to_vec();
+        m[13] = b'X';
+        m[14] = 0x07;
+        m[15] = 0xff;
+        m[16] = b'.';
+        m[17] = b'\\';
+        let read = parse(&m).unwrap().rrname;
+        assert!(question_is(&m, &read), "{read}");
+        assert!(!question_is(&m, &read.replace("\\255", "\\254")));
+        // Mixed case folded; a later name pointing back at the question's
+        // labels is compared through the pointer.
+        let mut m = QUERY[..12].to_vec();
+        m.extend_from_slice(&[3, b'W', b'w', b'W', 4, b'p', b'u', b's', b'h', 0]);
+        assert!(question_is(&m, "www.push"));
+        assert!(!question_is(&m, "www"));
+        assert_eq!(
+            read_name(&m, 12).map(|(n, _)| n).as_deref(),
+            Some("www.push")
+        );
+        let mut c = m.clone();
+        let at = c.len();
+        c.extend_from_slice(&[1, b'a', 0xc0, 12]);
+        let mut e = Expect(b"a.www.push");
+        assert!(walk_name(&c, at, &mut e).is_some() && e.0.is_empty());
+        let mut e = Expect(b"a.www.pus");
+        assert!(walk_name(&c, at, &mut e).is_none());
+    }
+
+    /// Mutated messages: whenever one reads, its name compared in place
+    /// is that name and not a longer or shorter one.
+    #[test]
+    fn question_in_place_agrees_with_reading_under_mutation() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut read = 0;
+        for _ in 0..50_000 {
+            let mut m = QUERY.to_vec();
+            for _ in 0..1 + rnd() % 3 {
+                let at = 12 + (rnd() as usize) % (m.len() - 12);
+                m[at] = match rnd() % 4 {
+                    0 => rnd() as u8,
+                    1 => b'A' + (rnd() % 26) as u8,
+                    2 => 0xc0,
+                    _ => (rnd() % 12) as u8,
+                };
+            }
+            if let Some(q) = parse(&m).or_else(|| parse_announcement(&m)) {
+                read += 1;
+                assert!(question_is(&m, &q.rrname), "{m:?}");
+                assert!(!question_is(&m, &format!("{}a", q.rrname)), "{m:?}");
+                if !q.rrname.is_empty() {
+                    assert!(!question_is(&m, &q.rrname[..q.rrname.len() - 1]), "{m:?}");
+                }
+            }
+        }
+        assert!(read > 1_000, "{read}");
     }
 
     #[test]

@@ -86,22 +86,38 @@ pub fn could_start_request(stream: &[u8]) -> bool {
 
 /// Reads a request from the first bytes of a client stream.
 pub fn read_request(stream: &[u8]) -> Head {
-    read_head(stream, false, true)
+    read_head(stream, false, Keep::All, false).0
 }
 
-/// [`read_request`] keeping only what rules read of a request, its target
-/// and Host: the method and version left empty, no User-Agent (fewer
-/// strings made for each request of a keep-alive stream followed for the
-/// rules alone). Decides exactly as [`read_request`] does.
-pub fn read_request_names(stream: &[u8]) -> Head {
-    read_head(stream, false, false)
+/// What a reading keeps of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// Every field.
+    All,
+    /// What rules read, its target and Host: the method and version left
+    /// empty, no User-Agent (fewer strings made for each request of a
+    /// keep-alive stream followed for the rules alone).
+    Names,
+    /// Nothing: only whether it is a request (a request read before, whose
+    /// head and body are to be stepped over).
+    Nothing,
+}
+
+/// A complete request head at the start of `stream`, read in one pass:
+/// the request as [`read_request`] reads the head (with what `keep`
+/// says), where the head ends and how its body is delimited (as
+/// [`head_extent`] says). None while the head has no blank line.
+pub fn read_complete(stream: &[u8], keep: Keep) -> Option<(Head, usize, Body)> {
+    let end = head_end(stream)?;
+    let (head, body) = read_head(&stream[..end], false, keep, true);
+    Some((head, end, body))
 }
 
 /// Reads a request head that ends without its blank line (the capture or
 /// the flow stopped): a request line and at least one complete header line
 /// decide, and the head is read as far as its last complete line.
 pub fn read_cut_request(stream: &[u8]) -> Option<HttpRequest> {
-    match read_head(stream, true, true) {
+    match read_head(stream, true, Keep::All, false).0 {
         Head::Request(r) => Some(r),
         _ => None,
     }
@@ -122,25 +138,29 @@ fn split_request_line(line: &[u8], sp: usize) -> Option<(&[u8], &[u8])> {
 }
 
 /// A request head at the start of `stream` (`cut`: it may end without its
-/// blank line); `all`: every field kept, else only the target and Host.
-fn read_head(stream: &[u8], cut: bool, all: bool) -> Head {
+/// blank line), with what `keep` says; `body`: also how the body after it
+/// is delimited (else [`Body::Length`] 0).
+fn read_head(stream: &[u8], cut: bool, keep: Keep, body: bool) -> (Head, Body) {
+    let none = Body::Length(0);
     let Some(sp) = method_end(stream) else {
-        return if could_start_request(stream) {
+        let head = if could_start_request(stream) {
             Head::NeedMore
         } else {
             Head::No
         };
+        return (head, none);
     };
     let method = &stream[..sp];
     let Some(line_end) = find(stream, b"\r\n").or_else(|| find(stream, b"\n")) else {
-        return if stream.len() >= MAX_HEAD {
+        let head = if stream.len() >= MAX_HEAD {
             Head::No
         } else {
             Head::NeedMore
         };
+        return (head, none);
     };
     let Some((target, version)) = split_request_line(&stream[..line_end], sp) else {
-        return Head::No;
+        return (Head::No, none);
     };
     let head = match head_end(stream) {
         Some(e) => &stream[..e],
@@ -154,27 +174,39 @@ fn read_head(stream: &[u8], cut: bool, all: bool) -> Head {
                 .map_or(0, |e| e + 1);
             let head = &stream[..end];
             if !head[line_end..].split(|&b| b == b'\n').any(is_header_line) {
-                return Head::No;
+                return (Head::No, none);
             }
             head
         }
-        None => return Head::NeedMore,
+        None => return (Head::NeedMore, none),
     };
+    let all = keep == Keep::All;
+    let names = keep != Keep::Nothing;
     let mut req = HttpRequest {
         method: if all { text(method) } else { String::new() },
-        url: text(target),
+        url: if names { text(target) } else { String::new() },
         version: if all { text(version) } else { String::new() },
         hostname: None,
         user_agent: None,
     };
+    let mut length = none;
+    let mut chunked = false;
     for (name, value) in fields(head) {
-        if name.eq_ignore_ascii_case(b"host") && req.hostname.is_none() {
-            req.hostname = Some(host_of(value));
-        } else if all && name.eq_ignore_ascii_case(b"user-agent") && req.user_agent.is_none() {
-            req.user_agent = Some(text(value));
+        if name.eq_ignore_ascii_case(b"host") {
+            if names && req.hostname.is_none() {
+                req.hostname = Some(host_of(value));
+            }
+        } else if name.eq_ignore_ascii_case(b"user-agent") {
+            if all && req.user_agent.is_none() {
+                req.user_agent = Some(text(value));
+            }
+        } else if body && name.eq_ignore_ascii_case(b"transfer-encoding") {
+            chunked = true;
+        } else if body && name.eq_ignore_ascii_case(b"content-length") {
+            length = content_length(value);
         }
     }
-    if req.hostname.is_none() {
+    if names && req.hostname.is_none() {
         // Absolute form: http://authority/path
         let t = target;
         if let Some(rest) = t
@@ -185,7 +217,10 @@ fn read_head(stream: &[u8], cut: bool, all: bool) -> Head {
             req.hostname = Some(host_of(&rest[..end]));
         }
     }
-    Head::Request(req)
+    (
+        Head::Request(req),
+        if chunked { Body::Unknown } else { length },
+    )
 }
 
 /// True when a server stream starts with an HTTP/1.x status line
@@ -229,13 +264,19 @@ pub fn head_extent(stream: &[u8]) -> Option<(usize, Body)> {
             return Some((end, Body::Unknown));
         }
         if name.eq_ignore_ascii_case(b"content-length") {
-            body = std::str::from_utf8(value)
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .map_or(Body::Unknown, Body::Length);
+            body = content_length(value);
         }
     }
     Some((end, body))
+}
+
+/// A `Content-Length` value's body: that many bytes, or unknown if it
+/// does not parse.
+fn content_length(value: &[u8]) -> Body {
+    std::str::from_utf8(value)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(Body::Unknown, Body::Length)
 }
 
 /// Where a head ends: after its blank line (`CRLF CRLF`, or bare `LF LF`).
@@ -538,6 +579,103 @@ mod tests {
             panic!()
         };
         assert_eq!(r.hostname.as_deref(), Some("2001:db8::1"));
+    }
+
+    /// One pass over a complete head: the request as read alone, the
+    /// head's end and its body as `head_extent` gives them, each field
+    /// kept as asked.
+    #[test]
+    fn complete_heads_in_one_pass() {
+        let heads: [&[u8]; 6] = [
+            GET,
+            b"POST /p HTTP/1.1\r\nContent-Length: 5\r\nHost: A.test\r\n\r\nhello",
+            b"POST /p HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n",
+            b"POST /p HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: x\r\n\r\n",
+            b"GET http://abs.test/x HTTP/1.0\n\nGET /next HTTP/1.0\r\n\r\n",
+            b"GET /x\r\nHost: a\r\n\r\n",
+        ];
+        for head in heads {
+            let (end, body) = head_extent(head).unwrap();
+            let alone = read_request(&head[..end]);
+            let (all, at, b) = read_complete(head, Keep::All).unwrap();
+            assert_eq!((&all, at), (&alone, end));
+            let Head::Request(r) = alone else {
+                assert_eq!(alone, Head::No);
+                continue;
+            };
+            assert_eq!(b, body);
+            let (Head::Request(n), _, b) = read_complete(head, Keep::Names).unwrap() else {
+                panic!()
+            };
+            assert_eq!((&n.url, &n.hostname, b), (&r.url, &r.hostname, body));
+            assert!(n.method.is_empty() && n.user_agent.is_none());
+            let (Head::Request(x), _, b) = read_complete(head, Keep::Nothing).unwrap() else {
+                panic!()
+            };
+            assert_eq!((x, b), (HttpRequest::default(), body));
+        }
+        assert_eq!(
+            read_complete(heads[1], Keep::All).map(|(_, e, b)| (e, b)),
+            Some((heads[1].len() - 5, Body::Length(5)))
+        );
+        assert_eq!(
+            read_complete(heads[2], Keep::Names).unwrap().2,
+            Body::Unknown
+        );
+        assert_eq!(
+            read_complete(heads[3], Keep::Nothing).unwrap().2,
+            Body::Unknown
+        );
+        assert!(read_complete(&GET[..GET.len() - 1], Keep::All).is_none());
+    }
+
+    /// Mutated heads: the one-pass reading decides, ends and delimits the
+    /// body as reading the head alone and `head_extent` do.
+    #[test]
+    fn one_pass_agrees_under_mutation() {
+        let seed: &[u8] = b"POST http://A.test:8080/p HTTP/1.1\r\nHost: B.test\r\nUser-Agent: u\r\nContent-Length: 12\r\nTransfer-Encoding: x\r\n\r\nGET / HTTP/1.1\r\n\r\n";
+        const BYTES: &[u8] = b"\r\n :/0123456789ABCDEFGHTPaehnost-";
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut requests = 0;
+        for _ in 0..30_000 {
+            let mut m = seed.to_vec();
+            for _ in 0..1 + rnd() % 4 {
+                let at = (rnd() as usize) % m.len();
+                match rnd() % 3 {
+                    0 => m[at] = BYTES[(rnd() as usize) % BYTES.len()],
+                    1 => {
+                        m.remove(at);
+                    }
+                    _ => m.insert(at, BYTES[(rnd() as usize) % BYTES.len()]),
+                }
+            }
+            let Some((end, body)) = head_extent(&m) else {
+                assert!(read_complete(&m, Keep::All).is_none());
+                continue;
+            };
+            let alone = read_request(&m[..end]);
+            for keep in [Keep::All, Keep::Names, Keep::Nothing] {
+                let (head, at, b) = read_complete(&m, keep).unwrap();
+                assert_eq!(at, end);
+                assert_eq!(std::mem::discriminant(&head), std::mem::discriminant(&alone));
+                if let (Head::Request(a), Head::Request(r)) = (&alone, &head) {
+                    assert_eq!(b, body, "{:?}", String::from_utf8_lossy(&m));
+                    match keep {
+                        Keep::All => assert_eq!(a, r),
+                        Keep::Names => assert_eq!((&a.url, &a.hostname), (&r.url, &r.hostname)),
+                        Keep::Nothing => {}
+                    }
+                    requests += 1;
+                }
+            }
+        }
+        assert!(requests > 10_000, "{requests}");
     }
 
     #[test]

@@ -412,6 +412,17 @@ impl AppState {
     /// A later datagram of a followed flow: its DNS message, if it is one.
     fn follow(&mut self, p: &Packet<'_, '_>, keep: bool) {
         let payload = p.decoded.transport.payload;
+        if !keep {
+            // For the rules alone, a message that asks the name they saw
+            // last (a response, a retry) changes nothing: found in place.
+            let shown = self
+                .names
+                .as_deref()
+                .and_then(|n| n.dns_latest.as_deref().or(n.dns.as_deref()));
+            if shown.is_some_and(|q| super::transactions::repeats(self.proto, payload, &q.rrname)) {
+                return;
+            }
+        }
         let Some(q) = super::transactions::read(self.proto, payload) else {
             return;
         };

@@ -55,6 +55,17 @@ pub fn read(proto: AppProto, payload: &[u8]) -> Option<DnsQuestion> {
     Some(DnsQuestion { dialect, ..q })
 }
 
+/// Whether a datagram of a flow decided as `proto` is a message that
+/// names `name` (or no message at all): either way, reading it would not
+/// change what rules see once `name` is the one they saw last. Decided
+/// in place, without reading the message.
+pub fn repeats(proto: AppProto, payload: &[u8], name: &str) -> bool {
+    match proto {
+        AppProto::Dns | AppProto::Mdns | AppProto::Llmnr => dns::question_is(payload, name),
+        _ => false,
+    }
+}
+
 /// Keeps a message: in the list while there is room (else counted), and
 /// as the latest for the rules when it is not the flow's first. True when
 /// what rules read (the queried name) changed: a message that repeats the
@@ -147,7 +158,7 @@ enum At {
 #[derive(Debug)]
 pub struct HttpFollower {
     /// Every field of each request kept (for its event), else only what
-    /// rules read ([`http::read_request_names`]).
+    /// rules read ([`http::Keep::Names`]), and nothing of the first.
     all: bool,
     at: At,
     head: Vec<u8>,
@@ -176,7 +187,8 @@ impl HttpFollower {
     }
 
     /// Requests read since the last call, and whether the first of them is
-    /// the stream's first request (drained: the list keeps its room).
+    /// the stream's first request (drained: the list keeps its room). For
+    /// the rules alone the stream's first request is not among them.
     pub fn take(&mut self) -> (std::vec::Drain<'_, HttpRequest>, bool) {
         let first = self.count == self.pending.len();
         (self.pending.drain(..), first)
@@ -209,14 +221,20 @@ impl HttpFollower {
                     } else {
                         &bytes[..take]
                     };
-                    match http::head_extent(view) {
-                        Some((end, body)) => {
-                            let read = if self.all {
-                                http::read_request
-                            } else {
-                                http::read_request_names
-                            };
-                            match read(&view[..end]) {
+                    // Rules alone: the stream's first request is the
+                    // flow's own, read by its dissector; it is only
+                    // stepped over.
+                    let keep = match (self.all, self.count) {
+                        (true, _) => http::Keep::All,
+                        (false, 0) => http::Keep::Nothing,
+                        (false, _) => http::Keep::Names,
+                    };
+                    match http::read_complete(view, keep) {
+                        Some((head, end, body)) => {
+                            match head {
+                                http::Head::Request(_) if keep == http::Keep::Nothing => {
+                                    self.count += 1;
+                                }
                                 http::Head::Request(r) => {
                                     self.pending.push(r);
                                     self.count += 1;
@@ -423,17 +441,26 @@ GET /3 HTTP/1.1\r\nHost: c.example\r\n\r\n";
                 "cut at {cut}"
             );
             assert!(first && f.active());
-            // Read for the rules alone: the same requests, target and Host
-            // only.
+            // Read for the rules alone: the requests after the first (the
+            // flow's own, read by its dissector), target and Host only.
             let mut lean = HttpFollower::start(stream, false).unwrap();
             lean.feed(&stream[..cut]);
             lean.feed(&stream[cut..]);
-            let lean_reqs: Vec<_> = lean.take().0.collect();
-            assert_eq!(lean_reqs.len(), reqs.len());
-            for (l, r) in lean_reqs.iter().zip(&reqs) {
+            let (lean_reqs, lean_first) = lean.take();
+            let lean_reqs: Vec<_> = lean_reqs.collect();
+            assert!(!lean_first && lean.active());
+            assert_eq!(lean_reqs.len(), reqs.len() - 1);
+            for (l, r) in lean_reqs.iter().zip(&reqs[1..]) {
                 assert_eq!((&l.url, &l.hostname), (&r.url, &r.hostname));
                 assert!(l.method.is_empty() && l.version.is_empty() && l.user_agent.is_none());
             }
+        }
+        // Stepped over or read, a first head that is no request ends the
+        // reading all the same.
+        for all in [true, false] {
+            let mut f = HttpFollower::start(b"GET", all).unwrap();
+            f.feed(b"GET /x\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: b\r\n\r\n");
+            assert!(!f.active() && f.take().0.count() == 0, "all: {all}");
         }
         // A chunked body ends the reading; garbage where a head must start too.
         let mut f = HttpFollower::start(b"GET", true).unwrap();
