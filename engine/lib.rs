@@ -4,7 +4,8 @@
 //! [`capture`] (pcap/pcapng files) → [`decode`] (link, IP, fragments,
 //! tunnels, transport) → [`flow`] (bidirectional flows, timeouts) →
 //! [`output`] (EVE JSON records, summary), wired by [`pipeline`] across
-//! worker threads. [`cli`] is the command line over all of it.
+//! worker threads. [`cli`] is the command line over all of it; [`bytes`]
+//! (reading untrusted bytes) and [`prefetch`] (memory hints) serve them all.
 
 pub mod bytes;
 pub mod capture;
@@ -14,4 +15,5 @@ pub mod decode;
 pub mod flow;
 pub mod output;
 pub mod pipeline;
+pub mod prefetch;
 pub mod rules;

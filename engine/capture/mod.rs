@@ -119,26 +119,3 @@ pub enum CaptureError {
     #[error("corrupt capture: {what} at byte {offset}")]
     Corrupt { what: String, offset: u64 },
 }
-
-/// Asks the CPU to start loading the cache lines of `data[from..from+len]`
-/// (clamped to `data`). Hardware prefetchers stop at 4 KiB page boundaries
-/// and records sit at irregular strides, so without this every record
-/// header is a cache miss. No effect on other architectures.
-#[inline(always)]
-#[allow(unsafe_code)]
-pub(crate) fn prefetch(data: &[u8], from: usize, len: usize) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let end = from.saturating_add(len).min(data.len());
-        let mut at = from;
-        while at < end {
-            // SAFETY: `at < data.len()`, so the pointer is inside `data`;
-            // a prefetch never faults and does not change memory.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(data.as_ptr().add(at).cast()) };
-            at += 64;
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = (data, from, len);
-}

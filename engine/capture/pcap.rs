@@ -141,7 +141,7 @@ impl<'a> PcapReader<'a> {
         }
         self.pos = end;
         // Load what lies a few records ahead while this one is used.
-        super::prefetch(self.data, end + PREFETCH_DISTANCE, end - at);
+        crate::prefetch::bytes(self.data, end + PREFETCH_DISTANCE, end - at);
         let ts: Timestamp = match self.resolution {
             Resolution::Micro => secs * NANOS_PER_SEC + frac.min(999_999) * 1_000,
             Resolution::Nano => secs * NANOS_PER_SEC + frac.min(999_999_999),

@@ -186,7 +186,7 @@ impl<'a> PcapngReader<'a> {
             let data: &'a [u8] = self.data;
             let block = &data[at..at + len as usize];
             self.pos = at + len as usize;
-            super::prefetch(data, self.pos + 4096, len as usize);
+            crate::prefetch::bytes(data, self.pos + 4096, len as usize);
             let body = &block[8..block.len() - 4];
             match block_type {
                 IDB => {

@@ -483,7 +483,7 @@ fn follow<'a>(
         // next ones' first lines while this one is processed.
         for (i, item) in batch.work.iter().enumerate() {
             if let Some(Work::Packet { raw, .. }) = batch.work.get(i + PREFETCH_AHEAD) {
-                crate::capture::prefetch(raw.data, 0, raw.data.len().min(192));
+                crate::prefetch::bytes(raw.data, 0, raw.data.len().min(192));
             }
             match *item {
                 Work::Packet {
