@@ -17,14 +17,6 @@ pub fn bytes(data: &[u8], from: usize, len: usize) {
     }
 }
 
-/// Starts loading the cache line of `items[i]` (nothing if out of range).
-#[inline(always)]
-pub fn item<T>(items: &[T], i: usize) {
-    if let Some(x) = items.get(i) {
-        line(std::ptr::from_ref(x).cast());
-    }
-}
-
 #[inline(always)]
 #[allow(unsafe_code)]
 fn line(p: *const u8) {

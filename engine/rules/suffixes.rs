@@ -267,16 +267,8 @@ impl SuffixTable {
             suffixes.push((h, dot + 1));
             end = dot;
         }
-        let whole =
-            (whole && suffixes.len() < self.max_labels).then(|| push_label(h, &name[..end]));
-        // The slots of a table of millions of names are cache misses:
-        // all asked for at once, they are waited for about once.
-        let mask = self.slots.len() - 1;
-        for h in whole.iter().chain(suffixes.iter().map(|(h, _)| h)) {
-            crate::prefetch::item(&self.slots, mix(*h) as usize & mask);
-        }
-        if let Some(h) = whole {
-            self.probe(h, name, WHOLE, hit);
+        if whole && suffixes.len() < self.max_labels {
+            self.probe(push_label(h, &name[..end]), name, WHOLE, hit);
         }
         for &(h, at) in suffixes.iter().rev() {
             self.probe(h, &name[at..], UNDER, hit);
