@@ -30,45 +30,83 @@ impl ClientHello {
     /// `t13d1516h2_8daaf6152771_e5627efa2ab1`. `quic` selects the `q`
     /// prefix (the hello came in QUIC CRYPTO frames) over `t`.
     pub fn ja4(&self, quic: bool) -> String {
-        let p = self.ja4_parts(quic);
-        let b = if p.ciphers.is_empty() {
-            JA4_EMPTY_HASH.to_owned()
-        } else {
-            sha256_12(&p.ciphers)
-        };
-        let c = if p.extensions.is_empty() {
-            JA4_EMPTY_HASH.to_owned()
-        } else {
-            sha256_12(&p.extensions_and_signatures())
-        };
-        format!("{}_{}_{}", p.a, b, c)
-    }
-
-    /// [`ja4`](Self::ja4) and [`ja4_r`](Self::ja4_r) together, sharing the work.
-    pub fn ja4_and_raw(&self, quic: bool) -> (String, String) {
-        let p = self.ja4_parts(quic);
-        let ext_sig = p.extensions_and_signatures();
-        let b = if p.ciphers.is_empty() {
-            JA4_EMPTY_HASH.to_owned()
-        } else {
-            sha256_12(&p.ciphers)
-        };
-        let c = if p.extensions.is_empty() {
-            JA4_EMPTY_HASH.to_owned()
-        } else {
-            sha256_12(&ext_sig)
-        };
-        (
-            format!("{}_{}_{}", p.a, b, c),
-            format!("{}_{}_{}", p.a, p.ciphers, ext_sig),
-        )
+        self.ja4_and_raw(quic).0
     }
 
     /// JA4_r: the same parts before hashing (sorted ciphers; sorted
     /// extensions without SNI and ALPN; signature algorithms in wire order).
     pub fn ja4_r(&self, quic: bool) -> String {
-        let p = self.ja4_parts(quic);
-        format!("{}_{}_{}", p.a, p.ciphers, p.extensions_and_signatures())
+        self.ja4_and_raw(quic).1
+    }
+
+    /// [`ja4`](Self::ja4) and [`ja4_r`](Self::ja4_r) together: JA4_r is
+    /// written first, each string at its final size, and JA4 hashes its
+    /// parts in place (every TLS and QUIC flow's record carries both).
+    pub fn ja4_and_raw(&self, quic: bool) -> (String, String) {
+        let mut ciphers = Vec::with_capacity(self.cipher_suites.len());
+        ciphers.extend(self.cipher_suites.iter().filter(|&&c| !is_grease(c)));
+        ciphers.sort_unstable();
+        let mut extensions = Vec::with_capacity(self.extensions.len());
+        extensions.extend(self.extensions.iter().filter(|&&e| !is_grease(e)));
+        // Counted with SNI and ALPN, listed without them.
+        let extension_count = extensions.len();
+        extensions.retain(|&e| e != ExtensionType::SERVER_NAME.0 && e != ExtensionType::ALPN.0);
+        extensions.sort_unstable();
+        let signatures = self.signature_algorithms.iter().filter(|&&s| !is_grease(s));
+        let signature_count = signatures.clone().count();
+
+        // `a`: protocol, version, SNI, counts, ALPN.
+        let mut a = [0u8; 10];
+        a[0] = if quic { b'q' } else { b't' };
+        a[1..3].copy_from_slice(ja4_version_code(self.ja4_version()).as_bytes());
+        a[3] = if self.has_sni_extension() { b'd' } else { b'i' };
+        for (at, n) in [(4, ciphers.len()), (6, extension_count)] {
+            let n = n.min(99) as u8;
+            a[at] = b'0' + n / 10;
+            a[at + 1] = b'0' + n % 10;
+        }
+        let [first, last] = ja4_alpn_chars(&self.alpn_first_raw);
+        let mut a_text = String::with_capacity(12);
+        a_text.extend(a[..8].iter().map(|&b| char::from(b)));
+        a_text.push(first);
+        a_text.push(last);
+
+        let list = |n: usize| (n * 5).saturating_sub(1);
+        let mut raw = String::with_capacity(
+            a_text.len()
+                + 2
+                + list(ciphers.len())
+                + 1
+                + list(extensions.len())
+                + 1
+                + list(signature_count),
+        );
+        raw.push_str(&a_text);
+        raw.push('_');
+        let ciphers_at = raw.len();
+        push_hex4_list(&mut raw, ciphers.iter().copied());
+        let ciphers_end = raw.len();
+        raw.push('_');
+        let extensions_at = raw.len();
+        push_hex4_list(&mut raw, extensions.iter().copied());
+        // `extensions_signatures`, or the extensions alone when no
+        // signature algorithm was sent (no trailing underscore).
+        if signature_count > 0 {
+            raw.push('_');
+            push_hex4_list(&mut raw, signatures.copied());
+        }
+
+        let mut ja4 = String::with_capacity(a_text.len() + 26);
+        ja4.push_str(&a_text);
+        ja4.push('_');
+        push_sha256_12(&mut ja4, &raw[ciphers_at..ciphers_end]);
+        ja4.push('_');
+        if extensions.is_empty() {
+            ja4.push_str(JA4_EMPTY_HASH);
+        } else {
+            push_sha256_12(&mut ja4, &raw[extensions_at..]);
+        }
+        (ja4, raw)
     }
 
     /// The version JA4 reports: the highest non-GREASE supported_versions
@@ -84,76 +122,10 @@ impl ClientHello {
             .max()
             .unwrap_or(self.legacy_version)
     }
-
-    pub(super) fn ja4_parts(&self, quic: bool) -> Ja4Parts {
-        let mut ciphers: Vec<u16> = self
-            .cipher_suites
-            .iter()
-            .copied()
-            .filter(|&c| !is_grease(c))
-            .collect();
-        let extensions: Vec<u16> = self
-            .extensions
-            .iter()
-            .copied()
-            .filter(|&e| !is_grease(e))
-            .collect();
-
-        let mut a = String::with_capacity(10);
-        a.push(if quic { 'q' } else { 't' });
-        a.push_str(ja4_version_code(self.ja4_version()));
-        a.push(if self.has_sni_extension() { 'd' } else { 'i' });
-        let _ = write!(
-            a,
-            "{:02}{:02}",
-            ciphers.len().min(99),
-            extensions.len().min(99)
-        );
-        let [first, last] = ja4_alpn_chars(&self.alpn_first_raw);
-        a.push(first);
-        a.push(last);
-
-        ciphers.sort_unstable();
-        let mut sorted: Vec<u16> = extensions
-            .into_iter()
-            .filter(|&e| e != ExtensionType::SERVER_NAME.0 && e != ExtensionType::ALPN.0)
-            .collect();
-        sorted.sort_unstable();
-        Ja4Parts {
-            a,
-            ciphers: join_hex4(ciphers.iter().copied()),
-            extensions: join_hex4(sorted.iter().copied()),
-            signatures: join_hex4(
-                self.signature_algorithms
-                    .iter()
-                    .copied()
-                    .filter(|&s| !is_grease(s)),
-            ),
-        }
-    }
 }
 
 /// JA4's hash of an empty list.
 pub(super) const JA4_EMPTY_HASH: &str = "000000000000";
-
-pub(super) struct Ja4Parts {
-    pub(super) a: String,
-    pub(super) ciphers: String,
-    pub(super) extensions: String,
-    pub(super) signatures: String,
-}
-
-impl Ja4Parts {
-    /// `extensions_signatures`, or only the extensions when no signature
-    /// algorithms were sent (no trailing underscore).
-    pub(super) fn extensions_and_signatures(&self) -> String {
-        if self.signatures.is_empty() {
-            self.extensions.clone()
-        } else {
-            format!("{}_{}", self.extensions, self.signatures)
-        }
-    }
-}
 
 pub(super) fn ja4_version_code(v: u16) -> &'static str {
     match v {
@@ -222,18 +194,16 @@ pub(super) fn push_decimal(out: &mut String, v: u16) {
 
 pub(super) const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Values as 4-digit lowercase hex, joined by `,`.
-pub(super) fn join_hex4(values: impl Iterator<Item = u16>) -> String {
-    let mut out = String::with_capacity(values.size_hint().0 * 5);
-    for v in values {
-        if !out.is_empty() {
+/// Appends values as 4-digit lowercase hex, joined by `,`.
+fn push_hex4_list(out: &mut String, values: impl Iterator<Item = u16>) {
+    for (i, v) in values.enumerate() {
+        if i > 0 {
             out.push(',');
         }
         for shift in [12, 8, 4, 0] {
             out.push(char::from(HEX[usize::from((v >> shift) & 0xf)]));
         }
     }
-    out
 }
 
 pub(super) fn hex(bytes: &[u8]) -> String {
@@ -250,8 +220,16 @@ pub fn ja3_hash_of(ja3_string: &str) -> String {
     hex(&md5::Md5::digest(ja3_string.as_bytes()))
 }
 
-/// The first 12 hex characters of SHA-256.
-pub(super) fn sha256_12(s: &str) -> String {
+/// Appends the first 12 hex characters of the SHA-256 of `s`; an empty
+/// `s` is JA4's [`JA4_EMPTY_HASH`].
+fn push_sha256_12(out: &mut String, s: &str) {
+    if s.is_empty() {
+        out.push_str(JA4_EMPTY_HASH);
+        return;
+    }
     let digest = sha2::Sha256::digest(s.as_bytes());
-    hex(digest.get(..6).unwrap_or(&[]))
+    for b in &digest[..6] {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
 }

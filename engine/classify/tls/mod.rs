@@ -35,8 +35,6 @@
 //! from plaintext: read the hellos and stop. Nothing here panics, whatever
 //! the input.
 
-use std::fmt::Write as _;
-
 use sha2::Digest as _;
 
 use super::dissector::{
