@@ -663,7 +663,10 @@ mod tests {
             for keep in [Keep::All, Keep::Names, Keep::Nothing] {
                 let (head, at, b) = read_complete(&m, keep).unwrap();
                 assert_eq!(at, end);
-                assert_eq!(std::mem::discriminant(&head), std::mem::discriminant(&alone));
+                assert_eq!(
+                    std::mem::discriminant(&head),
+                    std::mem::discriminant(&alone)
+                );
                 if let (Head::Request(a), Head::Request(r)) = (&alone, &head) {
                     assert_eq!(b, body, "{:?}", String::from_utf8_lossy(&m));
                     match keep {
