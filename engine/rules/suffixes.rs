@@ -456,7 +456,7 @@ mod tests {
             seed ^= seed << 17;
             seed % n
         };
-        let mut name = |rnd: &mut dyn FnMut(u64) -> u64| -> String {
+        let name = |rnd: &mut dyn FnMut(u64) -> u64| -> String {
             let label = |rnd: &mut dyn FnMut(u64) -> u64| -> String {
                 (0..3 + rnd(10))
                     .map(|_| char::from(b'a' + rnd(26) as u8))
