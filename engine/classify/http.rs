@@ -105,8 +105,10 @@ pub enum Keep {
 
 /// A complete request head at the start of `stream`, read in one pass:
 /// the request as [`read_request`] reads the head (with what `keep`
-/// says), where the head ends and how its body is delimited (as
-/// [`head_extent`] says). None while the head has no blank line.
+/// says), where the head ends (after its blank line) and how its body is
+/// delimited (any `Transfer-Encoding` makes it unknown, else the last
+/// `Content-Length` gives it, else there is none). None while the head
+/// has no blank line.
 pub fn read_complete(stream: &[u8], keep: Keep) -> Option<(Head, usize, Body)> {
     let end = head_end(stream)?;
     let (head, body) = read_head(&stream[..end], false, keep, true);
@@ -251,23 +253,6 @@ pub enum Body {
     Length(u64),
     /// `Transfer-Encoding: chunked`, or a length that does not parse.
     Unknown,
-}
-
-/// The end of the request head at the start of `stream` (after its blank
-/// line) and how its body is delimited; `None` while the head is not
-/// complete.
-pub fn head_extent(stream: &[u8]) -> Option<(usize, Body)> {
-    let end = head_end(stream)?;
-    let mut body = Body::Length(0);
-    for (name, value) in fields(&stream[..end]) {
-        if name.eq_ignore_ascii_case(b"transfer-encoding") {
-            return Some((end, Body::Unknown));
-        }
-        if name.eq_ignore_ascii_case(b"content-length") {
-            body = content_length(value);
-        }
-    }
-    Some((end, body))
 }
 
 /// A `Content-Length` value's body: that many bytes, or unknown if it
@@ -581,9 +566,41 @@ mod tests {
         assert_eq!(r.hostname.as_deref(), Some("2001:db8::1"));
     }
 
+    /// Where a head ends and how its body is delimited, read the plain
+    /// way, line by line: the reference the one-pass reading is held to.
+    fn extent(stream: &[u8]) -> Option<(usize, Body)> {
+        let end = (stream
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|e| e + 4))
+        .or_else(|| stream.windows(2).position(|w| w == b"\n\n").map(|e| e + 2))?;
+        let mut body = Body::Length(0);
+        let mut chunked = false;
+        for line in stream[..end].split(|&b| b == b'\n').skip(1) {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let Some(colon) = line.iter().position(|&b| b == b':') else {
+                continue;
+            };
+            let (name, value) = (&line[..colon], &line[colon + 1..]);
+            if name.eq_ignore_ascii_case(b"transfer-encoding") {
+                chunked = true;
+            } else if name.eq_ignore_ascii_case(b"content-length") {
+                body = std::str::from_utf8(value)
+                    .ok()
+                    .and_then(|v| {
+                        v.trim_matches(|c: char| c.is_ascii_whitespace())
+                            .parse()
+                            .ok()
+                    })
+                    .map_or(Body::Unknown, Body::Length);
+            }
+        }
+        Some((end, if chunked { Body::Unknown } else { body }))
+    }
+
     /// One pass over a complete head: the request as read alone, the
-    /// head's end and its body as `head_extent` gives them, each field
-    /// kept as asked.
+    /// head's end and its body as [`extent`] gives them, each field kept
+    /// as asked.
     #[test]
     fn complete_heads_in_one_pass() {
         let heads: [&[u8]; 6] = [
@@ -595,7 +612,7 @@ mod tests {
             b"GET /x\r\nHost: a\r\n\r\n",
         ];
         for head in heads {
-            let (end, body) = head_extent(head).unwrap();
+            let (end, body) = extent(head).unwrap();
             let alone = read_request(&head[..end]);
             let (all, at, b) = read_complete(head, Keep::All).unwrap();
             assert_eq!((&all, at), (&alone, end));
@@ -630,7 +647,7 @@ mod tests {
     }
 
     /// Mutated heads: the one-pass reading decides, ends and delimits the
-    /// body as reading the head alone and `head_extent` do.
+    /// body as reading the head alone and [`extent`] do.
     #[test]
     fn one_pass_agrees_under_mutation() {
         let seed: &[u8] = b"POST http://A.test:8080/p HTTP/1.1\r\nHost: B.test\r\nUser-Agent: u\r\nContent-Length: 12\r\nTransfer-Encoding: x\r\n\r\nGET / HTTP/1.1\r\n\r\n";
@@ -655,7 +672,7 @@ mod tests {
                     _ => m.insert(at, BYTES[(rnd() as usize) % BYTES.len()]),
                 }
             }
-            let Some((end, body)) = head_extent(&m) else {
+            let Some((end, body)) = extent(&m) else {
                 assert!(read_complete(&m, Keep::All).is_none());
                 continue;
             };

@@ -55,10 +55,10 @@ pub fn read(proto: AppProto, payload: &[u8]) -> Option<DnsQuestion> {
     Some(DnsQuestion { dialect, ..q })
 }
 
-/// Whether a datagram of a flow decided as `proto` is a message that
-/// names `name` (or no message at all): either way, reading it would not
-/// change what rules see once `name` is the one they saw last. Decided
-/// in place, without reading the message.
+/// Whether a datagram of a flow decided as `proto` asks `name`, decided
+/// in place without reading it. True means that reading it cannot change
+/// what rules see once `name` is the one they saw last: it is such a
+/// message, or (its first name matching by chance) no message at all.
 pub fn repeats(proto: AppProto, payload: &[u8], name: &str) -> bool {
     match proto {
         AppProto::Dns | AppProto::Mdns | AppProto::Llmnr => dns::question_is(payload, name),
@@ -232,11 +232,10 @@ impl HttpFollower {
                     match http::read_complete(view, keep) {
                         Some((head, end, body)) => {
                             match head {
-                                http::Head::Request(_) if keep == http::Keep::Nothing => {
-                                    self.count += 1;
-                                }
                                 http::Head::Request(r) => {
-                                    self.pending.push(r);
+                                    if keep != http::Keep::Nothing {
+                                        self.pending.push(r);
+                                    }
                                     self.count += 1;
                                 }
                                 _ => {

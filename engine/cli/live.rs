@@ -176,12 +176,7 @@ pub struct WorkerConfig {
 
 /// Applies a configuration to a worker.
 fn apply(worker: &mut Worker, config: &Arc<WorkerConfig>) {
-    worker.set_rules(config.rules.clone());
-    let rules_read = config
-        .rules
-        .as_ref()
-        .is_some_and(|r| r.reads_transactions());
-    worker.set_transactions(config.transactions || rules_read, config.transactions);
+    worker.set_rules(config.rules.clone(), config.transactions);
 }
 
 /// Signals, set by handlers and taken by the output thread.

@@ -123,9 +123,7 @@ impl Worker {
     /// say (rules, transactions, fingerprints).
     pub fn configured(share: f64, opts: &super::Options) -> Self {
         let mut w = Worker::new(share, opts.flows, opts.defrag, opts.reassembly);
-        w.set_rules(opts.rules.clone());
-        let rules_read = opts.rules.as_ref().is_some_and(|r| r.reads_transactions());
-        w.set_transactions(opts.transactions || rules_read, opts.transactions);
+        w.set_rules(opts.rules.clone(), opts.transactions);
         w.set_fingerprints(opts.fingerprints);
         w
     }
@@ -135,16 +133,14 @@ impl Worker {
         self.classify.fingerprints = on;
     }
 
-    /// Reads every transaction of a flow (`read`: per-transaction events
-    /// or rules need them), and keeps each for its event (`keep`).
-    pub fn set_transactions(&mut self, read: bool, keep: bool) {
-        self.classify.transactions = read;
-        self.classify.keep_transactions = keep;
-    }
-
     /// Checks flows against `rules` from now on (None: no rules). Flows
-    /// keep the hits they had; a rule is checked again only on news.
-    pub fn set_rules(&mut self, rules: Option<std::sync::Arc<RuleSet>>) {
+    /// keep the hits they had; a rule is checked again only on news. Every
+    /// transaction of a flow is read when per-transaction events are
+    /// written (`events`, which keep each whole) or a rule reads them.
+    pub fn set_rules(&mut self, rules: Option<std::sync::Arc<RuleSet>>, events: bool) {
+        let rules_read = rules.as_ref().is_some_and(|r| r.reads_transactions());
+        self.classify.transactions = events || rules_read;
+        self.classify.keep_transactions = events;
         self.rules = rules.map(Matcher::new);
     }
 

@@ -632,42 +632,60 @@ mod tests {
     use super::*;
     use crate::rules::LoadOptions;
 
-    /// Rules without a name condition are checked only on flows their
-    /// `app` condition allows: the others match as before, in rule order,
-    /// with and without name hits beside them.
-    #[test]
-    fn app_conditions_gate_unindexed_rules() {
-        let dir = std::env::temp_dir().join(format!("sift-appgate-{}", std::process::id()));
+    /// The rule set of `files` ((name, text); the last is the rule file),
+    /// written to a directory of their own and read from there.
+    fn load(tag: &str, files: &[(&str, &str)]) -> Arc<RuleSet> {
+        let dir = std::env::temp_dir().join(format!("sift-eval-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(
-            dir.join("t.rules"),
-            "alert 1 \"vpn on 443\" { app openvpn, wireguard\n server.port 443 }\n\
-             alert 2 \"443\" { server.port 443 }\n\
-             alert 3 \"tls\" { app tls }\n\
-             alert 4 \"name\" { name .example.test }\n",
-        )
-        .unwrap();
-        let set = RuleSet::load(&[dir.join("t.rules")], &LoadOptions::default()).unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        let rules = dir.join(files.last().expect("a rule file").0);
+        let set = RuleSet::load(&[rules], &LoadOptions::default()).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
-        let mut m = Matcher::new(set);
-        let ep = |port| Endpoint {
-            addr: "192.0.2.1".parse().unwrap(),
-            port,
-        };
-        let mut sni = Names::default();
-        sni.add(crate::classify::Fact::Dns(Box::new(
+        set
+    }
+
+    /// The names of a flow that asked DNS for `name`.
+    fn asking(name: &str) -> Names {
+        let mut n = Names::default();
+        n.add(crate::classify::Fact::Dns(Box::new(
             crate::classify::dns::DnsQuestion {
                 id: 1,
                 response: false,
                 opcode: 0,
                 rcode: 0,
-                rrname: "a.example.test".into(),
+                rrname: name.into(),
                 rrtype: 1,
                 rrclass: 1,
                 answers: 0,
                 dialect: crate::classify::dns::Dialect::Dns,
             },
         )));
+        n
+    }
+
+    /// Rules without a name condition are checked only on flows their
+    /// `app` condition allows: the others match as before, in rule order,
+    /// with and without name hits beside them.
+    #[test]
+    fn app_conditions_gate_unindexed_rules() {
+        let set = load(
+            "appgate",
+            &[(
+                "t.rules",
+                "alert 1 \"vpn on 443\" { app openvpn, wireguard\n server.port 443 }\n\
+                 alert 2 \"443\" { server.port 443 }\n\
+                 alert 3 \"tls\" { app tls }\n\
+                 alert 4 \"name\" { name .example.test }\n",
+            )],
+        );
+        let mut m = Matcher::new(set);
+        let ep = |port| Endpoint {
+            addr: "192.0.2.1".parse().unwrap(),
+            port,
+        };
+        let sni = asking("a.example.test");
         let cases: [(AppProto, u16, Option<&Names>, &[u32]); 7] = [
             (AppProto::OpenVpn, 443, None, &[1, 2]),
             (AppProto::WireGuard, 443, None, &[1, 2]),
@@ -692,38 +710,25 @@ mod tests {
     /// found unlisted stays so while its names are still checked.
     #[test]
     fn addresses_are_asked_once_per_flow() {
-        let dir = std::env::temp_dir().join(format!("sift-listing-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("a.list"), "192.0.2.0/24\n2001:db8::/32\n").unwrap();
-        std::fs::write(dir.join("n.list"), "listed.example\n").unwrap();
-        std::fs::write(
-            dir.join("t.rules"),
-            "alert 1 \"listed and tls\" { app tls; server.ip list \"a.list\" }\n\
-             alert 2 \"client listed\" { client.ip list \"a.list\" }\n\
-             alert 3 \"name\" { name list \"n.list\" }\n",
-        )
-        .unwrap();
-        let set = RuleSet::load(&[dir.join("t.rules")], &LoadOptions::default()).unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
+        let set = load(
+            "listing",
+            &[
+                ("a.list", "192.0.2.0/24\n2001:db8::/32\n"),
+                ("n.list", "listed.example\n"),
+                (
+                    "t.rules",
+                    "alert 1 \"listed and tls\" { app tls; server.ip list \"a.list\" }\n\
+                     alert 2 \"client listed\" { client.ip list \"a.list\" }\n\
+                     alert 3 \"name\" { name list \"n.list\" }\n",
+                ),
+            ],
+        );
         let mut m = Matcher::new(set);
         let ep = |a: &str, port| Endpoint {
             addr: a.parse().unwrap(),
             port,
         };
-        let mut named = Names::default();
-        named.add(crate::classify::Fact::Dns(Box::new(
-            crate::classify::dns::DnsQuestion {
-                id: 1,
-                response: false,
-                opcode: 0,
-                rcode: 0,
-                rrname: "listed.example".into(),
-                rrtype: 1,
-                rrclass: 1,
-                answers: 0,
-                dialect: crate::classify::dns::Dialect::Dns,
-            },
-        )));
+        let named = asking("listed.example");
         let mut check = |client: &str, server: &str, app, names, listing: &mut Listing| {
             let facts = Facts::new(6, ep(client, 50000), ep(server, 443), app, names);
             let mut out = Vec::new();

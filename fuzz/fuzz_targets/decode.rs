@@ -67,7 +67,7 @@ fuzz_target!(|data: &[u8]| {
         ..DefragConfig::default()
     };
     let mut w = Worker::new(1.0, flows, defrag, 1 << 20);
-    w.set_rules(Some(rules()));
+    w.set_rules(Some(rules()), false);
     let shards = Shards::new(&[1.0]);
     let mut rest = data;
     let mut index = 0u64;
