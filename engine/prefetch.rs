@@ -17,6 +17,12 @@ pub fn bytes(data: &[u8], from: usize, len: usize) {
     }
 }
 
+/// Starts loading the cache line that holds `v`.
+#[inline(always)]
+pub fn value<T>(v: &T) {
+    line((v as *const T).cast());
+}
+
 #[inline(always)]
 #[allow(unsafe_code)]
 fn line(p: *const u8) {

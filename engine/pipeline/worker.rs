@@ -461,6 +461,9 @@ impl Worker {
         file: u32,
     ) -> u32 {
         self.counters.flows += 1;
+        if let Some(m) = &self.rules {
+            m.prefetch_addresses(key.lo.addr, key.hi.addr);
+        }
         let (r, evicted) = self.table.insert(Flow::new(key, dir, d, ts, index, file));
         if let Some(mut old) = evicted {
             self.counters.evicted += 1;

@@ -211,6 +211,17 @@ pub struct Matcher {
 }
 
 impl Matcher {
+    /// Starts loading what asking the address lists for `a` and `b` will
+    /// read first: called when a flow opens, its first check (packets
+    /// later) then finds it in cache.
+    #[inline]
+    pub fn prefetch_addresses(&self, a: std::net::IpAddr, b: std::net::IpAddr) {
+        for list in &self.set.address_lists {
+            list.ips.prefetch(a);
+            list.ips.prefetch(b);
+        }
+    }
+
     pub fn new(set: Arc<RuleSet>) -> Self {
         let scratch = set.names.scratch();
         Matcher {
@@ -331,19 +342,34 @@ impl Matcher {
                 set,
                 listing,
             };
-            if let Some(why) = explain(rule, ri, &ctx) {
-                out.push(Hit {
-                    id: rule.id,
-                    rev: rule.rev,
-                    action: rule.action,
-                    msg: rule.msg.clone(),
-                    priority: rule.priority,
-                    category: rule.category.clone(),
-                    why,
-                });
+            if holds(rule, ri, &ctx) {
+                out.push(hit(rule, ri, &ctx));
             }
         }
         out[first..].sort_by_key(Hit::precedence);
+    }
+}
+
+/// The hit of `rule`, which holds, its conditions put into words. Out of
+/// line and cold: most checks match nothing, and the packet path's code
+/// stays smaller without it.
+#[cold]
+#[inline(never)]
+fn hit(rule: &Rule, ri: u32, ctx: &Ctx<'_, '_>) -> Hit {
+    let mut why = Vec::with_capacity(rule.conds.len());
+    for (ci, c) in rule.conds.iter().enumerate() {
+        if let Some(s) = seen(c, ri, ci as u16, ctx) {
+            s.why(c, ctx.f, &mut why);
+        }
+    }
+    Hit {
+        id: rule.id,
+        rev: rule.rev,
+        action: rule.action,
+        msg: rule.msg.clone(),
+        priority: rule.priority,
+        category: rule.category.clone(),
+        why,
     }
 }
 
@@ -380,23 +406,14 @@ impl Ctx<'_, '_> {
     }
 }
 
-/// Why `rule` matches, condition by condition; None if one fails.
-fn explain(rule: &Rule, ri: u32, ctx: &Ctx<'_, '_>) -> Option<Vec<Why>> {
-    // Most checks fail: decide first, without allocating; only a rule that
-    // matched is looked at again and put into words.
-    let all = rule
-        .conds
+/// Whether every condition of `rule` holds. Most checks fail: they are
+/// decided without allocating, and only a rule that holds is looked at
+/// again and put into words ([`hit`]).
+fn holds(rule: &Rule, ri: u32, ctx: &Ctx<'_, '_>) -> bool {
+    rule.conds
         .iter()
         .enumerate()
-        .all(|(ci, c)| seen(c, ri, ci as u16, ctx).is_some());
-    if !all {
-        return None;
-    }
-    let mut out = Vec::with_capacity(rule.conds.len());
-    for (ci, c) in rule.conds.iter().enumerate() {
-        seen(c, ri, ci as u16, ctx)?.why(c, ctx.f, &mut out);
-    }
-    Some(out)
+        .all(|(ci, c)| seen(c, ri, ci as u16, ctx).is_some())
 }
 
 /// What made a condition hold, borrowed from the facts.

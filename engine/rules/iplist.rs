@@ -271,6 +271,18 @@ impl IpTable {
         }
     }
 
+    /// Starts loading what a lookup of `a` reads first in a filtered
+    /// table (its /24's bit), so that a lookup made packets later finds it
+    /// in cache. A hint: changes nothing.
+    #[inline]
+    pub fn prefetch(&self, a: IpAddr) {
+        if let IpAddr::V4(v) = unmap(a) {
+            if let Some(word) = self.v4_listed.get((u32::from(v) >> 14) as usize) {
+                crate::prefetch::value(word);
+            }
+        }
+    }
+
     fn lookup_v4(&self, a: u32) -> Option<u32> {
         if let Some(word) = self.v4_listed.get((a >> 14) as usize) {
             if word & (1 << ((a >> 8) & 63)) == 0 {
