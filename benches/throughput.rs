@@ -7,11 +7,17 @@
 //! `target/bench/bench16.pcap` (needs python3 with `dpkt`).
 //!
 //! `cargo bench --bench throughput` prints packets/s of sift at 1 and 2
-//! threads and of ndpiReader (`ndpiReader -q -i FILE`), their ratios, and the
-//! peak resident memory of each. Each figure is the median of `ROUNDS` runs,
-//! the three programs taking turns. sift runs with the default rule set
-//! (`--rules rules/default.rules`); `SIFT_BENCH_ARGS` replaces those flags
-//! (empty: no rules).
+//! threads, of sift at 1 thread writing EVE JSON, and of ndpiReader
+//! (`ndpiReader -q -i FILE`), their ratios, and the peak resident memory of
+//! each. Each figure is the median of `ROUNDS` runs, the programs taking
+//! turns. sift runs with the default rule set (`--rules
+//! rules/default.rules`); `SIFT_BENCH_ARGS` replaces those flags (empty: no
+//! rules).
+//!
+//! The sift measured is the profile-guided build `benches/pgo.sh` makes
+//! (trained on the project's own captures, not on this capture); the plain
+//! `cargo build --release` binary runs beside it at one thread.
+//! `SIFT_BENCH_PGO=0` measures the plain build alone.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -44,7 +50,9 @@ fn packets(sift: &str, capture: &Path) -> u64 {
 fn main() {
     // `cargo bench` passes `--bench`; filters are not used by this harness.
     let capture = bench_capture();
-    let sift = env!("CARGO_BIN_EXE_sift");
+    let plain = env!("CARGO_BIN_EXE_sift").to_string();
+    let pgo = pgo_build();
+    let sift = pgo.clone().unwrap_or_else(|| plain.clone());
     let default_rules = root().join("rules/default.rules");
     let extra: Vec<String> = std::env::var("SIFT_BENCH_ARGS")
         .map(|s| s.split_whitespace().map(String::from).collect())
@@ -55,98 +63,165 @@ fn main() {
         .stderr(Stdio::null())
         .status()
         .is_ok();
-    let n = packets(sift, &capture);
+    let n = packets(&sift, &capture);
 
-    let sift_cmd = |threads: &str| {
-        let mut c = Command::new(sift);
-        c.arg("analyze")
-            .args(["--threads", threads])
-            .args(&extra)
-            .arg(&capture);
+    let sift_cmd = |bin: &str, threads: &str, json: bool| {
+        let mut c = Command::new(bin);
+        c.arg("analyze").args(["--threads", threads]).args(&extra);
+        if json {
+            c.args(["--format", "json", "-o", "/dev/null"]);
+        }
+        c.arg(&capture);
         c
     };
-    let (mut t1, mut t2, mut tn) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut m1, mut m2, mut mn) = (0u64, 0u64, 0u64);
+    let mut programs: Vec<Program> = vec![
+        Program::new("sift --threads 1", sift_cmd(&sift, "1", false)),
+        Program::new("sift --threads 2", sift_cmd(&sift, "2", false)),
+        Program::new("sift -t 1 --format json", sift_cmd(&sift, "1", true)),
+    ];
+    if pgo.is_some() {
+        programs.push(Program::new(
+            "sift -t 1, plain build",
+            sift_cmd(&plain, "1", false),
+        ));
+    }
+    if have_ndpi {
+        let mut c = Command::new("ndpiReader");
+        c.args(["-q", "-i"]).arg(&capture);
+        programs.push(Program::new("ndpiReader -q -i", c));
+    }
     // The programs take turns, each round starting with the next one, so
     // that a slow spell of the shared machine does not always fall on the
     // same program.
-    let programs = if have_ndpi { 3 } else { 2 };
+    let count = programs.len();
     for round in 0..ROUNDS {
-        for turn in 0..programs {
-            match (round + turn) % programs {
-                0 => {
-                    let (s, m, _) = measure(&mut sift_cmd("1"));
-                    t1.push(s);
-                    m1 = m1.max(m);
-                }
-                1 => {
-                    let (s, m, _) = measure(&mut sift_cmd("2"));
-                    t2.push(s);
-                    m2 = m2.max(m);
-                }
-                _ => {
-                    let (s, m, _) =
-                        measure(Command::new("ndpiReader").args(["-q", "-i"]).arg(&capture));
-                    tn.push(s);
-                    mn = mn.max(m);
-                }
-            }
+        for turn in 0..count {
+            programs[(round + turn) % count].run();
         }
     }
     let pps = |t: f64| n as f64 / t;
-    let (p1, p2) = (pps(median(t1.clone())), pps(median(t2.clone())));
     println!(
         "capture: {} ({n} packets), median of {ROUNDS} runs",
         capture.display()
     );
+    match &pgo {
+        Some(_) => println!(
+            "sift: the profile-guided build (benches/pgo.sh); plain: cargo build --release"
+        ),
+        None => println!("sift: the plain build (cargo build --release)"),
+    }
     if !extra.is_empty() {
         println!("sift flags: {}", extra.join(" "));
     }
-    println!("{:<22} {:>14} {:>12}", "", "packets/s", "peak RSS");
-    println!(
-        "{:<22} {:>14.0} {:>9} MiB",
-        "sift --threads 1",
-        p1,
-        m1 / 1024
-    );
-    println!(
-        "{:<22} {:>14.0} {:>9} MiB",
-        "sift --threads 2",
-        p2,
-        m2 / 1024
-    );
-    if have_ndpi {
-        let pn = pps(median(tn.clone()));
+    println!("{:<26} {:>14} {:>12}", "", "packets/s", "peak RSS");
+    for p in &programs {
         println!(
-            "{:<22} {:>14.0} {:>9} MiB",
-            "ndpiReader -q -i",
-            pn,
-            mn / 1024
+            "{:<26} {:>14.0} {:>9} MiB",
+            p.label,
+            pps(median(p.times.clone())),
+            p.peak / 1024
+        );
+    }
+    println!();
+    let by = |label: &str| programs.iter().find(|p| p.label == label);
+    let (one, two, json) = (&programs[0], &programs[1], &programs[2]);
+    let ratio = |a: &Program, b: &Program| median(b.times.clone()) / median(a.times.clone());
+    let fastest = |a: &Program, b: &Program| b.fastest() / a.fastest();
+    if let Some(ndpi) = by("ndpiReader -q -i") {
+        println!(
+            "sift 1 thread / ndpiReader   {:>6.2}x packets/s",
+            ratio(one, ndpi)
+        );
+        println!(
+            "sift 2 threads / ndpiReader  {:>6.2}x packets/s",
+            ratio(two, ndpi)
+        );
+    } else {
+        println!("ndpiReader not found (apt-get install libndpi-bin): no ratios to it");
+    }
+    println!("sift 2 threads / 1 thread    {:>6.2}x", ratio(two, one));
+    println!("JSON / summary time, 1 thread {:>5.3}x", ratio(one, json));
+    if let Some(plain) = by("sift -t 1, plain build") {
+        println!(
+            "profile-guided / plain build {:>6.2}x packets/s",
+            ratio(one, plain)
+        );
+    }
+    // Noise on a shared machine only ever adds time: the fastest run of
+    // each is the other fair reading.
+    print!(
+        "fastest runs: 2 threads / 1 thread {:.2}x, JSON / summary {:.3}x",
+        fastest(two, one),
+        fastest(one, json)
+    );
+    if let Some(ndpi) = by("ndpiReader -q -i") {
+        print!(
+            ", 1 thread / ndpiReader {:.2}x, 2 threads / ndpiReader {:.2}x",
+            fastest(one, ndpi),
+            fastest(two, ndpi)
         );
         println!();
-        println!("sift 1 thread / ndpiReader   {:>6.2}x packets/s", p1 / pn);
-        println!("sift 2 threads / ndpiReader  {:>6.2}x packets/s", p2 / pn);
-        println!("sift 2 threads / 1 thread    {:>6.2}x", p2 / p1);
-        // Noise on a shared machine only ever adds time: the fastest run
-        // of each is the other fair reading.
-        let best = |t: &[f64]| pps(t.iter().copied().fold(f64::INFINITY, f64::min));
-        let (b1, b2, bn) = (best(&t1), best(&t2), best(&tn));
-        println!(
-            "fastest runs: 1 thread / ndpiReader {:.2}x, 2 threads / ndpiReader {:.2}x, 2 threads / 1 thread {:.2}x",
-            b1 / bn,
-            b2 / bn,
-            b2 / b1
-        );
         println!(
             "sift 1 thread peak memory / ndpiReader's  {:>5.3}",
-            m1 as f64 / mn as f64
+            one.peak as f64 / ndpi.peak as f64
         );
         println!(
             "sift 2 threads peak memory / ndpiReader's {:>5.3}",
-            m2 as f64 / mn as f64
+            two.peak as f64 / ndpi.peak as f64
         );
     } else {
-        println!("ndpiReader not found (apt-get install libndpi-bin): no ratios");
-        println!("sift 2 threads / 1 thread    {:>6.2}x", p2 / p1);
+        println!();
+    }
+}
+
+/// One program measured: its command, wall times and peak memory.
+struct Program {
+    label: &'static str,
+    cmd: Command,
+    times: Vec<f64>,
+    /// KiB.
+    peak: u64,
+}
+
+impl Program {
+    fn new(label: &'static str, cmd: Command) -> Self {
+        Program {
+            label,
+            cmd,
+            times: Vec::new(),
+            peak: 0,
+        }
+    }
+
+    fn run(&mut self) {
+        let (s, m, _) = measure(&mut self.cmd);
+        self.times.push(s);
+        self.peak = self.peak.max(m);
+    }
+
+    fn fastest(&self) -> f64 {
+        self.times.iter().copied().fold(f64::INFINITY, f64::min)
+    }
+}
+
+/// The profile-guided build's path, made (or found up to date) by
+/// `benches/pgo.sh`; None when `SIFT_BENCH_PGO=0` or the script fails
+/// (its reason is on standard error).
+fn pgo_build() -> Option<String> {
+    if std::env::var("SIFT_BENCH_PGO").is_ok_and(|v| v == "0") {
+        return None;
+    }
+    eprintln!("building sift with profile-guided optimisation (benches/pgo.sh)...");
+    let out = Command::new("bash")
+        .arg(root().join("benches/pgo.sh"))
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("bash");
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if out.status.success() && Path::new(&path).is_file() {
+        Some(path)
+    } else {
+        eprintln!("benches/pgo.sh failed: measuring the plain build alone");
+        None
     }
 }
