@@ -9,8 +9,10 @@
 //! followers where its sweeps for idle flows happen, so expiry falls at the
 //! same input position for any number of workers. Because the lead pays for
 //! reading, routing and merging, it owns a smaller share of the traffic
-//! ([`Options::lead_share`]; the default, half an even split, was within
-//! about 10 % of the best share in every state of the bench machine).
+//! ([`Options::lead_share`]; the default, four fifths of an even split, ran
+//! two threads 1.48x one thread against 1.38x for half an even split in
+//! interleaved rounds on the bench machine: a follower pays more per packet
+//! than the lead, which read it last — see benches/HISTORY.md).
 //!
 //! This beat the alternative DESIGN.md describes (every worker walking the
 //! whole capture and keeping its own share): on the 2-core bench machine
@@ -79,8 +81,8 @@ pub struct Options {
     /// How the memory limit was shared out (for the summary).
     pub memory: Option<MemoryPlan>,
     /// With several threads, worker 0's share of the traffic relative to an
-    /// even split (0.5: half as much as each other worker), since it also
-    /// reads and routes every packet.
+    /// even split (with 2 threads, 0.8 gives it 40 % and the other 60 %),
+    /// since it also reads and routes every packet.
     pub lead_share: f64,
     /// Rules every flow is checked against.
     pub rules: Option<Arc<RuleSet>>,
@@ -108,7 +110,7 @@ impl Default for Options {
             defrag: DefragConfig::default(),
             reassembly: budget::REASSEMBLY_MAX as usize,
             memory: None,
-            lead_share: 0.5,
+            lead_share: 0.8,
             rules: None,
             render: None,
             transactions: false,
