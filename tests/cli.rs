@@ -471,3 +471,21 @@ fn sigint_during_analyze_reports_what_was_read() {
         100_000,
     );
 }
+
+/// Every line names its capture file, escaped as JSON needs: the name
+/// is rendered once per run, so a quote, a backslash or a control byte in
+/// it must survive that.
+#[test]
+fn file_names_are_escaped_in_every_line() {
+    let sample = std::fs::read(project_file("captures/sample.pcap")).unwrap();
+    let odd = Temp::new("we\"ird\\na\tme.pcap", &sample);
+    let out = sift(&["analyze", "--format", "json", "-q", odd.path()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let records = eve(&out.stdout);
+    assert!(records.len() > 10);
+    for r in &records {
+        assert_eq!(r["pcap_filename"], odd.path());
+    }
+    let raw = text(&out.stdout);
+    assert!(raw.contains(r#"we\"ird\\na\tme.pcap""#), "{raw:.300}");
+}

@@ -568,9 +568,9 @@ const OCTETS: [[u8; 4]; 256] = {
 /// writer, which then only copies their bytes in order.
 #[derive(Clone, Debug)]
 pub struct EveFormat {
-    files: Vec<String>,
-    /// `files` are interfaces (`in_iface`), not capture files.
-    live: bool,
+    /// Each input's member as every line writes it, escaped once:
+    /// `"pcap_filename":"..."`, or for an interface `"in_iface":"..."`.
+    inputs: Vec<Box<[u8]>>,
     /// The event types written.
     events: EventTypes,
 }
@@ -630,9 +630,21 @@ impl<W: Write> EveWriter<W> {
 impl EveFormat {
     /// For capture files: `files` names each input, for `pcap_filename`.
     pub fn files(files: Vec<String>) -> Self {
+        Self::inputs("pcap_filename", &files)
+    }
+
+    /// Inputs named by `key`, each member rendered once.
+    fn inputs(key: &str, names: &[String]) -> Self {
+        let inputs = names
+            .iter()
+            .map(|name| {
+                let mut member = Vec::new();
+                JsonOut::new(&mut member).key(key).str(name);
+                member.into_boxed_slice()
+            })
+            .collect();
         EveFormat {
-            files,
-            live: false,
+            inputs,
             events: EventTypes::default(),
         }
     }
@@ -645,11 +657,7 @@ impl EveFormat {
 
     /// For a live capture: `interfaces` names each, for `in_iface`.
     pub fn interfaces(interfaces: Vec<String>) -> Self {
-        EveFormat {
-            files: interfaces,
-            live: true,
-            events: EventTypes::default(),
-        }
+        Self::inputs("in_iface", &interfaces)
     }
 
     /// The fields every event starts with: time, flow, tuple, protocol;
@@ -670,13 +678,8 @@ impl EveFormat {
     ) {
         o.key("timestamp").raw(ts.as_bytes());
         o.key("flow_id").uint(flow_id);
-        if let Some(input) = self.files.get(file as usize) {
-            o.key(if self.live {
-                "in_iface"
-            } else {
-                "pcap_filename"
-            })
-            .str(input);
+        if let Some(input) = self.inputs.get(file as usize) {
+            o.member(input);
         }
         o.key("event_type").raw_str(event_type);
         let ports = proto::has_ports(proto);

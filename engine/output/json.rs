@@ -95,6 +95,16 @@ impl<'a> JsonOut<'a> {
         self
     }
 
+    /// A whole member (`"key":value`) rendered before by a `JsonOut` of
+    /// its own, copied as it is.
+    #[inline(always)]
+    pub fn member(&mut self, rendered: &[u8]) -> &mut Self {
+        self.sep();
+        self.buf.extend_from_slice(rendered);
+        self.after_value = true;
+        self
+    }
+
     /// A string value, escaped.
     #[inline]
     pub fn str(&mut self, s: &str) -> &mut Self {
