@@ -943,3 +943,56 @@ fn a_long_flow_writes_each_transaction_once() {
         ]
     );
 }
+
+/// Flow records of `capture` as a run with `args` writes them, without
+/// what only rules add (their hits, the verdict, `alerted`).
+fn flows_without_rule_fields(capture: &str, args: &[&str]) -> Vec<serde_json::Value> {
+    let path = project_file(capture);
+    let mut all = vec!["analyze", "--format", "json", "-q", "--threads", "1"];
+    all.extend_from_slice(args);
+    all.push(path.to_str().unwrap());
+    let out = sift(&all);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    eve(&out.stdout)
+        .into_iter()
+        .filter(|r| r["event_type"] == "flow")
+        .map(|mut r| {
+            r.as_object_mut().unwrap().remove("verdict");
+            r["sift"].as_object_mut().unwrap().remove("rules");
+            r["flow"].as_object_mut().unwrap().remove("alerted");
+            r
+        })
+        .collect()
+}
+
+/// Reading every HTTP request and DNS message of a flow (for
+/// per-transaction events, or for rules on names and URLs) must not change
+/// what the flow is found to be: the client stream is read on only after
+/// classification ends where it would have ended anyway. Before, a proxied
+/// SSH or OpenVPN stream behind an HTTP CONNECT was named `http` when a
+/// name rule was loaded (the proxy's answer was never read), and evasion
+/// tricks past the decision were noted only then.
+#[test]
+fn reading_transactions_changes_no_flow_record() {
+    let rules = TempFile::new("name.rules", b"alert 1 \"x\" { name nothing.invalid }\n");
+    for capture in [
+        "captures/vpn/userspace/ssh-via-http-connect.pcap",
+        "captures/vpn/userspace/openvpn-via-http-connect.pcap",
+        "captures/vpn/userspace/tls-via-http-connect.pcap",
+        "captures/evasion/emu-fakedsplit-http-v4.pcap",
+        "captures/evasion/emu-fakeddisorder-http-v4.pcap",
+        "captures/obfs/ss-v2ray-ws-80.pcap",
+    ] {
+        let plain = flows_without_rule_fields(capture, &[]);
+        assert!(!plain.is_empty(), "{capture}");
+        let events = flows_without_rule_fields(capture, &["--events", "flow,alert,http,dns"]);
+        let named = flows_without_rule_fields(capture, &["--rules", rules.path()]);
+        assert_eq!(events, plain, "{capture}: with per-transaction events");
+        assert_eq!(named, plain, "{capture}: with a name rule");
+    }
+    let ssh = flows_without_rule_fields(
+        "captures/vpn/userspace/ssh-via-http-connect.pcap",
+        &["--rules", rules.path()],
+    );
+    assert!(ssh.iter().all(|r| r["app_proto"] == "ssh"), "{ssh:?}");
+}

@@ -38,7 +38,7 @@ use super::reassembly::{Budget, Lost, Stream};
 use super::registry::{Kind, Live};
 use super::AppProto;
 use crate::capture::Timestamp;
-use crate::decode::transport::{tcp_flags, Header};
+use crate::decode::transport::{tcp_flags, Header, TcpHeader};
 use crate::decode::Decoded;
 use crate::flow::{TO_CLIENT, TO_SERVER};
 use copies::Next;
@@ -109,7 +109,9 @@ pub struct Packet<'a, 'p> {
 pub struct AppState {
     /// Nothing more to learn: later packets are not inspected.
     done: bool,
-    /// Decided and done, but each later datagram's DNS message is read
+    /// Decided, but each later datagram's DNS message is read, or (done,
+    /// with `work` holding only the client stream and its follower) each
+    /// later HTTP request or DNS message of the client stream
     /// ([`super::transactions`]).
     following: bool,
     pub proto: AppProto,
@@ -257,6 +259,10 @@ impl AppState {
     /// Looks at one packet of the flow.
     pub fn inspect(&mut self, p: &Packet<'_, '_>, shared: &mut Shared) {
         if self.following {
+            if let Header::Tcp(h) = p.decoded.transport.header {
+                self.follow_stream(p, &h, shared);
+                return;
+            }
             // Each later message is a transaction, also while a dissector
             // may still overturn the verdict.
             self.follow(p, shared.keep_transactions);
@@ -344,7 +350,7 @@ impl AppState {
             && self.data_bytes >= WINDOW_BYTES
             && self.probing();
         let end = match p.decoded.transport.header {
-            Header::Tcp(_) => (over || self.exhausted()) && !self.following_stream(),
+            Header::Tcp(_) => over || self.exhausted(),
             Header::Udp => {
                 let over = u32::from(self.data_packets) >= MAX_DATA_PACKETS && self.probing();
                 let open =
@@ -485,17 +491,17 @@ impl AppState {
         if self.probing() {
             return;
         }
-        let following = self.following_stream();
         if let Some(work) = self.work.as_mut() {
             work.after_verdict += 1;
-            if work.after_verdict > work.reply_limit() && !following {
+            if work.after_verdict > work.reply_limit() {
                 self.finish(shared);
             }
         }
     }
 
     /// A TCP flow whose every request (HTTP) or message (DNS) is read:
-    /// its state is kept while the follower reads on.
+    /// when its classification is over, its client stream and follower
+    /// are kept while the follower reads on.
     fn following_stream(&self) -> bool {
         // Read in the client stream's first DEPTH bytes.
         self.work.as_ref().is_some_and(|w| {
@@ -584,10 +590,9 @@ impl AppState {
             }
         }
         if !first_verdict && !self.probing() && !self.overturn_pending() {
-            let following = self.following_stream();
             if let Some(work) = self.work.as_mut() {
                 work.after_verdict += 1;
-                if work.after_verdict > work.reply_limit() && !following {
+                if work.after_verdict > work.reply_limit() {
                     self.finish(shared);
                 }
             }
@@ -603,10 +608,29 @@ impl AppState {
         !open || (work.streams[TO_SERVER].is_full() && work.streams[TO_CLIENT].is_full())
     }
 
-    /// Stops inspecting and frees the state. The running dissectors say
+    /// Stops inspecting and frees the state (the client stream and its
+    /// follower read on when transactions are read). The running dissectors say
     /// what their evidence supports now: an undecided flow gets the
     /// strongest verdict, a decided one the further facts.
     fn finish(&mut self, shared: &mut Shared) {
+        let follow = self.following_stream();
+        self.end_inspection(shared, follow);
+    }
+
+    /// [`Self::finish`]; `follow`: the client stream and its follower are
+    /// kept to read on.
+    fn end_inspection(&mut self, shared: &mut Shared, follow: bool) {
+        if self.done {
+            // Only a followed client stream is left: released.
+            if let Some(mut work) = self.work.take() {
+                for s in work.streams.iter_mut() {
+                    self.lost.add(s.lost());
+                    s.release(&mut shared.budget);
+                }
+            }
+            self.following = false;
+            return;
+        }
         if let Some(mut work) = self.work.take() {
             // A one-datagram flow: the deferred dissectors that may settle
             // on it read it.
@@ -658,7 +682,10 @@ impl AppState {
                 }
                 mine.evidence.extend(v.found.evidence);
             }
-            for s in work.streams.iter_mut() {
+            for (side, s) in work.streams.iter_mut().enumerate() {
+                if follow && side == TO_SERVER {
+                    continue; // read on below
+                }
                 self.lost.add(s.lost());
                 s.release(&mut shared.budget);
             }
@@ -692,13 +719,66 @@ impl AppState {
                     }
                 }
                 match mine.evasion.as_mut() {
-                    Some(e) => e.merge(&work.watch.found),
-                    None => mine.evasion = Some(Box::new(work.watch.found)),
+                    Some(e) => e.merge(&std::mem::take(&mut work.watch.found)),
+                    None => {
+                        mine.evasion = Some(Box::new(std::mem::take(&mut work.watch.found)));
+                    }
                 }
                 self.revision = self.revision.wrapping_add(1);
             }
+            if follow {
+                // Only the client stream and its follower go on, as a run
+                // that reads no transactions would have stopped here.
+                // Client copies still held for the server's acknowledgement
+                // stay held.
+                let client = std::mem::take(&mut work.streams[TO_SERVER]);
+                let follower = work.follower.take();
+                let held = std::mem::take(&mut work.watch.suspects);
+                *work = Work {
+                    follower,
+                    ..Work::default()
+                };
+                work.streams[TO_SERVER] = client;
+                work.watch.suspects = held;
+                // Both sides opened: no dissector starts, no follower anew.
+                work.run.opened = [true; 2];
+                self.work = Some(work);
+                self.following = true;
+            }
         }
         self.done = true;
+    }
+
+    /// A TCP packet of a flow whose classification is over while its
+    /// client stream is still read for transactions: the packet takes the
+    /// path of any TCP packet (the receiver's judge, copies held until the
+    /// server acknowledges them, reassembly), but no dissector runs and
+    /// what the evasion watch notes now is not kept — a run that reads no
+    /// transactions stopped looking at the flow where this began.
+    fn follow_stream(&mut self, p: &Packet<'_, '_>, h: &TcpHeader, shared: &mut Shared) {
+        let t = &p.decoded.transport;
+        let seen = Seen {
+            side: p.side,
+            packet: p.index,
+            ts: p.ts,
+            links: &[],
+            transactions: shared.transactions,
+            keep_transactions: shared.keep_transactions,
+            fingerprints: shared.fingerprints,
+            ports: if p.side == TO_SERVER {
+                [t.src_port, t.dst_port]
+            } else {
+                [t.dst_port, t.src_port]
+            },
+        };
+        let mut out = Outcome::default();
+        if let Next::Go = self.tcp(p, h, &seen, &mut shared.budget, &mut out) {
+            self.take_stream(p, shared.keep_transactions);
+        }
+        if !self.following_stream() {
+            // At its depth, or nothing more to read.
+            self.end_inspection(shared, false);
+        }
     }
 
     /// A long flow's record was written and the flow goes on: the
@@ -714,7 +794,7 @@ impl AppState {
 
     /// The flow ends: frees what is held.
     pub fn close(&mut self, shared: &mut Shared) {
-        self.finish(shared);
+        self.end_inspection(shared, false);
     }
 }
 

@@ -65,8 +65,9 @@ impl AppState {
         if payload.is_empty() {
             return Next::Tick;
         }
-        if self.following_stream() && p.side != TO_SERVER {
-            // Only the client's requests are read on.
+        if self.done && p.side != TO_SERVER {
+            // Classification is over and only the client's transactions
+            // are read on (`follow_stream`): the server's bytes are not.
             return Next::Stop;
         }
         let started = self
