@@ -479,7 +479,7 @@ fn sigint_during_analyze_reports_what_was_read() {
 fn file_names_are_escaped_in_every_line() {
     let sample = std::fs::read(project_file("captures/sample.pcap")).unwrap();
     let odd = Temp::new("we\"ird\\na\tme.pcap", &sample);
-    let out = sift(&["analyze", "--format", "json", "-q", odd.path()]);
+    let out = sift(["analyze", "--format", "json", "-q", odd.path()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let records = eve(&out.stdout);
     assert!(records.len() > 10);
