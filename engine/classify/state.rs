@@ -271,29 +271,14 @@ impl AppState {
             return;
         }
         let payload = p.decoded.transport.payload;
-        let seen = Seen {
-            side: p.side,
-            packet: p.index,
-            ts: p.ts,
-            // Only datagram and IP dissectors read links (a VPN's data
-            // channel after its control connection): a stream packet does
-            // not look them up.
-            links: match p.decoded.transport.header {
-                Header::Tcp(_) => &[],
-                _ => shared.links.between(p.decoded.src, p.decoded.dst),
-            },
-            transactions: shared.transactions,
-            keep_transactions: shared.keep_transactions,
-            fingerprints: shared.fingerprints,
-            ports: {
-                let t = &p.decoded.transport;
-                if p.side == TO_SERVER {
-                    [t.src_port, t.dst_port]
-                } else {
-                    [t.dst_port, t.src_port]
-                }
-            },
+        // Only datagram and IP dissectors read links (a VPN's data channel
+        // after its control connection): a stream packet does not look
+        // them up.
+        let links = match p.decoded.transport.header {
+            Header::Tcp(_) => &[][..],
+            _ => shared.links.between(p.decoded.src, p.decoded.dst),
         };
+        let seen = Seen::of(p, links, shared);
         let mut out = Outcome::default();
         match p.decoded.transport.header {
             Header::Tcp(h) => match self.tcp(p, &h, &seen, &mut shared.budget, &mut out) {
@@ -756,21 +741,7 @@ impl AppState {
     /// what the evasion watch notes now is not kept — a run that reads no
     /// transactions stopped looking at the flow where this began.
     fn follow_stream(&mut self, p: &Packet<'_, '_>, h: &TcpHeader, shared: &mut Shared) {
-        let t = &p.decoded.transport;
-        let seen = Seen {
-            side: p.side,
-            packet: p.index,
-            ts: p.ts,
-            links: &[],
-            transactions: shared.transactions,
-            keep_transactions: shared.keep_transactions,
-            fingerprints: shared.fingerprints,
-            ports: if p.side == TO_SERVER {
-                [t.src_port, t.dst_port]
-            } else {
-                [t.dst_port, t.src_port]
-            },
-        };
+        let seen = Seen::of(p, &[], shared);
         let mut out = Outcome::default();
         if let Next::Go = self.tcp(p, h, &seen, &mut shared.budget, &mut out) {
             self.take_stream(p, shared.keep_transactions);
@@ -805,6 +776,26 @@ impl Outcome {
 }
 
 impl<'a> Seen<'a> {
+    /// What dissectors are told of packet `p`, with the `links` between its
+    /// hosts.
+    fn of(p: &Packet<'_, '_>, links: &'a [super::links::Link], shared: &Shared) -> Self {
+        let t = &p.decoded.transport;
+        Seen {
+            side: p.side,
+            packet: p.index,
+            ts: p.ts,
+            links,
+            transactions: shared.transactions,
+            keep_transactions: shared.keep_transactions,
+            fingerprints: shared.fingerprints,
+            ports: if p.side == TO_SERVER {
+                [t.src_port, t.dst_port]
+            } else {
+                [t.dst_port, t.src_port]
+            },
+        }
+    }
+
     fn input<'b>(&self, bytes: &'b [u8], first: bool, client_from: Option<u64>) -> Input<'b>
     where
         'a: 'b,
