@@ -266,9 +266,9 @@ fn content_length(value: &[u8]) -> Body {
 
 /// Where a head ends: after its blank line (`CRLF CRLF`, or bare `LF LF`).
 fn head_end(stream: &[u8]) -> Option<usize> {
-    memchr::memmem::find(stream, b"\r\n\r\n")
+    find(stream, b"\r\n\r\n")
         .map(|e| e + 4)
-        .or_else(|| memchr::memmem::find(stream, b"\n\n").map(|e| e + 2))
+        .or_else(|| find(stream, b"\n\n").map(|e| e + 2))
 }
 
 /// The header fields of a head, after its request or status line:
