@@ -7,8 +7,11 @@
 //! of a DNS-over-TCP client stream ([`DnsTcpFollower`]).
 //!
 //! Read only when asked for (per-transaction events, or rules, which check
-//! each new message's name): the flow's classification state is freed as
-//! before, and each later datagram of a DNS-family flow costs one parse.
+//! each new message's name): the flow's classification ends where it would
+//! without them and its state is freed as before, but for a TCP flow's
+//! client stream and its follower, which read on (the server's bytes are
+//! no longer looked at); each later datagram of a DNS-family flow costs one
+//! parse.
 //! A flow keeps at most [`MAX_TRANSACTIONS`] messages for its events; past
 //! that they are counted ([`Names::dns_transactions_dropped`]), and rules
 //! still see each one's name ([`Names::dns_latest`]).
