@@ -594,9 +594,9 @@ impl AppState {
     }
 
     /// Stops inspecting and frees the state (the client stream and its
-    /// follower read on when transactions are read). The running dissectors say
-    /// what their evidence supports now: an undecided flow gets the
-    /// strongest verdict, a decided one the further facts.
+    /// follower read on when transactions are read). The running
+    /// dissectors say what their evidence supports now: an undecided flow
+    /// gets the strongest verdict, a decided one the further facts.
     fn finish(&mut self, shared: &mut Shared) {
         let follow = self.following_stream();
         self.end_inspection(shared, follow);
