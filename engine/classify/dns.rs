@@ -607,6 +607,7 @@ impl Dissector for DnsTcp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::wireguard::controls::XorShift;
 
     /// The DNS query of frame 1 of the nDPI corpus' dns_ambiguous_names.pcap
     /// (UDP payload): A? 41-courier.push.apple.com, with an EDNS OPT record.
@@ -694,13 +695,8 @@ mod tests {
     /// is that name and not a longer or shorter one.
     #[test]
     fn question_in_place_agrees_with_reading_under_mutation() {
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut rnd = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        let mut rnd = move || rng.next();
         let mut read = 0;
         for _ in 0..50_000 {
             let mut m = QUERY.to_vec();

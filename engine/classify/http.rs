@@ -518,6 +518,7 @@ impl Dissector for HttpDissector {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::wireguard::controls::XorShift;
 
     /// The request of captures/sample.pcap's first HTTP flow (curl to nginx).
     const GET: &[u8] = b"GET / HTTP/1.1\r\nHost: www.example.test\r\nUser-Agent: sift-sample/1.0 (curl)\r\nAccept: */*\r\n\r\n";
@@ -652,13 +653,8 @@ mod tests {
     fn one_pass_agrees_under_mutation() {
         let seed: &[u8] = b"POST http://A.test:8080/p HTTP/1.1\r\nHost: B.test\r\nUser-Agent: u\r\nContent-Length: 12\r\nTransfer-Encoding: x\r\n\r\nGET / HTTP/1.1\r\n\r\n";
         const BYTES: &[u8] = b"\r\n :/0123456789ABCDEFGHTPaehnost-";
-        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut rnd = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+        let mut rnd = move || rng.next();
         let mut requests = 0;
         for _ in 0..30_000 {
             let mut m = seed.to_vec();

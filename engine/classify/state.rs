@@ -608,10 +608,7 @@ impl AppState {
         if self.done {
             // Only a followed client stream is left: released.
             if let Some(mut work) = self.work.take() {
-                for s in work.streams.iter_mut() {
-                    self.lost.add(s.lost());
-                    s.release(&mut shared.budget);
-                }
+                self.release_streams(&mut work, shared, false);
             }
             self.following = false;
             return;
@@ -667,13 +664,8 @@ impl AppState {
                 }
                 mine.evidence.extend(v.found.evidence);
             }
-            for (side, s) in work.streams.iter_mut().enumerate() {
-                if follow && side == TO_SERVER {
-                    continue; // read on below
-                }
-                self.lost.add(s.lost());
-                s.release(&mut shared.budget);
-            }
+            // The client stream reads on when followed (below).
+            self.release_streams(&mut work, shared, follow);
             work.watch.unjudged();
             if work.watch.quic.waiting() {
                 self.work = Some(work);
@@ -732,6 +724,18 @@ impl AppState {
             }
         }
         self.done = true;
+    }
+
+    /// Gives back what `work`'s streams hold (their losses counted), but
+    /// for the client stream when `keep_client`.
+    fn release_streams(&mut self, work: &mut Work, shared: &mut Shared, keep_client: bool) {
+        for (side, s) in work.streams.iter_mut().enumerate() {
+            if keep_client && side == TO_SERVER {
+                continue;
+            }
+            self.lost.add(s.lost());
+            s.release(&mut shared.budget);
+        }
     }
 
     /// A TCP packet of a flow whose classification is over while its

@@ -334,6 +334,7 @@ impl SuffixTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::wireguard::controls::XorShift;
 
     fn target(rule: u32) -> Target {
         Target {
@@ -356,16 +357,6 @@ mod tests {
         let mut v = Vec::new();
         t.lookup(name.as_bytes(), &mut Vec::new(), &mut |x| v.push(x.rule));
         v
-    }
-
-    /// Pseudo-random numbers below their argument (xorshift from `seed`).
-    fn below(mut seed: u64) -> impl FnMut(u64) -> u64 {
-        move |n| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        }
     }
 
     fn p(s: &str) -> NamePattern {
@@ -459,7 +450,8 @@ mod tests {
     /// filter turns most of those away before the slots.
     #[test]
     fn the_filter_loses_no_key() {
-        let mut rnd = below(0x9e37_79b9_7f4a_7c15u64);
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15u64);
+        let mut rnd = move |n| rng.below(n);
         let name = |rnd: &mut dyn FnMut(u64) -> u64| -> String {
             let label = |rnd: &mut dyn FnMut(u64) -> u64| -> String {
                 (0..3 + rnd(10))
@@ -517,7 +509,8 @@ mod tests {
     /// that names and patterns collide often), with a table of many keys.
     #[test]
     fn agrees_with_the_definition() {
-        let mut rnd = below(0x2545_f491_4f6c_dd1du64);
+        let mut rng = XorShift(0x2545_f491_4f6c_dd1du64);
+        let mut rnd = move |n| rng.below(n);
         // Patterns of 1 to 3 labels, names of 1 to 6 (more than any key).
         let word = |rnd: &mut dyn FnMut(u64) -> u64, most: u64| -> String {
             let labels = 1 + rnd(most);
