@@ -596,6 +596,10 @@ fn check_changed(
     hits: &mut Vec<Hit>,
     events: &mut Vec<(Order, Event)>,
 ) {
+    let names = flow.ext.app.names.as_deref();
+    if m.matches_nothing(names, [flow.client(), flow.server()], &mut flow.ext.listing) {
+        return;
+    }
     let before = {
         let facts = Facts::new(
             flow.key.proto,

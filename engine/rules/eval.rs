@@ -106,6 +106,20 @@ impl<'a> Facts<'a> {
     }
 }
 
+/// Whether `n` gives the facts a name or an HTTP request (what name, list
+/// and URL conditions look at): as [`Facts::new`] reads them, without
+/// building them.
+fn offers_evidence(n: &Names) -> bool {
+    n.tls.as_ref().is_some_and(|h| h.sni.is_some())
+        || n.quic.as_ref().is_some_and(|q| q.sni().is_some())
+        || n.http_latest.is_some()
+        || n.http.is_some()
+        || n.dns_latest
+            .as_deref()
+            .or(n.dns.as_deref())
+            .is_some_and(|q| !q.rrname.is_empty())
+}
+
 impl<'a> Facts<'a> {
     fn add_name(&mut self, n: (Source, &'a str)) {
         // One name per source: never more than the array holds.
@@ -220,6 +234,24 @@ impl Matcher {
             list.ips.prefetch(a);
             list.ips.prefetch(b);
         }
+    }
+
+    /// True when no rule can match a flow with these names and endpoints:
+    /// every rule needs a name, a request or a listed address
+    /// ([`RuleSet::needs_evidence`]), and the flow offers none (its
+    /// addresses asked once, as a check would, into `listing`). Such a
+    /// flow's check, most first checks, is skipped: nothing would be
+    /// added to its verdict.
+    #[inline]
+    pub fn matches_nothing(
+        &self,
+        names: Option<&Names>,
+        ends: [Endpoint; 2],
+        listing: &mut Listing,
+    ) -> bool {
+        self.set.needs_evidence
+            && !names.is_some_and(offers_evidence)
+            && !addresses_listed(&self.set, ends.map(Some), listing)
     }
 
     pub fn new(set: Arc<RuleSet>) -> Self {
@@ -389,21 +421,29 @@ impl Ctx<'_, '_> {
     /// Whether the flow's addresses can be in an address list: asks
     /// every list once per flow.
     fn addresses_listed(&self) -> bool {
-        if self.listing.get() == Listing::Unknown {
-            let ends = [self.f.client, self.f.server];
-            let listed = self.set.address_lists.iter().any(|b| {
-                ends.iter()
-                    .flatten()
-                    .any(|e| b.ips.lookup_index(e.addr).is_some())
-            });
-            self.listing.set(if listed {
-                Listing::Listed
-            } else {
-                Listing::Unlisted
-            });
-        }
-        self.listing.get() == Listing::Listed
+        let mut listing = self.listing.get();
+        let listed = addresses_listed(self.set, [self.f.client, self.f.server], &mut listing);
+        self.listing.set(listing);
+        listed
     }
+}
+
+/// Whether the endpoints `ends` can be in an address list of `set`: asks
+/// every list once per flow, the answer kept in `listing`.
+fn addresses_listed(set: &RuleSet, ends: [Option<Endpoint>; 2], listing: &mut Listing) -> bool {
+    if *listing == Listing::Unknown {
+        let listed = set.address_lists.iter().any(|b| {
+            ends.iter()
+                .flatten()
+                .any(|e| b.ips.lookup_index(e.addr).is_some())
+        });
+        *listing = if listed {
+            Listing::Listed
+        } else {
+            Listing::Unlisted
+        };
+    }
+    *listing == Listing::Listed
 }
 
 /// Whether every condition of `rule` holds. Most checks fail: they are
@@ -680,6 +720,150 @@ mod tests {
             },
         )));
         n
+    }
+
+    /// A hello naming `sni` (or none).
+    fn hello(sni: Option<&str>) -> crate::classify::summary::HelloSummary {
+        crate::classify::summary::HelloSummary {
+            sni: sni.map(Into::into),
+            sni_raw: None,
+            legacy_version: 0x0303,
+            versions: vec![0x0304],
+            alpn: vec![],
+            ja3_string: String::new(),
+            ja3_hash: String::new(),
+            ja4: String::new(),
+            ja4_r: String::new(),
+            ech: Ech::None,
+        }
+    }
+
+    /// A check is skipped exactly when the flow offers the facts no name,
+    /// no request and no listed address, and only when every rule needs
+    /// one of them: a skipped check would have matched nothing, and every
+    /// other check is made.
+    #[test]
+    fn checks_are_skipped_only_when_nothing_can_match() {
+        use crate::classify::summary::QuicSummary;
+        use crate::classify::Fact;
+        let files = |rules: &'static str| {
+            [
+                ("a.list", "192.0.2.0/24\n"),
+                ("n.list", "listed.example\n"),
+                ("u.list", "http://listed.example/path\n"),
+                ("t.rules", rules),
+            ]
+        };
+        let evidence_only = load(
+            "skip-evidence",
+            &files(
+                "alert 1 \"addr\" { server.ip list \"a.list\" }\n\
+                 alert 2 \"names\" { name list \"n.list\" }\n\
+                 alert 3 \"urls\" { http.url list \"u.list\" }\n\
+                 alert 4 \"dns\" { dns.query .example }\n\
+                 alert 5 \"name and app\" { name .example; app tls }\n",
+            ),
+        );
+        let with_app_rule = load(
+            "skip-app",
+            &files(
+                "alert 1 \"addr\" { server.ip list \"a.list\" }\n\
+                 alert 2 \"any tls\" { app tls }\n",
+            ),
+        );
+        assert!(evidence_only.needs_evidence);
+        assert!(!with_app_rule.needs_evidence);
+        // Names offering each kind of evidence, and none.
+        let mut all: Vec<(&str, Option<Names>)> =
+            vec![("none", None), ("empty", Some(Names::default()))];
+        for (what, fact) in [
+            (
+                "sni",
+                Fact::TlsHello(Box::new(hello(Some("listed.example")))),
+            ),
+            ("sni-less hello", Fact::TlsHello(Box::new(hello(None)))),
+            (
+                "quic sni",
+                Fact::Quic(Box::new(QuicSummary {
+                    version: 1,
+                    hello: Some(hello(Some("a.example"))),
+                    gquic_sni: None,
+                })),
+            ),
+            (
+                "gquic sni",
+                Fact::Quic(Box::new(QuicSummary {
+                    version: 0x5130_3433,
+                    hello: None,
+                    gquic_sni: Some("a.example".into()),
+                })),
+            ),
+            (
+                "sni-less quic",
+                Fact::Quic(Box::new(QuicSummary {
+                    version: 1,
+                    hello: Some(hello(None)),
+                    gquic_sni: None,
+                })),
+            ),
+            (
+                "hostless request",
+                Fact::Http(Box::new(crate::classify::http::HttpRequest {
+                    url: "/path".into(),
+                    ..Default::default()
+                })),
+            ),
+            (
+                "request",
+                Fact::Http(Box::new(crate::classify::http::HttpRequest {
+                    url: "/path".into(),
+                    hostname: Some("listed.example".into()),
+                    ..Default::default()
+                })),
+            ),
+        ] {
+            let mut n = Names::default();
+            n.add(fact);
+            all.push((what, Some(n)));
+        }
+        all.push(("dns", Some(asking("abc"))));
+        all.push(("root dns", Some(asking(""))));
+        let mut latest = asking("");
+        latest.dns_latest = Some(Box::new(
+            asking("listed.example").dns.unwrap().as_ref().clone(),
+        ));
+        all.push(("later dns", Some(latest)));
+        let ep = |a: &str, port| Endpoint {
+            addr: a.parse().unwrap(),
+            port,
+        };
+        for set in [evidence_only, with_app_rule] {
+            let mut m = Matcher::new(Arc::clone(&set));
+            for server in ["192.0.2.9", "198.51.100.2"] {
+                for (what, names) in &all {
+                    for app in [AppProto::Unknown, AppProto::Tls, AppProto::Http] {
+                        let ends = [ep("198.51.100.1", 50000), ep(server, 80)];
+                        let mut skip_listing = Listing::Unknown;
+                        let skipped = m.matches_nothing(names.as_ref(), ends, &mut skip_listing);
+                        let facts = Facts::new(6, ends[0], ends[1], app, names.as_ref());
+                        let mut listing = Listing::Unknown;
+                        let mut out = Vec::new();
+                        m.check(&facts, &mut listing, &Verdict::default(), &mut out);
+                        let offers = !facts.names().is_empty() || facts.http.is_some();
+                        let listed = server == "192.0.2.9";
+                        let case = format!("{what}, server {server}, {app:?}");
+                        assert_eq!(skipped, set.needs_evidence && !offers && !listed, "{case}");
+                        if skipped {
+                            assert!(out.is_empty(), "{case}: {out:?}");
+                            assert_eq!(skip_listing, Listing::Unlisted, "{case}");
+                        }
+                        if set.needs_evidence && skip_listing != Listing::Unknown {
+                            assert_eq!(skip_listing, listing, "{case}");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// Rules without a name condition are checked only on flows their

@@ -608,6 +608,10 @@ pub struct RuleSet {
     pub(crate) url_conds: Vec<(u32, u16)>,
     /// The lists with addresses, each once (rules may share a list).
     pub(crate) address_lists: Vec<Arc<blocklist::Blocklist>>,
+    /// Every rule has a name, name-length or list condition: none holds
+    /// for a flow without a name, a request or a listed address, whose
+    /// checks are then spared ([`eval::Matcher::matches_nothing`]).
+    pub(crate) needs_evidence: bool,
 }
 
 impl fmt::Debug for RuleSet {
@@ -689,7 +693,16 @@ impl RuleSet {
                 }
             }
         }
+        let needs_evidence = parsed.rules.iter().all(|r| {
+            r.conds.iter().any(|c| {
+                matches!(
+                    c,
+                    Cond::Name { .. } | Cond::NameLength { .. } | Cond::List(_)
+                )
+            })
+        });
         Ok(Arc::new(RuleSet {
+            needs_evidence,
             has_urls: !url_conds.is_empty(),
             url_conds,
             address_lists,
