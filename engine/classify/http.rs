@@ -68,6 +68,11 @@ const METHODS: &[&str] = &[
 
 /// The space after a known method at the start of `stream`, if there is one.
 fn method_end(stream: &[u8]) -> Option<usize> {
+    // Every method starts with a capital: most other streams (TLS, SSH,
+    // binary protocols) are told at their first byte.
+    if !stream.first().is_some_and(u8::is_ascii_uppercase) {
+        return None;
+    }
     let sp = stream.iter().take(12).position(|&b| b == b' ')?;
     let method = &stream[..sp];
     METHODS.iter().any(|m| m.as_bytes() == method).then_some(sp)
@@ -86,7 +91,7 @@ pub fn could_start_request(stream: &[u8]) -> bool {
 
 /// Reads a request from the first bytes of a client stream.
 pub fn read_request(stream: &[u8]) -> Head {
-    read_head(stream, false, Keep::All, false).0
+    read_head(stream, Cut::No, Keep::All, false).0
 }
 
 /// What a reading keeps of a request.
@@ -111,7 +116,7 @@ pub enum Keep {
 /// has no blank line.
 pub fn read_complete(stream: &[u8], keep: Keep) -> Option<(Head, usize, Body)> {
     let end = head_end(stream)?;
-    let (head, body) = read_head(&stream[..end], false, keep, true);
+    let (head, body) = read_head(&stream[..end], Cut::Whole, keep, true);
     Some((head, end, body))
 }
 
@@ -119,7 +124,7 @@ pub fn read_complete(stream: &[u8], keep: Keep) -> Option<(Head, usize, Body)> {
 /// the flow stopped): a request line and at least one complete header line
 /// decide, and the head is read as far as its last complete line.
 pub fn read_cut_request(stream: &[u8]) -> Option<HttpRequest> {
-    match read_head(stream, true, Keep::All, false).0 {
+    match read_head(stream, Cut::May, Keep::All, false).0 {
         Head::Request(r) => Some(r),
         _ => None,
     }
@@ -139,10 +144,22 @@ fn split_request_line(line: &[u8], sp: usize) -> Option<(&[u8], &[u8])> {
     (version.starts_with(b"HTTP/1.") && !target.is_empty()).then_some((target, version))
 }
 
-/// A request head at the start of `stream` (`cut`: it may end without its
-/// blank line), with what `keep` says; `body`: also how the body after it
-/// is delimited (else [`Body::Length`] 0).
-fn read_head(stream: &[u8], cut: bool, keep: Keep, body: bool) -> (Head, Body) {
+/// Where a request head's bytes end, as far as its reader knows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    /// The head ends with its blank line (a prefix of the stream).
+    No,
+    /// It may end without its blank line (the capture or flow stopped).
+    May,
+    /// The bytes are the whole head, blank line included (its end was
+    /// found already).
+    Whole,
+}
+
+/// A request head at the start of `stream` (`cut`: where it ends), with
+/// what `keep` says; `body`: also how the body after it is delimited
+/// (else [`Body::Length`] 0).
+fn read_head(stream: &[u8], cut: Cut, keep: Keep, body: bool) -> (Head, Body) {
     let none = Body::Length(0);
     let Some(sp) = method_end(stream) else {
         let head = if could_start_request(stream) {
@@ -164,10 +181,15 @@ fn read_head(stream: &[u8], cut: bool, keep: Keep, body: bool) -> (Head, Body) {
     let Some((target, version)) = split_request_line(&stream[..line_end], sp) else {
         return (Head::No, none);
     };
-    let head = match head_end(stream) {
+    let end = if cut == Cut::Whole {
+        Some(stream.len())
+    } else {
+        head_end(stream)
+    };
+    let head = match end {
         Some(e) => &stream[..e],
         None if stream.len() >= MAX_HEAD => &stream[..MAX_HEAD],
-        None if cut => {
+        None if cut == Cut::May => {
             // Complete lines only, and at least one header line after
             // the request line.
             let end = stream
@@ -193,7 +215,14 @@ fn read_head(stream: &[u8], cut: bool, keep: Keep, body: bool) -> (Head, Body) {
     };
     let mut length = none;
     let mut chunked = false;
-    for (name, value) in fields(head) {
+    // Only the lines whose names can be one of those read below.
+    let wanted = |b: u8| match b.to_ascii_lowercase() {
+        b'h' => names,
+        b'u' => all,
+        b't' | b'c' => body,
+        _ => false,
+    };
+    for (name, value) in fields(head, wanted) {
         if name.eq_ignore_ascii_case(b"host") {
             if names && req.hostname.is_none() {
                 req.hostname = Some(host_of(value));
@@ -272,8 +301,9 @@ fn head_end(stream: &[u8]) -> Option<usize> {
 }
 
 /// The header fields of a head, after its request or status line:
-/// `(name, value)` of each line holding a colon, the value trimmed.
-fn fields(head: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+/// `(name, value)` of each line holding a colon whose first byte is
+/// `wanted`, the value trimmed.
+fn fields(head: &[u8], wanted: impl Fn(u8) -> bool) -> impl Iterator<Item = (&[u8], &[u8])> {
     let start = memchr::memchr(b'\n', head).map_or(head.len(), |e| e + 1);
     let mut rest = &head[start..];
     std::iter::from_fn(move || loop {
@@ -285,6 +315,9 @@ fn fields(head: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
             None => (rest, &rest[rest.len()..]),
         };
         rest = next;
+        if !line.first().is_some_and(|&b| wanted(b)) {
+            continue;
+        }
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if let Some(colon) = memchr::memchr(b':', line) {
             return Some((&line[..colon], trim(&line[colon + 1..])));
