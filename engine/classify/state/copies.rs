@@ -25,6 +25,21 @@ impl AppState {
         out: &mut Outcome,
     ) -> Next {
         let payload = p.decoded.transport.payload;
+        if self.done && p.side == TO_CLIENT && !h.has(tcp_flags::SYN) {
+            // Only the client's transactions are read on (`follow_stream`):
+            // of the server's packets, only the acknowledgement counts (it
+            // may settle held client copies). Nothing is judged: the
+            // guard's view of the server judges only server copies, and
+            // their bytes are not read any more.
+            if h.has(tcp_flags::ACK) {
+                self.server_acked(h.ack, seen, budget, out);
+            }
+            return if payload.is_empty() {
+                Next::Tick
+            } else {
+                Next::Stop
+            };
+        }
         let copy = self.guard.tcp(p.decoded, h, p.side);
         if p.side == TO_CLIENT && h.has(tcp_flags::ACK) {
             self.server_acked(h.ack, seen, budget, out);
