@@ -135,7 +135,8 @@ pub fn read_cut_request(stream: &[u8]) -> Option<HttpRequest> {
 /// spaces included (`GET /a b HTTP/1.1` asks for `/a b`, as servers read it).
 fn split_request_line(line: &[u8], sp: usize) -> Option<(&[u8], &[u8])> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let last = line.iter().rposition(|&b| b == b' ')?;
+    // Backwards at vector speed: the target between may be long.
+    let last = memchr::memrchr(b' ', line)?;
     if last <= sp {
         return None;
     }

@@ -430,6 +430,7 @@ impl Ctx<'_, '_> {
 
 /// Whether the endpoints `ends` can be in an address list of `set`: asks
 /// every list once per flow, the answer kept in `listing`.
+#[inline]
 fn addresses_listed(set: &RuleSet, ends: [Option<Endpoint>; 2], listing: &mut Listing) -> bool {
     if *listing == Listing::Unknown {
         let listed = set.address_lists.iter().any(|b| {

@@ -292,7 +292,10 @@ impl SuffixTable {
         let mut h = SEED;
         let mut end = name.len();
         let mut whole = true;
-        for dot in memchr::memrchr_iter(b'.', name) {
+        // Labels are short: a byte loop finds their dots sooner than a
+        // vector search started for each.
+        let dots = (0..name.len()).rev().filter(|&i| name[i] == b'.');
+        for dot in dots {
             if suffixes.len() == self.max_labels {
                 whole = false; // longer than every key
                 break;
