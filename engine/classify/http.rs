@@ -115,6 +115,12 @@ pub enum Keep {
 /// `Content-Length` gives it, else there is none). None while the head
 /// has no blank line.
 pub fn read_complete(stream: &[u8], keep: Keep) -> Option<(Head, usize, Body)> {
+    // Most heads end at a CRLF CRLF, found while the head is read.
+    if let (head, body, Some(end)) = read_head_at(stream, Cut::No, keep, true) {
+        return Some((head, end, body));
+    }
+    // The others (and streams that start no request) read as the head
+    // before their first blank line.
     let end = head_end(stream)?;
     let (head, body) = read_head(&stream[..end], Cut::Whole, keep, true);
     Some((head, end, body))
@@ -161,6 +167,13 @@ enum Cut {
 /// what `keep` says; `body`: also how the body after it is delimited
 /// (else [`Body::Length`] 0).
 fn read_head(stream: &[u8], cut: Cut, keep: Keep, body: bool) -> (Head, Body) {
+    let (head, body, _) = read_head_at(stream, cut, keep, body);
+    (head, body)
+}
+
+/// [`read_head`], and where the head of a request ends when that was
+/// found while reading it (a CRLF CRLF; else None).
+fn read_head_at(stream: &[u8], cut: Cut, keep: Keep, body: bool) -> (Head, Body, Option<usize>) {
     let none = Body::Length(0);
     let Some(sp) = method_end(stream) else {
         let head = if could_start_request(stream) {
@@ -168,7 +181,7 @@ fn read_head(stream: &[u8], cut: Cut, keep: Keep, body: bool) -> (Head, Body) {
         } else {
             Head::No
         };
-        return (head, none);
+        return (head, none, None);
     };
     let method = &stream[..sp];
     let Some(line_end) = find(stream, b"\r\n").or_else(|| find(stream, b"\n")) else {
@@ -177,15 +190,28 @@ fn read_head(stream: &[u8], cut: Cut, keep: Keep, body: bool) -> (Head, Body) {
         } else {
             Head::NeedMore
         };
-        return (head, none);
+        return (head, none, None);
     };
     let Some((target, version)) = split_request_line(&stream[..line_end], sp) else {
-        return (Head::No, none);
+        return (Head::No, none, None);
     };
-    let end = if cut == Cut::Whole {
-        Some(stream.len())
-    } else {
-        head_end(stream)
+    let all = keep == Keep::All;
+    let names = keep != Keep::Nothing;
+    // Only the lines whose names can be one of those read below.
+    let wanted = |b: u8| match b.to_ascii_lowercase() {
+        b'h' => names,
+        b'u' => all,
+        b't' | b'c' => body,
+        _ => false,
+    };
+    // Most heads end at a CRLF CRLF: found while their fields are read.
+    let (end, found) = match walk(stream, wanted) {
+        Walk::Ended(e, found) => (Some(e), Some(found)),
+        Walk::Open if cut == Cut::No && stream.len() < MAX_HEAD => {
+            return (Head::NeedMore, none, None);
+        }
+        _ if cut == Cut::Whole => (Some(stream.len()), None),
+        _ => (head_end(stream), None),
     };
     let head = match end {
         Some(e) => &stream[..e],
@@ -199,45 +225,29 @@ fn read_head(stream: &[u8], cut: Cut, keep: Keep, body: bool) -> (Head, Body) {
                 .map_or(0, |e| e + 1);
             let head = &stream[..end];
             if !head[line_end..].split(|&b| b == b'\n').any(is_header_line) {
-                return (Head::No, none);
+                return (Head::No, none, None);
             }
             head
         }
-        None => return (Head::NeedMore, none),
+        None => return (Head::NeedMore, none, None),
     };
-    let all = keep == Keep::All;
-    let names = keep != Keep::Nothing;
+    let walked = found.is_some();
+    let found = found.unwrap_or_else(|| {
+        let mut found = Found::default();
+        for line in lines(head) {
+            found.note(line.text, wanted);
+        }
+        found
+    });
     let mut req = HttpRequest {
         method: if all { text(method) } else { String::new() },
         url: if names { text(target) } else { String::new() },
         version: if all { text(version) } else { String::new() },
-        hostname: None,
-        user_agent: None,
+        hostname: found.host.filter(|_| names).map(host_of),
+        user_agent: found.user_agent.filter(|_| all).map(text),
     };
-    let mut length = none;
-    let mut chunked = false;
-    // Only the lines whose names can be one of those read below.
-    let wanted = |b: u8| match b.to_ascii_lowercase() {
-        b'h' => names,
-        b'u' => all,
-        b't' | b'c' => body,
-        _ => false,
-    };
-    for (name, value) in fields(head, wanted) {
-        if name.eq_ignore_ascii_case(b"host") {
-            if names && req.hostname.is_none() {
-                req.hostname = Some(host_of(value));
-            }
-        } else if name.eq_ignore_ascii_case(b"user-agent") {
-            if all && req.user_agent.is_none() {
-                req.user_agent = Some(text(value));
-            }
-        } else if body && name.eq_ignore_ascii_case(b"transfer-encoding") {
-            chunked = true;
-        } else if body && name.eq_ignore_ascii_case(b"content-length") {
-            length = content_length(value);
-        }
-    }
+    let length = found.length.filter(|_| body).map_or(none, content_length);
+    let chunked = body && found.chunked;
     if names && req.hostname.is_none() {
         // Absolute form: http://authority/path
         let t = target;
@@ -252,6 +262,7 @@ fn read_head(stream: &[u8], cut: Cut, keep: Keep, body: bool) -> (Head, Body) {
     (
         Head::Request(req),
         if chunked { Body::Unknown } else { length },
+        end.filter(|_| walked),
     )
 }
 
@@ -301,29 +312,107 @@ fn head_end(stream: &[u8]) -> Option<usize> {
         .or_else(|| find(stream, b"\n\n").map(|e| e + 2))
 }
 
-/// The header fields of a head, after its request or status line:
-/// `(name, value)` of each line holding a colon whose first byte is
-/// `wanted`, the value trimmed.
-fn fields(head: &[u8], wanted: impl Fn(u8) -> bool) -> impl Iterator<Item = (&[u8], &[u8])> {
-    let start = memchr::memchr(b'\n', head).map_or(head.len(), |e| e + 1);
-    let mut rest = &head[start..];
-    std::iter::from_fn(move || loop {
+/// One line of a head after its request or status line: its bytes
+/// without the line feed, where it starts, and whether a line feed ended
+/// it (the last line of a cut head may have none).
+struct Line<'a> {
+    text: &'a [u8],
+    at: usize,
+    ended: bool,
+}
+
+/// The lines of `head` after its first.
+fn lines(head: &[u8]) -> impl Iterator<Item = Line<'_>> {
+    let mut at = memchr::memchr(b'\n', head).map_or(head.len(), |e| e + 1);
+    std::iter::from_fn(move || {
+        let rest = &head[at..];
         if rest.is_empty() {
             return None;
         }
-        let (line, next) = match memchr::memchr(b'\n', rest) {
-            Some(e) => (&rest[..e], &rest[e + 1..]),
-            None => (rest, &rest[rest.len()..]),
+        let line = match memchr::memchr(b'\n', rest) {
+            Some(e) => Line {
+                text: &rest[..e],
+                at,
+                ended: true,
+            },
+            None => Line {
+                text: rest,
+                at,
+                ended: false,
+            },
         };
-        rest = next;
+        at += line.text.len() + usize::from(line.ended);
+        Some(line)
+    })
+}
+
+/// The header fields a reading keeps, as they stand in the head: the
+/// first Host and User-Agent, the last Content-Length, and whether a
+/// Transfer-Encoding was there.
+#[derive(Default)]
+struct Found<'a> {
+    host: Option<&'a [u8]>,
+    user_agent: Option<&'a [u8]>,
+    length: Option<&'a [u8]>,
+    chunked: bool,
+}
+
+impl<'a> Found<'a> {
+    /// Header line `line` (a `name: value` whose first byte is `wanted`;
+    /// other lines are passed over unread).
+    fn note(&mut self, line: &'a [u8], wanted: impl Fn(u8) -> bool) {
         if !line.first().is_some_and(|&b| wanted(b)) {
-            continue;
+            return;
         }
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if let Some(colon) = memchr::memchr(b':', line) {
-            return Some((&line[..colon], trim(&line[colon + 1..])));
+        let Some(colon) = memchr::memchr(b':', line) else {
+            return;
+        };
+        let (name, value) = (&line[..colon], trim(&line[colon + 1..]));
+        if name.eq_ignore_ascii_case(b"host") {
+            self.host.get_or_insert(value);
+        } else if name.eq_ignore_ascii_case(b"user-agent") {
+            self.user_agent.get_or_insert(value);
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            self.chunked = true;
+        } else if name.eq_ignore_ascii_case(b"content-length") {
+            self.length = Some(value);
         }
-    })
+    }
+}
+
+/// How far one pass over a stream's head lines went.
+enum Walk<'a> {
+    /// The head ends at this offset, after the first CRLF CRLF of the
+    /// stream (where [`head_end`] puts it), with the fields before it.
+    Ended(usize, Found<'a>),
+    /// No blank line yet.
+    Open,
+    /// A bare LF LF came first: [`head_end`] decides (a CRLF CRLF further
+    /// on would still be the end).
+    Irregular,
+}
+
+/// Reads the lines after the request line until the head's blank line:
+/// its fields (those whose first byte is `wanted`) and its end, in one
+/// pass instead of a search for the end and a second for the fields.
+fn walk(stream: &[u8], wanted: impl Fn(u8) -> bool) -> Walk<'_> {
+    let mut found = Found::default();
+    for line in lines(stream) {
+        if !line.ended {
+            break;
+        }
+        match line.text {
+            // CRLF then CRLF: every earlier line feed was looked at, so
+            // this is the stream's first.
+            b"\r" if line.at >= 2 && stream[line.at - 2] == b'\r' => {
+                return Walk::Ended(line.at + 2, found);
+            }
+            b"" => return Walk::Irregular,
+            text => found.note(text, &wanted),
+        }
+    }
+    Walk::Open
 }
 
 /// `bytes` as a string: copied as they are when they are UTF-8 (the
