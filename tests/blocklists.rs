@@ -269,6 +269,55 @@ fn every_request_of_a_keep_alive_flow_is_checked() {
     );
 }
 
+/// A later request of a keep-alive flow whose copy has a wrong checksum
+/// (checksum offload, after the client's first valid copies) is held as
+/// a possible desync fake: taken and checked once the server acknowledges
+/// it, also after the flow's classification is over and only its client
+/// stream is read on; never taken when the server does not.
+#[test]
+fn a_held_request_is_read_once_the_server_acknowledges_it() {
+    let d = Dir::new("held");
+    d.file(
+        "dump.csv",
+        ";;http://www.example.test/banned;R;8/2026;2026-01-03\n",
+    );
+    let rules = d.file(
+        "t.rules",
+        "alert 2 \"registry\" { list registry \"dump.csv\" }\n",
+    );
+    let (c, s) = (([10, 0, 0, 1], 40001), ([10, 0, 0, 80], 80));
+    let first = "GET / HTTP/1.1\r\nHost: www.example.test\r\n\r\n";
+    let banned = "GET /banned HTTP/1.1\r\nHost: www.example.test\r\n\r\n";
+    let reply = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+    let frame = |src, dst, seq, flags, payload: &str| Frame {
+        src,
+        dst,
+        tcp: Some((seq, flags)),
+        payload: payload.into(),
+    };
+    let (c1, s1) = (101u32, 501u32);
+    let (c2, s2) = (c1 + first.len() as u32, s1 + reply.len() as u32);
+    let c3 = c2 + banned.len() as u32;
+    let frames = [
+        frame(c, s, 100, SYN, ""),
+        frame(s, c, 500, SYN | ACK, ""),
+        frame(c, s, c1, PSH_ACK, first),
+        frame(s, c, s1, PSH_ACK, reply),
+        frame(c, s, c2, PSH_ACK, banned),
+        frame(s, c, s2, PSH_ACK, reply),
+    ];
+    for (acked, want) in [(true, vec![2u64]), (false, vec![])] {
+        // The server's last answer acknowledges the banned request, or
+        // only the first.
+        let last = if acked { c3 } else { c2 };
+        let acks = [0, 101, s1, c2, s1 + reply.len() as u32, last];
+        let cap = TempFile::new("held.pcap", &pcap::file_acking(&frames, &acks, |i| i == 4));
+        let (events, _) = analyze_capture(&rules, cap.path(), &["--no-rules-cache"]);
+        let got: Vec<u64> = alerts(&events).iter().map(|(i, _, _)| *i).collect();
+        assert_eq!(got, want, "server acknowledges the banned request: {acked}");
+    }
+}
+
 #[test]
 fn registry_dump_end_to_end() {
     let d = Dir::new("reg");

@@ -747,9 +747,10 @@ impl AppState {
     fn follow_stream(&mut self, p: &Packet<'_, '_>, h: &TcpHeader, shared: &mut Shared) {
         let seen = Seen::of(p, &[], shared);
         let mut out = Outcome::default();
-        if let Next::Go = self.tcp(p, h, &seen, &mut shared.budget, &mut out) {
-            self.take_stream(p, shared.keep_transactions);
-        }
+        self.tcp(p, h, &seen, &mut shared.budget, &mut out);
+        // Client bytes go on with this packet, or with a server's that
+        // acknowledged held copies of them.
+        self.take_stream(p, shared.keep_transactions);
         if !self.following_stream() {
             // At its depth, or nothing more to read.
             self.end_inspection(shared, false);

@@ -200,6 +200,11 @@ pub mod pcap {
     /// IPv4 (TTL 64, don't fragment), TCP (window 65535, no options) or UDP,
     /// every length and checksum valid (etherparse's builder).
     fn frame_bytes(f: &Frame) -> Vec<u8> {
+        frame_bytes_acking(f, None)
+    }
+
+    /// [`frame_bytes`], the TCP header acknowledging `ack` if given.
+    fn frame_bytes_acking(f: &Frame, ack: Option<u32>) -> Vec<u8> {
         use etherparse::{IpHeaders, Ipv4Header, PacketBuilder, TcpHeader};
         let ip = Ipv4Header {
             dont_fragment: true,
@@ -222,6 +227,9 @@ pub mod pcap {
                 h.urg = flags & 0x20 != 0;
                 h.ece = flags & 0x40 != 0;
                 h.cwr = flags & 0x80 != 0;
+                if let Some(a) = ack {
+                    h.acknowledgment_number = a;
+                }
                 link.tcp_header(h).write(&mut v, &f.payload)
             }
             None => link.udp(f.src.1, f.dst.1).write(&mut v, &f.payload),
@@ -241,13 +249,33 @@ pub mod pcap {
         file_timed(frames, |i| (1_700_000_000 + i as u32, 0))
     }
 
+    /// [`file`] with TCP acknowledgement numbers (`acks[i]` for frame `i`;
+    /// frames past the list acknowledge nothing), the TCP checksum of the
+    /// frames `bad_sum` picks made wrong (as a capture of checksum
+    /// offload, or a desync tool's fake, shows them).
+    pub fn file_acking(frames: &[Frame], acks: &[u32], bad_sum: impl Fn(usize) -> bool) -> Vec<u8> {
+        let bytes = frames.iter().enumerate().map(|(i, f)| {
+            let mut b = frame_bytes_acking(f, acks.get(i).copied());
+            if bad_sum(i) {
+                // Ethernet 14 + IPv4 20 + the checksum's offset 16.
+                b[14 + 20 + 16] ^= 0x5a;
+            }
+            b
+        });
+        file_of(bytes, |i| (1_700_000_000, i as u32 * 1000 % 1_000_000))
+    }
+
     /// Frame `i` at (seconds, microseconds) `at(i)`.
     fn file_timed(frames: &[Frame], at: impl Fn(usize) -> (u32, u32)) -> Vec<u8> {
+        file_of(frames.iter().map(frame_bytes), at)
+    }
+
+    /// A pcap file of the frames' bytes, frame `i` at `at(i)`.
+    fn file_of(frames: impl Iterator<Item = Vec<u8>>, at: impl Fn(usize) -> (u32, u32)) -> Vec<u8> {
         let mut v = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0];
         v.extend_from_slice(&262_144u32.to_le_bytes());
         v.extend_from_slice(&1u32.to_le_bytes());
-        for (i, f) in frames.iter().enumerate() {
-            let b = frame_bytes(f);
+        for (i, b) in frames.enumerate() {
             let (secs, micros) = at(i);
             v.extend_from_slice(&secs.to_le_bytes());
             v.extend_from_slice(&micros.to_le_bytes());
