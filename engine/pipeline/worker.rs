@@ -606,7 +606,7 @@ fn check_changed(
             flow.client(),
             flow.server(),
             flow.ext.app.proto,
-            flow.ext.app.names.as_deref(),
+            names,
         );
         m.update(&facts, &mut flow.ext.listing, &mut flow.ext.verdict, hits)
     };
