@@ -237,8 +237,8 @@ impl Matcher {
     }
 
     /// True when no rule can match a flow with these names and endpoints:
-    /// every rule needs a name, a request or a listed address
-    /// ([`RuleSet::needs_evidence`]), and the flow offers none (its
+    /// every rule needs a name, a request or a listed address (each has
+    /// a name, name-length or list condition), and the flow offers none (its
     /// addresses asked once, as a check would, into `listing`). Such a
     /// flow's check, most first checks, is skipped: nothing would be
     /// added to its verdict.
