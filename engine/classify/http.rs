@@ -207,11 +207,13 @@ fn read_head_at(stream: &[u8], cut: Cut, keep: Keep, body: bool) -> (Head, Body,
     // Most heads end at a CRLF CRLF: found while their fields are read.
     let (end, found) = match walk(stream, wanted) {
         Walk::Ended(e, found) => (Some(e), Some(found)),
+        _ if cut == Cut::Whole => (Some(stream.len()), None),
         Walk::Open if cut == Cut::No && stream.len() < MAX_HEAD => {
             return (Head::NeedMore, none, None);
         }
-        _ if cut == Cut::Whole => (Some(stream.len()), None),
-        _ => (head_end(stream), None),
+        // Every line feed was looked at: the stream has no blank line.
+        Walk::Open => (None, None),
+        Walk::Irregular => (head_end(stream), None),
     };
     let head = match end {
         Some(e) => &stream[..e],
