@@ -57,6 +57,24 @@ impl HelloSummary {
         }
     }
 
+    /// A TLS 1.3 hello (1.2 also offered) naming `sni`, nothing else
+    /// set: for tests.
+    #[cfg(test)]
+    pub(crate) fn naming(sni: Option<&str>) -> Self {
+        HelloSummary {
+            sni: sni.map(Into::into),
+            sni_raw: None,
+            legacy_version: 0x0303,
+            versions: vec![0x0304, 0x0303],
+            alpn: vec![],
+            ja3_string: String::new(),
+            ja3_hash: String::new(),
+            ja4: String::new(),
+            ja4_r: String::new(),
+            ech: Ech::None,
+        }
+    }
+
     /// The highest version the client offers.
     pub fn max_version(&self) -> u16 {
         self.versions

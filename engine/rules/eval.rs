@@ -723,29 +723,13 @@ mod tests {
         n
     }
 
-    /// A hello naming `sni` (or none).
-    fn hello(sni: Option<&str>) -> crate::classify::summary::HelloSummary {
-        crate::classify::summary::HelloSummary {
-            sni: sni.map(Into::into),
-            sni_raw: None,
-            legacy_version: 0x0303,
-            versions: vec![0x0304],
-            alpn: vec![],
-            ja3_string: String::new(),
-            ja3_hash: String::new(),
-            ja4: String::new(),
-            ja4_r: String::new(),
-            ech: Ech::None,
-        }
-    }
-
     /// A check is skipped exactly when the flow offers the facts no name,
     /// no request and no listed address, and only when every rule needs
     /// one of them: a skipped check would have matched nothing, and every
     /// other check is made.
     #[test]
     fn checks_are_skipped_only_when_nothing_can_match() {
-        use crate::classify::summary::QuicSummary;
+        use crate::classify::summary::{HelloSummary, QuicSummary};
         use crate::classify::Fact;
         let files = |rules: &'static str| {
             [
@@ -780,14 +764,17 @@ mod tests {
         for (what, fact) in [
             (
                 "sni",
-                Fact::TlsHello(Box::new(hello(Some("listed.example")))),
+                Fact::TlsHello(Box::new(HelloSummary::naming(Some("listed.example")))),
             ),
-            ("sni-less hello", Fact::TlsHello(Box::new(hello(None)))),
+            (
+                "sni-less hello",
+                Fact::TlsHello(Box::new(HelloSummary::naming(None))),
+            ),
             (
                 "quic sni",
                 Fact::Quic(Box::new(QuicSummary {
                     version: 1,
-                    hello: Some(hello(Some("a.example"))),
+                    hello: Some(HelloSummary::naming(Some("a.example"))),
                     gquic_sni: None,
                 })),
             ),
@@ -803,7 +790,7 @@ mod tests {
                 "sni-less quic",
                 Fact::Quic(Box::new(QuicSummary {
                     version: 1,
-                    hello: Some(hello(None)),
+                    hello: Some(HelloSummary::naming(None)),
                     gquic_sni: None,
                 })),
             ),

@@ -3,22 +3,10 @@
 
 use super::*;
 use crate::classify::obfuscation::Class;
-use crate::classify::tls::Ech;
 use crate::flow::TO_CLIENT;
 
 fn hello() -> HelloSummary {
-    HelloSummary {
-        sni: Some("www.example.test".into()),
-        sni_raw: None,
-        legacy_version: 0x0303,
-        versions: vec![0x0304, 0x0303],
-        alpn: vec![],
-        ja3_string: String::new(),
-        ja3_hash: String::new(),
-        ja4: String::new(),
-        ja4_r: String::new(),
-        ech: Ech::None,
-    }
+    HelloSummary::naming(Some("www.example.test"))
 }
 
 /// A log: the server's choice, then records written as `S>36 C>98 ...`
