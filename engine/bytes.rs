@@ -27,6 +27,79 @@ pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     None
 }
 
+/// The high bit of each byte of `w` equal to `byte`, and no other bit
+/// (exact: no carry crosses a byte).
+#[inline]
+fn byte_bits(w: u64, byte: u8) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let t = w ^ (u64::from(byte) * 0x0101_0101_0101_0101);
+    !(((t & LOW7) + LOW7) | t) & !LOW7
+}
+
+/// Eight bytes at `at` as a little-endian word (the caller knows they are
+/// there).
+#[inline]
+fn word(hay: &[u8], at: usize) -> u64 {
+    let w = &hay[at..at + 8];
+    u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]])
+}
+
+/// Where `byte` occurs in `hay`, last to first, eight bytes tested a step
+/// (a word's occurrences found at once) and the first few one by one. For
+/// short texts with many occurrences (a name's dots) it costs a fraction
+/// of a vector search started for each (measured on a name's dots: 467
+/// instructions a lookup against 620 with a byte loop; on a request
+/// head's longer lines a vector search per line is faster).
+pub fn each_back(hay: &[u8], byte: u8) -> EachBack<'_> {
+    EachBack {
+        hay,
+        byte,
+        end: hay.len(),
+        at: 0,
+        bits: 0,
+    }
+}
+
+/// [`each_back`]'s iterator.
+pub struct EachBack<'a> {
+    hay: &'a [u8],
+    byte: u8,
+    /// Bytes before it are not tested yet.
+    end: usize,
+    /// The word tested last starts here; its occurrences not yet given
+    /// are the high bits of their bytes in `bits`.
+    at: usize,
+    bits: u64,
+}
+
+impl Iterator for EachBack<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        loop {
+            if self.bits != 0 {
+                let bit = 63 - self.bits.leading_zeros() as usize;
+                self.bits &= !(1 << bit);
+                return Some(self.at + bit / 8);
+            }
+            if self.end >= 8 {
+                self.end -= 8;
+                self.at = self.end;
+                self.bits = byte_bits(word(self.hay, self.at), self.byte);
+                continue;
+            }
+            while self.end > 0 {
+                self.end -= 1;
+                if self.hay[self.end] == self.byte {
+                    return Some(self.end);
+                }
+            }
+            return None;
+        }
+    }
+}
+
 /// A big-endian `u16` at `at`.
 #[inline]
 pub fn be16(b: &[u8], at: usize) -> Option<u16> {
@@ -282,6 +355,42 @@ impl<'a> Cursor<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every occurrence, last first, as a byte loop finds them: texts
+    /// of every length around a word's, the byte at each position, and
+    /// bytes one bit or one step away from it (which a borrow or carry
+    /// across bytes would confuse with it).
+    #[test]
+    fn each_back_finds_what_a_byte_loop_finds() {
+        let mut x: u64 = 0x5eed_d075;
+        let mut rnd = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for byte in [b'.', b'\n', 0, 0x80, 0xff] {
+            let near = [
+                byte ^ 0x80,
+                byte.wrapping_add(1),
+                byte.wrapping_sub(1),
+                byte ^ 1,
+            ];
+            for len in 0..40 {
+                for _ in 0..100 {
+                    let hay: Vec<u8> = (0..len)
+                        .map(|_| match rnd() % 6 {
+                            0 | 1 => byte,
+                            2 => near[(rnd() % 4) as usize],
+                            _ => rnd() as u8,
+                        })
+                        .collect();
+                    let want: Vec<usize> = (0..len).rev().filter(|&i| hay[i] == byte).collect();
+                    assert_eq!(each_back(&hay, byte).collect::<Vec<_>>(), want, "{hay:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn find_agrees_with_a_window_scan() {

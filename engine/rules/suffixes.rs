@@ -292,10 +292,9 @@ impl SuffixTable {
         let mut h = SEED;
         let mut end = name.len();
         let mut whole = true;
-        // Labels are short: a byte loop finds their dots sooner than a
+        // Labels are short: a word's dots are found at once, not by a
         // vector search started for each.
-        let dots = (0..name.len()).rev().filter(|&i| name[i] == b'.');
-        for dot in dots {
+        for dot in crate::bytes::each_back(name, b'.') {
             if suffixes.len() == self.max_labels {
                 whole = false; // longer than every key
                 break;
