@@ -226,6 +226,35 @@ trait NameSink {
     fn add(&mut self, bytes: &[u8]) -> bool;
     /// Adds a label of plain bytes, lowercased; false stops the walk.
     fn add_lowercase(&mut self, label: &[u8]) -> bool;
+
+    /// Adds a label as a name's text writes it: lowercased, bytes that are
+    /// not printable or would be misread escaped; false stops the walk.
+    fn add_label(&mut self, label: &[u8]) -> bool {
+        // Most labels need no escape: given in one go (the test reads
+        // every byte, without an early exit, so that it runs a vector at
+        // a time).
+        if label.iter().fold(true, |ok, &c| ok & is_plain(c)) {
+            self.add_lowercase(label)
+        } else {
+            add_escaped(self, label)
+        }
+    }
+}
+
+/// A label byte written as it is (lowercased): printable, not a dot or a
+/// backslash.
+#[inline]
+fn is_plain(c: u8) -> bool {
+    c > b' ' && c <= b'~' && c != b'.' && c != b'\\'
+}
+
+/// A label with bytes to escape, byte by byte.
+fn add_escaped<S: NameSink + ?Sized>(sink: &mut S, label: &[u8]) -> bool {
+    label.iter().all(|&c| match c {
+        b'A'..=b'Z' => sink.add(&[c.to_ascii_lowercase()]),
+        _ if is_plain(c) => sink.add(&[c]),
+        _ => sink.add(&escaped(c)),
+    })
 }
 
 impl NameSink for Vec<u8> {
@@ -267,6 +296,27 @@ impl NameSink for Expect<'_> {
         self.0 = rest;
         same
     }
+
+    /// Whether the label is plain and whether it is the text wanted, in
+    /// one pass (a repeated question's labels are all plain and equal).
+    fn add_label(&mut self, label: &[u8]) -> bool {
+        // Escaped, a label is only longer: it cannot fit either.
+        let Some((want, rest)) = self.0.split_at_checked(label.len()) else {
+            return false;
+        };
+        let (plain, same) = label
+            .iter()
+            .zip(want)
+            .fold((true, true), |(p, s), (&c, &w)| {
+                (p & is_plain(c), s & (c.to_ascii_lowercase() == w))
+            });
+        if plain {
+            self.0 = rest;
+            same
+        } else {
+            add_escaped(self, label)
+        }
+    }
 }
 
 /// Walks a (possibly compressed) name at `at`, giving its text to `sink`
@@ -296,22 +346,7 @@ fn walk_name(msg: &[u8], mut at: usize, sink: &mut impl NameSink) -> Option<usiz
                     return None;
                 }
                 started = true;
-                // Most labels need no escape: given in one go (the test
-                // reads every byte, without an early exit, so that it runs
-                // a vector at a time).
-                let plain = label.iter().fold(true, |ok, &c| {
-                    ok & (c > b' ' && c <= b'~' && c != b'.' && c != b'\\')
-                });
-                let taken = if plain {
-                    sink.add_lowercase(label)
-                } else {
-                    label.iter().all(|&c| match c {
-                        b'A'..=b'Z' => sink.add(&[c.to_ascii_lowercase()]),
-                        b'!'..=b'~' if c != b'.' && c != b'\\' => sink.add(&[c]),
-                        _ => sink.add(&escaped(c)),
-                    })
-                };
-                if !taken {
+                if !sink.add_label(label) {
                     return None;
                 }
                 at += 1 + usize::from(len);
