@@ -8,17 +8,23 @@ impl ClientHello {
     /// EllipticCurves,EllipticCurvePointFormats — decimal values joined by
     /// `-`, GREASE values left out everywhere.
     pub fn ja3_string(&self) -> String {
-        let mut s = String::with_capacity(256);
+        // Built as bytes (every one ASCII), made a string once.
+        let values = 1
+            + self.cipher_suites.len()
+            + self.extensions.len()
+            + self.supported_groups.len()
+            + self.ec_point_formats.len();
+        let mut s = Vec::with_capacity(values * 6 + 4);
         push_decimal(&mut s, self.legacy_version);
-        s.push(',');
+        s.push(b',');
         join_decimal(&mut s, self.cipher_suites.iter().copied());
-        s.push(',');
+        s.push(b',');
         join_decimal(&mut s, self.extensions.iter().copied());
-        s.push(',');
+        s.push(b',');
         join_decimal(&mut s, self.supported_groups.iter().copied());
-        s.push(',');
+        s.push(b',');
         join_decimal(&mut s, self.ec_point_formats.iter().map(|&f| u16::from(f)));
-        s
+        ascii(s)
     }
 
     /// MD5 of [`ja3_string`](Self::ja3_string), lowercase hex.
@@ -66,14 +72,13 @@ impl ClientHello {
             a[at + 1] = b'0' + n % 10;
         }
         let [first, last] = ja4_alpn_chars(&self.alpn_first_raw);
-        let mut a_text = String::with_capacity(12);
-        a_text.extend(a[..8].iter().map(|&b| char::from(b)));
-        a_text.push(first);
-        a_text.push(last);
+        a[8] = first as u8; // ASCII: alphanumerics or hex digits
+        a[9] = last as u8;
 
+        // Built as bytes (every one ASCII), made strings once.
         let list = |n: usize| (n * 5).saturating_sub(1);
-        let mut raw = String::with_capacity(
-            a_text.len()
+        let mut raw = Vec::with_capacity(
+            a.len()
                 + 2
                 + list(ciphers.len())
                 + 1
@@ -81,32 +86,32 @@ impl ClientHello {
                 + 1
                 + list(signature_count),
         );
-        raw.push_str(&a_text);
-        raw.push('_');
+        raw.extend_from_slice(&a);
+        raw.push(b'_');
         let ciphers_at = raw.len();
         push_hex4_list(&mut raw, ciphers.iter().copied());
         let ciphers_end = raw.len();
-        raw.push('_');
+        raw.push(b'_');
         let extensions_at = raw.len();
         push_hex4_list(&mut raw, extensions.iter().copied());
         // `extensions_signatures`, or the extensions alone when no
         // signature algorithm was sent (no trailing underscore).
         if signature_count > 0 {
-            raw.push('_');
+            raw.push(b'_');
             push_hex4_list(&mut raw, signatures.copied());
         }
 
-        let mut ja4 = String::with_capacity(a_text.len() + 26);
-        ja4.push_str(&a_text);
-        ja4.push('_');
+        let mut ja4 = Vec::with_capacity(a.len() + 26);
+        ja4.extend_from_slice(&a);
+        ja4.push(b'_');
         push_sha256_12(&mut ja4, &raw[ciphers_at..ciphers_end]);
-        ja4.push('_');
+        ja4.push(b'_');
         if extensions.is_empty() {
-            ja4.push_str(JA4_EMPTY_HASH);
+            ja4.extend_from_slice(JA4_EMPTY_HASH.as_bytes());
         } else {
             push_sha256_12(&mut ja4, &raw[extensions_at..]);
         }
-        (ja4, raw)
+        (ascii(ja4), ascii(raw))
     }
 
     /// The version JA4 reports: the highest non-GREASE supported_versions
@@ -162,11 +167,11 @@ pub(super) fn hex_digit(nibble: u8) -> char {
 }
 
 /// Non-GREASE values in decimal, joined by `-`.
-pub(super) fn join_decimal(out: &mut String, values: impl Iterator<Item = u16>) {
+pub(super) fn join_decimal(out: &mut Vec<u8>, values: impl Iterator<Item = u16>) {
     let mut first = true;
     for v in values.filter(|&v| !is_grease(v)) {
         if !first {
-            out.push('-');
+            out.push(b'-');
         }
         first = false;
         push_decimal(out, v);
@@ -174,35 +179,39 @@ pub(super) fn join_decimal(out: &mut String, values: impl Iterator<Item = u16>) 
 }
 
 /// Appends `v` in decimal (no `fmt` machinery: this runs once per field of
-/// every hello).
-pub(super) fn push_decimal(out: &mut String, v: u16) {
-    let mut digits = [0u8; 5];
-    let mut n = v;
-    let mut i = digits.len();
+/// every hello). The digits are gathered in a word, the first in its low
+/// byte, and written with one copy of a fixed size.
+#[inline]
+pub(super) fn push_decimal(out: &mut Vec<u8>, v: u16) {
+    let (mut word, mut digits, mut rest) = (0u64, 0, v);
     loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
+        word = (word << 8) | u64::from(b'0' + (rest % 10) as u8);
+        digits += 1;
+        rest /= 10;
+        if rest == 0 {
             break;
         }
     }
-    for &d in &digits[i..] {
-        out.push(char::from(d));
-    }
+    let len = out.len();
+    out.extend_from_slice(&word.to_le_bytes()[..5]);
+    out.truncate(len + digits);
+}
+
+/// Text built of ASCII bytes as a string.
+fn ascii(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 pub(super) const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Appends values as 4-digit lowercase hex, joined by `,`.
-fn push_hex4_list(out: &mut String, values: impl Iterator<Item = u16>) {
+fn push_hex4_list(out: &mut Vec<u8>, values: impl Iterator<Item = u16>) {
     for (i, v) in values.enumerate() {
         if i > 0 {
-            out.push(',');
+            out.push(b',');
         }
-        for shift in [12, 8, 4, 0] {
-            out.push(char::from(HEX[usize::from((v >> shift) & 0xf)]));
-        }
+        let digit = |shift: u16| HEX[usize::from((v >> shift) & 0xf)];
+        out.extend_from_slice(&[digit(12), digit(8), digit(4), digit(0)]);
     }
 }
 
@@ -222,14 +231,13 @@ pub fn ja3_hash_of(ja3_string: &str) -> String {
 
 /// Appends the first 12 hex characters of the SHA-256 of `s`; an empty
 /// `s` is JA4's [`JA4_EMPTY_HASH`].
-fn push_sha256_12(out: &mut String, s: &str) {
+fn push_sha256_12(out: &mut Vec<u8>, s: &[u8]) {
     if s.is_empty() {
-        out.push_str(JA4_EMPTY_HASH);
+        out.extend_from_slice(JA4_EMPTY_HASH.as_bytes());
         return;
     }
-    let digest = sha2::Sha256::digest(s.as_bytes());
+    let digest = sha2::Sha256::digest(s);
     for b in &digest[..6] {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0xf)]));
+        out.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]]);
     }
 }

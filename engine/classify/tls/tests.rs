@@ -1327,3 +1327,14 @@ fn record_shapes_after_the_hellos() {
     assert!(!d.follows());
     assert!(d.settle().is_none());
 }
+
+/// Every 16-bit value is written as `Display` writes it.
+#[test]
+fn every_u16_in_decimal() {
+    let mut out = Vec::new();
+    for v in 0..=u16::MAX {
+        out.clear();
+        push_decimal(&mut out, v);
+        assert_eq!(out, v.to_string().as_bytes());
+    }
+}
