@@ -325,8 +325,12 @@ fn decimal_into(out: &mut Vec<u8>, v: u64) {
         out.extend_from_slice(pair(v as usize));
         return;
     }
+    // The digits end at the value's length in the buffer (written last
+    // to first), so that the buffer is copied whole, a copy of a fixed
+    // size, and the surplus cut off.
     let mut buf = [0u8; 20];
-    let mut at = buf.len();
+    let digits = v.ilog10() as usize + 1;
+    let mut at = digits;
     let mut high = v;
     while high >= 10_000 {
         let four = (high % 10_000) as usize;
@@ -349,7 +353,10 @@ fn decimal_into(out: &mut Vec<u8>, v: u64) {
         at -= 1;
         buf[at] = b'0' + high as u8;
     }
-    out.extend_from_slice(&buf[at..]);
+    debug_assert_eq!(at, 0);
+    let len = out.len();
+    out.extend_from_slice(&buf);
+    out.truncate(len + digits);
 }
 
 /// The two digits of `v` (below 100).
@@ -471,10 +478,16 @@ mod tests {
             u64::MAX / 10,
             u64::MAX - 1,
             u64::MAX,
-        ] {
-            let mut v = Vec::new();
+        ]
+        .into_iter()
+        // Each length's first and last value, after a buffer's contents.
+        .chain((0..20).flat_map(|k| {
+            let p = 10u64.pow(k);
+            [p - 1, p, p + 1, p.saturating_mul(10) - 1]
+        })) {
+            let mut v = b"[".to_vec();
             JsonOut::new(&mut v).uint(n);
-            assert_eq!(String::from_utf8(v).unwrap(), n.to_string());
+            assert_eq!(String::from_utf8(v).unwrap(), format!("[{n}"));
         }
         let mut v = Vec::new();
         JsonOut::new(&mut v).uint_str(47);
