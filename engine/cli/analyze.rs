@@ -1,6 +1,6 @@
 //! `sift analyze`: read capture files, write flow records and a summary.
 
-use std::io::{self, BufWriter, IsTerminal};
+use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
@@ -125,7 +125,7 @@ pub fn run(args: AnalyzeArgs) -> Result<ExitCode> {
     let records_to_stdout = args.format == Format::Json && args.output.is_none();
     let out = flags::output(args.output.as_ref())?;
     let mut rec = Recorder::new((args.format == Format::Json).then(|| {
-        let mut w = EveWriter::new(BufWriter::with_capacity(1 << 16, out), names.clone());
+        let mut w = EveWriter::new(out, names.clone());
         w.set_events(args.events);
         w
     }));

@@ -8,7 +8,7 @@
 //! workers take the new rule set between two batches of packets; a rule
 //! set with errors is refused and the running one kept.
 
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -211,7 +211,7 @@ impl Signals {
 
 /// Writes records as workers produce them and prints stats lines.
 struct Output<'a> {
-    rec: Recorder<BufWriter<Box<dyn Write>>>,
+    rec: Recorder<Box<dyn Write>>,
     rules: &'a RulesArgs,
     /// Per-transaction events asked for (kept across rule reloads).
     transactions: bool,
@@ -356,7 +356,7 @@ pub fn run(args: LiveArgs) -> Result<ExitCode> {
     let transactions = args.events.has(EventTypes::DNS) || args.events.has(EventTypes::HTTP);
     let mut output = Output {
         rec: Recorder::new((args.format == Format::Json).then(|| {
-            let mut w = EveWriter::live(BufWriter::with_capacity(1 << 16, out), names.clone());
+            let mut w = EveWriter::live(out, names.clone());
             w.set_events(args.events);
             w
         })),

@@ -575,11 +575,16 @@ pub struct EveFormat {
     events: EventTypes,
 }
 
-/// Writes EVE records to a byte sink.
+/// Writes EVE records to a byte sink, through a buffer of its own: each
+/// line is rendered where it will be written from (no copy into a second
+/// buffer), and the sink gets [`EveWriter::BUFFER`] bytes or more a write.
+/// Whatever is buffered is written by [`EveWriter::flush`], and when the
+/// writer is dropped (errors then ignored, as `BufWriter` does).
 pub struct EveWriter<W: Write> {
     out: W,
     format: EveFormat,
-    line: Vec<u8>,
+    /// Lines not yet written.
+    buf: Vec<u8>,
 }
 
 impl<W: Write> EveWriter<W> {
@@ -593,11 +598,14 @@ impl<W: Write> EveWriter<W> {
         Self::with(out, EveFormat::interfaces(interfaces))
     }
 
+    /// Bytes gathered before they are written.
+    pub const BUFFER: usize = 1 << 16;
+
     fn with(out: W, format: EveFormat) -> Self {
         EveWriter {
             out,
             format,
-            line: Vec::new(),
+            buf: Vec::with_capacity(Self::BUFFER + 4096),
         }
     }
 
@@ -612,18 +620,48 @@ impl<W: Write> EveWriter<W> {
 
     /// Writes an event's line.
     pub fn event(&mut self, ev: &Event) -> io::Result<()> {
-        self.line.clear();
-        self.format.event(ev, &mut self.line)?;
-        self.out.write_all(&self.line)
+        let at = self.buf.len();
+        if let Err(e) = self.format.event(ev, &mut self.buf) {
+            self.buf.truncate(at);
+            return Err(e);
+        }
+        self.written()
     }
 
     /// Writes a line [`EveFormat::event`] rendered.
     pub fn rendered(&mut self, line: &[u8]) -> io::Result<()> {
-        self.out.write_all(line)
+        self.buf.extend_from_slice(line);
+        self.written()
+    }
+
+    /// Hands the sink a full buffer.
+    fn written(&mut self) -> io::Result<()> {
+        if self.buf.len() < Self::BUFFER {
+            return Ok(());
+        }
+        self.drain()
+    }
+
+    /// Writes out what is buffered. On an error nothing is kept: a line
+    /// is never written twice.
+    fn drain(&mut self) -> io::Result<()> {
+        let r = self.out.write_all(&self.buf);
+        self.buf.clear();
+        r
     }
 
     pub fn flush(&mut self) -> io::Result<()> {
+        self.drain()?;
         self.out.flush()
+    }
+}
+
+impl<W: Write> Drop for EveWriter<W> {
+    fn drop(&mut self) {
+        if !self.buf.is_empty() {
+            let _ = self.drain();
+            let _ = self.out.flush();
+        }
     }
 }
 
@@ -789,6 +827,62 @@ mod tests {
         let mut v = Vec::new();
         ip(&mut JsonOut::new(&mut v), addr);
         String::from_utf8(v).unwrap()
+    }
+
+    /// A sink that keeps what it is given and counts the writes.
+    #[derive(Clone, Default)]
+    struct Kept(std::rc::Rc<std::cell::RefCell<(Vec<u8>, usize)>>);
+
+    impl Write for Kept {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            let mut k = self.0.borrow_mut();
+            k.0.extend_from_slice(b);
+            k.1 += 1;
+            Ok(b.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The writer's buffer loses, repeats and reorders nothing: its output
+    /// is every line as the format renders it, in order, whether written
+    /// by `event` or given rendered, written out in large pieces, and the
+    /// rest delivered by `flush` or, without one, when it is dropped.
+    #[test]
+    fn the_writer_delivers_every_line_in_order() {
+        let format = EveFormat::files(vec!["a.pcap".into()]);
+        let events: Vec<Event> = (0..2_000)
+            .map(|i| Event::Flow(FlowRecord::sample(i)))
+            .collect();
+        let mut want = Vec::new();
+        for ev in &events {
+            format.event(ev, &mut want).unwrap();
+        }
+        for flush in [true, false] {
+            let kept = Kept::default();
+            let mut w = EveWriter::new(kept.clone(), vec!["a.pcap".into()]);
+            for (i, ev) in events.iter().enumerate() {
+                if i % 3 == 0 {
+                    let mut line = Vec::new();
+                    format.event(ev, &mut line).unwrap();
+                    w.rendered(&line).unwrap();
+                } else {
+                    w.event(ev).unwrap();
+                }
+            }
+            let writes = kept.0.borrow().1;
+            assert!(writes >= 1 && writes <= want.len() / EveWriter::<Kept>::BUFFER);
+            if flush {
+                w.flush().unwrap();
+            } else {
+                drop(w);
+            }
+            let k = kept.0.borrow();
+            assert_eq!(k.0.len(), want.len());
+            assert!(k.0 == want, "flush {flush}");
+        }
     }
 
     /// The standard library's `Display` is the oracle (EVE wrote it).

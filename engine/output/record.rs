@@ -126,3 +126,38 @@ impl AlertRecord {
         }
     }
 }
+
+#[cfg(test)]
+impl FlowRecord {
+    /// A one-packet TCP flow's record told apart by its id (tests).
+    pub(crate) fn sample(id: u64) -> Self {
+        let ep = |port| Endpoint {
+            addr: "192.0.2.1".parse().expect("an address"),
+            port,
+        };
+        FlowRecord {
+            flow_id: id,
+            file: 0,
+            client: ep(1000),
+            server: ep(80),
+            proto: 6,
+            pkts_toserver: 1,
+            pkts_toclient: 0,
+            bytes_toserver: 60,
+            bytes_toclient: 0,
+            start: 0,
+            end: 0,
+            state: FlowState::New,
+            reason: EndReason::Timeout,
+            app_proto: AppProto::Unknown,
+            names: None,
+            first_packet: id,
+            part: 0,
+            tunnels: 0,
+            tunnel_kinds: 0,
+            truncated_pkts: 0,
+            lost: Default::default(),
+            verdict: None,
+        }
+    }
+}

@@ -205,43 +205,13 @@ impl Merger {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::AppProto;
-    use crate::flow::key::Endpoint;
-    use crate::flow::{EndReason, FlowState};
     use crate::output::record::FlowRecord;
     use crossbeam_channel::unbounded;
     use std::cell::RefCell;
 
     /// A flow record told apart by its id.
     fn record(id: u64) -> Event {
-        let ep = |port| Endpoint {
-            addr: "192.0.2.1".parse().unwrap(),
-            port,
-        };
-        Event::Flow(FlowRecord {
-            flow_id: id,
-            file: 0,
-            client: ep(1000),
-            server: ep(80),
-            proto: 6,
-            pkts_toserver: 1,
-            pkts_toclient: 0,
-            bytes_toserver: 60,
-            bytes_toclient: 0,
-            start: 0,
-            end: 0,
-            state: FlowState::New,
-            reason: EndReason::Timeout,
-            app_proto: AppProto::Unknown,
-            names: None,
-            first_packet: id,
-            part: 0,
-            tunnels: 0,
-            tunnel_kinds: 0,
-            truncated_pkts: 0,
-            lost: Default::default(),
-            verdict: None,
-        })
+        Event::Flow(FlowRecord::sample(id))
     }
 
     fn batch(worker: usize, at: &[u64], watermark: u64, last: bool) -> Batch {
