@@ -325,12 +325,8 @@ fn decimal_into(out: &mut Vec<u8>, v: u64) {
         out.extend_from_slice(pair(v as usize));
         return;
     }
-    // The digits end at the value's length in the buffer (written last
-    // to first), so that the buffer is copied whole, a copy of a fixed
-    // size, and the surplus cut off.
     let mut buf = [0u8; 20];
-    let digits = v.ilog10() as usize + 1;
-    let mut at = digits;
+    let mut at = buf.len();
     let mut high = v;
     while high >= 10_000 {
         let four = (high % 10_000) as usize;
@@ -353,10 +349,11 @@ fn decimal_into(out: &mut Vec<u8>, v: u64) {
         at -= 1;
         buf[at] = b'0' + high as u8;
     }
-    debug_assert_eq!(at, 0);
-    let len = out.len();
-    out.extend_from_slice(&buf);
-    out.truncate(len + digits);
+    // A copy of a variable length: glibc's memcpy takes a few bytes in
+    // fewer instructions than a fixed-size copy with the length found
+    // first (`ilog10`) and the surplus cut off (tried: 94 -> 125
+    // instructions a flow id).
+    out.extend_from_slice(&buf[at..]);
 }
 
 /// The two digits of `v` (below 100).
