@@ -224,21 +224,10 @@ pub fn question_is(msg: &[u8], name: &str) -> bool {
 trait NameSink {
     /// Adds `bytes` as they are; false stops the walk.
     fn add(&mut self, bytes: &[u8]) -> bool;
-    /// Adds a label of plain bytes, lowercased; false stops the walk.
-    fn add_lowercase(&mut self, label: &[u8]) -> bool;
-
     /// Adds a label as a name's text writes it: lowercased, bytes that are
-    /// not printable or would be misread escaped; false stops the walk.
-    fn add_label(&mut self, label: &[u8]) -> bool {
-        // Most labels need no escape: given in one go (the test reads
-        // every byte, without an early exit, so that it runs a vector at
-        // a time).
-        if label.iter().fold(true, |ok, &c| ok & is_plain(c)) {
-            self.add_lowercase(label)
-        } else {
-            add_escaped(self, label)
-        }
-    }
+    /// not printable or would be misread escaped ([`add_escaped`]); false
+    /// stops the walk.
+    fn add_label(&mut self, label: &[u8]) -> bool;
 }
 
 /// A label byte written as it is (lowercased): printable, not a dot or a
@@ -263,11 +252,19 @@ impl NameSink for Vec<u8> {
         true
     }
 
-    fn add_lowercase(&mut self, label: &[u8]) -> bool {
-        let from = self.len();
-        self.extend_from_slice(label);
-        self[from..].make_ascii_lowercase();
-        true
+    #[inline]
+    fn add_label(&mut self, label: &[u8]) -> bool {
+        // Most labels need no escape: given in one go (the test reads
+        // every byte, without an early exit, so that it runs a vector at
+        // a time).
+        if label.iter().fold(true, |ok, &c| ok & is_plain(c)) {
+            let from = self.len();
+            self.extend_from_slice(label);
+            self[from..].make_ascii_lowercase();
+            true
+        } else {
+            add_escaped(self, label)
+        }
     }
 }
 
@@ -283,18 +280,6 @@ impl NameSink for Expect<'_> {
             }
             None => false,
         }
-    }
-
-    fn add_lowercase(&mut self, label: &[u8]) -> bool {
-        let Some((want, rest)) = self.0.split_at_checked(label.len()) else {
-            return false;
-        };
-        let same = label
-            .iter()
-            .zip(want)
-            .fold(true, |ok, (&c, &w)| ok & (c.to_ascii_lowercase() == w));
-        self.0 = rest;
-        same
     }
 
     /// Whether the label is plain and whether it is the text wanted, in
