@@ -362,13 +362,8 @@ mod tests {
     /// across bytes would confuse with it).
     #[test]
     fn each_back_finds_what_a_byte_loop_finds() {
-        let mut x: u64 = 0x5eed_d075;
-        let mut rnd = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut rng = crate::classify::wireguard::controls::XorShift(0x5eed_d075);
+        let mut rnd = move || rng.next();
         for byte in [b'.', b'\n', 0, 0x80, 0xff] {
             let near = [
                 byte ^ 0x80,
