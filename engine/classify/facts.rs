@@ -141,63 +141,241 @@ pub enum Clue {
     OpenConnectTls(super::tls::shapes::openconnect::Clue),
 }
 
-impl fmt::Display for Clue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// A piece of a clue's words: text of the program's own (never anything a
+/// packet said), a number in decimal (`Decimal2`: two digits at least, as
+/// hundredths after a point), or four lowercase hex digits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Piece {
+    Text(&'static str),
+    Decimal(u64),
+    Decimal2(u64),
+    Hex4(u16),
+}
+
+impl Piece {
+    /// Writes the piece as a clue's `Display` words have it.
+    pub fn fmt(self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Clue::DnsDatagram { response } => {
-                write!(f, "DNS {} in one datagram", if *response { "response" } else { "query" })
-            }
+            Piece::Text(t) => f.write_str(t),
+            Piece::Decimal(n) => write!(f, "{n}"),
+            Piece::Decimal2(n) => write!(f, "{n:02}"),
+            Piece::Hex4(h) => write!(f, "{h:04x}"),
+        }
+    }
+}
+
+/// Where a clue's pieces go, one after the other.
+pub type Put<'p> = dyn FnMut(Piece) + 'p;
+
+/// Gives `pieces` to `put`; true (the clue was spelled).
+pub fn spell_all(put: &mut Put<'_>, pieces: &[Piece]) -> bool {
+    pieces.iter().for_each(|&p| put(p));
+    true
+}
+
+/// Formats what `spell` spells (how `Display` writes a spelled clue); None
+/// when it spells nothing.
+pub fn fmt_spelled(
+    f: &mut fmt::Formatter<'_>,
+    spell: impl FnOnce(&mut Put<'_>) -> bool,
+) -> Option<fmt::Result> {
+    let mut result = Ok(());
+    let spelled = spell(&mut |p: Piece| {
+        if result.is_ok() {
+            result = p.fmt(f);
+        }
+    });
+    spelled.then_some(result)
+}
+
+/// A TLS version's name as pieces (as [`summary::TlsVersion`] writes it).
+fn version_pieces(v: u16) -> [Piece; 2] {
+    use Piece::{Decimal, Hex4, Text};
+    match summary::TlsVersion(v).known() {
+        Some(name) => [Text(name), Text("")],
+        None if v >> 8 == 0x7f => [Text("TLS 1.3 draft "), Decimal(u64::from(v & 0xff))],
+        None => [Text("0x"), Hex4(v)],
+    }
+}
+
+impl Clue {
+    /// Gives `put` the words of a clue made only of the program's own
+    /// text and numbers (the most frequent ones), for writers that spell
+    /// them without formatting (EVE); false, giving nothing, for the
+    /// others, which only `Display` writes. `Display` writes these from
+    /// the same pieces.
+    pub fn spell(&self, put: &mut Put<'_>) -> bool {
+        use Piece::{Decimal, Hex4, Text};
+        let what = |response: bool| Text(if response { "response" } else { "query" });
+        let n = |v: usize| Decimal(v as u64);
+        match *self {
+            Clue::DnsDatagram { response } => spell_all(
+                put,
+                &[Text("DNS "), what(response), Text(" in one datagram")],
+            ),
             Clue::DnsDialect { dialect, response } => {
-                let what = if *response { "response" } else { "query" };
-                let name = dialect.as_str();
+                let (name, what) = (Text(dialect.as_str()), what(response));
+                let on_port = |port: u16| {
+                    [
+                        name,
+                        Text(" "),
+                        what,
+                        Text(" in one datagram (a DNS message on UDP port "),
+                        Decimal(u64::from(port)),
+                        Text(")"),
+                    ]
+                };
                 match dialect {
-                    dns::Dialect::Mdns => write!(f, "{name} {what} in one datagram (a DNS message on UDP port {})", dns::MDNS_PORT),
-                    dns::Dialect::Llmnr => write!(f, "{name} {what} in one datagram (a DNS message on UDP port {})", dns::LLMNR_PORT),
-                    dns::Dialect::Nbns => write!(f, "{name} {what} in one datagram (a first-level encoded NetBIOS name)"),
-                    dns::Dialect::Dns => write!(f, "{name} {what} in one datagram"),
+                    dns::Dialect::Mdns => spell_all(put, &on_port(dns::MDNS_PORT)),
+                    dns::Dialect::Llmnr => spell_all(put, &on_port(dns::LLMNR_PORT)),
+                    dns::Dialect::Nbns => spell_all(
+                        put,
+                        &[
+                            name,
+                            Text(" "),
+                            what,
+                            Text(" in one datagram (a first-level encoded NetBIOS name)"),
+                        ],
+                    ),
+                    dns::Dialect::Dns => {
+                        spell_all(put, &[name, Text(" "), what, Text(" in one datagram")])
+                    }
                 }
             }
-            Clue::DnsOverTcp { len } => write!(f, "DNS message in client stream bytes 0..{len}"),
-            Clue::DnsOverTcpResponse { len } => write!(
-                f,
-                "DNS response in server stream bytes 0..{len}, client side not seen"
+            Clue::DnsOverTcp { len } => spell_all(
+                put,
+                &[Text("DNS message in client stream bytes 0.."), n(len)],
             ),
-            Clue::StartTls { dialect, asked_at } => write!(
-                f,
-                "{} asked in packet {asked_at}, accepted by the server: TLS follows",
-                dialect.as_str()
+            Clue::DnsOverTcpResponse { len } => spell_all(
+                put,
+                &[
+                    Text("DNS response in server stream bytes 0.."),
+                    n(len),
+                    Text(", client side not seen"),
+                ],
             ),
-            Clue::HttpRequest { len, from } => write!(
-                f,
-                "HTTP request line and headers in client stream bytes 0..{len} (stream from packet {from})"
+            Clue::StartTls { dialect, asked_at } => spell_all(
+                put,
+                &[
+                    Text(dialect.as_str()),
+                    Text(" asked in packet "),
+                    Decimal(asked_at),
+                    Text(", accepted by the server: TLS follows"),
+                ],
             ),
-            Clue::HttpRequestCut { len, from } => write!(
-                f,
-                "HTTP request line and headers in client stream bytes 0..{len}, cut before the blank line (stream from packet {from})"
+            Clue::HttpRequest { len, from } => spell_all(
+                put,
+                &[
+                    Text("HTTP request line and headers in client stream bytes 0.."),
+                    n(len),
+                    Text(" (stream from packet "),
+                    Decimal(from),
+                    Text(")"),
+                ],
             ),
-            Clue::HttpStatusLine => f.write_str("HTTP/1.x status line at the start of the server stream"),
-            Clue::TlsClientHello { len, from } => write!(
-                f,
-                "TLS ClientHello ({len} bytes) complete, client stream from packet {from}"
+            Clue::HttpRequestCut { len, from } => spell_all(
+                put,
+                &[
+                    Text("HTTP request line and headers in client stream bytes 0.."),
+                    n(len),
+                    Text(", cut before the blank line (stream from packet "),
+                    Decimal(from),
+                    Text(")"),
+                ],
             ),
-            Clue::TlsServerHello { version, cipher } => write!(
-                f,
-                "TLS ServerHello: {}, cipher 0x{cipher:04x}",
-                summary::tls_version_name(*version)
+            Clue::HttpStatusLine => spell_all(
+                put,
+                &[Text(
+                    "HTTP/1.x status line at the start of the server stream",
+                )],
             ),
-            Clue::TlsRecords { count, client } => write!(
-                f,
-                "{count} consecutive TLS record headers in the {} stream, no handshake seen (mid-connection)",
-                if *client { "client" } else { "server" }
+            Clue::TlsClientHello { len, from } => spell_all(
+                put,
+                &[
+                    Text("TLS ClientHello ("),
+                    n(len),
+                    Text(" bytes) complete, client stream from packet "),
+                    Decimal(from),
+                ],
             ),
-            Clue::Sslv2ClientHello => f.write_str("SSLv2-compatible ClientHello (no server name in this format)"),
+            Clue::TlsServerHello { version, cipher } => {
+                let [v0, v1] = version_pieces(version);
+                spell_all(
+                    put,
+                    &[
+                        Text("TLS ServerHello: "),
+                        v0,
+                        v1,
+                        Text(", cipher 0x"),
+                        Hex4(cipher),
+                    ],
+                )
+            }
+            Clue::TlsRecords { count, client } => spell_all(
+                put,
+                &[
+                    Decimal(count),
+                    Text(" consecutive TLS record headers in the "),
+                    Text(if client { "client" } else { "server" }),
+                    Text(" stream, no handshake seen (mid-connection)"),
+                ],
+            ),
+            Clue::Sslv2ClientHello => spell_all(
+                put,
+                &[Text(
+                    "SSLv2-compatible ClientHello (no server name in this format)",
+                )],
+            ),
+            Clue::FullyEncrypted(ref c) => c.spell(put),
+            // QUIC versions can be named by their own bytes; the rest are
+            // other modules' clues.
+            Clue::QuicInitial { .. }
+            | Clue::GquicChlo { .. }
+            | Clue::OpenVpn(_)
+            | Clue::OpenVpnXor(_)
+            | Clue::WireGuard(_)
+            | Clue::Ipsec(_)
+            | Clue::Shape(_)
+            | Clue::Websocket(_)
+            | Clue::Mtproto(_)
+            | Clue::PlainProxy(_)
+            | Clue::AmneziaWg(_)
+            | Clue::Pptp(_)
+            | Clue::Gre(_)
+            | Clue::L2tp(_)
+            | Clue::Dtls(_)
+            | Clue::Tor(_)
+            | Clue::Proxy(_)
+            | Clue::Ssh(_)
+            | Clue::Sstp(_)
+            | Clue::SoftEther(_)
+            | Clue::SoftEtherTls(_)
+            | Clue::Tinc(_)
+            | Clue::TincData(_)
+            | Clue::N2n(_)
+            | Clue::Iodine(_)
+            | Clue::OpenConnectTls(_) => false,
+        }
+    }
+}
+
+impl fmt::Display for Clue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(result) = fmt_spelled(f, |put| self.spell(put)) {
+            return result;
+        }
+        match self {
             Clue::QuicInitial { version } => write!(
                 f,
                 "QUIC {} client Initial(s) decrypted, ClientHello complete",
                 summary::quic_version_name(*version)
             ),
             Clue::GquicChlo { version } => {
-                write!(f, "Google QUIC {} CHLO", summary::quic_version_name(*version))
+                write!(
+                    f,
+                    "Google QUIC {} CHLO",
+                    summary::quic_version_name(*version)
+                )
             }
             Clue::OpenVpn(c) => c.fmt(f),
             Clue::OpenVpnXor(c) => c.fmt(f),
@@ -224,6 +402,19 @@ impl fmt::Display for Clue {
             Clue::N2n(c) => c.fmt(f),
             Clue::Iodine(c) => c.fmt(f),
             Clue::OpenConnectTls(c) => c.fmt(f),
+            // Spelled above.
+            Clue::DnsDatagram { .. }
+            | Clue::DnsDialect { .. }
+            | Clue::DnsOverTcp { .. }
+            | Clue::DnsOverTcpResponse { .. }
+            | Clue::StartTls { .. }
+            | Clue::HttpRequest { .. }
+            | Clue::HttpRequestCut { .. }
+            | Clue::HttpStatusLine
+            | Clue::TlsClientHello { .. }
+            | Clue::TlsServerHello { .. }
+            | Clue::TlsRecords { .. }
+            | Clue::Sslv2ClientHello => unreachable!("spelled clue {self:?}"),
         }
     }
 }
@@ -322,5 +513,114 @@ impl Names {
         if self.obfuscation.as_ref().is_some_and(|o| o.needs_unknown()) {
             self.obfuscation = None;
         }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// The words `clue` spells, as `Display` would write its pieces; None
+    /// if it spells none.
+    pub(crate) fn spelled(clue: &Clue) -> Option<String> {
+        struct Words<'c>(&'c Clue);
+        impl fmt::Display for Words<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt_spelled(f, |put| self.0.spell(put)).unwrap_or(Err(fmt::Error))
+            }
+        }
+        let mut s = String::new();
+        fmt::write(&mut s, format_args!("{}", Words(clue)))
+            .ok()
+            .map(|()| s)
+    }
+
+    /// Every clue spelled in pieces, with the words it has always had
+    /// (EVE output reads the same as when only `Display` wrote them).
+    #[test]
+    fn spelled_clues_keep_their_words() {
+        let cases: Vec<(Clue, &str)> = vec![
+            (Clue::DnsDatagram { response: true }, "DNS response in one datagram"),
+            (Clue::DnsDatagram { response: false }, "DNS query in one datagram"),
+            (
+                Clue::DnsDialect { dialect: dns::Dialect::Mdns, response: false },
+                "mDNS query in one datagram (a DNS message on UDP port 5353)",
+            ),
+            (
+                Clue::DnsDialect { dialect: dns::Dialect::Llmnr, response: true },
+                "LLMNR response in one datagram (a DNS message on UDP port 5355)",
+            ),
+            (
+                Clue::DnsDialect { dialect: dns::Dialect::Nbns, response: false },
+                "NetBIOS name service query in one datagram (a first-level encoded NetBIOS name)",
+            ),
+            (
+                Clue::DnsDialect { dialect: dns::Dialect::Dns, response: true },
+                "DNS response in one datagram",
+            ),
+            (Clue::DnsOverTcp { len: 31 }, "DNS message in client stream bytes 0..31"),
+            (
+                Clue::DnsOverTcpResponse { len: 0 },
+                "DNS response in server stream bytes 0..0, client side not seen",
+            ),
+            (
+                Clue::StartTls { dialect: starttls::Dialect::Smtp, asked_at: 7 },
+                "SMTP STARTTLS asked in packet 7, accepted by the server: TLS follows",
+            ),
+            (
+                Clue::HttpRequest { len: 412, from: 18_446_744_073_709_551_615 },
+                "HTTP request line and headers in client stream bytes 0..412 (stream from packet 18446744073709551615)",
+            ),
+            (
+                Clue::HttpRequestCut { len: 9, from: 10 },
+                "HTTP request line and headers in client stream bytes 0..9, cut before the blank line (stream from packet 10)",
+            ),
+            (
+                Clue::HttpStatusLine,
+                "HTTP/1.x status line at the start of the server stream",
+            ),
+            (
+                Clue::TlsClientHello { len: 517, from: 3 },
+                "TLS ClientHello (517 bytes) complete, client stream from packet 3",
+            ),
+            (
+                Clue::TlsServerHello { version: 0x0303, cipher: 0xc02f },
+                "TLS ServerHello: TLS 1.2, cipher 0xc02f",
+            ),
+            (
+                Clue::TlsServerHello { version: 0x7f1c, cipher: 0x1301 },
+                "TLS ServerHello: TLS 1.3 draft 28, cipher 0x1301",
+            ),
+            (
+                Clue::TlsServerHello { version: 0x0a0a, cipher: 0x000a },
+                "TLS ServerHello: 0x0a0a, cipher 0x000a",
+            ),
+            (
+                Clue::TlsRecords { count: 4, client: false },
+                "4 consecutive TLS record headers in the server stream, no handshake seen (mid-connection)",
+            ),
+            (
+                Clue::Sslv2ClientHello,
+                "SSLv2-compatible ClientHello (no server name in this format)",
+            ),
+        ];
+        for (clue, words) in cases {
+            assert_eq!(spelled(&clue).as_deref(), Some(words));
+            assert_eq!(clue.to_string(), words);
+        }
+        // Clues with words from elsewhere are not spelled.
+        assert_eq!(
+            spelled(&Clue::QuicInitial {
+                version: 0x5130_3530
+            }),
+            None
+        );
+        assert_eq!(
+            Clue::QuicInitial {
+                version: 0x5130_3530
+            }
+            .to_string(),
+            "QUIC Q050 client Initial(s) decrypted, ClientHello complete"
+        );
     }
 }

@@ -256,11 +256,8 @@ fn tls(o: &mut JsonOut, hello: Option<&HelloSummary>, server: Option<&ServerSumm
 
 /// `0x1301`, on the stack.
 fn hex16(v: u16) -> [u8; 6] {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut b = *b"0x0000";
-    for (i, c) in b[2..].iter_mut().enumerate() {
-        *c = HEX[usize::from((v >> (12 - 4 * i)) & 0xf)];
-    }
+    b[2..].copy_from_slice(&super::json::hex4(v));
     b
 }
 
@@ -377,7 +374,10 @@ fn evidence(o: &mut JsonOut, e: &[Evidence]) {
     for e in e {
         o.begin_object();
         o.key("packet").uint(e.packet);
-        o.key("what").display(&e.what);
+        o.key("what");
+        if !o.spelled(|put| e.what.spell(put)) {
+            o.display(&e.what);
+        }
         o.end_object();
     }
     o.end_array();

@@ -20,6 +20,8 @@
 
 use std::fmt::{self, Write as _};
 
+use crate::classify::facts::{Piece, Put};
+
 /// Appends JSON to a byte buffer.
 pub struct JsonOut<'a> {
     buf: &'a mut Vec<u8>,
@@ -146,6 +148,34 @@ impl<'a> JsonOut<'a> {
         self.buf.push(b'"');
         self.after_value = true;
         self
+    }
+
+    /// A string value of the [`Piece`]s `spell` gives: their words copied
+    /// as they are (the program's own text), their numbers written in
+    /// place. False, with nothing written, when `spell` gives none.
+    pub fn spelled(&mut self, spell: impl FnOnce(&mut Put<'_>) -> bool) -> bool {
+        let (mark, after) = (self.buf.len(), self.after_value);
+        self.sep();
+        self.buf.push(b'"');
+        let buf = &mut *self.buf;
+        let spelled = spell(&mut |p: Piece| match p {
+            Piece::Text(t) => {
+                debug_assert!(!needs_escape(t.as_bytes()), "{t:?} needs escaping");
+                buf.extend_from_slice(t.as_bytes());
+            }
+            Piece::Decimal(n) => decimal_into(buf, n),
+            Piece::Decimal2(n) if n < 10 => buf.extend_from_slice(&[b'0', b'0' + n as u8]),
+            Piece::Decimal2(n) => decimal_into(buf, n),
+            Piece::Hex4(h) => buf.extend_from_slice(&hex4(h)),
+        });
+        if spelled {
+            self.buf.push(b'"');
+            self.after_value = true;
+        } else {
+            self.buf.truncate(mark);
+            self.after_value = after;
+        }
+        spelled
     }
 
     /// An unsigned integer value.
@@ -307,6 +337,12 @@ fn escape_seq(b: u8) -> ([u8; 6], usize) {
     ([b'\\', short, 0, 0, 0, 0], 2)
 }
 
+/// `v` as four lowercase hex digits.
+pub(crate) fn hex4(v: u16) -> [u8; 4] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    std::array::from_fn(|i| HEX[usize::from((v >> (12 - 4 * i)) & 0xf)])
+}
+
 /// `00` to `99`, two bytes each.
 pub(crate) const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
     2021222324252627282930313233343536373839\
@@ -448,6 +484,56 @@ mod tests {
             o.display(format_args!("{s}{s}"));
             let want = format!("[\"\\\n{},{}", serde(s), serde(&format!("{s}{s}")));
             assert_eq!(String::from_utf8(v).unwrap(), want, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn pieces_read_as_their_display() {
+        use crate::classify::facts::{fmt_spelled, spell_all};
+        /// Pieces written by `Display` (through `fmt`).
+        struct Slow<'p>(&'p [Piece]);
+        impl fmt::Display for Slow<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt_spelled(f, |put| spell_all(put, self.0)).unwrap_or(Err(fmt::Error))
+            }
+        }
+        // Every decimal boundary and every hex digit in each place.
+        let mut numbers: Vec<u64> = vec![0, u64::MAX];
+        for d in 1..20 {
+            let p = 10u64.pow(d);
+            numbers.extend([p - 1, p, p + 1]);
+        }
+        let hexes: Vec<u16> = (0..16u16)
+            .flat_map(|d| [d, d << 4, d << 8, d << 12])
+            .chain([0xffff, 0x1301, 0xc02b])
+            .collect();
+        for (i, &n) in numbers.iter().enumerate() {
+            let h = hexes[i % hexes.len()];
+            let pieces = [
+                Piece::Text("a "),
+                Piece::Decimal(n),
+                Piece::Text(" 0x"),
+                Piece::Hex4(h),
+                Piece::Text("."),
+                Piece::Decimal2(n),
+                Piece::Decimal2(n % 100),
+                Piece::Text(""),
+            ];
+            let mut fast = b"[".to_vec();
+            let mut o = JsonOut::new(&mut fast);
+            assert!(o.spelled(|put| spell_all(put, &pieces)));
+            // Nothing spelled: nothing written, the next value placed as
+            // after the first.
+            assert!(!o.spelled(|_| false));
+            o.uint(1);
+            let mut slow = b"[".to_vec();
+            JsonOut::new(&mut slow).display(Slow(&pieces)).uint(1);
+            assert_eq!(fast, slow, "{n} {h:#x}");
+            let hundredths = n % 100;
+            assert_eq!(
+                fast,
+                format!("[\"a {n} 0x{h:04x}.{n:02}{hundredths:02}\",1").into_bytes()
+            );
         }
     }
 

@@ -78,37 +78,81 @@ pub enum Clue {
     Fits(Suspect, Fit),
 }
 
+impl Clue {
+    /// Gives `put` the words of the clues made of the program's text and
+    /// numbers ([`facts::Clue::spell`]); false for the others.
+    pub fn spell(&self, put: &mut facts::Put<'_>) -> bool {
+        use facts::Piece::{Decimal, Decimal2, Text};
+        let n = |v: usize| Decimal(v as u64);
+        let bits = |m: &Measure| {
+            [
+                Decimal(u64::from(m.popcount / 100)),
+                Text("."),
+                Decimal2(u64::from(m.popcount % 100)),
+                Text(" set bits per byte, "),
+                Decimal(u64::from(m.printable_pct)),
+                Text(" % printable"),
+            ]
+        };
+        match self {
+            Clue::FirstPayload { udp, m } => {
+                let [b0, b1, b2, b3, b4, b5] = bits(m);
+                facts::spell_all(put, &[
+                    Text("client's first "),
+                    Text(if *udp { "datagram" } else { "payload" }),
+                    Text(" ("),
+                    n(m.len),
+                    Text(" bytes): "),
+                    b0,
+                    b1,
+                    b2,
+                    b3,
+                    b4,
+                    b5,
+                    Text(", longest printable run "),
+                    n(m.longest_run),
+                    Text(": no exemption of the GFW's rules applies"),
+                ])
+            }
+            Clue::ServerPayload { m, random } => {
+                let [b0, b1, b2, b3, b4, b5] = bits(m);
+                facts::spell_all(put, &[
+                    Text("server's first payload ("),
+                    n(m.len),
+                    Text(" bytes): "),
+                    b0,
+                    b1,
+                    b2,
+                    b3,
+                    b4,
+                    b5,
+                    Text(if *random { ", random too" } else { ", not random" }),
+                ])
+            }
+            Clue::NoSharedField => facts::spell_all(put, &[Text(
+                "client's second datagram repeats no 4-byte field of the first one's first 16 bytes (no header)",
+            )]),
+            // Words from a closed set made uppercase, or another type's.
+            Clue::ForgedPrefix { .. } | Clue::Fits(..) => false,
+        }
+    }
+}
+
 impl fmt::Display for Clue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(result) = facts::fmt_spelled(f, |put| self.spell(put)) {
+            return result;
+        }
         match self {
-            Clue::FirstPayload { udp, m } => write!(
-                f,
-                "client's first {} ({} bytes): {}.{:02} set bits per byte, {} % printable, longest printable run {}: no exemption of the GFW's rules applies",
-                if *udp { "datagram" } else { "payload" },
-                m.len,
-                m.popcount / 100,
-                m.popcount % 100,
-                m.printable_pct,
-                m.longest_run
-            ),
             Clue::ForgedPrefix { kind, len } => write!(
                 f,
                 "client's first payload ({len} bytes) starts like {} but does not parse, random bytes after the prefix",
                 kind.as_str().to_uppercase()
             ),
-            Clue::ServerPayload { m, random } => write!(
-                f,
-                "server's first payload ({} bytes): {}.{:02} set bits per byte, {} % printable{}",
-                m.len,
-                m.popcount / 100,
-                m.popcount % 100,
-                m.printable_pct,
-                if *random { ", random too" } else { ", not random" }
-            ),
-            Clue::NoSharedField => f.write_str(
-                "client's second datagram repeats no 4-byte field of the first one's first 16 bytes (no header)",
-            ),
             Clue::Fits(s, fit) => write!(f, "{} shape: {fit}", s.as_str()),
+            Clue::FirstPayload { .. } | Clue::ServerPayload { .. } | Clue::NoSharedField => {
+                unreachable!("spelled clue {self:?}")
+            }
         }
     }
 }

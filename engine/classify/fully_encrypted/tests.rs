@@ -128,3 +128,44 @@ fn a_long_first_chunk_is_judged_on_its_first_bytes() {
         .features
         .contains(&("first_payload_bytes", Value::Number(c.len() as u64))));
 }
+
+/// The measured clues spelled in pieces keep the words `Display` always
+/// wrote (hundredths zero-padded).
+#[test]
+fn measured_clues_keep_their_words() {
+    let m = |popcount, printable_pct| Measure {
+        len: 517,
+        popcount,
+        printable_pct,
+        longest_run: 9,
+        printable_prefix: 0,
+        top_count: 3,
+    };
+    let cases = [
+        (
+            Clue::FirstPayload { udp: false, m: m(401, 37) },
+            "client's first payload (517 bytes): 4.01 set bits per byte, 37 % printable, longest printable run 9: no exemption of the GFW's rules applies",
+        ),
+        (
+            Clue::FirstPayload { udp: true, m: m(399, 0) },
+            "client's first datagram (517 bytes): 3.99 set bits per byte, 0 % printable, longest printable run 9: no exemption of the GFW's rules applies",
+        ),
+        (
+            Clue::ServerPayload { m: m(400, 100), random: true },
+            "server's first payload (517 bytes): 4.00 set bits per byte, 100 % printable, random too",
+        ),
+        (
+            Clue::ServerPayload { m: m(12, 5), random: false },
+            "server's first payload (517 bytes): 0.12 set bits per byte, 5 % printable, not random",
+        ),
+        (
+            Clue::NoSharedField,
+            "client's second datagram repeats no 4-byte field of the first one's first 16 bytes (no header)",
+        ),
+    ];
+    for (clue, words) in cases {
+        assert_eq!(clue.to_string(), words);
+        let outer = facts::Clue::FullyEncrypted(clue);
+        assert_eq!(facts::tests::spelled(&outer).as_deref(), Some(words));
+    }
+}
