@@ -188,14 +188,16 @@ fn strings(o: &mut JsonOut, list: &[String]) {
     o.end_array();
 }
 
-/// A ClientHello's fingerprints: `ja3: {hash, string}, ja4, ja4_r`.
+/// A ClientHello's fingerprints: `ja3: {hash, string}, ja4, ja4_r`. The
+/// program composes them of ASCII letters, digits and separators (a
+/// non-alphanumeric ALPN byte is written in hex): nothing to escape.
 fn fingerprints(o: &mut JsonOut, h: &HelloSummary) {
     o.key("ja3").begin_object();
-    o.key("hash").str(&h.ja3_hash);
-    o.key("string").str(&h.ja3_string);
+    o.key("hash").raw_str(&h.ja3_hash);
+    o.key("string").raw_str(&h.ja3_string);
     o.end_object();
-    o.key("ja4").str(&h.ja4);
-    o.key("ja4_r").str(&h.ja4_r);
+    o.key("ja4").raw_str(&h.ja4);
+    o.key("ja4_r").raw_str(&h.ja4_r);
 }
 
 /// `tls: {...}` from the hellos seen (at least one is). `version` is the

@@ -1338,3 +1338,47 @@ fn every_u16_in_decimal() {
         assert_eq!(out, v.to_string().as_bytes());
     }
 }
+
+/// JA3 and JA4 are written into EVE without escaping: whatever a hello
+/// holds (any numbers, any ALPN bytes: quotes, backslashes, controls),
+/// they are made only of ASCII letters, digits and separators.
+#[test]
+fn fingerprints_need_no_escaping() {
+    let mut rng = crate::classify::wireguard::controls::XorShift(0xf1_9e4);
+    let plain = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b",-_".contains(&b))
+    };
+    fn list(rng: &mut crate::classify::wireguard::controls::XorShift, max: u64) -> Vec<u16> {
+        (0..rng.below(max)).map(|_| rng.next() as u16).collect()
+    }
+    for _ in 0..2000 {
+        let alpn_first_raw = {
+            let len = rng.below(5) as usize;
+            let specials = b"\"\\\n\x00\x7f\xff/ ";
+            (0..len)
+                .map(|_| match rng.below(3) {
+                    0 => specials[rng.below(specials.len() as u64) as usize],
+                    _ => rng.next() as u8,
+                })
+                .collect::<Vec<u8>>()
+        };
+        let ch = ClientHello {
+            legacy_version: rng.next() as u16,
+            cipher_suites: list(&mut rng, 120),
+            extensions: list(&mut rng, 40),
+            supported_versions: list(&mut rng, 6),
+            signature_algorithms: list(&mut rng, 30),
+            supported_groups: list(&mut rng, 12),
+            ec_point_formats: list(&mut rng, 4).into_iter().map(|v| v as u8).collect(),
+            alpn_first_raw,
+            ..ClientHello::default()
+        };
+        for quic in [false, true] {
+            let (ja4, ja4_r) = ch.ja4_and_raw(quic);
+            for s in [ch.ja3_string(), ch.ja3_hash(), ja4, ja4_r] {
+                assert!(plain(&s), "{s:?} from {ch:?}");
+            }
+        }
+    }
+}
