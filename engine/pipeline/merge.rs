@@ -147,18 +147,26 @@ impl Merger {
         }
         report.files.extend(batch.notices);
         self.watermarks[w] = batch.watermark;
-        let mut lines = batch.lines.into_iter();
-        self.queues[w].extend(batch.events.into_iter().map(|(order, event)| Ready {
-            order,
-            event,
-            line: lines.next().flatten(),
-        }));
         if let Some((counters, interrupted)) = batch.done {
             report.counters.add(&counters);
             report.interrupted |= interrupted;
             self.finished[w] = true;
             self.watermarks[w] = u64::MAX;
         }
+        let mut lines = batch.lines.into_iter();
+        if self.followers.is_empty() {
+            // Alone, the lead delivers its events in input order already:
+            // none waits for another worker's, so none is queued.
+            return batch
+                .events
+                .into_iter()
+                .try_for_each(|(_, event)| sink(&event, lines.next().flatten().as_deref()));
+        }
+        self.queues[w].extend(batch.events.into_iter().map(|(order, event)| Ready {
+            order,
+            event,
+            line: lines.next().flatten(),
+        }));
         self.release(sink)
     }
 
