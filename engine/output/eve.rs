@@ -856,7 +856,7 @@ mod tests {
     fn the_writer_delivers_every_line_in_order() {
         let format = EveFormat::files(vec!["a.pcap".into()]);
         let events: Vec<Event> = (0..2_000)
-            .map(|i| Event::Flow(FlowRecord::sample(i)))
+            .map(|i| Event::Flow(Box::new(FlowRecord::sample(i))))
             .collect();
         let mut want = Vec::new();
         for ev in &events {

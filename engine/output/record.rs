@@ -11,7 +11,9 @@ use crate::rules::eval::{Hit, Verdict};
 /// Something a worker reports.
 #[derive(Debug)]
 pub enum Event {
-    Flow(FlowRecord),
+    /// Boxed: events are moved several times on their way to the writer
+    /// (a worker's batch, the merger's queues, back to the follower).
+    Flow(Box<FlowRecord>),
     /// A rule matched a flow (actions `alert` and `drop`).
     Alert(Box<AlertRecord>),
 }

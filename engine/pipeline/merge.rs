@@ -219,7 +219,7 @@ mod tests {
 
     /// A flow record told apart by its id.
     fn record(id: u64) -> Event {
-        Event::Flow(FlowRecord::sample(id))
+        Event::Flow(Box::new(FlowRecord::sample(id)))
     }
 
     fn batch(worker: usize, at: &[u64], watermark: u64, last: bool) -> Batch {

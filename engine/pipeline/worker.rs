@@ -424,7 +424,7 @@ impl Worker {
                         flow.pkts = [0; 2];
                         flow.bytes = [0; 2];
                         self.events
-                            .push((order(index, &record), Event::Flow(record)));
+                            .push((order(index, &record), Event::Flow(Box::new(record))));
                     }
                     r
                 }
@@ -551,7 +551,7 @@ fn end_flow(
     let verdict = flow.ext.verdict.take();
     let lost = flow.ext.app.lost();
     let record = FlowRecord::new(flow, reason, flow.ext.app.proto, names, lost, verdict);
-    events.push((order(at, &record), Event::Flow(record)));
+    events.push((order(at, &record), Event::Flow(Box::new(record))));
 }
 
 fn order(at: u64, r: &FlowRecord) -> Order {
