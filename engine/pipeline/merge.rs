@@ -310,4 +310,36 @@ mod tests {
             .flatten()
             .all(|r| r.order.at % 2 == 1 && r.line.is_some()));
     }
+
+    /// Alone, the lead's events go to the sink as they come, in the order
+    /// given, its counters taken with the last batch; a sink's error stops
+    /// the batch there.
+    #[test]
+    fn alone_the_lead_delivers_at_once() {
+        let mut merger = Merger::new(Vec::new(), Vec::new());
+        let out: RefCell<Vec<u64>> = RefCell::default();
+        let mut sink = |ev: &Event, line: Option<&[u8]>| -> Result<(), u64> {
+            let Event::Flow(r) = ev else {
+                panic!("only flows here")
+            };
+            assert!(line.is_none());
+            if r.flow_id == 99 {
+                return Err(99);
+            }
+            out.borrow_mut().push(r.flow_id);
+            Ok(())
+        };
+        let mut report = Report::default();
+        let mut accept =
+            |b: Batch, report: &mut Report| merger.accept(0, b, &mut |_| {}, &mut sink, report);
+        // Events at or past the watermark are not held back.
+        accept(batch(0, &[0, 4, 9], 5, false), &mut report).unwrap();
+        assert_eq!(*out.borrow(), [0, 4, 9]);
+        accept(batch(0, &[12, 99, 13], 20, false), &mut report).unwrap_err();
+        assert_eq!(*out.borrow(), [0, 4, 9, 12]);
+        accept(batch(0, &[30], u64::MAX, true), &mut report).unwrap();
+        assert_eq!(*out.borrow(), [0, 4, 9, 12, 30]);
+        assert!(merger.finished[0]);
+        assert!(merger.queues[0].is_empty());
+    }
 }
