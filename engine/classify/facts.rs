@@ -1,7 +1,9 @@
 //! What classification found on a flow, as typed data: the facts
 //! ([`Fact`], gathered into the flow's [`Names`]) and the packets that
 //! showed them ([`Evidence`], each with a [`Clue`]). Words are made of them
-//! only when a record is written ([`Clue`]'s `Display`).
+//! only when a record is written: [`Clue`]'s `Display`, or the [`Piece`]s
+//! of the most frequent clues, which the EVE writer copies in place
+//! ([`Clue::spell`]).
 
 use std::fmt;
 

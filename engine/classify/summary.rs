@@ -126,18 +126,13 @@ impl QuicSummary {
     }
 }
 
-/// A TLS protocol version as Suricata's EVE names it ("TLS 1.3", ...).
-pub fn tls_version_name(v: u16) -> String {
-    TlsVersion(v).to_string()
-}
-
 /// A QUIC version's usual name ("1", "2", "draft-29", "Q050", ...).
 pub fn quic_version_name(v: u32) -> String {
     QuicVersion(v).to_string()
 }
 
-/// [`tls_version_name`], written where it is needed (EVE writes it
-/// without allocating).
+/// A TLS protocol version as Suricata's EVE names it ("TLS 1.3", ...),
+/// written where it is needed (EVE writes it without allocating).
 #[derive(Clone, Copy)]
 pub struct TlsVersion(pub u16);
 
@@ -200,8 +195,9 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(tls_version_name(0x0303), "TLS 1.2");
-        assert_eq!(tls_version_name(0x7f1c), "TLS 1.3 draft 28");
+        assert_eq!(TlsVersion(0x0303).to_string(), "TLS 1.2");
+        assert_eq!(TlsVersion(0x7f1c).to_string(), "TLS 1.3 draft 28");
+        assert_eq!(TlsVersion(0x0a0a).to_string(), "0x0a0a");
         assert_eq!(quic_version_name(1), "1");
         assert_eq!(quic_version_name(0xff00_001d), "draft-29");
         assert_eq!(quic_version_name(0x5130_3530), "Q050");

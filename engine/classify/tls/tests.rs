@@ -775,7 +775,7 @@ fn server_hello_of_early_tls13_drafts() {
         assert_eq!(sh.cipher, 0x1301);
         assert_eq!(sh.key_share_group, Some(0x001d));
         assert_eq!(
-            crate::classify::summary::tls_version_name(sh.version),
+            crate::classify::summary::TlsVersion(sh.version).to_string(),
             format!("TLS 1.3 draft {draft}")
         );
     }
