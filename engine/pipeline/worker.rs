@@ -222,6 +222,10 @@ impl Worker {
         shards: &Shards,
     ) -> Option<(usize, IpPacket<'a>)> {
         let ipp = self.network(raw)?;
+        if shards.workers() == 1 {
+            // One worker owns everything: no tunnel is looked into.
+            return Some((0, ipp));
+        }
         // GRE stays with its outer pair: the tunnel's own flow (and PPTP's
         // control connection) and the flows it carries on one worker.
         let tunnel = ipp.fragment.is_none()
