@@ -82,52 +82,23 @@ impl Clue {
     /// Gives `put` the words of the clues made of the program's text and
     /// numbers ([`facts::Clue::spell`]); false for the others.
     pub fn spell(&self, put: &mut facts::Put<'_>) -> bool {
-        use facts::Piece::{Decimal, Decimal2, Text};
-        let n = |v: usize| Decimal(v as u64);
-        let bits = |m: &Measure| {
-            [
-                Decimal(u64::from(m.popcount / 100)),
-                Text("."),
-                Decimal2(u64::from(m.popcount % 100)),
-                Text(" set bits per byte, "),
-                Decimal(u64::from(m.printable_pct)),
-                Text(" % printable"),
-            ]
-        };
+        use facts::Piece::{Decimal, Text};
         match self {
             Clue::FirstPayload { udp, m } => {
-                let [b0, b1, b2, b3, b4, b5] = bits(m);
+                put(Text("client's first "));
+                put(Text(if *udp { "datagram" } else { "payload" }));
+                spell_measure(put, m);
                 facts::spell_all(put, &[
-                    Text("client's first "),
-                    Text(if *udp { "datagram" } else { "payload" }),
-                    Text(" ("),
-                    n(m.len),
-                    Text(" bytes): "),
-                    b0,
-                    b1,
-                    b2,
-                    b3,
-                    b4,
-                    b5,
                     Text(", longest printable run "),
-                    n(m.longest_run),
+                    Decimal(m.longest_run as u64),
                     Text(": no exemption of the GFW's rules applies"),
                 ])
             }
             Clue::ServerPayload { m, random } => {
-                let [b0, b1, b2, b3, b4, b5] = bits(m);
-                facts::spell_all(put, &[
-                    Text("server's first payload ("),
-                    n(m.len),
-                    Text(" bytes): "),
-                    b0,
-                    b1,
-                    b2,
-                    b3,
-                    b4,
-                    b5,
-                    Text(if *random { ", random too" } else { ", not random" }),
-                ])
+                put(Text("server's first payload"));
+                spell_measure(put, m);
+                put(Text(if *random { ", random too" } else { ", not random" }));
+                true
             }
             Clue::NoSharedField => facts::spell_all(put, &[Text(
                 "client's second datagram repeats no 4-byte field of the first one's first 16 bytes (no header)",
@@ -136,6 +107,26 @@ impl Clue {
             Clue::ForgedPrefix { .. } | Clue::Fits(..) => false,
         }
     }
+}
+
+/// ` (N bytes): B.BB set bits per byte, P % printable`: a payload's
+/// measures as its clues word them.
+fn spell_measure(put: &mut facts::Put<'_>, m: &Measure) {
+    use facts::Piece::{Decimal, Decimal2, Text};
+    facts::spell_all(
+        put,
+        &[
+            Text(" ("),
+            Decimal(m.len as u64),
+            Text(" bytes): "),
+            Decimal(u64::from(m.popcount / 100)),
+            Text("."),
+            Decimal2(u64::from(m.popcount % 100)),
+            Text(" set bits per byte, "),
+            Decimal(u64::from(m.printable_pct)),
+            Text(" % printable"),
+        ],
+    );
 }
 
 impl fmt::Display for Clue {
