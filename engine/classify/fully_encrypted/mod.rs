@@ -103,8 +103,14 @@ impl Clue {
             Clue::NoSharedField => facts::spell_all(put, &[Text(
                 "client's second datagram repeats no 4-byte field of the first one's first 16 bytes (no header)",
             )]),
-            // Words from a closed set made uppercase, or another type's.
-            Clue::ForgedPrefix { .. } | Clue::Fits(..) => false,
+            Clue::Fits(suspect, fit) => {
+                put(Text(suspect.as_str()));
+                put(Text(" shape: "));
+                fit.spell(put);
+                true
+            }
+            // Words from a closed set made uppercase.
+            Clue::ForgedPrefix { .. } => false,
         }
     }
 }
@@ -140,8 +146,10 @@ impl fmt::Display for Clue {
                 "client's first payload ({len} bytes) starts like {} but does not parse, random bytes after the prefix",
                 kind.as_str().to_uppercase()
             ),
-            Clue::Fits(s, fit) => write!(f, "{} shape: {fit}", s.as_str()),
-            Clue::FirstPayload { .. } | Clue::ServerPayload { .. } | Clue::NoSharedField => {
+            Clue::FirstPayload { .. }
+            | Clue::ServerPayload { .. }
+            | Clue::NoSharedField
+            | Clue::Fits(..) => {
                 unreachable!("spelled clue {self:?}")
             }
         }

@@ -20,6 +20,11 @@
 
 use std::fmt;
 
+use super::super::facts::{
+    fmt_spelled, spell_all,
+    Piece::{Decimal, Text},
+    Put,
+};
 use super::super::obfuscation::Suspect;
 
 /// What the opening of a flow showed.
@@ -55,35 +60,60 @@ pub enum Fit {
     SalamanderInitial { len: usize },
 }
 
+impl Fit {
+    /// Gives `put` the reason's words ([`facts::Clue::spell`]): the
+    /// program's text and the sizes compared.
+    ///
+    /// [`facts::Clue::spell`]: crate::classify::facts::Clue::spell
+    pub fn spell(&self, put: &mut Put<'_>) {
+        let size = |n: &usize| Decimal(*n as u64);
+        match self {
+            Fit::ClientAtLeast { min } => spell_all(put, &[
+                Text("client's first payload has the "),
+                size(min),
+                Text(" bytes its header needs"),
+            ]),
+            Fit::BothAtLeast { client, server } => spell_all(put, &[
+                Text("client's first payload has the "),
+                size(client),
+                Text(" bytes its header needs, the server's the "),
+                size(server),
+                Text(" of its own salted reply"),
+            ]),
+            Fit::VmessResponseHeader => spell_all(put, &[Text(
+                "server's first payload is exactly 38 bytes: an encrypted length (2+16) and response header (4+16)",
+            )]),
+            Fit::Obfs4Handshake { sent } => spell_all(put, &[
+                Text("client sent "),
+                size(sent),
+                Text(" bytes (obfs4 handshake: 141 to 8192) and waited for the server"),
+            ]),
+            Fit::Obfs4Both { sent, reply } => spell_all(put, &[
+                Text("client sent "),
+                size(sent),
+                Text(" bytes (obfs4 handshake: 141 to 8192) and waited; the server's "),
+                size(reply),
+                Text(" bytes fit its handshake (at least 141)"),
+            ]),
+            Fit::Obfuscated2Opening => spell_all(put, &[Text(
+                "a 64-byte opening that obfuscated2 allows, whose transport tag does not decrypt without a proxy secret",
+            )]),
+            Fit::SalamanderInitial { len } => spell_all(put, &[
+                Text("client's first datagram of "),
+                size(len),
+                Text(" bytes: an 8-byte salt and a QUIC Initial padded to 1200 or more"),
+            ]),
+        };
+    }
+}
+
 impl fmt::Display for Fit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Fit::ClientAtLeast { min } => {
-                write!(f, "client's first payload has the {min} bytes its header needs")
-            }
-            Fit::BothAtLeast { client, server } => write!(
-                f,
-                "client's first payload has the {client} bytes its header needs, the server's the {server} of its own salted reply"
-            ),
-            Fit::VmessResponseHeader => f.write_str(
-                "server's first payload is exactly 38 bytes: an encrypted length (2+16) and response header (4+16)",
-            ),
-            Fit::Obfs4Handshake { sent } => write!(
-                f,
-                "client sent {sent} bytes (obfs4 handshake: 141 to 8192) and waited for the server"
-            ),
-            Fit::Obfs4Both { sent, reply } => write!(
-                f,
-                "client sent {sent} bytes (obfs4 handshake: 141 to 8192) and waited; the server's {reply} bytes fit its handshake (at least 141)"
-            ),
-            Fit::Obfuscated2Opening => f.write_str(
-                "a 64-byte opening that obfuscated2 allows, whose transport tag does not decrypt without a proxy secret",
-            ),
-            Fit::SalamanderInitial { len } => write!(
-                f,
-                "client's first datagram of {len} bytes: an 8-byte salt and a QUIC Initial padded to 1200 or more"
-            ),
-        }
+        fmt_spelled(f, |put| {
+            self.spell(put);
+            true
+        })
+        .expect("a fit is always spelled")
     }
 }
 

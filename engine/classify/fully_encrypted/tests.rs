@@ -169,3 +169,53 @@ fn measured_clues_keep_their_words() {
         assert_eq!(facts::tests::spelled(&outer).as_deref(), Some(words));
     }
 }
+
+/// Each suspect's reason, word for word, as `Display` writes it and as
+/// the EVE writer spells it.
+#[test]
+fn fits_keep_their_words() {
+    use suspects::Fit;
+    let cases = [
+        (
+            Suspect::ShadowsocksAead,
+            Fit::ClientAtLeast { min: 57 },
+            "shadowsocks shape: client's first payload has the 57 bytes its header needs",
+        ),
+        (
+            Suspect::Shadowsocks2022,
+            Fit::BothAtLeast { client: 68, server: 59 },
+            "shadowsocks-2022 shape: client's first payload has the 68 bytes its header needs, the server's the 59 of its own salted reply",
+        ),
+        (
+            Suspect::Vmess,
+            Fit::VmessResponseHeader,
+            "vmess shape: server's first payload is exactly 38 bytes: an encrypted length (2+16) and response header (4+16)",
+        ),
+        (
+            Suspect::Obfs4,
+            Fit::Obfs4Handshake { sent: 8192 },
+            "obfs4 shape: client sent 8192 bytes (obfs4 handshake: 141 to 8192) and waited for the server",
+        ),
+        (
+            Suspect::Obfs4,
+            Fit::Obfs4Both { sent: 141, reply: 10_000 },
+            "obfs4 shape: client sent 141 bytes (obfs4 handshake: 141 to 8192) and waited; the server's 10000 bytes fit its handshake (at least 141)",
+        ),
+        (
+            Suspect::Mtproxy,
+            Fit::Obfuscated2Opening,
+            "mtproxy shape: a 64-byte opening that obfuscated2 allows, whose transport tag does not decrypt without a proxy secret",
+        ),
+        (
+            Suspect::Hysteria2Salamander,
+            Fit::SalamanderInitial { len: 1208 },
+            "hysteria2-salamander shape: client's first datagram of 1208 bytes: an 8-byte salt and a QUIC Initial padded to 1200 or more",
+        ),
+    ];
+    for (suspect, fit, words) in cases {
+        let clue = Clue::Fits(suspect, fit);
+        assert_eq!(clue.to_string(), words);
+        let outer = facts::Clue::FullyEncrypted(clue);
+        assert_eq!(facts::tests::spelled(&outer).as_deref(), Some(words));
+    }
+}
