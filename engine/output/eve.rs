@@ -8,7 +8,7 @@ use std::net::IpAddr;
 mod events;
 pub use events::EventTypes;
 
-use super::json::JsonOut;
+use super::json::{JsonOut, Run};
 use super::record::{AlertRecord, Event, FlowRecord};
 use super::time::EveTime;
 use crate::classify::dns::DnsQuestion;
@@ -388,17 +388,31 @@ fn evidence(o: &mut JsonOut, e: &[Evidence]) {
 /// `flow: {...}`: counters, times, state and why it ended.
 fn flow_info(o: &mut JsonOut, r: &FlowRecord, start: &EveTime, alerted: bool) {
     o.begin_object();
-    o.key("pkts_toserver").uint(r.pkts_toserver);
-    o.key("pkts_toclient").uint(r.pkts_toclient);
-    o.key("bytes_toserver").uint(r.bytes_toserver);
-    o.key("bytes_toclient").uint(r.bytes_toclient);
-    o.key("start").raw(start.as_bytes());
-    o.key("end").raw(EveTime::new(r.end).as_bytes());
-    o.key("age")
-        .uint(r.end.saturating_sub(r.start) / crate::capture::NANOS_PER_SEC);
-    o.key("state").raw_str(r.state.as_str());
-    o.key("reason").raw_str(r.reason.as_str());
-    o.key("alerted").bool(alerted);
+    o.run::<256>(|w| {
+        w.text(b"\"pkts_toserver\":")
+            .uint(r.pkts_toserver)
+            .text(b",\"pkts_toclient\":")
+            .uint(r.pkts_toclient)
+            .text(b",\"bytes_toserver\":")
+            .uint(r.bytes_toserver)
+            .text(b",\"bytes_toclient\":")
+            .uint(r.bytes_toclient)
+            .text(b",\"start\":\"")
+            .text(start.as_bytes())
+            .text(b"\",\"end\":\"")
+            .text(EveTime::new(r.end).as_bytes())
+            .text(b"\",\"age\":")
+            .uint(r.end.saturating_sub(r.start) / crate::capture::NANOS_PER_SEC)
+            .text(b",\"state\":\"")
+            .text(r.state.as_str().as_bytes())
+            .text(b"\",\"reason\":\"")
+            .text(r.reason.as_str().as_bytes())
+            .text(if alerted {
+                b"\",\"alerted\":true"
+            } else {
+                b"\",\"alerted\":false"
+            });
+    });
     o.end_object();
 }
 
@@ -457,16 +471,15 @@ fn sift_info(o: &mut JsonOut, r: &FlowRecord, names: Option<&Names>, verdict: Op
     o.end_object();
 }
 
-/// An address as a string value, IPv6 as RFC 5952 and the standard
+/// An address's text into a run: IPv6 as RFC 5952 and the standard
 /// library write it (`::ffff:a.b.c.d` for IPv4-mapped addresses).
-fn ip(o: &mut JsonOut, addr: IpAddr) {
-    let mut t = AddrText::default();
+fn ip<const N: usize>(r: &mut Run<'_, N>, addr: IpAddr) {
     match addr {
-        IpAddr::V4(v4) => t.ipv4(v4),
+        IpAddr::V4(v4) => ipv4(r, v4),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => {
-                t.push_all(b"::ffff:");
-                t.ipv4(v4);
+                r.text(b"::ffff:");
+                ipv4(r, v4);
             }
             None => {
                 let seg = v6.segments();
@@ -484,66 +497,46 @@ fn ip(o: &mut JsonOut, addr: IpAddr) {
                     }
                 }
                 if best.1 > 1 {
-                    t.groups(&seg[..best.0]);
-                    t.push_all(b"::");
-                    t.groups(&seg[best.0 + best.1..]);
+                    groups(r, &seg[..best.0]);
+                    r.text(b"::");
+                    groups(r, &seg[best.0 + best.1..]);
                 } else {
-                    t.groups(&seg);
+                    groups(r, &seg);
                 }
             }
         },
     }
-    o.raw(&t.buf[..t.len]);
 }
 
-/// An address's text, on the stack (the longest IPv6 text is 45 bytes).
-struct AddrText {
-    buf: [u8; 46],
-    len: usize,
-}
-
-impl Default for AddrText {
-    fn default() -> Self {
-        AddrText {
-            buf: [0; 46],
-            len: 0,
-        }
-    }
-}
-
-impl AddrText {
-    fn push_all(&mut self, b: &[u8]) {
-        self.buf[self.len..self.len + b.len()].copy_from_slice(b);
-        self.len += b.len();
-    }
-
-    /// Dotted decimal: each octet's digits copied whole from the table
-    /// (the buffer has room past the text), the length advanced by its
-    /// count.
-    fn ipv4(&mut self, v4: std::net::Ipv4Addr) {
+/// Dotted decimal, written in one window: each octet's digits copied
+/// whole from the table (the window has room past the text), the place
+/// advanced by their count.
+#[inline]
+fn ipv4<const N: usize>(r: &mut Run<'_, N>, v4: std::net::Ipv4Addr) {
+    r.window(|w: &mut [u8; 16]| {
+        let mut at = 0;
         for (i, octet) in v4.octets().into_iter().enumerate() {
             if i > 0 {
-                self.buf[self.len] = b'.';
-                self.len += 1;
+                w[at] = b'.';
+                at += 1;
             }
             let [n, digits @ ..] = OCTETS[usize::from(octet)];
-            self.buf[self.len..self.len + 3].copy_from_slice(&digits);
-            self.len += usize::from(n);
+            w[at..at + 3].copy_from_slice(&digits);
+            at += usize::from(n);
         }
-    }
+        at
+    });
+}
 
-    /// IPv6 groups, colon-separated, in lowercase hex without leading zeros.
-    fn groups(&mut self, groups: &[u16]) {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        for (i, &g) in groups.iter().enumerate() {
-            if i > 0 {
-                self.push_all(b":");
-            }
-            let digits = (16 - g.leading_zeros()).div_ceil(4).max(1);
-            for d in (0..digits).rev() {
-                self.push_all(&[HEX[usize::from((g >> (4 * d)) & 0xf)]]);
-            }
+/// IPv6 groups, colon-separated, in lowercase hex without leading zeros.
+fn groups<const N: usize>(r: &mut Run<'_, N>, groups: &[u16]) {
+    for (i, &g) in groups.iter().enumerate() {
+        if i > 0 {
+            r.text(b":");
         }
+        let digits = (16 - g.leading_zeros()).div_ceil(4).max(1) as usize;
+        let hex = super::json::hex4(g);
+        r.text(&hex[4 - digits..]);
     }
 }
 
@@ -716,29 +709,43 @@ impl EveFormat {
         proto: u8,
         app: AppProto,
     ) {
-        o.key("timestamp").raw(ts.as_bytes());
-        o.key("flow_id").uint(flow_id);
+        // Two runs on the stack (see `Run`), around the input's member.
+        o.run::<64>(|r| {
+            r.text(b"\"timestamp\":\"")
+                .text(ts.as_bytes())
+                .text(b"\",\"flow_id\":")
+                .uint(flow_id);
+        });
         if let Some(input) = self.inputs.get(file as usize) {
             o.member(input);
         }
-        o.key("event_type").raw_str(event_type);
-        let ports = proto::has_ports(proto);
-        o.key("src_ip");
-        ip(o, client.addr);
-        if ports {
-            o.key("src_port").uint(client.port.into());
-        }
-        o.key("dest_ip");
-        ip(o, server.addr);
-        if ports {
-            o.key("dest_port").uint(server.port.into());
-        }
-        o.key("proto");
-        match proto::name(proto) {
-            Some(name) => o.raw_str(name),
-            None => o.uint_str(proto.into()),
-        };
-        o.key("app_proto").raw_str(app.as_str());
+        o.run::<256>(|r| {
+            let ports = proto::has_ports(proto);
+            r.text(b"\"event_type\":\"")
+                .text(event_type.as_bytes())
+                .text(b"\",\"src_ip\":\"");
+            ip(r, client.addr);
+            if ports {
+                r.text(b"\",\"src_port\":").uint(client.port.into());
+                r.text(b",\"dest_ip\":\"");
+            } else {
+                r.text(b"\",\"dest_ip\":\"");
+            }
+            ip(r, server.addr);
+            if ports {
+                r.text(b"\",\"dest_port\":").uint(server.port.into());
+                r.text(b",\"proto\":\"");
+            } else {
+                r.text(b"\",\"proto\":\"");
+            }
+            match proto::name(proto) {
+                Some(name) => r.text(name.as_bytes()),
+                None => r.uint(proto.into()),
+            };
+            r.text(b"\",\"app_proto\":\"")
+                .text(app.as_str().as_bytes())
+                .text(b"\"");
+        });
     }
 
     /// Appends an event's line (with its newline) to `out`.
@@ -827,7 +834,11 @@ mod tests {
 
     fn text(addr: IpAddr) -> String {
         let mut v = Vec::new();
-        ip(&mut JsonOut::new(&mut v), addr);
+        JsonOut::new(&mut v).run::<64>(|r| {
+            r.text(b"\"");
+            ip(r, addr);
+            r.text(b"\"");
+        });
         String::from_utf8(v).unwrap()
     }
 

@@ -197,6 +197,23 @@ impl<'a> JsonOut<'a> {
         self
     }
 
+    /// A run of members composed on the stack and appended in one copy
+    /// (see [`Run`]): `write` gives the first member without its comma
+    /// (the writer adds the one it needs) and the others with theirs.
+    #[inline(always)]
+    pub fn run<const N: usize>(&mut self, write: impl FnOnce(&mut Run<'_, N>)) -> &mut Self {
+        self.sep();
+        let mut run = Run {
+            out: &mut *self.buf,
+            buf: [0; N],
+            len: 0,
+        };
+        write(&mut run);
+        run.spill();
+        self.after_value = true;
+        self
+    }
+
     #[inline(always)]
     pub fn bool(&mut self, v: bool) -> &mut Self {
         self.sep();
@@ -205,6 +222,135 @@ impl<'a> JsonOut<'a> {
         self.after_value = true;
         self
     }
+}
+
+/// Text composed in a buffer on the stack, then appended to the line in
+/// one copy ([`JsonOut::run`]). A line's fixed runs (keys with their
+/// punctuation, numbers, timestamps, addresses, names from closed sets)
+/// are many small pieces; appended to the `Vec` one by one, each would
+/// load, check and store the vector's length and capacity. Here the length
+/// is a local the pieces advance, and the room check is one comparison.
+/// A piece that does not fit sends what is composed to the line first
+/// (text longer than the buffer goes straight to it), so any text can be
+/// given; the buffer's size is a matter of speed only. Nothing is escaped:
+/// pieces are the program's own text.
+pub struct Run<'a, const N: usize> {
+    out: &'a mut Vec<u8>,
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Run<'_, N> {
+    /// Room for the widest fixed piece (a number's 20 digits, an
+    /// address's 45 characters) with its punctuation.
+    const ROOMY: () = assert!(N >= 64, "a run needs room for its widest piece");
+
+    /// Sends what is composed to the line.
+    #[inline(always)]
+    fn spill(&mut self) {
+        self.out.extend_from_slice(&self.buf[..self.len]);
+        self.len = 0;
+    }
+
+    /// Makes room for `n` bytes (at most 64).
+    #[inline(always)]
+    fn room(&mut self, n: usize) {
+        let () = Self::ROOMY;
+        debug_assert!(n <= 64);
+        if N - self.len < n {
+            self.spill();
+        }
+    }
+
+    /// Program text, copied as it is (never escaped).
+    #[inline(always)]
+    pub fn text(&mut self, s: &[u8]) -> &mut Self {
+        debug_assert!(!needs_escape(s), "{s:?} needs escaping");
+        if N - self.len < s.len() {
+            self.spill();
+            if s.len() > N {
+                self.out.extend_from_slice(s);
+                return self;
+            }
+        }
+        self.buf[self.len..self.len + s.len()].copy_from_slice(s);
+        self.len += s.len();
+        self
+    }
+
+    /// Hands `fill` the next `K` bytes (at most 64) as a fixed-size
+    /// window and advances by the count it returns (at most `K`): text of
+    /// a known widest length written in place, with the room checked once.
+    #[inline(always)]
+    pub fn window<const K: usize>(
+        &mut self,
+        fill: impl FnOnce(&mut [u8; K]) -> usize,
+    ) -> &mut Self {
+        self.room(K);
+        let window: &mut [u8; K] = (&mut self.buf[self.len..self.len + K])
+            .try_into()
+            .expect("a window of K bytes");
+        let used = fill(window);
+        debug_assert!(used <= K && !needs_escape(&window[..used]));
+        self.len += used.min(K);
+        self
+    }
+
+    /// `v` in decimal.
+    #[inline(always)]
+    pub fn uint(&mut self, v: u64) -> &mut Self {
+        self.window(|w: &mut [u8; 20]| decimal_in(w, v))
+    }
+}
+
+/// Powers of ten that fit a `u64`.
+const POW10: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// Writes `v` in decimal at the start of `w` and says how many digits it
+/// took: the digits counted first, then filled in from the last, four per
+/// division (most numbers written are small: one comparison for them).
+#[inline]
+fn decimal_in(w: &mut [u8; 20], v: u64) -> usize {
+    if v < 10 {
+        w[0] = b'0' + v as u8;
+        return 1;
+    }
+    // Digits: log10 from the bit length (1233 / 4096 is just over
+    // log10(2)), one too many when `v` is below that power of ten.
+    let bits = 64 - v.leading_zeros() as usize;
+    let t = (bits * 1233) >> 12;
+    let n = t + 1 - usize::from(v < POW10[t]);
+    let (mut v, mut end) = (v, n);
+    while v >= 10_000 {
+        let four = (v % 10_000) as usize;
+        v /= 10_000;
+        end -= 4;
+        w[end..end + 2].copy_from_slice(pair(four / 100));
+        w[end + 2..end + 4].copy_from_slice(pair(four % 100));
+    }
+    // 1 to 9999 left, in w[..end].
+    let v = v as usize;
+    match end {
+        4 => {
+            w[..2].copy_from_slice(pair(v / 100));
+            w[2..4].copy_from_slice(pair(v % 100));
+        }
+        3 => {
+            w[0] = b'0' + (v / 100) as u8;
+            w[1..3].copy_from_slice(pair(v % 100));
+        }
+        2 => w[..2].copy_from_slice(pair(v)),
+        _ => w[0] = b'0' + v as u8,
+    }
+    n
 }
 
 /// A `fmt::Write` appending to the buffer as it is (`Display` writes in
@@ -350,46 +496,17 @@ pub(crate) const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
     6061626364656667686970717273747576777879\
     8081828384858687888990919293949596979899";
 
-/// Appends `v` in decimal, four digits per division (most values written
-/// are small: one comparison for them).
+/// Appends `v` in decimal (see [`decimal_in`]).
 fn decimal_into(out: &mut Vec<u8>, v: u64) {
     if v < 10 {
         out.push(b'0' + v as u8);
         return;
     }
-    if v < 100 {
-        out.extend_from_slice(pair(v as usize));
-        return;
-    }
-    let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    let mut high = v;
-    while high >= 10_000 {
-        let four = (high % 10_000) as usize;
-        high /= 10_000;
-        at -= 4;
-        buf[at..at + 2].copy_from_slice(pair(four / 100));
-        buf[at + 2..at + 4].copy_from_slice(pair(four % 100));
-    }
-    // 1 to 9999 left.
-    let mut high = high as usize;
-    if high >= 100 {
-        at -= 2;
-        buf[at..at + 2].copy_from_slice(pair(high % 100));
-        high /= 100;
-    }
-    if high >= 10 {
-        at -= 2;
-        buf[at..at + 2].copy_from_slice(pair(high));
-    } else {
-        at -= 1;
-        buf[at] = b'0' + high as u8;
-    }
+    let mut digits = [0u8; 20];
+    let n = decimal_in(&mut digits, v);
     // A copy of a variable length: glibc's memcpy takes a few bytes in
-    // fewer instructions than a fixed-size copy with the length found
-    // first (`ilog10`) and the surplus cut off (tried: 94 -> 125
-    // instructions a flow id).
-    out.extend_from_slice(&buf[at..]);
+    // fewer instructions than a fixed-size copy cut to length.
+    out.extend_from_slice(&digits[..n]);
 }
 
 /// The two digits of `v` (below 100).
@@ -623,5 +740,68 @@ mod tests {
             .str("v")
             .end_object();
         assert_eq!(v, b"prev\n{\"k\":\"v\"}");
+    }
+
+    /// Every decimal boundary, written by a run, by the writer and by the
+    /// standard library: the same digits.
+    #[test]
+    fn numbers_read_as_std_writes_them() {
+        let mut values: Vec<u64> = (0..=1_000).collect();
+        for k in 1..20 {
+            let p = 10u64.pow(k);
+            values.extend([p - 1, p, p + 1, p * 5 + 7]);
+        }
+        values.extend([u64::MAX, u64::MAX - 1, 1 << 63, (1 << 32) - 1, 1 << 32]);
+        for v in values {
+            let mut w = [0u8; 20];
+            let n = decimal_in(&mut w, v);
+            assert_eq!(&w[..n], v.to_string().as_bytes(), "{v}");
+            let mut out = Vec::new();
+            decimal_into(&mut out, v);
+            assert_eq!(out, v.to_string().as_bytes(), "{v}");
+            let mut out = Vec::new();
+            JsonOut::new(&mut out).run::<64>(|r| {
+                r.uint(v);
+            });
+            assert_eq!(out, v.to_string().as_bytes(), "{v}");
+        }
+    }
+
+    /// A run gives the line its pieces in order whatever its size: pieces
+    /// that no longer fit send what is composed first, text longer than
+    /// the run goes straight to the line; the writer puts the comma before
+    /// a run that follows a sibling, and none before the first.
+    #[test]
+    fn runs_spill_in_order() {
+        let long = "x".repeat(150);
+        let mut want = String::from(r#"{"a":1"#);
+        let mut v = Vec::new();
+        let mut o = JsonOut::new(&mut v);
+        o.begin_object().key("a").uint(1);
+        o.run::<64>(|r| {
+            r.text(b"\"n\":[");
+            for i in 0..40u64 {
+                if i > 0 {
+                    r.text(b",");
+                }
+                r.uint(i * 1_000_003).text(b"");
+            }
+            r.text(b"],\"long\":\"").text(long.as_bytes()).text(b"\"");
+            r.text(b",\"last\":").uint(u64::MAX);
+        });
+        o.key("b").bool(true);
+        o.end_object();
+        want.push_str(r#","n":["#);
+        let list: Vec<String> = (0..40u64).map(|i| (i * 1_000_003).to_string()).collect();
+        want.push_str(&list.join(","));
+        want.push_str(&format!(r#"],"long":"{long}","last":{}"#, u64::MAX));
+        want.push_str(r#","b":true}"#);
+        assert_eq!(String::from_utf8(v).unwrap(), want);
+
+        let mut v = Vec::new();
+        JsonOut::new(&mut v).begin_object().run::<64>(|r| {
+            r.text(b"\"first\":").uint(7);
+        });
+        assert_eq!(v, br#"{"first":7"#);
     }
 }
