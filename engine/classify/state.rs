@@ -327,7 +327,7 @@ impl AppState {
         for link in links {
             shared.links.add(p.decoded.src, p.decoded.dst, link);
         }
-        self.apply(out, p, shared);
+        self.apply(&mut out, p, shared);
         if self.done {
             return;
         }
@@ -510,14 +510,16 @@ impl AppState {
     }
 
     /// Records what a packet gave.
-    fn apply(&mut self, out: Outcome, p: &Packet<'_, '_>, shared: &mut Shared) {
+    fn apply(&mut self, out: &mut Outcome, p: &Packet<'_, '_>, shared: &mut Shared) {
+        // Taken by reference: moved by value, the outcome was copied on
+        // every packet, though it is mostly empty.
         let Outcome {
             carrier,
             verdict,
-            found,
+            ref mut found,
             upgraded,
             overturn,
-        } = out;
+        } = *out;
         if let Some((proto, confidence)) = carrier.filter(|_| self.proto == AppProto::Unknown) {
             self.proto = proto;
             let mine = self.names.get_or_insert_with(Box::default);
@@ -557,10 +559,10 @@ impl AppState {
                 mine.confidence = verdict.map(|(_, c)| c);
                 mine.decided();
             }
-            for fact in found.facts {
+            for fact in found.facts.drain(..) {
                 mine.add(fact);
             }
-            mine.evidence.extend(found.evidence);
+            mine.evidence.append(&mut found.evidence);
         }
         if first_verdict {
             // The client's first message is complete: judge its shape.
