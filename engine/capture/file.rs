@@ -321,6 +321,24 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The next record; None at the end or at an error, which
+    /// [`take_error`](Self::take_error) then gives.
+    #[inline]
+    pub fn next_record(&mut self) -> Option<RawPacket<'a>> {
+        match self {
+            Reader::Pcap(r) => r.next_record(),
+            Reader::Pcapng(r) => r.next_record(),
+        }
+    }
+
+    /// Why the last [`next_record`](Self::next_record) found none.
+    pub fn take_error(&mut self) -> Option<CaptureError> {
+        match self {
+            Reader::Pcap(r) => r.take_error(),
+            Reader::Pcapng(r) => r.take_error(),
+        }
+    }
+
     pub fn offset(&self) -> usize {
         match self {
             Reader::Pcap(r) => r.offset(),
@@ -409,25 +427,13 @@ impl<'a> Input<'a> {
     fn pull(&mut self, i: usize) -> Option<RawPacket<'a>> {
         let r = self.readers[i].as_mut()?;
         self.maps[i].advance(r.offset(), &mut self.windows[i], self.behind);
-        match r.next_packet() {
-            Some(Ok(p)) => Some(p),
-            Some(Err(e)) => {
-                self.readers[i] = None;
-                self.pending_end.push(Item::FileEnd {
-                    file: i,
-                    error: Some(e),
-                });
-                None
-            }
-            None => {
-                self.readers[i] = None;
-                self.pending_end.push(Item::FileEnd {
-                    file: i,
-                    error: None,
-                });
-                None
-            }
+        if let Some(p) = r.next_record() {
+            return Some(p);
         }
+        let error = r.take_error();
+        self.readers[i] = None;
+        self.pending_end.push(Item::FileEnd { file: i, error });
+        None
     }
 
     #[inline]
@@ -552,6 +558,26 @@ pub(crate) mod tests {
         assert_eq!(
             timestamps(&files, Order::Merged),
             ["0@1", "1@2", "0@3", "1@4", "end1", "0@5", "end0"]
+        );
+    }
+
+    /// A file cut inside a record ends with its error, after every whole
+    /// record, in either order; the files around it read on.
+    #[test]
+    fn a_cut_file_ends_with_its_error() {
+        let (_a, fa) = mapped(build(1, &[(1, 0, b"a"), (3, 0, b"a")]));
+        let mut cut = build(1, &[(2, 0, b"bbbb"), (4, 0, b"bbbb")]);
+        cut.truncate(cut.len() - 2);
+        let (_b, fb) = mapped(cut);
+        let (_c, fc) = mapped(build(1, &[(5, 0, b"c")]));
+        let files = [fa, fb, fc];
+        assert_eq!(
+            timestamps(&files, Order::Sequential),
+            ["0@1", "0@3", "end0", "1@2", "end1!", "2@5", "end2"]
+        );
+        assert_eq!(
+            timestamps(&files, Order::Merged),
+            ["0@1", "1@2", "end1!", "0@3", "end0", "2@5", "end2"]
         );
     }
 

@@ -32,6 +32,8 @@ pub struct PcapReader<'a> {
     record_header: usize,
     link: LinkType,
     done: bool,
+    /// Why reading stopped early, until taken ([`PcapReader::take_error`]).
+    error: Option<CaptureError>,
 }
 
 impl<'a> PcapReader<'a> {
@@ -67,6 +69,7 @@ impl<'a> PcapReader<'a> {
             record_header,
             link: LinkType(0),
             done: false,
+            error: None,
         };
         // The link-type field's upper bits carry FCS information; the type
         // itself is the low 16 bits.
@@ -97,27 +100,43 @@ impl<'a> PcapReader<'a> {
         self.pos
     }
 
-    /// The next record. Inlined into the reading loop: called out of line,
-    /// the two-thread lead spent most of its reading time on loading the
-    /// returned record back from the stack (perf); inlined, half as much
-    /// (benches/HISTORY.md). Errors are built out of line.
-    #[inline(always)]
+    /// The next record, or its error.
     pub fn next_packet(&mut self) -> Option<Result<RawPacket<'a>, CaptureError>> {
+        match self.next_record() {
+            Some(p) => Some(Ok(p)),
+            None => self.take_error().map(Err),
+        }
+    }
+
+    /// Why the last [`next_record`](Self::next_record) found none: the
+    /// file's error, or None at its end.
+    pub fn take_error(&mut self) -> Option<CaptureError> {
+        self.error.take()
+    }
+
+    /// The next record; None at the end or at an error, which
+    /// [`take_error`](Self::take_error) then gives. Inlined into the
+    /// reading loop: called out of line, the two-thread lead spent most of
+    /// its reading time on loading the returned record back from the stack
+    /// (perf); inlined, half as much (benches/HISTORY.md). Errors are built
+    /// out of line and kept aside, so that only the record comes back (with
+    /// an error beside it, the loop still copied each record through the
+    /// stack).
+    #[inline(always)]
+    pub fn next_record(&mut self) -> Option<RawPacket<'a>> {
         if self.done || self.pos >= self.data.len() {
             return None;
         }
         let at = self.pos;
         if self.data.len() - at < self.record_header {
-            return Some(Err(self.stop_short(
-                "record header",
-                at,
-                self.record_header,
-            )));
+            self.stop_short("record header", at, self.record_header);
+            return None;
         }
         // The four fields every record header starts with, read at once
         // (a header is at least 16 bytes, checked above).
         let Some(head) = crate::bytes::array::<16>(self.data, at) else {
-            return Some(Err(self.stop_short("record header", at, 16)));
+            self.stop_short("record header", at, 16);
+            return None;
         };
         let field = |i: usize| {
             let b = [head[i], head[i + 1], head[i + 2], head[i + 3]];
@@ -132,12 +151,14 @@ impl<'a> PcapReader<'a> {
         let caplen = field(8);
         let wire_len = field(12);
         if caplen > MAX_RECORD {
-            return Some(Err(self.stop_corrupt(at, caplen)));
+            self.stop_corrupt(at, caplen);
+            return None;
         }
         let start = at + self.record_header;
         let end = start + caplen as usize;
         if end > self.data.len() {
-            return Some(Err(self.stop_short("record data", start, caplen as usize)));
+            self.stop_short("record data", start, caplen as usize);
+            return None;
         }
         self.pos = end;
         // Load what lies a few records ahead while this one is used.
@@ -146,35 +167,35 @@ impl<'a> PcapReader<'a> {
             Resolution::Micro => secs * NANOS_PER_SEC + frac.min(999_999) * 1_000,
             Resolution::Nano => secs * NANOS_PER_SEC + frac.min(999_999_999),
         };
-        Some(Ok(RawPacket {
+        Some(RawPacket {
             ts,
             link: self.link,
             data: &self.data[start..end],
             wire_len: wire_len.max(caplen),
-        }))
+        })
     }
 
     /// The file ends inside `what` at `offset`, `needed` bytes wanted.
     #[cold]
     #[inline(never)]
-    fn stop_short(&mut self, what: &'static str, offset: usize, needed: usize) -> CaptureError {
+    fn stop_short(&mut self, what: &'static str, offset: usize, needed: usize) {
         self.done = true;
-        CaptureError::Truncated {
+        self.error = Some(CaptureError::Truncated {
             what,
             offset: offset as u64,
             needed: needed as u64,
             available: (self.data.len() - offset) as u64,
-        }
+        });
     }
 
     #[cold]
     #[inline(never)]
-    fn stop_corrupt(&mut self, offset: usize, caplen: u32) -> CaptureError {
+    fn stop_corrupt(&mut self, offset: usize, caplen: u32) {
         self.done = true;
-        CaptureError::Corrupt {
+        self.error = Some(CaptureError::Corrupt {
             what: format!("record claims {caplen} captured bytes (limit {MAX_RECORD})"),
             offset: offset as u64,
-        }
+        });
     }
 }
 

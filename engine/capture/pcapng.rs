@@ -51,6 +51,8 @@ pub struct PcapngReader<'a> {
     big_endian: bool,
     interfaces: Vec<Interface>,
     done: bool,
+    /// Why reading stopped early, until taken ([`PcapngReader::take_error`]).
+    error: Option<CaptureError>,
 }
 
 impl<'a> PcapngReader<'a> {
@@ -71,6 +73,7 @@ impl<'a> PcapngReader<'a> {
             big_endian: false,
             interfaces: Vec::new(),
             done: false,
+            error: None,
         };
         r.read_byte_order(0)?;
         // The whole section header is the capture's header: without it the
@@ -137,6 +140,25 @@ impl<'a> PcapngReader<'a> {
     fn fail(&mut self, e: CaptureError) -> Option<Result<RawPacket<'a>, CaptureError>> {
         self.done = true;
         Some(Err(e))
+    }
+
+    /// The next record; None at the end or at an error, which
+    /// [`take_error`](Self::take_error) then gives (the form the reading
+    /// loop takes records in, see [`super::pcap::PcapReader::next_record`]).
+    pub fn next_record(&mut self) -> Option<RawPacket<'a>> {
+        match self.next_packet()? {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.error = Some(e);
+                None
+            }
+        }
+    }
+
+    /// Why the last [`next_record`](Self::next_record) found none: the
+    /// file's error, or None at its end.
+    pub fn take_error(&mut self) -> Option<CaptureError> {
+        self.error.take()
     }
 
     pub fn next_packet(&mut self) -> Option<Result<RawPacket<'a>, CaptureError>> {
