@@ -43,8 +43,15 @@ impl EveTime {
 #[inline]
 fn pair(out: &mut [u8; 31], at: usize, v: u64) {
     let i = v as usize * 2;
-    out[at..at + 2].copy_from_slice(&crate::output::json::PAIRS[i..i + 2]);
+    out[at..at + 2].copy_from_slice(&PAIRS[i..i + 2]);
 }
+
+/// `00` to `99`, two bytes each.
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
 
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian
 /// calendar (Howard Hinnant's algorithm).
