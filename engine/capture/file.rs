@@ -427,13 +427,20 @@ impl<'a> Input<'a> {
     fn pull(&mut self, i: usize) -> Option<RawPacket<'a>> {
         let r = self.readers[i].as_mut()?;
         self.maps[i].advance(r.offset(), &mut self.windows[i], self.behind);
-        if let Some(p) = r.next_record() {
-            return Some(p);
+        let packet = r.next_record();
+        if packet.is_none() {
+            self.end_file(i);
         }
-        let error = r.take_error();
+        packet
+    }
+
+    /// File `i` has no packet left: its end (with its error, if any) is
+    /// given next.
+    #[cold]
+    fn end_file(&mut self, i: usize) {
+        let error = self.readers[i].as_mut().and_then(Reader::take_error);
         self.readers[i] = None;
         self.pending_end.push(Item::FileEnd { file: i, error });
-        None
     }
 
     #[inline]
@@ -460,11 +467,17 @@ impl<'a> Input<'a> {
                 self.current += 1;
                 return Some(Item::FileEnd { file, error: None });
             }
-            if let Some(packet) = self.pull(self.current) {
-                return Some(Item::Packet {
-                    file: self.current,
-                    packet,
-                });
+            // `pull` by hand: the record goes from the reader into the
+            // item, not through an `Option` of its own first (which the
+            // profile-guided build copied with loads wider than the stores
+            // that had just written it: a failed store forward per packet).
+            let file = self.current;
+            if let Some(r) = self.readers[file].as_mut() {
+                self.maps[file].advance(r.offset(), &mut self.windows[file], self.behind);
+                if let Some(packet) = r.next_record() {
+                    return Some(Item::Packet { file, packet });
+                }
+                self.end_file(file);
             }
         }
     }
