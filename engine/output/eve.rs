@@ -508,6 +508,24 @@ fn ip<const N: usize>(r: &mut Run<'_, N>, addr: IpAddr) {
     }
 }
 
+/// An endpoint's members: its address under `ip_key` (with its opening
+/// quote), its port under `port_key` when the protocol has ports.
+#[inline(always)]
+fn endpoint<const N: usize>(
+    r: &mut Run<'_, N>,
+    ip_key: &[u8],
+    port_key: &[u8],
+    e: Endpoint,
+    ports: bool,
+) {
+    r.text(ip_key);
+    ip(r, e.addr);
+    r.text(b"\"");
+    if ports {
+        r.text(port_key).uint(e.port.into());
+    }
+}
+
 /// Dotted decimal, written in one window: each octet's digits copied
 /// whole from the table (the window has room past the text), the place
 /// advanced by their count.
@@ -723,21 +741,10 @@ impl EveFormat {
             let ports = proto::has_ports(proto);
             r.text(b"\"event_type\":\"")
                 .text(event_type.as_bytes())
-                .text(b"\",\"src_ip\":\"");
-            ip(r, client.addr);
-            if ports {
-                r.text(b"\",\"src_port\":").uint(client.port.into());
-                r.text(b",\"dest_ip\":\"");
-            } else {
-                r.text(b"\",\"dest_ip\":\"");
-            }
-            ip(r, server.addr);
-            if ports {
-                r.text(b"\",\"dest_port\":").uint(server.port.into());
-                r.text(b",\"proto\":\"");
-            } else {
-                r.text(b"\",\"proto\":\"");
-            }
+                .text(b"\"");
+            endpoint(r, b",\"src_ip\":\"", b",\"src_port\":", client, ports);
+            endpoint(r, b",\"dest_ip\":\"", b",\"dest_port\":", server, ports);
+            r.text(b",\"proto\":\"");
             match proto::name(proto) {
                 Some(name) => r.text(name.as_bytes()),
                 None => r.uint(proto.into()),
