@@ -23,6 +23,33 @@ pub fn value<T>(v: &T) {
     line((v as *const T).cast());
 }
 
+/// Starts loading, to be written, every cache line of the place `p`
+/// points to (a value's place about to be overwritten whole): the writes
+/// then find their lines at hand instead of each waiting for its own.
+#[inline(always)]
+pub fn place_for_writing<T>(p: *const T) {
+    let start = p as usize & !63;
+    let end = p as usize + std::mem::size_of::<T>();
+    let mut at = start;
+    while at < end {
+        line_for_writing(p.cast::<u8>().wrapping_add(at - p as usize));
+        at += 64;
+    }
+}
+
+#[inline(always)]
+#[allow(unsafe_code)]
+fn line_for_writing(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_ET0};
+        // SAFETY: a prefetch never faults and does not change memory.
+        unsafe { _mm_prefetch::<_MM_HINT_ET0>(p.cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 #[inline(always)]
 #[allow(unsafe_code)]
 fn line(p: *const u8) {

@@ -14,6 +14,7 @@ use super::key::FlowKey;
 use super::{Flow, FlowConfig, FlowState};
 use crate::capture::Timestamp;
 use crate::decode::ip::proto;
+use crate::prefetch;
 
 const NIL: u32 = u32::MAX;
 
@@ -120,29 +121,83 @@ impl<T> FlowTable<T> {
 
     /// Inserts a new flow (its key must be absent). If the table is full, the
     /// least recently active flow is evicted first and returned.
+    #[cfg(test)]
     pub fn insert(&mut self, flow: Flow<T>) -> (FlowRef, Option<Flow<T>>) {
         let evicted = if self.index.len() >= self.capacity {
             self.oldest().map(|r| self.remove(r))
         } else {
             None
         };
-        let class = Class::of(&flow);
-        let key = flow.key;
+        (self.insert_with(|| flow, |_| {}), evicted)
+    }
+
+    /// Inserts the flow `make` builds (its key must be absent), built in
+    /// its slot; if the table is full, the least recently active flow is
+    /// first handed to `evicted` in its slot, then removed. A flow built
+    /// first and then moved in was copied whole (its fields just written
+    /// narrow, read back wide: a failed store forward), and the evicted
+    /// flow handed back by value was copied on every insert, evicted or
+    /// not.
+    #[inline(always)]
+    pub fn insert_with(
+        &mut self,
+        make: impl FnOnce() -> Flow<T>,
+        evicted: impl FnOnce(&mut Flow<T>),
+    ) -> FlowRef {
+        if self.index.len() >= self.capacity {
+            self.evict_oldest(evicted);
+        }
         let r = match self.free.pop() {
             Some(r) => {
-                self.slots[r as usize] = Some(flow);
+                // Freed slots hold no flow: nothing to drop before the
+                // new one is written (assigning would drop it first).
+                let slot = &mut self.slots[r as usize];
+                debug_assert!(slot.is_none(), "a freed slot holds no flow");
+                slot.get_or_insert_with(make);
                 self.nodes[r as usize] = UNLINKED;
                 r
             }
             None => {
-                self.slots.push(Some(flow));
+                // The same in a new slot: pushed empty, then filled.
+                self.slots.push(None);
+                if let Some(slot) = self.slots.last_mut() {
+                    slot.get_or_insert_with(make);
+                }
                 self.nodes.push(UNLINKED);
                 (self.slots.len() - 1) as FlowRef
             }
         };
+        let flow = self.get(r);
+        let (class, key) = (Class::of(flow), flow.key);
         self.push_tail(r, class);
         self.index.insert(key, r);
-        (r, evicted)
+        self.warm_next_slot();
+        r
+    }
+
+    /// Hands the least recently active flow to `end` in its slot, then
+    /// removes it.
+    #[cold]
+    fn evict_oldest(&mut self, end: impl FnOnce(&mut Flow<T>)) {
+        if let Some(r) = self.oldest() {
+            end(self.get_mut(r));
+            drop(self.remove(r));
+        }
+    }
+
+    /// Prefetches, for writing, the slot the next insert fills (the last
+    /// freed, or the first past the end): a slot freed when its flow ended
+    /// long ago is cold, and the new flow is written into it whole.
+    #[inline(always)]
+    fn warm_next_slot(&mut self) {
+        match self.free.last() {
+            Some(&r) => prefetch::place_for_writing(&self.slots[r as usize]),
+            None => {
+                if let Some(next) = self.slots.spare_capacity_mut().first() {
+                    prefetch::place_for_writing(next.as_ptr());
+                }
+            }
+        }
     }
 
     /// Marks the flow as just active: to the tail of the list of its
@@ -364,6 +419,36 @@ mod tests {
         let (k, f) = udp(3000);
         let (r, _) = b.insert(f);
         assert_eq!(b.find(&k), Some(r));
+    }
+
+    /// A full table hands its least recent flow to the caller in its
+    /// slot, frees the slot and builds the new flow there; the slots
+    /// reused and the ones grown agree with the index.
+    #[test]
+    fn insert_with_ends_the_evicted_flow_in_place() {
+        let mut t: FlowTable = FlowTable::new(FlowConfig::default(), 3);
+        let mut ended = Vec::new();
+        for (i, port) in (1000u16..1010).enumerate() {
+            let (k, mut f) = udp(port);
+            f.active_at = i as u64;
+            let r = t.insert_with(|| f, |old| ended.push((old.key, old.active_at)));
+            assert_eq!(t.find(&k), Some(r));
+            assert_eq!(t.get(r).key, k);
+            assert!(t.len() <= 3);
+        }
+        let ports: Vec<u16> = ended
+            .iter()
+            .map(|(k, _)| k.lo.port.max(k.hi.port))
+            .collect();
+        assert_eq!(ports, (1000u16..1007).collect::<Vec<_>>());
+        assert!(ended.iter().enumerate().all(|(i, &(_, at))| at == i as u64));
+        for (k, _) in &ended {
+            assert_eq!(t.find(k), None, "an evicted flow left the index");
+        }
+        let mut left = Vec::new();
+        t.drain_each(|f| left.push(f.active_at));
+        left.sort_unstable();
+        assert_eq!(left, [7, 8, 9]);
     }
 
     #[test]

@@ -468,12 +468,21 @@ impl Worker {
         if let Some(m) = &self.rules {
             m.prefetch_addresses(key.lo.addr, key.hi.addr);
         }
-        let (r, evicted) = self.table.insert(Flow::new(key, dir, d, ts, index, file));
-        if let Some(mut old) = evicted {
-            self.counters.evicted += 1;
-            self.end(index, &mut old, EndReason::Forced);
-        }
-        r
+        let (classify, rules, hits, events, counters) = (
+            &mut self.classify,
+            &mut self.rules,
+            &mut self.hits,
+            &mut self.events,
+            &mut self.counters,
+        );
+        self.table.insert_with(
+            || Flow::new(key, dir, d, ts, index, file),
+            |old| {
+                counters.evicted += 1;
+                let at = (index, EndReason::Forced);
+                end_flow(classify, rules.as_mut(), hits, events, at, old);
+            },
+        )
     }
 
     fn end(&mut self, at: u64, flow: &mut WorkerFlow, reason: EndReason) {
