@@ -106,6 +106,7 @@ fn need(what: &'static str, b: &[u8], n: usize) -> Result<(), TransportError> {
 }
 
 /// Parses the transport header of protocol `ip_proto` at the start of `b`.
+#[inline(always)]
 pub fn parse(ip_proto: u8, b: &[u8]) -> Result<Transport<'_>, TransportError> {
     match ip_proto {
         proto::TCP => {

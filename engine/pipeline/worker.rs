@@ -309,7 +309,7 @@ impl Worker {
                 );
                 d
             });
-            self.decoded(decoded, index, file, raw.ts, whole.wire_bytes);
+            self.decoded(&decoded, index, file, raw.ts, whole.wire_bytes);
         } else {
             let decoded = decode::datagram(ipp);
             let wire = u64::from(raw.wire_len);
@@ -323,7 +323,7 @@ impl Worker {
                 raw.ts,
                 wire,
             );
-            self.decoded(decoded, index, file, raw.ts, wire);
+            self.decoded(&decoded, index, file, raw.ts, wire);
         }
     }
 
@@ -373,9 +373,11 @@ impl Worker {
         }
     }
 
+    /// (By reference: moved in, the decoded packet was copied whole with
+    /// loads wider than the stores that had just written it.)
     fn decoded(
         &mut self,
-        d: Result<Decoded<'_>, DecodeError>,
+        d: &Result<Decoded<'_>, DecodeError>,
         index: u64,
         file: u32,
         ts: Timestamp,
@@ -386,7 +388,7 @@ impl Worker {
                 if d.transport.malformed {
                     self.counters.malformed += 1;
                 }
-                self.track(&d, index, file, ts, wire)
+                self.track(d, index, file, ts, wire)
             }
             Err(DecodeError::InnerFragment) => self.counters.inner_fragments += 1,
             Err(_) => self.counters.malformed += 1,
