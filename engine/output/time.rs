@@ -1,5 +1,7 @@
 //! Timestamps as EVE writes them: `2024-05-01T12:34:56.123456+0000` (UTC).
 
+use std::cell::Cell;
+
 use crate::capture::{Timestamp, NANOS_PER_SEC};
 
 /// Packet time as Suricata's EVE writes it (microseconds, UTC offset),
@@ -11,15 +13,10 @@ impl EveTime {
     pub fn new(ts: Timestamp) -> Self {
         let secs = ts / NANOS_PER_SEC;
         let micros = (ts % NANOS_PER_SEC) / 1_000;
-        let days = (secs / 86_400) as i64;
+        let days = secs / 86_400;
         let rem = secs % 86_400;
-        let (y, m, d) = civil_from_days(days);
         let mut b = *b"0000-00-00T00:00:00.000000+0000";
-        let y = y.clamp(0, 9999) as u64;
-        pair(&mut b, 0, y / 100);
-        pair(&mut b, 2, y % 100);
-        pair(&mut b, 5, u64::from(m));
-        pair(&mut b, 8, u64::from(d));
+        b[..10].copy_from_slice(&date(days));
         pair(&mut b, 11, rem / 3600);
         pair(&mut b, 14, (rem / 60) % 60);
         pair(&mut b, 17, rem % 60);
@@ -39,9 +36,42 @@ impl EveTime {
     }
 }
 
+thread_local! {
+    /// The day [`date`] last wrote, and its text.
+    static LAST_DATE: Cell<(u64, [u8; 10])> = const { Cell::new((u64::MAX, [0; 10])) };
+}
+
+/// `YYYY-MM-DD` of the day `days` after 1970-01-01. The last day written
+/// is remembered (per thread): a record's three timestamps, and the
+/// records after it, fall mostly on one day, and the calendar's divisions
+/// were a JSON run's largest single cost after the fingerprints.
+fn date(days: u64) -> [u8; 10] {
+    LAST_DATE.with(|last| {
+        let (day, text) = last.get();
+        if day == days {
+            return text;
+        }
+        let text = date_text(days);
+        last.set((days, text));
+        text
+    })
+}
+
+/// [`date`] computed.
+fn date_text(days: u64) -> [u8; 10] {
+    let (y, m, d) = civil_from_days(days as i64);
+    let mut text = *b"0000-00-00";
+    let y = y.clamp(0, 9999) as u64;
+    pair(&mut text, 0, y / 100);
+    pair(&mut text, 2, y % 100);
+    pair(&mut text, 5, u64::from(m));
+    pair(&mut text, 8, u64::from(d));
+    text
+}
+
 /// Writes `v` (below 100) as two digits at `at`.
 #[inline]
-fn pair(out: &mut [u8; 31], at: usize, v: u64) {
+fn pair<const N: usize>(out: &mut [u8; N], at: usize, v: u64) {
     let i = v as usize * 2;
     out[at..at + 2].copy_from_slice(&PAIRS[i..i + 2]);
 }
@@ -90,5 +120,24 @@ mod tests {
         );
         // The last instant a u64 of nanoseconds holds.
         assert_eq!(eve_timestamp(u64::MAX), "2554-07-21T23:34:33.709551+0000");
+    }
+
+    /// The remembered day never stands for another: days asked in an
+    /// order that returns to earlier ones, every day a timestamp can
+    /// hold, each checked against the calendar computed afresh.
+    #[test]
+    fn remembered_dates_are_the_days_asked() {
+        let last = u64::MAX / NANOS_PER_SEC / 86_400;
+        let mut days: Vec<u64> = (0..=last).collect();
+        days.extend((0..=last).rev().step_by(7));
+        days.extend([0, 0, 1, 0, last, last, 11_016, 11_016, 11_017]);
+        for d in days {
+            let (y, m, dd) = civil_from_days(d as i64);
+            assert_eq!(
+                std::str::from_utf8(&date(d)).unwrap(),
+                format!("{y:04}-{m:02}-{dd:02}"),
+                "day {d}"
+            );
+        }
     }
 }
