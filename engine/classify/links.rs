@@ -45,18 +45,36 @@ pub struct Link {
 /// The links of one worker, by unordered host pair.
 #[derive(Debug, Default)]
 pub struct Links {
-    pairs: HashMap<(IpAddr, IpAddr), Vec<Link>>,
+    pairs: HashMap<Pair, Vec<Link>>,
     /// Host pairs in the order they were first linked, for eviction.
-    order: VecDeque<(IpAddr, IpAddr)>,
+    order: VecDeque<Pair>,
     /// Links dropped to stay within the bounds.
     pub dropped: u64,
 }
 
-fn pair(a: IpAddr, b: IpAddr) -> (IpAddr, IpAddr) {
-    if a <= b {
-        (a, b)
-    } else {
-        (b, a)
+/// An unordered host pair as the table keys it: both addresses as 128-bit
+/// integers (IPv4 in IPv6's mapped space), the smaller first, and whether
+/// they are IPv4 (an IPv4 host and its mapped IPv6 form stay apart).
+/// Every datagram a flow inspects looks its pair up: integers compare and
+/// hash in a few words where the address enums went byte by byte.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Pair {
+    lo: u128,
+    hi: u128,
+    v4: bool,
+}
+
+#[inline]
+fn pair(a: IpAddr, b: IpAddr) -> Pair {
+    let wide = |a: IpAddr| match a {
+        IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+        IpAddr::V6(v6) => u128::from(v6),
+    };
+    let (x, y) = (wide(a), wide(b));
+    Pair {
+        lo: x.min(y),
+        hi: x.max(y),
+        v4: a.is_ipv4(),
     }
 }
 
