@@ -136,16 +136,15 @@ mod tests {
         word
     }
 
-    /// What `warm_next` prefetches is the block the next allocation of
-    /// the size gets, nearly always (1,758 to 1,998 of 1,999 here; not
-    /// where a page's free list ends):
-    /// the link mimalloc leaves in a popped block. Should a new mimalloc
-    /// encode or clear it, this fails and the prefetch is dead weight.
+    /// What `warm_next` prefetches, the link mimalloc leaves in a popped
+    /// block, is the block the next allocation of the size gets, nearly
+    /// always (1,758 to 1,998 of 1,999 here; not where a page's free list
+    /// ends). Should a new mimalloc encode or clear it, this fails and the
+    /// prefetch is dead weight.
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn the_first_word_links_the_next_block() {
         for size in [16usize, 48, 136, 512] {
-            let mut blocks = Vec::new();
             // Freed and reused, as a run does: free lists of old blocks.
             for round in 0..3 {
                 // SAFETY: plain allocations, each freed once below.
@@ -162,13 +161,11 @@ mod tests {
                         "size {size}: {foretold} of 1999 links foretold the next block"
                     );
                 }
-                blocks = fresh;
-                for &b in blocks.iter().rev() {
+                for &b in fresh.iter().rev() {
                     // SAFETY: each block allocated above, freed once.
                     unsafe { mi::mi_free(b) };
                 }
             }
-            drop(blocks);
         }
     }
 }

@@ -28,11 +28,11 @@ pub fn value<T>(v: &T) {
 /// then find their lines at hand instead of each waiting for its own.
 #[inline(always)]
 pub fn place_for_writing<T>(p: *const T) {
-    let start = p as usize & !63;
-    let end = p as usize + std::mem::size_of::<T>();
-    let mut at = start;
-    while at < end {
-        line_for_writing(p.cast::<u8>().wrapping_add(at - p as usize));
+    let misalign = p as usize & 63;
+    let first = p.cast::<u8>().wrapping_sub(misalign);
+    let mut at = 0;
+    while at < misalign + std::mem::size_of::<T>() {
+        line_for_writing(first.wrapping_add(at));
         at += 64;
     }
 }
