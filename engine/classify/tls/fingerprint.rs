@@ -1,6 +1,8 @@
 //! The fingerprints of a ClientHello: JA3 (string and MD5) and JA4 (and
 //! JA4_r), GREASE left out as their specifications say.
 
+use smallvec::SmallVec;
+
 use super::*;
 
 impl ClientHello {
@@ -49,14 +51,24 @@ impl ClientHello {
     /// written first, each string at its final size, and JA4 hashes its
     /// parts in place (every TLS and QUIC flow's record carries both).
     pub fn ja4_and_raw(&self, quic: bool) -> (String, String) {
-        let mut ciphers = Vec::with_capacity(self.cipher_suites.len());
-        ciphers.extend(self.cipher_suites.iter().filter(|&&c| !is_grease(c)));
+        // Sorted copies of the lists, on the stack for hellos of common
+        // size (the largest browsers send under 64 of each).
+        let mut ciphers: SmallVec<[u16; 64]> = self
+            .cipher_suites
+            .iter()
+            .copied()
+            .filter(|&c| !is_grease(c))
+            .collect();
         ciphers.sort_unstable();
-        let mut extensions = Vec::with_capacity(self.extensions.len());
-        extensions.extend(self.extensions.iter().filter(|&&e| !is_grease(e)));
+        let mut extensions: SmallVec<[u16; 64]> = self
+            .extensions
+            .iter()
+            .copied()
+            .filter(|&e| !is_grease(e))
+            .collect();
         // Counted with SNI and ALPN, listed without them.
         let extension_count = extensions.len();
-        extensions.retain(|&e| e != ExtensionType::SERVER_NAME.0 && e != ExtensionType::ALPN.0);
+        extensions.retain(|e| *e != ExtensionType::SERVER_NAME.0 && *e != ExtensionType::ALPN.0);
         extensions.sort_unstable();
         let signatures = self.signature_algorithms.iter().filter(|&&s| !is_grease(s));
         let signature_count = signatures.clone().count();
