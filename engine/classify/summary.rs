@@ -28,6 +28,30 @@ impl HelloSummary {
     /// The summary of `ch`; with `fingerprints` false its JA3 and JA4
     /// strings are left empty (nothing will read them).
     pub fn new(ch: &ClientHello, quic: bool, fingerprints: bool) -> Self {
+        let names = (ch.sni.clone(), ch.sni_raw.clone(), ch.alpn.clone());
+        Self::with_names(ch, names, quic, fingerprints)
+    }
+
+    /// [`new`](Self::new), the names moved out of `ch` rather than copied
+    /// (its `sni`, `sni_raw` and `alpn` are left empty): for a hello read
+    /// for its summary, four allocations fewer in most.
+    pub fn taking(ch: &mut ClientHello, quic: bool, fingerprints: bool) -> Self {
+        let names = (
+            ch.sni.take(),
+            ch.sni_raw.take(),
+            std::mem::take(&mut ch.alpn),
+        );
+        Self::with_names(ch, names, quic, fingerprints)
+    }
+
+    /// The summary of `ch` with its names given apart (the fingerprints
+    /// read none of them).
+    fn with_names(
+        ch: &ClientHello,
+        (sni, sni_raw, alpn): (Option<String>, Option<String>, Vec<String>),
+        quic: bool,
+        fingerprints: bool,
+    ) -> Self {
         let (ja3_string, ja4, ja4_r) = if fingerprints {
             let (ja4, ja4_r) = ch.ja4_and_raw(quic);
             (ch.ja3_string(), ja4, ja4_r)
@@ -35,8 +59,8 @@ impl HelloSummary {
             Default::default()
         };
         HelloSummary {
-            sni: ch.sni.clone(),
-            sni_raw: ch.sni_raw.clone(),
+            sni,
+            sni_raw,
             legacy_version: ch.legacy_version,
             versions: ch
                 .supported_versions
@@ -44,7 +68,7 @@ impl HelloSummary {
                 .copied()
                 .filter(|v| !is_grease(*v))
                 .collect(),
-            alpn: ch.alpn.clone(),
+            alpn,
             ja3_hash: if fingerprints {
                 ja3_hash_of(&ja3_string)
             } else {

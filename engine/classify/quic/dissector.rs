@@ -36,7 +36,7 @@ impl Dissector for QuicDissector {
                     .client_hello()
                     .and_then(|m| m.get(4..))
                     .and_then(|body| parse_client_hello(body).ok())
-                    .map(|ch| HelloSummary::new(&ch, true, input.fingerprints));
+                    .map(|mut ch| HelloSummary::taking(&mut ch, true, input.fingerprints));
                 let v = version(tracker);
                 (
                     QuicSummary {

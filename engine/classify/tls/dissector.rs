@@ -90,7 +90,7 @@ impl Dissector for TlsDissector {
                 done = true;
                 match (side, msg.msg_type) {
                     (TO_SERVER, HandshakeType::CLIENT_HELLO) => {
-                        if let Ok(ch) = parse_client_hello(msg.body) {
+                        if let Ok(mut ch) = parse_client_hello(msg.body) {
                             decided = Some(Confidence::High);
                             found.evidence.push(Evidence {
                                 packet: input.packet,
@@ -99,7 +99,7 @@ impl Dissector for TlsDissector {
                                     from: input.client_from.unwrap_or(input.packet),
                                 },
                             });
-                            let hello = HelloSummary::new(&ch, false, input.fingerprints);
+                            let hello = HelloSummary::taking(&mut ch, false, input.fingerprints);
                             if shapes::wanted(&hello) {
                                 let mut log = shapes::Log::new(&hello);
                                 log.hello.resumes = ch.extensions.contains(&PRE_SHARED_KEY);

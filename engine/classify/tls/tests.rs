@@ -1382,3 +1382,31 @@ fn fingerprints_need_no_escaping() {
         }
     }
 }
+
+/// A summary that takes the hello's names is the one that copies them,
+/// for hellos with and without SNI and ALPN, and the names are gone from
+/// the hello after (the caller reads only its lists).
+#[test]
+fn summaries_taking_names_equal_copying_ones() {
+    for rec in [
+        PQ_CHROMIUM_CLIENT_HELLO_RECORD,
+        NDPI_TLS12_CLIENT_HELLO_RECORD,
+    ] {
+        let mut ch = client_hello_of_record(rec);
+        let copied = crate::classify::summary::HelloSummary::new(&ch, false, true);
+        let extensions = ch.extensions.clone();
+        let taken = crate::classify::summary::HelloSummary::taking(&mut ch, false, true);
+        assert_eq!(taken, copied);
+        assert!(ch.sni.is_none() && ch.sni_raw.is_none() && ch.alpn.is_empty());
+        assert_eq!(ch.extensions, extensions);
+    }
+    let chromium = crate::classify::summary::HelloSummary::new(
+        &client_hello_of_record(PQ_CHROMIUM_CLIENT_HELLO_RECORD),
+        false,
+        true,
+    );
+    assert!(
+        chromium.sni.is_some() && !chromium.alpn.is_empty(),
+        "a hello with a name and protocols: the comparison above moves both"
+    );
+}
