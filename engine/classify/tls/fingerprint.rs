@@ -51,8 +51,8 @@ impl ClientHello {
     /// written first, each string at its final size, and JA4 hashes its
     /// parts in place (every TLS and QUIC flow's record carries both).
     pub fn ja4_and_raw(&self, quic: bool) -> (String, String) {
-        // Sorted copies of the lists, on the stack for hellos of common
-        // size (the largest browsers send under 64 of each).
+        // Sorted copies of the lists, on the stack up to 64 values each
+        // (browsers send fewer; a longer list spills to the heap).
         let mut ciphers: SmallVec<[u16; 64]> = self
             .cipher_suites
             .iter()
