@@ -54,17 +54,22 @@ fn read_name(msg: &[u8], at: usize) -> Option<(String, usize)> {
     if !label.iter().all(|c| (b'A'..=b'P').contains(c)) {
         return None;
     }
-    let raw: Vec<u8> = label
-        .chunks_exact(2)
-        .map(|p| ((p[0] - b'A') << 4) | (p[1] - b'A'))
-        .collect();
+    let mut raw = [0u8; ENCODED / 2];
+    for (r, p) in raw.iter_mut().zip(label.chunks_exact(2)) {
+        *r = ((p[0] - b'A') << 4) | (p[1] - b'A');
+    }
     let (chars, suffix) = raw.split_at(15);
     let chars = &chars[..chars.iter().rposition(|&c| c != b' ').map_or(0, |e| e + 1)];
-    let mut name = String::new();
+    // The name, its suffix and a short scope in one allocation.
+    let mut name = String::with_capacity(32);
     for &c in chars {
         push_char(&mut name, c);
     }
-    name.push_str(&format!("<{:02x}>", suffix[0]));
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    name.push('<');
+    name.push(char::from(HEX[usize::from(suffix[0] >> 4)]));
+    name.push(char::from(HEX[usize::from(suffix[0] & 0xf)]));
+    name.push('>');
     let mut at = at + 1 + ENCODED;
     let mut total = ENCODED + 1;
     loop {
