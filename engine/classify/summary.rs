@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::tls::{is_grease, ja3_hash_of, ClientHello, Ech, ServerHello};
+use super::tls::{is_grease, ClientHello, Ech, Fingerprints, ServerHello};
 
 /// The client's side of a TLS (or QUIC) handshake.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,11 +52,10 @@ impl HelloSummary {
         quic: bool,
         fingerprints: bool,
     ) -> Self {
-        let (ja3_string, ja4, ja4_r) = if fingerprints {
-            let (ja4, ja4_r) = ch.ja4_and_raw(quic);
-            (ch.ja3_string(), ja4, ja4_r)
+        let fp = if fingerprints {
+            ch.fingerprints(quic)
         } else {
-            Default::default()
+            Fingerprints::default()
         };
         HelloSummary {
             sni,
@@ -69,14 +68,10 @@ impl HelloSummary {
                 .filter(|v| !is_grease(*v))
                 .collect(),
             alpn,
-            ja3_hash: if fingerprints {
-                ja3_hash_of(&ja3_string)
-            } else {
-                String::new()
-            },
-            ja3_string,
-            ja4,
-            ja4_r,
+            ja3_string: fp.ja3_string,
+            ja3_hash: fp.ja3_hash,
+            ja4: fp.ja4,
+            ja4_r: fp.ja4_r,
             ech: ch.ech,
         }
     }

@@ -1,11 +1,154 @@
 //! The fingerprints of a ClientHello: JA3 (string and MD5) and JA4 (and
 //! JA4_r), GREASE left out as their specifications say.
+//!
+//! A flow's record carries all four, and computing them (two SHA-256, an
+//! MD5, some hundred numbers written out) cost more than the rest of
+//! reading a hello; yet the hellos of a network come from a few client
+//! stacks, each sending the same lists on every connection. So the four
+//! are remembered per thread ([`ClientHello::fingerprints`]) for the
+//! hellos seen last, keyed by everything they are computed from.
+
+use std::cell::RefCell;
 
 use smallvec::SmallVec;
 
 use super::*;
 
+/// A hello's four fingerprints, as a flow's record writes them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Fingerprints {
+    pub ja3_string: String,
+    pub ja3_hash: String,
+    pub ja4: String,
+    pub ja4_r: String,
+}
+
+/// Remembered fingerprints: sets of two entries, chosen by a hash of the
+/// hello's inputs; a new hello replaces the entry of its set used less
+/// recently. 512 sets of entries of at most [`MEMO_KEY_MAX`] inputs bound
+/// what a thread holds to about 2.5 MB whatever the traffic (a few
+/// hundred KB for real hellos); a hello with longer lists is computed
+/// every time. The nDPI corpus's 1,007 hellos are 268 distinct ones.
+const MEMO_SETS: usize = 512;
+
+/// Inputs (16-bit values and list lengths) a remembered hello may have
+/// (a browser's hello has about 80).
+const MEMO_KEY_MAX: usize = 160;
+
+/// Everything the fingerprints are computed from, flattened: the QUIC
+/// flag, the legacy version, then each list behind its length (GREASE
+/// values as one).
+type MemoKey = SmallVec<[u16; 128]>;
+
+struct MemoEntry {
+    key: Box<[u16]>,
+    fingerprints: Fingerprints,
+}
+
+#[derive(Default)]
+struct MemoSet {
+    ways: [Option<MemoEntry>; 2],
+    /// The way used last.
+    last: usize,
+}
+
+#[derive(Default)]
+struct Memo {
+    sets: Vec<MemoSet>,
+    /// Lookups answered and not (for tests).
+    hits: u64,
+    misses: u64,
+}
+
+thread_local! {
+    static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
+}
+
 impl ClientHello {
+    /// JA3 (string and hash), JA4 and JA4_r, remembered per thread: a
+    /// hello with the same inputs as one seen recently gets copies of
+    /// its fingerprints; any other is computed (and remembered).
+    pub fn fingerprints(&self, quic: bool) -> Fingerprints {
+        let Some(key) = self.memo_key(quic) else {
+            return self.compute_fingerprints(quic);
+        };
+        let set = memo_set(&key);
+        MEMO.with(|memo| {
+            let mut memo = memo.borrow_mut();
+            if memo.sets.is_empty() {
+                memo.sets.resize_with(MEMO_SETS, MemoSet::default);
+            }
+            let s = &mut memo.sets[set];
+            let hit = s.ways.iter().enumerate().find_map(|(way, e)| {
+                let e = e.as_ref().filter(|e| *e.key == *key)?;
+                Some((way, e.fingerprints.clone()))
+            });
+            if let Some((way, fingerprints)) = hit {
+                s.last = way;
+                memo.hits += 1;
+                return fingerprints;
+            }
+            memo.misses += 1;
+            let fingerprints = self.compute_fingerprints(quic);
+            let s = &mut memo.sets[set];
+            s.last = 1 - s.last;
+            s.ways[s.last] = Some(MemoEntry {
+                key: key.as_slice().into(),
+                fingerprints: fingerprints.clone(),
+            });
+            fingerprints
+        })
+    }
+
+    /// The four fingerprints, computed.
+    pub fn compute_fingerprints(&self, quic: bool) -> Fingerprints {
+        let (ja4, ja4_r) = self.ja4_and_raw(quic);
+        let ja3_string = self.ja3_string();
+        Fingerprints {
+            ja3_hash: ja3_hash_of(&ja3_string),
+            ja3_string,
+            ja4,
+            ja4_r,
+        }
+    }
+
+    /// The memo's key of this hello; None when its lists are too long to
+    /// be remembered. Every GREASE value is written as one (0x0a0a): no
+    /// fingerprint reads which it was, and a client draws new ones for
+    /// each connection.
+    fn memo_key(&self, quic: bool) -> Option<MemoKey> {
+        let lists = [
+            self.cipher_suites.len(),
+            self.extensions.len(),
+            self.supported_groups.len(),
+            self.ec_point_formats.len(),
+            self.signature_algorithms.len(),
+            self.supported_versions.len(),
+            self.alpn_first_raw.len(),
+        ];
+        if 2 + lists.len() + lists.iter().sum::<usize>() > MEMO_KEY_MAX {
+            return None;
+        }
+        let mut key = MemoKey::new();
+        key.push(u16::from(quic));
+        key.push(self.legacy_version);
+        for list in [
+            &self.cipher_suites,
+            &self.extensions,
+            &self.supported_groups,
+            &self.signature_algorithms,
+            &self.supported_versions,
+        ] {
+            key.push(list.len() as u16);
+            key.extend(list.iter().map(|&v| if is_grease(v) { 0x0a0a } else { v }));
+        }
+        for bytes in [&self.ec_point_formats, &self.alpn_first_raw] {
+            key.push(bytes.len() as u16);
+            key.extend(bytes.iter().map(|&b| u16::from(b)));
+        }
+        Some(key)
+    }
+
     /// The JA3 string (Salesforce): SSLVersion,Ciphers,Extensions,
     /// EllipticCurves,EllipticCurvePointFormats — decimal values joined by
     /// `-`, GREASE values left out everywhere.
@@ -234,6 +377,27 @@ pub(super) fn hex(bytes: &[u8]) -> String {
         out.push(char::from(HEX[usize::from(b & 0xf)]));
     }
     out
+}
+
+/// The memo's set of a key: a multiplicative hash of its values (the key
+/// is compared whole, so a collision costs a computation, never a wrong
+/// answer).
+fn memo_set(key: &[u16]) -> usize {
+    let h = key.iter().fold(0u64, |h, &v| {
+        (h ^ u64::from(v))
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            .rotate_left(23)
+    });
+    (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - MEMO_SETS.trailing_zeros())) as usize
+}
+
+/// The calling thread's memo lookups so far: answered, computed.
+#[cfg(test)]
+pub(super) fn memo_counts() -> (u64, u64) {
+    MEMO.with(|m| {
+        let m = m.borrow();
+        (m.hits, m.misses)
+    })
 }
 
 /// The JA3 hash (MD5, lowercase hex) of a JA3 string.

@@ -1410,3 +1410,103 @@ fn summaries_taking_names_equal_copying_ones() {
         "a hello with a name and protocols: the comparison above moves both"
     );
 }
+
+/// Remembered fingerprints are the computed ones: for hellos that differ
+/// from each other in one input each (every list, a value moved inside a
+/// list, a value moved from one list to the next, the QUIC flag), asked
+/// for in turn several times over, and for hellos too long to remember.
+/// Repeats are answered from the memo.
+#[test]
+fn remembered_fingerprints_are_the_computed_ones() {
+    let base = ClientHello {
+        legacy_version: 0x0303,
+        cipher_suites: vec![0x1301, 0x1302, 0x1303, 0xc02b, 0x2a2a],
+        extensions: vec![0x0000, 0x0010, 0x002b, 0x000d, 0x000a, 0x000b],
+        supported_versions: vec![0x0304, 0x0303],
+        signature_algorithms: vec![0x0403, 0x0804],
+        supported_groups: vec![0x001d, 0x0017],
+        ec_point_formats: vec![0],
+        alpn_first_raw: b"h2".to_vec(),
+        ..ClientHello::default()
+    };
+    let mut variants = vec![base.clone()];
+    let mut with = |f: &dyn Fn(&mut ClientHello)| {
+        let mut ch = base.clone();
+        f(&mut ch);
+        variants.push(ch);
+    };
+    with(&|c| c.legacy_version = 0x0301);
+    with(&|c| c.cipher_suites.swap(0, 1));
+    with(&|c| c.cipher_suites.retain(|&x| x != 0xc02b));
+    with(&|c| c.extensions.swap(1, 2));
+    with(&|c| c.extensions.retain(|&e| e != 0x002b));
+    with(&|c| c.supported_versions = vec![0x0303]);
+    with(&|c| c.signature_algorithms.clear());
+    with(&|c| c.supported_groups.push(0x0018));
+    with(&|c| c.ec_point_formats.clear());
+    with(&|c| c.alpn_first_raw = b"h3".to_vec());
+    with(&|c| c.alpn_first_raw.clear());
+    // One value moved from the end of one list to the start of the next:
+    // the lists' lengths keep them apart.
+    with(&|c| {
+        let v = c.signature_algorithms.pop().unwrap();
+        c.supported_versions.push(v);
+    });
+    with(&|c| {
+        c.cipher_suites = (0..300).collect();
+    });
+    // Other GREASE values: the same fingerprints, remembered as one hello.
+    let mut regreased = base.clone();
+    regreased.cipher_suites[4] = 0xdada;
+    let mut more_grease = regreased.clone();
+    more_grease.extensions.insert(2, 0x1a1a);
+    for quic in [false, true] {
+        let _ = base.fingerprints(quic);
+        let (hits, _) = memo_counts();
+        assert_eq!(
+            regreased.fingerprints(quic),
+            base.compute_fingerprints(quic)
+        );
+        assert_eq!(
+            memo_counts().0,
+            hits + 1,
+            "a hello regreased is the same hello"
+        );
+        // A GREASE value more in a list: its length differs, another key.
+        assert_eq!(
+            more_grease.fingerprints(quic),
+            more_grease.compute_fingerprints(quic)
+        );
+    }
+    let (hits, misses) = memo_counts();
+    for round in 0..3 {
+        for ch in &variants {
+            for quic in [false, true] {
+                assert_eq!(
+                    ch.fingerprints(quic),
+                    ch.compute_fingerprints(quic),
+                    "round {round}, quic {quic}: {ch:?}"
+                );
+            }
+        }
+    }
+    let (hits, misses) = (memo_counts().0 - hits, memo_counts().1 - misses);
+    let kept = 2 * (variants.len() as u64 - 1);
+    // Every remembered hello is answered from the memo after its first
+    // time but for slot collisions (some of 28 keys in 512 slots).
+    assert!(hits + misses == 3 * kept && hits >= kept, "{hits} {misses}");
+    let distinct: std::collections::HashSet<_> = variants
+        .iter()
+        .flat_map(|ch| {
+            [
+                ch.compute_fingerprints(false),
+                ch.compute_fingerprints(true),
+            ]
+        })
+        .collect();
+    assert_eq!(
+        distinct.len(),
+        2 * variants.len(),
+        "every variant is another hello"
+    );
+}
