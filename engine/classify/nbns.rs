@@ -65,11 +65,8 @@ fn read_name(msg: &[u8], at: usize) -> Option<(String, usize)> {
     for &c in chars {
         push_char(&mut name, c);
     }
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    name.push('<');
-    name.push(char::from(HEX[usize::from(suffix[0] >> 4)]));
-    name.push(char::from(HEX[usize::from(suffix[0] & 0xf)]));
-    name.push('>');
+    let [hi, lo] = crate::hex::pair(suffix[0]);
+    name.extend(['<', char::from(hi), char::from(lo), '>']);
     let mut at = at + 1 + ENCODED;
     let mut total = ENCODED + 1;
     loop {

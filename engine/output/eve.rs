@@ -259,7 +259,7 @@ fn tls(o: &mut JsonOut, hello: Option<&HelloSummary>, server: Option<&ServerSumm
 /// `0x1301`, on the stack.
 fn hex16(v: u16) -> [u8; 6] {
     let mut b = *b"0x0000";
-    b[2..].copy_from_slice(&super::json::hex4(v));
+    b[2..].copy_from_slice(&crate::hex::quad(v));
     b
 }
 
@@ -553,7 +553,7 @@ fn groups<const N: usize>(r: &mut Run<'_, N>, groups: &[u16]) {
             r.text(b":");
         }
         let digits = (16 - g.leading_zeros()).div_ceil(4).max(1) as usize;
-        let hex = super::json::hex4(g);
+        let hex = crate::hex::quad(g);
         r.text(&hex[4 - digits..]);
     }
 }

@@ -166,7 +166,7 @@ impl<'a> JsonOut<'a> {
             Piece::Decimal(n) => decimal_into(buf, n),
             Piece::Decimal2(n) if n < 10 => buf.extend_from_slice(&[b'0', b'0' + n as u8]),
             Piece::Decimal2(n) => decimal_into(buf, n),
-            Piece::Hex4(h) => buf.extend_from_slice(&hex4(h)),
+            Piece::Hex4(h) => buf.extend_from_slice(&crate::hex::quad(h)),
         });
         if spelled {
             self.buf.push(b'"');
@@ -476,7 +476,6 @@ fn escape_byte(out: &mut Vec<u8>, b: u8) {
 /// The escape of a byte that needs one, and its length: `\"`, `\\`, the
 /// short forms of five controls, else `\u00xx`.
 fn escape_seq(b: u8) -> ([u8; 6], usize) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let short = match b {
         b'"' => b'"',
         b'\\' => b'\\',
@@ -486,24 +485,11 @@ fn escape_seq(b: u8) -> ([u8; 6], usize) {
         b'\r' => b'r',
         b'\t' => b't',
         _ => {
-            let hex = [
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[usize::from(b >> 4)],
-                HEX[usize::from(b & 0xf)],
-            ];
-            return (hex, 6);
+            let [hi, lo] = crate::hex::pair(b);
+            return ([b'\\', b'u', b'0', b'0', hi, lo], 6);
         }
     };
     ([b'\\', short, 0, 0, 0, 0], 2)
-}
-
-/// `v` as four lowercase hex digits.
-pub(crate) fn hex4(v: u16) -> [u8; 4] {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    std::array::from_fn(|i| HEX[usize::from((v >> (12 - 4 * i)) & 0xf)])
 }
 
 /// Appends `v` in decimal (see [`decimal_in`]).

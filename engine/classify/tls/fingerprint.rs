@@ -357,24 +357,21 @@ fn ascii(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-pub(super) const HEX: &[u8; 16] = b"0123456789abcdef";
-
 /// Appends values as 4-digit lowercase hex, joined by `,`.
 fn push_hex4_list(out: &mut Vec<u8>, values: impl Iterator<Item = u16>) {
     for (i, v) in values.enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        let digit = |shift: u16| HEX[usize::from((v >> shift) & 0xf)];
-        out.extend_from_slice(&[digit(12), digit(8), digit(4), digit(0)]);
+        out.extend_from_slice(&crate::hex::quad(v));
     }
 }
 
 pub(super) fn hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0xf)]));
+        let [hi, lo] = crate::hex::pair(*b);
+        out.extend([char::from(hi), char::from(lo)]);
     }
     out
 }
@@ -414,6 +411,6 @@ fn push_sha256_12(out: &mut Vec<u8>, s: &[u8]) {
     }
     let digest = sha2::Sha256::digest(s);
     for b in &digest[..6] {
-        out.extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]]);
+        out.extend_from_slice(&crate::hex::pair(*b));
     }
 }
