@@ -5,8 +5,9 @@
 # 1. An instrumented build (target/pgo/gen) analyzes the project's own
 #    captures (captures/: recorded or emulated here, none of them in the
 #    benchmark capture, which is made from the nDPI corpus): with the
-#    default rules as a summary and as EVE JSON, with one and two threads,
-#    without rules, and under a generated registry dump.
+#    default rules as a summary and as EVE JSON, with one and two threads
+#    (the files one per worker, and as one capture split between a lead
+#    and a follower), without rules, and under a generated registry dump.
 # 2. llvm-profdata merges the counts (target/pgo/profiles/).
 # 3. The release build uses them (-Cprofile-use): the compiler learns which
 #    branches are taken and which functions are hot, and lays out and
@@ -57,6 +58,10 @@ run --threads 1 --rules "$rules"
 run --threads 1 --rules "$rules" --format json -o /dev/null
 run --threads 2 --rules "$rules" --format json -o /dev/null
 run --threads 2 --rules "$rules"
+# Files this small are analyzed one per worker: the lead and its follower
+# (one capture's packets handed between cores) are trained as well.
+run --threads 2 --rules "$rules" --files-at-once never
+run --threads 2 --rules "$rules" --files-at-once never --format json -o /dev/null
 run --threads 1
 "$gen" rules make-registry --addresses 100000 --names 100000 --urls 10000 >"$dir/train/registry.csv"
 echo "drop 10 \"registry\" { list registry \"$dir/train/registry.csv\" }" >"$dir/train/registry.rules"
