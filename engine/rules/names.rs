@@ -93,13 +93,17 @@ pub struct NameScratch {
 const NAME_MEMO_SLOTS: usize = 1024;
 /// Longest name the memo keeps.
 const NAME_MEMO_LEN: usize = 128;
+/// Most patterns a name the memo keeps matched.
+const NAME_MEMO_TARGETS: usize = 64;
 
-/// The Hyperscan patterns recent names matched, direct-mapped by name: a
-/// flow's names are scanned again each time its classification changes,
-/// and flows share names (a popular server, a resolver's answers), so most
-/// scans are answered here instead of by Hyperscan, whose call costs more
-/// than a short name's match. Bounded: `NAME_MEMO_SLOTS` names of at most
-/// `NAME_MEMO_LEN` bytes; a longer name is always scanned.
+/// The patterns recent names matched (the suffix table's and Hyperscan's),
+/// direct-mapped by name: a flow's names are scanned again each time its
+/// classification changes, and flows share names (a popular server, a
+/// resolver's answers), so most scans are answered here instead of by a
+/// hash of every suffix and a Hyperscan call, which cost more than a short
+/// name's comparison. Bounded: `NAME_MEMO_SLOTS` names of at most
+/// `NAME_MEMO_LEN` bytes and `NAME_MEMO_TARGETS` patterns (under 1 MB);
+/// any other name is always scanned.
 struct NameMemo {
     slots: Vec<Option<MemoEntry>>,
 }
@@ -384,11 +388,8 @@ impl NameIndex {
     /// suffixes', longest first), then Hyperscan's in its order (the memo
     /// keeps it).
     pub fn scan(&self, s: &mut NameScratch, name: &str, hit: &mut dyn FnMut(Target)) {
-        self.table.lookup(name.as_bytes(), &mut s.suffixes, hit);
-        if s.scratch.is_none() {
-            return; // no content pattern nor regex
-        }
         if name.len() > NAME_MEMO_LEN {
+            self.table.lookup(name.as_bytes(), &mut s.suffixes, hit);
             return self.scan_now(s, name, hit);
         }
         let slot = NameMemo::slot(name);
@@ -399,9 +400,13 @@ impl NameIndex {
             }
         }
         let mut found = Vec::new();
+        self.table
+            .lookup(name.as_bytes(), &mut s.suffixes, &mut |t| found.push(t));
         self.scan_now(s, name, &mut |t| found.push(t));
         found.iter().for_each(|t| hit(*t));
-        s.memo.slots[slot] = Some((name.into(), found.into_boxed_slice()));
+        if found.len() <= NAME_MEMO_TARGETS {
+            s.memo.slots[slot] = Some((name.into(), found.into_boxed_slice()));
+        }
     }
 
     /// [`scan`](Self::scan)'s Hyperscan part.
@@ -568,6 +573,55 @@ mod tests {
         assert_eq!(hits(&idx, "cdn42.example.net"), vec![3]);
         assert!(hits(&idx, "xcdn42.example.net").is_empty());
         assert!(hits(&idx, "cdn42.example.net.au").is_empty());
+    }
+
+    /// A scratch that has seen names answers them again from its memo with
+    /// the patterns a fresh scan finds, in the same order: suffix-table and
+    /// Hyperscan patterns, names sharing a memo slot, a name matching more
+    /// patterns than the memo keeps, and one longer than it keeps.
+    #[test]
+    fn remembered_names_match_as_scanned() {
+        let mut text = String::from(
+            "alert 1 \"domain\" { name .example.com }\n\
+             alert 2 \"exact\" { name www.example.com }\n\
+             alert 3 \"regex\" { name /^cdn[0-9]+\\.example\\.net$/ }\n",
+        );
+        for i in 0..NAME_MEMO_TARGETS + 6 {
+            text.push_str(&format!(
+                "alert {} \"many\" {{ name .many.test }}\n",
+                100 + i
+            ));
+        }
+        let (_, idx) = index(&text);
+        let scan = |s: &mut NameScratch, name: &str| {
+            let mut v = Vec::new();
+            idx.scan(s, name, &mut |t| v.push(t));
+            v
+        };
+        let long = format!("{}.example.com", "a".repeat(NAME_MEMO_LEN));
+        let mut names: Vec<String> = (0..3 * NAME_MEMO_SLOTS)
+            .map(|i| format!("h{i}.example.com"))
+            .collect();
+        names.extend(
+            [
+                "www.example.com",
+                "cdn7.example.net",
+                "x.many.test",
+                "none.test",
+            ]
+            .map(String::from),
+        );
+        names.push(long);
+        let mut kept = idx.scratch();
+        for round in 0..3 {
+            for name in &names {
+                let fresh = scan(&mut idx.scratch(), name);
+                assert_eq!(scan(&mut kept, name), fresh, "round {round}: {name}");
+            }
+        }
+        assert_eq!(scan(&mut kept, "x.many.test").len(), NAME_MEMO_TARGETS + 6);
+        assert_eq!(scan(&mut kept, "www.example.com").len(), 2);
+        assert_eq!(scan(&mut kept, "cdn7.example.net").len(), 1);
     }
 
     #[test]
