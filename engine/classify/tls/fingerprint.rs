@@ -196,19 +196,9 @@ impl ClientHello {
     pub fn ja4_and_raw(&self, quic: bool) -> (String, String) {
         // Sorted copies of the lists, on the stack up to 64 values each
         // (browsers send fewer; a longer list spills to the heap).
-        let mut ciphers: SmallVec<[u16; 64]> = self
-            .cipher_suites
-            .iter()
-            .copied()
-            .filter(|&c| !is_grease(c))
-            .collect();
+        let mut ciphers = without_grease(&self.cipher_suites);
         ciphers.sort_unstable();
-        let mut extensions: SmallVec<[u16; 64]> = self
-            .extensions
-            .iter()
-            .copied()
-            .filter(|&e| !is_grease(e))
-            .collect();
+        let mut extensions = without_grease(&self.extensions);
         // Counted with SNI and ALPN, listed without them.
         let extension_count = extensions.len();
         extensions.retain(|e| *e != ExtensionType::SERVER_NAME.0 && *e != ExtensionType::ALPN.0);
@@ -282,6 +272,11 @@ impl ClientHello {
             .max()
             .unwrap_or(self.legacy_version)
     }
+}
+
+/// `list` without its GREASE values, on the stack up to 64 values.
+fn without_grease(list: &[u16]) -> SmallVec<[u16; 64]> {
+    list.iter().copied().filter(|&v| !is_grease(v)).collect()
 }
 
 /// JA4's hash of an empty list.
