@@ -7,7 +7,7 @@
 //! ports after the first, reach the worker that owns their flow without a
 //! shared reassembly stage in front of the workers.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 /// One side of a flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -86,6 +86,38 @@ impl FlowKey {
                 Direction::HiToLo,
             )
         }
+    }
+
+    /// [`FlowKey::new`] of a packet whose addresses a decoder has just
+    /// written. IPv4 addresses are read as the 32-bit numbers they are:
+    /// copied whole, an `IpAddr` is loaded 8 bytes at a time, and a load
+    /// wider than the 4-byte store that had just written the address
+    /// cannot take its bytes from that store — it waits for the store to
+    /// reach the cache (a failed store forward for each packet).
+    #[inline(always)]
+    pub fn of_packet(
+        proto: u8,
+        src: &IpAddr,
+        src_port: u16,
+        dst: &IpAddr,
+        dst_port: u16,
+    ) -> (FlowKey, Direction) {
+        let (src, dst) = match (src, dst) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => (
+                IpAddr::V4(Ipv4Addr::from_bits(a.to_bits())),
+                IpAddr::V4(Ipv4Addr::from_bits(b.to_bits())),
+            ),
+            _ => (*src, *dst),
+        };
+        let src = Endpoint {
+            addr: src,
+            port: src_port,
+        };
+        let dst = Endpoint {
+            addr: dst,
+            port: dst_port,
+        };
+        FlowKey::new(proto, src, dst)
     }
 
     /// A stable 64-bit hash of the key (not seeded: the same on every run).
@@ -202,5 +234,28 @@ mod tests {
         assert_eq!(k1, k2);
         assert_ne!(d1, d2);
         assert_eq!(k1.stable_hash(), k2.stable_hash());
+    }
+
+    /// A packet's key read from its decoded addresses is the key of its
+    /// endpoints, for IPv4, IPv6 and mixed pairs, either way round.
+    #[test]
+    fn packet_keys_are_the_endpoints_keys() {
+        let pairs = [
+            ("10.0.0.2", 443, "10.0.0.1", 50000),
+            ("10.0.0.1", 50000, "10.0.0.2", 443),
+            ("192.0.2.7", 53, "192.0.2.7", 53),
+            ("2001:db8::1", 443, "2001:db8::2", 1),
+            ("2001:db8::2", 1, "2001:db8::1", 443),
+            ("::ffff:10.0.0.1", 80, "10.0.0.1", 80),
+            ("10.0.0.1", 80, "::ffff:10.0.0.1", 80),
+        ];
+        for (a, pa, b, pb) in pairs {
+            let (src, dst) = (ep(a, pa), ep(b, pb));
+            assert_eq!(
+                FlowKey::of_packet(17, &src.addr, pa, &dst.addr, pb),
+                FlowKey::new(17, src, dst),
+                "{a}:{pa} -> {b}:{pb}"
+            );
+        }
     }
 }

@@ -14,7 +14,7 @@ use crate::classify::{self, AppState};
 use crate::decode::defrag::{DefragConfig, Defragmenter};
 use crate::decode::ip::IpPacket;
 use crate::decode::{self, ip, link, DecodeError, Decoded};
-use crate::flow::key::{Endpoint, FlowKey};
+use crate::flow::key::FlowKey;
 use crate::flow::table::FlowTable;
 use crate::flow::{EndReason, Flow, FlowConfig, FlowState};
 use crate::output::record::{AlertRecord, FlowRecord};
@@ -400,15 +400,13 @@ impl Worker {
 
     /// Finds or opens the packet's flow and accounts the packet to it.
     fn track(&mut self, d: &Decoded<'_>, index: u64, file: u32, ts: Timestamp, wire: u64) {
-        let src = Endpoint {
-            addr: d.src,
-            port: d.transport.src_port,
-        };
-        let dst = Endpoint {
-            addr: d.dst,
-            port: d.transport.dst_port,
-        };
-        let (key, dir) = FlowKey::new(d.proto, src, dst);
+        let (key, dir) = FlowKey::of_packet(
+            d.proto,
+            &d.src,
+            d.transport.src_port,
+            &d.dst,
+            d.transport.dst_port,
+        );
         let active_timeout = self.table.config().active_timeout;
         let r = match self.table.find(&key) {
             Some(r) => {
