@@ -218,9 +218,14 @@ impl Dissector for Dtls {
                     return Step::Refuse;
                 };
                 let mut hello = HelloSummary::new(&ch, false, input.fingerprints);
-                for s in [&mut hello.ja4, &mut hello.ja4_r] {
-                    if s.starts_with('t') {
-                        s.replace_range(..1, "d");
+                // DTLS's JA4 starts with `d`: the shared TLS fingerprints
+                // are copied before they are changed.
+                if let Some(fp) = hello.fingerprints.as_mut() {
+                    let fp = std::sync::Arc::make_mut(fp);
+                    for s in [&mut fp.ja4, &mut fp.ja4_r] {
+                        if s.starts_with('t') {
+                            s.replace_range(..1, "d");
+                        }
                     }
                 }
                 found.facts.push(Fact::TlsHello(Box::new(hello)));
@@ -347,7 +352,16 @@ mod tests {
         let Fact::TlsHello(h) = &v.found.facts[0] else {
             panic!()
         };
-        assert!(h.ja4.starts_with("dd2i02"), "{}", h.ja4);
+        assert!(h.ja4().starts_with("dd2i02"), "{}", h.ja4());
+        // The fingerprints are shared with the thread's memo: the same
+        // hello again is changed from the remembered TLS ones once more.
+        let again = Dtls.feed(&input(&b, &[]));
+        let Step::Verdict(w) = &again else { panic!() };
+        let Fact::TlsHello(g) = &w.found.facts[0] else {
+            panic!()
+        };
+        assert_eq!((g.ja4(), g.ja4_r()), (h.ja4(), h.ja4_r()));
+        assert!(g.ja4_r().starts_with('d'), "{}", g.ja4_r());
         assert_eq!(vpn(&step), None);
         // Cut short, or a record longer than the datagram: nothing.
         assert_eq!(Dtls::probe(&b[..b.len() - 1], 0), Probe::No);

@@ -3,6 +3,7 @@
 //! ServerHello, in the form the output writes them.
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::tls::{is_grease, ClientHello, Ech, Fingerprints, ServerHello};
 
@@ -17,14 +18,33 @@ pub struct HelloSummary {
     /// `supported_versions`, GREASE removed, in the client's order.
     pub versions: Vec<u16>,
     pub alpn: Vec<String>,
-    pub ja3_string: String,
-    pub ja3_hash: String,
-    pub ja4: String,
-    pub ja4_r: String,
+    /// JA3 and JA4, shared with the thread's memo of recent hellos; None
+    /// when nothing reads them (the accessors then give empty text).
+    pub fingerprints: Option<Arc<Fingerprints>>,
     pub ech: Ech,
 }
 
 impl HelloSummary {
+    /// The JA3 string ("" when not computed).
+    pub fn ja3_string(&self) -> &str {
+        self.fingerprints.as_ref().map_or("", |f| &f.ja3_string)
+    }
+
+    /// The JA3 hash ("" when not computed).
+    pub fn ja3_hash(&self) -> &str {
+        self.fingerprints.as_ref().map_or("", |f| &f.ja3_hash)
+    }
+
+    /// JA4 ("" when not computed).
+    pub fn ja4(&self) -> &str {
+        self.fingerprints.as_ref().map_or("", |f| &f.ja4)
+    }
+
+    /// JA4_r ("" when not computed).
+    pub fn ja4_r(&self) -> &str {
+        self.fingerprints.as_ref().map_or("", |f| &f.ja4_r)
+    }
+
     /// The summary of `ch`; with `fingerprints` false its JA3 and JA4
     /// strings are left empty (nothing will read them).
     pub fn new(ch: &ClientHello, quic: bool, fingerprints: bool) -> Self {
@@ -52,11 +72,6 @@ impl HelloSummary {
         quic: bool,
         fingerprints: bool,
     ) -> Self {
-        let fp = if fingerprints {
-            ch.fingerprints(quic)
-        } else {
-            Fingerprints::default()
-        };
         HelloSummary {
             sni,
             sni_raw,
@@ -68,10 +83,7 @@ impl HelloSummary {
                 .filter(|v| !is_grease(*v))
                 .collect(),
             alpn,
-            ja3_string: fp.ja3_string,
-            ja3_hash: fp.ja3_hash,
-            ja4: fp.ja4,
-            ja4_r: fp.ja4_r,
+            fingerprints: fingerprints.then(|| ch.fingerprints(quic)),
             ech: ch.ech,
         }
     }
@@ -86,10 +98,7 @@ impl HelloSummary {
             legacy_version: 0x0303,
             versions: vec![0x0304, 0x0303],
             alpn: vec![],
-            ja3_string: String::new(),
-            ja3_hash: String::new(),
-            ja4: String::new(),
-            ja4_r: String::new(),
+            fingerprints: None,
             ech: Ech::None,
         }
     }

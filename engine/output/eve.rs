@@ -193,11 +193,11 @@ fn strings(o: &mut JsonOut, list: &[String]) {
 /// non-alphanumeric ALPN byte is written in hex): nothing to escape.
 fn fingerprints(o: &mut JsonOut, h: &HelloSummary) {
     o.key("ja3").begin_object();
-    o.key("hash").raw_str(&h.ja3_hash);
-    o.key("string").raw_str(&h.ja3_string);
+    o.key("hash").raw_str(h.ja3_hash());
+    o.key("string").raw_str(h.ja3_string());
     o.end_object();
-    o.key("ja4").raw_str(&h.ja4);
-    o.key("ja4_r").raw_str(&h.ja4_r);
+    o.key("ja4").raw_str(h.ja4());
+    o.key("ja4_r").raw_str(h.ja4_r());
 }
 
 /// `tls: {...}` from the hellos seen (at least one is). `version` is the

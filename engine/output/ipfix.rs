@@ -316,7 +316,7 @@ impl Encoder {
             n.tls
                 .as_deref()
                 .or_else(|| n.quic.as_ref().and_then(|q| q.hello.as_ref()))
-                .map(|h| h.ja4.as_str())
+                .map(|h| h.ja4())
         });
         let strings: [&str; 9] = [
             names.and_then(server_name).unwrap_or(""),

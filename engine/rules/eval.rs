@@ -98,8 +98,8 @@ impl<'a> Facts<'a> {
             f.evasion = e.entries.iter().fold(0, |b, e| b | e.technique.bit());
         }
         if let Some(h) = hello {
-            f.ja3 = Some(&h.ja3_hash);
-            f.ja4 = Some(&h.ja4);
+            f.ja3 = Some(h.ja3_hash());
+            f.ja4 = Some(h.ja4());
             f.ech = Some(h.ech);
         }
         f

@@ -12,6 +12,8 @@ use std::cell::RefCell;
 
 use smallvec::SmallVec;
 
+use std::sync::Arc;
+
 use super::*;
 
 /// A hello's four fingerprints, as a flow's record writes them.
@@ -42,7 +44,7 @@ type MemoKey = SmallVec<[u16; 128]>;
 
 struct MemoEntry {
     key: Box<[u16]>,
-    fingerprints: Fingerprints,
+    fingerprints: Arc<Fingerprints>,
 }
 
 #[derive(Default)]
@@ -66,11 +68,12 @@ thread_local! {
 
 impl ClientHello {
     /// JA3 (string and hash), JA4 and JA4_r, remembered per thread: a
-    /// hello with the same inputs as one seen recently gets copies of
-    /// its fingerprints; any other is computed (and remembered).
-    pub fn fingerprints(&self, quic: bool) -> Fingerprints {
+    /// hello with the same inputs as one seen recently shares its
+    /// fingerprints (no copy of the four strings); any other is computed
+    /// (and remembered).
+    pub fn fingerprints(&self, quic: bool) -> Arc<Fingerprints> {
         let Some(key) = self.memo_key(quic) else {
-            return self.compute_fingerprints(quic);
+            return Arc::new(self.compute_fingerprints(quic));
         };
         let set = memo_set(&key);
         MEMO.with(|memo| {
@@ -89,7 +92,7 @@ impl ClientHello {
                 return fingerprints;
             }
             memo.misses += 1;
-            let fingerprints = self.compute_fingerprints(quic);
+            let fingerprints = Arc::new(self.compute_fingerprints(quic));
             let s = &mut memo.sets[set];
             s.last = 1 - s.last;
             s.ways[s.last] = Some(MemoEntry {

@@ -1464,7 +1464,7 @@ fn remembered_fingerprints_are_the_computed_ones() {
         let _ = base.fingerprints(quic);
         let (hits, _) = memo_counts();
         assert_eq!(
-            regreased.fingerprints(quic),
+            *regreased.fingerprints(quic),
             base.compute_fingerprints(quic)
         );
         assert_eq!(
@@ -1474,7 +1474,7 @@ fn remembered_fingerprints_are_the_computed_ones() {
         );
         // A GREASE value more in a list: its length differs, another key.
         assert_eq!(
-            more_grease.fingerprints(quic),
+            *more_grease.fingerprints(quic),
             more_grease.compute_fingerprints(quic)
         );
     }
@@ -1483,7 +1483,7 @@ fn remembered_fingerprints_are_the_computed_ones() {
         for ch in &variants {
             for quic in [false, true] {
                 assert_eq!(
-                    ch.fingerprints(quic),
+                    *ch.fingerprints(quic),
                     ch.compute_fingerprints(quic),
                     "round {round}, quic {quic}: {ch:?}"
                 );
