@@ -93,7 +93,9 @@ impl FlowKey {
     /// copied whole, an `IpAddr` is loaded 8 bytes at a time, and a load
     /// wider than the 4-byte store that had just written the address
     /// cannot take its bytes from that store — it waits for the store to
-    /// reach the cache (a failed store forward for each packet).
+    /// reach the cache (a failed store forward for each packet). Through
+    /// `to_bits`: a match that rebuilds the same variant is recognised as
+    /// a copy and compiled as one.
     #[inline(always)]
     pub fn of_packet(
         proto: u8,

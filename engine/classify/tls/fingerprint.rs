@@ -9,10 +9,9 @@
 //! hellos seen last, keyed by everything they are computed from.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use smallvec::SmallVec;
-
-use std::sync::Arc;
 
 use super::*;
 
