@@ -162,7 +162,7 @@ fn digest(tag: &str, texts: &[Arc<str>]) -> String {
         h.update((t.len() as u64).to_le_bytes());
         h.update(t.as_bytes());
     }
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::string(&h.finalize())
 }
 
 /// The address table with content key `key`: from the cache, else built

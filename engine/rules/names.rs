@@ -229,7 +229,7 @@ impl NameIndex {
             key.update((r.len() as u32).to_le_bytes());
             key.update(r.as_bytes());
         }
-        let key: String = key.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let key = crate::hex::string(&key.finalize());
         let mut table_patterns = Vec::new();
         for_each_pattern(rules, |t, p, _| table_patterns.push((t, p)));
         let table = SuffixTable::build(table_patterns.into_iter());

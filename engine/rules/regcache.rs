@@ -130,7 +130,7 @@ pub fn path_for(dir: &Path, dump: &Path) -> PathBuf {
     let mut h = Sha256::new();
     h.update(b"sift-registry-path\0");
     h.update(canon.as_os_str().as_encoded_bytes());
-    let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let hex = crate::hex::string(&h.finalize());
     dir.join(format!("{hex}.registry"))
 }
 
@@ -156,7 +156,7 @@ pub fn file_key(tag: &str, path: &Path) -> Option<String> {
         seen += n as u64;
         h.update(&buf[..n]);
     }
-    (seen == len).then(|| h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    (seen == len).then(|| crate::hex::string(&h.finalize()))
 }
 
 /// The entry at `path` for contents `key` of dump `dump`. The file is

@@ -364,15 +364,6 @@ fn push_hex4_list(out: &mut Vec<u8>, values: impl Iterator<Item = u16>) {
     }
 }
 
-pub(super) fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let [hi, lo] = crate::hex::pair(*b);
-        out.extend([char::from(hi), char::from(lo)]);
-    }
-    out
-}
-
 /// The memo's set of a key: a multiplicative hash of its values (the key
 /// is compared whole, so a collision costs a computation, never a wrong
 /// answer).
@@ -396,7 +387,7 @@ pub(super) fn memo_counts() -> (u64, u64) {
 
 /// The JA3 hash (MD5, lowercase hex) of a JA3 string.
 pub fn ja3_hash_of(ja3_string: &str) -> String {
-    hex(&md5::Md5::digest(ja3_string.as_bytes()))
+    crate::hex::string(&md5::Md5::digest(ja3_string.as_bytes()))
 }
 
 /// Appends the first 12 hex characters of the SHA-256 of `s`; an empty
